@@ -1,0 +1,98 @@
+"""AuditEvent: who did what to which records, from where, and why. Append-only, hash-chained."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from bureau.tenancy.models import Practice, Workspace
+
+
+class AuditAction(StrEnum):
+    """Every event type, registered once. A new action is added here and nowhere else."""
+
+    LOGIN = "auth.login"
+    LOGIN_FAILED = "auth.login_failed"
+    LOCKED_OUT = "auth.locked_out"
+    LOGOUT = "auth.logout"
+    IDLE_LOGOUT = "auth.idle_logout"
+    MFA_ENROLLED = "mfa.enrolled"
+    MFA_VERIFIED = "mfa.verified"
+    MFA_FAILED = "mfa.failed"
+    MFA_RESET = "mfa.reset"
+    CONTEXT_SWITCHED = "context.switched"
+    USER_CREATED = "user.created"
+    USER_DEACTIVATED = "user.deactivated"
+    USER_REACTIVATED = "user.reactivated"
+    GRANT_CREATED = "grant.created"
+    GRANT_REVOKED = "grant.revoked"
+    PATIENT_LISTED = "patient.listed"
+    PATIENT_VIEWED = "patient.viewed"
+    PATIENT_CREATED = "patient.created"
+    PATIENT_UPDATED = "patient.updated"
+    AUDIT_VIEWED = "audit.viewed"
+    AUDIT_PURGED = "audit.purged"
+    SYSTEM_SEEDED = "system.seeded"
+
+    @property
+    def is_phi_read(self) -> bool:
+        return self in {AuditAction.PATIENT_LISTED, AuditAction.PATIENT_VIEWED}
+
+
+class AuditEvent(models.Model):
+    # Chain key: events of one workspace form one chain; events with no workspace (a failed
+    # login for an unknown name) form the "global" chain.
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    seq = models.PositiveBigIntegerField()
+    occurred_at = models.DateTimeField(default=timezone.now, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # Snapshot of who the user was at the time: survives renames and deactivation.
+    actor_label = models.CharField(max_length=200)
+    practice = models.ForeignKey(
+        Practice, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    action = models.CharField(max_length=40, choices=[(a.value, a.value) for a in AuditAction])
+    model = models.CharField(max_length=80, blank=True)
+    record_ids = models.JSONField(default=list, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    request_id = models.CharField(max_length=36, blank=True)
+    reason = models.TextField(blank=True)
+    # Changed field names, old/new values of setup data, counts — never PHI values.
+    detail = models.JSONField(default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "seq"], name="audit_chain_seq_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["workspace", "practice", "occurred_at"]),
+            models.Index(fields=["workspace", "user", "occurred_at"]),
+            models.Index(fields=["workspace", "action", "occurred_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action}"
+
+
+class AuditChainHead(models.Model):
+    """The tip of one workspace's chain. Locked (SELECT ... FOR UPDATE) while an event is
+    appended, so concurrent requests extend the chain one after another instead of forking it."""
+
+    chain = models.CharField(max_length=40, unique=True)
+    seq = models.PositiveBigIntegerField(default=0)
+    hash = models.CharField(max_length=64, default="0" * 64)

@@ -1,0 +1,210 @@
+"""The demo billing company: synthetic practices, patients and one user per pattern of DESIGN §1.
+
+Deterministic (seeded random), synthetic only (no real PHI), idempotent: running it again on a
+seeded database creates nothing and prints the same logins.
+"""
+
+from __future__ import annotations
+
+import random
+from base64 import b32encode
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from bureau.accounts.models import User
+from bureau.audit.models import AuditAction
+from bureau.audit.services import audit_record
+from bureau.directory.models import Provider
+from bureau.directory.npi import make_npi
+from bureau.patients.models import Patient
+from bureau.tenancy import rls
+from bureau.tenancy.models import Grant, Practice, Workspace
+from bureau.tenancy.roles import Role
+
+DEMO_PASSWORD = "Summit-demo-2026!"
+WORKSPACE_SLUG = "summit"
+OTHER_WORKSPACE_SLUG = "harbor"
+
+PRACTICES = [
+    ("Lakeside Family Medicine", "LFM", "Family medicine", "America/Chicago"),
+    ("Northgate Orthopedics", "NGO", "Orthopedic surgery", "America/New_York"),
+    ("Bayview Pediatrics", "BVP", "Pediatrics", "America/Los_Angeles"),
+    ("Cedar Ridge Cardiology", "CRC", "Cardiology", "America/Denver"),
+    ("Riverbend Dermatology", "RBD", "Dermatology", "America/Chicago"),
+    ("Summit Physical Therapy", "SPT", "Physical therapy", "America/Denver"),
+    ("Harborview Behavioral Health", "HBH", "Behavioral health", "America/New_York"),
+    ("Pinecrest Women's Health", "PWH", "Obstetrics & gynecology", "America/Phoenix"),
+]
+
+FIRST = (
+    "Avery Blake Casey Dana Elliot Frankie Gray Harper Indigo Jordan Kendall Logan Morgan Noel "
+    "Oakley Parker Quinn Reese Sawyer Taylor Umber Val Winter Xen Yael Zion Ada Bram Cleo Dax "
+    "Edda Finn Greta Hugo Iris Jonah Kira Leif Mira Nash Opal Pax Rhea Silas Tova Uriel Vera Wade"
+).split()
+LAST = (
+    "Abernathy Birchwood Calloway Dunmore Eastbrook Fairweather Galloway Hartwell Ivesdale "
+    "Jolliffe Kingsley Lockridge Merriweather Northcott Oakhurst Pemberton Quayle Ravenscroft "
+    "Stirling Thistlewood Underhill Vandermeer Whitlock Yardley Zellweger Ashgrove Bellamy "
+    "Crestwood Driscoll Ellsworth Fenwick Greywood Holloway Inglewood Jessup Kilbride Larkspur"
+).split()
+STREETS = "Maple Oak Cedar Elm Willow Birch Aspen Spruce Juniper Laurel Hawthorn Alder".split()
+CITIES = [("Springfield", "IL", "627"), ("Fairview", "TN", "370"), ("Riverton", "WY", "825"),
+          ("Greenville", "SC", "296"), ("Franklin", "OH", "450"), ("Clinton", "IA", "527")]
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    full_name: str
+    pattern: str
+
+
+@dataclass(frozen=True)
+class Login:
+    username: str
+    pattern: str
+    password: str
+    totp_secret: str
+
+
+def _grant(user: User, workspace: Workspace, role: Role, practice: Practice | None = None,
+           **extra: object) -> Grant:
+    return Grant.objects.create(workspace=workspace, user=user, practice=practice,
+                                role=role.value, reason="demo seed", **extra)  # type: ignore[arg-type]
+
+
+def _user(workspace: Workspace, spec: DemoUser, rng: random.Random) -> User:
+    user = User(username=spec.username, full_name=spec.full_name, title=spec.pattern,
+                workspace=workspace, email=f"{spec.username}@example.test")
+    user.set_password(DEMO_PASSWORD)
+    user.save()
+    TOTPDevice.objects.create(user=user, name="Authenticator", confirmed=True,
+                              key=rng.randbytes(20).hex())
+    return user
+
+
+def _practices(workspace: Workspace, specs: list[tuple[str, str, str, str]],
+               rng: random.Random) -> list[Practice]:
+    practices = []
+    for name, code, specialty, tz in specs:
+        practice = Practice.objects.create(
+            workspace=workspace, name=name, code=code, specialty=specialty, timezone=tz,
+            npi=make_npi("1" + f"{rng.randrange(10**8):08d}"),
+            tax_id=f"{rng.randrange(10, 99)}{rng.randrange(10**7):07d}",
+        )
+        for i in range(rng.randint(2, 4)):
+            Provider.objects.create(
+                workspace=workspace, practice=practice,
+                name=f"Dr. {rng.choice(FIRST)} {rng.choice(LAST)}",
+                npi=make_npi("1" + f"{rng.randrange(10**8):08d}"),
+            )
+        practices.append(practice)
+    return practices
+
+
+def _patients(practice: Practice, count: int, rng: random.Random) -> list[Patient]:
+    today = timezone.localdate()
+    patients = []
+    for n in range(1, count + 1):
+        city, state, zip3 = rng.choice(CITIES)
+        born = today - timedelta(days=rng.randint(0 if "Pediatric" not in practice.specialty
+                                                  else 0, 90 * 365))
+        if practice.specialty == "Pediatrics":
+            born = today - timedelta(days=rng.randint(30, 17 * 365))
+        patients.append(Patient(
+            workspace_id=practice.workspace_id, practice=practice,
+            account_number=f"{practice.code}{n:06d}",
+            first_name=rng.choice(FIRST), last_name=rng.choice(LAST),
+            date_of_birth=max(born, date(1930, 1, 1)), sex=rng.choice("FFMMU"),
+            address_line1=f"{rng.randint(10, 9999)} {rng.choice(STREETS)} St",
+            city=city, state=state, postal_code=f"{zip3}{rng.randrange(100):02d}",
+            phone=f"555-{rng.randrange(100, 999)}-{rng.randrange(10000):04d}",
+        ))
+    Patient.objects.bulk_create(patients, batch_size=500)
+    return patients
+
+
+def _seed_summit(rng: random.Random, patients_per_practice: int) -> None:
+    workspace = Workspace.objects.create(name="Summit Billing Partners", slug=WORKSPACE_SLUG)
+    practices = _practices(workspace, PRACTICES, rng)
+    people = {
+        "olivia.owner": DemoUser("olivia.owner", "Olivia Owens", "Owner (all practices)"),
+        "sam.supervisor": DemoUser("sam.supervisor", "Sam Sutherland", "Supervisor (all)"),
+        "alex.manager": DemoUser("alex.manager", "Alex Marsh",
+                                 "Account manager (full on 2, read-only on the rest)"),
+        "bella.biller": DemoUser("bella.biller", "Bella Byrne", "Biller (4 of 8)"),
+        "priya.poster": DemoUser("priya.poster", "Priya Prakash",
+                                 "Offshore payment poster (2 of 8)"),
+        "dan.denials": DemoUser("dan.denials", "Dan Delaney",
+                                "Denial specialist (all, no demographics)"),
+        "casey.contractor": DemoUser("casey.contractor", "Casey Cole",
+                                     "Contractor (3 practices, expires in 7 days)"),
+        "carla.compliance": DemoUser("carla.compliance", "Carla Castillo", "Compliance officer"),
+        "cliff.client": DemoUser("cliff.client", "Cliff Clement",
+                                 "Client viewer (Lakeside Family Medicine)"),
+    }
+    users = {name: _user(workspace, spec, rng) for name, spec in people.items()}
+    _grant(users["olivia.owner"], workspace, Role.OWNER)
+    _grant(users["sam.supervisor"], workspace, Role.SUPERVISOR)
+    for i, practice in enumerate(practices):
+        _grant(users["alex.manager"], workspace, Role.ACCOUNT_MANAGER, practice, read_only=i >= 2)
+    for practice in practices[:4]:
+        _grant(users["bella.biller"], workspace, Role.BILLER, practice)
+    for practice in practices[4:6]:
+        _grant(users["priya.poster"], workspace, Role.PAYMENT_POSTER, practice)
+    _grant(users["dan.denials"], workspace, Role.DENIAL_SPECIALIST)
+    expires = timezone.now() + timedelta(days=7)
+    for practice in practices[1:4]:
+        _grant(users["casey.contractor"], workspace, Role.BILLER, practice, expires_at=expires)
+    _grant(users["carla.compliance"], workspace, Role.COMPLIANCE_OFFICER)
+    _grant(users["cliff.client"], workspace, Role.CLIENT_VIEWER, practices[0])
+    with rls.practice_scope(p.pk for p in practices):
+        for practice in practices:
+            _patients(practice, patients_per_practice, rng)
+    audit_record(action=AuditAction.SYSTEM_SEEDED, workspace=workspace, label="system (seed)",
+                 detail={"practices": len(practices), "patients": patients_per_practice})
+
+
+def _seed_harbor(rng: random.Random, patients_per_practice: int) -> None:
+    workspace = Workspace.objects.create(name="Harbor Revenue Group", slug=OTHER_WORKSPACE_SLUG)
+    practices = _practices(workspace, [
+        ("Seaside Internal Medicine", "SIM", "Internal medicine", "America/New_York"),
+        ("Dockside Urgent Care", "DUC", "Urgent care", "America/New_York"),
+    ], rng)
+    hank = _user(workspace, DemoUser("hank.harbor", "Hank Harlow",
+                                     "Owner of a second workspace (sees none of Summit)"), rng)
+    _grant(hank, workspace, Role.OWNER)
+    with rls.practice_scope(p.pk for p in practices):
+        for practice in practices:
+            _patients(practice, max(10, patients_per_practice // 10), rng)
+    audit_record(action=AuditAction.SYSTEM_SEEDED, workspace=workspace, label="system (seed)",
+                 detail={"practices": len(practices)})
+
+
+@transaction.atomic
+def seed_demo(*, patients_per_practice: int = 300, seed: int = 2026) -> bool:
+    """Create the demo workspaces. Returns False (and changes nothing) when already seeded."""
+    if Workspace.objects.filter(slug=WORKSPACE_SLUG).exists():
+        return False
+    rng = random.Random(seed)
+    _seed_summit(rng, patients_per_practice)
+    _seed_harbor(rng, patients_per_practice)
+    return True
+
+
+def demo_logins() -> list[Login]:
+    users = (
+        User.objects.filter(workspace__slug__in=[WORKSPACE_SLUG, OTHER_WORKSPACE_SLUG])
+        .exclude(title="")
+        .order_by("workspace_id", "id")
+    )
+    devices = {d.user_id: d for d in TOTPDevice.objects.filter(user__in=users, confirmed=True)}
+    return [
+        Login(u.username, u.title, DEMO_PASSWORD,
+              b32encode(devices[u.pk].bin_key).decode() if u.pk in devices else "(none)")
+        for u in users
+    ]

@@ -1,0 +1,122 @@
+"""Scoped reads of patients. Every read that shows PHI writes its audit event here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from django.core.paginator import Paginator
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from bureau.audit.models import AuditAction
+from bureau.audit.services import audit_record, audit_record_per_practice
+from bureau.patients.models import Patient
+from bureau.patients.presentation import PatientCard, present_patient
+from bureau.tenancy.actor import Actor
+from bureau.tenancy.models import Practice
+from bureau.tenancy.roles import Capability
+
+PAGE_SIZE = 50
+SORTS = {
+    "name": ("last_name", "first_name", "id"),
+    "account": ("account_number", "id"),
+    "practice": ("practice__name", "last_name", "first_name", "id"),
+    "dob": ("date_of_birth", "id"),
+}
+# Sorting by a masked field would leak its order to an actor who may not see it.
+DEMOGRAPHIC_SORTS = {"name", "dob"}
+
+
+@dataclass(frozen=True)
+class PatientPage:
+    rows: list[PatientCard]
+    number: int
+    num_pages: int
+    count: int
+    has_previous: bool
+    has_next: bool
+
+
+def _search(qs: QuerySet[Patient], actor: Actor, text: str) -> QuerySet[Patient]:
+    """Account number anywhere; names only where the actor may see names."""
+    text = text.strip()
+    if not text:
+        return qs
+    condition = Q(account_number__istartswith=text)
+    named = actor.practice_ids(Capability.PATIENTS_DEMOGRAPHICS)
+    if named:
+        if "," in text:
+            last, first = (part.strip() for part in text.split(",", 1))
+            name = Q(last_name__istartswith=last) & Q(first_name__istartswith=first)
+        else:
+            name = Q(last_name__istartswith=text) | Q(first_name__istartswith=text)
+        condition |= Q(practice_id__in=named) & name
+    return qs.filter(condition)
+
+
+def patient_list(
+    *,
+    actor: Actor,
+    practice: Practice | None = None,
+    search: str = "",
+    sort: str = "name",
+    page: int = 1,
+    page_size: int = PAGE_SIZE,
+) -> PatientPage:
+    """One page of patients across every practice the actor may see (or one practice)."""
+    qs = Patient.objects.visible_to(actor, Capability.PATIENTS_VIEW)
+    if practice is not None:
+        qs = qs.filter(practice=practice)
+    qs = _search(qs, actor, search)
+    if sort in DEMOGRAPHIC_SORTS and not _sees_all_names(actor, practice):
+        sort = "account"
+    qs = qs.order_by(*SORTS.get(sort, SORTS["name"]))
+    paginator = Paginator(qs, page_size)
+    page_obj = paginator.get_page(page)
+    patients = list(page_obj.object_list)
+    audit_record_per_practice(
+        action=AuditAction.PATIENT_LISTED,
+        actor=actor,
+        model="patients.Patient",
+        records=[(p.practice_id, p.public_id) for p in patients],
+        detail={"search": bool(search), "page": page_obj.number},
+    )
+    return PatientPage(
+        rows=[present_patient(actor, p) for p in patients],
+        number=page_obj.number,
+        num_pages=paginator.num_pages,
+        count=paginator.count,
+        has_previous=page_obj.has_previous(),
+        has_next=page_obj.has_next(),
+    )
+
+
+def _sees_all_names(actor: Actor, practice: Practice | None) -> bool:
+    if practice is not None:
+        return actor.can(Capability.PATIENTS_DEMOGRAPHICS, practice)
+    return actor.practice_ids(Capability.PATIENTS_VIEW) <= actor.practice_ids(
+        Capability.PATIENTS_DEMOGRAPHICS
+    )
+
+
+def patient_get(*, actor: Actor, public_id: UUID, capability: Capability) -> Patient:
+    """The patient, if the actor holds `capability` on its practice; otherwise 404."""
+    patient = (
+        Patient.objects.visible_to(actor, capability).filter(public_id=public_id).first()
+    )
+    if patient is None:
+        raise Http404
+    return patient
+
+
+def patient_detail(*, actor: Actor, public_id: UUID) -> tuple[Patient, PatientCard]:
+    patient = patient_get(actor=actor, public_id=public_id, capability=Capability.PATIENTS_VIEW)
+    audit_record(
+        action=AuditAction.PATIENT_VIEWED,
+        actor=actor,
+        practice=actor.access[patient.practice_id].practice,
+        model="patients.Patient",
+        record_ids=[patient.public_id],
+    )
+    return patient, present_patient(actor, patient)

@@ -1,0 +1,183 @@
+"""Patient pages: list (all practices or one), detail, create, edit. Thin: parse, call, render."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django import forms
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from bureau.patients import selectors, services
+from bureau.patients.models import Patient, Sex
+from bureau.tenancy.actor import Actor, CapabilityDenied
+from bureau.tenancy.models import Practice
+from bureau.tenancy.roles import Capability
+from bureau.web.access import actor_of, requires
+
+US_STATES = (
+    "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH "
+    "NJ NM NY NC ND OH OK OR PA PR RI SC SD TN TX UT VT VA WA WV WI WY"
+).split()
+
+
+class PatientForm(forms.Form):
+    practice = forms.ChoiceField(label="Practice")
+    account_number = forms.RegexField(
+        regex=r"^[A-Za-z0-9-]{1,20}$",
+        label="Account #",
+        error_messages={"invalid": "Up to 20 letters, digits or dashes."},
+    )
+    last_name = forms.CharField(max_length=60)
+    first_name = forms.CharField(max_length=60)
+    date_of_birth = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    sex = forms.ChoiceField(choices=Sex.choices)
+    address_line1 = forms.CharField(max_length=120, required=False, label="Address")
+    address_line2 = forms.CharField(max_length=120, required=False, label="Address 2")
+    city = forms.CharField(max_length=60, required=False)
+    state = forms.ChoiceField(choices=[("", "—")] + [(s, s) for s in US_STATES], required=False)
+    postal_code = forms.RegexField(
+        regex=r"^\d{5}(-?\d{4})?$",
+        required=False,
+        label="ZIP",
+        error_messages={"invalid": "ZIP is 5 or 9 digits."},
+    )
+    phone = forms.RegexField(
+        regex=r"^[0-9()+ .-]{7,20}$",
+        required=False,
+        error_messages={"invalid": "Phone: digits, spaces, ( ) - . + only."},
+    )
+
+    def __init__(self, practices: list[Practice], *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.practices = {str(p.public_id): p for p in practices}
+        self.fields["practice"].choices = [  # type: ignore[attr-defined]
+            (key, p.name) for key, p in self.practices.items()
+        ]
+
+    def practice_obj(self) -> Practice:
+        return self.practices[self.cleaned_data["practice"]]
+
+    def data_obj(self) -> services.PatientData:
+        cleaned = {k: v for k, v in self.cleaned_data.items() if k != "practice"}
+        return services.PatientData(**cleaned)
+
+
+def _page_number(request: HttpRequest) -> int:
+    try:
+        return max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        return 1
+
+
+def _filter_practice(request: HttpRequest, actor: Actor) -> Practice | None:
+    """The practice filter: the one in the URL, else the practice context."""
+    chosen = request.GET.get("practice")
+    if chosen:
+        practice = actor.practice_by_public_id(chosen)
+        if practice is None or not actor.can(Capability.PATIENTS_VIEW, practice):
+            raise Http404
+        return practice
+    context: Practice | None = request.practice_context  # type: ignore[attr-defined]
+    return context if context and actor.can(Capability.PATIENTS_VIEW, context) else None
+
+
+@requires(Capability.PATIENTS_VIEW)
+def patient_list_view(request: HttpRequest) -> HttpResponse:
+    actor = actor_of(request)
+    practice = _filter_practice(request, actor)
+    search = request.GET.get("q", "")[:60]
+    sort = request.GET.get("sort", "name")
+    page = selectors.patient_list(
+        actor=actor, practice=practice, search=search, sort=sort, page=_page_number(request)
+    )
+    template = "patients/_table.html" if request.htmx else "patients/list.html"  # type: ignore[attr-defined]
+    return render(
+        request,
+        template,
+        {
+            "page": page,
+            "practice": practice,
+            "practices": actor.practices(Capability.PATIENTS_VIEW),
+            "q": search,
+            "sort": sort,
+            "can_create": bool(actor.practices(Capability.PATIENTS_EDIT)),
+        },
+    )
+
+
+@requires(Capability.PATIENTS_VIEW)
+def patient_detail_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    actor = actor_of(request)
+    patient, card = selectors.patient_detail(actor=actor, public_id=public_id)
+    can_edit = actor.can(Capability.PATIENTS_EDIT, patient.practice_id) and not card.masked
+    return render(request, "patients/detail.html", {"card": card, "can_edit": can_edit})
+
+
+def _editable_practices(actor: Actor) -> list[Practice]:
+    return [
+        p
+        for p in actor.practices(Capability.PATIENTS_EDIT)
+        if actor.can(Capability.PATIENTS_DEMOGRAPHICS, p)
+    ]
+
+
+def _apply_errors(form: PatientForm, exc: services.PatientError) -> None:
+    form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+
+
+@requires(Capability.PATIENTS_EDIT)
+def patient_create_view(request: HttpRequest) -> HttpResponse:
+    actor = actor_of(request)
+    practices = _editable_practices(actor)
+    if not practices:
+        raise Http404
+    context: Practice | None = request.practice_context  # type: ignore[attr-defined]
+    initial = {"practice": str(context.public_id)} if context in practices else {}
+    form = PatientForm(practices, request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            patient = services.patient_create(
+                actor=actor, practice=form.practice_obj(), data=form.data_obj()
+            )
+        except services.PatientError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, f"Patient {patient.account_number} created.")
+            return redirect("patients:detail", public_id=patient.public_id)
+    return render(request, "patients/form.html", {"form": form, "creating": True})
+
+
+@requires(Capability.PATIENTS_EDIT)
+def patient_edit_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    actor = actor_of(request)
+    patient: Patient = selectors.patient_get(
+        actor=actor, public_id=public_id, capability=Capability.PATIENTS_EDIT
+    )
+    practice = actor.access[patient.practice_id].practice
+    if not actor.can(Capability.PATIENTS_DEMOGRAPHICS, practice):
+        raise Http404
+    initial = {
+        name: getattr(patient, name)
+        for name in PatientForm.base_fields
+        if name != "practice"
+    } | {"practice": str(practice.public_id)}
+    form = PatientForm([practice], request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.patient_update(
+                actor=actor, patient=patient, practice=form.practice_obj(), data=form.data_obj()
+            )
+        except services.PatientError as exc:
+            _apply_errors(form, exc)
+        except CapabilityDenied as exc:
+            raise Http404 from exc
+        else:
+            messages.success(request, f"Patient {patient.account_number} saved.")
+            return redirect("patients:detail", public_id=patient.public_id)
+    return render(
+        request,
+        "patients/form.html",
+        {"form": form, "creating": False, "patient_public_id": patient.public_id},
+    )

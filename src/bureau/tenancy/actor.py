@@ -1,0 +1,174 @@
+"""The Actor: a user with their live grants, resolved once per request.
+
+Everything below a view asks the actor, never the request: which practices it may see for a
+capability, whether it may do something on a practice, which providers it is limited to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from django.utils import timezone
+
+from bureau.tenancy.models import Grant, Practice, PracticeStatus, Workspace
+from bureau.tenancy.roles import Capability, Role, grant_capabilities
+
+if TYPE_CHECKING:
+    from bureau.accounts.models import User
+
+
+class CapabilityDenied(Exception):
+    """The actor may not do this. Views turn it into 404 when the record is involved, so a
+    forbidden record is indistinguishable from a missing one; otherwise 403."""
+
+
+@dataclass(frozen=True)
+class PracticeAccess:
+    practice: Practice
+    capabilities: frozenset[Capability]
+    # None: every provider of the practice; otherwise the provider ids the grants allow.
+    provider_ids: frozenset[int] | None
+    roles: frozenset[Role]
+    read_only: bool
+
+
+@dataclass(frozen=True)
+class Actor:
+    user: User
+    workspace: Workspace
+    access: dict[int, PracticeAccess]
+    # Capabilities the actor holds on *every* practice through an all-practices grant:
+    # needed for workspace-wide things such as events that name no practice.
+    workspace_capabilities: frozenset[Capability] = field(default_factory=frozenset)
+
+    # -- questions about practices -------------------------------------------------------
+    def practices(self, capability: Capability | None = None) -> list[Practice]:
+        """Practices the actor may see (with `capability`, when given), by name."""
+        return sorted(
+            (
+                a.practice
+                for a in self.access.values()
+                if capability is None or capability in a.capabilities
+            ),
+            key=lambda p: p.name.lower(),
+        )
+
+    def practice_ids(self, capability: Capability | None = None) -> frozenset[int]:
+        return frozenset(
+            pid
+            for pid, a in self.access.items()
+            if capability is None or capability in a.capabilities
+        )
+
+    def can(self, capability: Capability, practice: Practice | int | None = None) -> bool:
+        """With a practice: may the actor do this there. Without: anywhere at all."""
+        if practice is None:
+            return any(capability in a.capabilities for a in self.access.values())
+        pid = practice if isinstance(practice, int) else practice.pk
+        access = self.access.get(pid)
+        return access is not None and capability in access.capabilities
+
+    def can_workspace(self, capability: Capability) -> bool:
+        return capability in self.workspace_capabilities
+
+    def require(self, capability: Capability, practice: Practice | int | None = None) -> None:
+        if not self.can(capability, practice):
+            raise CapabilityDenied(capability)
+
+    def practice_by_public_id(self, public_id: Any) -> Practice | None:
+        for access in self.access.values():
+            if str(access.practice.public_id) == str(public_id):
+                return access.practice
+        return None
+
+    def provider_ids(self, practice: Practice | int) -> frozenset[int] | None:
+        pid = practice if isinstance(practice, int) else practice.pk
+        access = self.access.get(pid)
+        return access.provider_ids if access else frozenset()
+
+    @property
+    def label(self) -> str:
+        return self.user.label
+
+
+def _merge_provider_ids(
+    current: frozenset[int] | None, grant_providers: frozenset[int]
+) -> frozenset[int] | None:
+    if current is None or not grant_providers:
+        return None  # some grant allows every provider
+    return current | grant_providers
+
+
+def resolve_actor(user: User) -> Actor | None:
+    """Build the actor from the user's live grants: two queries, whatever the grant count."""
+    if user.workspace_id is None or not user.is_active:
+        return None
+    workspace = user.workspace
+    grants = list(
+        Grant.objects.live(timezone.now())
+        .filter(user=user, workspace_id=user.workspace_id)
+        .select_related("practice")
+        .prefetch_related("providers")
+    )
+    visible_status = [PracticeStatus.ONBOARDING, PracticeStatus.ACTIVE, PracticeStatus.SUSPENDED]
+    all_practices: list[Practice] = []
+    if any(g.practice_id is None for g in grants):
+        all_practices = list(
+            Practice.objects.filter(workspace=workspace, status__in=visible_status)
+        )
+    return build_actor(user, workspace, grants, all_practices, visible_status)
+
+
+def build_actor(
+    user: User,
+    workspace: Workspace,
+    grants: Iterable[Grant],
+    all_practices: list[Practice],
+    visible_status: list[str],
+) -> Actor:
+    caps: dict[int, set[Capability]] = {}
+    providers: dict[int, frozenset[int] | None] = {}
+    roles: dict[int, set[Role]] = {}
+    writable: dict[int, bool] = {}
+    practices: dict[int, Practice] = {}
+    workspace_caps: set[Capability] = set()
+    for grant in grants:
+        role = Role(grant.role)
+        grant_caps = grant_capabilities(role, read_only=grant.read_only)
+        if grant.practice_id is None:
+            workspace_caps |= grant_caps
+            targets = all_practices
+        elif grant.practice is not None and grant.practice.status in visible_status:
+            targets = [grant.practice]
+        else:
+            targets = []
+        grant_providers = frozenset(p.pk for p in grant.providers.all())
+        for practice in targets:
+            pid = practice.pk
+            practices[pid] = practice
+            caps.setdefault(pid, set()).update(grant_caps)
+            roles.setdefault(pid, set()).add(role)
+            writable[pid] = writable.get(pid, False) or not grant.read_only
+            providers[pid] = (
+                _merge_provider_ids(providers[pid], grant_providers)
+                if pid in providers
+                else (grant_providers or None)
+            )
+    access = {
+        pid: PracticeAccess(
+            practice=practices[pid],
+            capabilities=frozenset(caps[pid]),
+            provider_ids=providers[pid],
+            roles=frozenset(roles[pid]),
+            read_only=not writable[pid],
+        )
+        for pid in practices
+    }
+    return Actor(
+        user=user,
+        workspace=workspace,
+        access=access,
+        workspace_capabilities=frozenset(workspace_caps),
+    )

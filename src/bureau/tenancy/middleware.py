@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+
+from bureau.tenancy.actor import resolve_actor
+from bureau.tenancy.context import current_practice
+
+
+class ActorMiddleware:
+    """Resolve the actor once per request: `request.actor` (None when signed out or without a
+    workspace) and `request.practice_context` (a Practice, or None for *All practices*)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        actor = resolve_actor(user) if user.is_authenticated else None  # type: ignore[arg-type]
+        request.actor = actor  # type: ignore[attr-defined]
+        request.practice_context = (  # type: ignore[attr-defined]
+            current_practice(actor, request.session) if actor else None
+        )
+        return self.get_response(request)

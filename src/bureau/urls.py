@@ -1,0 +1,11 @@
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("bureau.web.urls")),
+    path("accounts/", include("bureau.accounts.urls")),
+    path("patients/", include("bureau.patients.urls")),
+    path("audit/", include("bureau.audit.urls")),
+]
+
+handler404 = "bureau.web.errors.not_found"
+handler500 = "bureau.web.errors.server_error"

@@ -1,0 +1,27 @@
+"""What every page's shell needs: the actor, the practice context and the switcher's list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+
+from bureau.tenancy.roles import Capability
+
+
+def shell(request: HttpRequest) -> dict[str, Any]:
+    actor = getattr(request, "actor", None)
+    if actor is None:
+        return {"idle_minutes": settings.BUREAU_IDLE_MINUTES}
+    return {
+        "actor": actor,
+        "practice_context": getattr(request, "practice_context", None),
+        "switch_practices": actor.practices(),
+        "nav": {
+            "patients": actor.can(Capability.PATIENTS_VIEW),
+            "audit": actor.can(Capability.AUDIT_VIEW),
+            "users": actor.can(Capability.USERS_MANAGE),
+        },
+        "idle_minutes": settings.BUREAU_IDLE_MINUTES,
+    }

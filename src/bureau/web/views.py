@@ -1,0 +1,42 @@
+"""The shell: home page and the one-click practice switcher."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from bureau.audit.models import AuditAction
+from bureau.audit.services import audit_record
+from bureau.tenancy.context import ALL, switch_practice
+from bureau.web.access import actor_of, public
+from bureau.web.selectors import practice_summaries
+
+
+def home_view(request: HttpRequest) -> HttpResponse:
+    actor = actor_of(request)
+    return render(request, "web/home.html", {"summaries": practice_summaries(actor=actor)})
+
+
+@require_POST
+def switch_practice_view(request: HttpRequest) -> HttpResponse:
+    actor = actor_of(request)
+    try:
+        practice = switch_practice(actor, request.session, request.POST.get("practice", ALL))
+    except LookupError as exc:
+        raise Http404 from exc
+    with transaction.atomic():
+        audit_record(action=AuditAction.CONTEXT_SWITCHED, actor=actor, practice=practice)
+    messages.info(request, f"Now working in {practice.name if practice else 'All practices'}.")
+    target = request.POST.get("next", "/")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = "/"
+    return redirect(target)
+
+
+@public
+def healthz_view(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("ok", content_type="text/plain")
