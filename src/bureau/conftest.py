@@ -1,0 +1,96 @@
+"""Shared fixtures: the demo workspace seeded once per session, signed-in clients, and the
+PostgreSQL runtime role, so that on PostgreSQL every test runs subject to row-level security."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs a loop
+
+TEST_PATIENTS_PER_PRACTICE = 12
+ON_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+APP_ROLE = settings.BUREAU_DB_APP_ROLE
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> None:
+    """Migrate (as the owner), then seed the demo workspaces once for every non-transactional
+    test; each test's changes roll back to this state."""
+    from bureau.demo import seed_demo
+
+    with django_db_blocker.unblock():
+        seed_demo(patients_per_practice=TEST_PATIENTS_PER_PRACTICE)
+
+
+def _set_role(role: str | None) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("RESET ROLE" if role is None else f"SET ROLE {connection.ops.quote_name(role)}")
+
+
+@pytest.fixture(autouse=True)
+def _runtime_role(request: pytest.FixtureRequest) -> Iterator[None]:
+    """On PostgreSQL, act as the non-owner runtime role (RLS applies), like production.
+
+    Non-transactional tests SET ROLE inside their transaction (undone by the rollback).
+    Transactional tests also open server-thread connections: those take the role from
+    `assume_role`; the role is dropped again before pytest-django flushes the tables.
+    """
+    marker = request.node.get_closest_marker("django_db")
+    if not (ON_POSTGRES and APP_ROLE and marker):
+        yield
+        return
+    transactional = marker.kwargs.get("transaction", False) or "live_server" in request.fixturenames
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    options = connection.settings_dict.setdefault("OPTIONS", {})
+    if transactional:
+        options["assume_role"] = APP_ROLE
+    _set_role(APP_ROLE)
+    try:
+        yield
+    finally:
+        options.pop("assume_role", None)
+        if connection.connection is not None:
+            _set_role(None)
+
+
+def verified_client(username: str, client: Client | None = None) -> Client:
+    """A client signed in as `username` with its TOTP device verified in the session."""
+    from bureau.accounts.models import User
+
+    client = client or Client()
+    user = User.objects.get(username=username)
+    client.force_login(user)
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    assert device is not None, f"{username} has no authenticator"
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
+@pytest.fixture
+def as_user(db: Any) -> Any:
+    return verified_client
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **browser_type_launch_args,
+        "executable_path": "/usr/bin/chromium",
+        "headless": True,
+        "args": [
+            "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+            "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run", "--disable-quic",
+        ],
+    }
