@@ -33,7 +33,9 @@ def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> None:
 
 def _set_role(role: str | None) -> None:
     with connection.cursor() as cursor:
-        cursor.execute("RESET ROLE" if role is None else f"SET ROLE {connection.ops.quote_name(role)}")
+        cursor.execute(
+            "RESET ROLE" if role is None else f"SET ROLE {connection.ops.quote_name(role)}"
+        )
 
 
 @pytest.fixture(autouse=True)
@@ -89,8 +91,13 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
         "executable_path": "/usr/bin/chromium",
         "headless": True,
         "args": [
-            "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-            "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run", "--disable-quic",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-quic",
         ],
     }

@@ -52,8 +52,14 @@ LAST = (
     "Crestwood Driscoll Ellsworth Fenwick Greywood Holloway Inglewood Jessup Kilbride Larkspur"
 ).split()
 STREETS = "Maple Oak Cedar Elm Willow Birch Aspen Spruce Juniper Laurel Hawthorn Alder".split()
-CITIES = [("Springfield", "IL", "627"), ("Fairview", "TN", "370"), ("Riverton", "WY", "825"),
-          ("Greenville", "SC", "296"), ("Franklin", "OH", "450"), ("Clinton", "IA", "527")]
+CITIES = [
+    ("Springfield", "IL", "627"),
+    ("Fairview", "TN", "370"),
+    ("Riverton", "WY", "825"),
+    ("Greenville", "SC", "296"),
+    ("Franklin", "OH", "450"),
+    ("Clinton", "IA", "527"),
+]
 
 
 @dataclass(frozen=True)
@@ -71,34 +77,53 @@ class Login:
     totp_secret: str
 
 
-def _grant(user: User, workspace: Workspace, role: Role, practice: Practice | None = None,
-           **extra: object) -> Grant:
-    return Grant.objects.create(workspace=workspace, user=user, practice=practice,
-                                role=role.value, reason="demo seed", **extra)  # type: ignore[arg-type]
+def _grant(
+    user: User, workspace: Workspace, role: Role, practice: Practice | None = None, **extra: object
+) -> Grant:
+    return Grant.objects.create(
+        workspace=workspace,
+        user=user,
+        practice=practice,
+        role=role.value,
+        reason="demo seed",
+        **extra,
+    )
 
 
 def _user(workspace: Workspace, spec: DemoUser, rng: random.Random) -> User:
-    user = User(username=spec.username, full_name=spec.full_name, title=spec.pattern,
-                workspace=workspace, email=f"{spec.username}@example.test")
+    user = User(
+        username=spec.username,
+        full_name=spec.full_name,
+        title=spec.pattern,
+        workspace=workspace,
+        email=f"{spec.username}@example.test",
+    )
     user.set_password(DEMO_PASSWORD)
     user.save()
-    TOTPDevice.objects.create(user=user, name="Authenticator", confirmed=True,
-                              key=rng.randbytes(20).hex())
+    TOTPDevice.objects.create(
+        user=user, name="Authenticator", confirmed=True, key=rng.randbytes(20).hex()
+    )
     return user
 
 
-def _practices(workspace: Workspace, specs: list[tuple[str, str, str, str]],
-               rng: random.Random) -> list[Practice]:
+def _practices(
+    workspace: Workspace, specs: list[tuple[str, str, str, str]], rng: random.Random
+) -> list[Practice]:
     practices = []
     for name, code, specialty, tz in specs:
         practice = Practice.objects.create(
-            workspace=workspace, name=name, code=code, specialty=specialty, timezone=tz,
+            workspace=workspace,
+            name=name,
+            code=code,
+            specialty=specialty,
+            timezone=tz,
             npi=make_npi("1" + f"{rng.randrange(10**8):08d}"),
             tax_id=f"{rng.randrange(10, 99)}{rng.randrange(10**7):07d}",
         )
-        for i in range(rng.randint(2, 4)):
+        for _ in range(rng.randint(2, 4)):
             Provider.objects.create(
-                workspace=workspace, practice=practice,
+                workspace=workspace,
+                practice=practice,
                 name=f"Dr. {rng.choice(FIRST)} {rng.choice(LAST)}",
                 npi=make_npi("1" + f"{rng.randrange(10**8):08d}"),
             )
@@ -111,19 +136,24 @@ def _patients(practice: Practice, count: int, rng: random.Random) -> list[Patien
     patients = []
     for n in range(1, count + 1):
         city, state, zip3 = rng.choice(CITIES)
-        born = today - timedelta(days=rng.randint(0 if "Pediatric" not in practice.specialty
-                                                  else 0, 90 * 365))
-        if practice.specialty == "Pediatrics":
-            born = today - timedelta(days=rng.randint(30, 17 * 365))
-        patients.append(Patient(
-            workspace_id=practice.workspace_id, practice=practice,
-            account_number=f"{practice.code}{n:06d}",
-            first_name=rng.choice(FIRST), last_name=rng.choice(LAST),
-            date_of_birth=max(born, date(1930, 1, 1)), sex=rng.choice("FFMMU"),
-            address_line1=f"{rng.randint(10, 9999)} {rng.choice(STREETS)} St",
-            city=city, state=state, postal_code=f"{zip3}{rng.randrange(100):02d}",
-            phone=f"555-{rng.randrange(100, 999)}-{rng.randrange(10000):04d}",
-        ))
+        oldest = 17 * 365 if practice.specialty == "Pediatrics" else 90 * 365
+        born = today - timedelta(days=rng.randint(30, oldest))
+        patients.append(
+            Patient(
+                workspace_id=practice.workspace_id,
+                practice=practice,
+                account_number=f"{practice.code}{n:06d}",
+                first_name=rng.choice(FIRST),
+                last_name=rng.choice(LAST),
+                date_of_birth=max(born, date(1930, 1, 1)),
+                sex=rng.choice("FFMMU"),
+                address_line1=f"{rng.randint(10, 9999)} {rng.choice(STREETS)} St",
+                city=city,
+                state=state,
+                postal_code=f"{zip3}{rng.randrange(100):02d}",
+                phone=f"555-{rng.randrange(100, 999)}-{rng.randrange(10000):04d}",
+            )
+        )
     Patient.objects.bulk_create(patients, batch_size=500)
     return patients
 
@@ -134,18 +164,23 @@ def _seed_summit(rng: random.Random, patients_per_practice: int) -> None:
     people = {
         "olivia.owner": DemoUser("olivia.owner", "Olivia Owens", "Owner (all practices)"),
         "sam.supervisor": DemoUser("sam.supervisor", "Sam Sutherland", "Supervisor (all)"),
-        "alex.manager": DemoUser("alex.manager", "Alex Marsh",
-                                 "Account manager (full on 2, read-only on the rest)"),
+        "alex.manager": DemoUser(
+            "alex.manager", "Alex Marsh", "Account manager (full on 2, read-only on the rest)"
+        ),
         "bella.biller": DemoUser("bella.biller", "Bella Byrne", "Biller (4 of 8)"),
-        "priya.poster": DemoUser("priya.poster", "Priya Prakash",
-                                 "Offshore payment poster (2 of 8)"),
-        "dan.denials": DemoUser("dan.denials", "Dan Delaney",
-                                "Denial specialist (all, no demographics)"),
-        "casey.contractor": DemoUser("casey.contractor", "Casey Cole",
-                                     "Contractor (3 practices, expires in 7 days)"),
+        "priya.poster": DemoUser(
+            "priya.poster", "Priya Prakash", "Offshore payment poster (2 of 8)"
+        ),
+        "dan.denials": DemoUser(
+            "dan.denials", "Dan Delaney", "Denial specialist (all, no demographics)"
+        ),
+        "casey.contractor": DemoUser(
+            "casey.contractor", "Casey Cole", "Contractor (3 practices, expires in 7 days)"
+        ),
         "carla.compliance": DemoUser("carla.compliance", "Carla Castillo", "Compliance officer"),
-        "cliff.client": DemoUser("cliff.client", "Cliff Clement",
-                                 "Client viewer (Lakeside Family Medicine)"),
+        "cliff.client": DemoUser(
+            "cliff.client", "Cliff Clement", "Client viewer (Lakeside Family Medicine)"
+        ),
     }
     users = {name: _user(workspace, spec, rng) for name, spec in people.items()}
     _grant(users["olivia.owner"], workspace, Role.OWNER)
@@ -165,24 +200,39 @@ def _seed_summit(rng: random.Random, patients_per_practice: int) -> None:
     with rls.practice_scope(p.pk for p in practices):
         for practice in practices:
             _patients(practice, patients_per_practice, rng)
-    audit_record(action=AuditAction.SYSTEM_SEEDED, workspace=workspace, label="system (seed)",
-                 detail={"practices": len(practices), "patients": patients_per_practice})
+    audit_record(
+        action=AuditAction.SYSTEM_SEEDED,
+        workspace=workspace,
+        label="system (seed)",
+        detail={"practices": len(practices), "patients": patients_per_practice},
+    )
 
 
 def _seed_harbor(rng: random.Random, patients_per_practice: int) -> None:
     workspace = Workspace.objects.create(name="Harbor Revenue Group", slug=OTHER_WORKSPACE_SLUG)
-    practices = _practices(workspace, [
-        ("Seaside Internal Medicine", "SIM", "Internal medicine", "America/New_York"),
-        ("Dockside Urgent Care", "DUC", "Urgent care", "America/New_York"),
-    ], rng)
-    hank = _user(workspace, DemoUser("hank.harbor", "Hank Harlow",
-                                     "Owner of a second workspace (sees none of Summit)"), rng)
+    practices = _practices(
+        workspace,
+        [
+            ("Seaside Internal Medicine", "SIM", "Internal medicine", "America/New_York"),
+            ("Dockside Urgent Care", "DUC", "Urgent care", "America/New_York"),
+        ],
+        rng,
+    )
+    hank = _user(
+        workspace,
+        DemoUser("hank.harbor", "Hank Harlow", "Owner of a second workspace (sees none of Summit)"),
+        rng,
+    )
     _grant(hank, workspace, Role.OWNER)
     with rls.practice_scope(p.pk for p in practices):
         for practice in practices:
             _patients(practice, max(10, patients_per_practice // 10), rng)
-    audit_record(action=AuditAction.SYSTEM_SEEDED, workspace=workspace, label="system (seed)",
-                 detail={"practices": len(practices)})
+    audit_record(
+        action=AuditAction.SYSTEM_SEEDED,
+        workspace=workspace,
+        label="system (seed)",
+        detail={"practices": len(practices)},
+    )
 
 
 @transaction.atomic
@@ -204,7 +254,11 @@ def demo_logins() -> list[Login]:
     )
     devices = {d.user_id: d for d in TOTPDevice.objects.filter(user__in=users, confirmed=True)}
     return [
-        Login(u.username, u.title, DEMO_PASSWORD,
-              b32encode(devices[u.pk].bin_key).decode() if u.pk in devices else "(none)")
+        Login(
+            u.username,
+            u.title,
+            DEMO_PASSWORD,
+            b32encode(devices[u.pk].bin_key).decode() if u.pk in devices else "(none)",
+        )
         for u in users
     ]

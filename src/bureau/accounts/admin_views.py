@@ -115,8 +115,12 @@ def user_detail_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
         try:
             services.grant_create(actor=actor, request=grant_request)
         except (services.AccountError, CapabilityDenied) as exc:
-            form.add_error(None, str(exc) if isinstance(exc, services.AccountError) else
-                           "You cannot grant access there.")
+            form.add_error(
+                None,
+                str(exc)
+                if isinstance(exc, services.AccountError)
+                else "You cannot grant access there.",
+            )
         else:
             messages.success(request, f"Granted {Role(data['role']).label} to {user.username}.")
             return redirect("accounts:user_detail", public_id=user.public_id)

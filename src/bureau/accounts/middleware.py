@@ -64,7 +64,7 @@ class VerifiedLoginRequiredMiddleware:
             return redirect(f"{reverse('accounts:login')}?{urlencode({'next': _next(request)})}")
         if getattr(view_func, PRE_MFA_ATTR, False):
             return None
-        if not user.is_verified():  # type: ignore[union-attr]
+        if not user.is_verified():  # type: ignore[union-attr,attr-defined,unused-ignore]
             from django_otp import user_has_device
 
             target = "accounts:mfa_verify" if user_has_device(user) else "accounts:mfa_enroll"

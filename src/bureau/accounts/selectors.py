@@ -10,7 +10,7 @@ from bureau.tenancy.actor import Actor
 from bureau.tenancy.models import Grant
 
 
-def _grants_prefetch() -> Prefetch[Grant]:
+def _grants_prefetch() -> Prefetch:  # type: ignore[type-arg]
     return Prefetch(
         "grants",
         queryset=Grant.objects.select_related("practice", "granted_by").prefetch_related(

@@ -45,7 +45,7 @@ def session_start(request: HttpRequest, user: User) -> None:
 def session_end(request: HttpRequest, *, action: AuditAction = AuditAction.LOGOUT) -> None:
     user = request.user
     if user.is_authenticated:
-        audit_record(action=action, user=user)  # type: ignore[arg-type]
+        audit_record(action=action, user=user)
     logout(request)
 
 

@@ -37,12 +37,14 @@ def _next_url(request: HttpRequest) -> str:
 
 @public
 def login_view(request: HttpRequest) -> HttpResponse:
-    if request.user.is_authenticated and request.user.is_verified():  # type: ignore[union-attr]
+    if request.user.is_authenticated and request.user.is_verified():  # type: ignore[union-attr,attr-defined,unused-ignore]
         return redirect(_next_url(request))
     form = AuthenticationForm(request, data=request.POST or None)
     if request.method == "POST" and form.is_valid():
-        services.session_start(request, form.get_user())  # type: ignore[arg-type]
-        target = "accounts:mfa_verify" if user_has_device(form.get_user()) else "accounts:mfa_enroll"
+        services.session_start(request, form.get_user())
+        target = (
+            "accounts:mfa_verify" if user_has_device(form.get_user()) else "accounts:mfa_enroll"
+        )
         response = redirect(target)
         response["Location"] += f"?next={_next_url(request)}"
         return response

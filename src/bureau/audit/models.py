@@ -96,3 +96,6 @@ class AuditChainHead(models.Model):
     chain = models.CharField(max_length=40, unique=True)
     seq = models.PositiveBigIntegerField(default=0)
     hash = models.CharField(max_length=64, default="0" * 64)
+
+    def __str__(self) -> str:
+        return f"{self.chain} at {self.seq}"

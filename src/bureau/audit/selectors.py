@@ -1,4 +1,4 @@
-"""Reads of the audit log: a compliance officer sees the workspace; a client viewer, their practice."""
+"""Reads of the audit log: compliance sees the workspace; a client viewer, their practice."""
 
 from __future__ import annotations
 

@@ -75,7 +75,9 @@ def audit_record(
 ) -> AuditEvent:
     """Append one event to its workspace's chain, in the caller's transaction."""
     if not connection.in_atomic_block:
-        raise AuditWriteOutsideTransaction("audit events are written inside the change's transaction")
+        raise AuditWriteOutsideTransaction(
+            "audit events are written inside the change's transaction"
+        )
     if actor is not None:
         user = actor.user
         workspace = actor.workspace
@@ -149,20 +151,26 @@ class ChainProblem:
 
 def audit_verify_chain(workspace_id: int | None) -> ChainProblem | None:
     """Walk one chain in order; return its first broken link, or None when it holds."""
-    events = AuditEvent.objects.filter(workspace_id=workspace_id).order_by("seq")
+    events = AuditEvent.objects.filter(workspace_id=workspace_id).order_by("seq")  # type: ignore[misc]
     previous_hash: str | None = None
     previous_seq: int | None = None
     for event in events.iterator(chunk_size=2000):
         if previous_seq is None:
             # The first surviving event: either the genesis or the first after a purge.
             if event.seq != 1 and not _purged_through(workspace_id, event.seq - 1):
-                return ChainProblem(event.pk, workspace_id, event.seq, "events before it are missing")
+                return ChainProblem(
+                    event.pk, workspace_id, event.seq, "events before it are missing"
+                )
         elif event.seq != previous_seq + 1:
             return ChainProblem(event.pk, workspace_id, event.seq, f"gap after seq {previous_seq}")
         elif event.prev_hash != previous_hash:
-            return ChainProblem(event.pk, workspace_id, event.seq, "does not link to its predecessor")
+            return ChainProblem(
+                event.pk, workspace_id, event.seq, "does not link to its predecessor"
+            )
         if event_digest(event) != event.hash:
-            return ChainProblem(event.pk, workspace_id, event.seq, "content does not match its hash")
+            return ChainProblem(
+                event.pk, workspace_id, event.seq, "content does not match its hash"
+            )
         previous_hash, previous_seq = event.hash, event.seq
     return None
 
@@ -170,7 +178,7 @@ def audit_verify_chain(workspace_id: int | None) -> ChainProblem | None:
 def _purged_through(workspace_id: int | None, seq: int) -> bool:
     return any(
         int(e.detail.get("through_seq", 0)) >= seq
-        for e in AuditEvent.objects.filter(
+        for e in AuditEvent.objects.filter(  # type: ignore[misc]
             workspace_id=workspace_id, action=AuditAction.AUDIT_PURGED
         )
     )

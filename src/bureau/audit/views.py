@@ -48,8 +48,10 @@ def audit_log_view(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     data = request.GET.copy()
     context_practice = request.practice_context  # type: ignore[attr-defined]
-    if "practice" not in data and context_practice and actor.can(
-        Capability.AUDIT_VIEW, context_practice
+    if (
+        "practice" not in data
+        and context_practice
+        and actor.can(Capability.AUDIT_VIEW, context_practice)
     ):
         data["practice"] = str(context_practice.public_id)
     form = AuditFilterForm(actor, data)
@@ -61,7 +63,9 @@ def audit_log_view(request: HttpRequest) -> HttpResponse:
         cleaned = form.cleaned_data
         filters = AuditFilters(
             user_public_id=cleaned["user"],
-            practice=actor.practice_by_public_id(cleaned["practice"]) if cleaned["practice"] else None,
+            practice=actor.practice_by_public_id(cleaned["practice"])
+            if cleaned["practice"]
+            else None,
             record=cleaned["record"].strip(),
             action=cleaned["action"],
             date_from=cleaned["date_from"],

@@ -65,7 +65,7 @@ def patient_list(
     page_size: int = PAGE_SIZE,
 ) -> PatientPage:
     """One page of patients across every practice the actor may see (or one practice)."""
-    qs = Patient.objects.visible_to(actor, Capability.PATIENTS_VIEW)
+    qs: QuerySet[Patient] = Patient.objects.visible_to(actor, Capability.PATIENTS_VIEW)
     if practice is not None:
         qs = qs.filter(practice=practice)
     qs = _search(qs, actor, search)
@@ -102,7 +102,7 @@ def _sees_all_names(actor: Actor, practice: Practice | None) -> bool:
 
 def patient_get(*, actor: Actor, public_id: UUID, capability: Capability) -> Patient:
     """The patient, if the actor holds `capability` on its practice; otherwise 404."""
-    patient = (
+    patient: Patient | None = (
         Patient.objects.visible_to(actor, capability).filter(public_id=public_id).first()
     )
     if patient is None:

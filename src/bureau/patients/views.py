@@ -159,9 +159,7 @@ def patient_edit_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
     if not actor.can(Capability.PATIENTS_DEMOGRAPHICS, practice):
         raise Http404
     initial = {
-        name: getattr(patient, name)
-        for name in PatientForm.base_fields
-        if name != "practice"
+        name: getattr(patient, name) for name in PatientForm.base_fields if name != "practice"
     } | {"practice": str(practice.public_id)}
     form = PatientForm([practice], request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():

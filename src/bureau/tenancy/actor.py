@@ -103,16 +103,20 @@ def _merge_provider_ids(
 
 def resolve_actor(user: User) -> Actor | None:
     """Build the actor from the user's live grants: two queries, whatever the grant count."""
-    if user.workspace_id is None or not user.is_active:
-        return None
     workspace = user.workspace
+    if workspace is None or not user.is_active:
+        return None
     grants = list(
         Grant.objects.live(timezone.now())
-        .filter(user=user, workspace_id=user.workspace_id)
+        .filter(user=user, workspace=workspace)
         .select_related("practice")
         .prefetch_related("providers")
     )
-    visible_status = [PracticeStatus.ONBOARDING, PracticeStatus.ACTIVE, PracticeStatus.SUSPENDED]
+    visible_status: list[str] = [
+        PracticeStatus.ONBOARDING,
+        PracticeStatus.ACTIVE,
+        PracticeStatus.SUSPENDED,
+    ]
     all_practices: list[Practice] = []
     if any(g.practice_id is None for g in grants):
         all_practices = list(

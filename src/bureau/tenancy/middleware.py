@@ -17,7 +17,7 @@ class ActorMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
-        actor = resolve_actor(user) if user.is_authenticated else None  # type: ignore[arg-type]
+        actor = resolve_actor(user) if user.is_authenticated else None
         request.actor = actor  # type: ignore[attr-defined]
         request.practice_context = (  # type: ignore[attr-defined]
             current_practice(actor, request.session) if actor else None

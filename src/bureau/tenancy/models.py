@@ -118,8 +118,7 @@ class Grant(models.Model):
         indexes = [models.Index(fields=["user", "revoked_at"])]
 
     def __str__(self) -> str:
-        scope = self.practice.name if self.practice else "All practices"
-        return f"{self.role} on {scope}"
+        return f"{self.role} on {self.scope_label}"
 
     @property
     def role_enum(self) -> Role:
@@ -132,4 +131,4 @@ class Grant(models.Model):
 
     @property
     def scope_label(self) -> str:
-        return self.practice.name if self.practice_id else "All practices"
+        return self.practice.name if self.practice is not None else "All practices"

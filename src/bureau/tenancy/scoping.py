@@ -30,7 +30,7 @@ class ScopedQuerySet(models.QuerySet[Any]):
     _bureau_scope: frozenset[int] | None = None
 
     def _clone(self) -> Self:
-        clone = super()._clone()
+        clone: Self = super()._clone()  # type: ignore[misc]
         clone._bureau_scope = self._bureau_scope
         return clone
 

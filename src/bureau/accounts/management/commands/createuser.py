@@ -38,15 +38,18 @@ class Command(BaseCommand):
             raise CommandError(f"no workspace with slug {opts['workspace']!r}")
         practice = None
         if opts["practice_npi"]:
-            practice = Practice.objects.filter(workspace=workspace, npi=opts["practice_npi"]).first()
+            practice = Practice.objects.filter(
+                workspace=workspace, npi=opts["practice_npi"]
+            ).first()
             if practice is None:
                 raise CommandError(f"no practice with NPI {opts['practice_npi']} in {workspace}")
         username = opts["username"].strip().lower()
         if User.objects.filter(username=username).exists():
             raise CommandError(f"login name {username!r} is taken")
         password = opts["password"] or getpass.getpass("Password: ")
-        user = User(username=username, full_name=opts["name"], email=opts["email"],
-                    workspace=workspace)
+        user = User(
+            username=username, full_name=opts["name"], email=opts["email"], workspace=workspace
+        )
         try:
             validate_password(password, user)
         except ValidationError as exc:
@@ -54,14 +57,32 @@ class Command(BaseCommand):
         user.set_password(password)
         user.save()
         grant = Grant.objects.create(
-            workspace=workspace, user=user, practice=practice, role=opts["role"],
-            read_only=opts["read_only"], reason=opts["reason"],
+            workspace=workspace,
+            user=user,
+            practice=practice,
+            role=opts["role"],
+            read_only=opts["read_only"],
+            reason=opts["reason"],
         )
-        audit_record(action=AuditAction.USER_CREATED, workspace=workspace, label="system (cli)",
-                     model="accounts.User", record_ids=[user.public_id], reason=opts["reason"])
-        audit_record(action=AuditAction.GRANT_CREATED, workspace=workspace, label="system (cli)",
-                     practice=practice, model="tenancy.Grant", record_ids=[grant.public_id],
-                     reason=opts["reason"], detail={"user": username, "role": opts["role"],
-                                                    "scope": grant.scope_label})
-        self.stdout.write(f"created {username} ({opts['role']} on {grant.scope_label}); "
-                          "they enrol TOTP at first login")
+        audit_record(
+            action=AuditAction.USER_CREATED,
+            workspace=workspace,
+            label="system (cli)",
+            model="accounts.User",
+            record_ids=[user.public_id],
+            reason=opts["reason"],
+        )
+        audit_record(
+            action=AuditAction.GRANT_CREATED,
+            workspace=workspace,
+            label="system (cli)",
+            practice=practice,
+            model="tenancy.Grant",
+            record_ids=[grant.public_id],
+            reason=opts["reason"],
+            detail={"user": username, "role": opts["role"], "scope": grant.scope_label},
+        )
+        self.stdout.write(
+            f"created {username} ({opts['role']} on {grant.scope_label}); "
+            "they enrol TOTP at first login"
+        )

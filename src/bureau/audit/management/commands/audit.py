@@ -3,11 +3,10 @@ retention (refusing anything younger than seven years)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils import timezone
 
 from bureau.audit.models import AuditEvent
 from bureau.audit.services import RetentionRefused, audit_purge, audit_verify_all
@@ -42,7 +41,7 @@ class Command(BaseCommand):
         except ValueError as exc:
             raise CommandError(f"--before must be YYYY-MM-DD, got {before_text!r}") from exc
         try:
-            deleted = audit_purge(before=timezone.make_aware(day, timezone.UTC))
+            deleted = audit_purge(before=day.replace(tzinfo=UTC))
         except RetentionRefused as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(f"purged {deleted} events older than {before_text}")

@@ -14,14 +14,21 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         created = seed_demo(patients_per_practice=options["patients_per_practice"])
-        self.stdout.write("Seeded the demo workspaces." if created else
-                          "Demo workspaces already present: nothing changed.")
+        self.stdout.write(
+            "Seeded the demo workspaces."
+            if created
+            else "Demo workspaces already present: nothing changed."
+        )
         if options["quiet"]:
             return
         self.stdout.write("\nDemo logins (synthetic data only). Password, then the TOTP code:")
-        self.stdout.write("  add the secret to an authenticator app, or run "
-                          "`.venv/bin/bureau demo-otp USER` for the current code.\n")
+        self.stdout.write(
+            "  add the secret to an authenticator app, or run "
+            "`.venv/bin/bureau demo-otp USER` for the current code.\n"
+        )
         self.stdout.write(f"  {'login':<18} {'password':<19} {'TOTP secret':<34} who")
         for login in demo_logins():
-            self.stdout.write(f"  {login.username:<18} {login.password:<19} "
-                              f"{login.totp_secret:<34} {login.pattern}")
+            self.stdout.write(
+                f"  {login.username:<18} {login.password:<19} "
+                f"{login.totp_secret:<34} {login.pattern}"
+            )
