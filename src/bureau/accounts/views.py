@@ -10,7 +10,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_POST
 from django_otp import user_has_device
 
@@ -46,7 +46,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
             "accounts:mfa_verify" if user_has_device(form.get_user()) else "accounts:mfa_enroll"
         )
         response = redirect(target)
-        response["Location"] += f"?next={_next_url(request)}"
+        response["Location"] += "?" + urlencode({"next": _next_url(request)})
         return response
     return render(
         request,
