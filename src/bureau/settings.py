@@ -109,9 +109,14 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"].update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+        {
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            # Every request writes an audit event: take the write lock at BEGIN so two requests
+            # queue up instead of one failing on a stale snapshot when it extends the chain.
+            "transaction_mode": "IMMEDIATE",
+        }
     )
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-bureau.sqlite3")}
 
 # The role the application acts as on PostgreSQL. Migrations run as the owner; the app runs as
 # this non-owner role so row-level security applies (tests switch to it after migrating).
