@@ -8,6 +8,7 @@ leaves the request (fail closed).
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.ipv6 import clean_ipv6_address
 
 from bureau.audit.context import current_origin
 from bureau.audit.models import AuditAction, AuditChainHead, AuditEvent
@@ -35,6 +37,33 @@ class AuditWriteOutsideTransaction(RuntimeError):
 
 def _chain_key(workspace_id: int | None) -> str:
     return f"workspace:{workspace_id}" if workspace_id else "global"
+
+
+def _stored_ip(value: str | None) -> str | None:
+    """The address in the form the database stores it, so the hash covers what is stored.
+
+    `GenericIPAddressField` (and PostgreSQL's inet) normalize IPv6 ("2001:DB8:0::1" is stored as
+    "2001:db8::1"); hashing the raw form made `audit verify` report untouched events as
+    tampered. A peer that is not an IP address (a unix socket) or carries a zone id, which inet
+    refuses, is recorded as unknown rather than failing every request.
+    """
+    if not value:
+        return None
+    try:
+        address = ipaddress.ip_address(value)
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address):
+        # Drop a zone id, compress, then spell it as the field does (IPv4-mapped as dotted quad).
+        return clean_ipv6_address(str(ipaddress.IPv6Address(value.split("%", 1)[0])))
+    return str(address)
+
+
+def _fit(value: str, name: str) -> str:
+    """Cut to the column's length: an over-long label or user agent must not fail the write
+    (and with it the request: audit fails closed)."""
+    limit = getattr(AuditEvent._meta.get_field(name), "max_length", None)
+    return value[:limit] if limit else value
 
 
 def event_digest(event: AuditEvent) -> str:
@@ -74,6 +103,26 @@ def audit_record(
     label: str = "",
 ) -> AuditEvent:
     """Append one event to its workspace's chain, in the caller's transaction."""
+    return _append(
+        action=action, actor=actor, user=user, workspace=workspace, model=model,
+        targets=[(practice, record_ids)], reason=reason, detail=detail, label=label,
+    )[0]
+
+
+def _append(
+    *,
+    action: AuditAction,
+    actor: Actor | None,
+    user: User | None,
+    workspace: Workspace | None,
+    model: str,
+    targets: Sequence[tuple[Practice | None, Sequence[Any]]],
+    reason: str = "",
+    detail: dict[str, Any] | None = None,
+    label: str = "",
+) -> list[AuditEvent]:
+    """One event per (practice, record ids) target, chained under a single lock of the head:
+    a list page showing rows of many practices costs the same queries as one showing one."""
     if not connection.in_atomic_block:
         raise AuditWriteOutsideTransaction(
             "audit events are written inside the change's transaction"
@@ -87,29 +136,35 @@ def audit_record(
     head, _ = AuditChainHead.objects.select_for_update().get_or_create(
         chain=_chain_key(workspace.pk if workspace else None)
     )
-    event = AuditEvent(
-        workspace=workspace,
-        seq=head.seq + 1,
-        occurred_at=timezone.now(),
-        user=user,
-        actor_label=label or (user.label if user is not None else "system"),
-        practice=practice,
-        action=str(action),
-        model=model,
-        record_ids=[str(r) for r in record_ids],
-        ip=origin.ip,
-        user_agent=origin.user_agent,
-        request_id=origin.request_id,
-        reason=reason,
-        detail=detail or {},
-        prev_hash=head.hash,
-    )
-    event.hash = event_digest(event)
-    event.save(force_insert=True)
-    head.seq = event.seq
-    head.hash = event.hash
+    events = []
+    for practice, record_ids in targets:
+        event = AuditEvent(
+            workspace=workspace,
+            seq=head.seq + 1,
+            occurred_at=timezone.now(),
+            user=user,
+            actor_label=_fit(label or (user.label if user else "system"), "actor_label"),
+            practice=practice,
+            action=str(action),
+            model=model,
+            record_ids=[str(r) for r in record_ids],
+            ip=_stored_ip(origin.ip),
+            user_agent=_fit(origin.user_agent, "user_agent"),
+            request_id=_fit(origin.request_id, "request_id"),
+            reason=reason,
+            detail=detail or {},
+            prev_hash=head.hash,
+        )
+        event.hash = event_digest(event)
+        head.seq = event.seq
+        head.hash = event.hash
+        events.append(event)
+    if len(events) == 1:
+        events[0].save(force_insert=True)
+    else:
+        AuditEvent.objects.bulk_create(events)
     head.save(update_fields=["seq", "hash"])
-    return event
+    return events
 
 
 def audit_record_per_practice(
@@ -125,15 +180,20 @@ def audit_record_per_practice(
     by_practice: dict[int, list[str]] = {}
     for practice_id, public_id in records:
         by_practice.setdefault(practice_id, []).append(str(public_id))
-    for practice_id, ids in sorted(by_practice.items()):
-        audit_record(
-            action=action,
-            actor=actor,
-            practice=actor.access[practice_id].practice,
-            model=model,
-            record_ids=ids,
-            detail=detail,
-        )
+    if not by_practice:
+        return
+    _append(
+        action=action,
+        actor=actor,
+        user=None,
+        workspace=None,
+        model=model,
+        targets=[
+            (actor.access[practice_id].practice, ids)
+            for practice_id, ids in sorted(by_practice.items())
+        ],
+        detail=detail,
+    )
 
 
 # -- verification -----------------------------------------------------------------------------

@@ -36,6 +36,7 @@ class PatientPage:
     count: int
     has_previous: bool
     has_next: bool
+    sort: str = "name"  # the order applied (a masked actor's name/dob sort falls back)
 
 
 def _search(qs: QuerySet[Patient], actor: Actor, text: str) -> QuerySet[Patient]:
@@ -71,7 +72,9 @@ def patient_list(
     qs = _search(qs, actor, search)
     if sort in DEMOGRAPHIC_SORTS and not _sees_all_names(actor, practice):
         sort = "account"
-    qs = qs.order_by(*SORTS.get(sort, SORTS["name"]))
+    if sort not in SORTS:
+        sort = "name" if _sees_all_names(actor, practice) else "account"
+    qs = qs.order_by(*SORTS[sort])
     paginator = Paginator(qs, page_size)
     page_obj = paginator.get_page(page)
     patients = list(page_obj.object_list)
@@ -89,6 +92,7 @@ def patient_list(
         count=paginator.count,
         has_previous=page_obj.has_previous(),
         has_next=page_obj.has_next(),
+        sort=sort,
     )
 
 

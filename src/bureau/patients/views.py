@@ -98,10 +98,11 @@ def patient_list_view(request: HttpRequest) -> HttpResponse:
         template,
         {
             "page": page,
+            "any_masked": any(card.masked for card in page.rows),
             "practice": practice,
             "practices": actor.practices(Capability.PATIENTS_VIEW),
             "q": search,
-            "sort": sort,
+            "sort": page.sort,
             "can_create": bool(actor.practices(Capability.PATIENTS_EDIT)),
         },
     )

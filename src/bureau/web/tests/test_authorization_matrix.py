@@ -1,0 +1,565 @@
+"""The authorization matrix: every URL the project serves, for every seeded user.
+
+The URL list is discovered from the resolver, never written down: a new URL fails
+`test_every_url_is_classified` until it gets a line in CLASSIFICATION. Who may open what is
+computed from the Grant rows in the database (not from `Actor`), so a bug in the actor or in a
+view's scoping shows up as a status mismatch, and every response body is searched for
+identifiers of practices, patients and users the person must not learn about.
+"""
+
+from __future__ import annotations
+
+import ast
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.apps import apps
+from django.conf import settings
+from django.db.models import Q
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+from django.utils.html import escape
+
+from bureau.accounts.middleware import PRE_MFA_ATTR, PUBLIC_ATTR
+from bureau.accounts.models import User
+from bureau.conftest import verified_client
+from bureau.patients.models import Patient
+from bureau.tenancy import rls
+from bureau.tenancy.models import Grant, Practice, PracticeStatus
+from bureau.tenancy.roles import ROLE_CAPABILITIES, Capability, Role
+from bureau.tenancy.scoping import PracticeScoped
+from bureau.web.access import CAPABILITY_ATTR
+
+C = Capability
+LOGIN_URL = "/accounts/login/"
+MFA_VERIFY_URL = "/accounts/mfa/verify/"
+MFA_ENROLL_URL = "/accounts/mfa/enroll/"
+
+
+# -- classification -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Spec:
+    """How to call a URL and who may.
+
+    access: "public" (no login), "pre_mfa" (login, no second factor), "verified" (any verified
+    user with a workspace) or "capability" (verified, and `needs` on one practice).
+    record: what the URL's argument is: None (no argument), "patient", "user", "grant", or
+    "practice" (a POST field rather than a URL argument).
+    """
+
+    access: str
+    method: str = "GET"
+    needs: tuple[Capability, ...] = ()  # all held on the same practice; needs[0] is the mark
+    record: str | None = None
+    ok: int = 200  # status for a verified user who may
+    post: dict[str, str] = field(default_factory=dict)
+    # GET views that also take a form POST: an empty POST must answer exactly like the GET
+    # (re-rendered form when allowed, 404 when not), and never write for a forbidden record.
+    form_post: bool = False
+    list_filter: bool = False  # accepts ?practice=<public_id>; a foreign one is a 404
+
+
+CLASSIFICATION: dict[str, Spec] = {
+    "web:home": Spec("verified"),
+    "web:switch_practice": Spec("verified", method="POST", record="practice", ok=302),
+    "web:healthz": Spec("public"),
+    # A verified user opening the login page is sent on to `next`.
+    "accounts:login": Spec("public", ok=302),
+    "accounts:logout": Spec("public", method="POST", ok=302),
+    "accounts:mfa_verify": Spec("pre_mfa"),
+    # Every seeded user has an authenticator: enrolment redirects to verification.
+    "accounts:mfa_enroll": Spec("pre_mfa", ok=302),
+    "accounts:user_list": Spec("capability", needs=(C.USERS_MANAGE,)),
+    "accounts:user_create": Spec("capability", needs=(C.USERS_MANAGE,), form_post=True),
+    "accounts:user_detail": Spec(
+        "capability", needs=(C.USERS_MANAGE,), record="user", form_post=True
+    ),
+    # An empty action and an empty reason: the view answers with a message, changes nothing.
+    "accounts:user_status": Spec(
+        "capability", method="POST", needs=(C.USERS_MANAGE,), record="user", ok=302,
+        post={"action": "", "reason": ""},
+    ),
+    "accounts:grant_revoke": Spec(
+        "capability", method="POST", needs=(C.USERS_MANAGE,), record="grant", ok=302,
+        post={"reason": ""},
+    ),
+    "patients:list": Spec("capability", needs=(C.PATIENTS_VIEW,), list_filter=True),
+    "patients:create": Spec(
+        "capability", needs=(C.PATIENTS_EDIT, C.PATIENTS_DEMOGRAPHICS), form_post=True
+    ),
+    "patients:detail": Spec("capability", needs=(C.PATIENTS_VIEW,), record="patient"),
+    "patients:edit": Spec(
+        "capability", needs=(C.PATIENTS_EDIT, C.PATIENTS_DEMOGRAPHICS), record="patient",
+        form_post=True,
+    ),
+    "audit:log": Spec("capability", needs=(C.AUDIT_VIEW,), list_filter=True),
+}
+
+POST_ONLY = [name for name, spec in CLASSIFICATION.items() if spec.method == "POST"]
+
+SUMMIT_USERS = [
+    "olivia.owner", "sam.supervisor", "alex.manager", "bella.biller", "priya.poster",
+    "dan.denials", "casey.contractor", "carla.compliance", "cliff.client",
+]
+USERS = [*SUMMIT_USERS, "hank.harbor"]
+
+
+# -- discovery ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Found:
+    name: str | None
+    route: str
+    pattern: URLPattern
+
+
+def discover(patterns: list[Any] | None = None, prefix: str = "",
+             namespaces: tuple[str, ...] = ()) -> Iterator[Found]:
+    for entry in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(entry, URLResolver):
+            spaces = namespaces + ((entry.namespace,) if entry.namespace else ())
+            yield from discover(entry.url_patterns, prefix + str(entry.pattern), spaces)
+        elif isinstance(entry, URLPattern):
+            name = ":".join((*namespaces, entry.name)) if entry.name else None
+            yield Found(name, prefix + str(entry.pattern), entry)
+
+
+def _is_static(found: Found) -> bool:
+    roots = [u.lstrip("/") for u in (settings.STATIC_URL, getattr(settings, "MEDIA_URL", "")) if u]
+    callback = found.pattern.callback
+    return (
+        any(root and found.route.lstrip("^").startswith(root) for root in roots)
+        or getattr(callback, "__module__", "") == "django.views.static"
+    )
+
+
+def served() -> dict[str, Found]:
+    return {f.name or f"<unnamed {f.route}>": f for f in discover() if not _is_static(f)}
+
+
+def test_every_url_is_classified_and_every_classification_is_served():
+    found = served()
+    unclassified = sorted(f"{name} ({f.route})" for name, f in found.items()
+                          if name not in CLASSIFICATION)
+    stale = sorted(set(CLASSIFICATION) - set(found))
+    assert not unclassified, f"URLs missing from CLASSIFICATION: {unclassified}"
+    assert not stale, f"CLASSIFICATION names URLs that no longer exist: {stale}"
+
+
+def test_view_marks_agree_with_the_classification():
+    """`public`/`pre_mfa`/`requires` on the view say what the classification says."""
+    problems = []
+    for name, found in served().items():
+        spec = CLASSIFICATION.get(name)
+        if spec is None:
+            continue  # reported by the test above
+        view = found.pattern.callback
+        marks = {
+            "public": bool(getattr(view, PUBLIC_ATTR, False)),
+            "pre_mfa": bool(getattr(view, PRE_MFA_ATTR, False)),
+        }
+        for access, marked in marks.items():
+            if marked != (spec.access == access):
+                problems.append(f"{name}: marked {access}={marked}, classified {spec.access}")
+        mark = getattr(view, CAPABILITY_ATTR, None)
+        expected = spec.needs[0] if spec.needs else None
+        if mark != expected:
+            problems.append(f"{name}: view requires {mark}, classified {expected}")
+        if (spec.access == "capability") != bool(spec.needs):
+            problems.append(f"{name}: capability access needs a capability")
+        args = set(found.pattern.pattern.converters)
+        if bool(args) != (spec.record not in (None, "practice")):
+            problems.append(f"{name}: URL arguments {args} do not fit record={spec.record}")
+    assert not problems, "\n".join(problems)
+
+
+# -- expectations, from the Grant table -------------------------------------------------------
+@dataclass
+class World:
+    """What one user may see, computed from live Grant rows, and the records to probe with."""
+
+    user: User
+    caps: dict[int, frozenset[Capability]]  # practice id -> capabilities held there
+    practices: list[Practice]  # every practice of the deployment
+    patients: list[Patient]  # one per practice
+    users: list[User]  # one per workspace
+    grants: list[Grant]  # one per workspace
+    foreign: list[str]  # strings that must appear in no response
+
+    def holds(self, needs: tuple[Capability, ...], practice_id: int) -> bool:
+        return set(needs) <= self.caps.get(practice_id, frozenset())
+
+    def holds_anywhere(self, needs: tuple[Capability, ...]) -> bool:
+        return any(self.holds(needs, pid) for pid in self.caps)
+
+
+def expected_caps(user: User) -> dict[int, frozenset[Capability]]:
+    """Capabilities per practice from the user's live grants, written out from the rules of
+    DESIGN §2 rather than asked of the Actor: not revoked, not expired, in the user's workspace;
+    NULL practice = every non-offboarded practice of the workspace; read-only keeps reads."""
+    now = timezone.now()
+    grants = Grant.objects.filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=now),
+        user=user, workspace_id=user.workspace_id, revoked_at__isnull=True,
+    )
+    practices = Practice.objects.filter(workspace_id=user.workspace_id).exclude(
+        status=PracticeStatus.OFFBOARDED
+    )
+    caps: dict[int, set[Capability]] = {}
+    for grant in grants:
+        conferred = {
+            cap for cap in ROLE_CAPABILITIES[Role(grant.role)]
+            if not grant.read_only or cap.is_read
+        }
+        targets = practices if grant.practice_id is None else practices.filter(
+            pk=grant.practice_id
+        )
+        for practice in targets:
+            caps.setdefault(practice.pk, set()).update(conferred)
+    return {pid: frozenset(c) for pid, c in caps.items()}
+
+
+def build_world(username: str) -> World:
+    user = User.objects.select_related("workspace").get(username=username)
+    caps = expected_caps(user)
+    practices = list(Practice.objects.select_related("workspace").order_by("workspace_id", "id"))
+    all_patients = list(
+        Patient.objects.for_system([p.pk for p in practices], reason="test").order_by("id")
+    )
+    rls.activate([])  # the requests below get no help from the test's own scope
+    first: dict[int, Patient] = {}
+    for patient in all_patients:
+        first.setdefault(patient.practice_id, patient)
+    others = {"summit": "cliff.client", "harbor": "hank.harbor"}
+    users = [User.objects.get(username=name) for name in others.values()]
+    grants = [Grant.objects.filter(user=u).order_by("id").first() for u in users]
+    hidden = {p.pk for p in practices} - set(caps)
+    foreign: list[str] = []
+    for practice in practices:
+        if practice.pk in hidden:
+            foreign += [practice.name, escape(practice.name), str(practice.public_id)]
+    for patient in all_patients:
+        if patient.practice_id in hidden:
+            foreign += [str(patient.public_id), patient.account_number]
+    for other in User.objects.exclude(workspace_id=user.workspace_id).exclude(workspace=None):
+        foreign += [other.username, str(other.public_id)]
+        if other.workspace is not None:
+            foreign.append(escape(other.workspace.name))
+    return World(user, caps, practices, [first[p.pk] for p in practices], users,
+                 [g for g in grants if g is not None], foreign)
+
+
+# -- requests -----------------------------------------------------------------------------------
+@dataclass
+class Probe:
+    failures: list[str] = field(default_factory=list)
+    checks: int = 0  # assertions made: one on the status, one on the body, per request
+    allowed: int = 0
+    refused: int = 0
+
+    def expect(self, label: str, response: Any, status: int, world: World) -> None:
+        self.checks += 1
+        if status == 404:
+            self.refused += 1
+        else:
+            self.allowed += 1
+        if response.status_code != status:
+            self.failures.append(f"{label}: expected {status}, got {response.status_code}")
+        body = response.content.decode(errors="replace")
+        leaked = sorted({s for s in world.foreign if s in body})
+        self.checks += 1
+        if leaked:
+            self.failures.append(f"{label}: response shows foreign identifiers {leaked[:5]}")
+
+
+def _records(spec: Spec, world: World) -> list[tuple[str, Any, bool]]:
+    """(label, value, allowed) for each record to try, including one that does not exist."""
+    missing = ("missing", uuid.uuid4(), False)
+    same_ws = world.user.workspace_id
+    if spec.record == "patient":
+        codes = {p.pk: p.code for p in world.practices}
+        rows = [(f"patient of {codes[p.practice_id]}", p.public_id,
+                 world.holds(spec.needs, p.practice_id)) for p in world.patients]
+    elif spec.record == "practice":
+        rows = [(f"practice {p.code}", p.public_id, p.pk in world.caps) for p in world.practices]
+        rows.append(("all practices", "all", True))
+    elif spec.record in ("user", "grant"):
+        objects = world.users if spec.record == "user" else world.grants
+        rows = [
+            (f"{spec.record} of {o.workspace.slug}", o.public_id,
+             o.workspace_id == same_ws and world.holds_anywhere(spec.needs))
+            for o in objects
+        ]
+    else:
+        raise AssertionError(spec.record)
+    return [*rows, missing]
+
+
+def _call(client: Client, method: str, url: str, data: dict[str, str]) -> Any:
+    return client.post(url, data) if method == "POST" else client.get(url)
+
+
+def check_url(name: str, spec: Spec, world: World, probe: Probe) -> None:
+    # Session-changing URLs (logout, practice switch) get their own client.
+    client = verified_client(world.user.username)
+    if spec.record is None:
+        allowed = spec.access != "capability" or world.holds_anywhere(spec.needs)
+        url = reverse(name)
+        probe.expect(f"{spec.method} {name}", _call(client, spec.method, url, spec.post),
+                     spec.ok if allowed else 404, world)
+        if spec.form_post:
+            probe.expect(f"POST {name} (empty form)", client.post(url, {}),
+                         200 if allowed else 404, world)
+        if spec.list_filter:
+            filters = [(p.code, p.public_id, world.holds(spec.needs, p.pk))
+                       for p in world.practices]
+            for code, value, may in [*filters, ("missing", uuid.uuid4(), False)]:
+                probe.expect(f"GET {name}?practice={code}",
+                             client.get(url, {"practice": str(value)}), 200 if may else 404,
+                             world)
+        return
+    for label, value, allowed in _records(spec, world):
+        if spec.record == "practice":
+            response = client.post(reverse(name), {"practice": str(value), "next": "/"})
+            probe.expect(f"POST {name} {label}", response, spec.ok if allowed else 404, world)
+            continue
+        url = reverse(name, kwargs={"public_id": value})
+        probe.expect(f"{spec.method} {name} {label}",
+                     _call(client, spec.method, url, spec.post), spec.ok if allowed else 404,
+                     world)
+        if spec.form_post:
+            probe.expect(f"POST {name} {label} (empty form)", client.post(url, {}),
+                         200 if allowed else 404, world)
+
+
+def run_matrix(username: str) -> Probe:
+    world = build_world(username)
+    probe = Probe()
+    for name in served():
+        spec = CLASSIFICATION.get(name)
+        assert spec is not None, f"unclassified URL {name}"
+        check_url(name, spec, world, probe)
+    assert not probe.failures, f"{username}:\n" + "\n".join(probe.failures)
+    return probe
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("username", USERS)
+def test_authorization_matrix(username):
+    probe = run_matrix(username)
+    # Not vacuous: every user is allowed some things and refused others.
+    assert probe.allowed > 5 and probe.refused > 5, probe
+
+
+def _expire_all(username: str) -> None:
+    Grant.objects.filter(user__username=username).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
+
+
+def _revoke_first(username: str) -> None:
+    grant = Grant.objects.filter(user__username=username).order_by("id").first()
+    assert grant is not None and grant.practice_id is not None
+    Grant.objects.filter(pk=grant.pk).update(revoked_at=timezone.now())
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("username", "change", "practices"), [
+    ("casey.contractor", _expire_all, 0),  # a contractor's access ends by itself
+    ("bella.biller", _revoke_first, 3),  # one practice revoked, three left
+    ("dan.denials", _expire_all, 0),  # an all-practices grant expires too
+], ids=["contractor-expired", "biller-one-revoked", "all-practices-expired"])
+def test_authorization_matrix_after_grants_change(username, change, practices):
+    """Dead grants take effect at the next request: the matrix again, after the change."""
+    change(username)
+    assert len(expected_caps(User.objects.get(username=username))) == practices
+    probe = run_matrix(username)
+    assert probe.refused > 10, probe
+
+
+@pytest.mark.django_db
+def test_expectations_match_the_seed():
+    """Anchor the hand-written expectations on facts of the demo seed (DESIGN §1), and make a
+    new demo user fail here until it joins the matrix."""
+    seeded = set(User.objects.exclude(title="").values_list("username", flat=True))
+    assert seeded == set(USERS)
+    counts = {u: len(expected_caps(User.objects.get(username=u))) for u in USERS}
+    assert counts == {
+        "olivia.owner": 8, "sam.supervisor": 8, "alex.manager": 8, "bella.biller": 4,
+        "priya.poster": 2, "dan.denials": 8, "casey.contractor": 3, "carla.compliance": 8,
+        "cliff.client": 1, "hank.harbor": 2,
+    }
+    dan = expected_caps(User.objects.get(username="dan.denials"))
+    assert all(C.PATIENTS_DEMOGRAPHICS not in caps for caps in dan.values())
+    alex = expected_caps(User.objects.get(username="alex.manager"))
+    assert sum(C.PATIENTS_EDIT in caps for caps in alex.values()) == 2
+
+
+# -- before login, before the second factor, wrong method ------------------------------------
+def _any_url(name: str, spec: Spec) -> str:
+    if spec.record in (None, "practice"):
+        return reverse(name)
+    return reverse(name, kwargs={"public_id": uuid.uuid4()})
+
+
+@pytest.mark.django_db
+def test_signed_out_requests_go_to_login():
+    client = Client()
+    problems = []
+    for name in served():
+        spec = CLASSIFICATION[name]
+        url = _any_url(name, spec)
+        if spec.access == "public":
+            expected = 405 if spec.method == "POST" else 200
+            status = client.get(url).status_code
+            if status != expected:
+                problems.append(f"GET {name}: expected {expected}, got {status}")
+            continue
+        for method in ("GET", "POST"):
+            response = _call(client, method, url, {})
+            location = response.get("Location", "")
+            if response.status_code != 302 or not location.startswith(LOGIN_URL + "?next="):
+                problems.append(f"{method} {name}: {response.status_code} to {location!r}")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("username", "mfa_page"), [
+    ("olivia.owner", MFA_VERIFY_URL),  # has an authenticator: verify it
+    ("new.hire", MFA_ENROLL_URL),  # none yet: enrol one
+])
+def test_signed_in_without_second_factor_goes_to_mfa(username, mfa_page):
+    if username == "new.hire":
+        User.objects.create(username=username, workspace=User.objects.get(
+            username="olivia.owner").workspace)
+    client = Client()
+    client.force_login(User.objects.get(username=username))
+    patient = Patient.objects.for_system(
+        Practice.objects.filter(workspace__slug="summit").values_list("pk", flat=True),
+        reason="test",
+    ).first()
+    problems = []
+    for name in served():
+        spec = CLASSIFICATION[name]
+        url = (reverse(name, kwargs={"public_id": patient.public_id})
+               if spec.record == "patient" else _any_url(name, spec))
+        if spec.access in ("public", "pre_mfa"):
+            continue
+        for method in ("GET", "POST"):
+            response = _call(client, method, url, {})
+            location = response.get("Location", "")
+            if response.status_code != 302 or not location.startswith(mfa_page + "?next="):
+                problems.append(f"{method} {name}: {response.status_code} to {location!r}")
+    verify = client.get(MFA_VERIFY_URL)
+    enroll = client.get(MFA_ENROLL_URL)
+    if mfa_page == MFA_VERIFY_URL:
+        assert verify.status_code == 200 and enroll["Location"].startswith(MFA_VERIFY_URL)
+    else:
+        assert enroll.status_code == 200 and verify["Location"].startswith(MFA_ENROLL_URL)
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("username", ["olivia.owner", "hank.harbor"])
+@pytest.mark.parametrize("name", POST_ONLY)
+def test_post_only_actions_refuse_get(username, name):
+    world = build_world(username)
+    spec = CLASSIFICATION[name]
+    if spec.record in ("user", "grant"):
+        own = [o for o in (world.users if spec.record == "user" else world.grants)
+               if o.workspace_id == world.user.workspace_id]
+        url = reverse(name, kwargs={"public_id": own[0].public_id})
+    else:
+        url = reverse(name)
+    client = verified_client(username)
+    assert client.get(url).status_code == 405
+    assert client.get("/").status_code == 200  # still signed in: GET did not act
+
+
+@pytest.mark.django_db
+def test_logout_ends_the_session():
+    client = verified_client("bella.biller")
+    response = client.post(reverse("accounts:logout"))
+    assert response.status_code == 302 and response["Location"] == LOGIN_URL
+    assert client.get("/")["Location"].startswith(LOGIN_URL)
+
+
+@pytest.mark.django_db
+def test_refused_writes_change_nothing():
+    """The matrix's POSTs on forbidden records answered 404; and allowed ones, with empty
+    reasons, changed nothing either."""
+    probe = Probe()
+    for username in ("olivia.owner", "hank.harbor", "bella.biller"):
+        world = build_world(username)
+        for name in ("accounts:grant_revoke", "accounts:user_status"):
+            check_url(name, CLASSIFICATION[name], world, probe)
+    assert not probe.failures, probe.failures
+    assert not Grant.objects.filter(revoked_at__isnull=False).exists()
+    assert not User.objects.filter(is_active=False).exists()
+
+
+# -- direct ORM use of PHI models where it does not belong -----------------------------------
+SRC = Path(__file__).resolve().parents[2]
+BYPASS_ATTRS = {"objects", "_default_manager", "_base_manager"}
+
+
+def phi_model_names() -> set[str]:
+    return {m.__name__ for m in apps.get_models() if issubclass(m, PracticeScoped)}
+
+
+def forbidden_uses(source: str, phi: set[str], *, managers: bool) -> list[tuple[int, str]]:
+    """(line, what) for `.for_system(` calls and, with `managers`, `<PHI model>.objects` use
+    (also through `import Patient as P`)."""
+    tree = ast.parse(source)
+    phi = phi | {
+        alias.asname for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+        for alias in node.names if alias.name in phi and alias.asname
+    }
+    hits = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Attribute):
+            continue
+        if node.attr == "for_system":
+            hits.append((node.lineno, ".for_system("))
+        owner = node.value
+        owner_name = owner.id if isinstance(owner, ast.Name) else getattr(owner, "attr", None)
+        if managers and node.attr in BYPASS_ATTRS and owner_name in phi:
+            hits.append((node.lineno, f"{owner_name}.{node.attr}"))
+    return hits
+
+
+def test_scanner_finds_what_it_looks_for():
+    source = (
+        "from x import models\n"
+        "def v(request):\n"
+        "    # Patient.objects in a comment is fine\n"
+        "    a = Patient.objects.filter(x=1)\n"
+        "    b = models.Patient._base_manager.all()\n"
+        "    c = Patient.objects.for_system([1], reason='r')\n"
+        "    d = Practice.objects.all()\n"
+        "from bureau.patients.models import Patient as P\n"
+        "e = P.objects.first()\n"
+    )
+    assert sorted(forbidden_uses(source, {"Patient"}, managers=True)) == [
+        (4, "Patient.objects"), (5, "Patient._base_manager"), (6, ".for_system("),
+        (6, "Patient.objects"), (9, "P.objects"),
+    ]
+    assert forbidden_uses(source, {"Patient"}, managers=False) == [(6, ".for_system(")]
+
+
+def test_views_api_and_selectors_do_not_bypass_the_phi_scope():
+    phi = phi_model_names()
+    assert "Patient" in phi
+    ui = sorted({*SRC.rglob("views.py"), *SRC.rglob("*_views.py"), *SRC.rglob("api.py")})
+    selectors = sorted(SRC.rglob("selectors.py"))
+    assert ui and selectors
+    problems = []
+    for path, managers in [*((p, True) for p in ui), *((p, False) for p in selectors)]:
+        for line, what in forbidden_uses(path.read_text(), phi, managers=managers):
+            problems.append(f"{path.relative_to(SRC.parent)}:{line}: {what}")
+    assert not problems, "PHI reached around the scope:\n" + "\n".join(problems)
