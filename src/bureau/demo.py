@@ -6,11 +6,13 @@ seeded database creates nothing and prints the same logins.
 
 from __future__ import annotations
 
+import functools
 import random
 from base64 import b32encode
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -90,6 +92,12 @@ def _grant(
     )
 
 
+@functools.cache
+def _demo_password_hash() -> str:
+    # Argon2 is slow on purpose; every demo user shares one password, so hash it once.
+    return make_password(DEMO_PASSWORD)
+
+
 def _user(workspace: Workspace, spec: DemoUser, rng: random.Random) -> User:
     user = User(
         username=spec.username,
@@ -98,7 +106,7 @@ def _user(workspace: Workspace, spec: DemoUser, rng: random.Random) -> User:
         workspace=workspace,
         email=f"{spec.username}@example.test",
     )
-    user.set_password(DEMO_PASSWORD)
+    user.password = _demo_password_hash()
     user.save()
     TOTPDevice.objects.create(
         user=user, name="Authenticator", confirmed=True, key=rng.randbytes(20).hex()
