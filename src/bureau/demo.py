@@ -11,6 +11,7 @@ import random
 from base64 import b32encode
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
@@ -20,7 +21,16 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from bureau.accounts.models import User
 from bureau.audit.models import AuditAction
 from bureau.audit.services import audit_record
-from bureau.directory.models import Provider
+from bureau.directory.models import (
+    ContractRate,
+    Enrollment,
+    EnrollmentStatus,
+    FeeSchedule,
+    FeeScheduleLine,
+    Payer,
+    PayerKind,
+    Provider,
+)
 from bureau.directory.npi import make_npi
 from bureau.patients.models import Patient
 from bureau.tenancy import rls
@@ -166,9 +176,72 @@ def _patients(practice: Practice, count: int, rng: random.Random) -> list[Patien
     return patients
 
 
+DEMO_PAYERS = [
+    # name, payer id, kind, timely filing days, appeal limit days
+    ("Medicare Part B (demo)", "MCRDEMO", PayerKind.MEDICARE, 365, 120),
+    ("State Medicaid (demo)", "MCDDEMO", PayerKind.MEDICAID, 180, 90),
+    ("Bluepeak Health (demo)", "BLUPK", PayerKind.COMMERCIAL, 180, 180),
+    ("Cardinal Mutual (demo)", "CRDML", PayerKind.COMMERCIAL, 90, 180),
+    ("Evergreen Assurance (demo)", "EVGRN", PayerKind.COMMERCIAL, 120, 60),
+    ("Summit United Care (demo)", "SUCAR", PayerKind.COMMERCIAL, 365, 365),
+]
+DEMO_FEES = [
+    ("99202", "", "95.00"), ("99203", "", "140.00"), ("99204", "", "210.00"),
+    ("99212", "", "75.00"), ("99213", "", "110.00"), ("99214", "", "165.00"),
+    ("99215", "", "225.00"), ("99395", "", "190.00"), ("99396", "", "200.00"),
+    ("36415", "", "12.00"), ("81002", "", "9.00"), ("85025", "", "18.00"),
+    ("93000", "", "45.00"), ("90471", "", "28.00"), ("G0439", "", "180.00"),
+    ("99213", "25", "115.00"),
+]
+
+
+def _seed_directory(workspace: Workspace, practices: list[Practice]) -> None:
+    """Payers, enrollments (one missing, for a credentialing hold), fees and contract rates."""
+    payers = [
+        Payer.objects.create(
+            workspace=workspace, name=name, payer_id=payer_id, kind=kind,
+            timely_filing_days=filing, appeal_limit_days=appeal,
+        )
+        for name, payer_id, kind, filing, appeal in DEMO_PAYERS
+    ]
+    since = date(2024, 1, 1)
+    providers = list(Provider.objects.filter(workspace=workspace).order_by("id"))
+    Enrollment.objects.bulk_create(
+        Enrollment(
+            workspace=workspace, practice_id=provider.practice_id, provider=provider,
+            payer=payer, status=EnrollmentStatus.ACTIVE, effective_date=since,
+        )
+        for provider in providers
+        for payer in payers
+        # The first provider is not enrolled with the first commercial payer.
+        if not (provider.pk == providers[0].pk and payer.payer_id == "BLUPK")
+    )
+    default = FeeSchedule.objects.create(workspace=workspace, name="Workspace default fees")
+    FeeScheduleLine.objects.bulk_create(
+        FeeScheduleLine(schedule=default, code=code, modifier=mod, amount=Decimal(amount))
+        for code, mod, amount in DEMO_FEES
+    )
+    override = FeeSchedule.objects.create(
+        workspace=workspace, practice=practices[0], name=f"{practices[0].name} fees"
+    )
+    FeeScheduleLine.objects.bulk_create([
+        FeeScheduleLine(schedule=override, code="99213", amount=Decimal("120.00")),
+        FeeScheduleLine(schedule=override, code="99214", amount=Decimal("175.00")),
+    ])
+    ContractRate.objects.bulk_create(
+        ContractRate(
+            workspace=workspace, practice=practices[0], payer=payer, code=code,
+            allowed_amount=Decimal(amount),
+        )
+        for payer in payers[:3]
+        for code, amount in (("99213", "92.50"), ("99214", "131.20"), ("36415", "8.75"))
+    )
+
+
 def _seed_summit(rng: random.Random, patients_per_practice: int) -> None:
     workspace = Workspace.objects.create(name="Summit Billing Partners", slug=WORKSPACE_SLUG)
     practices = _practices(workspace, PRACTICES, rng)
+    _seed_directory(workspace, practices)
     people = {
         "olivia.owner": DemoUser("olivia.owner", "Olivia Owens", "Owner (all practices)"),
         "sam.supervisor": DemoUser("sam.supervisor", "Sam Sutherland", "Supervisor (all)"),

@@ -5,6 +5,8 @@ urlpatterns = [
     path("accounts/", include("bureau.accounts.urls")),
     path("patients/", include("bureau.patients.urls")),
     path("audit/", include("bureau.audit.urls")),
+    path("setup/", include("bureau.directory.urls")),
+    path("settings/", include("bureau.configuration.urls")),
 ]
 
 handler404 = "bureau.web.errors.not_found"

@@ -36,6 +36,18 @@ class AuditAction(StrEnum):
     AUDIT_VIEWED = "audit.viewed"
     AUDIT_PURGED = "audit.purged"
     SYSTEM_SEEDED = "system.seeded"
+    SETTING_CHANGED = "setting.changed"
+    SETTING_CLEARED = "setting.cleared"
+    CONFIG_IMPORTED = "config.imported"
+    CONFIG_EXPORTED = "config.exported"
+    PROVIDER_CREATED = "provider.created"
+    PROVIDER_UPDATED = "provider.updated"
+    PAYER_CREATED = "payer.created"
+    PAYER_UPDATED = "payer.updated"
+    ENROLLMENT_CREATED = "enrollment.created"
+    ENROLLMENT_UPDATED = "enrollment.updated"
+    FEE_SCHEDULE_IMPORTED = "fee_schedule.imported"
+    CONTRACT_RATES_IMPORTED = "contract_rates.imported"
 
     @property
     def is_phi_read(self) -> bool:

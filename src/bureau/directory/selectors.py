@@ -1,14 +1,141 @@
+"""Reads of the directory. Practice-owned rows are scoped to the practices where the actor holds
+the capability; payers and the workspace default fee schedule belong to the whole workspace."""
+
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from dataclasses import dataclass
+from decimal import Decimal
 
-from bureau.directory.models import Provider
+from django.db.models import Q, QuerySet
+
+from bureau.directory.models import (
+    ContractRate,
+    Enrollment,
+    FeeSchedule,
+    FeeScheduleLine,
+    Payer,
+    Provider,
+)
 from bureau.tenancy.actor import Actor
+from bureau.tenancy.models import Practice
 from bureau.tenancy.roles import Capability
 
 
-def provider_list(*, actor: Actor, capability: Capability) -> QuerySet[Provider]:
-    """Providers of the practices where the actor holds `capability`."""
-    return Provider.objects.filter(
+def provider_list(
+    *, actor: Actor, capability: Capability, practice: Practice | None = None
+) -> QuerySet[Provider]:
+    """Providers of the practices where the actor holds `capability` (of one, when given)."""
+    qs = Provider.objects.filter(
         workspace=actor.workspace, practice_id__in=actor.practice_ids(capability)
     ).select_related("practice")
+    if practice is not None:
+        qs = qs.filter(practice=practice)
+    return qs
+
+
+def payer_list(*, actor: Actor, active_only: bool = False) -> QuerySet[Payer]:
+    qs = Payer.objects.filter(workspace=actor.workspace)
+    return qs.filter(is_active=True) if active_only else qs
+
+
+def enrollment_list(
+    *,
+    actor: Actor,
+    capability: Capability = Capability.SETUP_VIEW,
+    practice: Practice | None = None,
+    provider: Provider | None = None,
+    payer: Payer | None = None,
+    status: str | None = None,
+) -> QuerySet[Enrollment]:
+    qs = Enrollment.objects.filter(
+        workspace=actor.workspace, practice_id__in=actor.practice_ids(capability)
+    ).select_related("provider", "payer", "practice")
+    if practice is not None:
+        qs = qs.filter(practice=practice)
+    if provider is not None:
+        qs = qs.filter(provider=provider)
+    if payer is not None:
+        qs = qs.filter(payer=payer)
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("provider__name", "payer__name")
+
+
+@dataclass(frozen=True)
+class MatrixRow:
+    provider: Provider
+    cells: list[Enrollment | None]  # one per payer, in the payers' order
+
+
+def enrollment_matrix(
+    *, actor: Actor, practice: Practice
+) -> tuple[list[Payer], list[MatrixRow]]:
+    """Providers × payers of one practice (the caller checked the actor may see it)."""
+    payers = list(payer_list(actor=actor, active_only=True))
+    providers = list(
+        provider_list(actor=actor, capability=Capability.SETUP_VIEW, practice=practice)
+    )
+    found = {
+        (e.provider_id, e.payer_id): e
+        for e in enrollment_list(actor=actor, practice=practice)
+    }
+    rows = [
+        MatrixRow(provider, [found.get((provider.pk, payer.pk)) for payer in payers])
+        for provider in providers
+    ]
+    return payers, rows
+
+
+def fee_schedule_for(*, actor: Actor, practice: Practice | None) -> FeeSchedule | None:
+    """The workspace default (practice None) or the practice's own override, if any."""
+    return FeeSchedule.objects.filter(workspace=actor.workspace, practice=practice).first()
+
+
+def fee_lines(schedule: FeeSchedule | None) -> QuerySet[FeeScheduleLine]:
+    if schedule is None:
+        return FeeScheduleLine.objects.none()
+    return schedule.lines.all()
+
+
+def fee_for(practice: Practice, code: str, modifier: str = "") -> Decimal | None:
+    """The fee: the practice's override, else the workspace default; within each, the
+    modifier-specific line before the blank-modifier one."""
+    code, modifier = code.strip().upper(), (modifier or "").strip().upper()
+    modifiers = [modifier, ""] if modifier else [""]
+    lines = {
+        (line.schedule.practice_id, line.modifier): line.amount
+        for line in FeeScheduleLine.objects.filter(
+            Q(schedule__practice=practice) | Q(schedule__practice__isnull=True),
+            schedule__workspace_id=practice.workspace_id,
+            code=code,
+            modifier__in=modifiers,
+        ).select_related("schedule")
+    }
+    for owner in (practice.pk, None):
+        for mod in modifiers:
+            if (owner, mod) in lines:
+                return lines[(owner, mod)]
+    return None
+
+
+def contract_rate_list(*, actor: Actor, practice: Practice) -> QuerySet[ContractRate]:
+    if practice.pk not in actor.practice_ids(Capability.SETUP_VIEW):
+        return ContractRate.objects.none()
+    return ContractRate.objects.filter(practice=practice).select_related("payer")
+
+
+def contract_rate_for(
+    practice: Practice, payer: Payer, code: str, modifier: str = ""
+) -> Decimal | None:
+    """Expected allowed amount; a modifier-specific rate before the blank-modifier one."""
+    code, modifier = code.strip().upper(), (modifier or "").strip().upper()
+    modifiers = [modifier, ""] if modifier else [""]
+    rates = dict(
+        ContractRate.objects.filter(
+            practice=practice, payer=payer, code=code, modifier__in=modifiers
+        ).values_list("modifier", "allowed_amount")
+    )
+    for mod in modifiers:
+        if mod in rates:
+            return rates[mod]
+    return None

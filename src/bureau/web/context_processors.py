@@ -22,6 +22,8 @@ def shell(request: HttpRequest) -> dict[str, Any]:
             "patients": actor.can(Capability.PATIENTS_VIEW),
             "audit": actor.can(Capability.AUDIT_VIEW),
             "users": actor.can(Capability.USERS_MANAGE),
+            "settings": actor.can(Capability.SETUP_VIEW),
+            "setup": actor.can(Capability.SETUP_VIEW),
         },
         "idle_minutes": settings.BUREAU_IDLE_MINUTES,
     }

@@ -99,6 +99,20 @@ CLASSIFICATION: dict[str, Spec] = {
         form_post=True,
     ),
     "audit:log": Spec("capability", needs=(C.AUDIT_VIEW,), list_filter=True),
+    # An empty form POST re-renders the page with an error and changes nothing.
+    "configuration:settings": Spec(
+        "capability", needs=(C.SETUP_VIEW,), list_filter=True, form_post=True
+    ),
+    "directory:providers": Spec("capability", needs=(C.SETUP_VIEW,), list_filter=True),
+    "directory:provider_create": Spec("capability", needs=(C.SETUP_MANAGE,), form_post=True),
+    "directory:payers": Spec("capability", needs=(C.SETUP_VIEW,)),
+    # Workspace-level: needs setup.manage on every practice (only all-practices grants have it).
+    "directory:payer_create": Spec("capability", needs=(C.SETUP_MANAGE,), form_post=True),
+    "directory:enrollments": Spec("capability", needs=(C.SETUP_VIEW,), list_filter=True),
+    "directory:fees": Spec("capability", needs=(C.SETUP_VIEW,), list_filter=True),
+    "directory:fees_upload": Spec("capability", needs=(C.SETUP_MANAGE,), form_post=True),
+    "directory:contracts": Spec("capability", needs=(C.SETUP_VIEW,), list_filter=True),
+    "directory:contracts_upload": Spec("capability", needs=(C.SETUP_MANAGE,), form_post=True),
 }
 
 POST_ONLY = [name for name, spec in CLASSIFICATION.items() if spec.method == "POST"]

@@ -10,3 +10,11 @@ def test_home_and_patient_list_render_for_owner():
     response = client.get("/patients/")
     assert response.status_code == 200
     assert b"Lakeside Family Medicine" in response.content
+
+
+@pytest.mark.django_db
+def test_models_and_migrations_agree():
+    from django.core.management import call_command
+
+    # Exits non-zero (SystemExit) when a model change has no migration.
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)

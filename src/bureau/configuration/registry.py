@@ -1,0 +1,248 @@
+"""Every settings key, declared once as data: its type, default, description, range and whether
+a payer may override it. Values are typed here on the way in (`parse`) and out (`to_json`):
+Decimals travel as strings, never floats."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Any
+
+from bureau.tenancy.roles import Role
+
+CENTS = Decimal("0.01")
+
+
+class SettingInvalid(ValueError):
+    """A value that does not fit its key; the message names the key."""
+
+    def __init__(self, key: str, problem: str) -> None:
+        super().__init__(f"{key}: {problem}")
+        self.key = key
+        self.problem = problem
+
+
+class Kind(StrEnum):
+    BOOL = "bool"
+    INT = "int"
+    DECIMAL = "decimal"
+    CHOICE = "choice"
+    STR = "str"
+    RULES = "rules"
+
+
+class RuleOp(StrEnum):
+    EQ = "eq"
+    NE = "ne"
+    IN = "in"
+    NOT_IN = "not_in"
+    GT = "gt"
+    GTE = "gte"
+    LT = "lt"
+    LTE = "lte"
+    EMPTY = "empty"
+    NOT_EMPTY = "not_empty"
+    MATCHES = "matches"
+
+
+RULE_SEVERITIES = ("error", "warning")
+RULE_KEYS = {"field", "op", "value", "severity", "message"}
+VALUELESS_OPS = {RuleOp.EMPTY, RuleOp.NOT_EMPTY}
+
+_TRUE = {"true", "on", "yes", "1"}
+_FALSE = {"false", "off", "no", "0"}
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    key: str
+    kind: Kind
+    default: Any
+    description: str
+    payer_override: bool = False
+    minimum: int | Decimal | None = None
+    maximum: int | Decimal | None = None
+    choices: tuple[str, ...] = ()
+
+    def parse(self, raw: Any) -> Any:
+        """The typed value of `raw` (stored JSON or form text), or SettingInvalid."""
+        value: Any = _PARSERS[self.kind](self, raw)
+        if self.kind in (Kind.INT, Kind.DECIMAL):
+            if self.minimum is not None and value < self.minimum:
+                raise SettingInvalid(self.key, f"must be at least {self.minimum}, got {value}")
+            if self.maximum is not None and value > self.maximum:
+                raise SettingInvalid(self.key, f"must be at most {self.maximum}, got {value}")
+        return value
+
+    def to_json(self, value: Any) -> Any:
+        if self.kind == Kind.DECIMAL:
+            return str(value)
+        return value
+
+    def display(self, value: Any) -> str:
+        if self.kind == Kind.BOOL:
+            return "on" if value else "off"
+        if self.kind == Kind.RULES:
+            return json.dumps(value, indent=1) if value else "[]"
+        return str(value)
+
+    def form_text(self, value: Any) -> str:
+        if self.kind == Kind.BOOL:
+            return "true" if value else "false"
+        if self.kind == Kind.RULES:
+            return json.dumps(value, indent=2)
+        return str(self.to_json(value))
+
+
+def _parse_bool(spec: SettingSpec, raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, str) and raw.strip().lower() in _TRUE | _FALSE:
+        return raw.strip().lower() in _TRUE
+    raise SettingInvalid(spec.key, f"expected true or false, got {raw!r}")
+
+
+def _parse_int(spec: SettingSpec, raw: Any) -> int:
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return raw
+    if isinstance(raw, str) and raw.strip().lstrip("-").isdigit():
+        return int(raw.strip())
+    raise SettingInvalid(spec.key, f"expected a whole number, got {raw!r}")
+
+
+def _parse_decimal(spec: SettingSpec, raw: Any) -> Decimal:
+    # Floats are refused: money is never binary floating point.
+    if isinstance(raw, bool) or not isinstance(raw, (str, int, Decimal)):
+        raise SettingInvalid(spec.key, f"expected an amount as text such as \"25.00\", got {raw!r}")
+    try:
+        value = Decimal(str(raw).strip())
+    except InvalidOperation:
+        raise SettingInvalid(spec.key, f"expected an amount such as 25.00, got {raw!r}") from None
+    if not value.is_finite():
+        raise SettingInvalid(spec.key, f"expected an amount such as 25.00, got {raw!r}")
+    if value != value.quantize(CENTS):
+        raise SettingInvalid(spec.key, f"amounts have at most two decimals, got {raw!r}")
+    return value.quantize(CENTS)
+
+
+def _parse_choice(spec: SettingSpec, raw: Any) -> str:
+    if isinstance(raw, str) and raw.strip() in spec.choices:
+        return raw.strip()
+    raise SettingInvalid(spec.key, f"expected one of {', '.join(spec.choices)}, got {raw!r}")
+
+
+def _parse_str(spec: SettingSpec, raw: Any) -> str:
+    if isinstance(raw, str):
+        return raw.strip()
+    raise SettingInvalid(spec.key, f"expected text, got {raw!r}")
+
+
+def _parse_rules(spec: SettingSpec, raw: Any) -> list[dict[str, Any]]:
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw or "[]", parse_float=Decimal)
+        except json.JSONDecodeError as exc:
+            problem = f"not valid JSON ({exc.msg}, line {exc.lineno})"
+            raise SettingInvalid(spec.key, problem) from None
+    if not isinstance(raw, list):
+        raise SettingInvalid(spec.key, "expected a list of rules")
+    rules = []
+    problems = []
+    for n, rule in enumerate(raw, start=1):
+        if not isinstance(rule, dict):
+            problems.append(f"rule {n} is not an object")
+            continue
+        unknown = set(rule) - RULE_KEYS
+        if unknown:
+            problems.append(f"rule {n} has unknown fields {', '.join(sorted(unknown))}")
+        field = rule.get("field")
+        if not isinstance(field, str) or not field.strip():
+            problems.append(f"rule {n} needs a field")
+        op = rule.get("op")
+        if op not in {o.value for o in RuleOp}:
+            problems.append(f"rule {n}: op must be one of {', '.join(RuleOp)}, got {op!r}")
+        elif RuleOp(op) not in VALUELESS_OPS and "value" not in rule:
+            problems.append(f"rule {n}: op {op} needs a value")
+        elif op in (RuleOp.IN, RuleOp.NOT_IN) and not isinstance(rule.get("value"), list):
+            problems.append(f"rule {n}: op {op} needs a list value")
+        value = rule.get("value")
+        if isinstance(value, float | Decimal):
+            value = str(value)  # numbers with a fraction are kept as text, never floats
+        if rule.get("severity") not in RULE_SEVERITIES:
+            problems.append(f"rule {n}: severity must be error or warning")
+        message = rule.get("message")
+        if not isinstance(message, str) or not message.strip():
+            problems.append(f"rule {n} needs a message")
+        if not problems:
+            clean = {"field": str(field).strip(), "op": op, "severity": rule["severity"],
+                     "message": str(message).strip()}
+            if "value" in rule:
+                clean["value"] = value
+            rules.append(clean)
+    if problems:
+        raise SettingInvalid(spec.key, "; ".join(problems))
+    return rules
+
+
+_PARSERS = {
+    Kind.BOOL: _parse_bool,
+    Kind.INT: _parse_int,
+    Kind.DECIMAL: _parse_decimal,
+    Kind.CHOICE: _parse_choice,
+    Kind.STR: _parse_str,
+    Kind.RULES: _parse_rules,
+}
+
+
+def _spec(*args: Any, **kwargs: Any) -> SettingSpec:
+    return SettingSpec(*args, **kwargs)
+
+
+SETTINGS: tuple[SettingSpec, ...] = (
+    _spec("claims.timely_filing_days", Kind.INT, 365,
+          "Days after the date of service within which a claim must reach the payer.",
+          payer_override=True, minimum=1, maximum=3650),
+    _spec("scrub.rules_enabled", Kind.BOOL, True,
+          "Run the built-in scrubber rules before a claim is ready."),
+    _spec("scrub.custom_rules", Kind.RULES, [],
+          "Custom scrub rules: field conditions that raise an error or a warning.",
+          payer_override=True),
+    _spec("era.autopost_enabled", Kind.BOOL, False,
+          "Post ERA payments automatically when they match the claim."),
+    _spec("era.autopost_tolerance", Kind.DECIMAL, Decimal("0.00"),
+          "Largest difference (in dollars) auto-posting accepts between expected and paid.",
+          minimum=Decimal("0"), maximum=Decimal("100000")),
+    _spec("era.autopost_denials", Kind.BOOL, False,
+          "Auto-post zero-pay denials too (otherwise they go to the denial queue)."),
+    _spec("writeoffs.auto_approve_limit", Kind.DECIMAL, Decimal("25.00"),
+          "Write-off requests up to this amount are approved without review.",
+          minimum=Decimal("0"), maximum=Decimal("1000000")),
+    _spec("writeoffs.approver_role", Kind.CHOICE, Role.SUPERVISOR.value,
+          "Role that approves write-offs above the auto-approve limit.",
+          choices=tuple(r.value for r in Role)),
+    _spec("denials.sla_days", Kind.INT, 14,
+          "Days to work a denial before it is overdue.", minimum=1, maximum=365),
+    _spec("rejections.sla_days", Kind.INT, 3,
+          "Days to correct a clearinghouse or payer rejection.", minimum=1, maximum=365),
+    _spec("followup.interval_days", Kind.INT, 30,
+          "Days without a payer response before a claim needs follow-up.",
+          minimum=1, maximum=365),
+    _spec("statements.cycle_days", Kind.INT, 30,
+          "Days between patient statements.", minimum=7, maximum=365),
+)
+
+REGISTRY: dict[str, SettingSpec] = {}
+for _s in SETTINGS:
+    if _s.key in REGISTRY:  # pragma: no cover - guarded by a test
+        raise RuntimeError(f"settings key {_s.key} declared twice")
+    REGISTRY[_s.key] = _s
+del _s
+
+
+def spec_of(key: str) -> SettingSpec:
+    try:
+        return REGISTRY[key]
+    except KeyError:
+        raise SettingInvalid(key, "unknown settings key") from None

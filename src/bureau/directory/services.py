@@ -1,0 +1,288 @@
+"""Writes of the directory (control data): providers, payers, enrollment.
+
+Each service is one transaction with its audit event. Setup changes require a reason, and the
+event records old and new values (setup data, never PHI).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import date
+from typing import Any
+
+from django.db import transaction
+
+from bureau.audit.models import AuditAction
+from bureau.audit.services import audit_record
+from bureau.directory.models import (
+    ClearinghouseRoute,
+    Enrollment,
+    EnrollmentStatus,
+    Payer,
+    PayerKind,
+    Provider,
+    ProviderKind,
+)
+from bureau.directory.npi import is_valid_npi
+from bureau.tenancy.actor import Actor, CapabilityDenied
+from bureau.tenancy.models import Practice
+from bureau.tenancy.roles import Capability
+
+
+class DirectoryError(ValueError):
+    """A setup change that cannot be made; `field` names the form field at fault."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def require_reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if len(reason) < 4:
+        raise DirectoryError("Give a reason for this change (at least a few words).", "reason")
+    return reason
+
+
+def require_practice_manage(actor: Actor, practice: Practice) -> None:
+    if practice.workspace_id != actor.workspace.pk or not actor.can(
+        Capability.SETUP_MANAGE, practice
+    ):
+        raise CapabilityDenied(Capability.SETUP_MANAGE)
+
+
+def require_workspace_manage(actor: Actor) -> None:
+    if not actor.can_workspace(Capability.SETUP_MANAGE):
+        raise CapabilityDenied(Capability.SETUP_MANAGE)
+
+
+def _jsonable(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def _changes(obj: Any, new: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Set `new` on `obj`, returning {field: {"old": ..., "new": ...}} for what changed."""
+    changed = {}
+    for name, value in new.items():
+        old = getattr(obj, name)
+        if old != value:
+            changed[name] = {"old": _jsonable(old), "new": _jsonable(value)}
+            setattr(obj, name, value)
+    return changed
+
+
+# -- providers ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ProviderData:
+    name: str
+    npi: str
+    kind: str = ProviderKind.INDIVIDUAL
+    last_name: str = ""
+    first_name: str = ""
+    taxonomy: str = ""
+    is_active: bool = True
+
+
+def _clean_provider(data: ProviderData) -> dict[str, Any]:
+    values = {f.name: getattr(data, f.name) for f in fields(data)}
+    for key in ("name", "npi", "last_name", "first_name", "taxonomy"):
+        values[key] = (values[key] or "").strip()
+    if not values["name"]:
+        raise DirectoryError("A provider name is required.", "name")
+    if not is_valid_npi(values["npi"]):
+        raise DirectoryError(
+            f"NPI {values['npi']!r} is not valid: 10 digits starting with 1 or 2, "
+            "with a correct check digit.",
+            "npi",
+        )
+    if values["kind"] not in ProviderKind.values:
+        raise DirectoryError("Unknown provider kind.", "kind")
+    taxonomy = values["taxonomy"]
+    if taxonomy and (len(taxonomy) != 10 or not taxonomy.isalnum()):
+        raise DirectoryError("A taxonomy code is 10 letters or digits.", "taxonomy")
+    values["taxonomy"] = taxonomy.upper()
+    return values
+
+
+def _npi_taken(practice: Practice, npi: str, exclude: int | None = None) -> bool:
+    return Provider.objects.filter(practice=practice, npi=npi).exclude(pk=exclude).exists()
+
+
+@transaction.atomic
+def provider_create(
+    *, actor: Actor, practice: Practice, data: ProviderData, reason: str
+) -> Provider:
+    require_practice_manage(actor, practice)
+    reason = require_reason(reason)
+    values = _clean_provider(data)
+    if _npi_taken(practice, values["npi"]):
+        raise DirectoryError("This practice already has a provider with that NPI.", "npi")
+    provider = Provider.objects.create(
+        workspace=actor.workspace, practice=practice, **values
+    )
+    audit_record(
+        action=AuditAction.PROVIDER_CREATED,
+        actor=actor,
+        practice=practice,
+        model="directory.Provider",
+        record_ids=[provider.public_id],
+        reason=reason,
+        detail={"new": values},
+    )
+    return provider
+
+
+@transaction.atomic
+def provider_update(
+    *, actor: Actor, provider: Provider, data: ProviderData, reason: str
+) -> Provider:
+    provider = Provider.objects.select_for_update().get(pk=provider.pk)
+    require_practice_manage(actor, provider.practice)
+    reason = require_reason(reason)
+    values = _clean_provider(data)
+    if _npi_taken(provider.practice, values["npi"], exclude=provider.pk):
+        raise DirectoryError("This practice already has a provider with that NPI.", "npi")
+    changed = _changes(provider, values)
+    if changed:
+        provider.save(update_fields=list(changed))
+        audit_record(
+            action=AuditAction.PROVIDER_UPDATED,
+            actor=actor,
+            practice=provider.practice,
+            model="directory.Provider",
+            record_ids=[provider.public_id],
+            reason=reason,
+            detail={"changes": changed},
+        )
+    return provider
+
+
+# -- payers -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PayerData:
+    name: str
+    payer_id: str
+    kind: str = PayerKind.COMMERCIAL
+    timely_filing_days: int = 365
+    appeal_limit_days: int = 180
+    route: str = ClearinghouseRoute.SIMULATOR
+    is_active: bool = True
+
+
+def _clean_payer(data: PayerData) -> dict[str, Any]:
+    values = {f.name: getattr(data, f.name) for f in fields(data)}
+    values["name"] = (values["name"] or "").strip()
+    values["payer_id"] = (values["payer_id"] or "").strip().upper()
+    if not values["name"]:
+        raise DirectoryError("A payer name is required.", "name")
+    if not values["payer_id"]:
+        raise DirectoryError("A payer id is required.", "payer_id")
+    for key, label in (("timely_filing_days", "Timely filing"), ("appeal_limit_days", "Appeal")):
+        if not isinstance(values[key], int) or values[key] <= 0:
+            raise DirectoryError(f"{label} limit must be a whole number of days above 0.", key)
+    if values["kind"] not in PayerKind.values:
+        raise DirectoryError("Unknown payer kind.", "kind")
+    if values["route"] not in ClearinghouseRoute.values:
+        raise DirectoryError("Unknown clearinghouse route.", "route")
+    return values
+
+
+@transaction.atomic
+def payer_create(*, actor: Actor, data: PayerData, reason: str) -> Payer:
+    require_workspace_manage(actor)
+    reason = require_reason(reason)
+    values = _clean_payer(data)
+    if Payer.objects.filter(workspace=actor.workspace, payer_id=values["payer_id"]).exists():
+        raise DirectoryError("A payer with this payer id exists already.", "payer_id")
+    payer = Payer.objects.create(workspace=actor.workspace, **values)
+    audit_record(
+        action=AuditAction.PAYER_CREATED,
+        actor=actor,
+        model="directory.Payer",
+        record_ids=[payer.public_id],
+        reason=reason,
+        detail={"new": values},
+    )
+    return payer
+
+
+@transaction.atomic
+def payer_update(*, actor: Actor, payer: Payer, data: PayerData, reason: str) -> Payer:
+    require_workspace_manage(actor)
+    payer = Payer.objects.select_for_update().get(pk=payer.pk, workspace=actor.workspace)
+    reason = require_reason(reason)
+    values = _clean_payer(data)
+    if (
+        Payer.objects.filter(workspace=actor.workspace, payer_id=values["payer_id"])
+        .exclude(pk=payer.pk)
+        .exists()
+    ):
+        raise DirectoryError("A payer with this payer id exists already.", "payer_id")
+    changed = _changes(payer, values)
+    if changed:
+        payer.save(update_fields=list(changed))
+        audit_record(
+            action=AuditAction.PAYER_UPDATED,
+            actor=actor,
+            model="directory.Payer",
+            record_ids=[payer.public_id],
+            reason=reason,
+            detail={"changes": changed},
+        )
+    return payer
+
+
+# -- enrollment ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class EnrollmentData:
+    status: str
+    effective_date: date | None = None
+    end_date: date | None = None
+    revalidation_date: date | None = None
+
+
+@transaction.atomic
+def enrollment_upsert(
+    *, actor: Actor, provider: Provider, payer: Payer, data: EnrollmentData, reason: str
+) -> Enrollment:
+    """Create or change the enrollment of `provider` with `payer` (for the provider's practice)."""
+    practice = provider.practice
+    require_practice_manage(actor, practice)
+    if payer.workspace_id != actor.workspace.pk:
+        raise CapabilityDenied("payer outside the workspace")
+    reason = require_reason(reason)
+    if data.status not in EnrollmentStatus.values:
+        raise DirectoryError("Unknown enrollment status.", "status")
+    if data.effective_date and data.end_date and data.end_date < data.effective_date:
+        raise DirectoryError("The end date is before the effective date.", "end_date")
+    if data.status == EnrollmentStatus.ACTIVE and data.effective_date is None:
+        raise DirectoryError("An active enrollment needs an effective date.", "effective_date")
+    values = {f.name: getattr(data, f.name) for f in fields(data)}
+    enrollment = (
+        Enrollment.objects.select_for_update().filter(provider=provider, payer=payer).first()
+    )
+    if enrollment is None:
+        enrollment = Enrollment.objects.create(
+            workspace=actor.workspace, practice=practice, provider=provider, payer=payer,
+            **values,
+        )
+        action = AuditAction.ENROLLMENT_CREATED
+        detail: dict[str, Any] = {"new": {k: _jsonable(v) for k, v in values.items()}}
+    else:
+        changed = _changes(enrollment, values)
+        if not changed:
+            return enrollment
+        enrollment.save(update_fields=list(changed))
+        action = AuditAction.ENROLLMENT_UPDATED
+        detail = {"changes": changed}
+    detail |= {"provider": str(provider.public_id), "payer": payer.payer_id}
+    audit_record(
+        action=action,
+        actor=actor,
+        practice=practice,
+        model="directory.Enrollment",
+        record_ids=[enrollment.public_id],
+        reason=reason,
+        detail=detail,
+    )
+    return enrollment

@@ -1,0 +1,268 @@
+"""Setup pages: payers, providers, enrollment matrix, fee schedules, contract rates. Thin."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from bureau.directory import imports, selectors, services
+from bureau.directory.models import ClearinghouseRoute, PayerKind, ProviderKind
+from bureau.tenancy.actor import Actor, CapabilityDenied
+from bureau.tenancy.models import Practice
+from bureau.tenancy.roles import Capability
+from bureau.web.access import actor_of, requires
+
+MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+
+
+def _chosen_practice(request: HttpRequest, actor: Actor, capability: Capability) -> Practice | None:
+    """The practice in ?practice= (404 if the actor may not), else the practice context."""
+    chosen = request.GET.get("practice")
+    if chosen:
+        practice = actor.practice_by_public_id(chosen)
+        if practice is None or not actor.can(capability, practice):
+            raise Http404
+        return practice
+    context: Practice | None = getattr(request, "practice_context", None)
+    return context if context and actor.can(capability, context) else None
+
+
+def _base(actor: Actor, practice: Practice | None, **extra: Any) -> dict[str, Any]:
+    return {
+        "practice": practice,
+        "practices": actor.practices(Capability.SETUP_VIEW),
+        "can_manage": actor.can(Capability.SETUP_MANAGE),
+        "can_manage_workspace": actor.can_workspace(Capability.SETUP_MANAGE),
+        **extra,
+    }
+
+
+# -- payers -------------------------------------------------------------------------------------
+class PayerForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    payer_id = forms.CharField(max_length=80, label="Payer id")
+    kind = forms.ChoiceField(choices=PayerKind.choices)
+    timely_filing_days = forms.IntegerField(min_value=1, initial=365, label="Timely filing (days)")
+    appeal_limit_days = forms.IntegerField(min_value=1, initial=180, label="Appeal limit (days)")
+    route = forms.ChoiceField(choices=ClearinghouseRoute.choices, label="Clearinghouse route")
+    reason = forms.CharField(max_length=500)
+
+
+def _apply(form: forms.Form, exc: services.DirectoryError) -> None:
+    form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+
+
+@requires(Capability.SETUP_VIEW)
+def payer_list_view(request: HttpRequest) -> HttpResponse:
+    actor = actor_of(request)
+    payers = selectors.payer_list(actor=actor)
+    return render(request, "directory/payers.html", _base(actor, None, payers=payers))
+
+
+@requires(Capability.SETUP_MANAGE)
+def payer_create_view(request: HttpRequest) -> HttpResponse:
+    actor = actor_of(request)
+    if not actor.can_workspace(Capability.SETUP_MANAGE):
+        raise Http404
+    form = PayerForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "reason"}
+        try:
+            payer = services.payer_create(
+                actor=actor, data=services.PayerData(**data), reason=form.cleaned_data["reason"]
+            )
+        except services.DirectoryError as exc:
+            _apply(form, exc)
+        else:
+            messages.success(request, f"Payer {payer.name} created.")
+            return redirect("directory:payers")
+    return render(request, "directory/form.html", {"form": form, "title": "New payer",
+                                                   "back": "directory:payers"})
+
+
+# -- providers ----------------------------------------------------------------------------------
+class ProviderForm(forms.Form):
+    practice = forms.ChoiceField()
+    kind = forms.ChoiceField(choices=ProviderKind.choices)
+    name = forms.CharField(max_length=200)
+    last_name = forms.CharField(max_length=60, required=False)
+    first_name = forms.CharField(max_length=35, required=False)
+    npi = forms.CharField(max_length=10, label="NPI")
+    taxonomy = forms.CharField(max_length=10, required=False)
+    reason = forms.CharField(max_length=500)
+
+    def __init__(self, practices: list[Practice], *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.practices = {str(p.public_id): p for p in practices}
+        self.fields["practice"].choices = [  # type: ignore[attr-defined]
+            (key, p.name) for key, p in self.practices.items()
+        ]
+
+
+@requires(Capability.SETUP_VIEW)
+def provider_list_view(request: HttpRequest) -> HttpResponse:
+    actor = actor_of(request)
+    practice = _chosen_practice(request, actor, Capability.SETUP_VIEW)
+    providers = selectors.provider_list(
+        actor=actor, capability=Capability.SETUP_VIEW, practice=practice
+    ).order_by("practice__name", "name")
+    return render(request, "directory/providers.html", _base(actor, practice, providers=providers))
+
+
+@requires(Capability.SETUP_MANAGE)
+def provider_create_view(request: HttpRequest) -> HttpResponse:
+    actor = actor_of(request)
+    practices = actor.practices(Capability.SETUP_MANAGE)
+    context: Practice | None = getattr(request, "practice_context", None)
+    initial = {"practice": str(context.public_id)} if context in practices else {}
+    form = ProviderForm(practices, request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        cleaned = form.cleaned_data
+        data = services.ProviderData(**{
+            k: cleaned[k] for k in ("kind", "name", "last_name", "first_name", "npi", "taxonomy")
+        })
+        try:
+            services.provider_create(
+                actor=actor, practice=form.practices[cleaned["practice"]], data=data,
+                reason=cleaned["reason"],
+            )
+        except services.DirectoryError as exc:
+            _apply(form, exc)
+        except CapabilityDenied as exc:
+            raise Http404 from exc
+        else:
+            messages.success(request, f"Provider {data.name} created.")
+            return redirect("directory:providers")
+    return render(request, "directory/form.html", {"form": form, "title": "New provider",
+                                                   "back": "directory:providers"})
+
+
+# -- enrollment ---------------------------------------------------------------------------------
+@requires(Capability.SETUP_VIEW)
+def enrollment_matrix_view(request: HttpRequest) -> HttpResponse:
+    actor = actor_of(request)
+    practice = _chosen_practice(request, actor, Capability.SETUP_VIEW)
+    if practice is None:
+        practice = actor.practices(Capability.SETUP_VIEW)[0]
+    payers, rows = selectors.enrollment_matrix(actor=actor, practice=practice)
+    missing = sum(cell is None for row in rows for cell in row.cells)
+    return render(
+        request,
+        "directory/enrollments.html",
+        _base(actor, practice, payers=payers, rows=rows, missing=missing),
+    )
+
+
+# -- fee schedules and contract rates -----------------------------------------------------------
+class UploadForm(forms.Form):
+    target = forms.ChoiceField(label="Import into")
+    file = forms.FileField(label="CSV file")
+    reason = forms.CharField(max_length=500)
+
+    def __init__(self, targets: list[tuple[str, str]], *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["target"].choices = targets  # type: ignore[attr-defined]
+
+    def text(self) -> str | None:
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_UPLOAD_BYTES:
+            self.add_error("file", "The file is larger than 2 MB.")
+            return None
+        try:
+            return str(upload.read().decode("utf-8-sig"))
+        except UnicodeDecodeError:
+            self.add_error("file", "The file is not UTF-8 text.")
+            return None
+
+
+@requires(Capability.SETUP_VIEW)
+def fee_schedule_view(request: HttpRequest) -> HttpResponse:
+    actor = actor_of(request)
+    practice = _chosen_practice(request, actor, Capability.SETUP_VIEW)
+    default = selectors.fee_schedule_for(actor=actor, practice=None)
+    override = selectors.fee_schedule_for(actor=actor, practice=practice) if practice else None
+    return render(
+        request,
+        "directory/fees.html",
+        _base(
+            actor, practice, default=default, default_lines=selectors.fee_lines(default),
+            override=override, override_lines=selectors.fee_lines(override),
+        ),
+    )
+
+
+def _upload(
+    request: HttpRequest, targets: list[tuple[str, str]], run: Any, title: str, back: str,
+    columns: tuple[str, ...],
+) -> HttpResponse:
+    form = UploadForm(targets, request.POST or None, request.FILES or None)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        text = form.text()
+        if text is not None:
+            try:
+                result = run(form.cleaned_data["target"], text, form.cleaned_data["reason"])
+            except services.DirectoryError as exc:
+                _apply(form, exc)
+            except CapabilityDenied as exc:
+                raise Http404 from exc
+            else:
+                if result.ok:
+                    messages.success(
+                        request,
+                        f"Imported: {result.created} new, {result.updated} changed, "
+                        f"{result.deleted} removed.",
+                    )
+                    return redirect(back)
+    return render(request, "directory/upload.html", {
+        "form": form, "title": title, "back": back, "result": result, "columns": columns,
+    })
+
+
+@requires(Capability.SETUP_MANAGE)
+def fee_schedule_upload_view(request: HttpRequest) -> HttpResponse:
+    actor = actor_of(request)
+    targets = [("default", "Workspace default")] if actor.can_workspace(
+        Capability.SETUP_MANAGE) else []
+    targets += [(str(p.public_id), f"Override: {p.name}")
+                for p in actor.practices(Capability.SETUP_MANAGE)]
+
+    def run(target: str, text: str, reason: str) -> imports.ImportResult:
+        practice = None if target == "default" else actor.practice_by_public_id(target)
+        if target != "default" and practice is None:
+            raise Http404
+        return imports.fee_schedule_import(actor=actor, practice=practice, text=text,
+                                           reason=reason)
+
+    return _upload(request, targets, run, "Import fee schedule", "directory:fees",
+                   imports.FEE_COLUMNS)
+
+
+@requires(Capability.SETUP_VIEW)
+def contract_rate_view(request: HttpRequest) -> HttpResponse:
+    actor = actor_of(request)
+    practice = _chosen_practice(request, actor, Capability.SETUP_VIEW)
+    if practice is None:
+        practice = actor.practices(Capability.SETUP_VIEW)[0]
+    rates = selectors.contract_rate_list(actor=actor, practice=practice)
+    return render(request, "directory/contracts.html", _base(actor, practice, rates=rates))
+
+
+@requires(Capability.SETUP_MANAGE)
+def contract_rate_upload_view(request: HttpRequest) -> HttpResponse:
+    actor = actor_of(request)
+    targets = [(str(p.public_id), p.name) for p in actor.practices(Capability.SETUP_MANAGE)]
+
+    def run(target: str, text: str, reason: str) -> imports.ImportResult:
+        practice = actor.practice_by_public_id(target)
+        if practice is None:
+            raise Http404
+        return imports.contract_rates_import(actor=actor, practice=practice, text=text,
+                                             reason=reason)
+
+    return _upload(request, targets, run, "Import contract rates", "directory:contracts",
+                   imports.CONTRACT_COLUMNS)
