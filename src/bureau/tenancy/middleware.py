@@ -9,15 +9,18 @@ from bureau.tenancy.context import current_practice
 
 
 class ActorMiddleware:
-    """Resolve the actor once per request: `request.actor` (None when signed out or without a
-    workspace) and `request.practice_context` (a Practice, or None for *All practices*)."""
+    """Resolve the actor once per request: `request.actor` (None when signed out, not yet
+    TOTP-verified, or without a workspace) and `request.practice_context` (a Practice, or None for *All practices*)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
-        actor = resolve_actor(user) if user.is_authenticated else None
+        # No actor before the second factor: the pages between password and TOTP show no
+        # practice names, no switcher, nothing of the workspace.
+        verified = user.is_authenticated and getattr(user, "is_verified", lambda: False)()
+        actor = resolve_actor(user) if verified else None  # type: ignore[arg-type]
         request.actor = actor  # type: ignore[attr-defined]
         request.practice_context = (  # type: ignore[attr-defined]
             current_practice(actor, request.session) if actor else None

@@ -18,3 +18,17 @@ def test_models_and_migrations_agree():
 
     # Exits non-zero (SystemExit) when a model change has no migration.
     call_command("makemigrations", "--check", "--dry-run", verbosity=0)
+
+
+@pytest.mark.django_db
+def test_pages_before_the_second_factor_show_nothing_of_the_workspace(client):
+    from bureau.accounts.models import User
+    from bureau.tenancy.models import Practice
+
+    client.force_login(User.objects.get(username="olivia.owner"))  # password only, no TOTP yet
+    response = client.get("/accounts/mfa/verify/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "practice-switcher" not in body and "Summit Billing Partners" not in body
+    for practice in Practice.objects.all():
+        assert practice.name not in body
