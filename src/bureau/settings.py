@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "bureau.audit",
     "bureau.directory",
     "bureau.patients",
+    "bureau.claims",
     "bureau.configuration",
     "bureau.web",
 ]

@@ -43,3 +43,45 @@ class Patient(PracticeScoped):
 
     def __str__(self) -> str:
         return f"Patient {self.account_number}"
+
+
+class CobOrder(models.IntegerChoices):
+    PRIMARY = 1, "Primary"
+    SECONDARY = 2, "Secondary"
+    TERTIARY = 3, "Tertiary"
+
+
+class Relationship(models.TextChoices):
+    """Patient's relationship to the subscriber (X12 individual relationship codes)."""
+
+    SELF = "18", "Self"
+    SPOUSE = "01", "Spouse"
+    CHILD = "19", "Child"
+    OTHER = "G8", "Other relationship"
+
+
+class Coverage(PracticeScoped):
+    """A patient's insurance policy with one payer, in coordination-of-benefits order."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="coverages")
+    payer = models.ForeignKey("directory.Payer", on_delete=models.PROTECT, related_name="+")
+    member_id = models.CharField(max_length=80)
+    group_number = models.CharField(max_length=50, blank=True)
+    cob_order = models.PositiveSmallIntegerField(choices=CobOrder.choices, default=CobOrder.PRIMARY)
+    relationship = models.CharField(
+        max_length=2, choices=Relationship.choices, default=Relationship.SELF
+    )
+    # The subscriber when not the patient (a parent's or spouse's policy).
+    subscriber_first_name = models.CharField(max_length=60, blank=True)
+    subscriber_last_name = models.CharField(max_length=60, blank=True)
+    subscriber_date_of_birth = models.DateField(null=True, blank=True)
+    subscriber_sex = models.CharField(max_length=1, choices=Sex.choices, blank=True)
+    effective_date = models.DateField()
+    end_date = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["cob_order", "effective_date"]
+        indexes = [models.Index(fields=["workspace", "practice", "patient"])]
+
+    def __str__(self) -> str:
+        return f"Coverage {self.get_cob_order_display()} {self.member_id}"

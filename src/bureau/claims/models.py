@@ -1,0 +1,219 @@
+"""Encounters, charge lines, claims and their lines, scrub hits, history and batches.
+
+Every table here carries patient or claim data, so every model is `PracticeScoped` (workspace,
+practice, UUID public id, RLS on PostgreSQL) and is read only through scoped selectors.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from bureau.tenancy.scoping import PracticeScoped
+
+MONEY = {"max_digits": 12, "decimal_places": 2}
+
+
+class Encounter(PracticeScoped):
+    """One visit: who was seen, by whom, where, and what was done (charge lines)."""
+
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
+    rendering_provider = models.ForeignKey(
+        "directory.Provider", on_delete=models.PROTECT, related_name="+"
+    )
+    billing_provider = models.ForeignKey(
+        "directory.Provider", on_delete=models.PROTECT, related_name="+"
+    )
+    facility = models.ForeignKey(
+        "directory.ServiceFacility",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    date_of_service = models.DateField()  # the practice's local date
+    place_of_service = models.CharField(max_length=2, default="11")
+    # ICD-10-CM codes in order, without the dot; pointers on charge lines index this list (1-12).
+    diagnosis_codes = models.JSONField(default=list)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-date_of_service", "-id"]
+        indexes = [models.Index(fields=["workspace", "practice", "date_of_service"])]
+
+    def __str__(self) -> str:
+        return f"Encounter {self.date_of_service}"
+
+
+class ChargeLine(PracticeScoped):
+    encounter = models.ForeignKey(Encounter, on_delete=models.PROTECT, related_name="charges")
+    line_number = models.PositiveSmallIntegerField()
+    procedure_code = models.CharField(max_length=5)  # CPT or HCPCS level II
+    modifiers = models.JSONField(default=list)  # up to four two-character modifiers
+    diagnosis_pointers = models.JSONField(default=list)  # 1-based, up to four
+    units = models.DecimalField(max_digits=7, decimal_places=3, default=1)
+    charge = models.DecimalField(**MONEY)  # total for the line (fee × units)
+    date_of_service = models.DateField()
+    place_of_service = models.CharField(max_length=2, blank=True)
+
+    class Meta:
+        ordering = ["encounter_id", "line_number"]
+        constraints = [
+            models.UniqueConstraint(fields=["encounter", "line_number"], name="charge_line_unique"),
+            models.CheckConstraint(condition=Q(charge__gte=0), name="charge_non_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.line_number}: {self.procedure_code}"
+
+
+class ClaimState(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SCRUBBED = "scrubbed", "Scrubbed (errors)"
+    CREDENTIALING_HOLD = "credentialing_hold", "Credentialing hold"
+    READY = "ready", "Ready"
+    SUBMITTED = "submitted", "Submitted"
+    ACCEPTED = "accepted", "Accepted"
+    REJECTED = "rejected", "Rejected"
+    PAID = "paid", "Paid"
+    PARTIALLY_PAID = "partially_paid", "Partially paid"
+    DENIED = "denied", "Denied"
+    CLOSED = "closed", "Closed"
+
+
+class Claim(PracticeScoped):
+    """One encounter billed to one responsible payer (primary, secondary, tertiary)."""
+
+    encounter = models.ForeignKey(Encounter, on_delete=models.PROTECT, related_name="claims")
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
+    coverage = models.ForeignKey("patients.Coverage", on_delete=models.PROTECT, related_name="+")
+    payer = models.ForeignKey("directory.Payer", on_delete=models.PROTECT, related_name="+")
+    # CLM01, echoed back in 835 CLP01 and 277CA: practice code + sequence, at most 20 characters.
+    number = models.CharField(max_length=20)
+    responsibility = models.PositiveSmallIntegerField(default=1)  # COB order of `coverage`
+    state = models.CharField(max_length=20, choices=ClaimState.choices, default=ClaimState.DRAFT)
+    total_charge = models.DecimalField(**MONEY)
+    batch = models.ForeignKey(
+        "claims.Batch", on_delete=models.PROTECT, null=True, blank=True, related_name="claims"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "number"], name="claim_number_unique"),
+            models.UniqueConstraint(
+                fields=["encounter", "coverage"], name="claim_per_encounter_coverage"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["workspace", "practice", "state"]),
+            models.Index(fields=["workspace", "payer", "state"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"Claim {self.number}"
+
+
+class ClaimLine(PracticeScoped):
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="lines")
+    charge_line = models.ForeignKey(ChargeLine, on_delete=models.PROTECT, related_name="+")
+    line_number = models.PositiveSmallIntegerField()
+    procedure_code = models.CharField(max_length=5)
+    modifiers = models.JSONField(default=list)
+    diagnosis_pointers = models.JSONField(default=list)
+    units = models.DecimalField(max_digits=7, decimal_places=3, default=1)
+    charge = models.DecimalField(**MONEY)
+    date_of_service = models.DateField()
+
+    class Meta:
+        ordering = ["claim_id", "line_number"]
+        constraints = [
+            models.UniqueConstraint(fields=["claim", "line_number"], name="claim_line_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.line_number}: {self.procedure_code}"
+
+
+class Severity(models.TextChoices):
+    ERROR = "error", "Error"
+    WARNING = "warning", "Warning"
+
+
+class ScrubHit(PracticeScoped):
+    """One rule's finding on a claim in one scrub run; errors block, warnings don't."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="scrub_hits")
+    run_at = models.DateTimeField(default=timezone.now)
+    rule = models.CharField(max_length=60)
+    severity = models.CharField(max_length=8, choices=Severity.choices)
+    message = models.CharField(max_length=300)
+    line_number = models.PositiveSmallIntegerField(null=True, blank=True)
+    is_current = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["-run_at", "severity", "line_number"]
+        indexes = [models.Index(fields=["claim", "is_current"])]
+
+    def __str__(self) -> str:
+        return f"{self.rule}: {self.message}"
+
+
+class ClaimEvent(PracticeScoped):
+    """A claim's history: every state transition, who made it and why (also in the audit log)."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="history")
+    occurred_at = models.DateTimeField(default=timezone.now)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    from_state = models.CharField(max_length=20, blank=True)
+    to_state = models.CharField(max_length=20)
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["occurred_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_state} → {self.to_state}"
+
+
+class Batch(PracticeScoped):
+    """One 837P file: ready claims of one practice for one clearinghouse route."""
+
+    route = models.CharField(max_length=12)
+    interchange_control_number = models.PositiveIntegerField()
+    file_name = models.CharField(max_length=200)
+    content = models.TextField()
+    claim_count = models.PositiveIntegerField()
+    total_charge = models.DecimalField(**MONEY)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.file_name
+
+
+class ControlNumber(models.Model):
+    """Interchange/group/transaction control numbers, unique per sender and persisted
+    (control data). Incremented under a row lock."""
+
+    workspace = models.OneToOneField(
+        "tenancy.Workspace", on_delete=models.PROTECT, related_name="+"
+    )
+    last_value = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.workspace_id}: {self.last_value}"
