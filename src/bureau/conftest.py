@@ -4,6 +4,7 @@ PostgreSQL runtime role, so that on PostgreSQL every test runs subject to row-le
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from typing import Any
 
@@ -27,6 +28,8 @@ def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> None:
     test; each test's changes roll back to this state."""
     from bureau.demo import seed_demo
 
+    # 837P files the seed and the tests build go to a throwaway outbox, not the demo's var/.
+    settings.BUREAU_OUTBOX_DIR = tempfile.mkdtemp(prefix="bureau-test-outbox-")
     with django_db_blocker.unblock():
         seed_demo(patients_per_practice=TEST_PATIENTS_PER_PRACTICE)
 

@@ -10,7 +10,8 @@ from bureau.tenancy.context import current_practice
 
 class ActorMiddleware:
     """Resolve the actor once per request: `request.actor` (None when signed out, not yet
-    TOTP-verified, or without a workspace) and `request.practice_context` (a Practice, or None for *All practices*)."""
+    TOTP-verified, or without a workspace) and `request.practice_context` (a Practice, or None
+    for *All practices*)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
