@@ -281,6 +281,9 @@ def _seed_summit(rng: random.Random, patients_per_practice: int) -> None:
     with rls.practice_scope(p.pk for p in practices):
         for practice in practices:
             _patients(practice, patients_per_practice, rng)
+    from bureau.demo_claims import seed_claims
+
+    seed_claims(workspace, practices, users["olivia.owner"])
     audit_record(
         action=AuditAction.SYSTEM_SEEDED,
         workspace=workspace,

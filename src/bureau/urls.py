@@ -4,9 +4,12 @@ urlpatterns = [
     path("", include("bureau.web.urls")),
     path("accounts/", include("bureau.accounts.urls")),
     path("patients/", include("bureau.patients.urls")),
+    path("claims/", include("bureau.claims.urls")),
+    path("scrub/", include("bureau.claims.scrub_urls")),
     path("audit/", include("bureau.audit.urls")),
     path("setup/", include("bureau.directory.urls")),
     path("settings/", include("bureau.configuration.urls")),
+    path("batches/", include("bureau.claims.batch_urls")),
 ]
 
 handler404 = "bureau.web.errors.not_found"

@@ -48,10 +48,25 @@ class AuditAction(StrEnum):
     ENROLLMENT_UPDATED = "enrollment.updated"
     FEE_SCHEDULE_IMPORTED = "fee_schedule.imported"
     CONTRACT_RATES_IMPORTED = "contract_rates.imported"
+    CLAIM_STATE_CHANGED = "claim.state_changed"
+    ENCOUNTER_CREATED = "encounter.created"
+    CLAIM_CREATED = "claim.created"
+    CLAIM_LISTED = "claim.listed"
+    CLAIM_VIEWED = "claim.viewed"
+    CLAIM_SCRUBBED = "claim.scrubbed"
+    COVERAGE_CREATED = "coverage.created"
+    BATCH_BUILT = "batch.built"
+    BATCH_DOWNLOADED = "batch.downloaded"
 
     @property
     def is_phi_read(self) -> bool:
-        return self in {AuditAction.PATIENT_LISTED, AuditAction.PATIENT_VIEWED}
+        return self in {
+            AuditAction.PATIENT_LISTED,
+            AuditAction.PATIENT_VIEWED,
+            AuditAction.CLAIM_LISTED,
+            AuditAction.CLAIM_VIEWED,
+            AuditAction.BATCH_DOWNLOADED,
+        }
 
 
 class AuditEvent(models.Model):

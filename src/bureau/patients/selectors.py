@@ -11,7 +11,7 @@ from django.http import Http404
 
 from bureau.audit.models import AuditAction
 from bureau.audit.services import audit_record, audit_record_per_practice
-from bureau.patients.models import Patient
+from bureau.patients.models import Coverage, Patient
 from bureau.patients.presentation import PatientCard, present_patient
 from bureau.tenancy.actor import Actor
 from bureau.tenancy.models import Practice
@@ -124,3 +124,14 @@ def patient_detail(*, actor: Actor, public_id: UUID) -> tuple[Patient, PatientCa
         record_ids=[patient.public_id],
     )
     return patient, present_patient(actor, patient)
+
+
+def patient_coverages(*, actor: Actor, patient: Patient) -> list[Coverage]:
+    """The patient's policies in coordination-of-benefits order (read with the patient, whose
+    view is audited)."""
+    return list(
+        Coverage.objects.visible_to(actor, Capability.PATIENTS_VIEW)
+        .filter(patient=patient)
+        .select_related("payer")
+        .order_by("cob_order", "-effective_date", "id")
+    )

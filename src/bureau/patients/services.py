@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from bureau.audit.models import AuditAction
 from bureau.audit.services import audit_record
-from bureau.patients.models import Patient, Sex
+from bureau.patients.models import CobOrder, Coverage, Patient, Relationship, Sex
+from bureau.tenancy import rls
 from bureau.tenancy.actor import Actor, CapabilityDenied
 from bureau.tenancy.models import Practice
 from bureau.tenancy.roles import Capability
@@ -107,3 +108,59 @@ def patient_update(
         detail={"fields": changed},
     )
     return patient
+
+
+# -- coverages --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CoverageData:
+    payer_id: int
+    member_id: str
+    effective_date: date
+    cob_order: int = 1
+    group_number: str = ""
+    relationship: str = "18"
+    end_date: date | None = None
+
+
+@transaction.atomic
+def coverage_create(*, actor: Actor, patient: Patient, data: CoverageData) -> Coverage:
+    """Add an insurance policy to a patient the actor may edit."""
+    from bureau.directory.models import Payer
+
+    actor.require(Capability.PATIENTS_EDIT, patient.practice_id)
+    rls.activate(actor.practice_ids())
+    payer = Payer.objects.filter(
+        workspace=actor.workspace, pk=data.payer_id, is_active=True
+    ).first()
+    if payer is None:
+        raise PatientError("payer", "Choose an active payer.")
+    if not data.member_id.strip():
+        raise PatientError("member_id", "Member id is required.")
+    if data.cob_order not in CobOrder.values:
+        raise PatientError("cob_order", "Order must be primary, secondary or tertiary.")
+    if data.relationship not in Relationship.values:
+        raise PatientError("relationship", "Unknown relationship to the subscriber.")
+    if data.end_date is not None and data.end_date < data.effective_date:
+        raise PatientError("end_date", "End date is before the effective date.")
+    coverage = Coverage(
+        workspace=actor.workspace,
+        practice_id=patient.practice_id,
+        patient=patient,
+        payer=payer,
+        member_id=data.member_id.strip(),
+        group_number=data.group_number.strip(),
+        cob_order=data.cob_order,
+        relationship=data.relationship,
+        effective_date=data.effective_date,
+        end_date=data.end_date,
+    )
+    coverage.save(force_insert=True)
+    audit_record(
+        action=AuditAction.COVERAGE_CREATED,
+        actor=actor,
+        practice=actor.access[patient.practice_id].practice,
+        model="patients.Coverage",
+        record_ids=[coverage.public_id],
+        detail={"patient": str(patient.public_id)},
+    )
+    return coverage

@@ -113,7 +113,12 @@ def patient_detail_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
     actor = actor_of(request)
     patient, card = selectors.patient_detail(actor=actor, public_id=public_id)
     can_edit = actor.can(Capability.PATIENTS_EDIT, patient.practice_id) and not card.masked
-    return render(request, "patients/detail.html", {"card": card, "can_edit": can_edit})
+    coverages = selectors.patient_coverages(actor=actor, patient=patient)
+    return render(
+        request,
+        "patients/detail.html",
+        {"card": card, "can_edit": can_edit, "coverages": coverages},
+    )
 
 
 def _editable_practices(actor: Actor) -> list[Practice]:

@@ -20,6 +20,7 @@ def shell(request: HttpRequest) -> dict[str, Any]:
         "switch_practices": actor.practices(),
         "nav": {
             "patients": actor.can(Capability.PATIENTS_VIEW),
+            "claims": actor.can(Capability.CLAIMS_VIEW),
             "audit": actor.can(Capability.AUDIT_VIEW),
             "users": actor.can(Capability.USERS_MANAGE),
             "settings": actor.can(Capability.SETUP_VIEW),

@@ -1,0 +1,62 @@
+"""Batch pages: the list of 837P files, building them, downloading one (audited)."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from bureau.claims import batches
+from bureau.claims.x12_mapping import MappingError
+from bureau.tenancy.roles import Capability
+from bureau.web.access import actor_of, requires
+
+
+@requires(Capability.CLAIMS_VIEW)
+def batch_list_view(request: HttpRequest) -> HttpResponse:
+    actor = actor_of(request)
+    practice = None
+    chosen = request.GET.get("practice")
+    if chosen:
+        practice = actor.practice_by_public_id(chosen)
+        if practice is None or not actor.can(Capability.CLAIMS_VIEW, practice):
+            raise Http404
+    return render(
+        request,
+        "claims/batch_list.html",
+        {
+            "batches": batches.batch_list(actor=actor, practice=practice),
+            "practice": practice,
+            "practices": actor.practices(Capability.CLAIMS_VIEW),
+            "can_build": actor.can(Capability.CLAIMS_SUBMIT),
+        },
+    )
+
+
+@require_POST
+@requires(Capability.CLAIMS_SUBMIT)
+def batch_build_view(request: HttpRequest) -> HttpResponse:
+    actor = actor_of(request)
+    try:
+        built = batches.batch_build(actor=actor)
+    except (MappingError, OSError) as exc:
+        messages.error(request, f"Batch build failed: {exc}")
+        return redirect("batches:list")
+    if built:
+        claims = sum(b.claim_count for b in built)
+        messages.success(request, f"Built {len(built)} batch file(s) with {claims} claim(s).")
+    else:
+        messages.info(request, "No ready claims to submit.")
+    return redirect("batches:list")
+
+
+@requires(Capability.CLAIMS_VIEW)
+def batch_download_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    batch = batches.batch_for_download(actor=actor_of(request), public_id=public_id)
+    response = HttpResponse(batch.content, content_type="application/edi-x12")
+    response["Content-Disposition"] = f'attachment; filename="{batch.file_name}"'
+    response["Cache-Control"] = "no-store"
+    return response

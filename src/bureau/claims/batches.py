@@ -1,0 +1,267 @@
+"""Batches: ready claims → 837P files in the clearinghouse outbox (services and selectors).
+
+`batch_build` picks READY claims (locked), groups them by practice × clearinghouse route, writes
+one 837P per group of at most 5,000 claims, and in one transaction per file: stores the Batch,
+moves each claim ready → submitted (linking it to the batch), audits, and finally writes the
+file — a failed write rolls the whole batch back, so a claim is never submitted without a file.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable
+from decimal import Decimal
+from pathlib import Path
+from uuid import UUID
+
+from django.conf import settings
+from django.db import transaction
+from django.http import Http404
+from django.utils import timezone
+
+from bureau.audit.models import AuditAction
+from bureau.audit.services import audit_record
+from bureau.claims.models import Batch, Claim, ClaimLine, ClaimState, ControlNumber
+from bureau.claims.services import claim_transition
+from bureau.claims.x12_mapping import ClaimBundle, MappingError, interchange_837
+from bureau.directory.models import ServiceFacility
+from bureau.patients.models import Coverage
+from bureau.tenancy import rls
+from bureau.tenancy.actor import Actor
+from bureau.tenancy.models import Practice, Workspace
+from bureau.tenancy.roles import Capability
+from bureau.x12.claim837 import MAX_CLAIMS_PER_TRANSACTION
+from bureau.x12.writer837 import write_837p
+
+log = logging.getLogger(__name__)
+CONTROL_MAX = 999_999_999
+REASON = "batch build: ready claims to 837P"
+
+
+class ControlNumbersExhausted(RuntimeError):
+    pass
+
+
+def outbox_dir(route: str) -> Path:
+    base = getattr(settings, "BUREAU_OUTBOX_DIR", None) or os.environ.get("BUREAU_OUTBOX_DIR")
+    root = Path(base) if base else Path(settings.VAR_DIR) / "clearinghouse"
+    return root / route / "outbox"
+
+
+def next_control_number(workspace: Workspace) -> int:
+    """The sender's next interchange control number: persisted, locked, never reused."""
+    with transaction.atomic():
+        ControlNumber.objects.get_or_create(workspace=workspace)
+        row = ControlNumber.objects.select_for_update().get(workspace=workspace)
+        if row.last_value >= CONTROL_MAX:
+            raise ControlNumbersExhausted(f"{workspace.slug}: ISA13 would exceed 9 digits")
+        row.last_value += 1
+        row.save(update_fields=["last_value"])
+        return row.last_value
+
+
+def _claims(actor: Actor | None, practice_id: int):  # type: ignore[no-untyped-def]
+    if actor is None:
+        return Claim.objects.for_system([practice_id], reason=REASON)
+    return Claim.objects.visible_to(actor, Capability.CLAIMS_SUBMIT)
+
+
+def _bundles(actor: Actor | None, practice: Practice, claim_ids: list[int]) -> list[ClaimBundle]:
+    claims = list(
+        _claims(actor, practice.pk)
+        .filter(id__in=claim_ids)
+        .select_related(
+            "encounter__billing_provider", "encounter__rendering_provider",
+            "encounter__facility", "patient", "coverage", "payer", "practice__workspace",
+        )
+        .order_by("number")
+    )
+    line_qs = (
+        ClaimLine.objects.for_system([practice.pk], reason=REASON)
+        if actor is None
+        else ClaimLine.objects.visible_to(actor, Capability.CLAIMS_SUBMIT)
+    )
+    lines: dict[int, list[ClaimLine]] = {}
+    for line in line_qs.filter(claim_id__in=claim_ids).order_by("claim_id", "line_number"):
+        lines.setdefault(line.claim_id, []).append(line)
+    secondary_patients = {c.patient_id for c in claims if c.responsibility > 1}
+    others: dict[int, list[Coverage]] = {}
+    if secondary_patients:
+        cov_qs = (
+            Coverage.objects.for_system([practice.pk], reason=REASON)
+            if actor is None
+            else Coverage.objects.visible_to(actor, Capability.CLAIMS_SUBMIT)
+        )
+        for cov in cov_qs.filter(patient_id__in=secondary_patients).select_related("payer"):
+            others.setdefault(cov.patient_id, []).append(cov)
+    office = ServiceFacility.objects.filter(practice=practice).order_by("id").first()
+    if office is None:
+        raise MappingError(f"{practice.code}: no service facility to use as billing address")
+    return [
+        ClaimBundle(
+            claim=c,
+            lines=lines.get(c.pk, []),
+            billing_address=office,
+            other_coverages=_ahead_of(c, others.get(c.patient_id, [])),
+        )
+        for c in claims
+    ]
+
+
+def _ahead_of(claim: Claim, coverages: list[Coverage]) -> list[Coverage]:
+    """The patient's payers ahead of this claim's, one per COB position: the coverage in force
+    on the date of service with the latest effective date."""
+    dos = claim.encounter.date_of_service
+    chosen: dict[int, Coverage] = {}
+    for cov in sorted(coverages, key=lambda c: (c.effective_date, c.pk)):
+        if cov.pk == claim.coverage_id or cov.cob_order >= claim.responsibility:
+            continue
+        if cov.effective_date > dos or (cov.end_date is not None and cov.end_date < dos):
+            continue
+        chosen[cov.cob_order] = cov
+    return [chosen[k] for k in sorted(chosen)]
+
+
+def _build_one(actor: Actor | None, practice: Practice, route: str) -> Batch | None:
+    """One file for up to 5,000 ready claims of this practice and route, or None."""
+    with transaction.atomic():
+        rls.activate([practice.pk] if actor is None else actor.practice_ids())
+        locked = (
+            _claims(actor, practice.pk)
+            .filter(practice_id=practice.pk, state=ClaimState.READY, payer__route=route)
+            .order_by("number")
+            .select_for_update(of=("self",))
+        )
+        ids = list(locked.values_list("id", flat=True)[:MAX_CLAIMS_PER_TRANSACTION])
+        if not ids:
+            return None
+        bundles = _bundles(actor, practice, ids)
+        good: list[ClaimBundle] = []
+        from bureau.claims.x12_mapping import claim_837
+
+        for bundle in bundles:
+            try:
+                claim_837(bundle)
+            except MappingError as exc:
+                log.warning("batch build skips %s", exc)
+                continue
+            good.append(bundle)
+        if not good:
+            return None
+        workspace = practice.workspace
+        icn = next_control_number(workspace)
+        now = timezone.now()
+        interchange = interchange_837(
+            workspace=workspace, route=route, bundles=good, control_number=icn,
+            created_at=timezone.localtime(now),
+        )
+        content = write_837p(interchange, line_break=True)
+        total = sum((Decimal(b.claim.total_charge) for b in good), Decimal(0))
+        batch = Batch(
+            workspace_id=practice.workspace_id,
+            practice=practice,
+            route=route,
+            interchange_control_number=icn,
+            file_name=f"{practice.code}-{route}-{icn:09d}.x12",
+            content=content,
+            claim_count=len(good),
+            total_charge=total,
+            created_at=now,
+            created_by=actor.user if actor is not None else None,
+        )
+        batch.save(force_insert=True)
+        for bundle in good:
+            claim_transition(
+                actor=actor, claim=bundle.claim, to_state=ClaimState.SUBMITTED,
+                note=f"batch {batch.file_name}",
+            )
+        _claims(actor, practice.pk).filter(id__in=[b.claim.pk for b in good]).update(batch=batch)
+        audit_record(
+            action=AuditAction.BATCH_BUILT,
+            actor=actor,
+            workspace=workspace if actor is None else None,
+            practice=practice,
+            model="claims.Batch",
+            record_ids=[batch.public_id],
+            detail={"route": route, "icn": icn, "claims": len(good), "file": batch.file_name},
+            label="" if actor is not None else "system",
+        )
+        # Last: the rows are in place; if the write fails, the exception rolls them back.
+        folder = outbox_dir(route)
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / batch.file_name
+        partial = folder / f".{batch.file_name}.part"
+        partial.write_text(content, encoding="ascii")
+        partial.replace(target)
+        batch.path = target  # type: ignore[attr-defined]
+        return batch
+
+
+def batch_build(
+    *, actor: Actor | None = None, practice_ids: Iterable[int] | None = None
+) -> list[Batch]:
+    """Build every batch due: READY claims the actor may submit (the system: of `practice_ids`).
+
+    Returns the batches written; each carries `.path`, the file in the route's outbox."""
+    if actor is None:
+        if practice_ids is None:
+            raise ValueError("the system builds batches for named practices")
+        ids = set(practice_ids)
+        practices = list(Practice.objects.filter(pk__in=ids).select_related("workspace"))
+    else:
+        ids = set(actor.practice_ids(Capability.CLAIMS_SUBMIT))
+        if practice_ids is not None:
+            ids &= set(practice_ids)
+        practices = [p for p in actor.practices(Capability.CLAIMS_SUBMIT) if p.pk in ids]
+    batches: list[Batch] = []
+    for practice in sorted(practices, key=lambda p: p.code):
+        with transaction.atomic():
+            rls.activate([practice.pk] if actor is None else actor.practice_ids())
+            routes = sorted(
+                set(
+                    _claims(actor, practice.pk)
+                    .filter(practice_id=practice.pk, state=ClaimState.READY)
+                    .values_list("payer__route", flat=True)
+                )
+            )
+        for route in routes:
+            while (batch := _build_one(actor, practice, route)) is not None:
+                batches.append(batch)
+                if batch.claim_count < MAX_CLAIMS_PER_TRANSACTION:
+                    break
+    return batches
+
+
+# -- selectors ------------------------------------------------------------------------------
+
+
+def batch_list(*, actor: Actor, practice: Practice | None = None, limit: int = 200) -> list[Batch]:
+    qs = Batch.objects.visible_to(actor, Capability.CLAIMS_VIEW).select_related(
+        "practice", "created_by"
+    ).defer("content")
+    if practice is not None:
+        qs = qs.filter(practice=practice)
+    return list(qs.order_by("-created_at", "-id")[:limit])
+
+
+def batch_for_download(*, actor: Actor, public_id: UUID) -> Batch:
+    """The batch's file for download, audited (it carries PHI); 404 when not visible."""
+    with transaction.atomic():
+        batch = (
+            Batch.objects.visible_to(actor, Capability.CLAIMS_VIEW)
+            .select_related("practice")
+            .filter(public_id=public_id)
+            .first()
+        )
+        if batch is None:
+            raise Http404
+        audit_record(
+            action=AuditAction.BATCH_DOWNLOADED,
+            actor=actor,
+            practice=batch.practice,
+            model="claims.Batch",
+            record_ids=[batch.public_id],
+            detail={"file": batch.file_name, "claims": batch.claim_count},
+        )
+        return batch

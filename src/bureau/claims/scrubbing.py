@@ -1,0 +1,273 @@
+"""Scrub claims: build snapshots from the database with a fixed number of queries, run the pure
+engine (`bureau.claims.scrubber`), keep the new hits as the current ones and move each claim:
+errors → SCRUBBED, an enrollment (credentialing) problem and no other error →
+CREDENTIALING_HOLD, only warnings or nothing → READY.
+
+Coding errors win over credentialing: they are the coder's to fix now, and the re-scrub after the
+fix puts the claim on hold if the enrollment is still not in force.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings as django_settings
+from django.db import transaction
+from django.utils import timezone
+
+from bureau.audit.models import AuditAction
+from bureau.audit.services import audit_record
+from bureau.claims.models import Claim, ClaimLine, ClaimState, ScrubHit
+from bureau.claims.scrubber import (
+    ClaimSnapshot,
+    EnrollmentState,
+    Hit,
+    LineSnapshot,
+    ScrubContext,
+    scrub,
+)
+from bureau.claims.scrubber.tables import MUE_SAMPLE, NCCI_SAMPLE, load_mue_csv, load_ncci_csv
+from bureau.claims.services import claim_transition
+from bureau.configuration.resolver import EffectiveSettings, settings_for
+from bureau.directory.models import Enrollment, EnrollmentStatus
+from bureau.tenancy.actor import Actor
+from bureau.tenancy.roles import Capability
+
+S = ClaimState
+SCRUBBABLE = frozenset({S.DRAFT, S.SCRUBBED, S.CREDENTIALING_HOLD, S.READY})
+SYSTEM_REASON = "claim scrub"
+
+
+class ScrubNotAllowed(ValueError):
+    """The claim is past the point where scrubbing means anything (submitted or later)."""
+
+
+@dataclass(frozen=True)
+class ScrubOutcome:
+    claim: Claim
+    hits: list[Hit]
+    state: ClaimState
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for h in self.hits if h.is_error)
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for h in self.hits if not h.is_error)
+
+
+@lru_cache(maxsize=4)
+def _tables(ncci_path: str, mue_path: str) -> tuple[dict[tuple[str, str], int], dict[str, int]]:
+    return load_ncci_csv(ncci_path).table, load_mue_csv(mue_path).table
+
+
+def edit_tables() -> tuple[dict[tuple[str, str], int], dict[str, int]]:
+    """NCCI and MUE tables: the licensed CMS files where a deployment names them in settings
+    (`BUREAU_NCCI_CSV`, `BUREAU_MUE_CSV`), the synthetic samples otherwise."""
+    return _tables(str(getattr(django_settings, "BUREAU_NCCI_CSV", NCCI_SAMPLE)),
+                   str(getattr(django_settings, "BUREAU_MUE_CSV", MUE_SAMPLE)))
+
+
+def target_state(hits: Sequence[Hit]) -> ClaimState:
+    errors = [h for h in hits if h.is_error]
+    if any(not h.is_credentialing for h in errors):
+        return S.SCRUBBED
+    if errors:
+        return S.CREDENTIALING_HOLD
+    return S.READY
+
+
+def enrollment_state(row: Mapping[str, Any] | None, dos: date) -> EnrollmentState:
+    if row is None:
+        return EnrollmentState.MISSING
+    if row["status"] == EnrollmentStatus.PENDING:
+        return EnrollmentState.PENDING
+    if row["status"] == EnrollmentStatus.TERMINATED:
+        return EnrollmentState.TERMINATED
+    if row["effective_date"] and dos < row["effective_date"]:
+        return EnrollmentState.PENDING
+    if row["end_date"] and dos > row["end_date"]:
+        return EnrollmentState.TERMINATED
+    return EnrollmentState.ACTIVE
+
+
+def timely_filing_days(effective: EffectiveSettings, payer: object) -> int:
+    """`claims.timely_filing_days` when configured at any level for this practice and payer;
+    the payer's own `timely_filing_days` when only the registry default applies."""
+    value, source = effective.explained("claims.timely_filing_days", payer)
+    return int(value) if source != "default" else int(payer.timely_filing_days)  # type: ignore[attr-defined]
+
+
+def _local_today(tz_name: str, now: datetime) -> date:
+    try:
+        return now.astimezone(ZoneInfo(tz_name)).date()
+    except (KeyError, ValueError):
+        return timezone.localdate(now)
+
+
+def claim_scrub(*, actor: Actor | None, claim: Claim) -> ScrubOutcome:
+    return claims_scrub(actor=actor, claims=[claim])[0]
+
+
+@transaction.atomic
+def claims_scrub(*, actor: Actor | None, claims: Iterable[Claim]) -> list[ScrubOutcome]:
+    """Scrub many claims. `actor` None means the system (the `scrub` command); an actor needs
+    claims.edit on every claim's practice. Queries: claims, lines, duplicate candidates,
+    enrollments, one settings read per practice, then the writes."""
+    wanted = list(claims)
+    if not wanted:
+        return []
+    practice_ids = {c.practice_id for c in wanted}
+    if actor is not None:
+        for pid in sorted(practice_ids):
+            actor.require(Capability.CLAIMS_EDIT, pid)
+
+    def scoped(model: type) -> object:
+        if actor is not None:
+            return model.objects.visible_to(actor, Capability.CLAIMS_EDIT)  # type: ignore[attr-defined]
+        return model.objects.for_system(practice_ids, reason=SYSTEM_REASON)  # type: ignore[attr-defined]
+
+    rows = list(
+        scoped(Claim).filter(pk__in=[c.pk for c in wanted])  # type: ignore[attr-defined]
+        .select_related("patient", "coverage", "payer", "practice", "workspace",
+                        "encounter__rendering_provider", "encounter__billing_provider")
+        .order_by("id")
+    )
+    for claim in rows:
+        if ClaimState(claim.state) not in SCRUBBABLE:
+            raise ScrubNotAllowed(f"claim {claim.number} is {claim.get_state_display().lower()}")
+    claim_ids = [c.pk for c in rows]
+    lines: dict[int, list[ClaimLine]] = defaultdict(list)
+    for line in scoped(ClaimLine).filter(claim_id__in=claim_ids).order_by(  # type: ignore[attr-defined]
+        "claim_id", "line_number"
+    ):
+        lines[line.claim_id].append(line)
+
+    existing: dict[tuple[int, date, str, int], set[int | None]] = defaultdict(set)
+    candidates = (
+        scoped(ClaimLine)  # type: ignore[attr-defined]
+        .filter(claim__patient_id__in={c.patient_id for c in rows},
+                claim__payer_id__in={c.payer_id for c in rows})
+        .exclude(claim__state=S.REJECTED)
+        .values_list("claim_id", "claim__patient_id", "date_of_service", "procedure_code",
+                     "claim__payer_id")
+    )
+    for claim_id, patient_id, dos, code, payer_id in candidates:
+        existing[(patient_id, dos, code, payer_id)].add(claim_id)
+    frozen_existing = {k: frozenset(v) for k, v in existing.items()}
+
+    enrollments = {
+        (e["provider_id"], e["payer_id"]): e
+        for e in Enrollment.objects.filter(
+            practice_id__in=practice_ids, payer_id__in={c.payer_id for c in rows}
+        ).values("provider_id", "payer_id", "status", "effective_date", "end_date")
+    }
+    effective: dict[int, EffectiveSettings] = {}
+    ncci, mue = edit_tables()
+    base = ScrubContext(ncci=ncci, mue=mue, existing_claims=frozen_existing)
+    contexts: dict[tuple[int, int], ScrubContext] = {}
+    now = timezone.now()
+    outcomes = []
+    for claim in rows:
+        if claim.practice_id not in effective:
+            effective[claim.practice_id] = settings_for(claim.practice)
+        eff = effective[claim.practice_id]
+        key = (claim.practice_id, claim.payer_id)
+        if key not in contexts:
+            contexts[key] = replace(
+                base,
+                rules_enabled=bool(eff.get("scrub.rules_enabled", claim.payer_id)),
+                custom_rules=tuple(eff.get("scrub.custom_rules", claim.payer_id)),
+            )
+        snapshot = snapshot_of(claim, lines[claim.pk], eff, enrollments,
+                               _local_today(claim.practice.timezone, now))
+        hits = scrub(snapshot, contexts[key])
+        outcomes.append(ScrubOutcome(claim, hits, target_state(hits)))
+
+    scoped(ScrubHit).filter(claim_id__in=claim_ids, is_current=True).update(  # type: ignore[attr-defined]
+        is_current=False
+    )
+    ScrubHit.objects.bulk_create([
+        ScrubHit(workspace_id=o.claim.workspace_id, practice_id=o.claim.practice_id,
+                 claim=o.claim, run_at=now, rule=h.rule[:60], severity=h.severity,
+                 message=h.message[:300], line_number=h.line_number, is_current=True)
+        for o in outcomes for h in o.hits
+    ], batch_size=1000)
+    for o in outcomes:
+        if o.state != o.claim.state:
+            claim_transition(actor=actor, claim=o.claim, to_state=o.state,
+                             note=f"scrub: {o.errors} errors, {o.warnings} warnings")
+        audit_record(
+            action=AuditAction.CLAIM_SCRUBBED,
+            actor=actor,
+            workspace=o.claim.workspace if actor is None else None,
+            practice=o.claim.practice,
+            model="claims.Claim",
+            record_ids=[o.claim.public_id],
+            detail={"errors": o.errors, "warnings": o.warnings, "state": o.state.value,
+                    "rules": sorted({h.rule for h in o.hits})},
+            label="" if actor is not None else "system",
+        )
+    return outcomes
+
+
+def snapshot_of(
+    claim: Claim,
+    lines: Sequence[ClaimLine],
+    effective: EffectiveSettings,
+    enrollments: Mapping[tuple[int, int], Mapping[str, Any]],
+    today: date,
+) -> ClaimSnapshot:
+    encounter = claim.encounter
+    rendering = encounter.rendering_provider
+    dos = encounter.date_of_service
+    return ClaimSnapshot(
+        claim_id=claim.pk,
+        number=claim.number,
+        practice_id=claim.practice_id,
+        payer_id=claim.payer_id,
+        payer_code=claim.payer.payer_id,
+        timely_filing_days=timely_filing_days(effective, claim.payer),
+        date_of_service=dos,
+        today=today,
+        patient_id=claim.patient_id,
+        patient_dob=claim.patient.date_of_birth,
+        patient_sex=claim.patient.sex,
+        member_id=claim.coverage.member_id,
+        diagnosis_codes=tuple(encounter.diagnosis_codes or ()),
+        billing_npi=encounter.billing_provider.npi,
+        rendering_npi=rendering.npi,
+        rendering_provider_id=rendering.pk,
+        enrollment=enrollment_state(enrollments.get((rendering.pk, claim.payer_id)), dos),
+        place_of_service=encounter.place_of_service,
+        lines=tuple(
+            LineSnapshot(
+                number=line.line_number,
+                procedure_code=line.procedure_code,
+                modifiers=tuple(line.modifiers or ()),
+                pointers=tuple(int(p) for p in line.diagnosis_pointers or ()),
+                units=Decimal(line.units),
+                charge=Decimal(line.charge),
+                date_of_service=line.date_of_service,
+            )
+            for line in lines
+        ),
+    )
+
+
+def claim_for_scrub(*, actor: Actor, public_id: object) -> Claim | None:
+    """The claim with this public id if the actor may edit it; None otherwise (a 404 for
+    foreign and missing claims alike)."""
+    return (
+        Claim.objects.visible_to(actor, Capability.CLAIMS_EDIT)
+        .filter(public_id=public_id)
+        .first()
+    )

@@ -1,0 +1,224 @@
+"""Scoped reads of claims. Every read that shows PHI writes its audit event here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import Http404
+
+from bureau.audit.models import AuditAction
+from bureau.audit.services import audit_record, audit_record_per_practice
+from bureau.claims.models import Claim, ClaimEvent, ClaimLine, ClaimState, ScrubHit
+from bureau.patients.models import Patient
+from bureau.tenancy.actor import Actor
+from bureau.tenancy.roles import Capability
+
+PAGE_SIZE = 50
+SORTS = {
+    "date": ("-encounter__date_of_service", "-id"),
+    "number": ("number", "id"),
+    "charge": ("-total_charge", "-id"),
+    "state": ("state", "-id"),
+    "practice": ("practice__name", "number", "id"),
+}
+
+
+@dataclass(frozen=True)
+class ClaimFilters:
+    practice_id: int | None = None
+    payer_id: int | None = None
+    state: str = ""
+    rendering_provider_id: int | None = None
+    dos_from: date | None = None
+    dos_to: date | None = None
+
+
+@dataclass(frozen=True)
+class ClaimRow:
+    public_id: str
+    practice_name: str
+    number: str
+    patient_account: str
+    patient_name: str
+    masked: bool
+    payer_name: str
+    date_of_service: date
+    total_charge: Decimal
+    state: str
+    state_label: str
+    rendering_provider: str
+
+
+@dataclass(frozen=True)
+class ClaimPage:
+    rows: list[ClaimRow]
+    number: int
+    num_pages: int
+    count: int
+    has_previous: bool
+    has_next: bool
+    sort: str = "date"
+
+
+def patient_label(actor: Actor, patient: Patient) -> tuple[str, bool]:
+    """The patient's name as this actor may see it: initials only without demographics."""
+    if actor.can(Capability.PATIENTS_DEMOGRAPHICS, patient.practice_id):
+        return f"{patient.last_name}, {patient.first_name}", False
+    return f"{patient.first_name[:1]}. {patient.last_name[:1]}.", True
+
+
+def _row(actor: Actor, claim: Claim) -> ClaimRow:
+    name, masked = patient_label(actor, claim.patient)
+    return ClaimRow(
+        public_id=str(claim.public_id),
+        practice_name=actor.access[claim.practice_id].practice.name,
+        number=claim.number,
+        patient_account=claim.patient.account_number,
+        patient_name=name,
+        masked=masked,
+        payer_name=claim.payer.name,
+        date_of_service=claim.encounter.date_of_service,
+        total_charge=claim.total_charge,
+        state=claim.state,
+        state_label=ClaimState(claim.state).label,
+        rendering_provider=claim.encounter.rendering_provider.name,
+    )
+
+
+def _filtered(qs: QuerySet[Claim], filters: ClaimFilters) -> QuerySet[Claim]:
+    if filters.practice_id is not None:
+        qs = qs.filter(practice_id=filters.practice_id)
+    if filters.payer_id is not None:
+        qs = qs.filter(payer_id=filters.payer_id)
+    if filters.state:
+        qs = qs.filter(state=filters.state)
+    if filters.rendering_provider_id is not None:
+        qs = qs.filter(encounter__rendering_provider_id=filters.rendering_provider_id)
+    if filters.dos_from is not None:
+        qs = qs.filter(encounter__date_of_service__gte=filters.dos_from)
+    if filters.dos_to is not None:
+        qs = qs.filter(encounter__date_of_service__lte=filters.dos_to)
+    return qs
+
+
+def claim_list(
+    *,
+    actor: Actor,
+    filters: ClaimFilters | None = None,
+    sort: str = "date",
+    page: int = 1,
+    page_size: int = PAGE_SIZE,
+) -> ClaimPage:
+    """One page of claims across every practice where the actor holds `claims.view`."""
+    qs: QuerySet[Claim] = Claim.objects.visible_to(actor, Capability.CLAIMS_VIEW)
+    qs = _filtered(qs, filters or ClaimFilters())
+    if sort not in SORTS:
+        sort = "date"
+    qs = qs.select_related(
+        "patient", "payer", "encounter", "encounter__rendering_provider"
+    ).order_by(*SORTS[sort])
+    paginator = Paginator(qs, page_size)
+    page_obj = paginator.get_page(page)
+    claims = list(page_obj.object_list)
+    audit_record_per_practice(
+        action=AuditAction.CLAIM_LISTED,
+        actor=actor,
+        model="claims.Claim",
+        records=[(c.practice_id, c.public_id) for c in claims],
+        detail={"page": page_obj.number},
+    )
+    return ClaimPage(
+        rows=[_row(actor, c) for c in claims],
+        number=page_obj.number,
+        num_pages=paginator.num_pages,
+        count=paginator.count,
+        has_previous=page_obj.has_previous(),
+        has_next=page_obj.has_next(),
+        sort=sort,
+    )
+
+
+@dataclass(frozen=True)
+class ClaimDetail:
+    claim: Claim
+    row: ClaimRow
+    diagnosis_codes: list[str]
+    lines: list[Any]
+    scrub_hits: list[Any]
+    history: list[Any]
+    billing_provider: str
+    place_of_service: str
+    can_edit: bool
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def claim_get(*, actor: Actor, public_id: Any, capability: Capability) -> Claim:
+    """The claim, if the actor holds `capability` on its practice; otherwise 404."""
+    claim: Claim | None = (
+        Claim.objects.visible_to(actor, capability)
+        .filter(public_id=public_id)
+        .select_related(
+            "patient",
+            "payer",
+            "coverage",
+            "encounter",
+            "encounter__rendering_provider",
+            "encounter__billing_provider",
+        )
+        .first()
+    )
+    if claim is None:
+        raise Http404
+    return claim
+
+
+def claim_detail(*, actor: Actor, public_id: Any) -> ClaimDetail:
+    claim = claim_get(actor=actor, public_id=public_id, capability=Capability.CLAIMS_VIEW)
+    view = Capability.CLAIMS_VIEW
+    lines = list(
+        ClaimLine.objects.visible_to(actor, view).filter(claim=claim).order_by("line_number")
+    )
+    hits = list(
+        ScrubHit.objects.visible_to(actor, view)
+        .filter(claim=claim, is_current=True)
+        .order_by("severity", "line_number")
+    )
+    history = list(
+        ClaimEvent.objects.visible_to(actor, view)
+        .filter(claim=claim)
+        .select_related("user")
+        .order_by("occurred_at", "id")
+    )
+    audit_record(
+        action=AuditAction.CLAIM_VIEWED,
+        actor=actor,
+        practice=actor.access[claim.practice_id].practice,
+        model="claims.Claim",
+        record_ids=[claim.public_id],
+    )
+    return ClaimDetail(
+        claim=claim,
+        row=_row(actor, claim),
+        diagnosis_codes=list(claim.encounter.diagnosis_codes),
+        lines=lines,
+        scrub_hits=hits,
+        history=history,
+        billing_provider=claim.encounter.billing_provider.name,
+        place_of_service=claim.encounter.place_of_service,
+        can_edit=actor.can(Capability.CLAIMS_EDIT, claim.practice_id),
+    )
+
+
+def patient_for_encounter(*, actor: Actor, practice_id: int, account_number: str) -> Any:
+    """The patient with this account number in the practice, where the actor may enter
+    claims; None when there is none (or it is not visible)."""
+    return (
+        Patient.objects.visible_to(actor, Capability.CLAIMS_EDIT)
+        .filter(practice_id=practice_id, account_number__iexact=account_number.strip())
+        .first()
+    )

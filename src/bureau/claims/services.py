@@ -1,0 +1,391 @@
+"""Writes of encounters and claims: capability, scope, validation and audit in one transaction.
+
+`claim_transition` is the only way a claim changes state: the table below is the whole state
+machine, every change leaves a `ClaimEvent` (the claim's history) and an audit event.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import simple_icd_10_cm
+from django.db import connection, transaction
+from django.db.models import Q
+from django.http import Http404
+from django.utils import timezone
+
+from bureau.audit.models import AuditAction
+from bureau.audit.services import audit_record
+from bureau.claims.models import (
+    ChargeLine,
+    Claim,
+    ClaimEvent,
+    ClaimLine,
+    ClaimState,
+    Encounter,
+)
+from bureau.directory.models import Provider
+from bureau.directory.selectors import fee_for
+from bureau.patients.models import Coverage, Patient
+from bureau.tenancy import rls
+from bureau.tenancy.actor import Actor
+from bureau.tenancy.models import Practice
+from bureau.tenancy.roles import Capability
+
+S = ClaimState
+
+ALLOWED_TRANSITIONS: dict[ClaimState, frozenset[ClaimState]] = {
+    S.DRAFT: frozenset({S.SCRUBBED, S.READY, S.CREDENTIALING_HOLD}),
+    S.SCRUBBED: frozenset({S.SCRUBBED, S.READY, S.CREDENTIALING_HOLD, S.DRAFT}),
+    S.CREDENTIALING_HOLD: frozenset({S.SCRUBBED, S.READY, S.CREDENTIALING_HOLD}),
+    S.READY: frozenset({S.SUBMITTED, S.SCRUBBED, S.CREDENTIALING_HOLD, S.DRAFT}),
+    S.SUBMITTED: frozenset({S.ACCEPTED, S.REJECTED}),
+    S.ACCEPTED: frozenset({S.PAID, S.PARTIALLY_PAID, S.DENIED}),
+    S.REJECTED: frozenset({S.DRAFT, S.SCRUBBED, S.READY}),
+    S.PARTIALLY_PAID: frozenset({S.PAID, S.CLOSED, S.DENIED}),
+    S.DENIED: frozenset({S.CLOSED, S.DRAFT}),
+    S.PAID: frozenset({S.CLOSED}),
+    S.CLOSED: frozenset(),
+}
+
+
+class ClaimStateError(ValueError):
+    """A transition the state machine does not allow."""
+
+    def __init__(self, from_state: str, to_state: str) -> None:
+        super().__init__(f"a claim cannot go from {from_state} to {to_state}")
+        self.from_state = from_state
+        self.to_state = to_state
+
+
+def _ensure_scope(practice_ids: set[int]) -> None:
+    """Make sure the transaction's RLS setting admits these practices, keeping what the caller
+    already opened (PostgreSQL; no-op elsewhere)."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting(%s, true)", [rls.SETTING])
+        row = cursor.fetchone()
+    current = {int(v) for v in (row[0] or "").split(",") if v.strip()} if row else set()
+    if not practice_ids <= current:
+        rls.activate(current | practice_ids)
+
+
+@transaction.atomic
+def claim_transition(
+    *, actor: Actor | None, claim: Claim, to_state: ClaimState, note: str = ""
+) -> Claim:
+    """Move `claim` to `to_state`. `actor` None means the system (a command or a job)."""
+    from_state = ClaimState(claim.state)
+    to_state = ClaimState(to_state)
+    if to_state not in ALLOWED_TRANSITIONS[from_state]:
+        raise ClaimStateError(from_state.value, to_state.value)
+    if actor is not None:
+        actor.require(Capability.CLAIMS_EDIT, claim.practice_id)
+        _ensure_scope(set(actor.practice_ids()))
+    _ensure_scope({claim.practice_id})
+    now = timezone.now()
+    claim.state = to_state.value
+    claim.updated_at = now
+    claim.save(update_fields=["state", "updated_at"])
+    ClaimEvent(
+        workspace_id=claim.workspace_id,
+        practice_id=claim.practice_id,
+        claim=claim,
+        occurred_at=now,
+        user=actor.user if actor is not None else None,
+        from_state=from_state.value,
+        to_state=to_state.value,
+        note=note[:300],
+    ).save(force_insert=True)
+    audit_record(
+        action=AuditAction.CLAIM_STATE_CHANGED,
+        actor=actor,
+        workspace=claim.workspace if actor is None else None,
+        practice=claim.practice,
+        model="claims.Claim",
+        record_ids=[claim.public_id],
+        detail={"from": from_state.value, "to": to_state.value},
+        label="" if actor is not None else "system",
+    )
+    return claim
+
+
+# -- encounters -------------------------------------------------------------------------------
+MAX_DIAGNOSES = 12
+MAX_LINES = 50
+MAX_MODIFIERS = 4
+MAX_POINTERS = 4
+EARLIEST_DOS = date(2000, 1, 1)
+# CPT (5 digits), CPT category II/III (4 digits + F/T) and unlisted (U), HCPCS level II.
+PROCEDURE_RE = re.compile(r"^(\d{5}|\d{4}[FTU]|[A-V]\d{4})$")
+MODIFIER_RE = re.compile(r"^[A-Z0-9]{2}$")
+POS_RE = re.compile(r"^\d{2}$")
+SEQUENCE_DIGITS = 10
+
+
+class EncounterError(ValueError):
+    """Invalid encounter input; `field` names the field or line ("lines.2.modifiers")."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class LineData:
+    procedure_code: str
+    modifiers: list[str] = field(default_factory=list)
+    pointers: list[int] = field(default_factory=lambda: [1])
+    units: Decimal = Decimal("1")
+    charge: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class EncounterData:
+    patient: Any  # the patient's public id
+    rendering_provider_id: int
+    billing_provider_id: int
+    date_of_service: date
+    place_of_service: str
+    diagnosis_codes: list[str]
+    lines: list[LineData]
+
+
+def normalize_icd10(code: str) -> str:
+    return code.strip().replace(".", "").upper()
+
+
+def _validate_diagnoses(codes: list[str]) -> list[str]:
+    cleaned = [normalize_icd10(c) for c in codes if c.strip()]
+    if not cleaned:
+        raise EncounterError("diagnosis_codes", "At least one diagnosis code is required.")
+    if len(cleaned) > MAX_DIAGNOSES:
+        raise EncounterError("diagnosis_codes", f"At most {MAX_DIAGNOSES} diagnosis codes.")
+    for code in cleaned:
+        if not simple_icd_10_cm.is_valid_item(code):
+            raise EncounterError(
+                "diagnosis_codes", f"{code} is not a valid ICD-10-CM diagnosis code."
+            )
+    if len(set(cleaned)) != len(cleaned):
+        raise EncounterError("diagnosis_codes", "A diagnosis code is listed twice.")
+    return cleaned
+
+
+@dataclass(frozen=True)
+class _Line:
+    procedure_code: str
+    modifiers: list[str]
+    pointers: list[int]
+    units: Decimal
+    charge: Decimal
+
+
+def _validate_line(practice: Practice, n: int, line: LineData, diagnoses: int) -> _Line:
+    prefix = f"lines.{n}"
+    code = line.procedure_code.strip().upper()
+    if not PROCEDURE_RE.match(code):
+        raise EncounterError(
+            f"{prefix}.procedure_code",
+            f"Line {n}: {code or 'blank'} is not a CPT/HCPCS code "
+            "(5 digits, 4 digits + F/T/U, or a letter A-V + 4 digits).",
+        )
+    modifiers = [m.strip().upper() for m in line.modifiers if m.strip()]
+    if len(modifiers) > MAX_MODIFIERS:
+        raise EncounterError(
+            f"{prefix}.modifiers", f"Line {n}: at most {MAX_MODIFIERS} modifiers."
+        )
+    for mod in modifiers:
+        if not MODIFIER_RE.match(mod):
+            raise EncounterError(
+                f"{prefix}.modifiers", f"Line {n}: modifier {mod} is not two letters or digits."
+            )
+    pointers = list(line.pointers)
+    if not 1 <= len(pointers) <= MAX_POINTERS:
+        raise EncounterError(
+            f"{prefix}.pointers", f"Line {n}: one to {MAX_POINTERS} diagnosis pointers."
+        )
+    for pointer in pointers:
+        if not 1 <= pointer <= diagnoses:
+            raise EncounterError(
+                f"{prefix}.pointers",
+                f"Line {n}: pointer {pointer} is beyond the {diagnoses} diagnosis code(s).",
+            )
+    if len(set(pointers)) != len(pointers):
+        raise EncounterError(f"{prefix}.pointers", f"Line {n}: a pointer is repeated.")
+    try:
+        units = Decimal(line.units)
+    except (InvalidOperation, TypeError, ValueError) as exc:
+        raise EncounterError(f"{prefix}.units", f"Line {n}: units must be a number.") from exc
+    if not units.is_finite() or units <= 0 or units >= 10000:
+        raise EncounterError(f"{prefix}.units", f"Line {n}: units must be above zero.")
+    if units != units.quantize(Decimal("0.001")):
+        raise EncounterError(f"{prefix}.units", f"Line {n}: units have at most 3 decimals.")
+    if line.charge is not None:
+        charge = Decimal(line.charge)
+        if not charge.is_finite() or charge < 0 or charge >= Decimal("1e10"):
+            raise EncounterError(f"{prefix}.charge", f"Line {n}: charge must not be negative.")
+    else:
+        fee = fee_for(practice, code, modifiers[0] if modifiers else "")
+        if fee is None:
+            raise EncounterError(
+                f"{prefix}.charge",
+                f"Line {n}: no fee for {code} in the fee schedule; enter the charge.",
+            )
+        charge = fee * units
+    return _Line(code, modifiers, pointers, units, charge.quantize(Decimal("0.01")))
+
+
+def _provider(practice: Practice, actor: Actor, pk: int, name: str) -> Provider:
+    provider = Provider.objects.filter(practice=practice, pk=pk, is_active=True).first()
+    allowed = actor.provider_ids(practice)
+    if provider is None or (allowed is not None and provider.pk not in allowed):
+        raise EncounterError(name, "Choose an active provider of this practice.")
+    return provider
+
+
+def _next_numbers(practice: Practice, count: int, actor: Actor) -> list[str]:
+    """The next `count` claim numbers of the practice: its code + a zero-padded sequence.
+    The practice row lock serializes concurrent encounters of one practice."""
+    Practice.objects.select_for_update().filter(pk=practice.pk).first()
+    prefix = practice.code.upper()
+    last = (
+        Claim.objects.visible_to(actor, Capability.CLAIMS_EDIT)
+        .filter(practice=practice, number__startswith=prefix)
+        .order_by("-number")
+        .values_list("number", flat=True)
+        .first()
+    )
+    start = 0
+    if last is not None and last[len(prefix):].isdigit():
+        start = int(last[len(prefix):])
+    return [f"{prefix}{start + i:0{SEQUENCE_DIGITS}d}" for i in range(1, count + 1)]
+
+
+@transaction.atomic
+def encounter_create(*, actor: Actor, practice: Practice, data: EncounterData) -> Encounter:
+    """Validate everything, then write the encounter, its charges and one draft claim per
+    coverage active on the date of service (primary first). Nothing is written on error."""
+    actor.require(Capability.CLAIMS_EDIT, practice)
+    patient = (
+        Patient.objects.visible_to(actor, Capability.CLAIMS_EDIT)
+        .filter(practice=practice, public_id=data.patient)
+        .first()
+    )
+    if patient is None:
+        raise Http404
+    rendering = _provider(practice, actor, data.rendering_provider_id, "rendering_provider")
+    billing = _provider(practice, actor, data.billing_provider_id, "billing_provider")
+    dos = data.date_of_service
+    if dos > timezone.localdate():
+        raise EncounterError("date_of_service", "Date of service is in the future.")
+    if dos < EARLIEST_DOS:
+        raise EncounterError("date_of_service", "Date of service is before 2000.")
+    pos = data.place_of_service.strip()
+    if not POS_RE.match(pos):
+        raise EncounterError("place_of_service", "Place of service is two digits.")
+    diagnoses = _validate_diagnoses(data.diagnosis_codes)
+    if not data.lines:
+        raise EncounterError("lines", "At least one service line is required.")
+    if len(data.lines) > MAX_LINES:
+        raise EncounterError("lines", f"At most {MAX_LINES} service lines.")
+    lines = [
+        _validate_line(practice, n, line, len(diagnoses))
+        for n, line in enumerate(data.lines, start=1)
+    ]
+    coverages = list(
+        Coverage.objects.visible_to(actor, Capability.CLAIMS_EDIT)
+        .filter(patient=patient, effective_date__lte=dos)
+        .filter(Q(end_date__isnull=True) | Q(end_date__gte=dos))
+        .select_related("payer")
+        .order_by("cob_order", "effective_date", "id")
+    )
+    if not coverages:
+        raise EncounterError(
+            "patient", "The patient has no insurance coverage active on the date of service."
+        )
+
+    common = {"workspace": actor.workspace, "practice": practice}
+    encounter = Encounter(
+        **common,
+        patient=patient,
+        rendering_provider=rendering,
+        billing_provider=billing,
+        date_of_service=dos,
+        place_of_service=pos,
+        diagnosis_codes=diagnoses,
+        created_by=actor.user,
+    )
+    encounter.save(force_insert=True)
+    charges = []
+    for n, line in enumerate(lines, start=1):
+        charge = ChargeLine(
+            **common,
+            encounter=encounter,
+            line_number=n,
+            procedure_code=line.procedure_code,
+            modifiers=line.modifiers,
+            diagnosis_pointers=line.pointers,
+            units=line.units,
+            charge=line.charge,
+            date_of_service=dos,
+            place_of_service=pos,
+        )
+        charge.save(force_insert=True)
+        charges.append(charge)
+    total = sum((c.charge for c in charges), Decimal("0.00"))
+    claims = []
+    for number, (order, coverage) in zip(
+        _next_numbers(practice, len(coverages), actor),
+        enumerate(coverages, start=1),
+        strict=True,
+    ):
+        claim = Claim(
+            **common,
+            encounter=encounter,
+            patient=patient,
+            coverage=coverage,
+            payer=coverage.payer,
+            number=number,
+            responsibility=order,
+            state=ClaimState.DRAFT,
+            total_charge=total,
+        )
+        claim.save(force_insert=True)
+        ClaimLine.objects.bulk_create(
+            ClaimLine(
+                **common,
+                claim=claim,
+                charge_line=c,
+                line_number=c.line_number,
+                procedure_code=c.procedure_code,
+                modifiers=c.modifiers,
+                diagnosis_pointers=c.diagnosis_pointers,
+                units=c.units,
+                charge=c.charge,
+                date_of_service=dos,
+            )
+            for c in charges
+        )
+        claims.append(claim)
+    audit_record(
+        action=AuditAction.ENCOUNTER_CREATED,
+        actor=actor,
+        practice=practice,
+        model="claims.Encounter",
+        record_ids=[encounter.public_id],
+        detail={"lines": len(charges)},
+    )
+    audit_record(
+        action=AuditAction.CLAIM_CREATED,
+        actor=actor,
+        practice=practice,
+        model="claims.Claim",
+        record_ids=[c.public_id for c in claims],
+        detail={"count": len(claims)},
+    )
+    return encounter

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from bureau.claims import views
+
+app_name = "claims"
+urlpatterns = [
+    path("", views.claim_list_view, name="list"),
+    path("encounters/new/", views.encounter_create_view, name="encounter_create"),
+    path("<uuid:public_id>/", views.claim_detail_view, name="detail"),
+]

@@ -1,0 +1,203 @@
+"""Claim pages: list (all practices or one), detail, encounter entry. Thin: parse, call, render."""
+
+from __future__ import annotations
+
+from datetime import date
+from uuid import UUID
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+
+from bureau.claims import selectors, services
+from bureau.claims.forms import EncounterForm
+from bureau.claims.models import ClaimState
+from bureau.directory.models import Payer, Provider
+from bureau.tenancy.actor import Actor, CapabilityDenied
+from bureau.tenancy.models import Practice
+from bureau.tenancy.roles import Capability
+from bureau.web.access import actor_of, requires
+
+SCRUB_URL_NAMES = ("scrub:claim", "claims:scrub", "claims:scrub_view")
+
+
+def _page_number(request: HttpRequest) -> int:
+    try:
+        return max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        return 1
+
+
+def _filter_practice(request: HttpRequest, actor: Actor) -> Practice | None:
+    """The practice filter: the one in the URL (foreign or unknown: 404), else the context."""
+    chosen = request.GET.get("practice")
+    if chosen:
+        practice = actor.practice_by_public_id(chosen)
+        if practice is None or not actor.can(Capability.CLAIMS_VIEW, practice):
+            raise Http404
+        return practice
+    context: Practice | None = request.practice_context  # type: ignore[attr-defined]
+    return context if context and actor.can(Capability.CLAIMS_VIEW, context) else None
+
+
+def _date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _uuid(value: str | None) -> UUID | None:
+    try:
+        return UUID(value) if value else None
+    except ValueError:
+        return None
+
+
+@requires(Capability.CLAIMS_VIEW)
+def claim_list_view(request: HttpRequest) -> HttpResponse:
+    actor = actor_of(request)
+    practice = _filter_practice(request, actor)
+    practice_ids = actor.practice_ids(Capability.CLAIMS_VIEW)
+    payers = list(Payer.objects.filter(workspace=actor.workspace).order_by("name"))
+    providers = list(
+        Provider.objects.filter(
+            workspace=actor.workspace,
+            practice_id__in=[practice.pk] if practice else practice_ids,
+        ).order_by("name")
+    )
+    payer_uuid, provider_uuid = _uuid(request.GET.get("payer")), _uuid(request.GET.get("provider"))
+    payer = next((p for p in payers if p.public_id == payer_uuid), None)
+    provider = next((p for p in providers if p.public_id == provider_uuid), None)
+    state = request.GET.get("state", "")
+    filters = selectors.ClaimFilters(
+        practice_id=practice.pk if practice else None,
+        payer_id=payer.pk if payer else None,
+        state=state if state in ClaimState.values else "",
+        rendering_provider_id=provider.pk if provider else None,
+        dos_from=_date(request.GET.get("dos_from")),
+        dos_to=_date(request.GET.get("dos_to")),
+    )
+    page = selectors.claim_list(
+        actor=actor,
+        filters=filters,
+        sort=request.GET.get("sort", "date"),
+        page=_page_number(request),
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    template = "claims/_claim_table.html" if request.htmx else "claims/claim_list.html"  # type: ignore[attr-defined]
+    return render(
+        request,
+        template,
+        {
+            "page": page,
+            "any_masked": any(row.masked for row in page.rows),
+            "practice": practice,
+            "practices": actor.practices(Capability.CLAIMS_VIEW),
+            "payers": payers,
+            "providers": providers,
+            "filters": filters,
+            "selected_payer": payer,
+            "selected_provider": provider,
+            "states": ClaimState.choices,
+            "sort": page.sort,
+            "query": query.urlencode(),
+            "can_create": bool(actor.practices(Capability.CLAIMS_EDIT)),
+        },
+    )
+
+
+def _scrub_url(public_id: UUID) -> str | None:
+    for name in SCRUB_URL_NAMES:
+        try:
+            return reverse(name, kwargs={"public_id": public_id})
+        except NoReverseMatch:
+            continue
+    return None
+
+
+@requires(Capability.CLAIMS_VIEW)
+def claim_detail_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    actor = actor_of(request)
+    detail = selectors.claim_detail(actor=actor, public_id=public_id)
+    return render(
+        request,
+        "claims/claim_detail.html",
+        {
+            "d": detail,
+            "scrub_url": _scrub_url(detail.claim.public_id) if detail.can_edit else None,
+        },
+    )
+
+
+def _encounter_practice(request: HttpRequest, actor: Actor) -> Practice | None:
+    """The practice to enter an encounter for: the one chosen, else the context, else the only
+    one the actor may enter claims for. A foreign or unknown choice is a 404."""
+    chosen = request.POST.get("practice") or request.GET.get("practice")
+    if chosen:
+        practice = actor.practice_by_public_id(chosen)
+        if practice is None or not actor.can(Capability.CLAIMS_EDIT, practice):
+            raise Http404
+        return practice
+    context: Practice | None = request.practice_context  # type: ignore[attr-defined]
+    if context is not None and actor.can(Capability.CLAIMS_EDIT, context):
+        return context
+    editable = actor.practices(Capability.CLAIMS_EDIT)
+    return editable[0] if len(editable) == 1 else None
+
+
+@requires(Capability.CLAIMS_EDIT)
+def encounter_create_view(request: HttpRequest) -> HttpResponse:
+    actor = actor_of(request)
+    practice = _encounter_practice(request, actor)
+    if practice is None:
+        # No practice in context: choose one first.
+        return render(
+            request,
+            "claims/encounter_form.html",
+            {"form": None, "practices": actor.practices(Capability.CLAIMS_EDIT)},
+        )
+    allowed = actor.provider_ids(practice)
+    providers = [
+        p
+        for p in Provider.objects.filter(practice=practice, is_active=True).order_by("name")
+        if allowed is None or p.pk in allowed
+    ]
+    form = EncounterForm(
+        providers,
+        request.POST or None,
+        initial={"practice": str(practice.public_id), "place_of_service": "11"},
+    )
+    if request.method == "POST" and form.is_valid():
+        patient = selectors.patient_for_encounter(
+            actor=actor,
+            practice_id=practice.pk,
+            account_number=form.cleaned_data["patient_account"],
+        )
+        if patient is None:
+            form.add_error("patient_account", "No patient with that account # in this practice.")
+        else:
+            try:
+                encounter = services.encounter_create(
+                    actor=actor, practice=practice, data=form.data_obj(patient.public_id)
+                )
+            except services.EncounterError as exc:
+                form.apply_error(exc)
+            except CapabilityDenied as exc:
+                raise Http404 from exc
+            else:
+                messages.success(
+                    request, f"Encounter of {encounter.date_of_service:%Y-%m-%d} saved."
+                )
+                return redirect(f"{reverse('claims:list')}?practice={practice.public_id}")
+    return render(
+        request,
+        "claims/encounter_form.html",
+        {
+            "form": form,
+            "practice": practice,
+            "practices": actor.practices(Capability.CLAIMS_EDIT),
+        },
+    )
