@@ -248,7 +248,7 @@ def batch_list(*, actor: Actor, practice: Practice | None = None, limit: int = 2
 def batch_for_download(*, actor: Actor, public_id: UUID) -> Batch:
     """The batch's file for download, audited (it carries PHI); 404 when not visible."""
     with transaction.atomic():
-        batch = (
+        batch: Batch | None = (
             Batch.objects.visible_to(actor, Capability.CLAIMS_VIEW)
             .select_related("practice")
             .filter(public_id=public_id)

@@ -13,8 +13,6 @@ from django.utils import timezone
 
 from bureau.tenancy.scoping import PracticeScoped
 
-MONEY = {"max_digits": 12, "decimal_places": 2}
-
 
 class Encounter(PracticeScoped):
     """One visit: who was seen, by whom, where, and what was done (charge lines)."""
@@ -57,7 +55,8 @@ class ChargeLine(PracticeScoped):
     modifiers = models.JSONField(default=list)  # up to four two-character modifiers
     diagnosis_pointers = models.JSONField(default=list)  # 1-based, up to four
     units = models.DecimalField(max_digits=7, decimal_places=3, default=1)
-    charge = models.DecimalField(**MONEY)  # total for the line (fee × units)
+    # Total for the line (fee × units).
+    charge = models.DecimalField(max_digits=12, decimal_places=2)
     date_of_service = models.DateField()
     place_of_service = models.CharField(max_length=2, blank=True)
 
@@ -97,7 +96,7 @@ class Claim(PracticeScoped):
     number = models.CharField(max_length=20)
     responsibility = models.PositiveSmallIntegerField(default=1)  # COB order of `coverage`
     state = models.CharField(max_length=20, choices=ClaimState.choices, default=ClaimState.DRAFT)
-    total_charge = models.DecimalField(**MONEY)
+    total_charge = models.DecimalField(max_digits=12, decimal_places=2)
     batch = models.ForeignKey(
         "claims.Batch", on_delete=models.PROTECT, null=True, blank=True, related_name="claims"
     )
@@ -129,7 +128,7 @@ class ClaimLine(PracticeScoped):
     modifiers = models.JSONField(default=list)
     diagnosis_pointers = models.JSONField(default=list)
     units = models.DecimalField(max_digits=7, decimal_places=3, default=1)
-    charge = models.DecimalField(**MONEY)
+    charge = models.DecimalField(max_digits=12, decimal_places=2)
     date_of_service = models.DateField()
 
     class Meta:
@@ -193,7 +192,7 @@ class Batch(PracticeScoped):
     file_name = models.CharField(max_length=200)
     content = models.TextField()
     claim_count = models.PositiveIntegerField()
-    total_charge = models.DecimalField(**MONEY)
+    total_charge = models.DecimalField(max_digits=12, decimal_places=2)
     created_at = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"

@@ -186,8 +186,8 @@ def _claim_837(bundle: ClaimBundle) -> x.Claim:
             _provider_name(rendering_row), rendering_row.npi, _taxonomy(rendering_row)
         )
     facility = None
-    if encounter.facility_id and encounter.facility_id != bundle.billing_address.pk:
-        row = encounter.facility
+    row = encounter.facility
+    if row is not None and row.pk != bundle.billing_address.pk:
         facility = x.ServiceFacility(
             _text(row.name)[:60], _facility_address(row), row.npi if row.npi else ""
         )

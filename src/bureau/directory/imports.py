@@ -77,7 +77,9 @@ def parse_amount(raw: str) -> Decimal | str:
     return value.quantize(Decimal("0.01"))
 
 
-def _read(text: str, columns: tuple[str, ...], result: ImportResult) -> list[tuple[int, dict]]:
+def _read(
+    text: str, columns: tuple[str, ...], result: ImportResult
+) -> list[tuple[int, dict[str, str]]]:
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     header = [(h or "").strip().lower() for h in (reader.fieldnames or [])]
     missing = [c for c in columns if c not in header]
@@ -97,17 +99,20 @@ def _read(text: str, columns: tuple[str, ...], result: ImportResult) -> list[tup
 
 
 def _code_and_modifier(
-    number: int, row: dict, result: ImportResult
+    number: int, row: dict[str, str], result: ImportResult
 ) -> tuple[str, str] | None:
     code = row["code"].upper()
     modifier = row["modifier"].upper()
     good = True
     if not is_valid_code(code):
-        result.errors.append(RowError(
-            number, "code",
-            f"{row['code']!r} is not a CPT/HCPCS code (5 digits, 4 digits + F/T/U, "
-            "or a letter A-V + 4 digits).",
-        ))
+        result.errors.append(
+            RowError(
+                number,
+                "code",
+                f"{row['code']!r} is not a CPT/HCPCS code (5 digits, 4 digits + F/T/U, "
+                "or a letter A-V + 4 digits).",
+            )
+        )
         good = False
     if modifier and not MODIFIER_RE.match(modifier):
         result.errors.append(
@@ -117,7 +122,7 @@ def _code_and_modifier(
     return (code, modifier) if good else None
 
 
-def _amount(number: int, row: dict, column: str, result: ImportResult) -> Decimal | None:
+def _amount(number: int, row: dict[str, str], column: str, result: ImportResult) -> Decimal | None:
     amount = parse_amount(row[column])
     if isinstance(amount, str):
         result.errors.append(RowError(number, column, amount))
@@ -159,9 +164,11 @@ def fee_schedule_import(
     lines, result = parse_fee_schedule(text)
     if not result.ok:
         return result
-    schedule = FeeSchedule.objects.select_for_update().filter(
-        workspace=actor.workspace, practice=practice
-    ).first()
+    schedule = (
+        FeeSchedule.objects.select_for_update()
+        .filter(workspace=actor.workspace, practice=practice)
+        .first()
+    )
     if schedule is None:
         schedule = FeeSchedule.objects.create(
             workspace=actor.workspace,
@@ -242,10 +249,16 @@ def contract_rates_import(
     for (payer_pk, code, modifier), amount in rates.items():
         current = existing.get((payer_pk, code, modifier))
         if current is None:
-            new.append(ContractRate(
-                workspace=actor.workspace, practice=practice, payer_id=payer_pk, code=code,
-                modifier=modifier, allowed_amount=amount,
-            ))
+            new.append(
+                ContractRate(
+                    workspace=actor.workspace,
+                    practice=practice,
+                    payer_id=payer_pk,
+                    code=code,
+                    modifier=modifier,
+                    allowed_amount=amount,
+                )
+            )
         elif current.allowed_amount != amount:
             current.allowed_amount = amount
             changed.append(current)
@@ -262,8 +275,9 @@ def contract_rates_import(
             "rows": len(rates),
             "created": result.created,
             "updated": result.updated,
-            "payers": sorted({p.payer_id for p in payers.values() if any(
-                k[0] == p.pk for k in rates)}),
+            "payers": sorted(
+                {p.payer_id for p in payers.values() if any(k[0] == p.pk for k in rates)}
+            ),
         },
     )
     return result

@@ -105,7 +105,7 @@ def _clean_provider(data: ProviderData) -> dict[str, Any]:
 
 
 def _npi_taken(practice: Practice, npi: str, exclude: int | None = None) -> bool:
-    return Provider.objects.filter(practice=practice, npi=npi).exclude(pk=exclude).exists()
+    return Provider.objects.filter(practice=practice, npi=npi).exclude(pk=exclude or 0).exists()
 
 
 @transaction.atomic
