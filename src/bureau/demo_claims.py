@@ -16,19 +16,22 @@ from django.utils import timezone
 from bureau.accounts.models import User
 from bureau.claims.batches import batch_build
 from bureau.claims.models import ChargeLine, Claim, ClaimLine, ClaimState, Encounter
+from bureau.claims.scrubbing import claims_scrub
 from bureau.directory.models import Payer, Provider, ServiceFacility
 from bureau.directory.npi import make_npi
 from bureau.patients.models import Coverage, Patient
 from bureau.tenancy import rls
 from bureau.tenancy.models import Practice, Workspace
 
-DIAGNOSES = "E119 I10 J069 M545 Z0000 R051 E785 K219 F419 N390 J209 L700 M1711 I480".split()
+DIAGNOSES = "E119 I10 J069 M5450 Z0000 R051 E785 K219 F419 N390 J209 L700 M1711 I480".split()
 VISITS = [  # (code, charge) from the demo fee schedule
     ("99212", "75.00"), ("99213", "110.00"), ("99214", "165.00"), ("99215", "225.00"),
     ("99203", "140.00"), ("99204", "210.00"),
 ]
 EXTRAS = [("36415", "12.00"), ("85025", "18.00"), ("93000", "45.00"), ("81002", "9.00")]
 REASON = "demo seed"
+# Claims of the last two weeks have not gone out yet.
+RECENT_DAYS = 14
 ZIPS = {"IL": "627011234", "TN": "370641122", "WY": "825013344", "SC": "296015566"}
 
 
@@ -59,13 +62,25 @@ def seed_claims(
         for practice in practices:
             if _seed_practice(practice, payers, user, rng, today):
                 to_submit.append(practice.pk)
+    ids = [p.pk for p in practices]
+    # Through the real scrubber, so rule hits and credentialing holds (the provider without a
+    # Bluepeak enrollment) show up as a biller would meet them.
+    with rls.practice_scope(ids):
+        old = Claim.objects.for_system(ids, reason=REASON).filter(
+            state=ClaimState.DRAFT,
+            responsibility=1,
+            encounter__date_of_service__lt=today - timedelta(days=RECENT_DAYS),
+        )
+        claims_scrub(actor=None, claims=list(old))
     if to_submit:
         batch_build(actor=None, practice_ids=to_submit)
-    with rls.practice_scope(p.pk for p in practices):
-        # Recent claims arrive after the batch run: drafts and ready ones wait for the user.
-        Claim.objects.for_system([p.pk for p in practices], reason=REASON).filter(
-            state=ClaimState.CLOSED
-        ).update(state=ClaimState.READY)
+    with rls.practice_scope(ids):
+        # Recent claims arrive after the batch run: half are scrubbed and wait for the user.
+        parked = Claim.objects.for_system(ids, reason=REASON).filter(state=ClaimState.CLOSED)
+        parked_ids = list(parked.values_list("id", flat=True))
+        parked.update(state=ClaimState.DRAFT)
+        recent = Claim.objects.for_system(ids, reason=REASON).filter(pk__in=parked_ids)
+        claims_scrub(actor=None, claims=list(recent))
 
 
 def _seed_practice(
@@ -123,7 +138,7 @@ def _seed_practice(
     charges: list[ChargeLine] = []
     claims: list[Claim] = []
     claim_lines: list[tuple[Claim, list[ChargeLine]]] = []
-    cutoff = today - timedelta(days=14)
+    cutoff = today - timedelta(days=RECENT_DAYS)
     any_old = False
     for n, encounter in enumerate(encounters, 1):
         dx_count = len(encounter.diagnosis_codes)
@@ -144,7 +159,7 @@ def _seed_practice(
         # Old claims are ready now and go out in the batch run; recent ones are parked as
         # CLOSED (a state nothing picks) and turned READY after the run, or left as drafts.
         if old:
-            state = ClaimState.READY
+            state = ClaimState.DRAFT  # scrubbed, then batched, by seed_claims
             any_old = True
         else:
             state = ClaimState.DRAFT if rng.random() < 0.5 else ClaimState.CLOSED
