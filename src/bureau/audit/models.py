@@ -50,6 +50,7 @@ class AuditAction(StrEnum):
     CONTRACT_RATES_IMPORTED = "contract_rates.imported"
     CLAIM_STATE_CHANGED = "claim.state_changed"
     ENCOUNTER_CREATED = "encounter.created"
+    ENCOUNTER_UPDATED = "encounter.updated"
     CLAIM_CREATED = "claim.created"
     CLAIM_LISTED = "claim.listed"
     CLAIM_VIEWED = "claim.viewed"

@@ -389,3 +389,56 @@ def encounter_create(*, actor: Actor, practice: Practice, data: EncounterData) -
         detail={"count": len(claims)},
     )
     return encounter
+
+
+CORRECTABLE = frozenset({S.DRAFT, S.SCRUBBED, S.CREDENTIALING_HOLD, S.READY})
+
+
+@transaction.atomic
+def encounter_diagnoses_correct(*, actor: Actor, claim: Claim, codes: list[str]) -> Encounter:
+    """Replace the diagnosis codes of the claim's encounter before anything is submitted.
+
+    Every claim of the encounter must still be unsubmitted; a ready claim goes back to draft,
+    so it is scrubbed again. The line pointers must still fit the new list."""
+    actor.require(Capability.CLAIMS_EDIT, claim.practice_id)
+    encounter = (
+        Encounter.objects.visible_to(actor, Capability.CLAIMS_EDIT)
+        .select_for_update()
+        .filter(pk=claim.encounter_id)
+        .first()
+    )
+    if encounter is None:
+        raise Http404
+    siblings = list(
+        Claim.objects.visible_to(actor, Capability.CLAIMS_EDIT).filter(encounter=encounter)
+    )
+    if any(ClaimState(c.state) not in CORRECTABLE for c in siblings):
+        raise EncounterError(
+            "diagnosis_codes", "A claim of this encounter is already submitted; not changed."
+        )
+    diagnoses = _validate_diagnoses(codes)
+    pointers = ChargeLine.objects.visible_to(actor, Capability.CLAIMS_EDIT).filter(
+        encounter=encounter
+    ).values_list("line_number", "diagnosis_pointers")
+    for n, line_pointers in pointers:
+        if any(p > len(diagnoses) for p in line_pointers or ()):
+            raise EncounterError(
+                "diagnosis_codes",
+                f"Line {n} points beyond the {len(diagnoses)} diagnosis code(s).",
+            )
+    before = list(encounter.diagnosis_codes or [])
+    encounter.diagnosis_codes = diagnoses
+    encounter.save(update_fields=["diagnosis_codes"])
+    for sibling in siblings:
+        if sibling.state == S.READY:
+            claim_transition(actor=actor, claim=sibling, to_state=S.DRAFT,
+                             note="diagnoses corrected")
+    audit_record(
+        action=AuditAction.ENCOUNTER_UPDATED,
+        actor=actor,
+        practice=encounter.practice,
+        model="claims.Encounter",
+        record_ids=[encounter.public_id],
+        detail={"diagnoses": {"from": len(before), "to": len(diagnoses)}},
+    )
+    return encounter

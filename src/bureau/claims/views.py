@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from uuid import UUID
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 from django.urls import NoReverseMatch, reverse
 
-from bureau.claims import selectors, services
+from bureau.claims import scrubbing, selectors, services
 from bureau.claims.forms import EncounterForm
 from bureau.claims.models import ClaimState
 from bureau.directory.models import Payer, Provider
@@ -128,8 +130,30 @@ def claim_detail_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
         {
             "d": detail,
             "scrub_url": _scrub_url(detail.claim.public_id) if detail.can_edit else None,
+            "can_correct": detail.can_edit
+            and ClaimState(detail.claim.state) in services.CORRECTABLE,
         },
     )
+
+
+@require_POST
+@requires(Capability.CLAIMS_EDIT)
+def claim_diagnoses_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    """Correct the encounter's diagnosis codes from the claim page (before submission)."""
+    actor = actor_of(request)
+    claim = scrubbing.claim_for_scrub(actor=actor, public_id=public_id)
+    if claim is None:
+        raise Http404
+    codes = [c for c in re.split(r"[\s,;]+", request.POST.get("diagnosis_codes", "")) if c]
+    try:
+        services.encounter_diagnoses_correct(actor=actor, claim=claim, codes=codes)
+    except services.EncounterError as exc:
+        messages.error(request, f"Diagnoses not changed: {exc}")
+    except CapabilityDenied as exc:
+        raise Http404 from exc
+    else:
+        messages.success(request, "Diagnoses corrected; scrub the claim again.")
+    return redirect("claims:detail", public_id=public_id)
 
 
 def _encounter_practice(request: HttpRequest, actor: Actor) -> Practice | None:
