@@ -9,8 +9,8 @@ from uuid import UUID
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
 from django.urls import NoReverseMatch, reverse
+from django.views.decorators.http import require_POST
 
 from bureau.claims import scrubbing, selectors, services
 from bureau.claims.forms import EncounterForm
