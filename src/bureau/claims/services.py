@@ -401,7 +401,7 @@ def encounter_diagnoses_correct(*, actor: Actor, claim: Claim, codes: list[str])
     Every claim of the encounter must still be unsubmitted; a ready claim goes back to draft,
     so it is scrubbed again. The line pointers must still fit the new list."""
     actor.require(Capability.CLAIMS_EDIT, claim.practice_id)
-    encounter = (
+    encounter: Encounter | None = (
         Encounter.objects.visible_to(actor, Capability.CLAIMS_EDIT)
         .select_for_update()
         .filter(pk=claim.encounter_id)

@@ -107,6 +107,10 @@ CLASSIFICATION: dict[str, Spec] = {
     "scrub:claim": Spec(
         "capability", method="POST", needs=(C.CLAIMS_EDIT,), record="claim", ok=302
     ),
+    # The matrix posts no codes: refused with a message, nothing changes, back to the claim.
+    "claims:diagnoses": Spec(
+        "capability", method="POST", needs=(C.CLAIMS_EDIT,), record="claim", ok=302
+    ),
     "batches:list": Spec("capability", needs=(C.CLAIMS_VIEW,), list_filter=True),
     # Builds from the seed's ready claims, then redirects to the list.
     "batches:build": Spec("capability", method="POST", needs=(C.CLAIMS_SUBMIT,), ok=302),
