@@ -196,6 +196,31 @@ def audit_record_per_practice(
     )
 
 
+def audit_record_many(
+    *,
+    action: AuditAction,
+    actor: Actor | None,
+    workspace: Workspace | None,
+    model: str,
+    targets: Sequence[tuple[Practice, Sequence[Any]]],
+    detail: dict[str, Any] | None = None,
+    label: str = "",
+) -> None:
+    """One event per practice for a bulk change (a scrub run, a batch), chained under one lock
+    of the chain head: the audit cost of a run grows with its practices, not its claims."""
+    if targets:
+        _append(
+            action=action,
+            actor=actor,
+            user=None,
+            workspace=workspace,
+            model=model,
+            targets=list(targets),
+            detail=detail,
+            label=label,
+        )
+
+
 # -- verification -----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ChainProblem:

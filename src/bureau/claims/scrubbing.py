@@ -9,7 +9,7 @@ fix puts the claim on hold if the enrollment is still not in force.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -23,7 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from bureau.audit.models import AuditAction
-from bureau.audit.services import audit_record
+from bureau.audit.services import audit_record_many
 from bureau.claims.models import Claim, ClaimLine, ClaimState, ScrubHit
 from bureau.claims.scrubber import (
     ClaimSnapshot,
@@ -34,7 +34,7 @@ from bureau.claims.scrubber import (
     scrub,
 )
 from bureau.claims.scrubber.tables import MUE_SAMPLE, NCCI_SAMPLE, load_mue_csv, load_ncci_csv
-from bureau.claims.services import claim_transition
+from bureau.claims.services import claims_transition
 from bureau.configuration.resolver import EffectiveSettings, settings_for
 from bureau.directory.models import Enrollment, EnrollmentStatus
 from bureau.tenancy.actor import Actor
@@ -201,21 +201,31 @@ def claims_scrub(*, actor: Actor | None, claims: Iterable[Claim]) -> list[ScrubO
                  message=h.message[:300], line_number=h.line_number, is_current=True)
         for o in outcomes for h in o.hits
     ], batch_size=1000)
+    claims_transition(
+        actor=actor,
+        moves=[(o.claim, o.state) for o in outcomes if o.state != o.claim.state],
+        note="scrub",
+    )
+    per_practice: dict[int, list[ScrubOutcome]] = defaultdict(list)
     for o in outcomes:
-        if o.state != o.claim.state:
-            claim_transition(actor=actor, claim=o.claim, to_state=o.state,
-                             note=f"scrub: {o.errors} errors, {o.warnings} warnings")
-        audit_record(
-            action=AuditAction.CLAIM_SCRUBBED,
-            actor=actor,
-            workspace=o.claim.workspace if actor is None else None,
-            practice=o.claim.practice,
-            model="claims.Claim",
-            record_ids=[o.claim.public_id],
-            detail={"errors": o.errors, "warnings": o.warnings, "state": o.state.value,
-                    "rules": sorted({h.rule for h in o.hits})},
-            label="" if actor is not None else "system",
-        )
+        per_practice[o.claim.practice_id].append(o)
+    audit_record_many(
+        action=AuditAction.CLAIM_SCRUBBED,
+        actor=actor,
+        workspace=rows[0].workspace if actor is None else None,
+        model="claims.Claim",
+        targets=[
+            (group[0].claim.practice, [o.claim.public_id for o in group])
+            for _, group in sorted(per_practice.items())
+        ],
+        detail={
+            "claims": len(outcomes),
+            "errors": sum(o.errors for o in outcomes),
+            "warnings": sum(o.warnings for o in outcomes),
+            "states": dict(sorted(Counter(o.state.value for o in outcomes).items())),
+        },
+        label="" if actor is not None else "system",
+    )
     return outcomes
 
 

@@ -7,6 +7,7 @@ machine, every change leaves a `ClaimEvent` (the claim's history) and an audit e
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -19,7 +20,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from bureau.audit.models import AuditAction
-from bureau.audit.services import audit_record
+from bureau.audit.services import audit_record, audit_record_many
 from bureau.claims.models import (
     ChargeLine,
     Claim,
@@ -62,15 +63,21 @@ class ClaimStateError(ValueError):
         self.to_state = to_state
 
 
+def _current_scope() -> set[int]:
+    if connection.vendor != "postgresql":
+        return set()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting(%s, true)", [rls.SETTING])
+        row = cursor.fetchone()
+    return {int(v) for v in (row[0] or "").split(",") if v.strip()} if row else set()
+
+
 def _ensure_scope(practice_ids: set[int]) -> None:
     """Make sure the transaction's RLS setting admits these practices, keeping what the caller
     already opened (PostgreSQL; no-op elsewhere)."""
     if connection.vendor != "postgresql":
         return
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT current_setting(%s, true)", [rls.SETTING])
-        row = cursor.fetchone()
-    current = {int(v) for v in (row[0] or "").split(",") if v.strip()} if row else set()
+    current = _current_scope()
     if not practice_ids <= current:
         rls.activate(current | practice_ids)
 
@@ -113,6 +120,72 @@ def claim_transition(
         label="" if actor is not None else "system",
     )
     return claim
+
+
+def claims_transition(
+    *, actor: Actor | None, moves: Sequence[tuple[Claim, ClaimState]], note: str = ""
+) -> None:
+    """Many transitions in one go (a scrub run): one UPDATE per target state, one insert of the
+    history rows, and one audit event per practice and (from, to) pair listing its claims."""
+    checked: list[tuple[Claim, ClaimState, ClaimState]] = []
+    for claim, to_state in moves:
+        from_state, to_state = ClaimState(claim.state), ClaimState(to_state)
+        if to_state not in ALLOWED_TRANSITIONS[from_state]:
+            raise ClaimStateError(from_state.value, to_state.value)
+        checked.append((claim, from_state, to_state))
+    if not checked:
+        return
+    practice_ids = {claim.practice_id for claim, _, _ in checked}
+    if actor is not None:
+        for practice_id in sorted(practice_ids):
+            actor.require(Capability.CLAIMS_EDIT, practice_id)
+        _ensure_scope(set(actor.practice_ids()))
+    _ensure_scope(practice_ids)
+    now = timezone.now()
+    by_target: dict[ClaimState, list[int]] = {}
+    by_pair: dict[tuple[ClaimState, ClaimState], dict[int, list[Claim]]] = {}
+    for claim, from_state, to_state in checked:
+        by_target.setdefault(to_state, []).append(claim.pk)
+        by_pair.setdefault((from_state, to_state), {}).setdefault(claim.practice_id, []).append(
+            claim
+        )
+    opened = _current_scope()
+    scoped = Claim.objects.for_system(practice_ids, reason="claim transition")
+    for to_state, ids in by_target.items():
+        scoped.filter(pk__in=ids).update(state=to_state.value, updated_at=now)
+    _ensure_scope(opened)  # for_system narrowed the RLS setting; give the caller's back
+    ClaimEvent.objects.bulk_create(
+        [
+            ClaimEvent(
+                workspace_id=claim.workspace_id,
+                practice_id=claim.practice_id,
+                claim=claim,
+                occurred_at=now,
+                user=actor.user if actor is not None else None,
+                from_state=from_state.value,
+                to_state=to_state.value,
+                note=note[:300],
+            )
+            for claim, from_state, to_state in checked
+        ],
+        batch_size=1000,
+    )
+    for claim, _, to_state in checked:
+        claim.state, claim.updated_at = to_state.value, now
+    for (from_state, to_state), per_practice in by_pair.items():
+        first = next(iter(per_practice.values()))[0]
+        audit_record_many(
+            action=AuditAction.CLAIM_STATE_CHANGED,
+            actor=actor,
+            workspace=first.workspace if actor is None else None,
+            model="claims.Claim",
+            targets=[
+                (claims[0].practice, [c.public_id for c in claims])
+                for _, claims in sorted(per_practice.items())
+            ],
+            detail={"from": from_state.value, "to": to_state.value},
+            label="" if actor is not None else "system",
+        )
 
 
 # -- encounters -------------------------------------------------------------------------------

@@ -117,7 +117,7 @@ def test_clean_claim_goes_ready_with_history_and_audit() -> None:
     assert state_of(claim) == "ready" and current_hits(claim) == []
     event = AuditEvent.objects.filter(action="claim.scrubbed").order_by("-id").first()
     assert event.record_ids == [str(claim.public_id)] and event.user.username == "bella.biller"
-    assert event.detail["errors"] == 0 and event.detail["state"] == "ready"
+    assert event.detail["errors"] == 0 and event.detail["states"] == {"ready": 1}
     history = ClaimEvent.objects.for_system([practice.pk], reason="test").filter(claim=claim)
     assert [(e.from_state, e.to_state) for e in history] == [("draft", "ready")]
 
