@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from bureau.claims import scrubbing, selectors, services
 from bureau.claims.forms import EncounterForm
 from bureau.claims.models import ClaimState
-from bureau.directory.models import Payer, Provider
+from bureau.directory.selectors import payer_list, provider_list
 from bureau.tenancy.actor import Actor, CapabilityDenied
 from bureau.tenancy.models import Practice
 from bureau.tenancy.roles import Capability
@@ -61,13 +61,11 @@ def _uuid(value: str | None) -> UUID | None:
 def claim_list_view(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     practice = _filter_practice(request, actor)
-    practice_ids = actor.practice_ids(Capability.CLAIMS_VIEW)
-    payers = list(Payer.objects.filter(workspace=actor.workspace).order_by("name"))
+    payers = list(payer_list(actor=actor).order_by("name"))
     providers = list(
-        Provider.objects.filter(
-            workspace=actor.workspace,
-            practice_id__in=[practice.pk] if practice else practice_ids,
-        ).order_by("name")
+        provider_list(actor=actor, capability=Capability.CLAIMS_VIEW, practice=practice).order_by(
+            "name"
+        )
     )
     payer_uuid, provider_uuid = _uuid(request.GET.get("payer")), _uuid(request.GET.get("provider"))
     payer = next((p for p in payers if p.public_id == payer_uuid), None)
@@ -186,7 +184,9 @@ def encounter_create_view(request: HttpRequest) -> HttpResponse:
     allowed = actor.provider_ids(practice)
     providers = [
         p
-        for p in Provider.objects.filter(practice=practice, is_active=True).order_by("name")
+        for p in provider_list(
+            actor=actor, capability=Capability.CLAIMS_EDIT, practice=practice
+        ).filter(is_active=True).order_by("name")
         if allowed is None or p.pk in allowed
     ]
     form = EncounterForm(
