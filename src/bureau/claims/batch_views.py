@@ -5,25 +5,20 @@ from __future__ import annotations
 from uuid import UUID
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from bureau.claims import batches
 from bureau.claims.x12_mapping import MappingError
 from bureau.tenancy.roles import Capability
-from bureau.web.access import actor_of, requires
+from bureau.web.access import actor_of, chosen_practice, requires
 
 
 @requires(Capability.CLAIMS_VIEW)
 def batch_list_view(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
-    practice = None
-    chosen = request.GET.get("practice")
-    if chosen:
-        practice = actor.practice_by_public_id(chosen)
-        if practice is None or not actor.can(Capability.CLAIMS_VIEW, practice):
-            raise Http404
+    practice = chosen_practice(request, actor, Capability.CLAIMS_VIEW, use_context=False)
     return render(
         request,
         "claims/batch_list.html",

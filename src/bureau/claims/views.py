@@ -9,7 +9,7 @@ from uuid import UUID
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from bureau.claims import scrubbing, selectors, services
@@ -19,28 +19,7 @@ from bureau.directory.selectors import payer_list, provider_list
 from bureau.tenancy.actor import Actor, CapabilityDenied
 from bureau.tenancy.models import Practice
 from bureau.tenancy.roles import Capability
-from bureau.web.access import actor_of, requires
-
-SCRUB_URL_NAMES = ("scrub:claim", "claims:scrub", "claims:scrub_view")
-
-
-def _page_number(request: HttpRequest) -> int:
-    try:
-        return max(1, int(request.GET.get("page", "1")))
-    except ValueError:
-        return 1
-
-
-def _filter_practice(request: HttpRequest, actor: Actor) -> Practice | None:
-    """The practice filter: the one in the URL (foreign or unknown: 404), else the context."""
-    chosen = request.GET.get("practice")
-    if chosen:
-        practice = actor.practice_by_public_id(chosen)
-        if practice is None or not actor.can(Capability.CLAIMS_VIEW, practice):
-            raise Http404
-        return practice
-    context: Practice | None = request.practice_context  # type: ignore[attr-defined]
-    return context if context and actor.can(Capability.CLAIMS_VIEW, context) else None
+from bureau.web.access import actor_of, chosen_practice, page_number, requires
 
 
 def _date(value: str | None) -> date | None:
@@ -60,7 +39,7 @@ def _uuid(value: str | None) -> UUID | None:
 @requires(Capability.CLAIMS_VIEW)
 def claim_list_view(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
-    practice = _filter_practice(request, actor)
+    practice = chosen_practice(request, actor, Capability.CLAIMS_VIEW)
     payers = list(payer_list(actor=actor).order_by("name"))
     providers = list(
         provider_list(actor=actor, capability=Capability.CLAIMS_VIEW, practice=practice).order_by(
@@ -83,7 +62,7 @@ def claim_list_view(request: HttpRequest) -> HttpResponse:
         actor=actor,
         filters=filters,
         sort=request.GET.get("sort", "date"),
-        page=_page_number(request),
+        page=page_number(request),
     )
     query = request.GET.copy()
     query.pop("page", None)
@@ -109,15 +88,6 @@ def claim_list_view(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _scrub_url(public_id: UUID) -> str | None:
-    for name in SCRUB_URL_NAMES:
-        try:
-            return reverse(name, kwargs={"public_id": public_id})
-        except NoReverseMatch:
-            continue
-    return None
-
-
 @requires(Capability.CLAIMS_VIEW)
 def claim_detail_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
     actor = actor_of(request)
@@ -127,7 +97,11 @@ def claim_detail_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
         "claims/claim_detail.html",
         {
             "d": detail,
-            "scrub_url": _scrub_url(detail.claim.public_id) if detail.can_edit else None,
+            "scrub_url": (
+                reverse("scrub:claim", kwargs={"public_id": detail.claim.public_id})
+                if detail.can_edit
+                else None
+            ),
             "can_correct": detail.can_edit
             and ClaimState(detail.claim.state) in services.CORRECTABLE,
         },

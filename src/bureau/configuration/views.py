@@ -14,20 +14,14 @@ from bureau.directory.models import Payer
 from bureau.tenancy.actor import Actor, CapabilityDenied
 from bureau.tenancy.models import Practice
 from bureau.tenancy.roles import Capability
-from bureau.web.access import actor_of, requires
+from bureau.web.access import actor_of, chosen_practice, requires
 
 
 def _practice(request: HttpRequest, actor: Actor, chosen: str | None) -> Practice | None:
     """The practice asked for ("all" or empty-in-POST: the workspace), else the context."""
     if chosen == "all":
         return None
-    if chosen:
-        practice = actor.practice_by_public_id(chosen)
-        if practice is None or not actor.can(Capability.SETUP_VIEW, practice):
-            raise Http404
-        return practice
-    context: Practice | None = request.practice_context  # type: ignore[attr-defined]
-    return context if context and actor.can(Capability.SETUP_VIEW, context) else None
+    return chosen_practice(request, actor, Capability.SETUP_VIEW, chosen=chosen or "")
 
 
 def _payer(actor: Actor, public_id: str) -> Payer | None:

@@ -14,21 +14,9 @@ from bureau.directory.models import ClearinghouseRoute, PayerKind, ProviderKind
 from bureau.tenancy.actor import Actor, CapabilityDenied
 from bureau.tenancy.models import Practice
 from bureau.tenancy.roles import Capability
-from bureau.web.access import actor_of, requires
+from bureau.web.access import actor_of, chosen_practice, requires
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
-
-
-def _chosen_practice(request: HttpRequest, actor: Actor, capability: Capability) -> Practice | None:
-    """The practice in ?practice= (404 if the actor may not), else the practice context."""
-    chosen = request.GET.get("practice")
-    if chosen:
-        practice = actor.practice_by_public_id(chosen)
-        if practice is None or not actor.can(capability, practice):
-            raise Http404
-        return practice
-    context: Practice | None = getattr(request, "practice_context", None)
-    return context if context and actor.can(capability, context) else None
 
 
 def _base(actor: Actor, practice: Practice | None, **extra: Any) -> dict[str, Any]:
@@ -106,7 +94,7 @@ class ProviderForm(forms.Form):
 @requires(Capability.SETUP_VIEW)
 def provider_list_view(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
-    practice = _chosen_practice(request, actor, Capability.SETUP_VIEW)
+    practice = chosen_practice(request, actor, Capability.SETUP_VIEW)
     providers = selectors.provider_list(
         actor=actor, capability=Capability.SETUP_VIEW, practice=practice
     ).order_by("practice__name", "name")
@@ -145,7 +133,7 @@ def provider_create_view(request: HttpRequest) -> HttpResponse:
 @requires(Capability.SETUP_VIEW)
 def enrollment_matrix_view(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
-    practice = _chosen_practice(request, actor, Capability.SETUP_VIEW)
+    practice = chosen_practice(request, actor, Capability.SETUP_VIEW)
     if practice is None:
         practice = actor.practices(Capability.SETUP_VIEW)[0]
     payers, rows = selectors.enrollment_matrix(actor=actor, practice=practice)
@@ -182,7 +170,7 @@ class UploadForm(forms.Form):
 @requires(Capability.SETUP_VIEW)
 def fee_schedule_view(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
-    practice = _chosen_practice(request, actor, Capability.SETUP_VIEW)
+    practice = chosen_practice(request, actor, Capability.SETUP_VIEW)
     default = selectors.fee_schedule_for(actor=actor, practice=None)
     override = selectors.fee_schedule_for(actor=actor, practice=practice) if practice else None
     return render(
@@ -245,7 +233,7 @@ def fee_schedule_upload_view(request: HttpRequest) -> HttpResponse:
 @requires(Capability.SETUP_VIEW)
 def contract_rate_view(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
-    practice = _chosen_practice(request, actor, Capability.SETUP_VIEW)
+    practice = chosen_practice(request, actor, Capability.SETUP_VIEW)
     if practice is None:
         practice = actor.practices(Capability.SETUP_VIEW)[0]
     rates = selectors.contract_rate_list(actor=actor, practice=practice)

@@ -14,7 +14,7 @@ from bureau.patients.models import Patient, Sex
 from bureau.tenancy.actor import Actor, CapabilityDenied
 from bureau.tenancy.models import Practice
 from bureau.tenancy.roles import Capability
-from bureau.web.access import actor_of, requires
+from bureau.web.access import actor_of, chosen_practice, page_number, requires
 
 US_STATES = (
     "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH "
@@ -64,33 +64,14 @@ class PatientForm(forms.Form):
         return services.PatientData(**cleaned)
 
 
-def _page_number(request: HttpRequest) -> int:
-    try:
-        return max(1, int(request.GET.get("page", "1")))
-    except ValueError:
-        return 1
-
-
-def _filter_practice(request: HttpRequest, actor: Actor) -> Practice | None:
-    """The practice filter: the one in the URL, else the practice context."""
-    chosen = request.GET.get("practice")
-    if chosen:
-        practice = actor.practice_by_public_id(chosen)
-        if practice is None or not actor.can(Capability.PATIENTS_VIEW, practice):
-            raise Http404
-        return practice
-    context: Practice | None = request.practice_context  # type: ignore[attr-defined]
-    return context if context and actor.can(Capability.PATIENTS_VIEW, context) else None
-
-
 @requires(Capability.PATIENTS_VIEW)
 def patient_list_view(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
-    practice = _filter_practice(request, actor)
+    practice = chosen_practice(request, actor, Capability.PATIENTS_VIEW)
     search = request.GET.get("q", "")[:60]
     sort = request.GET.get("sort", "name")
     page = selectors.patient_list(
-        actor=actor, practice=practice, search=search, sort=sort, page=_page_number(request)
+        actor=actor, practice=practice, search=search, sort=sort, page=page_number(request)
     )
     template = "patients/_table.html" if request.htmx else "patients/list.html"  # type: ignore[attr-defined]
     return render(

@@ -15,6 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 
 from bureau.accounts.middleware import PRE_MFA_ATTR, PUBLIC_ATTR
 from bureau.tenancy.actor import Actor
+from bureau.tenancy.models import Practice
 from bureau.tenancy.roles import Capability
 
 View = TypeVar("View", bound=Callable[..., HttpResponse])
@@ -54,3 +55,34 @@ def actor_of(request: HttpRequest) -> Actor:
     if actor is None:
         raise Http404
     return actor
+
+
+def page_number(request: HttpRequest) -> int:
+    """The ?page= of a list, 1 for anything that is not a positive number."""
+    try:
+        return max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        return 1
+
+
+def chosen_practice(
+    request: HttpRequest,
+    actor: Actor,
+    capability: Capability,
+    *,
+    chosen: str | None = None,
+    use_context: bool = True,
+) -> Practice | None:
+    """The practice a page is asked for: `chosen` (default ?practice=), else the practice
+    context. A practice the actor may not use with `capability`, or that does not exist,
+    is a 404 — the same answer for both, so a foreign practice cannot be probed."""
+    chosen = request.GET.get("practice") if chosen is None else chosen
+    if chosen:
+        practice = actor.practice_by_public_id(chosen)
+        if practice is None or not actor.can(capability, practice):
+            raise Http404
+        return practice
+    if not use_context:
+        return None
+    context: Practice | None = getattr(request, "practice_context", None)
+    return context if context is not None and actor.can(capability, context) else None
