@@ -11,7 +11,7 @@ from bureau.audit.models import AuditAction
 from bureau.audit.selectors import AuditFilters, audit_search
 from bureau.tenancy.actor import Actor
 from bureau.tenancy.roles import Capability
-from bureau.web.access import actor_of, requires
+from bureau.web.access import actor_of, page_number, requires
 
 
 class AuditFilterForm(forms.Form):
@@ -71,11 +71,7 @@ def audit_log_view(request: HttpRequest) -> HttpResponse:
             date_from=cleaned["date_from"],
             date_to=cleaned["date_to"],
         )
-    try:
-        page_number = max(1, int(request.GET.get("page", "1")))
-    except ValueError:
-        page_number = 1
-    page = audit_search(actor=actor, filters=filters, page=page_number)
+    page = audit_search(actor=actor, filters=filters, page=page_number(request))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
