@@ -57,8 +57,17 @@ INSTALLED_APPS = [
     "bureau.patients",
     "bureau.claims",
     "bureau.configuration",
+    "bureau.remittance",
+    "bureau.denials",
+    "bureau.clearinghouse",
     "bureau.web",
+    "django_tasks",
+    "django_tasks_db",
 ]
+
+# Background jobs (ERA ingest, simulator runs): Django's tasks API with the database worker
+# (`bureau db_worker`). Tests run queued tasks with `db_worker --batch` like production does.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

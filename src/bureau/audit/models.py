@@ -58,6 +58,22 @@ class AuditAction(StrEnum):
     COVERAGE_CREATED = "coverage.created"
     BATCH_BUILT = "batch.built"
     BATCH_DOWNLOADED = "batch.downloaded"
+    BATCH_TRANSMITTED = "batch.transmitted"
+    ACK_RECEIVED = "ack.received"
+    ERA_UPLOADED = "era.uploaded"
+    ERA_INGESTED = "era.ingested"
+    ERA_DUPLICATE = "era.duplicate"
+    ERA_LISTED = "era.listed"
+    ERA_VIEWED = "era.viewed"
+    ERA_DOWNLOADED = "era.downloaded"
+    ERA_EXCEPTION_LISTED = "era_exception.listed"
+    ERA_EXCEPTION_RESOLVED = "era_exception.resolved"
+    LEDGER_CHARGES_POSTED = "ledger.charges_posted"
+    LEDGER_VIEWED = "ledger.viewed"
+    DENIAL_LISTED = "denial.listed"
+    DENIAL_VIEWED = "denial.viewed"
+    DENIAL_UPDATED = "denial.updated"
+    SIMULATOR_RAN = "simulator.ran"
 
     @property
     def is_phi_read(self) -> bool:
@@ -67,6 +83,13 @@ class AuditAction(StrEnum):
             AuditAction.CLAIM_LISTED,
             AuditAction.CLAIM_VIEWED,
             AuditAction.BATCH_DOWNLOADED,
+            AuditAction.ERA_LISTED,
+            AuditAction.ERA_VIEWED,
+            AuditAction.ERA_DOWNLOADED,
+            AuditAction.ERA_EXCEPTION_LISTED,
+            AuditAction.LEDGER_VIEWED,
+            AuditAction.DENIAL_LISTED,
+            AuditAction.DENIAL_VIEWED,
         }
 
 

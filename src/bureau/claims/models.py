@@ -100,6 +100,8 @@ class Claim(PracticeScoped):
     batch = models.ForeignKey(
         "claims.Batch", on_delete=models.PROTECT, null=True, blank=True, related_name="claims"
     )
+    # The payer's own number for the claim (277CA REF*1K, 835 CLP07), once it has one.
+    payer_claim_number = models.CharField(max_length=50, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -203,6 +205,36 @@ class Batch(PracticeScoped):
 
     def __str__(self) -> str:
         return self.file_name
+
+
+class AckKind(models.TextChoices):
+    IMPLEMENTATION = "999", "999 implementation acknowledgment"
+    CLAIM = "277CA", "277CA claim acknowledgement"
+
+
+class Acknowledgement(PracticeScoped):
+    """What came back about a submission: a 999 for a batch (claim None) or a 277CA line for
+    one claim. Rejections carry the reason a biller reads in the rejections queue."""
+
+    kind = models.CharField(max_length=5, choices=AckKind.choices)
+    batch = models.ForeignKey(
+        Batch, on_delete=models.PROTECT, null=True, blank=True, related_name="acknowledgements"
+    )
+    claim = models.ForeignKey(
+        Claim, on_delete=models.PROTECT, null=True, blank=True, related_name="acknowledgements"
+    )
+    accepted = models.BooleanField()
+    status_code = models.CharField(max_length=30, blank=True)  # IK5/AK9 or STC01 category:code
+    message = models.CharField(max_length=300, blank=True)
+    file_name = models.CharField(max_length=200)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        indexes = [models.Index(fields=["claim"]), models.Index(fields=["batch"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {'accepted' if self.accepted else 'rejected'}"
 
 
 class ControlNumber(models.Model):

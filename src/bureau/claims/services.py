@@ -44,12 +44,15 @@ ALLOWED_TRANSITIONS: dict[ClaimState, frozenset[ClaimState]] = {
     S.SCRUBBED: frozenset({S.SCRUBBED, S.READY, S.CREDENTIALING_HOLD, S.DRAFT}),
     S.CREDENTIALING_HOLD: frozenset({S.SCRUBBED, S.READY, S.CREDENTIALING_HOLD}),
     S.READY: frozenset({S.SUBMITTED, S.SCRUBBED, S.CREDENTIALING_HOLD, S.DRAFT}),
-    S.SUBMITTED: frozenset({S.ACCEPTED, S.REJECTED}),
-    S.ACCEPTED: frozenset({S.PAID, S.PARTIALLY_PAID, S.DENIED}),
+    # An ERA can arrive before (or without) a 277CA, so adjudication may skip ACCEPTED.
+    S.SUBMITTED: frozenset({S.ACCEPTED, S.REJECTED, S.PAID, S.PARTIALLY_PAID, S.DENIED}),
+    S.ACCEPTED: frozenset({S.PAID, S.PARTIALLY_PAID, S.DENIED, S.REJECTED}),
     S.REJECTED: frozenset({S.DRAFT, S.SCRUBBED, S.READY}),
-    S.PARTIALLY_PAID: frozenset({S.PAID, S.CLOSED, S.DENIED}),
-    S.DENIED: frozenset({S.CLOSED, S.DRAFT}),
-    S.PAID: frozenset({S.CLOSED}),
+    # A payer reversal (835 CLP02 = 22) puts an adjudicated claim back to ACCEPTED until the
+    # corrected claim payment arrives; re-adjudication can move between the paid states.
+    S.PARTIALLY_PAID: frozenset({S.PAID, S.CLOSED, S.DENIED, S.ACCEPTED, S.PARTIALLY_PAID}),
+    S.DENIED: frozenset({S.CLOSED, S.DRAFT, S.ACCEPTED, S.PAID, S.PARTIALLY_PAID, S.DENIED}),
+    S.PAID: frozenset({S.CLOSED, S.ACCEPTED, S.PAID, S.PARTIALLY_PAID, S.DENIED}),
     S.CLOSED: frozenset(),
 }
 

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class ClearinghouseConfig(AppConfig):
+    name = "bureau.clearinghouse"
+    label = "clearinghouse"
+    verbose_name = "Clearinghouse"

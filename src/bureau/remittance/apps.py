@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class RemittanceConfig(AppConfig):
+    name = "bureau.remittance"
+    label = "remittance"
+    verbose_name = "Remittance"

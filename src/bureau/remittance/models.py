@@ -1,0 +1,298 @@
+"""ERAs (835 payments), their claims and lines, the append-only ledger, ERA exceptions, jobs.
+
+Every table that names a patient, a claim or a payment to a practice is `PracticeScoped` (RLS on
+PostgreSQL, read only through scoped selectors). `IngestJob` is control data: a file name, a
+status and counts, never content.
+
+The ledger: a claim line's insurance balance is the sum of its `LedgerEntry.amount`s. A charge is
+positive; payments, adjustments, transfers to patient responsibility and write-offs are negative;
+a reversal repeats the original entry's kind with the opposite sign and points at it. Entries are
+numbered per line (`sequence`, unique) and carry the running `balance_after`, so a concurrent
+double post collides on the unique key and `bureau ledger check` can prove every line adds up.
+Nothing here is ever updated or deleted (a PostgreSQL trigger refuses it).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from bureau.tenancy.scoping import PracticeScoped
+
+MONEY = {"max_digits": 12, "decimal_places": 2}
+
+
+class EraStatus(models.TextChoices):
+    POSTED = "posted", "Posted"
+    PARTIAL = "partial", "Posted with exceptions"
+    EXCEPTION = "exception", "Not posted (exception)"
+
+
+class Era(PracticeScoped):
+    """One 835 transaction set: one payment (check, EFT or non-payment) to one practice.
+
+    Idempotency key: payer identifier + TRN02 + BPR02 within the workspace — the same payment
+    delivered twice (a re-sent file, a re-run after a crash) is recognised, never posted twice."""
+
+    payer = models.ForeignKey(
+        "directory.Payer", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    payer_name = models.CharField(max_length=60)
+    payer_identifier = models.CharField(max_length=80)  # REF*2U, else TRN03
+    trace_number = models.CharField(max_length=50)  # TRN02: check or EFT number
+    payment_amount = models.DecimalField(**MONEY)  # BPR02
+    credit_debit = models.CharField(max_length=1, default="C")
+    payment_method = models.CharField(max_length=3)  # ACH, CHK, NON, ...
+    payment_date = models.DateField()  # BPR16
+    total_paid = models.DecimalField(**MONEY)  # ΣCLP04
+    total_provider_adjustments = models.DecimalField(**MONEY)  # ΣPLB
+    claim_count = models.PositiveIntegerField()
+    posted_count = models.PositiveIntegerField(default=0)
+    exception_count = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=10, choices=EraStatus.choices)
+    balancing_problems = models.JSONField(default=list)
+    file_name = models.CharField(max_length=200)
+    control_number = models.CharField(max_length=9)  # ST02
+    content = models.TextField()  # the interchange as received (PHI: scoped like the rest)
+    received_at = models.DateTimeField(default=timezone.now)
+    ingested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-payment_date", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "payer_identifier", "trace_number", "payment_amount"],
+                name="era_payment_once",
+            )
+        ]
+        indexes = [models.Index(fields=["workspace", "practice", "payment_date"])]
+
+    def __str__(self) -> str:
+        return f"ERA {self.trace_number} {self.payment_amount}"
+
+
+class EraClaimOutcome(models.TextChoices):
+    POSTED = "posted", "Posted"
+    EXCEPTION = "exception", "Exception"
+    RESOLVED = "resolved", "Posted after review"
+    DISMISSED = "dismissed", "Dismissed"
+
+
+class EraClaim(PracticeScoped):
+    """One CLP loop as received, matched (or not) to our claim by CLP01."""
+
+    era = models.ForeignKey(Era, on_delete=models.PROTECT, related_name="claims")
+    claim = models.ForeignKey(
+        "claims.Claim", on_delete=models.PROTECT, null=True, blank=True, related_name="remittances"
+    )
+    patient_control_number = models.CharField(max_length=38)  # CLP01
+    status_code = models.CharField(max_length=2)  # CLP02
+    charge = models.DecimalField(**MONEY)
+    paid = models.DecimalField(**MONEY)
+    patient_responsibility = models.DecimalField(**MONEY, default=0)
+    payer_claim_number = models.CharField(max_length=50, blank=True)  # CLP07
+    adjustments = models.JSONField(default=list)  # claim-level CAS: [{group, reason, amount}]
+    remark_codes = models.JSONField(default=list)
+    outcome = models.CharField(max_length=10, choices=EraClaimOutcome.choices)
+
+    class Meta:
+        ordering = ["era_id", "id"]
+        indexes = [models.Index(fields=["claim"])]
+
+    def __str__(self) -> str:
+        return f"CLP {self.patient_control_number}"
+
+
+class EraLine(PracticeScoped):
+    """One SVC loop as received, matched to our claim line; carries the underpayment check."""
+
+    era_claim = models.ForeignKey(EraClaim, on_delete=models.PROTECT, related_name="lines")
+    claim_line = models.ForeignKey(
+        "claims.ClaimLine", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    procedure_code = models.CharField(max_length=48)
+    modifiers = models.JSONField(default=list)
+    charge = models.DecimalField(**MONEY)
+    paid = models.DecimalField(**MONEY)
+    allowed = models.DecimalField(**MONEY, null=True, blank=True)  # AMT*B6
+    adjustments = models.JSONField(default=list)  # [{group, reason, amount}]
+    remark_codes = models.JSONField(default=list)
+    # The payer contract's allowed amount for the line (units included), when one exists, and
+    # how far the payer's allowed fell short of it beyond the practice's tolerance.
+    expected = models.DecimalField(**MONEY, null=True, blank=True)
+    underpaid_by = models.DecimalField(**MONEY, null=True, blank=True)
+
+    class Meta:
+        ordering = ["era_claim_id", "id"]
+        indexes = [models.Index(fields=["workspace", "practice", "underpaid_by"])]
+
+    def __str__(self) -> str:
+        return f"SVC {self.procedure_code}"
+
+
+class EntryKind(models.TextChoices):
+    CHARGE = "charge", "Charge"
+    PAYMENT = "payment", "Payment"
+    ADJUSTMENT = "adjustment", "Adjustment"
+    PATIENT_RESPONSIBILITY = "patient_resp", "Transfer to patient"
+    WRITE_OFF = "write_off", "Write-off"
+    REFUND = "refund", "Refund"
+
+
+class LedgerEntry(PracticeScoped):
+    """One append-only movement on a claim line's insurance balance (see the module doc)."""
+
+    claim = models.ForeignKey("claims.Claim", on_delete=models.PROTECT, related_name="ledger")
+    claim_line = models.ForeignKey(
+        "claims.ClaimLine", on_delete=models.PROTECT, related_name="ledger"
+    )
+    sequence = models.PositiveIntegerField()  # 1, 2, 3 … per line
+    kind = models.CharField(max_length=12, choices=EntryKind.choices)
+    amount = models.DecimalField(**MONEY)  # signed effect on the line's insurance balance
+    balance_after = models.DecimalField(**MONEY)
+    group_code = models.CharField(max_length=2, blank=True)  # CAS group for adjustments
+    reason_code = models.CharField(max_length=5, blank=True)  # CARC
+    reverses = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    era = models.ForeignKey(
+        Era, on_delete=models.PROTECT, null=True, blank=True, related_name="entries"
+    )
+    effective_date = models.DateField()  # business date: the ERA's payment date, the batch date
+    posted_at = models.DateTimeField(default=timezone.now)
+    posted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["claim_line_id", "sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["claim_line", "sequence"], name="ledger_line_sequence"),
+        ]
+        indexes = [
+            models.Index(fields=["claim"]),
+            models.Index(fields=["workspace", "practice", "effective_date"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount}"
+
+
+class ProviderAdjustmentEntry(PracticeScoped):
+    """A PLB adjustment, posted to the practice (provider level), not to any claim line.
+    Positive amounts reduced the payment (a recovery), negative ones increased it (interest)."""
+
+    era = models.ForeignKey(Era, on_delete=models.PROTECT, related_name="provider_adjustments")
+    reason = models.CharField(max_length=2)  # PLB03-1
+    reference = models.CharField(max_length=50, blank=True)  # PLB03-2
+    amount = models.DecimalField(**MONEY)
+    fiscal_period_end = models.DateField()
+    reverses = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    effective_date = models.DateField()
+    posted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["era_id", "id"]
+
+    def __str__(self) -> str:
+        return f"PLB {self.reason} {self.amount}"
+
+
+class ExceptionReason(models.TextChoices):
+    UNMATCHED_CLAIM = "unmatched_claim", "Unmatched claim"
+    UNMATCHED_LINE = "unmatched_line", "Unmatched service line"
+    BALANCE_MISMATCH = "balance_mismatch", "Balance mismatch"
+    OVERPAYMENT = "overpayment", "Overpayment"
+    TAKEBACK = "takeback", "Takeback"
+    POLICY_HOLD = "policy_hold", "Policy hold"
+
+
+class ExceptionStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    POSTED = "posted", "Posted by a poster"
+    DISMISSED = "dismissed", "Dismissed"
+
+
+class EraException(PracticeScoped):
+    """Something on an ERA that was not posted automatically; a poster resolves it."""
+
+    era = models.ForeignKey(Era, on_delete=models.PROTECT, related_name="exceptions")
+    era_claim = models.ForeignKey(
+        EraClaim, on_delete=models.PROTECT, null=True, blank=True, related_name="exceptions"
+    )
+    claim = models.ForeignKey(
+        "claims.Claim", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reason = models.CharField(max_length=20, choices=ExceptionReason.choices)
+    detail = models.CharField(max_length=300)
+    amount = models.DecimalField(**MONEY, default=0)  # dollars at stake
+    status = models.CharField(
+        max_length=10, choices=ExceptionStatus.choices, default=ExceptionStatus.OPEN
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    resolution_note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["workspace", "practice", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.reason}: {self.detail}"
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class IngestJob(models.Model):
+    """A background ERA/acknowledgement ingest: what the progress bar reads. Control data:
+    the uploaded file itself waits on disk under VAR_DIR, never in this table."""
+
+    workspace = models.ForeignKey("tenancy.Workspace", on_delete=models.PROTECT, related_name="+")
+    file_name = models.CharField(max_length=200)
+    path = models.CharField(max_length=500)  # the waiting file on disk
+    status = models.CharField(max_length=8, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    stage = models.CharField(max_length=120, blank=True)
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    result = models.JSONField(default=dict)
+    error = models.CharField(max_length=500, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(done__lte=models.F("total")) | Q(total=0),
+                name="ingest_job_progress_bounded",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.status})"
+
+    @property
+    def percent(self) -> int:
+        return (
+            100
+            if self.status == JobStatus.DONE
+            else (int(100 * self.done / self.total) if self.total else 0)
+        )

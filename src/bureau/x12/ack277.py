@@ -1,0 +1,56 @@
+"""The 277CA claim acknowledgement (X214) as typed, frozen dataclasses.
+
+A 277CA reports, per claim of our 837P, whether the payer (or clearinghouse) took it into
+adjudication (STC category A1/A2) or rejected it at the front door (A3, A6, A7, A8, ...), with
+the reason. The claim is identified by TRN02 in loop 2200D, which echoes CLM01 (our patient
+control number), and gets the payer's claim number in REF*1K when accepted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+# Health care claim status category codes (STC01-1) that mean "not accepted for adjudication".
+REJECTED_CATEGORIES = frozenset({"A3", "A4", "A6", "A7", "A8", "DR03", "E0", "E1"})
+ACCEPTED_CATEGORIES = frozenset({"A0", "A1", "A2", "A5"})
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimStatus:
+    """Loop 2200D (with its 2220D service lines folded into `line_statuses`)."""
+
+    patient_control_number: str  # TRN02 = our CLM01
+    category: str  # STC01-1, e.g. "A2" accepted, "A7" rejected
+    status_code: str  # STC01-2, e.g. "21" missing or invalid information, "562" member id
+    entity: str = ""  # STC01-3, entity identifier code the status is about
+    status_date: date | None = None  # STC02
+    action: str = ""  # STC03: WQ accepted, U rejected
+    charge: Decimal | None = None  # STC04
+    message: str = ""  # STC12 free-form text
+    payer_claim_number: str = ""  # REF*1K
+    service_start: date | None = None  # DTP*472
+    service_end: date | None = None
+    patient_last_name: str = ""  # NM1*QC
+    patient_first_name: str = ""
+    member_id: str = ""
+    segment_index: int = 0  # of the TRN segment
+
+    @property
+    def rejected(self) -> bool:
+        return self.category in REJECTED_CATEGORIES or self.action == "U"
+
+
+@dataclass(frozen=True, slots=True)
+class Ack277:
+    """One 277CA transaction set inside its interchange."""
+
+    sender_id: str  # ISA06
+    receiver_id: str  # ISA08
+    control_number: str  # ISA13
+    transaction_control_number: str  # ST02
+    reference: str  # BHT03: the originator's reference
+    created: date  # BHT04
+    payer_name: str  # loop 2100A NM1*PR
+    claims: tuple[ClaimStatus, ...] = ()

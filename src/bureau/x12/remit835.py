@@ -1,0 +1,186 @@
+"""The 835 health care claim payment/advice (X221A1) as typed, frozen dataclasses.
+
+One `Remittance` is one transaction set (ST…SE): one payment (check, EFT or non-payment) from one
+payer to one payee, with the claims it pays (CLP loops), their service lines (SVC loops) and the
+provider-level adjustments (PLB). The reader (`reader835`) builds these; the payer simulator's
+writer (`writer835`) writes them. Amounts are `Decimal`; reversals (CLP02 = 22) carry negative
+amounts exactly as the payer sent them.
+
+`Remittance.balancing_problems()` runs the three checks the guide requires of every 835, so a file
+that does not add up is ingested as an exception instead of being posted blindly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+ZERO = Decimal("0.00")
+
+# CLP02 claim status codes (X221A1 1.10.2.x): the ones posting must tell apart.
+STATUS_PRIMARY = "1"
+STATUS_SECONDARY = "2"
+STATUS_TERTIARY = "3"
+STATUS_DENIED = "4"
+STATUS_PRIMARY_FORWARDED = "19"
+STATUS_SECONDARY_FORWARDED = "20"
+STATUS_TERTIARY_FORWARDED = "21"
+STATUS_REVERSAL = "22"
+STATUS_NOT_OUR_CLAIM = "23"
+STATUS_PREDETERMINATION = "25"
+PROCESSED_STATUSES = frozenset({"1", "2", "3", "19", "20", "21"})
+
+GROUP_CODES = frozenset({"CO", "CR", "OA", "PI", "PR"})
+
+
+@dataclass(frozen=True, slots=True)
+class Adjustment:
+    """One CAS reason: group (CO contractual, PR patient responsibility, OA other, PI payer
+    initiated, CR correction), CARC and amount. A positive amount reduces what is paid."""
+
+    group: str
+    reason: str  # CARC, e.g. "45"
+    amount: Decimal
+    quantity: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ServicePayment:
+    """Loop 2110: one service line as adjudicated (SVC, DTM*472, CAS, REF*6R, AMT*B6, LQ*HE)."""
+
+    procedure_code: str  # SVC01-2
+    charge: Decimal  # SVC02
+    paid: Decimal  # SVC03
+    modifiers: tuple[str, ...] = ()  # SVC01-3..6
+    qualifier: str = "HC"  # SVC01-1 (HC = CPT/HCPCS)
+    units: Decimal | None = None  # SVC05 (absent means 1)
+    service_date: date | None = None  # DTM*472
+    line_control_number: str = ""  # REF*6R, echoing the 837's REF*6R
+    allowed: Decimal | None = None  # AMT*B6
+    adjustments: tuple[Adjustment, ...] = ()
+    remark_codes: tuple[str, ...] = ()  # RARCs from LQ*HE
+    segment_index: int = 0  # of the SVC segment, for messages
+
+    @property
+    def adjusted(self) -> Decimal:
+        return sum((a.amount for a in self.adjustments), ZERO)
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimPayment:
+    """Loop 2100: one claim as adjudicated. CLP01 echoes our claim's patient control number."""
+
+    patient_control_number: str  # CLP01
+    status: str  # CLP02
+    charge: Decimal  # CLP03
+    paid: Decimal  # CLP04
+    patient_responsibility: Decimal | None = None  # CLP05
+    filing_indicator: str = ""  # CLP06 (MC, MB, CI, BL, ...)
+    payer_claim_number: str = ""  # CLP07
+    facility_type: str = ""  # CLP08 (place of service for professional claims)
+    frequency: str = ""  # CLP09
+    patient_last_name: str = ""  # NM1*QC
+    patient_first_name: str = ""
+    member_id: str = ""  # NM1*QC NM109 (MI)
+    statement_start: date | None = None  # DTM*232
+    statement_end: date | None = None  # DTM*233
+    adjustments: tuple[Adjustment, ...] = ()  # claim-level CAS
+    remark_codes: tuple[str, ...] = ()  # MOA remark codes (MOA03..07)
+    services: tuple[ServicePayment, ...] = ()
+    segment_index: int = 0  # of the CLP segment
+
+    @property
+    def is_reversal(self) -> bool:
+        return self.status == STATUS_REVERSAL
+
+    @property
+    def is_denial(self) -> bool:
+        return self.status == STATUS_DENIED
+
+    @property
+    def adjusted(self) -> Decimal:
+        """Every CAS amount on the claim, claim level and line level."""
+        return sum((a.amount for a in self.adjustments), ZERO) + sum(
+            (s.adjusted for s in self.services), ZERO
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderAdjustment:
+    """One PLB adjustment (a PLB segment carries up to six). Positive amounts reduce the
+    payment (e.g. L6 interest is negative, WO overpayment recovery positive)."""
+
+    provider_id: str  # PLB01
+    fiscal_period_end: date  # PLB02
+    reason: str  # PLB03-1, e.g. "WO", "L6", "FB", "72", "CS"
+    amount: Decimal  # PLB04
+    reference: str = ""  # PLB03-2
+    segment_index: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Remittance:
+    """One 835 transaction set: one payment advice from one payer to one payee."""
+
+    control_number: str  # ST02
+    handling_code: str  # BPR01: I (remittance + payment), H (notification only), ...
+    payment_amount: Decimal  # BPR02
+    credit_debit: str  # BPR03: C or D
+    payment_method: str  # BPR04: ACH, CHK, BOP, FWT, NON
+    payment_date: date  # BPR16
+    trace_number: str  # TRN02: the check or EFT trace number
+    originator_id: str  # TRN03: "1" + payer's TIN
+    payer_name: str  # N1*PR
+    payer_id: str  # REF*2U when sent, else TRN03 without the leading "1"
+    payee_name: str  # N1*PE
+    payee_npi: str = ""  # N1*PE N104 when N103 = XX
+    payee_tax_id: str = ""  # N1*PE N104 when N103 = FI, else REF*TJ
+    production_date: date | None = None  # DTM*405
+    claims: tuple[ClaimPayment, ...] = ()
+    provider_adjustments: tuple[ProviderAdjustment, ...] = ()
+    segment_index: int = 0  # of the ST segment
+
+    @property
+    def total_paid(self) -> Decimal:
+        return sum((c.paid for c in self.claims), ZERO)
+
+    @property
+    def total_provider_adjustments(self) -> Decimal:
+        return sum((p.amount for p in self.provider_adjustments), ZERO)
+
+    def balancing_problems(self) -> list[str]:
+        """The guide's balancing rules, each broken one as a sentence naming where."""
+        problems: list[str] = []
+        expected = self.total_paid - self.total_provider_adjustments
+        if self.payment_amount != expected:
+            problems.append(
+                f"BPR02 {self.payment_amount} ≠ ΣCLP04 {self.total_paid} − ΣPLB "
+                f"{self.total_provider_adjustments} = {expected}"
+            )
+        for claim in self.claims:
+            if claim.charge - claim.paid != claim.adjusted:
+                problems.append(
+                    f"claim {claim.patient_control_number} (segment {claim.segment_index}): "
+                    f"CLP03 {claim.charge} − CLP04 {claim.paid} ≠ ΣCAS {claim.adjusted}"
+                )
+            for svc in claim.services:
+                if svc.charge - svc.paid != svc.adjusted:
+                    problems.append(
+                        f"claim {claim.patient_control_number} line {svc.procedure_code} "
+                        f"(segment {svc.segment_index}): charge {svc.charge} − paid {svc.paid} "
+                        f"≠ ΣCAS {svc.adjusted}"
+                    )
+        return problems
+
+
+@dataclass(frozen=True, slots=True)
+class Interchange835:
+    """An ISA…IEA holding 835 transaction sets (a payer may send several payments in one file)."""
+
+    sender_id: str  # ISA06
+    receiver_id: str  # ISA08
+    control_number: str  # ISA13
+    group_control_number: str  # GS06
+    usage: str = "P"  # ISA15
+    remittances: tuple[Remittance, ...] = field(default_factory=tuple)
