@@ -207,6 +207,25 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
+# Clearinghouse routes (bureau.clearinghouse). The folder route's root holds outbox/ inbox/
+# archive/; the SFTP route logs in with a private key and checks the server's host key against
+# known_hosts (strict: an unknown server is refused). BUREAU_SFTP maps a workspace slug to
+# overrides of "default"; the remote outbox/inbox/archive live under remote_dir.
+BUREAU_FOLDER_ROUTE_DIR = os.environ.get("BUREAU_FOLDER_ROUTE_DIR") or None
+BUREAU_SFTP: dict[str, dict[str, object]] = {
+    "default": {
+        "host": os.environ.get("BUREAU_SFTP_HOST", "127.0.0.1"),
+        "port": int(os.environ.get("BUREAU_SFTP_PORT", "22")),
+        "username": os.environ.get("BUREAU_SFTP_USER", "bureau"),
+        "private_key": os.environ.get("BUREAU_SFTP_KEY", str(VAR_DIR / "sftp" / "id_ed25519")),
+        "known_hosts": os.environ.get(
+            "BUREAU_SFTP_KNOWN_HOSTS", str(VAR_DIR / "sftp" / "known_hosts")
+        ),
+        "remote_dir": os.environ.get("BUREAU_SFTP_REMOTE_DIR", "clearinghouse"),
+        "timeout": float(os.environ.get("BUREAU_SFTP_TIMEOUT", "20")),
+    }
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -1,0 +1,116 @@
+"""The folder route: a local (or mounted) directory shared with a clearinghouse's drop agent.
+
+Layout under the route's root: `outbox/` (837P files we send), `inbox/` (835, 999 and 277CA
+files left for us) and `archive/` (inbound files already ingested). Every write goes to a dot
+`.part` file first and is renamed into place, so an agent never picks up half a file; for the
+same reason the inbox listing skips dot-files and `.part` files that another writer leaves.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+
+from django.conf import settings
+
+from bureau.clearinghouse.ports import ClearinghouseError, InboundFile
+
+ROUTE = "folder"
+
+
+def folder_root() -> Path:
+    """VAR_DIR/clearinghouse/folder, or BUREAU_FOLDER_ROUTE_DIR when set."""
+    configured = getattr(settings, "BUREAU_FOLDER_ROUTE_DIR", None)
+    return Path(configured) if configured else Path(settings.VAR_DIR) / "clearinghouse" / ROUTE
+
+
+def safe_name(name: str) -> str:
+    """A bare file name: nothing that could climb out of the folder or hide as a dot-file."""
+    if not name or name != os.path.basename(name) or name.startswith(".") or "\x00" in name:
+        raise ClearinghouseError(f"not a plain file name: {name!r}")
+    return name
+
+
+def is_waiting(name: str) -> bool:
+    """Files a writer has finished: not hidden, not a partial upload."""
+    return not name.startswith(".") and not name.endswith((".part", ".tmp", ".filepart"))
+
+
+class FolderPort:
+    route = ROUTE
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.outbox = self.root / "outbox"
+        self.inbox = self.root / "inbox"
+        self.archive = self.root / "archive"
+
+    def _ensure(self) -> None:
+        try:
+            for folder in (self.outbox, self.inbox, self.archive):
+                folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ClearinghouseError(f"folder route {self.root}: cannot create folders: {exc}")
+
+    def submit(self, name: str, content: str) -> None:
+        self._ensure()
+        target = self.outbox / safe_name(name)
+        data = content.encode("ascii")
+        # Idempotent: a batch already in the outbox (batch_build writes there, or an earlier
+        # attempt did) is left alone when it is the same file.
+        if target.is_file() and target.read_bytes() == data:
+            return
+        _write_atomic(target, data)
+
+    def poll(self, *, as_of: date | None = None) -> list[InboundFile]:
+        self._ensure()
+        files: list[InboundFile] = []
+        for path in sorted(self.inbox.iterdir(), key=lambda p: p.name):
+            if not path.is_file() or not is_waiting(path.name):
+                continue
+            try:
+                # X12 is ASCII; latin-1 keeps a stray byte visible to the reader instead of
+                # failing here, so the reader reports it with the segment that carries it.
+                content = path.read_bytes().decode("latin-1")
+            except OSError as exc:
+                raise ClearinghouseError(f"folder route: cannot read {path}: {exc}")
+            files.append(InboundFile(name=path.name, content=content))
+        return files
+
+    def acknowledge(self, name: str) -> None:
+        self._archive(safe_name(name), safe_name(name))
+
+    def reject(self, name: str) -> None:
+        """Archive a file that could not be read, under an `.error` name."""
+        self._archive(safe_name(name), f"{safe_name(name)}.error")
+
+    def _archive(self, name: str, archived_as: str) -> None:
+        self._ensure()
+        source = self.inbox / name
+        if not source.exists():
+            return  # already archived by an earlier run: nothing left to do
+        target = self.archive / archived_as
+        if target.exists():
+            # Same name delivered twice (a resend): keep both copies.
+            stem = 1
+            while (candidate := self.archive / f"{archived_as}.{stem}").exists():
+                stem += 1
+            target = candidate
+        try:
+            source.replace(target)
+        except OSError as exc:
+            raise ClearinghouseError(f"folder route: cannot archive {source}: {exc}")
+
+
+def _write_atomic(target: Path, data: bytes) -> None:
+    partial = target.with_name(f".{target.name}.part")
+    try:
+        with open(partial, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        partial.replace(target)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise ClearinghouseError(f"folder route: cannot write {target}: {exc}")
