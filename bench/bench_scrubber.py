@@ -43,19 +43,30 @@ def build(rng: random.Random, n: int = CLAIMS) -> list[ClaimSnapshot]:
             )
             for k in range(1, rng.randint(1, 6) + 1)
         )
-        snapshots.append(ClaimSnapshot(
-            claim_id=i, number=f"B{i:08d}", practice_id=1, payer_id=rng.randint(1, 5),
-            timely_filing_days=365, date_of_service=dos, today=today,
-            patient_id=rng.randint(1, 3000), patient_dob=date(1950 + i % 60, 1 + i % 12, 1),
-            patient_sex="F" if i % 2 else "M",
-            member_id="" if faulty and rng.random() < 0.2 else f"M{i:09d}",
-            diagnosis_codes=tuple(dx), billing_npi=rng.choice(npis),
-            rendering_npi="1234567890" if faulty and rng.random() < 0.2 else rng.choice(npis),
-            rendering_provider_id=1,
-            enrollment=EnrollmentState.PENDING if faulty and rng.random() < 0.2
-            else EnrollmentState.ACTIVE,
-            lines=lines, payer_code="87726",
-        ))
+        snapshots.append(
+            ClaimSnapshot(
+                claim_id=i,
+                number=f"B{i:08d}",
+                practice_id=1,
+                payer_id=rng.randint(1, 5),
+                timely_filing_days=365,
+                date_of_service=dos,
+                today=today,
+                patient_id=rng.randint(1, 3000),
+                patient_dob=date(1950 + i % 60, 1 + i % 12, 1),
+                patient_sex="F" if i % 2 else "M",
+                member_id="" if faulty and rng.random() < 0.2 else f"M{i:09d}",
+                diagnosis_codes=tuple(dx),
+                billing_npi=rng.choice(npis),
+                rendering_npi="1234567890" if faulty and rng.random() < 0.2 else rng.choice(npis),
+                rendering_provider_id=1,
+                enrollment=EnrollmentState.PENDING
+                if faulty and rng.random() < 0.2
+                else EnrollmentState.ACTIVE,
+                lines=lines,
+                payer_code="87726",
+            )
+        )
     return snapshots
 
 
@@ -67,10 +78,18 @@ def main() -> None:
         for key in s.duplicate_keys():
             existing.setdefault(key, set()).add(s.claim_id)
     context = ScrubContext(
-        ncci=load_ncci_csv(NCCI_SAMPLE).table, mue=load_mue_csv(MUE_SAMPLE).table,
+        ncci=load_ncci_csv(NCCI_SAMPLE).table,
+        mue=load_mue_csv(MUE_SAMPLE).table,
         existing_claims={k: frozenset(v) for k, v in existing.items()},
-        custom_rules=({"field": "place_of_service", "op": "eq", "value": "02",
-                       "severity": "warning", "message": "Telehealth: check modifier 95"},),
+        custom_rules=(
+            {
+                "field": "place_of_service",
+                "op": "eq",
+                "value": "02",
+                "severity": "warning",
+                "message": "Telehealth: check modifier 95",
+            },
+        ),
     )
     best = float("inf")
     hits = 0
@@ -78,11 +97,18 @@ def main() -> None:
         started = time.perf_counter()
         hits = sum(len(run_scrub(s, context)) for s in snapshots)
         best = min(best, time.perf_counter() - started)
-    print(json.dumps({
-        "bench": "scrubber", "claims": len(snapshots), "seconds": round(best, 3),
-        "claims_per_s": round(len(snapshots) / best), "hits": hits,
-        "target_seconds": TARGET_SECONDS,
-    }))
+    print(
+        json.dumps(
+            {
+                "bench": "scrubber",
+                "claims": len(snapshots),
+                "seconds": round(best, 3),
+                "claims_per_s": round(len(snapshots) / best),
+                "hits": hits,
+                "target_seconds": TARGET_SECONDS,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

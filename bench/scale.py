@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
@@ -136,7 +136,7 @@ def seed_submitted_claims(n_claims: int, *, practices: int = 4, seed: int = 7) -
                 )
             Encounter.objects.bulk_create(encounters, batch_size=BATCH)
             claims: list[Claim] = []
-            for (practice, pt, dos, lines), enc in zip(plan, encounters, strict=True):
+            for (practice, pt, _dos, lines), enc in zip(plan, encounters, strict=True):
                 made += 1
                 claims.append(
                     Claim(
@@ -366,5 +366,5 @@ def envelope(control_number: int) -> object:
         receiver=Party("BUREAU"),
         interchange_control_number=control_number,
         group_control_number=control_number,
-        created_at=datetime(2026, 11, 24, 12, 0),
+        created_at=datetime(2026, 11, 24, 12, 0, tzinfo=UTC),
     )
