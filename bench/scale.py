@@ -260,7 +260,7 @@ def claim_payment(
         charge=sum((s.charge for s in services), Decimal(0)),
         paid=sum((s.paid for s in services), Decimal(0)),
         patient_responsibility=pr_total,
-        filing_indicator="CI",
+        filing_indicator="12",
         payer_claim_number=f"PCN{key:010d}",
         facility_type="11",
         frequency="1",
@@ -279,6 +279,7 @@ def remittance(
     payer_name: str,  # type: ignore[type-arg]
     payee_npi: str,
 ) -> object:
+    from bureau.x12.claim837 import Address
     from bureau.x12.remit835 import Remittance
 
     return Remittance(
@@ -294,6 +295,8 @@ def remittance(
         payer_id=payer_id,
         payee_name="BENCH PRACTICE",
         payee_npi=payee_npi,
+        payer_address=Address("PO BOX 1000", "SPRINGFIELD", "IL", "627010000"),
+        payer_contact_phone="8005550100",
         claims=tuple(payments),
     )
 

@@ -54,3 +54,11 @@ class Ack277:
     created: date  # BHT04
     payer_name: str  # loop 2100A NM1*PR
     claims: tuple[ClaimStatus, ...] = ()
+    # Written by writer277ca (the payer simulator); readers may leave them empty.
+    payer_id: str = ""  # 2100A NM109 (PI)
+    receiver_name: str = ""  # 2100B NM1*41, the information receiver (our submitter)
+    submitter_id: str = ""  # 2100B NM109 (46), the information receiver's id
+    receiver_trace: str = ""  # 2200B TRN02: the 837's BHT03 being answered
+    received: date | None = None  # 2200A DTP*050 (the payer's receipt date)
+    billing_provider_name: str = ""  # 2100C NM1*85
+    billing_provider_npi: str = ""  # 2100C NM109 (XX)

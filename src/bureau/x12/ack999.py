@@ -28,6 +28,7 @@ class SegmentError:
     element_position: int | None = None  # IK4-01-1
     element_error_code: str = ""  # IK4-03
     bad_value: str = ""  # IK4-04
+    claim_reference: str = ""  # CTX*CLM01:<value>, the claim the error is in
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from bureau.x12.claim837 import Address
+
 ZERO = Decimal("0.00")
 
 # CLP02 claim status codes (X221A1 1.10.2.x): the ones posting must tell apart.
@@ -140,6 +142,12 @@ class Remittance:
     claims: tuple[ClaimPayment, ...] = ()
     provider_adjustments: tuple[ProviderAdjustment, ...] = ()
     segment_index: int = 0  # of the ST segment
+    # Written by writer835 (the payer simulator); readers may leave them empty.
+    receiver_id: str = ""  # REF*EV
+    payer_address: Address | None = None  # 1000A N3/N4 (required when writing)
+    payer_contact_name: str = ""  # 1000A PER*BL PER02
+    payer_contact_phone: str = ""  # 1000A PER*BL PER04 (TE; required when writing)
+    payee_address: Address | None = None  # 1000B N3/N4
 
     @property
     def total_paid(self) -> Decimal:

@@ -107,10 +107,10 @@ def stream_segments(source: TextIO | Iterable[str]) -> Iterator[tuple[int, Token
             if seg:
                 index += 1
                 yield index, seg.split(element)
-        chunk = next(chunks, None)
-        if chunk is None:
+        more = next(chunks, None)
+        if more is None:
             break
-        buffer += chunk
+        buffer += more
     tail = buffer.strip()
     if tail:
         index += 1
