@@ -20,9 +20,14 @@ ROUTE = "folder"
 
 
 def folder_root() -> Path:
-    """VAR_DIR/clearinghouse/folder, or BUREAU_FOLDER_ROUTE_DIR when set."""
+    """BUREAU_FOLDER_ROUTE_DIR when set, else the parent of the folder route's batch outbox
+    (VAR_DIR/clearinghouse/folder): batch_build's files are then already in place."""
     configured = getattr(settings, "BUREAU_FOLDER_ROUTE_DIR", None)
-    return Path(configured) if configured else Path(settings.VAR_DIR) / "clearinghouse" / ROUTE
+    if configured:
+        return Path(configured)
+    from bureau.claims.batches import outbox_dir
+
+    return outbox_dir(ROUTE).parent
 
 
 def safe_name(name: str) -> str:
@@ -51,7 +56,9 @@ class FolderPort:
             for folder in (self.outbox, self.inbox, self.archive):
                 folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise ClearinghouseError(f"folder route {self.root}: cannot create folders: {exc}")
+            raise ClearinghouseError(
+                f"folder route {self.root}: cannot create folders: {exc}"
+            ) from exc
 
     def submit(self, name: str, content: str) -> None:
         self._ensure()
@@ -74,7 +81,7 @@ class FolderPort:
                 # failing here, so the reader reports it with the segment that carries it.
                 content = path.read_bytes().decode("latin-1")
             except OSError as exc:
-                raise ClearinghouseError(f"folder route: cannot read {path}: {exc}")
+                raise ClearinghouseError(f"folder route: cannot read {path}: {exc}") from exc
             files.append(InboundFile(name=path.name, content=content))
         return files
 
@@ -100,7 +107,7 @@ class FolderPort:
         try:
             source.replace(target)
         except OSError as exc:
-            raise ClearinghouseError(f"folder route: cannot archive {source}: {exc}")
+            raise ClearinghouseError(f"folder route: cannot archive {source}: {exc}") from exc
 
 
 def _write_atomic(target: Path, data: bytes) -> None:
@@ -113,4 +120,4 @@ def _write_atomic(target: Path, data: bytes) -> None:
         partial.replace(target)
     except OSError as exc:
         partial.unlink(missing_ok=True)
-        raise ClearinghouseError(f"folder route: cannot write {target}: {exc}")
+        raise ClearinghouseError(f"folder route: cannot write {target}: {exc}") from exc

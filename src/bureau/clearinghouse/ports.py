@@ -65,7 +65,9 @@ def port_for(route: str, workspace: Workspace) -> ClearinghousePort:
 
         return SftpPort(sftp_config(workspace.slug))
     if route == "simulator":
-        from bureau.clearinghouse.simulator.port import SimulatorPort
-
+        try:
+            from bureau.clearinghouse.simulator.port import SimulatorPort
+        except ImportError as exc:
+            raise ClearinghouseError(f"the payer simulator is not installed: {exc}") from exc
         return SimulatorPort(workspace)
     raise ClearinghouseError(f"unknown clearinghouse route {route!r}")

@@ -1,0 +1,203 @@
+"""Inbound files: poll a route, recognise each file, hand it to its service, archive it.
+
+One file, one transaction: the service's rows (ERA, acknowledgements, claim moves) and the
+`InboundRecord` that marks the content as taken in commit together. Only after that commit is
+the file moved out of the inbox, so a crash in between leaves it there and the next poll sees
+it again — and recognises the content by its hash, so nothing is posted twice.
+
+A file that is not readable X12 (or is not something we take in) posts nothing: it is moved to
+the archive under an `.error` name so it stops blocking the inbox, and the result carries why.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields, is_dataclass
+from datetime import date
+from decimal import Decimal
+from functools import partial
+from typing import Any
+
+from django.db import transaction
+
+from bureau.clearinghouse.models import InboundKind, InboundRecord
+from bureau.clearinghouse.ports import (
+    ClearinghouseError,
+    ClearinghousePort,
+    InboundFile,
+    RejectingPort,
+    port_for,
+)
+from bureau.tenancy.actor import Actor
+from bureau.tenancy.models import Workspace
+from bureau.x12.errors import X12Error
+
+log = logging.getLogger(__name__)
+UPLOAD_ROUTE = "upload"  # files a person hands in through the pages rather than a route
+
+
+@dataclass
+class InboundResult:
+    file_name: str
+    kind: str = ""  # "835", "999", "277CA"; "" when it could not be told
+    duplicate: bool = False  # the same content was taken in before; nothing done now
+    error: str = ""  # why the file was not taken in (nothing was posted)
+    summary: dict[str, Any] = field(default_factory=dict)  # counts, never PHI
+    record_id: int | None = None  # the InboundRecord
+    detail: Any = None  # the service's own result (EraIngestResult, AckResult) when fresh
+
+    @property
+    def ok(self) -> bool:
+        return not self.error
+
+
+def content_sha256(content: str) -> str:
+    return hashlib.sha256(content.encode("utf-8", errors="surrogateescape")).hexdigest()
+
+
+def _summarize(result: Any) -> dict[str, Any]:
+    """Counts and flags of a service result, for control data: no strings that could carry
+    PHI (names, claim numbers) make it into the InboundRecord."""
+    if hasattr(result, "summary") and callable(result.summary):
+        summary = result.summary()
+        if isinstance(summary, dict):
+            return {k: _plain(v) for k, v in summary.items()}
+    if is_dataclass(result) and not isinstance(result, type):
+        out: dict[str, Any] = {}
+        for f in fields(result):
+            value = getattr(result, f.name)
+            if isinstance(value, bool | int | Decimal):
+                out[f.name] = _plain(value)
+            elif isinstance(value, list | tuple):
+                out[f.name] = len(value)
+        # Totals a result exposes as properties (EraIngestResult: posted, exceptions, ...).
+        for name in ("posted", "exceptions", "duplicates"):
+            value = getattr(result, name, None)
+            if isinstance(value, int):
+                out[name] = value
+        return out
+    return {}
+
+
+def _plain(value: Any) -> Any:
+    return str(value) if isinstance(value, Decimal) else value
+
+
+def _dispatch(
+    *,
+    actor: Actor | None,
+    workspace: Workspace,
+    kind: str,
+    file: InboundFile,
+    progress: Callable[..., Any] | None,
+) -> Any:
+    if kind == InboundKind.ERA:
+        from bureau.remittance.services import ingest_era_text
+
+        return ingest_era_text(
+            actor=actor,
+            workspace=workspace,
+            text=file.content,
+            file_name=file.name,
+            progress=progress,
+        )
+    if kind == InboundKind.IMPLEMENTATION:
+        from bureau.claims.acknowledgements import ingest_999
+        from bureau.x12.reader999 import read_999
+
+        return ingest_999(
+            actor=actor, workspace=workspace, acks=read_999(file.content), file_name=file.name
+        )
+    if kind == InboundKind.CLAIM_ACK:
+        from bureau.claims.acknowledgements import ingest_277ca
+        from bureau.x12.reader277 import read_277ca
+
+        return ingest_277ca(
+            actor=actor, workspace=workspace, acks=read_277ca(file.content), file_name=file.name
+        )
+    raise X12Error(None, f"a {kind or 'file of unknown kind'} is not something Bureau takes in")
+
+
+def ingest_inbound(
+    *,
+    actor: Actor | None,
+    workspace: Workspace,
+    file: InboundFile,
+    progress: Callable[..., Any] | None = None,
+    route: str = UPLOAD_ROUTE,
+) -> InboundResult:
+    """Take in one 835, 999 or 277CA (one transaction). The same content again returns the
+    earlier outcome with `duplicate=True`; unreadable X12 returns `error` and posts nothing."""
+    from bureau.x12.sniff import identify
+
+    digest = content_sha256(file.content)
+    earlier = InboundRecord.objects.filter(workspace=workspace, route=route, sha256=digest).first()
+    if earlier is not None:
+        return _duplicate(file, earlier)
+    try:
+        kind = identify(file.content)
+        with transaction.atomic():
+            # Under the lock of the insert below a concurrent poll of the same content fails
+            # on the unique constraint and rolls back whole; check again inside.
+            earlier = InboundRecord.objects.filter(
+                workspace=workspace, route=route, sha256=digest
+            ).first()
+            if earlier is not None:
+                return _duplicate(file, earlier)
+            detail = _dispatch(
+                actor=actor, workspace=workspace, kind=kind, file=file, progress=progress
+            )
+            summary = _summarize(detail)
+            record = InboundRecord.objects.create(
+                workspace=workspace,
+                route=route,
+                file_name=file.name[:200],
+                sha256=digest,
+                kind=kind,
+                outcome=summary,
+            )
+    except X12Error as exc:
+        log.warning("inbound %s on %s not taken in: %s", file.name, route, exc)
+        return InboundResult(file_name=file.name, error=str(exc))
+    return InboundResult(
+        file_name=file.name, kind=kind, summary=summary, record_id=record.pk, detail=detail
+    )
+
+
+def _duplicate(file: InboundFile, earlier: InboundRecord) -> InboundResult:
+    return InboundResult(
+        file_name=file.name,
+        kind=earlier.kind,
+        duplicate=True,
+        summary=dict(earlier.outcome),
+        record_id=earlier.pk,
+    )
+
+
+def _archive(port: ClearinghousePort, name: str, *, failed: bool) -> None:
+    """Move the file out of the inbox; a failure here only means it is polled again."""
+    try:
+        if failed and isinstance(port, RejectingPort):
+            port.reject(name)
+        else:
+            port.acknowledge(name)
+    except ClearinghouseError as exc:
+        log.warning("inbound %s stays in the %s inbox: %s", name, port.route, exc)
+
+
+def poll_and_ingest(
+    *, actor: Actor | None, workspace: Workspace, route: str, as_of: date | None = None
+) -> list[InboundResult]:
+    """Everything waiting on the route, each file in its own transaction, archived after its
+    commit. A route that cannot be reached raises ClearinghouseError."""
+    port = port_for(route, workspace)
+    results: list[InboundResult] = []
+    for file in port.poll(as_of=as_of):
+        result = ingest_inbound(actor=actor, workspace=workspace, file=file, route=route)
+        results.append(result)
+        # In autocommit (a command, a job) this runs now: ingest_inbound has committed. Inside
+        # a caller's transaction it waits for that commit.
+        transaction.on_commit(partial(_archive, port, file.name, failed=bool(result.error)))
+    return results
