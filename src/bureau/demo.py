@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import random
 from base64 import b32encode
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -238,7 +239,7 @@ def _seed_directory(workspace: Workspace, practices: list[Practice]) -> None:
     )
 
 
-def _seed_summit(rng: random.Random, patients_per_practice: int) -> None:
+def _seed_summit(rng: random.Random, patients_per_practice: int, *, simulate: bool = False) -> None:
     workspace = Workspace.objects.create(name="Summit Billing Partners", slug=WORKSPACE_SLUG)
     practices = _practices(workspace, PRACTICES, rng)
     _seed_directory(workspace, practices)
@@ -283,7 +284,7 @@ def _seed_summit(rng: random.Random, patients_per_practice: int) -> None:
             _patients(practice, patients_per_practice, rng)
     from bureau.demo_claims import seed_claims
 
-    seed_claims(workspace, practices, users["olivia.owner"])
+    seed_claims(workspace, practices, users["olivia.owner"], submit=not simulate)
     audit_record(
         action=AuditAction.SYSTEM_SEEDED,
         workspace=workspace,
@@ -319,13 +320,27 @@ def _seed_harbor(rng: random.Random, patients_per_practice: int) -> None:
     )
 
 
+def seed_demo(
+    *, patients_per_practice: int = 300, seed: int = 2026, simulate_days: int = 0,
+    say: Callable[[str], None] | None = None,
+) -> bool:
+    """Create the demo workspaces. Returns False (and changes nothing) when already seeded.
+    `simulate_days` > 0 then runs that many days of the payer-simulator cycle for Summit
+    (outside the seed's transaction: each day's files commit as they are taken in)."""
+    created = _seed_workspaces(patients_per_practice, seed, simulate=simulate_days > 0)
+    if created and simulate_days > 0:
+        from bureau.demo_claims import simulate_demo
+
+        simulate_demo(WORKSPACE_SLUG, days=simulate_days, seed=seed, say=say)
+    return created
+
+
 @transaction.atomic
-def seed_demo(*, patients_per_practice: int = 300, seed: int = 2026) -> bool:
-    """Create the demo workspaces. Returns False (and changes nothing) when already seeded."""
+def _seed_workspaces(patients_per_practice: int, seed: int, *, simulate: bool) -> bool:
     if Workspace.objects.filter(slug=WORKSPACE_SLUG).exists():
         return False
     rng = random.Random(seed)
-    _seed_summit(rng, patients_per_practice)
+    _seed_summit(rng, patients_per_practice, simulate=simulate)
     _seed_harbor(rng, patients_per_practice)
     return True
 

@@ -8,6 +8,7 @@ into 837P batches (submitted), recent ones are left as drafts or ready for the d
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -51,8 +52,16 @@ def _offices(workspace: Workspace, practices: list[Practice], rng: random.Random
 
 
 def seed_claims(
-    workspace: Workspace, practices: list[Practice], user: User, *, seed: int = 2026
+    workspace: Workspace,
+    practices: list[Practice],
+    user: User,
+    *,
+    seed: int = 2026,
+    submit: bool = True,
 ) -> None:
+    """`submit=False` (the simulated demo): old claims are scrubbed and left READY for
+    `bureau simulate` to batch day by day, and the recent ones stay parked until
+    `unpark_recent` runs after the simulation."""
     rng = random.Random(seed)
     _offices(workspace, practices, rng)
     payers = list(Payer.objects.filter(workspace=workspace).order_by("id"))
@@ -72,8 +81,15 @@ def seed_claims(
             encounter__date_of_service__lt=today - timedelta(days=RECENT_DAYS),
         )
         claims_scrub(actor=None, claims=list(old))
+    if not submit:
+        return
     if to_submit:
         batch_build(actor=None, practice_ids=to_submit)
+    unpark_recent(practices)
+
+
+def unpark_recent(practices: list[Practice]) -> None:
+    ids = [p.pk for p in practices]
     with rls.practice_scope(ids):
         # Recent claims arrive after the batch run: half are scrubbed and wait for the user.
         parked = Claim.objects.for_system(ids, reason=REASON).filter(state=ClaimState.CLOSED)
@@ -193,3 +209,41 @@ def _seed_practice(
         batch_size=1000,
     )
     return any_old
+
+
+def simulate_demo(
+    slug: str, *, days: int, seed: int = 2026, say: Callable[[str], None] | None = None
+) -> None:
+    """The demo's last act: turn on auto-posting (workspace on, the last practice off so
+    policy holds show up), replay `days` of the payer-simulator cycle, then let the recent
+    claims arrive for the user to work."""
+    import shutil
+
+    from bureau.clearinghouse.cycle import run_cycle
+    from bureau.clearinghouse.simulator.port import simulator_root
+    from bureau.configuration.services import setting_set
+    from bureau.tenancy.actor import resolve_actor
+
+    workspace = Workspace.objects.get(slug=slug)
+    practices = list(Practice.objects.filter(workspace=workspace).order_by("code"))
+    owner = User.objects.filter(workspace=workspace, username="olivia.owner").first()
+    actor = resolve_actor(owner) if owner is not None else None
+    if actor is not None:
+        why = "demo: auto-post matched ERA payments"
+        setting_set(actor=actor, practice=None, key="era.autopost_enabled", value=True, reason=why)
+        setting_set(
+            actor=actor, practice=practices[-1], key="era.autopost_enabled", value=False,
+            reason="demo: this client reviews every ERA before posting",
+        )  # fmt: skip
+    # A fresh database: whatever an earlier demo left in the simulator's folders is stale.
+    shutil.rmtree(simulator_root(workspace), ignore_errors=True)
+    summary = run_cycle(workspace=workspace, days=days, seed=seed, say=say)
+    if say is not None:
+        out = summary.as_dict()
+        say(
+            f"simulated {out['days']} days: {out['claims_submitted']} claims "
+            f"({out['claims_rejected']} rejected), "
+            f"{out['eras']} ERAs paying {out['paid_amount']}, {out['denials']} denials, "
+            f"exceptions {out['era_exceptions']}, {out['underpaid_lines']} underpaid lines"
+        )
+    unpark_recent(practices)

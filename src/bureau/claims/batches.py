@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterable
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from uuid import UUID
@@ -123,16 +124,19 @@ def _ahead_of(claim: Claim, coverages: list[Coverage]) -> list[Coverage]:
     return [chosen[k] for k in sorted(chosen)]
 
 
-def _build_one(actor: Actor | None, practice: Practice, route: str) -> Batch | None:
-    """One file for up to 5,000 ready claims of this practice and route, or None."""
+def _build_one(
+    actor: Actor | None, practice: Practice, route: str, service_through: date | None = None
+) -> Batch | None:
+    """One file for up to 5,000 ready claims of this practice and route, or None.
+    `service_through`: only claims whose date of service is on or before it."""
     with transaction.atomic():
         rls.activate([practice.pk] if actor is None else actor.practice_ids())
-        locked = (
-            _claims(actor, practice.pk)
-            .filter(practice_id=practice.pk, state=ClaimState.READY, payer__route=route)
-            .order_by("number")
-            .select_for_update(of=("self",))
+        ready = _claims(actor, practice.pk).filter(
+            practice_id=practice.pk, state=ClaimState.READY, payer__route=route
         )
+        if service_through is not None:
+            ready = ready.filter(encounter__date_of_service__lte=service_through)
+        locked = ready.order_by("number").select_for_update(of=("self",))
         ids = list(locked.values_list("id", flat=True)[:MAX_CLAIMS_PER_TRANSACTION])
         if not ids:
             return None
@@ -177,6 +181,11 @@ def _build_one(actor: Actor | None, practice: Practice, route: str) -> Batch | N
                 note=f"batch {batch.file_name}",
             )
         _claims(actor, practice.pk).filter(id__in=[b.claim.pk for b in good]).update(batch=batch)
+        from bureau.remittance.ledger import post_charges  # the ledger starts at submission
+
+        post_charges(
+            claims=[b.claim for b in good], effective_date=timezone.localdate(now), actor=actor
+        )
         audit_record(
             action=AuditAction.BATCH_BUILT,
             actor=actor,
@@ -199,9 +208,13 @@ def _build_one(actor: Actor | None, practice: Practice, route: str) -> Batch | N
 
 
 def batch_build(
-    *, actor: Actor | None = None, practice_ids: Iterable[int] | None = None
+    *,
+    actor: Actor | None = None,
+    practice_ids: Iterable[int] | None = None,
+    service_through: date | None = None,
 ) -> list[Batch]:
-    """Build every batch due: READY claims the actor may submit (the system: of `practice_ids`).
+    """Build every batch due: READY claims the actor may submit (the system: of `practice_ids`),
+    only those with a date of service on or before `service_through` when it is given.
 
     Returns the batches written; each carries `.path`, the file in the route's outbox."""
     if actor is None:
@@ -226,7 +239,7 @@ def batch_build(
                 )
             )
         for route in routes:
-            while (batch := _build_one(actor, practice, route)) is not None:
+            while (batch := _build_one(actor, practice, route, service_through)) is not None:
                 batches.append(batch)
                 if batch.claim_count < MAX_CLAIMS_PER_TRANSACTION:
                     break

@@ -11,9 +11,17 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--patients-per-practice", type=int, default=300)
         parser.add_argument("--quiet", action="store_true", help="do not print the logins")
+        parser.add_argument(
+            "--simulate-days", type=int, default=90,
+            help="days of payer-simulator cycle to replay after seeding (0: none)",
+        )  # fmt: skip
 
     def handle(self, *args: Any, **options: Any) -> None:
-        created = seed_demo(patients_per_practice=options["patients_per_practice"])
+        created = seed_demo(
+            patients_per_practice=options["patients_per_practice"],
+            simulate_days=options["simulate_days"],
+            say=self.stdout.write,
+        )
         self.stdout.write(
             "Seeded the demo workspaces."
             if created
