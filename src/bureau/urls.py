@@ -10,6 +10,8 @@ urlpatterns = [
     path("setup/", include("bureau.directory.urls")),
     path("settings/", include("bureau.configuration.urls")),
     path("batches/", include("bureau.claims.batch_urls")),
+    path("eras/", include("bureau.remittance.urls")),
+    path("denials/", include("bureau.denials.urls")),
 ]
 
 handler404 = "bureau.web.errors.not_found"

@@ -92,11 +92,14 @@ def claim_list_view(request: HttpRequest) -> HttpResponse:
 def claim_detail_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
     actor = actor_of(request)
     detail = selectors.claim_detail(actor=actor, public_id=public_id)
+    from bureau.remittance.selectors import claim_money
+
     return render(
         request,
         "claims/claim_detail.html",
         {
             "d": detail,
+            "money": claim_money(actor=actor, claim=detail.claim),
             "scrub_url": (
                 reverse("scrub:claim", kwargs={"public_id": detail.claim.public_id})
                 if detail.can_edit

@@ -21,6 +21,8 @@ def shell(request: HttpRequest) -> dict[str, Any]:
         "nav": {
             "patients": actor.can(Capability.PATIENTS_VIEW),
             "claims": actor.can(Capability.CLAIMS_VIEW),
+            "eras": actor.can(Capability.PAYMENTS_VIEW),
+            "denials": actor.can(Capability.DENIALS_VIEW),
             "audit": actor.can(Capability.AUDIT_VIEW),
             "users": actor.can(Capability.USERS_MANAGE),
             "settings": actor.can(Capability.SETUP_VIEW),

@@ -129,7 +129,26 @@ CLASSIFICATION: dict[str, Spec] = {
     "directory:fees_upload": Spec("capability", needs=(C.SETUP_MANAGE,), form_post=True),
     "directory:contracts": Spec("capability", needs=(C.SETUP_VIEW,), list_filter=True),
     "directory:contracts_upload": Spec("capability", needs=(C.SETUP_MANAGE,), form_post=True),
+    "eras:list": Spec("capability", needs=(C.PAYMENTS_VIEW,), list_filter=True),
+    # No file: refused with a message, nothing queued, back to the list.
+    "eras:upload": Spec("capability", method="POST", needs=(C.PAYMENTS_POST,), ok=302),
+    "eras:detail": Spec("capability", needs=(C.PAYMENTS_VIEW,), record="era"),
+    "eras:download": Spec("capability", needs=(C.PAYMENTS_VIEW,), record="era"),
+    "eras:job": Spec("capability", needs=(C.PAYMENTS_VIEW,), record="job"),
+    "eras:exceptions": Spec("capability", needs=(C.PAYMENTS_VIEW,), list_filter=True),
+    # No action and no note: refused with a message, the exception stays open.
+    "eras:exception_resolve": Spec(
+        "capability", method="POST", needs=(C.PAYMENTS_POST,), record="era_exception", ok=302
+    ),
+    "denials:list": Spec("capability", needs=(C.DENIALS_VIEW,), list_filter=True),
+    "denials:detail": Spec("capability", needs=(C.DENIALS_VIEW,), record="denial"),
+    # No note: refused with a message, nothing changes.
+    "denials:update": Spec(
+        "capability", method="POST", needs=(C.DENIALS_WORK,), record="denial", ok=302
+    ),
 }
+# The URL argument of each record kind (the rest take `public_id`).
+RECORD_KWARG = {"job": "job_id"}
 
 POST_ONLY = [name for name, spec in CLASSIFICATION.items() if spec.method == "POST"]
 
@@ -221,6 +240,7 @@ class World:
     grants: list[Grant]  # one per workspace
     foreign: list[str]  # strings that must appear in no response
     claims: list[Any] = field(default_factory=list)  # one per practice that has claims
+    money: dict[str, list[Any]] | None = None  # ERAs, exceptions, denials, jobs (made lazily)
 
     def holds(self, needs: tuple[Capability, ...], practice_id: int) -> bool:
         return set(needs) <= self.caps.get(practice_id, frozenset())
@@ -351,9 +371,76 @@ def _records(spec: Spec, world: World) -> list[tuple[str, Any, bool]]:
         assert first_batch, "the seed builds batches"
         rows = [(f"batch of {b.practice.code}", b.public_id, world.holds(spec.needs, b.practice_id))
                 for b in first_batch.values()]
+    elif spec.record in ("era", "era_exception", "denial"):
+        codes = {p.pk: p.code for p in world.practices}
+        rows = [(f"{spec.record} of {codes[r.practice_id]}", r.public_id,
+                 world.holds(spec.needs, r.practice_id)) for r in money(world)[spec.record]]
+    elif spec.record == "job":
+        rows = [(label, job.pk, may) for label, job, may in money(world)["job"]]
+        missing = ("missing", 2**31 - 1, False)
     else:
         raise AssertionError(spec.record)
     return [*rows, missing]
+
+
+def workspace_poster(user: User) -> bool:
+    """Holds payments.post through a live, writable all-practices grant (sees every job)."""
+    now = timezone.now()
+    roles = [r.value for r in Role if C.PAYMENTS_POST in ROLE_CAPABILITIES[r]]
+    return Grant.objects.filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=now),
+        user=user, workspace_id=user.workspace_id, revoked_at__isnull=True,
+        practice__isnull=True, read_only=False, role__in=roles,
+    ).exists()
+
+
+def money(world: World) -> dict[str, list[Any]]:
+    """One ERA (with an exception and a denial) per practice, ingested from a real 835 through
+    the posting service, and ingest jobs: the user's own, a colleague's, another workspace's."""
+    if world.money is not None:
+        return world.money
+    from bureau.denials.models import Denial
+    from bureau.remittance.models import EraException, IngestJob
+    from bureau.remittance.tests.test_views import ingest_scenario
+
+    made: dict[str, list[Any]] = {"era": [], "era_exception": [], "denial": [], "job": []}
+    hidden = {p.pk for p in world.practices} - set(world.caps)
+    for practice in world.practices:
+        scenario = ingest_scenario(practice)
+        ids = [practice.pk]
+        with rls.practice_scope(ids):
+            made["era"].append(scenario.era)
+            made["era_exception"].append(
+                EraException.objects.for_system(ids, reason="test").filter(era=scenario.era)
+                .order_by("id").first()
+            )
+            made["denial"].append(
+                Denial.objects.for_system(ids, reason="test").filter(era=scenario.era)
+                .order_by("id").first()
+            )
+        if practice.pk in hidden:
+            world.foreign += [str(scenario.era.public_id), scenario.era.trace_number]
+    assert all(made["era_exception"]) and all(made["denial"]), "each ERA makes both"
+    rls.activate([])
+    colleague = User.objects.filter(workspace_id=world.user.workspace_id).exclude(
+        pk=world.user.pk).order_by("id").first()
+    stranger = User.objects.exclude(workspace_id=world.user.workspace_id).exclude(
+        workspace=None).order_by("id").first()
+    may_view = world.holds_anywhere((C.PAYMENTS_VIEW,))
+    for label, owner, may in [
+        ("own job", world.user, may_view),
+        ("colleague's job", colleague, may_view and workspace_poster(world.user)),
+        ("job of another workspace", stranger, False),
+    ]:
+        if owner is None or owner.workspace_id is None:
+            continue  # a workspace of one has no colleague
+        job = IngestJob.objects.create(
+            workspace_id=owner.workspace_id, file_name=f"{owner.username}.835", path="/none",
+            created_by=owner,
+        )
+        made["job"].append((label, job, may))
+    world.money = made
+    return made
 
 
 def _call(client: Client, method: str, url: str, data: dict[str, str]) -> Any:
@@ -384,7 +471,7 @@ def check_url(name: str, spec: Spec, world: World, probe: Probe) -> None:
             response = client.post(reverse(name), {"practice": str(value), "next": "/"})
             probe.expect(f"POST {name} {label}", response, spec.ok if allowed else 404, world)
             continue
-        url = reverse(name, kwargs={"public_id": value})
+        url = reverse(name, kwargs={RECORD_KWARG.get(spec.record or "", "public_id"): value})
         probe.expect(f"{spec.method} {name} {label}",
                      _call(client, spec.method, url, spec.post), spec.ok if allowed else 404,
                      world)
@@ -460,6 +547,8 @@ def test_expectations_match_the_seed():
 def _any_url(name: str, spec: Spec) -> str:
     if spec.record in (None, "practice"):
         return reverse(name)
+    if spec.record in RECORD_KWARG:
+        return reverse(name, kwargs={RECORD_KWARG[spec.record]: 2**31 - 1})
     return reverse(name, kwargs={"public_id": uuid.uuid4()})
 
 
@@ -530,8 +619,8 @@ def test_post_only_actions_refuse_get(username, name):
         own = [o for o in (world.users if spec.record == "user" else world.grants)
                if o.workspace_id == world.user.workspace_id]
         url = reverse(name, kwargs={"public_id": own[0].public_id})
-    elif spec.record == "claim":  # refused before the claim is looked up
-        url = reverse(name, kwargs={"public_id": uuid.uuid4()})
+    elif spec.record not in (None, "practice"):  # refused before the record is looked up
+        url = _any_url(name, spec)
     else:
         url = reverse(name)
     client = verified_client(username)

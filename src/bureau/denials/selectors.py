@@ -1,0 +1,195 @@
+"""Scoped reads of denials: the worklist and one denial, audited."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.core.paginator import Paginator
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from bureau.accounts.models import User
+from bureau.audit.models import AuditAction
+from bureau.audit.services import audit_record, audit_record_per_practice
+from bureau.denials.models import Denial, DenialCategory, DenialStatus
+from bureau.directory.models import Payer
+from bureau.remittance.selectors import carc_description
+from bureau.tenancy.actor import Actor
+from bureau.tenancy.models import Grant
+from bureau.tenancy.roles import ROLE_CAPABILITIES, Capability, Role
+
+PAGE_SIZE = 50
+URGENT_DAYS = 14  # appeal deadlines closer than this are highlighted
+
+
+@dataclass(frozen=True)
+class DenialFilters:
+    practice_id: int | None = None
+    payer_id: int | None = None
+    category: str = ""
+    status: str = ""
+
+
+@dataclass(frozen=True)
+class DenialRow:
+    public_id: str
+    practice_name: str
+    claim_public_id: str
+    claim_number: str
+    line_number: int | None
+    group_code: str
+    carc: str
+    description: str
+    rarcs: list[str]
+    category: str
+    category_label: str
+    amount: Decimal
+    payer_name: str
+    denied_on: date
+    appeal_deadline: date
+    days_left: int
+    urgent: bool
+    status: str
+    status_label: str
+    assignee: str
+
+
+@dataclass(frozen=True)
+class DenialPage:
+    rows: list[DenialRow]
+    number: int
+    num_pages: int
+    count: int
+    has_previous: bool
+    has_next: bool
+
+
+def _row(actor: Actor, d: Denial, today: date) -> DenialRow:
+    days_left = (d.appeal_deadline - today).days
+    open_ = d.status in (DenialStatus.OPEN, DenialStatus.IN_PROGRESS)
+    return DenialRow(
+        public_id=str(d.public_id),
+        practice_name=actor.access[d.practice_id].practice.name,
+        claim_public_id=str(d.claim.public_id),
+        claim_number=d.claim.number,
+        line_number=d.claim_line.line_number if d.claim_line else None,
+        group_code=d.group_code,
+        carc=d.carc,
+        description=carc_description(d.carc),
+        rarcs=list(d.rarcs or []),
+        category=d.category,
+        category_label=DenialCategory(d.category).label
+        if d.category in DenialCategory.values
+        else d.category,
+        amount=d.amount,
+        payer_name=d.payer.name if d.payer else d.era.payer_name,
+        denied_on=d.denied_on,
+        appeal_deadline=d.appeal_deadline,
+        days_left=days_left,
+        urgent=open_ and days_left < URGENT_DAYS,
+        status=d.status,
+        status_label=DenialStatus(d.status).label,
+        assignee=d.assignee.label if d.assignee else "",
+    )
+
+
+def _scoped(actor: Actor, capability: Capability) -> QuerySet[Denial]:
+    return (
+        Denial.objects.visible_to(actor, capability)
+        .select_related("claim", "claim_line", "payer", "era", "assignee")
+        .defer("era__content")
+    )
+
+
+def denial_list(
+    *,
+    actor: Actor,
+    filters: DenialFilters | None = None,
+    page: int = 1,
+    page_size: int = PAGE_SIZE,
+) -> DenialPage:
+    """The worklist, nearest appeal deadline first, across the actor's `denials.view` practices."""
+    filters = filters or DenialFilters()
+    qs = _scoped(actor, Capability.DENIALS_VIEW)
+    if filters.practice_id is not None:
+        qs = qs.filter(practice_id=filters.practice_id)
+    if filters.payer_id is not None:
+        qs = qs.filter(payer_id=filters.payer_id)
+    if filters.category:
+        qs = qs.filter(category=filters.category)
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    paginator = Paginator(qs.order_by("appeal_deadline", "id"), page_size)
+    page_obj = paginator.get_page(page)
+    denials = list(page_obj.object_list)
+    audit_record_per_practice(
+        action=AuditAction.DENIAL_LISTED,
+        actor=actor,
+        model="denials.Denial",
+        records=[(d.practice_id, d.public_id) for d in denials],
+        detail={"page": page_obj.number},
+    )
+    today = timezone.localdate()
+    return DenialPage(
+        rows=[_row(actor, d, today) for d in denials],
+        number=page_obj.number,
+        num_pages=paginator.num_pages,
+        count=paginator.count,
+        has_previous=page_obj.has_previous(),
+        has_next=page_obj.has_next(),
+    )
+
+
+def denial_get(*, actor: Actor, public_id: Any, capability: Capability) -> Denial:
+    denial: Denial | None = _scoped(actor, capability).filter(public_id=public_id).first()
+    if denial is None:
+        raise Http404
+    return denial
+
+
+@dataclass(frozen=True)
+class DenialDetail:
+    denial: Denial
+    row: DenialRow
+    can_work: bool
+    assignees: list[User]
+
+
+def assignee_choices(*, actor: Actor, practice_id: int) -> list[User]:
+    """People of the workspace who may work denials of the practice (live, writable grants)."""
+    roles = [r.value for r in Role if Capability.DENIALS_WORK in ROLE_CAPABILITIES[r]]
+    grants = (
+        Grant.objects.live(timezone.now())
+        .filter(workspace=actor.workspace, role__in=roles, read_only=False)
+        .filter(Q(practice_id=practice_id) | Q(practice__isnull=True))
+        .select_related("user")
+    )
+    users = {g.user.pk: g.user for g in grants if g.user.is_active}
+    return sorted(users.values(), key=lambda u: u.label.lower())
+
+
+def denial_detail(*, actor: Actor, public_id: Any) -> DenialDetail:
+    denial = denial_get(actor=actor, public_id=public_id, capability=Capability.DENIALS_VIEW)
+    can_work = actor.can(Capability.DENIALS_WORK, denial.practice_id)
+    audit_record(
+        action=AuditAction.DENIAL_VIEWED,
+        actor=actor,
+        practice=actor.access[denial.practice_id].practice,
+        model="denials.Denial",
+        record_ids=[denial.public_id],
+    )
+    return DenialDetail(
+        denial=denial,
+        row=_row(actor, denial, timezone.localdate()),
+        can_work=can_work,
+        assignees=assignee_choices(actor=actor, practice_id=denial.practice_id) if can_work else [],
+    )
+
+
+def denial_payers(*, actor: Actor) -> list[Payer]:
+    """Payers of the workspace, for the filter (directory data, not PHI)."""
+    return list(Payer.objects.filter(workspace=actor.workspace).order_by("name"))

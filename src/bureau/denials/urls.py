@@ -1,0 +1,10 @@
+from django.urls import path
+
+from bureau.denials import views
+
+app_name = "denials"
+urlpatterns = [
+    path("", views.denial_list_view, name="list"),
+    path("<uuid:public_id>/", views.denial_detail_view, name="detail"),
+    path("<uuid:public_id>/update/", views.denial_update_view, name="update"),
+]

@@ -1,0 +1,105 @@
+"""Denial pages: the worklist and one denial with its status/assignee update."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from bureau.denials import selectors, services
+from bureau.denials.models import DenialCategory, DenialStatus
+from bureau.tenancy.actor import CapabilityDenied
+from bureau.tenancy.roles import Capability
+from bureau.web.access import actor_of, chosen_practice, page_number, requires
+
+
+def _uuid(value: str | None) -> UUID | None:
+    try:
+        return UUID(value) if value else None
+    except ValueError:
+        return None
+
+
+@requires(Capability.DENIALS_VIEW)
+def denial_list_view(request: HttpRequest) -> HttpResponse:
+    actor = actor_of(request)
+    practice = chosen_practice(request, actor, Capability.DENIALS_VIEW)
+    payers = selectors.denial_payers(actor=actor)
+    payer_uuid = _uuid(request.GET.get("payer"))
+    payer = next((p for p in payers if p.public_id == payer_uuid), None)
+    category = request.GET.get("category", "")
+    status = request.GET.get("status", "")
+    filters = selectors.DenialFilters(
+        practice_id=practice.pk if practice else None,
+        payer_id=payer.pk if payer else None,
+        category=category if category in DenialCategory.values else "",
+        status=status if status in DenialStatus.values else "",
+    )
+    page = selectors.denial_list(actor=actor, filters=filters, page=page_number(request))
+    query = request.GET.copy()
+    query.pop("page", None)
+    template = "denials/_denial_table.html" if request.htmx else "denials/denial_list.html"  # type: ignore[attr-defined]
+    return render(
+        request,
+        template,
+        {
+            "page": page,
+            "practice": practice,
+            "practices": actor.practices(Capability.DENIALS_VIEW),
+            "payers": payers,
+            "selected_payer": payer,
+            "filters": filters,
+            "categories": DenialCategory.choices,
+            "statuses": DenialStatus.choices,
+            "query": query.urlencode(),
+            "urgent_days": selectors.URGENT_DAYS,
+        },
+    )
+
+
+@requires(Capability.DENIALS_VIEW)
+def denial_detail_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    detail = selectors.denial_detail(actor=actor_of(request), public_id=public_id)
+    return render(
+        request,
+        "denials/denial_detail.html",
+        {"d": detail, "statuses": DenialStatus.choices},
+    )
+
+
+@require_POST
+@requires(Capability.DENIALS_WORK)
+def denial_update_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    actor = actor_of(request)
+    denial = selectors.denial_get(
+        actor=actor, public_id=public_id, capability=Capability.DENIALS_WORK
+    )
+    status = request.POST.get("status") or None
+    chosen = request.POST.get("assignee", "keep")
+    assignee: object = "keep"
+    if chosen == "":
+        assignee = None
+    elif chosen != "keep":
+        candidates = selectors.assignee_choices(actor=actor, practice_id=denial.practice_id)
+        assignee = next((u for u in candidates if str(u.public_id) == chosen), "keep")
+        if assignee == "keep":
+            messages.error(request, "That person cannot work this practice's denials.")
+            return redirect("denials:detail", public_id=public_id)
+    try:
+        services.denial_update(
+            actor=actor,
+            denial=denial,
+            status=status,
+            assignee=assignee,  # type: ignore[arg-type]
+            note=request.POST.get("note", ""),
+        )
+    except CapabilityDenied as exc:
+        raise Http404 from exc
+    except services.DenialUpdateError as exc:
+        messages.error(request, f"Not saved: {exc}")
+    else:
+        messages.success(request, "Denial updated.")
+    return redirect("denials:detail", public_id=public_id)

@@ -1,0 +1,454 @@
+"""Scoped reads of ERAs, ERA exceptions and a claim's money. Every PHI read writes its audit
+event here; every list reads a constant number of queries whatever its length."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from bureau.audit.models import AuditAction
+from bureau.audit.services import audit_record, audit_record_per_practice
+from bureau.claims.models import Acknowledgement, Claim
+from bureau.remittance import ledger
+from bureau.remittance.models import (
+    EntryKind,
+    Era,
+    EraClaim,
+    EraClaimOutcome,
+    EraException,
+    EraLine,
+    EraStatus,
+    ExceptionReason,
+    ExceptionStatus,
+    ProviderAdjustmentEntry,
+)
+from bureau.tenancy.actor import Actor
+from bureau.tenancy.roles import Capability
+from bureau.x12 import adjustment_codes
+
+PAGE_SIZE = 50
+ZERO = Decimal("0.00")
+
+
+def carc_description(code: str) -> str:
+    """The CARC's published text ("" for a code the table does not know)."""
+    return adjustment_codes.carc_description(code) if code else ""
+
+
+def _page(qs: QuerySet[Any], page: int, page_size: int) -> tuple[list[Any], dict[str, Any]]:
+    paginator = Paginator(qs, page_size)
+    page_obj = paginator.get_page(page)
+    return list(page_obj.object_list), {
+        "number": page_obj.number,
+        "num_pages": paginator.num_pages,
+        "count": paginator.count,
+        "has_previous": page_obj.has_previous(),
+        "has_next": page_obj.has_next(),
+    }
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[Any]
+    number: int
+    num_pages: int
+    count: int
+    has_previous: bool
+    has_next: bool
+
+
+# -- ERAs --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class EraFilters:
+    practice_id: int | None = None
+    payer_name: str = ""
+    status: str = ""
+
+
+@dataclass(frozen=True)
+class EraRow:
+    public_id: str
+    practice_name: str
+    practice_public_id: str
+    payer_name: str
+    trace_number: str
+    payment_method: str
+    payment_date: date
+    payment_amount: Decimal
+    claim_count: int
+    posted_count: int
+    exception_count: int
+    status: str
+    status_label: str
+
+
+def _era_row(actor: Actor, era: Era) -> EraRow:
+    return EraRow(
+        public_id=str(era.public_id),
+        practice_name=actor.access[era.practice_id].practice.name,
+        practice_public_id=str(actor.access[era.practice_id].practice.public_id),
+        payer_name=era.payer_name,
+        trace_number=era.trace_number,
+        payment_method=era.payment_method,
+        payment_date=era.payment_date,
+        payment_amount=era.payment_amount,
+        claim_count=era.claim_count,
+        posted_count=era.posted_count,
+        exception_count=era.exception_count,
+        status=era.status,
+        status_label=EraStatus(era.status).label if era.status in EraStatus.values else era.status,
+    )
+
+
+def era_payer_names(*, actor: Actor) -> list[str]:
+    """The payer names on the ERAs the actor may see, for the payer filter."""
+    return sorted(
+        set(
+            Era.objects.visible_to(actor, Capability.PAYMENTS_VIEW)
+            .order_by()
+            .values_list("payer_name", flat=True)
+            .distinct()
+        )
+    )
+
+
+def era_list(
+    *, actor: Actor, filters: EraFilters | None = None, page: int = 1, page_size: int = PAGE_SIZE
+) -> Page:
+    """One page of ERAs across every practice where the actor holds `payments.view`."""
+    filters = filters or EraFilters()
+    qs: QuerySet[Era] = Era.objects.visible_to(actor, Capability.PAYMENTS_VIEW).defer("content")
+    if filters.practice_id is not None:
+        qs = qs.filter(practice_id=filters.practice_id)
+    if filters.payer_name:
+        qs = qs.filter(payer_name=filters.payer_name)
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    eras, info = _page(qs.order_by("-payment_date", "-id"), page, page_size)
+    audit_record_per_practice(
+        action=AuditAction.ERA_LISTED,
+        actor=actor,
+        model="remittance.Era",
+        records=[(e.practice_id, e.public_id) for e in eras],
+        detail={"page": info["number"]},
+    )
+    return Page(rows=[_era_row(actor, e) for e in eras], **info)
+
+
+def era_get(*, actor: Actor, public_id: Any, capability: Capability, full: bool = False) -> Era:
+    qs = Era.objects.visible_to(actor, capability).filter(public_id=public_id)
+    era: Era | None = (qs if full else qs.defer("content")).first()
+    if era is None:
+        raise Http404
+    return era
+
+
+@dataclass(frozen=True)
+class AdjustmentView:
+    group: str
+    reason: str
+    amount: Decimal
+    description: str
+
+
+@dataclass(frozen=True)
+class EraLineView:
+    line: EraLine
+    adjustments: list[AdjustmentView]
+
+
+@dataclass(frozen=True)
+class EraClaimView:
+    era_claim: EraClaim
+    claim_public_id: str | None
+    claim_number: str
+    outcome_label: str
+    adjustments: list[AdjustmentView]
+    lines: list[EraLineView] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class EraDetail:
+    era: Era
+    row: EraRow
+    claims: list[EraClaimView]
+    provider_adjustments: list[ProviderAdjustmentEntry]
+    exceptions: list[EraException]
+    can_post: bool
+
+
+def _adjustments(raw: Any) -> list[AdjustmentView]:
+    views = []
+    for adj in raw or []:
+        reason = str(adj.get("reason", ""))
+        views.append(
+            AdjustmentView(
+                group=str(adj.get("group", "")),
+                reason=reason,
+                amount=Decimal(str(adj.get("amount", "0"))),
+                description=carc_description(reason),
+            )
+        )
+    return views
+
+
+def era_detail(*, actor: Actor, public_id: Any) -> EraDetail:
+    """The ERA with its claims, lines, PLB entries and exceptions: six queries and the audit."""
+    view = Capability.PAYMENTS_VIEW
+    era = era_get(actor=actor, public_id=public_id, capability=view)
+    era_claims = list(
+        EraClaim.objects.visible_to(actor, view)
+        .filter(era=era)
+        .select_related("claim")
+        .order_by("id")
+    )
+    lines_by_claim: dict[int, list[EraLineView]] = {}
+    for line in EraLine.objects.visible_to(actor, view).filter(era_claim__era=era).order_by("id"):
+        lines_by_claim.setdefault(line.era_claim_id, []).append(
+            EraLineView(line=line, adjustments=_adjustments(line.adjustments))
+        )
+    claims = [
+        EraClaimView(
+            era_claim=ec,
+            claim_public_id=str(ec.claim.public_id) if ec.claim else None,
+            claim_number=ec.claim.number if ec.claim else "",
+            outcome_label=EraClaimOutcome(ec.outcome).label
+            if ec.outcome in EraClaimOutcome.values
+            else ec.outcome,
+            adjustments=_adjustments(ec.adjustments),
+            lines=lines_by_claim.get(ec.pk, []),
+        )
+        for ec in era_claims
+    ]
+    plb = list(ProviderAdjustmentEntry.objects.visible_to(actor, view).filter(era=era))
+    exceptions = list(
+        EraException.objects.visible_to(actor, view).filter(era=era).select_related("claim")
+    )
+    audit_record(
+        action=AuditAction.ERA_VIEWED,
+        actor=actor,
+        practice=actor.access[era.practice_id].practice,
+        model="remittance.Era",
+        record_ids=[era.public_id],
+    )
+    return EraDetail(
+        era=era,
+        row=_era_row(actor, era),
+        claims=claims,
+        provider_adjustments=plb,
+        exceptions=exceptions,
+        can_post=actor.can(Capability.PAYMENTS_POST, era.practice_id),
+    )
+
+
+def era_for_download(*, actor: Actor, public_id: Any) -> Era:
+    """The ERA with its raw content; the download is audited here."""
+    era = era_get(actor=actor, public_id=public_id, capability=Capability.PAYMENTS_VIEW, full=True)
+    audit_record(
+        action=AuditAction.ERA_DOWNLOADED,
+        actor=actor,
+        practice=actor.access[era.practice_id].practice,
+        model="remittance.Era",
+        record_ids=[era.public_id],
+        detail={"file_name": era.file_name},
+    )
+    return era
+
+
+# -- ERA exceptions ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ExceptionFilters:
+    practice_id: int | None = None
+    payer_name: str = ""
+    reason: str = ""
+    status: str = ExceptionStatus.OPEN
+
+
+@dataclass(frozen=True)
+class ExceptionRow:
+    public_id: str
+    practice_name: str
+    reason: str
+    reason_label: str
+    detail: str
+    payer_name: str
+    era_public_id: str
+    trace_number: str
+    claim_public_id: str | None
+    claim_number: str
+    control_number: str  # CLP01 as received, for unmatched claims
+    amount: Decimal
+    age_days: int
+    status: str
+    status_label: str
+    can_resolve: bool
+    resolution_note: str
+
+
+def _exception_row(actor: Actor, exc: EraException, today: date) -> ExceptionRow:
+    return ExceptionRow(
+        public_id=str(exc.public_id),
+        practice_name=actor.access[exc.practice_id].practice.name,
+        reason=exc.reason,
+        reason_label=ExceptionReason(exc.reason).label
+        if exc.reason in ExceptionReason.values
+        else exc.reason,
+        detail=exc.detail,
+        payer_name=exc.era.payer_name,
+        era_public_id=str(exc.era.public_id),
+        trace_number=exc.era.trace_number,
+        claim_public_id=str(exc.claim.public_id) if exc.claim else None,
+        claim_number=exc.claim.number if exc.claim else "",
+        control_number=exc.era_claim.patient_control_number if exc.era_claim else "",
+        amount=exc.amount,
+        age_days=(today - timezone.localdate(exc.created_at)).days,
+        status=exc.status,
+        status_label=ExceptionStatus(exc.status).label,
+        can_resolve=exc.status == ExceptionStatus.OPEN
+        and actor.can(Capability.PAYMENTS_POST, exc.practice_id),
+        resolution_note=exc.resolution_note,
+    )
+
+
+def exception_list(
+    *,
+    actor: Actor,
+    filters: ExceptionFilters | None = None,
+    page: int = 1,
+    page_size: int = PAGE_SIZE,
+) -> Page:
+    """The exception queue: oldest first, so nothing waits forever."""
+    filters = filters or ExceptionFilters()
+    qs: QuerySet[EraException] = EraException.objects.visible_to(actor, Capability.PAYMENTS_VIEW)
+    if filters.practice_id is not None:
+        qs = qs.filter(practice_id=filters.practice_id)
+    if filters.payer_name:
+        qs = qs.filter(era__payer_name=filters.payer_name)
+    if filters.reason:
+        qs = qs.filter(reason=filters.reason)
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    qs = qs.select_related("era", "claim", "era_claim").defer("era__content")
+    exceptions, info = _page(qs.order_by("created_at", "id"), page, page_size)
+    audit_record_per_practice(
+        action=AuditAction.ERA_EXCEPTION_LISTED,
+        actor=actor,
+        model="remittance.EraException",
+        records=[(e.practice_id, e.public_id) for e in exceptions],
+        detail={"page": info["number"], "status": filters.status or "all"},
+    )
+    today = timezone.localdate()
+    return Page(rows=[_exception_row(actor, e, today) for e in exceptions], **info)
+
+
+def exception_get(*, actor: Actor, public_id: Any, capability: Capability) -> EraException:
+    exc: EraException | None = (
+        EraException.objects.visible_to(actor, capability)
+        .filter(public_id=public_id)
+        .select_related("era", "claim", "era_claim")
+        .defer("era__content")
+        .first()
+    )
+    if exc is None:
+        raise Http404
+    return exc
+
+
+# -- a claim's money ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class LedgerRow:
+    line_number: int
+    procedure_code: str
+    kind: str
+    kind_label: str
+    group_code: str
+    reason_code: str
+    description: str
+    amount: Decimal
+    balance_after: Decimal
+    effective_date: date
+    era_public_id: str | None
+    trace_number: str
+    note: str
+    reversal: bool
+
+
+@dataclass(frozen=True)
+class LineBalance:
+    line_number: int
+    procedure_code: str
+    charge: Decimal
+    balance: Decimal
+
+
+@dataclass(frozen=True)
+class ClaimMoney:
+    remittances: list[EraClaim]
+    acknowledgements: list[Acknowledgement]
+    entries: list[LedgerRow]
+    balances: list[LineBalance]
+    insurance_balance: Decimal
+    shows_ledger: bool
+
+
+def claim_money(*, actor: Actor, claim: Claim) -> ClaimMoney:
+    """A claim's acknowledgements (claims.view) and, for actors with payments.view on its
+    practice, its remittances and ledger with each line's insurance balance (audited)."""
+    acks = list(
+        Acknowledgement.objects.visible_to(actor, Capability.CLAIMS_VIEW)
+        .filter(claim_id=claim.pk)
+        .order_by("-received_at", "-id")
+    )
+    if not actor.can(Capability.PAYMENTS_VIEW, claim.practice_id):
+        return ClaimMoney([], acks, [], [], ZERO, shows_ledger=False)
+    remittances = ledger.remittances_for_claim(actor=actor, claim=claim)
+    entries = ledger.ledger_for_claim(actor=actor, claim=claim)
+    rows: list[LedgerRow] = []
+    balances: dict[int, LineBalance] = {}
+    for e in entries:
+        line = e.claim_line
+        rows.append(
+            LedgerRow(
+                line_number=line.line_number,
+                procedure_code=line.procedure_code,
+                kind=e.kind,
+                kind_label=EntryKind(e.kind).label if e.kind in EntryKind.values else e.kind,
+                group_code=e.group_code,
+                reason_code=e.reason_code,
+                description=carc_description(e.reason_code) if e.reason_code else "",
+                amount=e.amount,
+                balance_after=e.balance_after,
+                effective_date=e.effective_date,
+                era_public_id=str(e.era.public_id) if e.era else None,
+                trace_number=e.era.trace_number if e.era else "",
+                note=e.note,
+                reversal=e.reverses_id is not None,
+            )
+        )
+        balances[line.pk] = LineBalance(
+            line.line_number, line.procedure_code, line.charge, e.balance_after
+        )
+    audit_record(
+        action=AuditAction.LEDGER_VIEWED,
+        actor=actor,
+        practice=actor.access[claim.practice_id].practice,
+        model="claims.Claim",
+        record_ids=[claim.public_id],
+        detail={"entries": len(rows), "remittances": len(remittances)},
+    )
+    ordered = sorted(balances.values(), key=lambda b: b.line_number)
+    return ClaimMoney(
+        remittances=remittances,
+        acknowledgements=acks,
+        entries=rows,
+        balances=ordered,
+        insurance_balance=sum((b.balance for b in ordered), ZERO),
+        shows_ledger=True,
+    )

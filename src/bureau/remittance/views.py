@@ -1,0 +1,168 @@
+"""Money-in pages: ERAs (list, upload, detail, download), ingest job progress, the exception
+queue. Thin: parse, call a selector or service, render."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from bureau.remittance import jobs, selectors
+from bureau.remittance.forms import ResolveForm, UploadForm
+from bureau.remittance.models import EraStatus, ExceptionReason, ExceptionStatus
+from bureau.tenancy.actor import CapabilityDenied
+from bureau.tenancy.roles import Capability
+from bureau.web.access import actor_of, chosen_practice, page_number, requires
+
+
+def _query_without_page(request: HttpRequest) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+@requires(Capability.PAYMENTS_VIEW)
+def era_list_view(request: HttpRequest) -> HttpResponse:
+    actor = actor_of(request)
+    practice = chosen_practice(request, actor, Capability.PAYMENTS_VIEW)
+    payers = selectors.era_payer_names(actor=actor)
+    payer = request.GET.get("payer", "")
+    status = request.GET.get("status", "")
+    filters = selectors.EraFilters(
+        practice_id=practice.pk if practice else None,
+        payer_name=payer if payer in payers else "",
+        status=status if status in EraStatus.values else "",
+    )
+    page = selectors.era_list(actor=actor, filters=filters, page=page_number(request))
+    can_upload = actor.can(Capability.PAYMENTS_POST)
+    template = "remittance/_era_table.html" if request.htmx else "remittance/era_list.html"  # type: ignore[attr-defined]
+    return render(
+        request,
+        template,
+        {
+            "page": page,
+            "practice": practice,
+            "practices": actor.practices(Capability.PAYMENTS_VIEW),
+            "payers": payers,
+            "filters": filters,
+            "statuses": EraStatus.choices,
+            "query": _query_without_page(request),
+            "can_upload": can_upload,
+            "upload_form": UploadForm() if can_upload else None,
+            "jobs": jobs.recent_jobs(actor=actor),
+        },
+    )
+
+
+@require_POST
+@requires(Capability.PAYMENTS_POST)
+def era_upload_view(request: HttpRequest) -> HttpResponse:
+    actor = actor_of(request)
+    form = UploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, "Choose an 835, 999 or 277CA file to upload.")
+        return redirect("eras:list")
+    upload = form.cleaned_data["file"]
+    try:
+        job = jobs.ingest_job_create(actor=actor, file_name=upload.name, content=upload.read())
+    except jobs.UploadError as exc:
+        messages.error(request, f"{upload.name} not accepted: {exc}")
+        return redirect("eras:list")
+    except CapabilityDenied as exc:
+        raise Http404 from exc
+    messages.success(request, f"{job.file_name} is queued for ingest.")
+    return redirect("eras:list")
+
+
+@requires(Capability.PAYMENTS_VIEW)
+def job_view(request: HttpRequest, job_id: int) -> HttpResponse:
+    """One job's progress row: htmx polls it every second until the job is done or failed."""
+    job = jobs.job_get(actor=actor_of(request), job_id=job_id)
+    if job is None:
+        raise Http404
+    return render(request, "remittance/_job.html", {"job": job})
+
+
+@requires(Capability.PAYMENTS_VIEW)
+def era_detail_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    detail = selectors.era_detail(actor=actor_of(request), public_id=public_id)
+    return render(request, "remittance/era_detail.html", {"d": detail})
+
+
+@requires(Capability.PAYMENTS_VIEW)
+def era_download_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    era = selectors.era_for_download(actor=actor_of(request), public_id=public_id)
+    response = HttpResponse(era.content, content_type="application/edi-x12")
+    name = era.file_name or f"era-{era.trace_number}.835"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@requires(Capability.PAYMENTS_VIEW)
+def exception_list_view(request: HttpRequest) -> HttpResponse:
+    actor = actor_of(request)
+    practice = chosen_practice(request, actor, Capability.PAYMENTS_VIEW)
+    payers = selectors.era_payer_names(actor=actor)
+    payer = request.GET.get("payer", "")
+    reason = request.GET.get("reason", "")
+    status = request.GET.get("status", ExceptionStatus.OPEN)
+    filters = selectors.ExceptionFilters(
+        practice_id=practice.pk if practice else None,
+        payer_name=payer if payer in payers else "",
+        reason=reason if reason in ExceptionReason.values else "",
+        status=status if status in ExceptionStatus.values else "",
+    )
+    page = selectors.exception_list(actor=actor, filters=filters, page=page_number(request))
+    return render(
+        request,
+        "remittance/exception_list.html",
+        {
+            "page": page,
+            "practice": practice,
+            "practices": actor.practices(Capability.PAYMENTS_VIEW),
+            "payers": payers,
+            "filters": filters,
+            "reasons": ExceptionReason.choices,
+            "statuses": ExceptionStatus.choices,
+            "query": _query_without_page(request),
+            "next": request.get_full_path(),
+        },
+    )
+
+
+@require_POST
+@requires(Capability.PAYMENTS_POST)
+def exception_resolve_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    actor = actor_of(request)
+    exception = selectors.exception_get(
+        actor=actor, public_id=public_id, capability=Capability.PAYMENTS_POST
+    )
+    back = request.POST.get("next", "")
+    if not back.startswith(reverse("eras:exceptions")):
+        back = reverse("eras:exceptions")
+    form = ResolveForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose post or dismiss and write a note.")
+        return redirect(back)
+    from bureau.remittance.services import era_exception_resolve
+
+    try:
+        era_exception_resolve(
+            actor=actor,
+            exception=exception,
+            action=form.cleaned_data["action"],
+            note=form.cleaned_data["note"],
+        )
+    except CapabilityDenied as exc:
+        raise Http404 from exc
+    except ValueError as exc:
+        messages.error(request, f"Not resolved: {exc}")
+        return redirect(back)
+    done = "posted" if form.cleaned_data["action"] == "post" else "dismissed"
+    messages.success(request, f"Exception {done}.")
+    return redirect(back)
