@@ -147,8 +147,9 @@ class LedgerEntry(PracticeScoped):
     """One append-only movement on a claim line's insurance balance (see the module doc)."""
 
     claim = models.ForeignKey("claims.Claim", on_delete=models.PROTECT, related_name="ledger")
+    # Indexed by the (line, sequence) key below; no separate index (every index slows posting).
     claim_line = models.ForeignKey(
-        "claims.ClaimLine", on_delete=models.PROTECT, related_name="ledger"
+        "claims.ClaimLine", on_delete=models.PROTECT, related_name="ledger", db_index=False
     )
     sequence = models.PositiveIntegerField()  # 1, 2, 3 … per line
     kind = models.CharField(max_length=12, choices=EntryKind.choices)
@@ -157,7 +158,7 @@ class LedgerEntry(PracticeScoped):
     group_code = models.CharField(max_length=2, blank=True)  # CAS group for adjustments
     reason_code = models.CharField(max_length=5, blank=True)  # CARC
     reverses = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )
     era = models.ForeignKey(
         Era, on_delete=models.PROTECT, null=True, blank=True, related_name="entries"
@@ -165,7 +166,11 @@ class LedgerEntry(PracticeScoped):
     effective_date = models.DateField()  # business date: the ERA's payment date, the batch date
     posted_at = models.DateTimeField(default=timezone.now)
     posted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        db_index=False,
     )
     note = models.CharField(max_length=200, blank=True)
 
@@ -174,10 +179,7 @@ class LedgerEntry(PracticeScoped):
         constraints = [
             models.UniqueConstraint(fields=["claim_line", "sequence"], name="ledger_line_sequence"),
         ]
-        indexes = [
-            models.Index(fields=["claim"]),
-            models.Index(fields=["workspace", "practice", "effective_date"]),
-        ]
+        indexes = [models.Index(fields=["workspace", "practice", "effective_date"])]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.amount}"

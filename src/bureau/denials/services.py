@@ -1,0 +1,172 @@
+"""Denials: created from ERAs (one per denied line, or per claim when only the claim is denied).
+
+A line is denied when the payer paid nothing and gave a non-contractual CO/PI/OA/CR reason, or
+when the whole claim is denied (CLP02 = 4). The denial's CARC is the line's largest denying
+adjustment and its amount the sum of them; RARCs come from LQ*HE and the claim's MOA. The appeal
+deadline is the payment date plus the payer's appeal limit (180 days when the payer is unknown).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, timedelta
+from decimal import Decimal
+
+from bureau.claims.models import Claim, ClaimLine
+from bureau.denials.categories import category_for, is_denial_reason
+from bureau.denials.models import Denial
+from bureau.directory.models import Payer
+from bureau.x12.remit835 import Adjustment, ClaimPayment, ServicePayment
+
+DEFAULT_APPEAL_DAYS = 180
+ZERO = Decimal("0.00")
+
+
+def appeal_deadline(payment_date: date, payer: Payer | None) -> date:
+    days = payer.appeal_limit_days if payer is not None else DEFAULT_APPEAL_DAYS
+    return payment_date + timedelta(days=days)
+
+
+def _denying(adjustments: Sequence[Adjustment], whole_claim_denied: bool) -> list[Adjustment]:
+    found = [a for a in adjustments if is_denial_reason(a.group, a.reason) and a.amount > 0]
+    if not found and whole_claim_denied:
+        found = [a for a in adjustments if a.group != "PR" and a.amount > 0]
+    return found
+
+
+def denied_service(svc: ServicePayment, whole_claim_denied: bool) -> list[Adjustment]:
+    """The adjustments that deny this line, or [] when it is not denied."""
+    denying = _denying(svc.adjustments, whole_claim_denied)
+    if whole_claim_denied or (svc.paid == 0 and denying):
+        return denying
+    return []
+
+
+def is_denied_claim(payment: ClaimPayment) -> bool:
+    """CLP02 = 4, or nothing paid anywhere and a non-patient reason on some line or the claim."""
+    if payment.is_denial:
+        return True
+    if payment.paid != 0 or any(s.paid != 0 for s in payment.services):
+        return False
+    adjustments = list(payment.adjustments) + [a for s in payment.services for a in s.adjustments]
+    return any(a.group != "PR" and a.amount > 0 for a in adjustments) and any(
+        is_denial_reason(a.group, a.reason) for a in adjustments
+    )
+
+
+def denials_from_era(
+    *,
+    era_id: int,
+    era_claim_id: int,
+    claim: Claim,
+    payment: ClaimPayment,
+    services: Sequence[tuple[ServicePayment, ClaimLine | None]],
+    payer: Payer | None,
+    payment_date: date,
+) -> list[Denial]:
+    """Unsaved Denial rows for one matched claim loop (the caller bulk-creates them)."""
+    whole = payment.is_denial
+    deadline = appeal_deadline(payment_date, payer)
+    made: list[Denial] = []
+
+    def denial(line: ClaimLine | None, denying: list[Adjustment], rarcs: list[str]) -> Denial:
+        top = max(denying, key=lambda a: a.amount)
+        return Denial(
+            workspace_id=claim.workspace_id,
+            practice_id=claim.practice_id,
+            claim_id=claim.pk,
+            claim_line=line,
+            era_id=era_id,
+            era_claim_id=era_claim_id,
+            payer=payer,
+            group_code=top.group,
+            carc=top.reason[:5],
+            rarcs=rarcs,
+            amount=sum((a.amount for a in denying), ZERO),
+            category=category_for(top.reason),
+            denied_on=payment_date,
+            appeal_deadline=deadline,
+        )
+
+    claim_rarcs = list(payment.remark_codes)
+    for svc, line in services:
+        denying = denied_service(svc, whole)
+        if denying:
+            made.append(denial(line, denying, list(svc.remark_codes) + claim_rarcs))
+    if not made:
+        denying = _denying(payment.adjustments, whole)
+        if denying and (whole or payment.paid == 0):
+            made.append(denial(None, denying, claim_rarcs))
+    return made
+
+
+# -- working a denial (H6) -----------------------------------------------------------------------
+from typing import Any, Literal  # noqa: E402 (appended section; H5 owns the imports above)
+
+from django.db import transaction  # noqa: E402
+
+from bureau.accounts.models import User  # noqa: E402
+from bureau.audit.models import AuditAction  # noqa: E402
+from bureau.audit.services import audit_record  # noqa: E402
+from bureau.denials.models import DenialStatus  # noqa: E402
+from bureau.tenancy import rls  # noqa: E402
+from bureau.tenancy.actor import Actor  # noqa: E402
+from bureau.tenancy.roles import Capability  # noqa: E402
+
+
+class DenialUpdateError(ValueError):
+    """The change cannot be made; the message says why, for the person."""
+
+
+def denial_update(
+    *,
+    actor: Actor,
+    denial: Denial,
+    status: str | None = None,
+    assignee: User | None | Literal["keep"] = "keep",
+    note: str,
+) -> Denial:
+    """Change a denial's status and/or assignee (denials.work on its practice), audited with the
+    note. `assignee=None` unassigns; the default keeps the current one."""
+    actor.require(Capability.DENIALS_WORK, denial.practice_id)
+    note = note.strip()
+    if not note:
+        raise DenialUpdateError("A note is required.")
+    if status is not None and status not in DenialStatus.values:
+        raise DenialUpdateError(f"Unknown status {status!r}.")
+    if assignee not in ("keep", None) and (
+        not isinstance(assignee, User) or assignee.workspace_id != actor.workspace.pk
+    ):
+        raise DenialUpdateError("The assignee is not a member of this workspace.")
+    with transaction.atomic():
+        rls.activate(actor.practice_ids(Capability.DENIALS_WORK))
+        locked: Denial = (
+            Denial.objects.visible_to(actor, Capability.DENIALS_WORK)
+            .select_for_update()
+            .get(pk=denial.pk)
+        )
+        changes: dict[str, Any] = {}
+        if status is not None and status != locked.status:
+            changes["status"] = [locked.status, status]
+            locked.status = status
+        if assignee != "keep":
+            new_id = assignee.pk if isinstance(assignee, User) else None
+            if new_id != locked.assignee_id:
+                changes["assignee"] = [
+                    locked.assignee.username if locked.assignee else None,
+                    assignee.username if isinstance(assignee, User) else None,
+                ]
+                locked.assignee = assignee if isinstance(assignee, User) else None
+        if not changes:
+            raise DenialUpdateError("Nothing to change.")
+        locked.save(update_fields=[f for f in ("status", "assignee") if f in changes])
+        audit_record(
+            action=AuditAction.DENIAL_UPDATED,
+            actor=actor,
+            practice=actor.access[locked.practice_id].practice,
+            model="denials.Denial",
+            record_ids=[locked.public_id],
+            reason=note[:200],
+            detail=changes,
+        )
+    return locked

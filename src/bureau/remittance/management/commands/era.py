@@ -1,0 +1,118 @@
+"""`bureau era parse FILE` and `bureau era ingest FILE [--workspace SLUG]`.
+
+parse: prints one JSON object describing the 835 (no database); malformed input exits 1 with a
+single `X12Error: ...` line on stderr. ingest: posts the file as the system (all or nothing) and
+prints one line per ERA: what it posted, or "duplicate".
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from bureau.remittance.posting import PayeeUnknown
+from bureau.x12.errors import X12Error
+from bureau.x12.remit835 import Remittance
+
+
+def describe(r: Remittance) -> dict[str, Any]:
+    return {
+        "payer": r.payer_name,
+        "payer_id": r.payer_id,
+        "check_or_eft": r.trace_number,
+        "payment_method": r.payment_method,
+        "payment_amount": str(r.payment_amount),
+        "payment_date": r.payment_date.isoformat(),
+        "claim_count": len(r.claims),
+        "total_paid": str(r.total_paid),
+        "total_plb": str(r.total_provider_adjustments),
+        "balancing_problems": r.balancing_problems(),
+    }
+
+
+def summary(remittances: list[Remittance]) -> dict[str, Any]:
+    """One object: the first payment's fields (the whole of a single-payment file), the count,
+    and for a multi-payment file every payment in `payments`."""
+    if not remittances:
+        return {"remittances": 0}
+    out = describe(remittances[0])
+    if len(remittances) > 1:
+        out["claim_count"] = sum(len(r.claims) for r in remittances)
+        out["balancing_problems"] = [p for r in remittances for p in r.balancing_problems()]
+        out["payments"] = [describe(r) for r in remittances]
+    out["remittances"] = len(remittances)
+    return out
+
+
+class Command(BaseCommand):
+    help = "ERAs (835): parse FILE | ingest FILE [--workspace SLUG]"
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        parse = sub.add_parser("parse", help="describe an 835 file as JSON (no database)")
+        parse.add_argument("file")
+        ingest = sub.add_parser("ingest", help="post an 835 file")
+        ingest.add_argument("file")
+        ingest.add_argument("--workspace", help="workspace slug (default: the only one)")
+
+    def _fail(self, exc: X12Error) -> NoReturn:
+        sys.stderr.write(f"X12Error: {exc}\n")
+        sys.stderr.flush()
+        raise SystemExit(1)
+
+    def handle(self, *args: Any, action: str, file: str, **options: Any) -> None:
+        try:
+            text = Path(file).read_text(encoding="latin-1")
+        except OSError as exc:
+            raise CommandError(f"cannot read {file}: {exc.strerror}") from None
+        from bureau.remittance.services import parse_835
+
+        try:
+            remittances = parse_835(text)
+        except X12Error as exc:
+            self._fail(exc)
+        if action == "parse":
+            self.stdout.write(json.dumps(summary(remittances), ensure_ascii=False))
+            return
+        self._ingest(remittances, text, Path(file).name, options.get("workspace"))
+
+    def _ingest(
+        self, remittances: list[Remittance], text: str, name: str, slug: str | None
+    ) -> None:
+        from bureau.remittance.services import ingest_remittances
+        from bureau.tenancy.models import Workspace
+
+        workspaces = Workspace.objects.all()
+        if slug:
+            workspaces = workspaces.filter(slug=slug)
+        found = list(workspaces[:2])
+        if len(found) != 1:
+            raise CommandError(
+                f"no workspace {slug!r}"
+                if slug
+                else "several workspaces: name one with --workspace"
+            )
+        try:
+            result = ingest_remittances(
+                actor=None,
+                workspace=found[0],
+                remittances=remittances,
+                file_name=name,
+                content=text,
+            )
+        except PayeeUnknown as exc:
+            raise CommandError(str(exc)) from None
+        for era in result.eras:
+            head = f"ERA {era.trace_number} {era.payment_amount} ({era.payer_name})"
+            if era.duplicate:
+                self.stdout.write(f"{head}: duplicate")
+                continue
+            self.stdout.write(
+                f"{head} → {era.practice_code}: {era.status}; claims posted {era.posted}/"
+                f"{era.claims}, exceptions {era.exceptions}, denials {era.denials}, "
+                f"underpayments {era.underpayments}, paid {era.paid}"
+            )

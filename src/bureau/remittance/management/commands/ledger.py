@@ -1,0 +1,38 @@
+"""`bureau ledger check [--workspace SLUG]`: prove every claim line's ledger adds up.
+
+Exits 0 when every line with entries balances; otherwise prints one line per problem
+(claim number, line, what is wrong) and exits 1.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from bureau.remittance.ledger import ledger_check
+from bureau.tenancy.models import Workspace
+
+
+class Command(BaseCommand):
+    help = "Ledger: check [--workspace SLUG]"
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        check = sub.add_parser("check", help="verify sequences, running balances and signs")
+        check.add_argument("--workspace", help="only this workspace (its slug)")
+
+    def handle(self, *args: Any, action: str, **options: Any) -> None:
+        workspace = None
+        if options.get("workspace"):
+            workspace = Workspace.objects.filter(slug=options["workspace"]).first()
+            if workspace is None:
+                raise CommandError(f"no workspace {options['workspace']!r}")
+        problems = ledger_check(workspace=workspace)
+        for problem in problems:
+            self.stdout.write(str(problem))
+        if problems:
+            self.stdout.flush()
+            sys.exit(1)
+        self.stdout.write("ledger ok: every line balances")
