@@ -21,8 +21,6 @@ from django.utils import timezone
 
 from bureau.tenancy.scoping import PracticeScoped
 
-MONEY = {"max_digits": 12, "decimal_places": 2}
-
 
 class EraStatus(models.TextChoices):
     POSTED = "posted", "Posted"
@@ -42,12 +40,12 @@ class Era(PracticeScoped):
     payer_name = models.CharField(max_length=60)
     payer_identifier = models.CharField(max_length=80)  # REF*2U, else TRN03
     trace_number = models.CharField(max_length=50)  # TRN02: check or EFT number
-    payment_amount = models.DecimalField(**MONEY)  # BPR02
+    payment_amount = models.DecimalField(max_digits=12, decimal_places=2)  # BPR02
     credit_debit = models.CharField(max_length=1, default="C")
     payment_method = models.CharField(max_length=3)  # ACH, CHK, NON, ...
     payment_date = models.DateField()  # BPR16
-    total_paid = models.DecimalField(**MONEY)  # ΣCLP04
-    total_provider_adjustments = models.DecimalField(**MONEY)  # ΣPLB
+    total_paid = models.DecimalField(max_digits=12, decimal_places=2)  # ΣCLP04
+    total_provider_adjustments = models.DecimalField(max_digits=12, decimal_places=2)  # ΣPLB
     claim_count = models.PositiveIntegerField()
     posted_count = models.PositiveIntegerField(default=0)
     exception_count = models.PositiveIntegerField(default=0)
@@ -91,9 +89,9 @@ class EraClaim(PracticeScoped):
     )
     patient_control_number = models.CharField(max_length=38)  # CLP01
     status_code = models.CharField(max_length=2)  # CLP02
-    charge = models.DecimalField(**MONEY)
-    paid = models.DecimalField(**MONEY)
-    patient_responsibility = models.DecimalField(**MONEY, default=0)
+    charge = models.DecimalField(max_digits=12, decimal_places=2)
+    paid = models.DecimalField(max_digits=12, decimal_places=2)
+    patient_responsibility = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     payer_claim_number = models.CharField(max_length=50, blank=True)  # CLP07
     adjustments = models.JSONField(default=list)  # claim-level CAS: [{group, reason, amount}]
     remark_codes = models.JSONField(default=list)
@@ -116,15 +114,15 @@ class EraLine(PracticeScoped):
     )
     procedure_code = models.CharField(max_length=48)
     modifiers = models.JSONField(default=list)
-    charge = models.DecimalField(**MONEY)
-    paid = models.DecimalField(**MONEY)
-    allowed = models.DecimalField(**MONEY, null=True, blank=True)  # AMT*B6
+    charge = models.DecimalField(max_digits=12, decimal_places=2)
+    paid = models.DecimalField(max_digits=12, decimal_places=2)
+    allowed = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)  # AMT*B6
     adjustments = models.JSONField(default=list)  # [{group, reason, amount}]
     remark_codes = models.JSONField(default=list)
     # The payer contract's allowed amount for the line (units included), when one exists, and
     # how far the payer's allowed fell short of it beyond the practice's tolerance.
-    expected = models.DecimalField(**MONEY, null=True, blank=True)
-    underpaid_by = models.DecimalField(**MONEY, null=True, blank=True)
+    expected = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    underpaid_by = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
 
     class Meta:
         ordering = ["era_claim_id", "id"]
@@ -153,8 +151,9 @@ class LedgerEntry(PracticeScoped):
     )
     sequence = models.PositiveIntegerField()  # 1, 2, 3 … per line
     kind = models.CharField(max_length=12, choices=EntryKind.choices)
-    amount = models.DecimalField(**MONEY)  # signed effect on the line's insurance balance
-    balance_after = models.DecimalField(**MONEY)
+    # The signed effect on the line's insurance balance.
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    balance_after = models.DecimalField(max_digits=12, decimal_places=2)
     group_code = models.CharField(max_length=2, blank=True)  # CAS group for adjustments
     reason_code = models.CharField(max_length=5, blank=True)  # CARC
     reverses = models.ForeignKey(
@@ -192,7 +191,7 @@ class ProviderAdjustmentEntry(PracticeScoped):
     era = models.ForeignKey(Era, on_delete=models.PROTECT, related_name="provider_adjustments")
     reason = models.CharField(max_length=2)  # PLB03-1
     reference = models.CharField(max_length=50, blank=True)  # PLB03-2
-    amount = models.DecimalField(**MONEY)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
     fiscal_period_end = models.DateField()
     reverses = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -234,7 +233,7 @@ class EraException(PracticeScoped):
     )
     reason = models.CharField(max_length=20, choices=ExceptionReason.choices)
     detail = models.CharField(max_length=300)
-    amount = models.DecimalField(**MONEY, default=0)  # dollars at stake
+    amount = models.DecimalField(max_digits=12, decimal_places=2, default=0)  # dollars at stake
     status = models.CharField(
         max_length=10, choices=ExceptionStatus.choices, default=ExceptionStatus.OPEN
     )
