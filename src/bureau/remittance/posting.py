@@ -369,8 +369,14 @@ class _Poster:
                     amount=amount,
                 )
             )
-            if reason == ExceptionReason.POLICY_HOLD and is_denied_claim(cp):
+            if reason == ExceptionReason.POLICY_HOLD and is_denied_claim(cp) and claim:
                 self.denial_jobs.append((ec, m))  # held, but the denial is worked meanwhile
+                # The payer's decision is a fact whether or not its zero-pay lines are posted
+                # yet: the claim shows as denied (and in the denial queue) right away.
+                state = self.planned.get(claim.pk, ClaimState(claim.state))
+                if state != S.DENIED and S.DENIED in ALLOWED_TRANSITIONS[state]:
+                    self.final_moves[claim.pk] = (claim, S.DENIED)
+                    self.planned[claim.pk] = S.DENIED
             return
         assert claim is not None
         self._post(m, ec)

@@ -225,7 +225,8 @@ def test_denial_hold_still_creates_denials(setup):
     assert (era.posted, era.exceptions, era.denials) == (0, 1, 2)
     exc = rows(EraException, practice)[0]
     assert exc.reason == ExceptionReason.POLICY_HOLD and "denied" in exc.detail
-    assert fresh(claim).state == ClaimState.SUBMITTED
+    # The payer's decision shows at once; only the zero-pay adjustments wait for a poster.
+    assert fresh(claim).state == ClaimState.DENIED
     assert len(entries(claim)) == 2  # the charges only
 
 
