@@ -23,8 +23,8 @@ from typing import TextIO
 
 from bureau.x12.ack277 import Ack277, ClaimStatus
 from bureau.x12.errors import X12Error
-from bureau.x12.sniff import Envelope, numbered
-from bureau.x12.tokens import Tokens, element, parse_amount, parse_date, required
+from bureau.x12.interchange import EnvelopeCheck
+from bureau.x12.tokens import Tokens, element, numbered, parse_amount, parse_date, required
 
 _LEVELS = frozenset({"20", "21", "19", "PT"})
 _BODY = frozenset({"HL", "NM1", "TRN", "STC", "REF", "DTP", "QTY", "AMT", "SVC"})
@@ -90,7 +90,7 @@ class _Set:
 class _Reader:
     def __init__(self, component: str) -> None:
         self.component = component
-        self.env = Envelope("277")
+        self.env = EnvelopeCheck("277")
         self.set: _Set | None = None
         self.acks: list[Ack277] = []
 

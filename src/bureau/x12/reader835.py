@@ -12,7 +12,7 @@ never sits in memory as objects; `read_835` collects one interchange. Loops foll
     SE
 
 Speed: the benchmark holds this reader to half the rate of a bare `split`, so segments come as
-raw strings (`sniff.raw_segments`: whitespace removed once per text, not per segment) split in
+raw strings (`tokens.raw_segments`: whitespace removed once per text, not per segment) split in
 one tight loop, dispatch is a dict on the segment id to small methods, amounts and dates go
 through caches, and the cyclic garbage collector is paused while the reader runs (see `run`).
 Malformed input raises `X12Error` naming the segment; nothing else escapes.
@@ -28,6 +28,7 @@ from decimal import Decimal
 from typing import TextIO, TypeVar
 
 from bureau.x12.errors import X12Error
+from bureau.x12.interchange import EnvelopeCheck
 from bureau.x12.remit835 import (
     GROUP_CODES,
     Adjustment,
@@ -37,12 +38,12 @@ from bureau.x12.remit835 import (
     Remittance,
     ServicePayment,
 )
-from bureau.x12.sniff import Envelope, raw_segments
 from bureau.x12.tokens import (
     Tokens,
     parse_amount,
     parse_date,
     parse_quantity,
+    raw_segments,
 )
 
 CAS_TRIPLES = 6
@@ -209,7 +210,7 @@ class _Reader:
 
     def __init__(self, component: str) -> None:
         self.component = component
-        self.env = Envelope("835")
+        self.env = EnvelopeCheck("835")
         self.head: _Header | None = None
         self.claim: _Claim | None = None
         self.svc: _Service | None = None

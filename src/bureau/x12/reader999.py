@@ -20,8 +20,8 @@ from typing import TextIO
 
 from bureau.x12.ack999 import Ack999, GroupAck, SegmentError, TransactionAck
 from bureau.x12.errors import X12Error
-from bureau.x12.sniff import Envelope, numbered
-from bureau.x12.tokens import Tokens, element, required
+from bureau.x12.interchange import EnvelopeCheck
+from bureau.x12.tokens import Tokens, element, numbered, required
 
 _STATUSES = frozenset({"A", "E", "M", "P", "R", "W", "X"})
 
@@ -70,7 +70,7 @@ class _Ack:
 class _Reader:
     def __init__(self, component: str) -> None:
         self.component = component
-        self.env = Envelope("999")
+        self.env = EnvelopeCheck("999")
         self.ack: _Ack | None = None
         self.acks: list[Ack999] = []
 

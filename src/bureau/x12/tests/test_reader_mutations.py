@@ -16,7 +16,8 @@ from bureau.x12.errors import X12Error
 from bureau.x12.reader277 import read_277ca
 from bureau.x12.reader835 import iter_remittances, read_835
 from bureau.x12.reader999 import read_999
-from bureau.x12.sniff import delimiters, identify
+from bureau.x12.sniff import identify
+from bureau.x12.tokens import delimiters
 
 GOLDEN = Path(__file__).parent / "golden"
 FILE_WIDE = ("empty", "no interchange", "more than one interchange", "not text", "no transaction")

@@ -1,4 +1,4 @@
-"""Segments and values (`tokens`), and the shared reading helpers in `sniff`."""
+"""Segments and values (`tokens`), and naming a file (`sniff.identify`)."""
 
 from __future__ import annotations
 
@@ -12,13 +12,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bureau.x12.errors import X12Error
-from bureau.x12.sniff import delimiters, identify, numbered, raw_segments
+from bureau.x12.sniff import identify
 from bureau.x12.tokens import (
+    delimiters,
     element,
+    numbered,
     parse_amount,
     parse_date,
     parse_int,
     parse_quantity,
+    raw_segments,
     required,
     segments,
     separators_of,
@@ -132,11 +135,32 @@ def _spaced(draw: st.DrawFn) -> str:
     return head + body
 
 
+def _plain_split(text: str) -> list[tuple[int, list[str]]]:
+    """The obvious splitter (strip every segment), to hold the fast one to."""
+    text = text.removeprefix("\ufeff").lstrip()
+    element, terminator = text[3], text[105]
+    raws = (raw.strip() for raw in text.split(terminator))
+    return [(i, raw.split(element)) for i, raw in enumerate((r for r in raws if r), start=1)]
+
+
+def _pieces(text: str, size: int) -> list[str]:
+    return [text[at : at + size] for at in range(0, len(text), size)]
+
+
 @settings(max_examples=200, deadline=None, derandomize=True)
-@given(_spaced())
-def test_reader_splitting_matches_tokens_segments(text: str) -> None:
-    _, stream = numbered(text)
-    expected = list(segments(text))
-    assert list(stream) == expected
+@given(_spaced(), st.integers(1, 300))
+def test_splitting_text_file_or_chunks_matches_the_plain_split(text: str, size: int) -> None:
+    expected = _plain_split(text)
+    assert list(segments(text)) == expected
     _, from_file = numbered(io.StringIO(text))
     assert list(from_file) == expected
+    # Chunk boundaries may fall anywhere: inside a segment, between a terminator and its
+    # line break, inside the ISA.
+    assert list(stream_segments(_pieces(text, size))) == expected
+
+
+def test_segments_allow_a_newline_terminator() -> None:
+    text = golden("separators.835")
+    assert list(segments(text)) == list(stream_segments(_pieces(text, 7)))
+    assert separators_of(text).segment == "\n"
+    assert list(segments(text))[-1][1][0] == "IEA"
