@@ -65,9 +65,7 @@ def port_for(route: str, workspace: Workspace) -> ClearinghousePort:
 
         return SftpPort(sftp_config(workspace.slug))
     if route == "simulator":
-        try:
-            from bureau.clearinghouse.simulator.port import SimulatorPort
-        except ImportError as exc:
-            raise ClearinghouseError(f"the payer simulator is not installed: {exc}") from exc
+        from bureau.clearinghouse.simulator.port import SimulatorPort
+
         return SimulatorPort(workspace)
     raise ClearinghouseError(f"unknown clearinghouse route {route!r}")

@@ -11,11 +11,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any, Literal
 
+from django.db import transaction
+
+from bureau.accounts.models import User
+from bureau.audit.models import AuditAction
+from bureau.audit.services import audit_record
 from bureau.claims.models import Claim, ClaimLine
 from bureau.denials.categories import category_for, is_denial_reason
-from bureau.denials.models import Denial
+from bureau.denials.models import Denial, DenialStatus
 from bureau.directory.models import Payer
+from bureau.tenancy import rls
+from bureau.tenancy.actor import Actor
+from bureau.tenancy.roles import Capability
 from bureau.x12.remit835 import Adjustment, ClaimPayment, ServicePayment
 
 DEFAULT_APPEAL_DAYS = 180
@@ -101,17 +110,6 @@ def denials_from_era(
 
 
 # -- working a denial (H6) -----------------------------------------------------------------------
-from typing import Any, Literal  # noqa: E402 (appended section; H5 owns the imports above)
-
-from django.db import transaction  # noqa: E402
-
-from bureau.accounts.models import User  # noqa: E402
-from bureau.audit.models import AuditAction  # noqa: E402
-from bureau.audit.services import audit_record  # noqa: E402
-from bureau.denials.models import DenialStatus  # noqa: E402
-from bureau.tenancy import rls  # noqa: E402
-from bureau.tenancy.actor import Actor  # noqa: E402
-from bureau.tenancy.roles import Capability  # noqa: E402
 
 
 class DenialUpdateError(ValueError):

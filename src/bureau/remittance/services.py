@@ -41,6 +41,7 @@ from bureau.tenancy import rls
 from bureau.tenancy.actor import Actor
 from bureau.tenancy.models import Workspace
 from bureau.tenancy.roles import Capability
+from bureau.x12.reader835 import iter_remittances
 from bureau.x12.remit835 import Remittance
 
 ZERO = Decimal("0.00")
@@ -66,9 +67,7 @@ class EraIngestResult:
 
 def parse_835(text: str) -> list[Remittance]:
     """Every payment in the file (X12Error on malformed input)."""
-    from bureau.x12 import reader835  # written alongside; imported late so this module loads
-
-    return list(reader835.iter_remittances(text))
+    return list(iter_remittances(text))
 
 
 def ingest_remittances(

@@ -117,16 +117,11 @@ def result_summary(result: Any) -> dict[str, Any]:
 
 
 def run_ingest(actor: Actor, name: str, text: str, progress: ProgressWriter) -> Any:
-    """The clearinghouse's sniffing ingest (835, 999 or 277CA) when present, else the 835 one."""
-    try:
-        from bureau.clearinghouse.inbound import ingest_inbound
-        from bureau.clearinghouse.ports import InboundFile
-    except ImportError:
-        from bureau.remittance.services import ingest_era_text
+    """The clearinghouse's sniffing ingest: an upload may be an 835, a 999 or a 277CA."""
+    # Imported here: the clearinghouse's inbound dispatch imports this app's services.
+    from bureau.clearinghouse.inbound import ingest_inbound
+    from bureau.clearinghouse.ports import InboundFile
 
-        return ingest_era_text(
-            actor=actor, workspace=actor.workspace, text=text, file_name=name, progress=progress
-        )
     return ingest_inbound(
         actor=actor,
         workspace=actor.workspace,
