@@ -43,6 +43,7 @@ def seed_submitted_claims(n_claims: int, *, practices: int = 4, seed: int = 7) -
     """`n_claims` SUBMITTED claims with 1-3 lines and their charge entries, in a new workspace."""
     from bureau.accounts.models import User
     from bureau.claims.models import ChargeLine, Claim, ClaimLine, ClaimState, Encounter
+    from bureau.configuration.models import SettingValue
     from bureau.directory.models import Payer, Provider
     from bureau.directory.npi import make_npi
     from bureau.patients.models import Coverage, Patient
@@ -53,6 +54,9 @@ def seed_submitted_claims(n_claims: int, *, practices: int = 4, seed: int = 7) -
     rng = random.Random(seed)
     workspace = Workspace.objects.create(name="Bench Billing", slug=f"bench-{seed}-{n_claims}")
     user = User.objects.create(username=f"bench{workspace.pk}", workspace=workspace)
+    # The billing company posts automatically, denials included (the layered default is off).
+    for key in ("era.autopost_enabled", "era.autopost_denials"):
+        SettingValue.objects.create(workspace=workspace, practice=None, key=key, value=True)
     payer = Payer.objects.create(
         workspace=workspace, name="Bench Health Plan", payer_id="BENCH1", route="folder"
     )

@@ -16,6 +16,7 @@ from bureau.claims import scrubbing, selectors, services
 from bureau.claims.forms import EncounterForm
 from bureau.claims.models import ClaimState
 from bureau.directory.selectors import payer_list, provider_list
+from bureau.remittance.selectors import claim_money
 from bureau.tenancy.actor import Actor, CapabilityDenied
 from bureau.tenancy.models import Practice
 from bureau.tenancy.roles import Capability
@@ -92,8 +93,7 @@ def claim_list_view(request: HttpRequest) -> HttpResponse:
 def claim_detail_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
     actor = actor_of(request)
     detail = selectors.claim_detail(actor=actor, public_id=public_id)
-    from bureau.remittance.selectors import claim_money
-
+    state = ClaimState(detail.claim.state)
     return render(
         request,
         "claims/claim_detail.html",
@@ -102,11 +102,11 @@ def claim_detail_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
             "money": claim_money(actor=actor, claim=detail.claim),
             "scrub_url": (
                 reverse("scrub:claim", kwargs={"public_id": detail.claim.public_id})
-                if detail.can_edit
+                # A claim out of the door is the payer's now: no scrub button.
+                if detail.can_edit and state in scrubbing.SCRUBBABLE
                 else None
             ),
-            "can_correct": detail.can_edit
-            and ClaimState(detail.claim.state) in services.CORRECTABLE,
+            "can_correct": detail.can_edit and state in services.CORRECTABLE,
         },
     )
 
