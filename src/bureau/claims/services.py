@@ -34,6 +34,7 @@ from bureau.directory.selectors import fee_for
 from bureau.patients.models import Coverage, Patient
 from bureau.tenancy import rls
 from bureau.tenancy.actor import Actor
+from bureau.tenancy.bulk import insert, update_ids
 from bureau.tenancy.models import Practice
 from bureau.tenancy.roles import Capability
 
@@ -152,26 +153,28 @@ def claims_transition(
         by_pair.setdefault((from_state, to_state), {}).setdefault(claim.practice_id, []).append(
             claim
         )
+    # The scope admits `practice_ids` (ensured above), so the set-based writes stay under RLS.
     opened = _current_scope()
     scoped = Claim.objects.for_system(practice_ids, reason="claim transition")
     for to_state, ids in by_target.items():
-        scoped.filter(pk__in=ids).update(state=to_state.value, updated_at=now)
+        update_ids(scoped, ids, state=to_state.value, updated_at=now)
     _ensure_scope(opened)  # for_system narrowed the RLS setting; give the caller's back
-    ClaimEvent.objects.bulk_create(
+    user_id = actor.user.pk if actor is not None else None
+    insert(
+        ClaimEvent,
         [
-            ClaimEvent(
-                workspace_id=claim.workspace_id,
-                practice_id=claim.practice_id,
-                claim=claim,
-                occurred_at=now,
-                user=actor.user if actor is not None else None,
-                from_state=from_state.value,
-                to_state=to_state.value,
-                note=note[:300],
-            )
+            {
+                "workspace_id": claim.workspace_id,
+                "practice_id": claim.practice_id,
+                "claim_id": claim.pk,
+                "occurred_at": now,
+                "user_id": user_id,
+                "from_state": from_state.value,
+                "to_state": to_state.value,
+                "note": note[:300],
+            }
             for claim, from_state, to_state in checked
         ],
-        batch_size=1000,
     )
     for claim, _, to_state in checked:
         claim.state, claim.updated_at = to_state.value, now
@@ -272,9 +275,7 @@ def _validate_line(practice: Practice, n: int, line: LineData, diagnoses: int) -
         )
     modifiers = [m.strip().upper() for m in line.modifiers if m.strip()]
     if len(modifiers) > MAX_MODIFIERS:
-        raise EncounterError(
-            f"{prefix}.modifiers", f"Line {n}: at most {MAX_MODIFIERS} modifiers."
-        )
+        raise EncounterError(f"{prefix}.modifiers", f"Line {n}: at most {MAX_MODIFIERS} modifiers.")
     for mod in modifiers:
         if not MODIFIER_RE.match(mod):
             raise EncounterError(
@@ -337,8 +338,8 @@ def _next_numbers(practice: Practice, count: int, actor: Actor) -> list[str]:
         .first()
     )
     start = 0
-    if last is not None and last[len(prefix):].isdigit():
-        start = int(last[len(prefix):])
+    if last is not None and last[len(prefix) :].isdigit():
+        start = int(last[len(prefix) :])
     return [f"{prefix}{start + i:0{SEQUENCE_DIGITS}d}" for i in range(1, count + 1)]
 
 
@@ -493,9 +494,11 @@ def encounter_diagnoses_correct(*, actor: Actor, claim: Claim, codes: list[str])
             "diagnosis_codes", "A claim of this encounter is already submitted; not changed."
         )
     diagnoses = _validate_diagnoses(codes)
-    pointers = ChargeLine.objects.visible_to(actor, Capability.CLAIMS_EDIT).filter(
-        encounter=encounter
-    ).values_list("line_number", "diagnosis_pointers")
+    pointers = (
+        ChargeLine.objects.visible_to(actor, Capability.CLAIMS_EDIT)
+        .filter(encounter=encounter)
+        .values_list("line_number", "diagnosis_pointers")
+    )
     for n, line_pointers in pointers:
         if any(p > len(diagnoses) for p in line_pointers or ()):
             raise EncounterError(
@@ -507,8 +510,9 @@ def encounter_diagnoses_correct(*, actor: Actor, claim: Claim, codes: list[str])
     encounter.save(update_fields=["diagnosis_codes"])
     for sibling in siblings:
         if sibling.state == S.READY:
-            claim_transition(actor=actor, claim=sibling, to_state=S.DRAFT,
-                             note="diagnoses corrected")
+            claim_transition(
+                actor=actor, claim=sibling, to_state=S.DRAFT, note="diagnoses corrected"
+            )
     audit_record(
         action=AuditAction.ENCOUNTER_UPDATED,
         actor=actor,

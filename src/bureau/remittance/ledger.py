@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import transaction
 from django.db.models import Max, Prefetch, Sum
@@ -21,10 +21,10 @@ from django.utils import timezone
 from bureau.audit.models import AuditAction
 from bureau.audit.services import audit_record_many
 from bureau.claims.models import Claim, ClaimLine
-from bureau.remittance.bulk import insert
 from bureau.remittance.models import EntryKind, Era, EraClaim, EraLine, LedgerEntry
 from bureau.tenancy import rls
 from bureau.tenancy.actor import Actor
+from bureau.tenancy.bulk import insert
 from bureau.tenancy.models import Practice, Workspace
 from bureau.tenancy.roles import Capability
 
@@ -215,7 +215,8 @@ def _check_line(entries: list[dict[str, Any]], charge: Decimal) -> list[str]:
 
 def ledger_check(*, workspace: Workspace | None = None) -> list[LineProblem]:
     """Every line with entries, proved: sequences 1..n, running balances, charges = the line's
-    charge, signs by kind, reversals of the same line and kind, Σ amount = the last balance."""
+    charge, signs by kind, reversals of the same line and kind, Σ amount = the last balance, and
+    each entry's claim, practice and workspace those of its line (copied, not key-checked)."""
     practices = Practice.objects.all()
     if workspace is not None:
         practices = practices.filter(workspace=workspace)
@@ -229,16 +230,33 @@ def ledger_check(*, workspace: Workspace | None = None) -> list[LineProblem]:
             LedgerEntry.objects.for_system(practice_ids, reason="ledger check")
             .order_by("claim_line_id", "sequence", "id")
             .values(
-                "id", "claim_line_id", "sequence", "kind", "amount", "balance_after", "reverses_id"
+                "id",
+                "claim_line_id",
+                "sequence",
+                "kind",
+                "amount",
+                "balance_after",
+                "reverses_id",
+                "claim_id",
+                "practice_id",
+                "workspace_id",
             )
         )
-        info: dict[int, tuple[Decimal, int, str]] = {
-            pk: (charge, number, claim_number)
-            for pk, charge, number, claim_number in ClaimLine.objects.for_system(
-                practice_ids, reason="ledger check"
+        info: dict[int, LineFacts] = {
+            pk: LineFacts(charge, number, claim_number, (claim_id, practice_id, workspace_id))
+            for pk, charge, number, claim_number, claim_id, practice_id, workspace_id in (
+                ClaimLine.objects.for_system(practice_ids, reason="ledger check")
+                .values_list(
+                    "id",
+                    "charge",
+                    "line_number",
+                    "claim__number",
+                    "claim_id",
+                    "practice_id",
+                    "workspace_id",
+                )
+                .iterator(chunk_size=10_000)
             )
-            .values_list("id", "charge", "line_number", "claim__number")
-            .iterator(chunk_size=10_000)
         }
         current: list[dict[str, Any]] = []
         for entry in entries.iterator(chunk_size=10_000):
@@ -251,14 +269,27 @@ def ledger_check(*, workspace: Workspace | None = None) -> list[LineProblem]:
     return problems
 
 
-def _line_problems(
-    group: list[dict[str, Any]], info: dict[int, tuple[Decimal, int, str]]
-) -> list[LineProblem]:
+class LineFacts(NamedTuple):
+    charge: Decimal
+    line_number: int
+    claim_number: str
+    owners: tuple[int, int, int]  # claim, practice, workspace
+
+
+def _line_problems(group: list[dict[str, Any]], info: dict[int, LineFacts]) -> list[LineProblem]:
     line_id = group[0]["claim_line_id"]
     if line_id not in info:
         return [LineProblem("?", 0, f"claim line {line_id} not found")]
-    charge, number, claim_number = info[line_id]
-    return [LineProblem(claim_number, number, text) for text in _check_line(group, charge)]
+    facts = info[line_id]
+    texts = _check_line(group, facts.charge)
+    texts.extend(
+        f"entry {e['sequence']} belongs to claim/practice/workspace "
+        f"{e['claim_id']}/{e['practice_id']}/{e['workspace_id']}, its line to "
+        + "/".join(str(v) for v in facts.owners)
+        for e in group
+        if (e["claim_id"], e["practice_id"], e["workspace_id"]) != facts.owners
+    )
+    return [LineProblem(facts.claim_number, facts.line_number, text) for text in texts]
 
 
 # -- selectors ---------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from bureau.tenancy.scoping import PracticeScoped
+from bureau.tenancy.scoping import HighVolumePracticeScoped, PracticeScoped
 
 
 class EraStatus(models.TextChoices):
@@ -80,7 +80,7 @@ class EraClaimOutcome(models.TextChoices):
     DISMISSED = "dismissed", "Dismissed"
 
 
-class EraClaim(PracticeScoped):
+class EraClaim(HighVolumePracticeScoped):
     """One CLP loop as received, matched (or not) to our claim by CLP01."""
 
     era = models.ForeignKey(Era, on_delete=models.PROTECT, related_name="claims")
@@ -99,13 +99,12 @@ class EraClaim(PracticeScoped):
 
     class Meta:
         ordering = ["era_id", "id"]
-        indexes = [models.Index(fields=["claim"])]
 
     def __str__(self) -> str:
         return f"CLP {self.patient_control_number}"
 
 
-class EraLine(PracticeScoped):
+class EraLine(HighVolumePracticeScoped):
     """One SVC loop as received, matched to our claim line; carries the underpayment check."""
 
     era_claim = models.ForeignKey(EraClaim, on_delete=models.PROTECT, related_name="lines")
@@ -141,10 +140,13 @@ class EntryKind(models.TextChoices):
     REFUND = "refund", "Refund"
 
 
-class LedgerEntry(PracticeScoped):
+class LedgerEntry(HighVolumePracticeScoped):
     """One append-only movement on a claim line's insurance balance (see the module doc)."""
 
-    claim = models.ForeignKey("claims.Claim", on_delete=models.PROTECT, related_name="ledger")
+    # Copied from the line (checked by `ledger check`): indexed for the claim page, no FK check.
+    claim = models.ForeignKey(
+        "claims.Claim", on_delete=models.PROTECT, related_name="ledger", db_constraint=False
+    )
     # Indexed by the (line, sequence) key below; no separate index (every index slows posting).
     claim_line = models.ForeignKey(
         "claims.ClaimLine", on_delete=models.PROTECT, related_name="ledger", db_index=False

@@ -43,7 +43,7 @@ from bureau.remittance.amounts import (
     state_after,
     unreversed_entries,
 )
-from bureau.remittance.bulk import allocate_ids, insert, set_payer_claim_numbers
+from bureau.remittance.bulk import set_payer_claim_numbers
 from bureau.remittance.ledger import LedgerAppender
 from bureau.remittance.matching import ClaimMatch, claims_by_number, lines_by_claim, match_services
 from bureau.remittance.models import (
@@ -59,6 +59,7 @@ from bureau.remittance.models import (
 from bureau.remittance.underpayments import contract_rates, expected_allowed, underpaid_by
 from bureau.tenancy import rls
 from bureau.tenancy.actor import Actor
+from bureau.tenancy.bulk import allocate_ids, insert
 from bureau.tenancy.models import Practice, Workspace
 from bureau.tenancy.roles import Capability
 from bureau.x12.remit835 import ClaimPayment, Remittance, ServicePayment
@@ -269,6 +270,7 @@ class _Poster:
         self.own = {n: c for n, c in found.items() if c.practice_id == practice.pk}
         self.other = {n for n, c in found.items() if c.practice_id != practice.pk}
         self.settings = settings_for(practice)
+        self.setting_cache: dict[tuple[str, int], Any] = {}
         self.user_id = actor.user.pk if actor is not None else None
         self.era_claims: list[EraClaim] = []
         self.era_lines: list[dict[str, Any]] = []
@@ -315,6 +317,17 @@ class _Poster:
                 )
             )
         self._write()
+
+    def _setting(self, key: str, payer_id: int) -> Any:
+        """The practice's effective setting for the payer, resolved once per ERA (the ERA's
+        lines ask the same few questions thousands of times)."""
+        found = self.setting_cache.get((key, payer_id))
+        if found is None:
+            found = self.settings.get(key, payer_id)
+            if key == "era.autopost_tolerance":
+                found = Decimal(found)
+            self.setting_cache[(key, payer_id)] = found
+        return found
 
     def _payer_id(self, claim: Claim) -> int:
         return self.payer.pk if self.payer is not None else claim.payer_id
@@ -395,7 +408,7 @@ class _Poster:
             expected = expected_allowed(
                 self.rates, self._payer_id(claim), svc.procedure_code, svc.modifiers, units
             )
-            tolerance = Decimal(self.settings.get("era.autopost_tolerance", self._payer_id(claim)))
+            tolerance = self._setting("era.autopost_tolerance", self._payer_id(claim))
             if not denied_service(svc, cp.is_denial):  # a denial is worked as a denial
                 short = underpaid_by(expected, svc, tolerance)
         row: dict[str, Any] = {
@@ -467,14 +480,14 @@ class _Poster:
         if over is not None:
             return over
         payer_id = self._payer_id(claim)
-        if not self.settings.get("era.autopost_enabled", payer_id):
+        if not self._setting("era.autopost_enabled", payer_id):
             return (
                 ExceptionReason.POLICY_HOLD,
                 f"Claim {number}: auto-posting is off for this practice and payer; "
                 "review and post.",
                 cp.paid,
             )
-        if is_denied_claim(cp) and not self.settings.get("era.autopost_denials", payer_id):
+        if is_denied_claim(cp) and not self._setting("era.autopost_denials", payer_id):
             return (
                 ExceptionReason.POLICY_HOLD,
                 f"Claim {number} was denied; denials are not auto-posted for this practice "
@@ -486,7 +499,7 @@ class _Poster:
     def _overpaid(self, m: ClaimMatch) -> tuple[str, str, Decimal] | None:
         cp = m.payment
         assert m.claim is not None
-        tolerance = Decimal(self.settings.get("era.autopost_tolerance", self._payer_id(m.claim)))
+        tolerance = self._setting("era.autopost_tolerance", self._payer_id(m.claim))
         notes: list[str] = []
         excess = ZERO
         if cp.paid > cp.charge:

@@ -109,3 +109,23 @@ class PracticeScoped(models.Model):
 
     class Meta:
         abstract = True
+
+
+class HighVolumePracticeScoped(PracticeScoped):
+    """For rows written by the hundred thousand (ledger entries, ERA claims and lines): the same
+    tenancy columns, RLS and scoped manager, but `workspace` and `practice` carry no foreign-key
+    check or index of their own. Each row copies them from the parent row it is written under (a
+    claim line, an ERA), the RLS policy's WITH CHECK still refuses a practice outside the
+    transaction's scope, and `bureau ledger check` verifies they agree with the parent — while
+    at 100,000 claims per run the per-row key checks at commit cost more than the inserts."""
+
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False
+    )
+    practice = models.ForeignKey(
+        Practice, on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False
+    )
+
+    class Meta:
+        abstract = True
+

@@ -104,6 +104,25 @@ def test_ledger_check_finds_each_kind_of_break():
     assert (2, "entry 2: payment of 5.00") in problems
 
 
+def test_ledger_check_finds_an_entry_filed_under_another_claim():
+    """Entries copy claim, practice and workspace from their line without a key check, so the
+    check proves they agree."""
+    practice = b.summit()[0]
+    payer = b.payer_of(practice)
+    first, second = b.submitted_claims(practice, payer, count=2)
+    line = b.lines_of(first)[0]
+    assert ledger_check() == []
+    with rls.practice_scope([practice.pk]):
+        LedgerEntry.objects.create(
+            workspace_id=practice.workspace_id, practice=practice, claim=second,
+            claim_line=line, sequence=2, kind=EntryKind.PAYMENT, amount=D("-10"),
+            balance_after=line.charge - 10, effective_date=b.PAY_DATE,
+        )
+    problems = [p for p in ledger_check() if p.claim_number == first.number]
+    assert len(problems) == 1 and problems[0].line_number == 1
+    assert f"belongs to claim/practice/workspace {second.pk}/" in problems[0].problem
+
+
 def test_ledger_for_claim_is_scoped():
     poster = resolve_actor(User.objects.get(username="priya.poster"))
     assert poster is not None
