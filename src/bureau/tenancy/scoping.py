@@ -128,4 +128,3 @@ class HighVolumePracticeScoped(PracticeScoped):
 
     class Meta:
         abstract = True
-

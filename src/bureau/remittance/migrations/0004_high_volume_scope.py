@@ -5,51 +5,91 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('claims', '0003_claim_payer_claim_number_acknowledgement'),
-        ('remittance', '0003_ledger_fewer_indexes'),
-        ('tenancy', '0001_initial'),
+        ("claims", "0003_claim_payer_claim_number_acknowledgement"),
+        ("remittance", "0003_ledger_fewer_indexes"),
+        ("tenancy", "0001_initial"),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='eraclaim',
-            name='remittance__claim_i_8bf28d_idx',
+            model_name="eraclaim",
+            name="remittance__claim_i_8bf28d_idx",
         ),
         migrations.AlterField(
-            model_name='eraclaim',
-            name='practice',
-            field=models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenancy.practice'),
+            model_name="eraclaim",
+            name="practice",
+            field=models.ForeignKey(
+                db_constraint=False,
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="tenancy.practice",
+            ),
         ),
         migrations.AlterField(
-            model_name='eraclaim',
-            name='workspace',
-            field=models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenancy.workspace'),
+            model_name="eraclaim",
+            name="workspace",
+            field=models.ForeignKey(
+                db_constraint=False,
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="tenancy.workspace",
+            ),
         ),
         migrations.AlterField(
-            model_name='eraline',
-            name='practice',
-            field=models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenancy.practice'),
+            model_name="eraline",
+            name="practice",
+            field=models.ForeignKey(
+                db_constraint=False,
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="tenancy.practice",
+            ),
         ),
         migrations.AlterField(
-            model_name='eraline',
-            name='workspace',
-            field=models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenancy.workspace'),
+            model_name="eraline",
+            name="workspace",
+            field=models.ForeignKey(
+                db_constraint=False,
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="tenancy.workspace",
+            ),
         ),
         migrations.AlterField(
-            model_name='ledgerentry',
-            name='claim',
-            field=models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.PROTECT, related_name='ledger', to='claims.claim'),
+            model_name="ledgerentry",
+            name="claim",
+            field=models.ForeignKey(
+                db_constraint=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="ledger",
+                to="claims.claim",
+            ),
         ),
         migrations.AlterField(
-            model_name='ledgerentry',
-            name='practice',
-            field=models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenancy.practice'),
+            model_name="ledgerentry",
+            name="practice",
+            field=models.ForeignKey(
+                db_constraint=False,
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="tenancy.practice",
+            ),
         ),
         migrations.AlterField(
-            model_name='ledgerentry',
-            name='workspace',
-            field=models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenancy.workspace'),
+            model_name="ledgerentry",
+            name="workspace",
+            field=models.ForeignKey(
+                db_constraint=False,
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="tenancy.workspace",
+            ),
         ),
     ]

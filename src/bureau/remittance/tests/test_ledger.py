@@ -114,9 +114,15 @@ def test_ledger_check_finds_an_entry_filed_under_another_claim():
     assert ledger_check() == []
     with rls.practice_scope([practice.pk]):
         LedgerEntry.objects.create(
-            workspace_id=practice.workspace_id, practice=practice, claim=second,
-            claim_line=line, sequence=2, kind=EntryKind.PAYMENT, amount=D("-10"),
-            balance_after=line.charge - 10, effective_date=b.PAY_DATE,
+            workspace_id=practice.workspace_id,
+            practice=practice,
+            claim=second,
+            claim_line=line,
+            sequence=2,
+            kind=EntryKind.PAYMENT,
+            amount=D("-10"),
+            balance_after=line.charge - 10,
+            effective_date=b.PAY_DATE,
         )
     problems = [p for p in ledger_check() if p.claim_number == first.number]
     assert len(problems) == 1 and problems[0].line_number == 1
