@@ -73,8 +73,13 @@ def _bundles(actor: Actor | None, practice: Practice, claim_ids: list[int]) -> l
         _claims(actor, practice.pk)
         .filter(id__in=claim_ids)
         .select_related(
-            "encounter__billing_provider", "encounter__rendering_provider",
-            "encounter__facility", "patient", "coverage", "payer", "practice__workspace",
+            "encounter__billing_provider",
+            "encounter__rendering_provider",
+            "encounter__facility",
+            "patient",
+            "coverage",
+            "payer",
+            "practice__workspace",
         )
         .order_by("number")
     )
@@ -125,17 +130,17 @@ def _ahead_of(claim: Claim, coverages: list[Coverage]) -> list[Coverage]:
 
 
 def _build_one(
-    actor: Actor | None, practice: Practice, route: str, service_through: date | None = None
+    actor: Actor | None, practice: Practice, route: str, as_of: date | None = None
 ) -> Batch | None:
     """One file for up to 5,000 ready claims of this practice and route, or None.
-    `service_through`: only claims whose date of service is on or before it."""
+    `as_of`: the business day (see `batch_build`)."""
     with transaction.atomic():
         rls.activate([practice.pk] if actor is None else actor.practice_ids())
         ready = _claims(actor, practice.pk).filter(
             practice_id=practice.pk, state=ClaimState.READY, payer__route=route
         )
-        if service_through is not None:
-            ready = ready.filter(encounter__date_of_service__lte=service_through)
+        if as_of is not None:
+            ready = ready.filter(encounter__date_of_service__lte=as_of)
         locked = ready.order_by("number").select_for_update(of=("self",))
         ids = list(locked.values_list("id", flat=True)[:MAX_CLAIMS_PER_TRANSACTION])
         if not ids:
@@ -157,7 +162,10 @@ def _build_one(
         icn = next_control_number(workspace)
         now = timezone.now()
         interchange = interchange_837(
-            workspace=workspace, route=route, bundles=good, control_number=icn,
+            workspace=workspace,
+            route=route,
+            bundles=good,
+            control_number=icn,
             created_at=timezone.localtime(now),
         )
         content = write_837p(interchange, line_break=True)
@@ -177,14 +185,18 @@ def _build_one(
         batch.save(force_insert=True)
         for bundle in good:
             claim_transition(
-                actor=actor, claim=bundle.claim, to_state=ClaimState.SUBMITTED,
+                actor=actor,
+                claim=bundle.claim,
+                to_state=ClaimState.SUBMITTED,
                 note=f"batch {batch.file_name}",
             )
         _claims(actor, practice.pk).filter(id__in=[b.claim.pk for b in good]).update(batch=batch)
         from bureau.remittance.ledger import post_charges  # the ledger starts at submission
 
         post_charges(
-            claims=[b.claim for b in good], effective_date=timezone.localdate(now), actor=actor
+            claims=[b.claim for b in good],
+            effective_date=as_of or timezone.localdate(now),
+            actor=actor,
         )
         audit_record(
             action=AuditAction.BATCH_BUILT,
@@ -211,10 +223,12 @@ def batch_build(
     *,
     actor: Actor | None = None,
     practice_ids: Iterable[int] | None = None,
-    service_through: date | None = None,
+    as_of: date | None = None,
 ) -> list[Batch]:
-    """Build every batch due: READY claims the actor may submit (the system: of `practice_ids`),
-    only those with a date of service on or before `service_through` when it is given.
+    """Build every batch due: READY claims the actor may submit (the system: of `practice_ids`).
+
+    `as_of` is the business day of the run when it is not today (the payer simulator's days):
+    only claims with a date of service up to that day go out, and their charges post on it.
 
     Returns the batches written; each carries `.path`, the file in the route's outbox."""
     if actor is None:
@@ -239,7 +253,7 @@ def batch_build(
                 )
             )
         for route in routes:
-            while (batch := _build_one(actor, practice, route, service_through)) is not None:
+            while (batch := _build_one(actor, practice, route, as_of)) is not None:
                 batches.append(batch)
                 if batch.claim_count < MAX_CLAIMS_PER_TRANSACTION:
                     break
@@ -250,9 +264,11 @@ def batch_build(
 
 
 def batch_list(*, actor: Actor, practice: Practice | None = None, limit: int = 200) -> list[Batch]:
-    qs = Batch.objects.visible_to(actor, Capability.CLAIMS_VIEW).select_related(
-        "practice", "created_by"
-    ).defer("content")
+    qs = (
+        Batch.objects.visible_to(actor, Capability.CLAIMS_VIEW)
+        .select_related("practice", "created_by")
+        .defer("content")
+    )
     if practice is not None:
         qs = qs.filter(practice=practice)
     return list(qs.order_by("-created_at", "-id")[:limit])

@@ -81,7 +81,7 @@ def run_day(*, workspace: Workspace, practice_ids: list[int], day: date, seed: i
     with simulated(day, seed=seed):
         # Claims go out on business days; payers answer and pay on their own calendar.
         batches = (
-            batch_build(actor=None, practice_ids=practice_ids, service_through=day)
+            batch_build(actor=None, practice_ids=practice_ids, as_of=day)
             if day.weekday() < 5
             else []
         )

@@ -82,9 +82,9 @@ def test_batch_build_takes_only_claims_served_by_the_simulated_day(
     settings.BUREAU_OUTBOX_DIR = str(tmp_path / "outbox")
     workspace = Workspace.objects.get(slug=WORKSPACE_SLUG)
     ids = list(Practice.objects.filter(workspace=workspace).values_list("pk", flat=True))
-    assert batch_build(actor=None, practice_ids=ids, service_through=date(2000, 1, 1)) == []
+    assert batch_build(actor=None, practice_ids=ids, as_of=date(2000, 1, 1)) == []
     day = timezone.localdate() - timedelta(days=5)
-    batches = batch_build(actor=None, practice_ids=ids, service_through=day)
+    batches = batch_build(actor=None, practice_ids=ids, as_of=day)
     from bureau.claims.models import Claim
 
     for batch in batches:
@@ -94,3 +94,12 @@ def test_batch_build_takes_only_claims_served_by_the_simulated_day(
             .values_list("encounter__date_of_service", flat=True)
         )
         assert max(dates) <= day
+    # The charges post on the simulated day, not on the wall clock's: A/R ages from there.
+    from bureau.remittance.models import EntryKind, LedgerEntry
+
+    charge_dates = set(
+        LedgerEntry.objects.for_system(ids, reason="test")
+        .filter(claim__batch__in=batches, kind=EntryKind.CHARGE)
+        .values_list("effective_date", flat=True)
+    )
+    assert batches and charge_dates == {day}
