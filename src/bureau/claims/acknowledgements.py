@@ -239,13 +239,15 @@ def _status_code(status: ClaimStatus) -> str:
     return f"{status.category}:{status.status_code}"[:30]
 
 
+def _message(status: ClaimStatus) -> str:
+    """The payer's words, and whom the status is about (the code has a column of its own)."""
+    about = f"(entity {status.entity})" if status.entity else ""
+    return " ".join(part for part in (about, status.message) if part)[:300]
+
+
 def _reason(status: ClaimStatus) -> str:
-    text = _status_code(status)
-    if status.entity:
-        text += f" (entity {status.entity})"
-    if status.message:
-        text += f" {status.message}"
-    return text[:300]
+    """Code and words together, for the claim's history note."""
+    return f"{_status_code(status)} {_message(status)}".strip()[:300]
 
 
 def ingest_277ca(
@@ -307,7 +309,7 @@ def ingest_277ca(
                     claim=claim,
                     accepted=accepted,
                     status_code=_status_code(status),
-                    message=_reason(status),
+                    message=_message(status),
                     file_name=file_name[:200],
                     received_at=now,
                 )

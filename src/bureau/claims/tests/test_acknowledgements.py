@@ -185,7 +185,8 @@ def test_277ca_accepts_rejects_and_lists_unknown():
     assert bad_now.state == ClaimState.REJECTED
     [rej] = acks_of(practice, claim=bad)
     assert rej.kind == "277CA" and not rej.accepted and rej.status_code == "A7:562"
-    assert rej.message == "A7:562 (entity IL) Member ID bad" and rej.batch_id == batch.pk
+    assert rej.status_code == "A7:562" and rej.message == "(entity IL) Member ID bad"
+    assert rej.batch_id == batch.pk
     with rls.practice_scope([practice.pk]):
         note = (
             ClaimEvent.objects.for_system([practice.pk], reason="test")
