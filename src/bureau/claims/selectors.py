@@ -7,12 +7,12 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404
 
+from bureau.audit.listing import Page, audited_page
 from bureau.audit.models import AuditAction
-from bureau.audit.services import audit_record, audit_record_per_practice
+from bureau.audit.services import audit_record
 from bureau.claims.models import Claim, ClaimEvent, ClaimLine, ClaimState, ScrubHit
 from bureau.patients.models import Patient
 from bureau.tenancy.actor import Actor
@@ -54,15 +54,7 @@ class ClaimRow:
     rendering_provider: str
 
 
-@dataclass(frozen=True)
-class ClaimPage:
-    rows: list[ClaimRow]
-    number: int
-    num_pages: int
-    count: int
-    has_previous: bool
-    has_next: bool
-    sort: str = "date"
+ClaimPage = Page[ClaimRow]
 
 
 def patient_label(actor: Actor, patient: Patient) -> tuple[str, bool]:
@@ -122,25 +114,15 @@ def claim_list(
     qs = qs.select_related(
         "patient", "payer", "encounter", "encounter__rendering_provider"
     ).order_by(*SORTS[sort])
-    paginator = Paginator(qs, page_size)
-    page_obj = paginator.get_page(page)
-    claims = list(page_obj.object_list)
-    audit_record_per_practice(
-        action=AuditAction.CLAIM_LISTED,
+    claims = audited_page(
+        qs,
+        page=page,
+        page_size=page_size,
         actor=actor,
+        action=AuditAction.CLAIM_LISTED,
         model="claims.Claim",
-        records=[(c.practice_id, c.public_id) for c in claims],
-        detail={"page": page_obj.number},
     )
-    return ClaimPage(
-        rows=[_row(actor, c) for c in claims],
-        number=page_obj.number,
-        num_pages=paginator.num_pages,
-        count=paginator.count,
-        has_previous=page_obj.has_previous(),
-        has_next=page_obj.has_next(),
-        sort=sort,
-    )
+    return claims.shown_as(lambda c: _row(actor, c), sort=sort)
 
 
 @dataclass(frozen=True)

@@ -20,19 +20,20 @@ from bureau.remittance.selectors import claim_money
 from bureau.tenancy.actor import Actor, CapabilityDenied
 from bureau.tenancy.models import Practice
 from bureau.tenancy.roles import Capability
-from bureau.web.access import actor_of, chosen_practice, page_number, requires
+from bureau.web.access import (
+    actor_of,
+    chosen_by_public_id,
+    chosen_practice,
+    chosen_value,
+    page_number,
+    query_without_page,
+    requires,
+)
 
 
 def _date(value: str | None) -> date | None:
     try:
         return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
-def _uuid(value: str | None) -> UUID | None:
-    try:
-        return UUID(value) if value else None
     except ValueError:
         return None
 
@@ -47,14 +48,12 @@ def claim_list_view(request: HttpRequest) -> HttpResponse:
             "name"
         )
     )
-    payer_uuid, provider_uuid = _uuid(request.GET.get("payer")), _uuid(request.GET.get("provider"))
-    payer = next((p for p in payers if p.public_id == payer_uuid), None)
-    provider = next((p for p in providers if p.public_id == provider_uuid), None)
-    state = request.GET.get("state", "")
+    payer = chosen_by_public_id(request, "payer", payers)
+    provider = chosen_by_public_id(request, "provider", providers)
     filters = selectors.ClaimFilters(
         practice_id=practice.pk if practice else None,
         payer_id=payer.pk if payer else None,
-        state=state if state in ClaimState.values else "",
+        state=chosen_value(request, "state", ClaimState.values),
         rendering_provider_id=provider.pk if provider else None,
         dos_from=_date(request.GET.get("dos_from")),
         dos_to=_date(request.GET.get("dos_to")),
@@ -65,8 +64,6 @@ def claim_list_view(request: HttpRequest) -> HttpResponse:
         sort=request.GET.get("sort", "date"),
         page=page_number(request),
     )
-    query = request.GET.copy()
-    query.pop("page", None)
     template = "claims/_claim_table.html" if request.htmx else "claims/claim_list.html"  # type: ignore[attr-defined]
     return render(
         request,
@@ -83,7 +80,7 @@ def claim_list_view(request: HttpRequest) -> HttpResponse:
             "selected_provider": provider,
             "states": ClaimState.choices,
             "sort": page.sort,
-            "query": query.urlencode(),
+            "query": query_without_page(request),
             "can_create": bool(actor.practices(Capability.CLAIMS_EDIT)),
         },
     )
@@ -161,9 +158,9 @@ def encounter_create_view(request: HttpRequest) -> HttpResponse:
     allowed = actor.provider_ids(practice)
     providers = [
         p
-        for p in provider_list(
-            actor=actor, capability=Capability.CLAIMS_EDIT, practice=practice
-        ).filter(is_active=True).order_by("name")
+        for p in provider_list(actor=actor, capability=Capability.CLAIMS_EDIT, practice=practice)
+        .filter(is_active=True)
+        .order_by("name")
         if allowed is None or p.pk in allowed
     ]
     form = EncounterForm(

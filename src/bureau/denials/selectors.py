@@ -7,14 +7,14 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from bureau.accounts.models import User
+from bureau.audit.listing import Page, audited_page
 from bureau.audit.models import AuditAction
-from bureau.audit.services import audit_record, audit_record_per_practice
+from bureau.audit.services import audit_record
 from bureau.denials.models import Denial, DenialCategory, DenialStatus
 from bureau.directory.models import Payer
 from bureau.remittance.selectors import carc_description
@@ -58,14 +58,7 @@ class DenialRow:
     assignee: str
 
 
-@dataclass(frozen=True)
-class DenialPage:
-    rows: list[DenialRow]
-    number: int
-    num_pages: int
-    count: int
-    has_previous: bool
-    has_next: bool
+DenialPage = Page[DenialRow]
 
 
 def _row(actor: Actor, d: Denial, today: date) -> DenialRow:
@@ -123,25 +116,16 @@ def denial_list(
         qs = qs.filter(category=filters.category)
     if filters.status:
         qs = qs.filter(status=filters.status)
-    paginator = Paginator(qs.order_by("appeal_deadline", "id"), page_size)
-    page_obj = paginator.get_page(page)
-    denials = list(page_obj.object_list)
-    audit_record_per_practice(
-        action=AuditAction.DENIAL_LISTED,
+    denials = audited_page(
+        qs.order_by("appeal_deadline", "id"),
+        page=page,
+        page_size=page_size,
         actor=actor,
+        action=AuditAction.DENIAL_LISTED,
         model="denials.Denial",
-        records=[(d.practice_id, d.public_id) for d in denials],
-        detail={"page": page_obj.number},
     )
     today = timezone.localdate()
-    return DenialPage(
-        rows=[_row(actor, d, today) for d in denials],
-        number=page_obj.number,
-        num_pages=paginator.num_pages,
-        count=paginator.count,
-        has_previous=page_obj.has_previous(),
-        has_next=page_obj.has_next(),
-    )
+    return denials.shown_as(lambda d: _row(actor, d, today))
 
 
 def denial_get(*, actor: Actor, public_id: Any, capability: Capability) -> Denial:

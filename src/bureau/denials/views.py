@@ -13,14 +13,15 @@ from bureau.denials import selectors, services
 from bureau.denials.models import DenialCategory, DenialStatus
 from bureau.tenancy.actor import CapabilityDenied
 from bureau.tenancy.roles import Capability
-from bureau.web.access import actor_of, chosen_practice, page_number, requires
-
-
-def _uuid(value: str | None) -> UUID | None:
-    try:
-        return UUID(value) if value else None
-    except ValueError:
-        return None
+from bureau.web.access import (
+    actor_of,
+    chosen_by_public_id,
+    chosen_practice,
+    chosen_value,
+    page_number,
+    query_without_page,
+    requires,
+)
 
 
 @requires(Capability.DENIALS_VIEW)
@@ -28,19 +29,14 @@ def denial_list_view(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     practice = chosen_practice(request, actor, Capability.DENIALS_VIEW)
     payers = selectors.denial_payers(actor=actor)
-    payer_uuid = _uuid(request.GET.get("payer"))
-    payer = next((p for p in payers if p.public_id == payer_uuid), None)
-    category = request.GET.get("category", "")
-    status = request.GET.get("status", "")
+    payer = chosen_by_public_id(request, "payer", payers)
     filters = selectors.DenialFilters(
         practice_id=practice.pk if practice else None,
         payer_id=payer.pk if payer else None,
-        category=category if category in DenialCategory.values else "",
-        status=status if status in DenialStatus.values else "",
+        category=chosen_value(request, "category", DenialCategory.values),
+        status=chosen_value(request, "status", DenialStatus.values),
     )
     page = selectors.denial_list(actor=actor, filters=filters, page=page_number(request))
-    query = request.GET.copy()
-    query.pop("page", None)
     template = "denials/_denial_table.html" if request.htmx else "denials/denial_list.html"  # type: ignore[attr-defined]
     return render(
         request,
@@ -54,7 +50,7 @@ def denial_list_view(request: HttpRequest) -> HttpResponse:
             "filters": filters,
             "categories": DenialCategory.choices,
             "statuses": DenialStatus.choices,
-            "query": query.urlencode(),
+            "query": query_without_page(request),
             "urgent_days": selectors.URGENT_DAYS,
         },
     )

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from uuid import UUID
 
-from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from bureau.audit.listing import Page, audited_page
 from bureau.audit.models import AuditAction
-from bureau.audit.services import audit_record, audit_record_per_practice
+from bureau.audit.services import audit_record
 from bureau.patients.models import Coverage, Patient
 from bureau.patients.presentation import PatientCard, present_patient
 from bureau.tenancy.actor import Actor
@@ -28,15 +27,8 @@ SORTS = {
 DEMOGRAPHIC_SORTS = {"name", "dob"}
 
 
-@dataclass(frozen=True)
-class PatientPage:
-    rows: list[PatientCard]
-    number: int
-    num_pages: int
-    count: int
-    has_previous: bool
-    has_next: bool
-    sort: str = "name"  # the order applied (a masked actor's name/dob sort falls back)
+# `sort` is the order applied: a masked actor's name/dob sort falls back to account.
+PatientPage = Page[PatientCard]
 
 
 def _search(qs: QuerySet[Patient], actor: Actor, text: str) -> QuerySet[Patient]:
@@ -75,25 +67,16 @@ def patient_list(
     if sort not in SORTS:
         sort = "name" if _sees_all_names(actor, practice) else "account"
     qs = qs.order_by(*SORTS[sort])
-    paginator = Paginator(qs, page_size)
-    page_obj = paginator.get_page(page)
-    patients = list(page_obj.object_list)
-    audit_record_per_practice(
-        action=AuditAction.PATIENT_LISTED,
+    patients = audited_page(
+        qs,
+        page=page,
+        page_size=page_size,
         actor=actor,
+        action=AuditAction.PATIENT_LISTED,
         model="patients.Patient",
-        records=[(p.practice_id, p.public_id) for p in patients],
-        detail={"search": bool(search), "page": page_obj.number},
+        detail={"search": bool(search)},
     )
-    return PatientPage(
-        rows=[present_patient(actor, p) for p in patients],
-        number=page_obj.number,
-        num_pages=paginator.num_pages,
-        count=paginator.count,
-        has_previous=page_obj.has_previous(),
-        has_next=page_obj.has_next(),
-        sort=sort,
-    )
+    return patients.shown_as(lambda p: present_patient(actor, p), sort=sort)
 
 
 def _sees_all_names(actor: Actor, practice: Practice | None) -> bool:

@@ -17,11 +17,6 @@ balance; whatever is left lands on the last line, so nothing the payer reported 
 
 from __future__ import annotations
 
-import os
-import sys
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -56,6 +51,7 @@ from bureau.remittance.models import (
     ExceptionReason,
     ProviderAdjustmentEntry,
 )
+from bureau.remittance.outcome import EraOutcome, Ticker
 from bureau.remittance.underpayments import contract_rates, expected_allowed, underpaid_by
 from bureau.tenancy import rls
 from bureau.tenancy.actor import Actor
@@ -66,76 +62,13 @@ from bureau.x12.remit835 import ClaimPayment, Remittance, ServicePayment
 
 ZERO = Decimal("0.00")
 REASON = "ERA posting"
-FAULT_AFTER = "BUREAU_FAULT_SLEEP_AFTER_CLAIMS"  # test-only: sleep after N claims (crash test)
-FAULT_SECONDS = "BUREAU_FAULT_SLEEP_SECONDS"
 S = ClaimState
 ADJUDICABLE = frozenset({S.SUBMITTED, S.ACCEPTED, S.PAID, S.PARTIALLY_PAID, S.DENIED})
 ADJUDICATED = frozenset({S.PAID, S.PARTIALLY_PAID, S.DENIED})
-Progress = Callable[[int, int, str], None]
 
 
 class PayeeUnknown(ValueError):
     """The ERA's payee is none of the workspace's practices (nothing is written)."""
-
-
-@dataclass
-class EraOutcome:
-    """What one ERA did — the command prints it, the job stores it, the audit event repeats it."""
-
-    trace_number: str
-    payment_amount: Decimal
-    payer_name: str
-    duplicate: bool = False
-    era_id: int | None = None
-    practice_code: str = ""
-    status: str = ""
-    claims: int = 0
-    posted: int = 0
-    exceptions: int = 0
-    denials: int = 0
-    underpayments: int = 0
-    paid: Decimal = ZERO
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "trace": self.trace_number,
-            "amount": str(self.payment_amount),
-            "payer": self.payer_name,
-            "duplicate": self.duplicate,
-            "era_id": self.era_id,
-            "practice": self.practice_code,
-            "status": self.status,
-            "claims": self.claims,
-            "posted": self.posted,
-            "exceptions": self.exceptions,
-            "denials": self.denials,
-            "underpayments": self.underpayments,
-            "paid": str(self.paid),
-        }
-
-
-@dataclass
-class Ticker:
-    """Counts claims across a file: progress every `every` claims, and the crash test's pause."""
-
-    total: int
-    progress: Progress | None = None
-    every: int = 500
-    done: int = 0
-    fault_after: int | None = field(
-        default_factory=lambda: (
-            int(os.environ[FAULT_AFTER]) if os.environ.get(FAULT_AFTER) else None
-        )
-    )
-
-    def tick(self, stage: str) -> None:
-        self.done += 1
-        if self.progress is not None and (self.done % self.every == 0 or self.done == self.total):
-            self.progress(self.done, self.total, stage)
-        if self.fault_after is not None and self.done == self.fault_after:
-            sys.stderr.write(f"fault injection: sleeping after {self.done} claims\n")
-            sys.stderr.flush()
-            time.sleep(float(os.environ.get(FAULT_SECONDS, "3600")))
 
 
 # -- the ERA ---------------------------------------------------------------------------------

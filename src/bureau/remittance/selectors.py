@@ -8,13 +8,13 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from bureau.audit.listing import Page, audited_page
 from bureau.audit.models import AuditAction
-from bureau.audit.services import audit_record, audit_record_per_practice
+from bureau.audit.services import audit_record
 from bureau.claims.models import Acknowledgement, Claim
 from bureau.remittance import ledger
 from bureau.remittance.models import (
@@ -40,28 +40,6 @@ ZERO = Decimal("0.00")
 def carc_description(code: str) -> str:
     """The CARC's published text ("" for a code the table does not know)."""
     return adjustment_codes.carc_description(code) if code else ""
-
-
-def _page(qs: QuerySet[Any], page: int, page_size: int) -> tuple[list[Any], dict[str, Any]]:
-    paginator = Paginator(qs, page_size)
-    page_obj = paginator.get_page(page)
-    return list(page_obj.object_list), {
-        "number": page_obj.number,
-        "num_pages": paginator.num_pages,
-        "count": paginator.count,
-        "has_previous": page_obj.has_previous(),
-        "has_next": page_obj.has_next(),
-    }
-
-
-@dataclass(frozen=True)
-class Page:
-    rows: list[Any]
-    number: int
-    num_pages: int
-    count: int
-    has_previous: bool
-    has_next: bool
 
 
 # -- ERAs --------------------------------------------------------------------------------------
@@ -121,7 +99,7 @@ def era_payer_names(*, actor: Actor) -> list[str]:
 
 def era_list(
     *, actor: Actor, filters: EraFilters | None = None, page: int = 1, page_size: int = PAGE_SIZE
-) -> Page:
+) -> Page[EraRow]:
     """One page of ERAs across every practice where the actor holds `payments.view`."""
     filters = filters or EraFilters()
     qs: QuerySet[Era] = Era.objects.visible_to(actor, Capability.PAYMENTS_VIEW).defer("content")
@@ -131,15 +109,15 @@ def era_list(
         qs = qs.filter(payer_name=filters.payer_name)
     if filters.status:
         qs = qs.filter(status=filters.status)
-    eras, info = _page(qs.order_by("-payment_date", "-id"), page, page_size)
-    audit_record_per_practice(
-        action=AuditAction.ERA_LISTED,
+    eras = audited_page(
+        qs.order_by("-payment_date", "-id"),
+        page=page,
+        page_size=page_size,
         actor=actor,
+        action=AuditAction.ERA_LISTED,
         model="remittance.Era",
-        records=[(e.practice_id, e.public_id) for e in eras],
-        detail={"page": info["number"]},
     )
-    return Page(rows=[_era_row(actor, e) for e in eras], **info)
+    return eras.shown_as(lambda e: _era_row(actor, e))
 
 
 def era_get(*, actor: Actor, public_id: Any, capability: Capability, full: bool = False) -> Era:
@@ -323,7 +301,7 @@ def exception_list(
     filters: ExceptionFilters | None = None,
     page: int = 1,
     page_size: int = PAGE_SIZE,
-) -> Page:
+) -> Page[ExceptionRow]:
     """The exception queue: oldest first, so nothing waits forever."""
     filters = filters or ExceptionFilters()
     qs: QuerySet[EraException] = EraException.objects.visible_to(actor, Capability.PAYMENTS_VIEW)
@@ -336,16 +314,17 @@ def exception_list(
     if filters.status:
         qs = qs.filter(status=filters.status)
     qs = qs.select_related("era", "claim", "era_claim").defer("era__content")
-    exceptions, info = _page(qs.order_by("created_at", "id"), page, page_size)
-    audit_record_per_practice(
-        action=AuditAction.ERA_EXCEPTION_LISTED,
+    exceptions = audited_page(
+        qs.order_by("created_at", "id"),
+        page=page,
+        page_size=page_size,
         actor=actor,
+        action=AuditAction.ERA_EXCEPTION_LISTED,
         model="remittance.EraException",
-        records=[(e.practice_id, e.public_id) for e in exceptions],
-        detail={"page": info["number"], "status": filters.status or "all"},
+        detail={"status": filters.status or "all"},
     )
     today = timezone.localdate()
-    return Page(rows=[_exception_row(actor, e, today) for e in exceptions], **info)
+    return exceptions.shown_as(lambda e: _exception_row(actor, e, today))
 
 
 def exception_get(*, actor: Actor, public_id: Any, capability: Capability) -> EraException:

@@ -36,7 +36,8 @@ from bureau.remittance.models import (
     ExceptionReason,
     ExceptionStatus,
 )
-from bureau.remittance.posting import EraOutcome, Progress, Ticker, era_status, post_remittance
+from bureau.remittance.outcome import EraOutcome, Progress, Ticker
+from bureau.remittance.posting import era_status, post_remittance
 from bureau.tenancy import rls
 from bureau.tenancy.actor import Actor
 from bureau.tenancy.models import Workspace

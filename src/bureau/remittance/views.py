@@ -16,13 +16,14 @@ from bureau.remittance.forms import ResolveForm, UploadForm
 from bureau.remittance.models import EraStatus, ExceptionReason, ExceptionStatus
 from bureau.tenancy.actor import CapabilityDenied
 from bureau.tenancy.roles import Capability
-from bureau.web.access import actor_of, chosen_practice, page_number, requires
-
-
-def _query_without_page(request: HttpRequest) -> str:
-    query = request.GET.copy()
-    query.pop("page", None)
-    return query.urlencode()
+from bureau.web.access import (
+    actor_of,
+    chosen_practice,
+    chosen_value,
+    page_number,
+    query_without_page,
+    requires,
+)
 
 
 @requires(Capability.PAYMENTS_VIEW)
@@ -30,12 +31,10 @@ def era_list_view(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     practice = chosen_practice(request, actor, Capability.PAYMENTS_VIEW)
     payers = selectors.era_payer_names(actor=actor)
-    payer = request.GET.get("payer", "")
-    status = request.GET.get("status", "")
     filters = selectors.EraFilters(
         practice_id=practice.pk if practice else None,
-        payer_name=payer if payer in payers else "",
-        status=status if status in EraStatus.values else "",
+        payer_name=chosen_value(request, "payer", payers),
+        status=chosen_value(request, "status", EraStatus.values),
     )
     page = selectors.era_list(actor=actor, filters=filters, page=page_number(request))
     can_upload = actor.can(Capability.PAYMENTS_POST)
@@ -50,7 +49,7 @@ def era_list_view(request: HttpRequest) -> HttpResponse:
             "payers": payers,
             "filters": filters,
             "statuses": EraStatus.choices,
-            "query": _query_without_page(request),
+            "query": query_without_page(request),
             "can_upload": can_upload,
             "upload_form": UploadForm() if can_upload else None,
             "jobs": jobs.recent_jobs(actor=actor),
@@ -108,14 +107,14 @@ def exception_list_view(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     practice = chosen_practice(request, actor, Capability.PAYMENTS_VIEW)
     payers = selectors.era_payer_names(actor=actor)
-    payer = request.GET.get("payer", "")
-    reason = request.GET.get("reason", "")
-    status = request.GET.get("status", ExceptionStatus.OPEN)
     filters = selectors.ExceptionFilters(
         practice_id=practice.pk if practice else None,
-        payer_name=payer if payer in payers else "",
-        reason=reason if reason in ExceptionReason.values else "",
-        status=status if status in ExceptionStatus.values else "",
+        payer_name=chosen_value(request, "payer", payers),
+        reason=chosen_value(request, "reason", ExceptionReason.values),
+        # Open by default; ?status=all (or anything unknown) shows every status.
+        status=chosen_value(
+            request, "status", ExceptionStatus.values, default=ExceptionStatus.OPEN
+        ),
     )
     page = selectors.exception_list(actor=actor, filters=filters, page=page_number(request))
     return render(
@@ -129,7 +128,7 @@ def exception_list_view(request: HttpRequest) -> HttpResponse:
             "filters": filters,
             "reasons": ExceptionReason.choices,
             "statuses": ExceptionStatus.choices,
-            "query": _query_without_page(request),
+            "query": query_without_page(request),
             "next": request.get_full_path(),
         },
     )

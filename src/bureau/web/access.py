@@ -7,9 +7,10 @@ matrix test reads these marks, so a view without one is found.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
+from uuid import UUID
 
 from django.http import Http404, HttpRequest, HttpResponse
 
@@ -19,6 +20,14 @@ from bureau.tenancy.models import Practice
 from bureau.tenancy.roles import Capability
 
 View = TypeVar("View", bound=Callable[..., HttpResponse])
+
+
+class _Public(Protocol):
+    @property
+    def public_id(self) -> Any: ...
+
+
+Choice = TypeVar("Choice", bound=_Public)
 CAPABILITY_ATTR = "bureau_capability"
 
 
@@ -63,6 +72,31 @@ def page_number(request: HttpRequest) -> int:
         return max(1, int(request.GET.get("page", "1")))
     except ValueError:
         return 1
+
+
+def query_without_page(request: HttpRequest) -> str:
+    """The list's query string minus ?page=, for the pager's links to add their own."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+def chosen_value(
+    request: HttpRequest, name: str, allowed: Iterable[str], *, default: str = ""
+) -> str:
+    """?name= (or `default` when absent) if it is one of `allowed`; otherwise "" — no filter."""
+    value = request.GET.get(name, default)
+    return value if value in allowed else ""
+
+
+def chosen_by_public_id(request: HttpRequest, name: str, items: Iterable[Choice]) -> Choice | None:
+    """The item whose public id is ?name=; None when absent, malformed or not among `items`
+    (the actor's own choices, so a foreign id chooses nothing)."""
+    try:
+        wanted = UUID(request.GET.get(name) or "")
+    except ValueError:
+        return None
+    return next((item for item in items if item.public_id == wanted), None)
 
 
 def chosen_practice(
