@@ -52,25 +52,38 @@ class EncounterForm(forms.Form):
         for n in range(1, FORM_LINES + 1):
             first = n == 1
             self.fields[f"line{n}_code"] = forms.CharField(
-                max_length=5, required=first, label=f"Line {n} code",
+                max_length=5,
+                required=first,
+                label=f"Line {n} code",
                 widget=forms.TextInput(attrs={"size": 5, "autocomplete": "off"}),
             )
             self.fields[f"line{n}_modifiers"] = forms.CharField(
-                max_length=20, required=False, label=f"Line {n} modifiers",
+                max_length=20,
+                required=False,
+                label=f"Line {n} modifiers",
                 widget=forms.TextInput(attrs={"size": 10, "placeholder": "25 59"}),
             )
             self.fields[f"line{n}_pointers"] = forms.CharField(
-                max_length=20, required=False, initial="1" if first else "",
+                max_length=20,
+                required=False,
+                initial="1" if first else "",
                 label=f"Line {n} pointers",
                 widget=forms.TextInput(attrs={"size": 7, "placeholder": "1 2"}),
             )
             self.fields[f"line{n}_units"] = forms.DecimalField(
-                required=False, min_value=Decimal("0.001"), max_digits=7, decimal_places=3,
-                initial=1 if first else None, label=f"Line {n} units",
+                required=False,
+                min_value=Decimal("0.001"),
+                max_digits=7,
+                decimal_places=3,
+                initial=1 if first else None,
+                label=f"Line {n} units",
                 widget=forms.NumberInput(attrs={"size": 4, "step": "any"}),
             )
             self.fields[f"line{n}_charge"] = forms.DecimalField(
-                required=False, min_value=Decimal("0"), max_digits=12, decimal_places=2,
+                required=False,
+                min_value=Decimal("0"),
+                max_digits=12,
+                decimal_places=2,
                 label=f"Line {n} charge",
                 widget=forms.NumberInput(attrs={"size": 8, "step": "0.01"}),
             )
@@ -122,9 +135,7 @@ class EncounterForm(forms.Form):
             billing_provider_id=data["billing_provider"],
             date_of_service=data["date_of_service"],
             place_of_service=data["place_of_service"],
-            diagnosis_codes=[
-                data.get(f"dx{i}") or "" for i in range(1, FORM_DIAGNOSES + 1)
-            ],
+            diagnosis_codes=[data.get(f"dx{i}") or "" for i in range(1, FORM_DIAGNOSES + 1)],
             lines=self.lines(),
         )
 

@@ -72,8 +72,10 @@ def _tables(ncci_path: str, mue_path: str) -> tuple[dict[tuple[str, str], int], 
 def edit_tables() -> tuple[dict[tuple[str, str], int], dict[str, int]]:
     """NCCI and MUE tables: the licensed CMS files where a deployment names them in settings
     (`BUREAU_NCCI_CSV`, `BUREAU_MUE_CSV`), the synthetic samples otherwise."""
-    return _tables(str(getattr(django_settings, "BUREAU_NCCI_CSV", NCCI_SAMPLE)),
-                   str(getattr(django_settings, "BUREAU_MUE_CSV", MUE_SAMPLE)))
+    return _tables(
+        str(getattr(django_settings, "BUREAU_NCCI_CSV", NCCI_SAMPLE)),
+        str(getattr(django_settings, "BUREAU_MUE_CSV", MUE_SAMPLE)),
+    )
 
 
 def target_state(hits: Sequence[Hit]) -> ClaimState:
@@ -136,9 +138,17 @@ def claims_scrub(*, actor: Actor | None, claims: Iterable[Claim]) -> list[ScrubO
         return model.objects.for_system(practice_ids, reason=SYSTEM_REASON)  # type: ignore[attr-defined]
 
     rows = list(
-        scoped(Claim).filter(pk__in=[c.pk for c in wanted])  # type: ignore[attr-defined]
-        .select_related("patient", "coverage", "payer", "practice", "workspace",
-                        "encounter__rendering_provider", "encounter__billing_provider")
+        scoped(Claim)
+        .filter(pk__in=[c.pk for c in wanted])  # type: ignore[attr-defined]
+        .select_related(
+            "patient",
+            "coverage",
+            "payer",
+            "practice",
+            "workspace",
+            "encounter__rendering_provider",
+            "encounter__billing_provider",
+        )
         .order_by("id")
     )
     for claim in rows:
@@ -146,19 +156,26 @@ def claims_scrub(*, actor: Actor | None, claims: Iterable[Claim]) -> list[ScrubO
             raise ScrubNotAllowed(f"claim {claim.number} is {claim.get_state_display().lower()}")
     claim_ids = [c.pk for c in rows]
     lines: dict[int, list[ClaimLine]] = defaultdict(list)
-    for line in scoped(ClaimLine).filter(claim_id__in=claim_ids).order_by(  # type: ignore[attr-defined]
-        "claim_id", "line_number"
+    for line in (
+        scoped(ClaimLine)
+        .filter(claim_id__in=claim_ids)
+        .order_by(  # type: ignore[attr-defined]
+            "claim_id", "line_number"
+        )
     ):
         lines[line.claim_id].append(line)
 
     existing: dict[tuple[int, date, str, int], set[int | None]] = defaultdict(set)
     candidates = (
         scoped(ClaimLine)  # type: ignore[attr-defined]
-        .filter(claim__patient_id__in={c.patient_id for c in rows},
-                claim__payer_id__in={c.payer_id for c in rows})
+        .filter(
+            claim__patient_id__in={c.patient_id for c in rows},
+            claim__payer_id__in={c.payer_id for c in rows},
+        )
         .exclude(claim__state=S.REJECTED)
-        .values_list("claim_id", "claim__patient_id", "date_of_service", "procedure_code",
-                     "claim__payer_id")
+        .values_list(
+            "claim_id", "claim__patient_id", "date_of_service", "procedure_code", "claim__payer_id"
+        )
     )
     for claim_id, patient_id, dos, code, payer_id in candidates:
         existing[(patient_id, dos, code, payer_id)].add(claim_id)
@@ -187,20 +204,33 @@ def claims_scrub(*, actor: Actor | None, claims: Iterable[Claim]) -> list[ScrubO
                 rules_enabled=bool(eff.get("scrub.rules_enabled", claim.payer_id)),
                 custom_rules=tuple(eff.get("scrub.custom_rules", claim.payer_id)),
             )
-        snapshot = snapshot_of(claim, lines[claim.pk], eff, enrollments,
-                               _local_today(claim.practice.timezone, now))
+        snapshot = snapshot_of(
+            claim, lines[claim.pk], eff, enrollments, _local_today(claim.practice.timezone, now)
+        )
         hits = scrub(snapshot, contexts[key])
         outcomes.append(ScrubOutcome(claim, hits, target_state(hits)))
 
     scoped(ScrubHit).filter(claim_id__in=claim_ids, is_current=True).update(  # type: ignore[attr-defined]
         is_current=False
     )
-    ScrubHit.objects.bulk_create([
-        ScrubHit(workspace_id=o.claim.workspace_id, practice_id=o.claim.practice_id,
-                 claim=o.claim, run_at=now, rule=h.rule[:60], severity=h.severity,
-                 message=h.message[:300], line_number=h.line_number, is_current=True)
-        for o in outcomes for h in o.hits
-    ], batch_size=1000)
+    ScrubHit.objects.bulk_create(
+        [
+            ScrubHit(
+                workspace_id=o.claim.workspace_id,
+                practice_id=o.claim.practice_id,
+                claim=o.claim,
+                run_at=now,
+                rule=h.rule[:60],
+                severity=h.severity,
+                message=h.message[:300],
+                line_number=h.line_number,
+                is_current=True,
+            )
+            for o in outcomes
+            for h in o.hits
+        ],
+        batch_size=1000,
+    )
     claims_transition(
         actor=actor,
         moves=[(o.claim, o.state) for o in outcomes if o.state != o.claim.state],
@@ -277,7 +307,5 @@ def claim_for_scrub(*, actor: Actor, public_id: object) -> Claim | None:
     """The claim with this public id if the actor may edit it; None otherwise (a 404 for
     foreign and missing claims alike)."""
     return (
-        Claim.objects.visible_to(actor, Capability.CLAIMS_EDIT)
-        .filter(public_id=public_id)
-        .first()
+        Claim.objects.visible_to(actor, Capability.CLAIMS_EDIT).filter(public_id=public_id).first()
     )

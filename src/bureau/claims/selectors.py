@@ -7,13 +7,13 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from bureau.audit.listing import Page, audited_page
 from bureau.audit.models import AuditAction
 from bureau.audit.services import audit_record
-from bureau.claims.models import Claim, ClaimEvent, ClaimLine, ClaimState, ScrubHit
+from bureau.claims.models import Acknowledgement, Claim, ClaimEvent, ClaimLine, ClaimState, ScrubHit
 from bureau.patients.models import Patient
 from bureau.tenancy.actor import Actor
 from bureau.tenancy.roles import Capability
@@ -52,6 +52,7 @@ class ClaimRow:
     state: str
     state_label: str
     rendering_provider: str
+    rejection: str = ""  # the payer's or clearinghouse's words, for a rejected claim
 
 
 ClaimPage = Page[ClaimRow]
@@ -64,7 +65,7 @@ def patient_label(actor: Actor, patient: Patient) -> tuple[str, bool]:
     return f"{patient.first_name[:1]}. {patient.last_name[:1]}.", True
 
 
-def _row(actor: Actor, claim: Claim) -> ClaimRow:
+def _row(actor: Actor, claim: Claim, rejection: str = "") -> ClaimRow:
     name, masked = patient_label(actor, claim.patient)
     return ClaimRow(
         public_id=str(claim.public_id),
@@ -79,7 +80,44 @@ def _row(actor: Actor, claim: Claim) -> ClaimRow:
         state=claim.state,
         state_label=ClaimState(claim.state).label,
         rendering_provider=claim.encounter.rendering_provider.name,
+        rejection=rejection,
     )
+
+
+def _ack_reason(status_code: str, message: str) -> str:
+    return f"{message} ({status_code})" if message and status_code else message or status_code
+
+
+def rejection_reasons(actor: Actor, claims: list[Claim]) -> dict[int, str]:
+    """Why each rejected claim on the page was rejected, in the payer's or clearinghouse's
+    words: the latest of its rejecting 277CA lines and its batch's rejecting 999. One query."""
+    rejected = [c for c in claims if c.state == ClaimState.REJECTED]
+    if not rejected:
+        return {}
+    batch_ids = {c.batch_id for c in rejected if c.batch_id is not None}
+    acks = (
+        Acknowledgement.objects.visible_to(actor, Capability.CLAIMS_VIEW)
+        .filter(accepted=False)
+        .filter(
+            Q(claim_id__in=[c.pk for c in rejected]) | Q(claim__isnull=True, batch_id__in=batch_ids)
+        )
+        .order_by("received_at", "id")
+        .values_list("claim_id", "batch_id", "status_code", "message")
+    )
+    # Rows arrive oldest first, so each dict ends holding the latest word; a claim gets its own
+    # 277CA line or its batch's 999, whichever came later.
+    by_claim: dict[int, tuple[int, str]] = {}
+    by_batch: dict[int, tuple[int, str]] = {}
+    for order, (claim_id, batch_id, status_code, message) in enumerate(acks):
+        if claim_id is not None:
+            by_claim[claim_id] = (order, _ack_reason(status_code, message))
+        elif batch_id is not None:
+            by_batch[batch_id] = (order, _ack_reason(status_code, message))
+    none = (-1, "")
+    return {
+        c.pk: max(by_claim.get(c.pk, none), by_batch.get(c.batch_id or 0, none))[1]
+        for c in rejected
+    }
 
 
 def _filtered(qs: QuerySet[Claim], filters: ClaimFilters) -> QuerySet[Claim]:
@@ -122,7 +160,8 @@ def claim_list(
         action=AuditAction.CLAIM_LISTED,
         model="claims.Claim",
     )
-    return claims.shown_as(lambda c: _row(actor, c), sort=sort)
+    reasons = rejection_reasons(actor, claims.rows)
+    return claims.shown_as(lambda c: _row(actor, c, reasons.get(c.pk, "")), sort=sort)
 
 
 @dataclass(frozen=True)

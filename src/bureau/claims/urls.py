@@ -7,7 +7,5 @@ urlpatterns = [
     path("", views.claim_list_view, name="list"),
     path("encounters/new/", views.encounter_create_view, name="encounter_create"),
     path("<uuid:public_id>/", views.claim_detail_view, name="detail"),
-    path(
-        "<uuid:public_id>/diagnoses/", views.claim_diagnoses_view, name="diagnoses"
-    ),
+    path("<uuid:public_id>/diagnoses/", views.claim_diagnoses_view, name="diagnoses"),
 ]

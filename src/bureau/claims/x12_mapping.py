@@ -112,7 +112,10 @@ def _relationship(code: str) -> x.Relationship:
 
 def _patient_address(patient: Patient) -> x.Address:
     return _address(
-        patient.address_line1, patient.city, patient.state, patient.postal_code,
+        patient.address_line1,
+        patient.city,
+        patient.state,
+        patient.postal_code,
         patient.address_line2,
     )
 

@@ -286,7 +286,9 @@ def _exception_row(actor: Actor, exc: EraException, today: date) -> ExceptionRow
         claim_number=exc.claim.number if exc.claim else "",
         control_number=exc.era_claim.patient_control_number if exc.era_claim else "",
         amount=exc.amount,
-        age_days=(today - timezone.localdate(exc.created_at)).days,
+        # Aged from the payer's payment date: the money has moved, and the practice's books
+        # are off until the exception is worked, however late the file arrived.
+        age_days=max((today - exc.era.payment_date).days, 0),
         status=exc.status,
         status_label=ExceptionStatus(exc.status).label,
         can_resolve=exc.status == ExceptionStatus.OPEN
@@ -302,7 +304,7 @@ def exception_list(
     page: int = 1,
     page_size: int = PAGE_SIZE,
 ) -> Page[ExceptionRow]:
-    """The exception queue: oldest first, so nothing waits forever."""
+    """The exception queue: oldest payment first, so nothing waits forever."""
     filters = filters or ExceptionFilters()
     qs: QuerySet[EraException] = EraException.objects.visible_to(actor, Capability.PAYMENTS_VIEW)
     if filters.practice_id is not None:
@@ -315,7 +317,7 @@ def exception_list(
         qs = qs.filter(status=filters.status)
     qs = qs.select_related("era", "claim", "era_claim").defer("era__content")
     exceptions = audited_page(
-        qs.order_by("created_at", "id"),
+        qs.order_by("era__payment_date", "created_at", "id"),
         page=page,
         page_size=page_size,
         actor=actor,

@@ -7,37 +7,85 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('claims', '0002_initial'),
-        ('tenancy', '0001_initial'),
+        ("claims", "0002_initial"),
+        ("tenancy", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='claim',
-            name='payer_claim_number',
+            model_name="claim",
+            name="payer_claim_number",
             field=models.CharField(blank=True, max_length=50),
         ),
         migrations.CreateModel(
-            name='Acknowledgement',
+            name="Acknowledgement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('kind', models.CharField(choices=[('999', '999 implementation acknowledgment'), ('277CA', '277CA claim acknowledgement')], max_length=5)),
-                ('accepted', models.BooleanField()),
-                ('status_code', models.CharField(blank=True, max_length=30)),
-                ('message', models.CharField(blank=True, max_length=300)),
-                ('file_name', models.CharField(max_length=200)),
-                ('received_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('batch', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='acknowledgements', to='claims.batch')),
-                ('claim', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='acknowledgements', to='claims.claim')),
-                ('practice', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenancy.practice')),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tenancy.workspace')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("999", "999 implementation acknowledgment"),
+                            ("277CA", "277CA claim acknowledgement"),
+                        ],
+                        max_length=5,
+                    ),
+                ),
+                ("accepted", models.BooleanField()),
+                ("status_code", models.CharField(blank=True, max_length=30)),
+                ("message", models.CharField(blank=True, max_length=300)),
+                ("file_name", models.CharField(max_length=200)),
+                ("received_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "batch",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="acknowledgements",
+                        to="claims.batch",
+                    ),
+                ),
+                (
+                    "claim",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="acknowledgements",
+                        to="claims.claim",
+                    ),
+                ),
+                (
+                    "practice",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="tenancy.practice",
+                    ),
+                ),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="tenancy.workspace",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-received_at', '-id'],
-                'indexes': [models.Index(fields=['claim'], name='claims_ackn_claim_i_31b78f_idx'), models.Index(fields=['batch'], name='claims_ackn_batch_i_d222c4_idx')],
+                "ordering": ["-received_at", "-id"],
+                "indexes": [
+                    models.Index(fields=["claim"], name="claims_ackn_claim_i_31b78f_idx"),
+                    models.Index(fields=["batch"], name="claims_ackn_batch_i_d222c4_idx"),
+                ],
             },
         ),
     ]

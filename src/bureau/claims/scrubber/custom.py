@@ -118,6 +118,7 @@ def custom_hits(s: ClaimSnapshot, rules: tuple[Mapping[str, Any], ...]) -> list[
                 if condition_holds(op, getter(line), expected):
                     hits.append(Hit(rule_id, severity, message, line.number))
         else:
-            hits.append(Hit(rule_id, "warning",
-                            f"Custom rule {n} names an unknown field {field!r}."))
+            hits.append(
+                Hit(rule_id, "warning", f"Custom rule {n} names an unknown field {field!r}.")
+            )
     return hits

@@ -32,8 +32,7 @@ NCCI_BYPASS = frozenset({"59", "XE", "XS", "XP", "XU"})
 KNOWN_MODIFIERS = frozenset(
     "22 24 25 26 27 33 47 50 51 52 53 54 55 56 57 58 59 62 66 76 77 78 79 80 81 82 90 91 92 "
     "93 95 99 AI AS CR E1 E2 E3 E4 F1 F2 F3 F4 F5 F6 F7 F8 F9 FA FS FT GA GC GE GN GO GP GT GX "
-    "GY GZ JW JZ KS KX LT RT QK QW QX QY QZ SA SB TA T1 T2 T3 T4 T5 T6 T7 T8 T9 TC XE XP XS XU"
-    .split()
+    "GY GZ JW JZ KS KX LT RT QK QW QX QY QZ SA SB TA T1 T2 T3 T4 T5 T6 T7 T8 T9 TC XE XP XS XU".split()
 )
 
 # CPT (5 digits; category II/III: 4 digits + F/T) or HCPCS level II (a letter + 4 digits).
@@ -45,7 +44,7 @@ Rule = Callable[[ClaimSnapshot, ScrubContext], list[Hit]]
 
 @lru_cache(maxsize=65536)
 def icd_status(code: str) -> str:
-    """"ok", "invalid" or "nonbillable" (a valid category that is not a leaf). Cached: the
+    """ "ok", "invalid" or "nonbillable" (a valid category that is not a leaf). Cached: the
     library walks its tables on every call."""
     code = code.strip().upper()
     if not code or not icd.is_valid_item(code):
@@ -68,8 +67,10 @@ def required_fields(s: ClaimSnapshot, c: ScrubContext) -> list[Hit]:
 
 def npi_check(s: ClaimSnapshot, c: ScrubContext) -> list[Hit]:
     hits = []
-    for rule, label, npi in (("npi.billing", "billing", s.billing_npi),
-                             ("npi.rendering", "rendering", s.rendering_npi)):
+    for rule, label, npi in (
+        ("npi.billing", "billing", s.billing_npi),
+        ("npi.rendering", "rendering", s.rendering_npi),
+    ):
         if not is_valid_npi(npi or ""):
             hits.append(Hit(rule, ERROR, f"The {label} NPI {npi or '(none)'} is not valid."))
     return hits
@@ -82,22 +83,31 @@ def diagnosis_codes(s: ClaimSnapshot, c: ScrubContext) -> list[Hit]:
         if status == "invalid":
             hits.append(Hit("icd10.invalid", ERROR, f"Diagnosis {n} ({code}) is not ICD-10-CM."))
         elif status == "nonbillable":
-            hits.append(Hit("icd10.nonbillable", ERROR,
-                            f"Diagnosis {n} ({code}) is a category; code to full specificity."))
+            hits.append(
+                Hit(
+                    "icd10.nonbillable",
+                    ERROR,
+                    f"Diagnosis {n} ({code}) is a category; code to full specificity.",
+                )
+            )
     if len(s.diagnosis_codes) != len(set(s.diagnosis_codes)):
         hits.append(Hit("icd10.duplicate", WARNING, "A diagnosis code is listed twice."))
     count = len(s.diagnosis_codes)
     for line in s.lines:
         p = line.pointers
         if not p:
-            hits.append(Hit("icd10.pointer", ERROR, "The line points to no diagnosis.",
-                            line.number))
-        elif len(p) > MAX_POINTERS or len(set(p)) != len(p) or any(
-            not 1 <= x <= count for x in p
-        ):
-            hits.append(Hit("icd10.pointer", ERROR,
-                            f"Diagnosis pointers {list(p)} do not fit the {count} diagnoses.",
-                            line.number))
+            hits.append(
+                Hit("icd10.pointer", ERROR, "The line points to no diagnosis.", line.number)
+            )
+        elif len(p) > MAX_POINTERS or len(set(p)) != len(p) or any(not 1 <= x <= count for x in p):
+            hits.append(
+                Hit(
+                    "icd10.pointer",
+                    ERROR,
+                    f"Diagnosis pointers {list(p)} do not fit the {count} diagnoses.",
+                    line.number,
+                )
+            )
     return hits
 
 
@@ -105,8 +115,14 @@ def procedure_format(s: ClaimSnapshot, c: ScrubContext) -> list[Hit]:
     hits = []
     for line in s.lines:
         if not PROCEDURE_CODE.match(line.procedure_code):
-            hits.append(Hit("cpt.format", ERROR,
-                            f"{line.procedure_code!r} is not a CPT or HCPCS code.", line.number))
+            hits.append(
+                Hit(
+                    "cpt.format",
+                    ERROR,
+                    f"{line.procedure_code!r} is not a CPT or HCPCS code.",
+                    line.number,
+                )
+            )
         if line.units <= 0:
             hits.append(Hit("line.units", ERROR, "Units must be more than zero.", line.number))
         if line.charge < 0:
@@ -119,17 +135,35 @@ def modifiers(s: ClaimSnapshot, c: ScrubContext) -> list[Hit]:
     for line in s.lines:
         mods = line.modifiers
         if len(mods) > MAX_MODIFIERS:
-            hits.append(Hit("modifier.count", ERROR,
-                            f"{len(mods)} modifiers; at most {MAX_MODIFIERS}.", line.number))
+            hits.append(
+                Hit(
+                    "modifier.count",
+                    ERROR,
+                    f"{len(mods)} modifiers; at most {MAX_MODIFIERS}.",
+                    line.number,
+                )
+            )
         if len(set(mods)) != len(mods):
             hits.append(Hit("modifier.duplicate", ERROR, "A modifier is repeated.", line.number))
         for mod in mods:
             if not MODIFIER.match(mod):
-                hits.append(Hit("modifier.format", ERROR,
-                                f"Modifier {mod!r} is not two letters or digits.", line.number))
+                hits.append(
+                    Hit(
+                        "modifier.format",
+                        ERROR,
+                        f"Modifier {mod!r} is not two letters or digits.",
+                        line.number,
+                    )
+                )
             elif mod not in KNOWN_MODIFIERS:
-                hits.append(Hit("modifier.unknown", WARNING,
-                                f"Modifier {mod} is not in the known list.", line.number))
+                hits.append(
+                    Hit(
+                        "modifier.unknown",
+                        WARNING,
+                        f"Modifier {mod} is not in the known list.",
+                        line.number,
+                    )
+                )
     return hits
 
 
@@ -139,19 +173,30 @@ def dates(s: ClaimSnapshot, c: ScrubContext) -> list[Hit]:
     if any(d > s.today for d in days):
         hits.append(Hit("date.future", ERROR, "The date of service is in the future."))
     if s.patient_dob is not None and any(d < s.patient_dob for d in days):
-        hits.append(Hit("date.before_birth", ERROR,
-                        "The date of service is before the patient's birth."))
+        hits.append(
+            Hit("date.before_birth", ERROR, "The date of service is before the patient's birth.")
+        )
     return hits
 
 
 def timely_filing(s: ClaimSnapshot, c: ScrubContext) -> list[Hit]:
     deadline = s.date_of_service + timedelta(days=s.timely_filing_days)
     if s.today > deadline:
-        return [Hit("timely.expired", ERROR,
-                    f"The {s.timely_filing_days}-day filing limit passed on {deadline}.")]
+        return [
+            Hit(
+                "timely.expired",
+                ERROR,
+                f"The {s.timely_filing_days}-day filing limit passed on {deadline}.",
+            )
+        ]
     if (deadline - s.today).days <= TIMELY_WARNING_DAYS:
-        return [Hit("timely.near", WARNING,
-                    f"The {s.timely_filing_days}-day filing limit ends on {deadline}.")]
+        return [
+            Hit(
+                "timely.near",
+                WARNING,
+                f"The {s.timely_filing_days}-day filing limit ends on {deadline}.",
+            )
+        ]
     return []
 
 
@@ -159,7 +204,7 @@ _ENROLLMENT_MESSAGES = {
     EnrollmentState.MISSING: "The rendering provider is not enrolled with this payer.",
     EnrollmentState.PENDING: "The rendering provider's enrollment with this payer is pending.",
     EnrollmentState.TERMINATED: "The rendering provider's enrollment was not in force on the "
-                                "date of service.",
+    "date of service.",
 }
 
 
@@ -176,9 +221,14 @@ def duplicates(s: ClaimSnapshot, c: ScrubContext) -> list[Hit]:
         key = (s.patient_id, s.line_date(line), line.procedure_code, s.payer_id)
         holders = c.existing_claims.get(key)
         if holders and (len(holders) > 1 or s.claim_id not in holders):
-            hits.append(Hit("duplicate", ERROR,
-                            f"Another claim bills {line.procedure_code} on {key[1]} to this payer.",
-                            line.number))
+            hits.append(
+                Hit(
+                    "duplicate",
+                    ERROR,
+                    f"Another claim bills {line.procedure_code} on {key[1]} to this payer.",
+                    line.number,
+                )
+            )
     return hits
 
 
@@ -197,9 +247,14 @@ def ncci_pairs(s: ClaimSnapshot, c: ScrubContext) -> list[Hit]:
             if indicator == 1 and bypass:
                 continue
             why = "never billed together" if indicator == 0 else "needs 59/X{EPSU} to bill"
-            hits.append(Hit("ncci", ERROR,
-                            f"NCCI: {b.procedure_code} with {a.procedure_code} is {why}.",
-                            b.number))
+            hits.append(
+                Hit(
+                    "ncci",
+                    ERROR,
+                    f"NCCI: {b.procedure_code} with {a.procedure_code} is {why}.",
+                    b.number,
+                )
+            )
     return hits
 
 
@@ -216,9 +271,14 @@ def mue_units(s: ClaimSnapshot, c: ScrubContext) -> list[Hit]:
     for key, units in totals.items():
         limit = c.mue.get(key[0])
         if limit is not None and units > limit:
-            hits.append(Hit("mue", ERROR,
-                            f"{units.normalize()} units of {key[0]} on {key[1]}; "
-                            f"at most {limit} per day.", first[key]))
+            hits.append(
+                Hit(
+                    "mue",
+                    ERROR,
+                    f"{units.normalize()} units of {key[0]} on {key[1]}; at most {limit} per day.",
+                    first[key],
+                )
+            )
     return hits
 
 

@@ -34,10 +34,14 @@ class TableLoad(Generic[T]):  # noqa: UP046 (Python 3.11)
 
 def _rows(path: Path | str) -> list[tuple[int, list[str]]]:
     with open(path, newline="", encoding="utf-8") as fh:
-        lines = [(n, line) for n, line in enumerate(fh, start=1)
-                 if line.strip() and not line.lstrip().startswith("#")]
-    rows = [(n, row) for (n, _), row in zip(lines, csv.reader(text for _, text in lines),
-                                             strict=True)]
+        lines = [
+            (n, line)
+            for n, line in enumerate(fh, start=1)
+            if line.strip() and not line.lstrip().startswith("#")
+        ]
+    rows = [
+        (n, row) for (n, _), row in zip(lines, csv.reader(text for _, text in lines), strict=True)
+    ]
     if rows and rows[0][1] and rows[0][1][0].strip().lower() in HEADERS:
         rows = rows[1:]
     return rows

@@ -27,9 +27,14 @@ def office(practice: Practice) -> ServiceFacility:
     if found is not None:
         return found
     return ServiceFacility.objects.create(
-        workspace_id=practice.workspace_id, practice=practice, name=f"{practice.name} office",
-        npi=make_npi("1" + f"{practice.pk:08d}"), address_line1="100 Main St",
-        city="Springfield", state="IL", postal_code="62701-1234",
+        workspace_id=practice.workspace_id,
+        practice=practice,
+        name=f"{practice.name} office",
+        npi=make_npi("1" + f"{practice.pk:08d}"),
+        address_line1="100 Main St",
+        city="Springfield",
+        state="IL",
+        postal_code="62701-1234",
     )
 
 
@@ -38,15 +43,19 @@ def provider(practice: Practice) -> Provider:
     if found is not None:
         return found
     return Provider.objects.create(
-        workspace_id=practice.workspace_id, practice=practice, name="Dr. Test Doctor",
+        workspace_id=practice.workspace_id,
+        practice=practice,
+        name="Dr. Test Doctor",
         npi=make_npi("1" + f"{practice.pk + 5000:08d}"),
     )
 
 
 def patient(practice: Practice, index: int = 0) -> Patient:
-    return Patient.objects.for_system([practice.pk], reason="test").filter(
-        practice=practice
-    ).order_by("id")[index]
+    return (
+        Patient.objects.for_system([practice.pk], reason="test")
+        .filter(practice=practice)
+        .order_by("id")[index]
+    )
 
 
 def coverage(
@@ -55,13 +64,22 @@ def coverage(
     extra = {}
     if relationship != "18":
         extra = {
-            "subscriber_first_name": "Pat", "subscriber_last_name": "Parent",
-            "subscriber_date_of_birth": date(1970, 5, 6), "subscriber_sex": "F",
+            "subscriber_first_name": "Pat",
+            "subscriber_last_name": "Parent",
+            "subscriber_date_of_birth": date(1970, 5, 6),
+            "subscriber_sex": "F",
         }
     return Coverage.objects.create(
-        workspace_id=patient.workspace_id, practice_id=patient.practice_id, patient=patient,
-        payer=payer, member_id=f"M{next(_seq):08d}", group_number="GRP1", cob_order=cob_order,
-        relationship=relationship, effective_date=date(2024, 1, 1), **extra,
+        workspace_id=patient.workspace_id,
+        practice_id=patient.practice_id,
+        patient=patient,
+        payer=payer,
+        member_id=f"M{next(_seq):08d}",
+        group_number="GRP1",
+        cob_order=cob_order,
+        relationship=relationship,
+        effective_date=date(2024, 1, 1),
+        **extra,
     )
 
 
@@ -79,27 +97,49 @@ def claim(
     office(practice)
     dos = timezone.localdate() - timedelta(days=3)
     encounter = Encounter.objects.create(
-        workspace_id=practice.workspace_id, practice=practice, patient=cov.patient,
-        rendering_provider=doctor, billing_provider=doctor, date_of_service=dos,
-        diagnosis_codes=DIAGNOSES[:2], created_by=user,
+        workspace_id=practice.workspace_id,
+        practice=practice,
+        patient=cov.patient,
+        rendering_provider=doctor,
+        billing_provider=doctor,
+        date_of_service=dos,
+        diagnosis_codes=DIAGNOSES[:2],
+        created_by=user,
     )
     n = next(_seq)
     total = sum((Decimal(c) for _, c in codes), Decimal(0))
     claim = Claim.objects.create(
-        workspace_id=practice.workspace_id, practice=practice, encounter=encounter,
-        patient=cov.patient, coverage=cov, payer=cov.payer, number=f"{practice.code}T{n:07d}",
-        responsibility=cov.cob_order, state=state, total_charge=total,
+        workspace_id=practice.workspace_id,
+        practice=practice,
+        encounter=encounter,
+        patient=cov.patient,
+        coverage=cov,
+        payer=cov.payer,
+        number=f"{practice.code}T{n:07d}",
+        responsibility=cov.cob_order,
+        state=state,
+        total_charge=total,
     )
     for i, (code, charge) in enumerate(codes, 1):
         charge_line = ChargeLine.objects.create(
-            workspace_id=practice.workspace_id, practice=practice, encounter=encounter,
-            line_number=i, procedure_code=code, diagnosis_pointers=[1, 2] if i == 1 else [1],
-            charge=Decimal(charge), date_of_service=dos,
+            workspace_id=practice.workspace_id,
+            practice=practice,
+            encounter=encounter,
+            line_number=i,
+            procedure_code=code,
+            diagnosis_pointers=[1, 2] if i == 1 else [1],
+            charge=Decimal(charge),
+            date_of_service=dos,
         )
         ClaimLine.objects.create(
-            workspace_id=practice.workspace_id, practice=practice, claim=claim,
-            charge_line=charge_line, line_number=i, procedure_code=code,
-            diagnosis_pointers=charge_line.diagnosis_pointers, charge=Decimal(charge),
+            workspace_id=practice.workspace_id,
+            practice=practice,
+            claim=claim,
+            charge_line=charge_line,
+            line_number=i,
+            procedure_code=code,
+            diagnosis_pointers=charge_line.diagnosis_pointers,
+            charge=Decimal(charge),
             date_of_service=dos,
         )
     return claim

@@ -5,13 +5,16 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from django.urls import reverse
 
 from bureau.accounts.models import User
 from bureau.audit.models import AuditAction, AuditEvent
 from bureau.claims.acknowledgements import ingest_277ca, ingest_999
 from bureau.claims.batches import batch_build
 from bureau.claims.models import Acknowledgement, Batch, Claim, ClaimEvent, ClaimState
+from bureau.claims.selectors import ClaimFilters, claim_list
 from bureau.claims.tests import factories
+from bureau.conftest import verified_client
 from bureau.directory.models import Payer
 from bureau.tenancy import rls
 from bureau.tenancy.actor import resolve_actor
@@ -256,3 +259,37 @@ def test_person_sees_only_their_practices():
     assert fresh(theirs).state == ClaimState.SUBMITTED
     event = AuditEvent.objects.filter(action=AuditAction.ACK_RECEIVED).latest("id")
     assert event.user_id == bella.user.pk
+
+
+def test_claim_list_says_why_each_rejected_claim_was_rejected():
+    practice = summit()[0]
+    batch, (by_payer, kept) = submitted(practice)
+    ingest_277ca(
+        actor=None,
+        workspace=practice.workspace,
+        acks=[ack277(ClaimStatus(by_payer.number, "A7", "562", message="Member ID bad"))],
+        file_name="a.277",
+    )
+    other_batch, (by_clearinghouse,) = submitted(practice, count=1)
+    ingest_999(
+        actor=None,
+        workspace=practice.workspace,
+        acks=[ack999(other_batch.interchange_control_number, "R")],
+        file_name="r.999",
+    )
+    actor = resolve_actor(User.objects.get(username="olivia.owner"))
+    page = claim_list(
+        actor=actor,
+        filters=ClaimFilters(practice_id=practice.pk, state=ClaimState.REJECTED),
+        page_size=500,
+    )
+    why = {row.number: row.rejection for row in page.rows}
+    assert why[by_payer.number] == "Member ID bad (A7:562)"
+    assert "IK3 NM1#12" in why[by_clearinghouse.number]
+    assert kept.number not in why  # still submitted, not on the rejected list
+    body = (
+        verified_client("olivia.owner")
+        .get(reverse("claims:list"), {"state": "rejected", "practice": practice.public_id})
+        .content.decode()
+    )
+    assert "Member ID bad" in body and "IK3 NM1#12" in body

@@ -121,8 +121,10 @@ def test_pages_build_and_download_audited():
     with rls.practice_scope([practice.pk]):
         batch = Batch.objects.for_system([practice.pk], reason="test").order_by("-id").first()
     listing = client.get(reverse("batches:list"))
-    assert batch.file_name.encode() in listing.content or str(
-        batch.interchange_control_number).encode() in listing.content
+    assert (
+        batch.file_name.encode() in listing.content
+        or str(batch.interchange_control_number).encode() in listing.content
+    )
     url = reverse("batches:download", kwargs={"public_id": batch.public_id})
     response = client.get(url)
     assert response.status_code == 200

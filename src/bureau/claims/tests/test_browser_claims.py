@@ -50,9 +50,7 @@ def _restore_session_seed(django_db_blocker: Any) -> Iterator[None]:
 def _encounter_target(dos: Any) -> tuple[Practice, str, str]:
     """A practice, a patient account with exactly one coverage in force on `dos` and no claim
     on that day, and a provider actively enrolled with that coverage's payer."""
-    practices = list(
-        Practice.objects.filter(workspace__slug=WORKSPACE_SLUG).order_by("name")
-    )
+    practices = list(Practice.objects.filter(workspace__slug=WORKSPACE_SLUG).order_by("name"))
     with transaction.atomic():
         for practice in practices:
             ids = [practice.pk]

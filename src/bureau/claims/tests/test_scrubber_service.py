@@ -35,8 +35,13 @@ from bureau.tenancy.models import Practice
 
 pytestmark = pytest.mark.django_db
 _seq = itertools.count(1)
-RULE = {"field": "procedure_code", "op": "eq", "value": "99213", "severity": "error",
-        "message": "No 99213 for this client"}
+RULE = {
+    "field": "procedure_code",
+    "op": "eq",
+    "value": "99213",
+    "severity": "error",
+    "message": "No 99213 for this client",
+}
 
 
 def actor(username: str):
@@ -49,8 +54,12 @@ def practices() -> list[Practice]:
 
 def payer(practice: Practice, *, filing: int = 365) -> Payer:
     n = next(_seq)
-    return Payer.objects.create(workspace_id=practice.workspace_id, name=f"Scrub payer {n}",
-                                payer_id=f"SCRB{n}", timely_filing_days=filing)
+    return Payer.objects.create(
+        workspace_id=practice.workspace_id,
+        name=f"Scrub payer {n}",
+        payer_id=f"SCRB{n}",
+        timely_filing_days=filing,
+    )
 
 
 def make_claim(
@@ -65,43 +74,87 @@ def make_claim(
     n = next(_seq)
     with rls.practice_scope([practice.pk]):
         doctor = Provider.objects.create(
-            workspace_id=practice.workspace_id, practice=practice, name=f"Dr. Scrub {n}",
-            npi=make_npi(f"1{70000000 + n:08d}"))
+            workspace_id=practice.workspace_id,
+            practice=practice,
+            name=f"Dr. Scrub {n}",
+            npi=make_npi(f"1{70000000 + n:08d}"),
+        )
         if enrollment is not None:
-            Enrollment.objects.create(workspace_id=practice.workspace_id, practice=practice,
-                                      provider=doctor, payer=to, status=enrollment,
-                                      effective_date=date(2020, 1, 1))
-        patients = Patient.objects.for_system([practice.pk], reason="test").filter(
-            practice=practice).order_by("id")
+            Enrollment.objects.create(
+                workspace_id=practice.workspace_id,
+                practice=practice,
+                provider=doctor,
+                payer=to,
+                status=enrollment,
+                effective_date=date(2020, 1, 1),
+            )
+        patients = (
+            Patient.objects.for_system([practice.pk], reason="test")
+            .filter(practice=practice)
+            .order_by("id")
+        )
         patient = patients[n % patients.count()]
         coverage = Coverage.objects.create(
-            workspace_id=practice.workspace_id, practice=practice, patient=patient, payer=to,
-            member_id=f"S{n:08d}", effective_date=date(2020, 1, 1))
+            workspace_id=practice.workspace_id,
+            practice=practice,
+            patient=patient,
+            payer=to,
+            member_id=f"S{n:08d}",
+            effective_date=date(2020, 1, 1),
+        )
         dos = timezone.localdate() - timedelta(days=days_ago)
         encounter = Encounter.objects.create(
-            workspace_id=practice.workspace_id, practice=practice, patient=patient,
-            rendering_provider=doctor, billing_provider=doctor, date_of_service=dos,
-            diagnosis_codes=list(diagnoses), created_by=User.objects.order_by("id").first())
+            workspace_id=practice.workspace_id,
+            practice=practice,
+            patient=patient,
+            rendering_provider=doctor,
+            billing_provider=doctor,
+            date_of_service=dos,
+            diagnosis_codes=list(diagnoses),
+            created_by=User.objects.order_by("id").first(),
+        )
         claim = Claim.objects.create(
-            workspace_id=practice.workspace_id, practice=practice, encounter=encounter,
-            patient=patient, coverage=coverage, payer=to, number=f"SCR{n:07d}",
-            total_charge=Decimal("100.00"))
+            workspace_id=practice.workspace_id,
+            practice=practice,
+            encounter=encounter,
+            patient=patient,
+            coverage=coverage,
+            payer=to,
+            number=f"SCR{n:07d}",
+            total_charge=Decimal("100.00"),
+        )
         for i, (code, mods) in enumerate(lines, 1):
             charge = ChargeLine.objects.create(
-                workspace_id=practice.workspace_id, practice=practice, encounter=encounter,
-                line_number=i, procedure_code=code, modifiers=list(mods),
-                diagnosis_pointers=[1], charge=Decimal("50.00"), date_of_service=dos)
+                workspace_id=practice.workspace_id,
+                practice=practice,
+                encounter=encounter,
+                line_number=i,
+                procedure_code=code,
+                modifiers=list(mods),
+                diagnosis_pointers=[1],
+                charge=Decimal("50.00"),
+                date_of_service=dos,
+            )
             ClaimLine.objects.create(
-                workspace_id=practice.workspace_id, practice=practice, claim=claim,
-                charge_line=charge, line_number=i, procedure_code=code, modifiers=list(mods),
-                diagnosis_pointers=[1], charge=Decimal("50.00"), date_of_service=dos)
+                workspace_id=practice.workspace_id,
+                practice=practice,
+                claim=claim,
+                charge_line=charge,
+                line_number=i,
+                procedure_code=code,
+                modifiers=list(mods),
+                diagnosis_pointers=[1],
+                charge=Decimal("50.00"),
+                date_of_service=dos,
+            )
     return claim
 
 
 def current_hits(claim: Claim) -> list[tuple[str, str]]:
     return sorted(
         ScrubHit.objects.for_system([claim.practice_id], reason="test")
-        .filter(claim=claim, is_current=True).values_list("rule", "severity")
+        .filter(claim=claim, is_current=True)
+        .values_list("rule", "severity")
     )
 
 
@@ -131,7 +184,8 @@ def test_errors_scrub_then_fix_and_rescrub_retires_old_hits() -> None:
     assert current_hits(claim) == [("icd10.invalid", "error")]
     with rls.practice_scope([practice.pk]):
         Encounter.objects.for_system([practice.pk], reason="test").filter(
-            pk=claim.encounter_id).update(diagnosis_codes=["E119"])
+            pk=claim.encounter_id
+        ).update(diagnosis_codes=["E119"])
     claim = Claim.objects.for_system([practice.pk], reason="test").get(pk=claim.pk)
     assert scrubbing.claim_scrub(actor=a, claim=claim).state == ClaimState.READY
     assert current_hits(claim) == []
@@ -163,9 +217,16 @@ def test_timely_filing_setting_then_payer_fallback() -> None:
     late = payer(practice, filing=3)
     claim = make_claim(practice, late)
     assert ("timely.expired", "error") in [
-        (h.rule, h.severity) for h in scrubbing.claim_scrub(actor=owner, claim=claim).hits]
-    config.setting_set(actor=owner, practice=practice, payer=late,
-                       key="claims.timely_filing_days", value=90, reason="contract")
+        (h.rule, h.severity) for h in scrubbing.claim_scrub(actor=owner, claim=claim).hits
+    ]
+    config.setting_set(
+        actor=owner,
+        practice=practice,
+        payer=late,
+        key="claims.timely_filing_days",
+        value=90,
+        reason="contract",
+    )
     claim = Claim.objects.for_system([practice.pk], reason="test").get(pk=claim.pk)
     assert scrubbing.claim_scrub(actor=owner, claim=claim).hits == []
 
@@ -174,15 +235,23 @@ def test_custom_rules_practice_level_and_payer_override() -> None:
     practice = practices()[3]
     owner = actor("olivia.owner")
     plain, special = payer(practice), payer(practice)
-    config.setting_set(actor=owner, practice=practice, key="scrub.custom_rules", value=[RULE],
-                       reason="client rule")
+    config.setting_set(
+        actor=owner, practice=practice, key="scrub.custom_rules", value=[RULE], reason="client rule"
+    )
     warn = dict(RULE, severity="warning", message="Payer: 99213 review")
-    config.setting_set(actor=owner, practice=practice, payer=special,
-                       key="scrub.custom_rules", value=[warn], reason="payer rule")
+    config.setting_set(
+        actor=owner,
+        practice=practice,
+        payer=special,
+        key="scrub.custom_rules",
+        value=[warn],
+        reason="payer rule",
+    )
     a, b = make_claim(practice, plain), make_claim(practice, special)
     first, second = scrubbing.claims_scrub(actor=owner, claims=[a, b])
     assert [(h.rule, h.severity, h.message, h.line_number) for h in first.hits] == [
-        ("custom.1", "error", "No 99213 for this client", 1)]
+        ("custom.1", "error", "No 99213 for this client", 1)
+    ]
     assert first.state == ClaimState.SCRUBBED
     assert [(h.severity, h.message) for h in second.hits] == [("warning", "Payer: 99213 review")]
     assert second.state == ClaimState.READY
@@ -191,10 +260,20 @@ def test_custom_rules_practice_level_and_payer_override() -> None:
 def test_workspace_default_reaches_practice_without_override() -> None:
     owner = actor("olivia.owner")
     inherits, overrides = practices()[4], practices()[5]
-    config.setting_set(actor=owner, practice=overrides, key="scrub.custom_rules", value=[],
-                       reason="client opted out")
-    config.setting_set(actor=owner, practice=None, key="scrub.custom_rules", value=[RULE],
-                       reason="workspace policy")
+    config.setting_set(
+        actor=owner,
+        practice=overrides,
+        key="scrub.custom_rules",
+        value=[],
+        reason="client opted out",
+    )
+    config.setting_set(
+        actor=owner,
+        practice=None,
+        key="scrub.custom_rules",
+        value=[RULE],
+        reason="workspace policy",
+    )
     a = make_claim(inherits, payer(inherits))
     b = make_claim(overrides, payer(overrides))
     assert [h.rule for h in scrubbing.claim_scrub(actor=owner, claim=a).hits] == ["custom.1"]
@@ -204,8 +283,13 @@ def test_workspace_default_reaches_practice_without_override() -> None:
 def test_rules_disabled_still_checks_enrollment() -> None:
     practice = practices()[6]
     owner = actor("olivia.owner")
-    config.setting_set(actor=owner, practice=practice, key="scrub.rules_enabled", value=False,
-                       reason="client scrubs in their EHR")
+    config.setting_set(
+        actor=owner,
+        practice=practice,
+        key="scrub.rules_enabled",
+        value=False,
+        reason="client scrubs in their EHR",
+    )
     bad = make_claim(practice, payer(practice), diagnoses=("XYZ99",))
     held = make_claim(practice, payer(practice), enrollment=None)
     first, second = scrubbing.claims_scrub(actor=owner, claims=[bad, held])
@@ -219,9 +303,11 @@ def test_duplicate_claims_flag_each_other() -> None:
     b = make_claim(practice, to)
     with rls.practice_scope([practice.pk]):  # same patient, DOS, codes, payer
         Claim.objects.for_system([practice.pk], reason="test").filter(pk=b.pk).update(
-            patient_id=a.patient_id)
-        Encounter.objects.for_system([practice.pk], reason="test").filter(
-            pk=b.encounter_id).update(patient_id=a.patient_id)
+            patient_id=a.patient_id
+        )
+        Encounter.objects.for_system([practice.pk], reason="test").filter(pk=b.encounter_id).update(
+            patient_id=a.patient_id
+        )
     b = Claim.objects.for_system([practice.pk], reason="test").get(pk=b.pk)
     outcomes = scrubbing.claims_scrub(actor=actor("bella.biller"), claims=[a, b])
     assert all({h.rule for h in o.hits} == {"duplicate"} for o in outcomes)
@@ -243,7 +329,8 @@ def test_submitted_claim_is_not_scrubbed() -> None:
     with pytest.raises(scrubbing.ScrubNotAllowed):
         with rls.practice_scope([practice.pk]):
             Claim.objects.for_system([practice.pk], reason="test").filter(pk=claim.pk).update(
-                state=ClaimState.SUBMITTED)
+                state=ClaimState.SUBMITTED
+            )
             scrubbing.claim_scrub(actor=actor("olivia.owner"), claim=claim)
 
 

@@ -124,7 +124,9 @@ def test_encounter_creates_one_claim_per_coverage_with_fees_from_the_schedule():
             .order_by("line_number")
         )
     assert [(ln.procedure_code, ln.charge) for ln in lines] == [
-        ("99213", Decimal("120.00")), ("36415", Decimal("24.00")), ("81002", Decimal("15.50"))
+        ("99213", Decimal("120.00")),
+        ("36415", Decimal("24.00")),
+        ("81002", Decimal("15.50")),
     ]
     assert lines[2].modifiers == ["QW"] and lines[0].diagnosis_pointers == [1, 2]
     numbers = [c.number for c in claims]
@@ -146,7 +148,8 @@ def test_coverage_not_active_on_the_date_of_service_is_skipped():
     insure(patient, 1)
     with pytest.raises(EncounterError) as err:
         services.encounter_create(
-            actor=actor("bella.biller"), practice=practice,
+            actor=actor("bella.biller"),
+            practice=practice,
             data=encounter_data(practice, patient, date_of_service=date(2023, 6, 1)),
         )
     assert err.value.field == "patient"
@@ -161,14 +164,20 @@ def test_coverage_not_active_on_the_date_of_service_is_skipped():
         ({"lines": [LineData("99213", pointers=[3])]}, "lines.1.pointers", "beyond"),
         ({"lines": [LineData("9921")]}, "lines.1.procedure_code", "9921"),
         ({"lines": [LineData("99213"), LineData("Z1234")]}, "lines.2.procedure_code", "Z1234"),
-        ({"lines": [LineData("99213", modifiers=["25", "59", "76", "77", "91"])]},
-         "lines.1.modifiers", "4"),
+        (
+            {"lines": [LineData("99213", modifiers=["25", "59", "76", "77", "91"])]},
+            "lines.1.modifiers",
+            "4",
+        ),
         ({"lines": [LineData("99213", modifiers=["2"])]}, "lines.1.modifiers", "modifier"),
         ({"lines": [LineData("99213", units=Decimal("0"))]}, "lines.1.units", "units"),
         ({"lines": [LineData("99499")]}, "lines.1.charge", "no fee"),
         ({"lines": []}, "lines", "At least one"),
-        ({"date_of_service": timezone.localdate() + timedelta(days=1)}, "date_of_service",
-         "future"),
+        (
+            {"date_of_service": timezone.localdate() + timedelta(days=1)},
+            "date_of_service",
+            "future",
+        ),
         ({"date_of_service": date(1999, 12, 31)}, "date_of_service", "2000"),
         ({"place_of_service": "1"}, "place_of_service", "two digits"),
     ],
@@ -180,16 +189,19 @@ def test_bad_input_names_the_field_and_writes_nothing(override, field, words):
     before = AuditEvent.objects.count()
     with pytest.raises(EncounterError) as err:
         services.encounter_create(
-            actor=actor("bella.biller"), practice=practice,
+            actor=actor("bella.biller"),
+            practice=practice,
             data=encounter_data(practice, patient, **override),
         )
     assert err.value.field == field
     assert words.lower() in str(err.value).lower()
     assert AuditEvent.objects.count() == before
     with rls.practice_scope([practice.pk]):
-        assert not Encounter.objects.for_system([practice.pk], reason="test").filter(
-            patient=patient
-        ).exists()
+        assert (
+            not Encounter.objects.for_system([practice.pk], reason="test")
+            .filter(patient=patient)
+            .exists()
+        )
 
 
 def test_provider_of_another_practice_refused():
@@ -256,9 +268,11 @@ def test_refused_transition_names_both_states_and_writes_nothing():
     assert "draft" in str(err.value) and "paid" in str(err.value)
     assert AuditEvent.objects.count() == count
     with rls.practice_scope([practice.pk]):
-        assert not ClaimEvent.objects.for_system([practice.pk], reason="test").filter(
-            claim=claim
-        ).exists()
+        assert (
+            not ClaimEvent.objects.for_system([practice.pk], reason="test")
+            .filter(claim=claim)
+            .exists()
+        )
 
 
 def test_system_transition_and_capability_check():
@@ -272,7 +286,8 @@ def test_system_transition_and_capability_check():
     with rls.practice_scope([practice.pk]):
         history = list(
             ClaimEvent.objects.for_system([practice.pk], reason="test")
-            .filter(claim=claim).values_list("to_state", flat=True)
+            .filter(claim=claim)
+            .values_list("to_state", flat=True)
         )
     assert history == ["ready", "submitted"]
 

@@ -27,7 +27,9 @@ def payers(practice):
 def _text(practice, claims):
     bundles = _bundles(None, practice, [c.pk for c in claims])
     interchange = interchange_837(
-        workspace=practice.workspace, route="simulator", bundles=bundles,
+        workspace=practice.workspace,
+        route="simulator",
+        bundles=bundles,
         control_number=next_control_number(practice.workspace),
         created_at=datetime(2026, 3, 1, 9, 30),
     )

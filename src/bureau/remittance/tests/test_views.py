@@ -6,7 +6,7 @@ The ERAs come from a real 835 written with `write_835` and ingested with `ingest
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from itertools import count
 
@@ -14,6 +14,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from bureau.accounts.models import User
 from bureau.audit.models import AuditAction, AuditEvent
@@ -22,6 +23,7 @@ from bureau.conftest import verified_client
 from bureau.denials.models import Denial
 from bureau.directory.models import ContractRate, Payer
 from bureau.remittance.models import Era, EraException, ExceptionStatus
+from bureau.remittance.selectors import exception_list
 from bureau.remittance.services import ingest_era_text
 from bureau.remittance.tests import builders as b
 from bureau.tenancy import rls
@@ -350,3 +352,17 @@ def test_exception_queue_query_count_does_not_grow_with_exceptions():
     with CaptureQueriesContext(connection) as three:
         client.get(reverse("eras:exceptions"))
     assert len(three) <= len(one) + 2 * 3, [q["sql"] for q in three.captured_queries]
+
+
+def test_exception_age_counts_from_the_payers_payment_date():
+    s = ingest_scenario()
+    paid_on = timezone.localdate() - timedelta(days=20)
+    with rls.practice_scope([s.practice.pk]):
+        Era.objects.for_system([s.practice.pk], reason="test").filter(pk=s.era.pk).update(
+            payment_date=paid_on
+        )
+    actor = resolve_actor(User.objects.get(username="olivia.owner"))
+    rows = exception_list(actor=actor).rows
+    assert rows and {r.age_days for r in rows if r.era_public_id == str(s.era.public_id)} == {20}
+    body = verified_client("olivia.owner").get(reverse("eras:exceptions")).content.decode()
+    assert "20 d" in body
