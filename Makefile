@@ -54,6 +54,7 @@ bench: install-dev
 
 lint: install-dev
 	$(VENV)/bin/ruff check $(wildcard src tests bench)
+	$(VENV)/bin/ruff format --check $(wildcard src tests bench)
 	$(VENV)/bin/mypy src/bureau
 
 # Hash-pinned locks without download addresses (see RECIPES.md); never commit uv.lock.

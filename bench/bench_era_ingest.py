@@ -49,15 +49,15 @@ def _run() -> None:
     import django
 
     django.setup()
-    from bureau.remittance.ledger import ledger_check
-    from bureau.remittance.services import ingest_era_text
-    from bureau.x12.writer835 import write_835
     from django.conf import settings
     from django.core.management import call_command
     from django.db import connection
 
     from bench.scale import envelope, remittances_for, seed_submitted_claims
+    from bureau.remittance.ledger import ledger_check
+    from bureau.remittance.services import ingest_era_text
     from bureau.tenancy.models import Workspace
+    from bureau.x12.writer835 import write_835
 
     n_claims = int(os.environ.get("BUREAU_BENCH_ERA_CLAIMS", "100000"))
     call_command("migrate", verbosity=0)

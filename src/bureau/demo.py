@@ -187,11 +187,21 @@ DEMO_PAYERS = [
     ("Summit United Care (demo)", "SUCAR", PayerKind.COMMERCIAL, 365, 365),
 ]
 DEMO_FEES = [
-    ("99202", "", "95.00"), ("99203", "", "140.00"), ("99204", "", "210.00"),
-    ("99212", "", "75.00"), ("99213", "", "110.00"), ("99214", "", "165.00"),
-    ("99215", "", "225.00"), ("99395", "", "190.00"), ("99396", "", "200.00"),
-    ("36415", "", "12.00"), ("81002", "", "9.00"), ("85025", "", "18.00"),
-    ("93000", "", "45.00"), ("90471", "", "28.00"), ("G0439", "", "180.00"),
+    ("99202", "", "95.00"),
+    ("99203", "", "140.00"),
+    ("99204", "", "210.00"),
+    ("99212", "", "75.00"),
+    ("99213", "", "110.00"),
+    ("99214", "", "165.00"),
+    ("99215", "", "225.00"),
+    ("99395", "", "190.00"),
+    ("99396", "", "200.00"),
+    ("36415", "", "12.00"),
+    ("81002", "", "9.00"),
+    ("85025", "", "18.00"),
+    ("93000", "", "45.00"),
+    ("90471", "", "28.00"),
+    ("G0439", "", "180.00"),
     ("99213", "25", "115.00"),
 ]
 
@@ -200,8 +210,12 @@ def _seed_directory(workspace: Workspace, practices: list[Practice]) -> None:
     """Payers, enrollments (one missing, for a credentialing hold), fees and contract rates."""
     payers = [
         Payer.objects.create(
-            workspace=workspace, name=name, payer_id=payer_id, kind=kind,
-            timely_filing_days=filing, appeal_limit_days=appeal,
+            workspace=workspace,
+            name=name,
+            payer_id=payer_id,
+            kind=kind,
+            timely_filing_days=filing,
+            appeal_limit_days=appeal,
         )
         for name, payer_id, kind, filing, appeal in DEMO_PAYERS
     ]
@@ -209,8 +223,12 @@ def _seed_directory(workspace: Workspace, practices: list[Practice]) -> None:
     providers = list(Provider.objects.filter(workspace=workspace).order_by("id"))
     Enrollment.objects.bulk_create(
         Enrollment(
-            workspace=workspace, practice_id=provider.practice_id, provider=provider,
-            payer=payer, status=EnrollmentStatus.ACTIVE, effective_date=since,
+            workspace=workspace,
+            practice_id=provider.practice_id,
+            provider=provider,
+            payer=payer,
+            status=EnrollmentStatus.ACTIVE,
+            effective_date=since,
         )
         for provider in providers
         for payer in payers
@@ -225,13 +243,18 @@ def _seed_directory(workspace: Workspace, practices: list[Practice]) -> None:
     override = FeeSchedule.objects.create(
         workspace=workspace, practice=practices[0], name=f"{practices[0].name} fees"
     )
-    FeeScheduleLine.objects.bulk_create([
-        FeeScheduleLine(schedule=override, code="99213", amount=Decimal("120.00")),
-        FeeScheduleLine(schedule=override, code="99214", amount=Decimal("175.00")),
-    ])
+    FeeScheduleLine.objects.bulk_create(
+        [
+            FeeScheduleLine(schedule=override, code="99213", amount=Decimal("120.00")),
+            FeeScheduleLine(schedule=override, code="99214", amount=Decimal("175.00")),
+        ]
+    )
     ContractRate.objects.bulk_create(
         ContractRate(
-            workspace=workspace, practice=practices[0], payer=payer, code=code,
+            workspace=workspace,
+            practice=practices[0],
+            payer=payer,
+            code=code,
             allowed_amount=Decimal(amount),
         )
         for payer in payers[:3]
@@ -321,7 +344,10 @@ def _seed_harbor(rng: random.Random, patients_per_practice: int) -> None:
 
 
 def seed_demo(
-    *, patients_per_practice: int = 300, seed: int = 2026, simulate_days: int = 0,
+    *,
+    patients_per_practice: int = 300,
+    seed: int = 2026,
+    simulate_days: int = 0,
     say: Callable[[str], None] | None = None,
 ) -> bool:
     """Create the demo workspaces. Returns False (and changes nothing) when already seeded.

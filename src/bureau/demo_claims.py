@@ -26,8 +26,12 @@ from bureau.tenancy.models import Practice, Workspace
 
 DIAGNOSES = "E119 I10 J069 M5450 Z0000 R051 E785 K219 F419 N390 J209 L700 M1711 I480".split()
 VISITS = [  # (code, charge) from the demo fee schedule
-    ("99212", "75.00"), ("99213", "110.00"), ("99214", "165.00"), ("99215", "225.00"),
-    ("99203", "140.00"), ("99204", "210.00"),
+    ("99212", "75.00"),
+    ("99213", "110.00"),
+    ("99214", "165.00"),
+    ("99215", "225.00"),
+    ("99203", "140.00"),
+    ("99204", "210.00"),
 ]
 EXTRAS = [("36415", "12.00"), ("85025", "18.00"), ("93000", "45.00"), ("81002", "9.00")]
 REASON = "demo seed"
@@ -43,10 +47,13 @@ def _offices(workspace: Workspace, practices: list[Practice], rng: random.Random
             continue
         state = states[practice.pk % len(states)]
         ServiceFacility.objects.create(
-            workspace=workspace, practice=practice, name=f"{practice.name} main office",
+            workspace=workspace,
+            practice=practice,
+            name=f"{practice.name} main office",
             npi=make_npi("1" + f"{rng.randrange(10**8):08d}"),
             address_line1=f"{rng.randint(100, 999)} Commerce Dr",
-            city="Springfield" if state == "IL" else "Franklin", state=state,
+            city="Springfield" if state == "IL" else "Franklin",
+            state=state,
             postal_code=ZIPS[state],
         )
 
@@ -117,9 +124,13 @@ def _seed_practice(
     for patient in patients:
         payer = rng.choice(payers)
         cov = Coverage(
-            workspace_id=ws, practice=practice, patient=patient, payer=payer,
+            workspace_id=ws,
+            practice=practice,
+            patient=patient,
+            payer=payer,
             member_id=f"{payer.payer_id[:3]}{rng.randrange(10**9):09d}",
-            group_number=f"G{rng.randrange(10**5):05d}", cob_order=1,
+            group_number=f"G{rng.randrange(10**5):05d}",
+            cob_order=1,
             effective_date=date(2024, 1, 1),
         )
         coverages.append(cov)
@@ -127,8 +138,12 @@ def _seed_practice(
         if rng.random() < 0.1:
             other = rng.choice([p for p in payers if p.pk != payer.pk])
             cov2 = Coverage(
-                workspace_id=ws, practice=practice, patient=patient, payer=other,
-                member_id=f"{other.payer_id[:3]}{rng.randrange(10**9):09d}", cob_order=2,
+                workspace_id=ws,
+                practice=practice,
+                patient=patient,
+                payer=other,
+                member_id=f"{other.payer_id[:3]}{rng.randrange(10**9):09d}",
+                cob_order=2,
                 effective_date=date(2024, 1, 1),
             )
             coverages.append(cov2)
@@ -142,10 +157,14 @@ def _seed_practice(
         dx = rng.sample(DIAGNOSES, rng.randint(1, 3))
         encounters.append(
             Encounter(
-                workspace_id=ws, practice=practice, patient=rng.choice(patients),
-                rendering_provider=doctor, billing_provider=doctor,
+                workspace_id=ws,
+                practice=practice,
+                patient=rng.choice(patients),
+                rendering_provider=doctor,
+                billing_provider=doctor,
                 date_of_service=today - timedelta(days=rng.randint(1, 90)),
-                diagnosis_codes=dx, created_by=user,
+                diagnosis_codes=dx,
+                created_by=user,
             )
         )
     encounters.sort(key=lambda e: e.date_of_service)
@@ -163,9 +182,14 @@ def _seed_practice(
             picked.append(rng.choice(EXTRAS))
         lines = [
             ChargeLine(
-                workspace_id=ws, practice=practice, encounter=encounter, line_number=i,
-                procedure_code=code, diagnosis_pointers=list(range(1, min(dx_count, 4) + 1)),
-                charge=Decimal(amount), date_of_service=encounter.date_of_service,
+                workspace_id=ws,
+                practice=practice,
+                encounter=encounter,
+                line_number=i,
+                procedure_code=code,
+                diagnosis_pointers=list(range(1, min(dx_count, 4) + 1)),
+                charge=Decimal(amount),
+                date_of_service=encounter.date_of_service,
             )
             for i, (code, amount) in enumerate(picked, 1)
         ]
@@ -184,12 +208,17 @@ def _seed_practice(
             covs.append(secondary[encounter.patient_id])
         for cov in covs:
             claim = Claim(
-                workspace_id=ws, practice=practice, encounter=encounter,
-                patient_id=encounter.patient_id, coverage=cov, payer=cov.payer,
+                workspace_id=ws,
+                practice=practice,
+                encounter=encounter,
+                patient_id=encounter.patient_id,
+                coverage=cov,
+                payer=cov.payer,
                 number=f"{practice.code}-{n:06d}{'' if cov.cob_order == 1 else 'S'}",
                 responsibility=cov.cob_order,
                 state=state if cov.cob_order == 1 else ClaimState.DRAFT,
-                total_charge=total, created_at=timezone.now(),
+                total_charge=total,
+                created_at=timezone.now(),
             )
             claims.append(claim)
             claim_lines.append((claim, lines))
@@ -198,9 +227,14 @@ def _seed_practice(
     ClaimLine.objects.bulk_create(
         (
             ClaimLine(
-                workspace_id=ws, practice=practice, claim=claim, charge_line=line,
-                line_number=line.line_number, procedure_code=line.procedure_code,
-                diagnosis_pointers=line.diagnosis_pointers, charge=line.charge,
+                workspace_id=ws,
+                practice=practice,
+                claim=claim,
+                charge_line=line,
+                line_number=line.line_number,
+                procedure_code=line.procedure_code,
+                diagnosis_pointers=line.diagnosis_pointers,
+                charge=line.charge,
                 date_of_service=line.date_of_service,
             )
             for claim, lines in claim_lines

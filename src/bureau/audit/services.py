@@ -104,8 +104,15 @@ def audit_record(
 ) -> AuditEvent:
     """Append one event to its workspace's chain, in the caller's transaction."""
     return _append(
-        action=action, actor=actor, user=user, workspace=workspace, model=model,
-        targets=[(practice, record_ids)], reason=reason, detail=detail, label=label,
+        action=action,
+        actor=actor,
+        user=user,
+        workspace=workspace,
+        model=model,
+        targets=[(practice, record_ids)],
+        reason=reason,
+        detail=detail,
+        label=label,
     )[0]
 
 

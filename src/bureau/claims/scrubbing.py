@@ -132,14 +132,14 @@ def claims_scrub(*, actor: Actor | None, claims: Iterable[Claim]) -> list[ScrubO
         for pid in sorted(practice_ids):
             actor.require(Capability.CLAIMS_EDIT, pid)
 
-    def scoped(model: type) -> object:
+    def scoped(model: type) -> Any:
         if actor is not None:
             return model.objects.visible_to(actor, Capability.CLAIMS_EDIT)  # type: ignore[attr-defined]
         return model.objects.for_system(practice_ids, reason=SYSTEM_REASON)  # type: ignore[attr-defined]
 
     rows = list(
         scoped(Claim)
-        .filter(pk__in=[c.pk for c in wanted])  # type: ignore[attr-defined]
+        .filter(pk__in=[c.pk for c in wanted])
         .select_related(
             "patient",
             "coverage",
@@ -157,17 +157,13 @@ def claims_scrub(*, actor: Actor | None, claims: Iterable[Claim]) -> list[ScrubO
     claim_ids = [c.pk for c in rows]
     lines: dict[int, list[ClaimLine]] = defaultdict(list)
     for line in (
-        scoped(ClaimLine)
-        .filter(claim_id__in=claim_ids)
-        .order_by(  # type: ignore[attr-defined]
-            "claim_id", "line_number"
-        )
+        scoped(ClaimLine).filter(claim_id__in=claim_ids).order_by("claim_id", "line_number")
     ):
         lines[line.claim_id].append(line)
 
     existing: dict[tuple[int, date, str, int], set[int | None]] = defaultdict(set)
     candidates = (
-        scoped(ClaimLine)  # type: ignore[attr-defined]
+        scoped(ClaimLine)
         .filter(
             claim__patient_id__in={c.patient_id for c in rows},
             claim__payer_id__in={c.payer_id for c in rows},
@@ -210,9 +206,7 @@ def claims_scrub(*, actor: Actor | None, claims: Iterable[Claim]) -> list[ScrubO
         hits = scrub(snapshot, contexts[key])
         outcomes.append(ScrubOutcome(claim, hits, target_state(hits)))
 
-    scoped(ScrubHit).filter(claim_id__in=claim_ids, is_current=True).update(  # type: ignore[attr-defined]
-        is_current=False
-    )
+    scoped(ScrubHit).filter(claim_id__in=claim_ids, is_current=True).update(is_current=False)
     ScrubHit.objects.bulk_create(
         [
             ScrubHit(

@@ -25,22 +25,28 @@ class SettingValue(models.Model):
     value = models.JSONField()
     updated_at = models.DateTimeField(default=now)
     updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="+",
     )
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["workspace", "key"], condition=Q(practice__isnull=True),
+                fields=["workspace", "key"],
+                condition=Q(practice__isnull=True),
                 name="setting_workspace_default_unique",
             ),
             models.UniqueConstraint(
-                fields=["practice", "key"], condition=Q(payer__isnull=True),
+                fields=["practice", "key"],
+                condition=Q(payer__isnull=True),
                 name="setting_practice_unique",
             ),
             models.UniqueConstraint(
-                fields=["practice", "payer", "key"], condition=Q(payer__isnull=False),
+                fields=["practice", "payer", "key"],
+                condition=Q(payer__isnull=False),
                 name="setting_practice_payer_unique",
             ),
             models.CheckConstraint(

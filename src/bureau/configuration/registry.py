@@ -115,7 +115,7 @@ def _parse_int(spec: SettingSpec, raw: Any) -> int:
 def _parse_decimal(spec: SettingSpec, raw: Any) -> Decimal:
     # Floats are refused: money is never binary floating point.
     if isinstance(raw, bool) or not isinstance(raw, (str, int, Decimal)):
-        raise SettingInvalid(spec.key, f"expected an amount as text such as \"25.00\", got {raw!r}")
+        raise SettingInvalid(spec.key, f'expected an amount as text such as "25.00", got {raw!r}')
     try:
         value = Decimal(str(raw).strip())
     except InvalidOperation:
@@ -176,8 +176,12 @@ def _parse_rules(spec: SettingSpec, raw: Any) -> list[dict[str, Any]]:
         if not isinstance(message, str) or not message.strip():
             problems.append(f"rule {n} needs a message")
         if not problems:
-            clean = {"field": str(field).strip(), "op": op, "severity": rule["severity"],
-                     "message": str(message).strip()}
+            clean = {
+                "field": str(field).strip(),
+                "op": op,
+                "severity": rule["severity"],
+                "message": str(message).strip(),
+            }
             if "value" in rule:
                 clean["value"] = value
             rules.append(clean)
@@ -201,36 +205,95 @@ def _spec(*args: Any, **kwargs: Any) -> SettingSpec:
 
 
 SETTINGS: tuple[SettingSpec, ...] = (
-    _spec("claims.timely_filing_days", Kind.INT, 365,
-          "Days after the date of service within which a claim must reach the payer.",
-          payer_override=True, minimum=1, maximum=3650),
-    _spec("scrub.rules_enabled", Kind.BOOL, True,
-          "Run the built-in scrubber rules before a claim is ready."),
-    _spec("scrub.custom_rules", Kind.RULES, [],
-          "Custom scrub rules: field conditions that raise an error or a warning.",
-          payer_override=True),
-    _spec("era.autopost_enabled", Kind.BOOL, False,
-          "Post ERA payments automatically when they match the claim."),
-    _spec("era.autopost_tolerance", Kind.DECIMAL, Decimal("0.00"),
-          "Largest difference (in dollars) auto-posting accepts between expected and paid.",
-          minimum=Decimal("0"), maximum=Decimal("100000")),
-    _spec("era.autopost_denials", Kind.BOOL, False,
-          "Auto-post zero-pay denials too (otherwise they go to the denial queue)."),
-    _spec("writeoffs.auto_approve_limit", Kind.DECIMAL, Decimal("25.00"),
-          "Write-off requests up to this amount are approved without review.",
-          minimum=Decimal("0"), maximum=Decimal("1000000")),
-    _spec("writeoffs.approver_role", Kind.CHOICE, Role.SUPERVISOR.value,
-          "Role that approves write-offs above the auto-approve limit.",
-          choices=tuple(r.value for r in Role)),
-    _spec("denials.sla_days", Kind.INT, 14,
-          "Days to work a denial before it is overdue.", minimum=1, maximum=365),
-    _spec("rejections.sla_days", Kind.INT, 3,
-          "Days to correct a clearinghouse or payer rejection.", minimum=1, maximum=365),
-    _spec("followup.interval_days", Kind.INT, 30,
-          "Days without a payer response before a claim needs follow-up.",
-          minimum=1, maximum=365),
-    _spec("statements.cycle_days", Kind.INT, 30,
-          "Days between patient statements.", minimum=7, maximum=365),
+    _spec(
+        "claims.timely_filing_days",
+        Kind.INT,
+        365,
+        "Days after the date of service within which a claim must reach the payer.",
+        payer_override=True,
+        minimum=1,
+        maximum=3650,
+    ),
+    _spec(
+        "scrub.rules_enabled",
+        Kind.BOOL,
+        True,
+        "Run the built-in scrubber rules before a claim is ready.",
+    ),
+    _spec(
+        "scrub.custom_rules",
+        Kind.RULES,
+        [],
+        "Custom scrub rules: field conditions that raise an error or a warning.",
+        payer_override=True,
+    ),
+    _spec(
+        "era.autopost_enabled",
+        Kind.BOOL,
+        False,
+        "Post ERA payments automatically when they match the claim.",
+    ),
+    _spec(
+        "era.autopost_tolerance",
+        Kind.DECIMAL,
+        Decimal("0.00"),
+        "Largest difference (in dollars) auto-posting accepts between expected and paid.",
+        minimum=Decimal("0"),
+        maximum=Decimal("100000"),
+    ),
+    _spec(
+        "era.autopost_denials",
+        Kind.BOOL,
+        False,
+        "Auto-post zero-pay denials too (otherwise they go to the denial queue).",
+    ),
+    _spec(
+        "writeoffs.auto_approve_limit",
+        Kind.DECIMAL,
+        Decimal("25.00"),
+        "Write-off requests up to this amount are approved without review.",
+        minimum=Decimal("0"),
+        maximum=Decimal("1000000"),
+    ),
+    _spec(
+        "writeoffs.approver_role",
+        Kind.CHOICE,
+        Role.SUPERVISOR.value,
+        "Role that approves write-offs above the auto-approve limit.",
+        choices=tuple(r.value for r in Role),
+    ),
+    _spec(
+        "denials.sla_days",
+        Kind.INT,
+        14,
+        "Days to work a denial before it is overdue.",
+        minimum=1,
+        maximum=365,
+    ),
+    _spec(
+        "rejections.sla_days",
+        Kind.INT,
+        3,
+        "Days to correct a clearinghouse or payer rejection.",
+        minimum=1,
+        maximum=365,
+    ),
+    _spec(
+        "followup.interval_days",
+        Kind.INT,
+        30,
+        "Days without a payer response before a claim needs follow-up.",
+        minimum=1,
+        maximum=365,
+    ),
+    _spec(
+        "statements.cycle_days",
+        Kind.INT,
+        30,
+        "Days between patient statements.",
+        minimum=7,
+        maximum=365,
+    ),
 )
 
 REGISTRY: dict[str, SettingSpec] = {}

@@ -60,9 +60,11 @@ class EffectiveSettings:
 
 
 def settings_for(practice: Practice) -> EffectiveSettings:
-    rows = SettingValue.objects.filter(workspace_id=practice.workspace_id).filter(
-        Q(practice__isnull=True) | Q(practice_id=practice.pk)
-    ).values_list("practice_id", "payer_id", "key", "value")
+    rows = (
+        SettingValue.objects.filter(workspace_id=practice.workspace_id)
+        .filter(Q(practice__isnull=True) | Q(practice_id=practice.pk))
+        .values_list("practice_id", "payer_id", "key", "value")
+    )
     return _collect(rows)
 
 

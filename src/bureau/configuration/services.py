@@ -61,8 +61,9 @@ def _check_payer(key: str, practice: Practice | None, payer: Payer | None) -> No
         raise CapabilityDenied("payer outside the workspace")
 
 
-def _row(workspace_id: int, practice: Practice | None, payer: Payer | None,
-         key: str) -> SettingValue | None:
+def _row(
+    workspace_id: int, practice: Practice | None, payer: Payer | None, key: str
+) -> SettingValue | None:
     return (
         SettingValue.objects.select_for_update()
         .filter(workspace_id=workspace_id, practice=practice, payer=payer, key=key)
@@ -74,8 +75,18 @@ def _level(practice: Practice | None, payer: Payer | None) -> str:
     return "workspace" if practice is None else ("payer" if payer else "practice")
 
 
-def _write(*, workspace_id: int, practice: Practice | None, payer: Payer | None, key: str,
-           new: Any, user: Any, reason: str, actor: Actor | None, label: str = "") -> bool:
+def _write(
+    *,
+    workspace_id: int,
+    practice: Practice | None,
+    payer: Payer | None,
+    key: str,
+    new: Any,
+    user: Any,
+    reason: str,
+    actor: Actor | None,
+    label: str = "",
+) -> bool:
     """Store (or with `new` None, remove) one value and record it. False when nothing changed."""
     row = _row(workspace_id, practice, payer, key)
     old = row.value if row is not None else None
@@ -86,14 +97,17 @@ def _write(*, workspace_id: int, practice: Practice | None, payer: Payer | None,
         row.delete()
     elif row is None:
         SettingValue.objects.create(
-            workspace_id=workspace_id, practice=practice, payer=payer, key=key, value=new,
+            workspace_id=workspace_id,
+            practice=practice,
+            payer=payer,
+            key=key,
+            value=new,
             updated_by=user,
         )
     else:
         row.value, row.updated_by, row.updated_at = new, user, timezone.now()
         row.save(update_fields=["value", "updated_by", "updated_at"])
-    detail: dict[str, Any] = {"key": key, "level": _level(practice, payer), "old": old,
-                              "new": new}
+    detail: dict[str, Any] = {"key": key, "level": _level(practice, payer), "old": old, "new": new}
     if payer is not None:
         detail["payer"] = payer.payer_id
         detail["payer_name"] = payer.name
@@ -113,8 +127,15 @@ def _write(*, workspace_id: int, practice: Practice | None, payer: Payer | None,
 
 
 @transaction.atomic
-def setting_set(*, actor: Actor, practice: Practice | None, key: str, value: Any,
-                reason: str, payer: Payer | None = None) -> bool:
+def setting_set(
+    *,
+    actor: Actor,
+    practice: Practice | None,
+    key: str,
+    value: Any,
+    reason: str,
+    payer: Payer | None = None,
+) -> bool:
     """Set `key` at the workspace (practice None), practice, or practice+payer level."""
     _require_manage(actor, practice)
     reason = _require_reason(reason)
@@ -125,14 +146,21 @@ def setting_set(*, actor: Actor, practice: Practice | None, key: str, value: Any
     except SettingInvalid as exc:
         raise ConfigurationError(str(exc)) from None
     return _write(
-        workspace_id=actor.workspace.pk, practice=practice, payer=payer, key=key,
-        new=spec.to_json(typed), user=actor.user, reason=reason, actor=actor,
+        workspace_id=actor.workspace.pk,
+        practice=practice,
+        payer=payer,
+        key=key,
+        new=spec.to_json(typed),
+        user=actor.user,
+        reason=reason,
+        actor=actor,
     )
 
 
 @transaction.atomic
-def setting_clear(*, actor: Actor, practice: Practice | None, key: str, reason: str,
-                  payer: Payer | None = None) -> bool:
+def setting_clear(
+    *, actor: Actor, practice: Practice | None, key: str, reason: str, payer: Payer | None = None
+) -> bool:
     """Remove the value at that level, so the next level up applies. False if none was set."""
     _require_manage(actor, practice)
     reason = _require_reason(reason)
@@ -141,8 +169,14 @@ def setting_clear(*, actor: Actor, practice: Practice | None, key: str, reason: 
     if _row(actor.workspace.pk, practice, payer, key) is None:
         return False
     return _write(
-        workspace_id=actor.workspace.pk, practice=practice, payer=payer, key=key, new=None,
-        user=actor.user, reason=reason, actor=actor,
+        workspace_id=actor.workspace.pk,
+        practice=practice,
+        payer=payer,
+        key=key,
+        new=None,
+        user=actor.user,
+        reason=reason,
+        actor=actor,
     )
 
 
@@ -155,8 +189,9 @@ def config_export(practice: Practice) -> dict[str, Any]:
         Payer.objects.filter(workspace_id=practice.workspace_id).values_list("pk", "payer_id")
     )
     payer_overrides: dict[str, dict[str, Any]] = {}
-    for (payer_pk, key), value in sorted(effective.payer_rows.items(),
-                                         key=lambda item: (payers[item[0][0]], item[0][1])):
+    for (payer_pk, key), value in sorted(
+        effective.payer_rows.items(), key=lambda item: (payers[item[0][0]], item[0][1])
+    ):
         payer_overrides.setdefault(payers[payer_pk], {})[key] = value
     values = {}
     for key, spec in REGISTRY.items():
@@ -172,16 +207,20 @@ def config_export(practice: Practice) -> dict[str, Any]:
     }
 
 
-def _validated(practice: Practice, document: Any
-               ) -> tuple[dict[str, Any], dict[tuple[Payer | None, str], Any]]:
+def _validated(
+    practice: Practice, document: Any
+) -> tuple[dict[str, Any], dict[tuple[Payer | None, str], Any]]:
     """The document's overrides as JSON values, or ConfigurationError listing every problem."""
     problems: list[str] = []
     if not isinstance(document, dict):
         raise ConfigurationError("the document is not a JSON object")
     if document.get("format", FORMAT) != FORMAT:
         problems.append(f"format {document.get('format')!r} is not {FORMAT}")
-    npi = (document.get("practice") or {}).get("npi") if isinstance(
-        document.get("practice"), dict) else None
+    npi = (
+        (document.get("practice") or {}).get("npi")
+        if isinstance(document.get("practice"), dict)
+        else None
+    )
     if npi != practice.npi:
         problems.append(f"the document is for practice NPI {npi!r}, not {practice.npi}")
     overrides = document.get("overrides", {})
@@ -200,7 +239,8 @@ def _validated(practice: Practice, document: Any
         except SettingInvalid as exc:
             problems.append(str(exc))
     payers = {
-        p.payer_id: p for p in Payer.objects.filter(
+        p.payer_id: p
+        for p in Payer.objects.filter(
             workspace_id=practice.workspace_id, payer_id__in=[str(k) for k in payer_overrides]
         )
     }
@@ -230,8 +270,7 @@ def _validated(practice: Practice, document: Any
 
 
 @transaction.atomic
-def config_import(*, actor: Actor | None, practice: Practice, document: Any,
-                  reason: str) -> int:
+def config_import(*, actor: Actor | None, practice: Practice, document: Any, reason: str) -> int:
     """Make the practice's overrides exactly the document's, all or nothing. `actor` None is the
     command line acting as the system. Returns the number of values changed."""
     if actor is not None:
@@ -247,17 +286,37 @@ def config_import(*, actor: Actor | None, practice: Practice, document: Any,
     changed = 0
     for row in existing:
         if (row.payer_id, row.key) not in wanted_ids:
-            changed += _write(workspace_id=practice.workspace_id, practice=practice,
-                              payer=row.payer, key=row.key, new=None, user=user,
-                              reason=reason, actor=actor, label=label)
+            changed += _write(
+                workspace_id=practice.workspace_id,
+                practice=practice,
+                payer=row.payer,
+                key=row.key,
+                new=None,
+                user=user,
+                reason=reason,
+                actor=actor,
+                label=label,
+            )
     for (payer, key), value in wanted.items():
-        changed += _write(workspace_id=practice.workspace_id, practice=practice, payer=payer,
-                          key=key, new=value, user=user, reason=reason, actor=actor,
-                          label=label)
+        changed += _write(
+            workspace_id=practice.workspace_id,
+            practice=practice,
+            payer=payer,
+            key=key,
+            new=value,
+            user=user,
+            reason=reason,
+            actor=actor,
+            label=label,
+        )
     audit_record(
-        action=AuditAction.CONFIG_IMPORTED, actor=actor,
-        workspace=None if actor else practice.workspace, practice=practice, model=MODEL,
-        reason=reason, detail={"changed": changed}, label=label,
+        action=AuditAction.CONFIG_IMPORTED,
+        actor=actor,
+        workspace=None if actor else practice.workspace,
+        practice=practice,
+        model=MODEL,
+        reason=reason,
+        detail={"changed": changed},
+        label=label,
     )
     return changed
-

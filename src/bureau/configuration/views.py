@@ -38,8 +38,8 @@ def _payer(actor: Actor, public_id: str) -> Payer | None:
 @requires(Capability.SETUP_VIEW)
 def settings_view(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
-    chosen = request.POST.get("practice") if request.method == "POST" else request.GET.get(
-        "practice"
+    chosen = (
+        request.POST.get("practice") if request.method == "POST" else request.GET.get("practice")
     )
     practice = _practice(request, actor, chosen)
     errors: dict[str, str] = {}
@@ -51,13 +51,20 @@ def settings_view(request: HttpRequest) -> HttpResponse:
                 raise services.ConfigurationError("Choose a setting to change.")
             if request.POST.get("action") == "clear":
                 changed = services.setting_clear(
-                    actor=actor, practice=practice, key=key, payer=payer,
+                    actor=actor,
+                    practice=practice,
+                    key=key,
+                    payer=payer,
                     reason=request.POST.get("reason", ""),
                 )
             else:
                 changed = services.setting_set(
-                    actor=actor, practice=practice, key=key, payer=payer,
-                    value=request.POST.get("value", ""), reason=request.POST.get("reason", ""),
+                    actor=actor,
+                    practice=practice,
+                    key=key,
+                    payer=payer,
+                    value=request.POST.get("value", ""),
+                    reason=request.POST.get("reason", ""),
                 )
         except CapabilityDenied:
             errors["_"] = "You may not change settings here."
@@ -68,7 +75,8 @@ def settings_view(request: HttpRequest) -> HttpResponse:
             scope = practice.public_id if practice else "all"
             return redirect(f"{reverse('configuration:settings')}?practice={scope}")
     can_manage = (
-        actor.can_workspace(Capability.SETUP_MANAGE) if practice is None
+        actor.can_workspace(Capability.SETUP_MANAGE)
+        if practice is None
         else actor.can(Capability.SETUP_MANAGE, practice)
     )
     return render(
@@ -83,7 +91,8 @@ def settings_view(request: HttpRequest) -> HttpResponse:
                     "error": errors.get(row.spec.key, ""),
                     "text": (
                         request.POST.get("value", row.form_text)
-                        if row.spec.key in errors else row.form_text
+                        if row.spec.key in errors
+                        else row.form_text
                     ),
                 }
                 for row in selectors.setting_table(actor=actor, practice=practice)

@@ -67,17 +67,14 @@ class MatrixRow:
     cells: list[Enrollment | None]  # one per payer, in the payers' order
 
 
-def enrollment_matrix(
-    *, actor: Actor, practice: Practice
-) -> tuple[list[Payer], list[MatrixRow]]:
+def enrollment_matrix(*, actor: Actor, practice: Practice) -> tuple[list[Payer], list[MatrixRow]]:
     """Providers × payers of one practice (the caller checked the actor may see it)."""
     payers = list(payer_list(actor=actor, active_only=True))
     providers = list(
         provider_list(actor=actor, capability=Capability.SETUP_VIEW, practice=practice)
     )
     found = {
-        (e.provider_id, e.payer_id): e
-        for e in enrollment_list(actor=actor, practice=practice)
+        (e.provider_id, e.payer_id): e for e in enrollment_list(actor=actor, practice=practice)
     }
     rows = [
         MatrixRow(provider, [found.get((provider.pk, payer.pk)) for payer in payers])

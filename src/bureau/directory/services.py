@@ -117,9 +117,7 @@ def provider_create(
     values = _clean_provider(data)
     if _npi_taken(practice, values["npi"]):
         raise DirectoryError("This practice already has a provider with that NPI.", "npi")
-    provider = Provider.objects.create(
-        workspace=actor.workspace, practice=practice, **values
-    )
+    provider = Provider.objects.create(workspace=actor.workspace, practice=practice, **values)
     audit_record(
         action=AuditAction.PROVIDER_CREATED,
         actor=actor,
@@ -263,7 +261,10 @@ def enrollment_upsert(
     )
     if enrollment is None:
         enrollment = Enrollment.objects.create(
-            workspace=actor.workspace, practice=practice, provider=provider, payer=payer,
+            workspace=actor.workspace,
+            practice=practice,
+            provider=provider,
+            payer=payer,
             **values,
         )
         action = AuditAction.ENROLLMENT_CREATED

@@ -68,8 +68,11 @@ def payer_create_view(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"Payer {payer.name} created.")
             return redirect("directory:payers")
-    return render(request, "directory/form.html", {"form": form, "title": "New payer",
-                                                   "back": "directory:payers"})
+    return render(
+        request,
+        "directory/form.html",
+        {"form": form, "title": "New payer", "back": "directory:payers"},
+    )
 
 
 # -- providers ----------------------------------------------------------------------------------
@@ -110,12 +113,17 @@ def provider_create_view(request: HttpRequest) -> HttpResponse:
     form = ProviderForm(practices, request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         cleaned = form.cleaned_data
-        data = services.ProviderData(**{
-            k: cleaned[k] for k in ("kind", "name", "last_name", "first_name", "npi", "taxonomy")
-        })
+        data = services.ProviderData(
+            **{
+                k: cleaned[k]
+                for k in ("kind", "name", "last_name", "first_name", "npi", "taxonomy")
+            }
+        )
         try:
             services.provider_create(
-                actor=actor, practice=form.practices[cleaned["practice"]], data=data,
+                actor=actor,
+                practice=form.practices[cleaned["practice"]],
+                data=data,
                 reason=cleaned["reason"],
             )
         except services.DirectoryError as exc:
@@ -125,8 +133,11 @@ def provider_create_view(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"Provider {data.name} created.")
             return redirect("directory:providers")
-    return render(request, "directory/form.html", {"form": form, "title": "New provider",
-                                                   "back": "directory:providers"})
+    return render(
+        request,
+        "directory/form.html",
+        {"form": form, "title": "New provider", "back": "directory:providers"},
+    )
 
 
 # -- enrollment ---------------------------------------------------------------------------------
@@ -177,14 +188,22 @@ def fee_schedule_view(request: HttpRequest) -> HttpResponse:
         request,
         "directory/fees.html",
         _base(
-            actor, practice, default=default, default_lines=selectors.fee_lines(default),
-            override=override, override_lines=selectors.fee_lines(override),
+            actor,
+            practice,
+            default=default,
+            default_lines=selectors.fee_lines(default),
+            override=override,
+            override_lines=selectors.fee_lines(override),
         ),
     )
 
 
 def _upload(
-    request: HttpRequest, targets: list[tuple[str, str]], run: Any, title: str, back: str,
+    request: HttpRequest,
+    targets: list[tuple[str, str]],
+    run: Any,
+    title: str,
+    back: str,
     columns: tuple[str, ...],
 ) -> HttpResponse:
     form = UploadForm(targets, request.POST or None, request.FILES or None)
@@ -206,28 +225,38 @@ def _upload(
                         f"{result.deleted} removed.",
                     )
                     return redirect(back)
-    return render(request, "directory/upload.html", {
-        "form": form, "title": title, "back": back, "result": result, "columns": columns,
-    })
+    return render(
+        request,
+        "directory/upload.html",
+        {
+            "form": form,
+            "title": title,
+            "back": back,
+            "result": result,
+            "columns": columns,
+        },
+    )
 
 
 @requires(Capability.SETUP_MANAGE)
 def fee_schedule_upload_view(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
-    targets = [("default", "Workspace default")] if actor.can_workspace(
-        Capability.SETUP_MANAGE) else []
-    targets += [(str(p.public_id), f"Override: {p.name}")
-                for p in actor.practices(Capability.SETUP_MANAGE)]
+    targets = (
+        [("default", "Workspace default")] if actor.can_workspace(Capability.SETUP_MANAGE) else []
+    )
+    targets += [
+        (str(p.public_id), f"Override: {p.name}") for p in actor.practices(Capability.SETUP_MANAGE)
+    ]
 
     def run(target: str, text: str, reason: str) -> imports.ImportResult:
         practice = None if target == "default" else actor.practice_by_public_id(target)
         if target != "default" and practice is None:
             raise Http404
-        return imports.fee_schedule_import(actor=actor, practice=practice, text=text,
-                                           reason=reason)
+        return imports.fee_schedule_import(actor=actor, practice=practice, text=text, reason=reason)
 
-    return _upload(request, targets, run, "Import fee schedule", "directory:fees",
-                   imports.FEE_COLUMNS)
+    return _upload(
+        request, targets, run, "Import fee schedule", "directory:fees", imports.FEE_COLUMNS
+    )
 
 
 @requires(Capability.SETUP_VIEW)
@@ -249,8 +278,15 @@ def contract_rate_upload_view(request: HttpRequest) -> HttpResponse:
         practice = actor.practice_by_public_id(target)
         if practice is None:
             raise Http404
-        return imports.contract_rates_import(actor=actor, practice=practice, text=text,
-                                             reason=reason)
+        return imports.contract_rates_import(
+            actor=actor, practice=practice, text=text, reason=reason
+        )
 
-    return _upload(request, targets, run, "Import contract rates", "directory:contracts",
-                   imports.CONTRACT_COLUMNS)
+    return _upload(
+        request,
+        targets,
+        run,
+        "Import contract rates",
+        "directory:contracts",
+        imports.CONTRACT_COLUMNS,
+    )

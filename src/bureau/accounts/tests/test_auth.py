@@ -70,8 +70,9 @@ def _signed_in(client: Client) -> bool:
     return "_auth_user_id" in client.session
 
 
-def _password_login(client: Client, username: str, password: str = DEMO_PASSWORD,
-                    next_url: str = "/"):  # noqa: ANN202
+def _password_login(
+    client: Client, username: str, password: str = DEMO_PASSWORD, next_url: str = "/"
+):  # noqa: ANN202
     return client.post(LOGIN, {"username": username, "password": password, "next": next_url})
 
 
@@ -84,8 +85,9 @@ def _new_user_with_grant(username: str = "nina.new") -> User:
     user = User(username=username, full_name="Nina Newcomb", workspace=summit)
     user.set_password(NEW_PASSWORD)
     user.save()
-    Grant.objects.create(workspace=summit, user=user, practice=_lakeside(),
-                         role=Role.BILLER.value, reason="test")
+    Grant.objects.create(
+        workspace=summit, user=user, practice=_lakeside(), role=Role.BILLER.value, reason="test"
+    )
     return user
 
 
@@ -193,9 +195,7 @@ def test_enrolment_with_a_wrong_code_is_refused_and_audited():
 # -- lockout ----------------------------------------------------------------------------------
 def test_five_wrong_passwords_lock_the_login_even_for_the_right_password():
     client = Client()
-    responses = [
-        _password_login(client, "bella.biller", password=f"wrong-{i}") for i in range(5)
-    ]
+    responses = [_password_login(client, "bella.biller", password=f"wrong-{i}") for i in range(5)]
     assert [r.status_code for r in responses[:4]] == [200] * 4
     assert b"Login locked" in responses[4].content
 
@@ -285,8 +285,9 @@ def _create_user_form(reason: str, username: str = "nina.new") -> dict[str, str]
     }
 
 
-def _grant_form(practice: str, role: Role = Role.BILLER, reason: str = "Covering claims",
-                expires_at: str = "") -> dict[str, str]:
+def _grant_form(
+    practice: str, role: Role = Role.BILLER, reason: str = "Covering claims", expires_at: str = ""
+) -> dict[str, str]:
     return {"role": role.value, "practice": practice, "expires_at": expires_at, "reason": reason}
 
 
@@ -432,9 +433,10 @@ def test_user_administration_is_invisible_without_users_manage():
     for url in ("/accounts/users/", "/accounts/users/new/", f"/accounts/users/{sam.public_id}/"):
         assert bella.get(url).status_code == 404, url
     assert bella.post("/accounts/users/new/", _create_user_form("sneaky")).status_code == 404
-    assert bella.post(
-        f"/accounts/grants/{grant.public_id}/revoke/", {"reason": "sneaky"}
-    ).status_code == 404
+    assert (
+        bella.post(f"/accounts/grants/{grant.public_id}/revoke/", {"reason": "sneaky"}).status_code
+        == 404
+    )
     assert not User.objects.filter(username="nina.new").exists()
     grant.refresh_from_db()
     assert grant.revoked_at is None

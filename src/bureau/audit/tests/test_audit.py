@@ -88,9 +88,7 @@ def _any_patient() -> Patient:
     actor = resolve_actor(_owner())
     assert actor is not None
     with transaction.atomic():
-        patient = (
-            Patient.objects.visible_to(actor, Capability.PATIENTS_VIEW).order_by("id").first()
-        )
+        patient = Patient.objects.visible_to(actor, Capability.PATIENTS_VIEW).order_by("id").first()
     assert patient is not None
     return patient
 
@@ -102,8 +100,13 @@ def _new_workspace(slug: str) -> Workspace:
 def _record(workspace: Workspace, n: int, **extra: object) -> list[AuditEvent]:
     with transaction.atomic():
         return [
-            audit_record(action=AuditAction.SYSTEM_SEEDED, workspace=workspace,
-                         label="test", detail={"n": i}, **extra)  # type: ignore[arg-type]
+            audit_record(
+                action=AuditAction.SYSTEM_SEEDED,
+                workspace=workspace,
+                label="test",
+                detail={"n": i},
+                **extra,
+            )  # type: ignore[arg-type]
             for i in range(n)
         ]
 
@@ -379,9 +382,7 @@ def test_patient_list_logs_exactly_the_ids_shown_one_event_per_practice():
             .values_list("public_id", "practice_id")
         )
     for event in events:
-        assert {practice_of[uuid.UUID(r)] for r in event.record_ids} == {
-            event.practice_id
-        }
+        assert {practice_of[uuid.UUID(r)] for r in event.record_ids} == {event.practice_id}
         assert event.user_id == user.pk and event.workspace_id == user.workspace_id
         assert event.model == "patients.Patient"
 

@@ -32,7 +32,8 @@ NCCI_BYPASS = frozenset({"59", "XE", "XS", "XP", "XU"})
 KNOWN_MODIFIERS = frozenset(
     "22 24 25 26 27 33 47 50 51 52 53 54 55 56 57 58 59 62 66 76 77 78 79 80 81 82 90 91 92 "
     "93 95 99 AI AS CR E1 E2 E3 E4 F1 F2 F3 F4 F5 F6 F7 F8 F9 FA FS FT GA GC GE GN GO GP GT GX "
-    "GY GZ JW JZ KS KX LT RT QK QW QX QY QZ SA SB TA T1 T2 T3 T4 T5 T6 T7 T8 T9 TC XE XP XS XU".split()
+    "GY GZ JW JZ KS KX LT RT QK QW QX QY QZ SA SB TA T1 T2 T3 T4 T5 T6 T7 T8 T9 TC XE XP XS "
+    "XU".split()
 )
 
 # CPT (5 digits; category II/III: 4 digits + F/T) or HCPCS level II (a letter + 4 digits).

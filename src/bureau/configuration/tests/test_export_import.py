@@ -10,21 +10,51 @@ from bureau.configuration import services
 from bureau.configuration.models import SettingValue
 
 pytestmark = pytest.mark.django_db
-RULES = [{"field": "place_of_service", "op": "eq", "value": "11", "severity": "warning",
-          "message": "Check POS"}]
+RULES = [
+    {
+        "field": "place_of_service",
+        "op": "eq",
+        "value": "11",
+        "severity": "warning",
+        "message": "Check POS",
+    }
+]
 
 
 def _configure(owner, practice, payers):
-    services.setting_set(actor=owner, practice=None, key="denials.sla_days", value=10,
-                         reason="workspace policy")
-    services.setting_set(actor=owner, practice=practice, key="claims.timely_filing_days",
-                         value=120, reason="client contract")
-    services.setting_set(actor=owner, practice=practice, key="era.autopost_tolerance",
-                         value="1.25", reason="client contract")
-    services.setting_set(actor=owner, practice=practice, key="scrub.custom_rules",
-                         value=RULES, payer=payers[0], reason="payer rule")
-    services.setting_set(actor=owner, practice=practice, key="claims.timely_filing_days",
-                         value=60, payer=payers[1], reason="payer rule")
+    services.setting_set(
+        actor=owner, practice=None, key="denials.sla_days", value=10, reason="workspace policy"
+    )
+    services.setting_set(
+        actor=owner,
+        practice=practice,
+        key="claims.timely_filing_days",
+        value=120,
+        reason="client contract",
+    )
+    services.setting_set(
+        actor=owner,
+        practice=practice,
+        key="era.autopost_tolerance",
+        value="1.25",
+        reason="client contract",
+    )
+    services.setting_set(
+        actor=owner,
+        practice=practice,
+        key="scrub.custom_rules",
+        value=RULES,
+        payer=payers[0],
+        reason="payer rule",
+    )
+    services.setting_set(
+        actor=owner,
+        practice=practice,
+        key="claims.timely_filing_days",
+        value=60,
+        payer=payers[1],
+        reason="payer rule",
+    )
 
 
 def _effective(document):
@@ -36,8 +66,7 @@ def test_export_document(owner, summit, payers):
     _configure(owner, practice, payers)
     doc = services.config_export(practice)
     assert doc["practice"]["npi"] == practice.npi
-    assert doc["overrides"] == {"claims.timely_filing_days": 120,
-                                "era.autopost_tolerance": "1.25"}
+    assert doc["overrides"] == {"claims.timely_filing_days": 120, "era.autopost_tolerance": "1.25"}
     assert doc["payer_overrides"] == {
         payers[0].payer_id: {"scrub.custom_rules": RULES},
         payers[1].payer_id: {"claims.timely_filing_days": 60},
@@ -53,12 +82,19 @@ def test_round_trip_yields_identical_effective_settings(owner, summit, payers):
     _configure(owner, practice, payers)
     before = services.config_export(practice)
     # Change things, then import the earlier document: everything comes back.
-    services.setting_set(actor=owner, practice=practice, key="statements.cycle_days", value=14,
-                         reason="drift")
-    services.setting_clear(actor=owner, practice=practice, key="claims.timely_filing_days",
-                           payer=payers[1], reason="drift")
-    changed = services.config_import(actor=owner, practice=practice, document=before,
-                                     reason="restore")
+    services.setting_set(
+        actor=owner, practice=practice, key="statements.cycle_days", value=14, reason="drift"
+    )
+    services.setting_clear(
+        actor=owner,
+        practice=practice,
+        key="claims.timely_filing_days",
+        payer=payers[1],
+        reason="drift",
+    )
+    changed = services.config_import(
+        actor=owner, practice=practice, document=before, reason="restore"
+    )
     assert changed == 2
     assert _effective(services.config_export(practice)) == _effective(before)
     # The same document onto another practice of the workspace (after fixing the NPI).
@@ -82,13 +118,19 @@ def test_bad_import_lists_every_problem_and_changes_nothing(owner, summit, payer
     document["payer_overrides"]["NOSUCHPAYER"] = {"claims.timely_filing_days": 30}
     document["payer_overrides"][payers[2].payer_id] = {"era.autopost_enabled": True}
     with pytest.raises(services.ConfigurationError) as exc:
-        services.config_import(actor=owner, practice=practice, document=document,
-                               reason="bad import")
+        services.config_import(
+            actor=owner, practice=practice, document=document, reason="bad import"
+        )
     problems = exc.value.problems
     assert len(problems) == 5, problems
     text = str(exc.value)
-    for fragment in ["NPI", "nope.nope: unknown", "denials.sla_days: expected a whole number",
-                     "unknown payer id 'NOSUCHPAYER'", "cannot be overridden per payer"]:
+    for fragment in [
+        "NPI",
+        "nope.nope: unknown",
+        "denials.sla_days: expected a whole number",
+        "unknown payer id 'NOSUCHPAYER'",
+        "cannot be overridden per payer",
+    ]:
         assert fragment in text
     assert sorted(SettingValue.objects.values_list("pk", "key", "value")) == rows
     assert AuditEvent.objects.count() == events
@@ -101,8 +143,9 @@ def test_cli_export_and_import(owner, summit, payers, tmp_path, capsys):
     call_command("config", "export", "--practice", practice.npi, "--output", str(out))
     before = json.loads(out.read_text())
     SettingValue.objects.filter(practice=practice).delete()
-    call_command("config", "import", "--practice", practice.npi, str(out),
-                 "--reason", "restore from file")
+    call_command(
+        "config", "import", "--practice", practice.npi, str(out), "--reason", "restore from file"
+    )
     assert "4 values changed" in capsys.readouterr().out
     assert _effective(services.config_export(practice)) == _effective(before)
     event = AuditEvent.objects.filter(action=AuditAction.CONFIG_IMPORTED).latest("seq")
@@ -113,17 +156,16 @@ def test_cli_export_and_import(owner, summit, payers, tmp_path, capsys):
 def test_cli_errors_exit_1_and_change_nothing(summit, tmp_path, capsys):
     practice = summit[0]
     bad = tmp_path / "bad.json"
-    bad.write_text(json.dumps({"practice": {"npi": practice.npi},
-                               "overrides": {"denials.sla_days": 0}}))
+    bad.write_text(
+        json.dumps({"practice": {"npi": practice.npi}, "overrides": {"denials.sla_days": 0}})
+    )
     with pytest.raises(SystemExit) as exc:
-        call_command("config", "import", "--practice", practice.npi, str(bad),
-                     "--reason", "try it")
+        call_command("config", "import", "--practice", practice.npi, str(bad), "--reason", "try it")
     assert exc.value.code == 1
     assert "denials.sla_days: must be at least 1" in capsys.readouterr().err
     bad.write_text("{not json")
     with pytest.raises(SystemExit):
-        call_command("config", "import", "--practice", practice.npi, str(bad),
-                     "--reason", "try it")
+        call_command("config", "import", "--practice", practice.npi, str(bad), "--reason", "try it")
     assert "is not JSON" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         call_command("config", "export", "--practice", "0000000000")

@@ -8,10 +8,18 @@ from bureau.configuration.registry import REGISTRY, SETTINGS, Kind, SettingInval
 from bureau.tenancy.roles import Role
 
 KEYS = {
-    "claims.timely_filing_days", "scrub.rules_enabled", "scrub.custom_rules",
-    "era.autopost_enabled", "era.autopost_tolerance", "era.autopost_denials",
-    "writeoffs.auto_approve_limit", "writeoffs.approver_role", "denials.sla_days",
-    "rejections.sla_days", "followup.interval_days", "statements.cycle_days",
+    "claims.timely_filing_days",
+    "scrub.rules_enabled",
+    "scrub.custom_rules",
+    "era.autopost_enabled",
+    "era.autopost_tolerance",
+    "era.autopost_denials",
+    "writeoffs.auto_approve_limit",
+    "writeoffs.approver_role",
+    "denials.sla_days",
+    "rejections.sla_days",
+    "followup.interval_days",
+    "statements.cycle_days",
 }
 
 
@@ -24,36 +32,43 @@ def test_every_key_declared_once_with_a_valid_default():
 
 def test_payer_overridable_keys():
     assert {s.key for s in SETTINGS if s.payer_override} == {
-        "claims.timely_filing_days", "scrub.custom_rules"
+        "claims.timely_filing_days",
+        "scrub.custom_rules",
     }
 
 
-@pytest.mark.parametrize(("key", "raw", "expected"), [
-    ("claims.timely_filing_days", "90", 90),
-    ("claims.timely_filing_days", 180, 180),
-    ("scrub.rules_enabled", "off", False),
-    ("scrub.rules_enabled", True, True),
-    ("era.autopost_tolerance", "1.5", Decimal("1.50")),
-    ("writeoffs.auto_approve_limit", 10, Decimal("10.00")),
-    ("writeoffs.approver_role", "owner", Role.OWNER.value),
-])
+@pytest.mark.parametrize(
+    ("key", "raw", "expected"),
+    [
+        ("claims.timely_filing_days", "90", 90),
+        ("claims.timely_filing_days", 180, 180),
+        ("scrub.rules_enabled", "off", False),
+        ("scrub.rules_enabled", True, True),
+        ("era.autopost_tolerance", "1.5", Decimal("1.50")),
+        ("writeoffs.auto_approve_limit", 10, Decimal("10.00")),
+        ("writeoffs.approver_role", "owner", Role.OWNER.value),
+    ],
+)
 def test_parse(key, raw, expected):
     assert spec_of(key).parse(raw) == expected
 
 
-@pytest.mark.parametrize(("key", "raw", "fragment"), [
-    ("claims.timely_filing_days", "0", "at least 1"),
-    ("claims.timely_filing_days", "ninety", "whole number"),
-    ("claims.timely_filing_days", True, "whole number"),
-    ("scrub.rules_enabled", "maybe", "true or false"),
-    ("era.autopost_tolerance", "-1", "at least 0"),
-    ("era.autopost_tolerance", 1.5, "as text"),
-    ("era.autopost_tolerance", "1.005", "two decimals"),
-    ("era.autopost_tolerance", "NaN", "amount"),
-    ("writeoffs.approver_role", "janitor", "one of"),
-    ("scrub.custom_rules", "{", "not valid JSON"),
-    ("scrub.custom_rules", {"field": "x"}, "list of rules"),
-])
+@pytest.mark.parametrize(
+    ("key", "raw", "fragment"),
+    [
+        ("claims.timely_filing_days", "0", "at least 1"),
+        ("claims.timely_filing_days", "ninety", "whole number"),
+        ("claims.timely_filing_days", True, "whole number"),
+        ("scrub.rules_enabled", "maybe", "true or false"),
+        ("era.autopost_tolerance", "-1", "at least 0"),
+        ("era.autopost_tolerance", 1.5, "as text"),
+        ("era.autopost_tolerance", "1.005", "two decimals"),
+        ("era.autopost_tolerance", "NaN", "amount"),
+        ("writeoffs.approver_role", "janitor", "one of"),
+        ("scrub.custom_rules", "{", "not valid JSON"),
+        ("scrub.custom_rules", {"field": "x"}, "list of rules"),
+    ],
+)
 def test_invalid_values_name_the_key(key, raw, fragment):
     with pytest.raises(SettingInvalid) as exc:
         spec_of(key).parse(raw)
@@ -73,26 +88,47 @@ def test_decimal_is_stored_as_text():
 def test_rules_shape():
     spec = spec_of("scrub.custom_rules")
     good = [
-        {"field": "place_of_service", "op": "eq", "value": "11", "severity": "error",
-         "message": "POS 11 needs a facility"},
+        {
+            "field": "place_of_service",
+            "op": "eq",
+            "value": "11",
+            "severity": "error",
+            "message": "POS 11 needs a facility",
+        },
         {"field": "referring_npi", "op": "empty", "severity": "warning", "message": "No ref"},
         {"field": "charge", "op": "gt", "value": 1000.5, "severity": "warning", "message": "Big"},
     ]
     parsed = spec.parse(good)
     assert parsed[2]["value"] == "1000.5"  # never a float
-    assert spec.parse('[{"field": "a", "op": "in", "value": ["1"], "severity": "error", '
-                      '"message": "m"}]')[0]["value"] == ["1"]
+    assert spec.parse(
+        '[{"field": "a", "op": "in", "value": ["1"], "severity": "error", "message": "m"}]'
+    )[0]["value"] == ["1"]
     with pytest.raises(SettingInvalid) as exc:
-        spec.parse([
-            {"field": "", "op": "eq", "value": 1, "severity": "error", "message": "m"},
-            {"field": "a", "op": "like", "value": 1, "severity": "error", "message": "m"},
-            {"field": "a", "op": "eq", "severity": "fatal", "message": ""},
-            {"field": "a", "op": "in", "value": "x", "severity": "error", "message": "m",
-             "extra": 1},
-            "rule",
-        ])
+        spec.parse(
+            [
+                {"field": "", "op": "eq", "value": 1, "severity": "error", "message": "m"},
+                {"field": "a", "op": "like", "value": 1, "severity": "error", "message": "m"},
+                {"field": "a", "op": "eq", "severity": "fatal", "message": ""},
+                {
+                    "field": "a",
+                    "op": "in",
+                    "value": "x",
+                    "severity": "error",
+                    "message": "m",
+                    "extra": 1,
+                },
+                "rule",
+            ]
+        )
     text = str(exc.value)
-    for fragment in ["rule 1 needs a field", "rule 2: op must be", "rule 3: op eq needs a value",
-                     "rule 3: severity", "rule 3 needs a message", "rule 4 has unknown fields",
-                     "rule 4: op in needs a list", "rule 5 is not an object"]:
+    for fragment in [
+        "rule 1 needs a field",
+        "rule 2: op must be",
+        "rule 3: op eq needs a value",
+        "rule 3: severity",
+        "rule 3 needs a message",
+        "rule 4 has unknown fields",
+        "rule 4: op in needs a list",
+        "rule 5 is not an object",
+    ]:
         assert fragment in text

@@ -26,8 +26,9 @@ def test_registry_default_then_each_level_in_order(owner, summit, payers):
     assert setting_explained(practice, KEY, payer) == (200, "workspace")
     services.setting_set(actor=owner, practice=practice, key=KEY, value=150, reason="contract")
     assert setting_explained(practice, KEY, payer) == (150, "practice")
-    services.setting_set(actor=owner, practice=practice, key=KEY, value=90, payer=payer,
-                         reason="payer contract")
+    services.setting_set(
+        actor=owner, practice=practice, key=KEY, value=90, payer=payer, reason="payer contract"
+    )
     assert setting_explained(practice, KEY, payer) == (90, "payer")
     assert setting(practice, KEY, payers[1]) == 150  # another payer: the practice override
     assert setting(practice, KEY) == 150
@@ -38,10 +39,16 @@ def test_registry_default_then_each_level_in_order(owner, summit, payers):
 
 def test_workspace_default_reaches_practices_without_override_only(owner, summit):
     overridden, *others = summit
-    services.setting_set(actor=owner, practice=overridden, key="denials.sla_days", value=7,
-                         reason="client asked for faster turnaround")
-    services.setting_set(actor=owner, practice=None, key="denials.sla_days", value=21,
-                         reason="workspace policy")
+    services.setting_set(
+        actor=owner,
+        practice=overridden,
+        key="denials.sla_days",
+        value=7,
+        reason="client asked for faster turnaround",
+    )
+    services.setting_set(
+        actor=owner, practice=None, key="denials.sla_days", value=21, reason="workspace policy"
+    )
     assert setting_explained(overridden, "denials.sla_days") == (7, "practice")
     for practice in others:
         assert setting_explained(practice, "denials.sla_days") == (21, "workspace")
@@ -50,8 +57,13 @@ def test_workspace_default_reaches_practices_without_override_only(owner, summit
 
 
 def test_decimal_values_round_trip_as_strings(owner, summit):
-    services.setting_set(actor=owner, practice=summit[0], key="era.autopost_tolerance",
-                         value="0.5", reason="small rounding")
+    services.setting_set(
+        actor=owner,
+        practice=summit[0],
+        key="era.autopost_tolerance",
+        value="0.5",
+        reason="small rounding",
+    )
     row = SettingValue.objects.get(practice=summit[0], key="era.autopost_tolerance")
     assert row.value == "0.50"
     assert setting(summit[0], "era.autopost_tolerance") == Decimal("0.50")
@@ -61,14 +73,19 @@ def test_change_is_audited_with_old_and_new(owner, summit, payers):
     practice = summit[1]
     services.setting_set(actor=owner, practice=practice, key=KEY, value=100, reason="first set")
     services.setting_set(actor=owner, practice=practice, key=KEY, value=120, reason="second")
-    services.setting_set(actor=owner, practice=practice, key=KEY, value=80, payer=payers[0],
-                         reason="payer rule")
+    services.setting_set(
+        actor=owner, practice=practice, key=KEY, value=80, payer=payers[0], reason="payer rule"
+    )
     services.setting_clear(actor=owner, practice=practice, key=KEY, reason="undo override")
-    events = list(AuditEvent.objects.filter(
-        practice=practice, action__in=[AuditAction.SETTING_CHANGED, AuditAction.SETTING_CLEARED]
-    ).order_by("seq"))
+    events = list(
+        AuditEvent.objects.filter(
+            practice=practice, action__in=[AuditAction.SETTING_CHANGED, AuditAction.SETTING_CLEARED]
+        ).order_by("seq")
+    )
     assert [(e.detail["old"], e.detail["new"], e.reason) for e in events] == [
-        (None, 100, "first set"), (100, 120, "second"), (None, 80, "payer rule"),
+        (None, 100, "first set"),
+        (100, 120, "second"),
+        (None, 80, "payer rule"),
         (120, None, "undo override"),
     ]
     assert events[2].detail["payer"] == payers[0].payer_id
@@ -79,21 +96,32 @@ def test_change_is_audited_with_old_and_new(owner, summit, payers):
 def test_no_change_no_event(owner, summit):
     services.setting_set(actor=owner, practice=summit[0], key=KEY, value=100, reason="set it")
     count = AuditEvent.objects.count()
-    assert services.setting_set(actor=owner, practice=summit[0], key=KEY, value="100",
-                                reason="same again") is False
-    assert services.setting_clear(actor=owner, practice=summit[2], key=KEY,
-                                  reason="nothing there") is False
+    assert (
+        services.setting_set(
+            actor=owner, practice=summit[0], key=KEY, value="100", reason="same again"
+        )
+        is False
+    )
+    assert (
+        services.setting_clear(actor=owner, practice=summit[2], key=KEY, reason="nothing there")
+        is False
+    )
     assert AuditEvent.objects.count() == count
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"value": "abc"}, "claims.timely_filing_days: expected a whole number"),
-    ({"value": "0"}, "claims.timely_filing_days: must be at least 1"),
-    ({"value": "90", "reason": ""}, "reason"),
-    ({"key": "era.autopost_enabled", "value": "true", "payer": True},
-     "era.autopost_enabled: this setting cannot be overridden per payer"),
-    ({"key": "nope", "value": "1"}, None),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"value": "abc"}, "claims.timely_filing_days: expected a whole number"),
+        ({"value": "0"}, "claims.timely_filing_days: must be at least 1"),
+        ({"value": "90", "reason": ""}, "reason"),
+        (
+            {"key": "era.autopost_enabled", "value": "true", "payer": True},
+            "era.autopost_enabled: this setting cannot be overridden per payer",
+        ),
+        ({"key": "nope", "value": "1"}, None),
+    ],
+)
 def test_invalid_changes_are_refused(owner, summit, payers, kwargs, message):
     args = {"actor": owner, "practice": summit[0], "key": KEY, "reason": "a reason"} | kwargs
     if args.get("payer") is True:
@@ -106,8 +134,9 @@ def test_invalid_changes_are_refused(owner, summit, payers, kwargs, message):
 def test_capabilities(summit):
     manager = actor("alex.manager")  # setup.view only
     with pytest.raises(CapabilityDenied):
-        services.setting_set(actor=manager, practice=summit[0], key=KEY, value=90,
-                             reason="not allowed")
+        services.setting_set(
+            actor=manager, practice=summit[0], key=KEY, value=90, reason="not allowed"
+        )
     with pytest.raises(CapabilityDenied):
         services.setting_set(actor=manager, practice=None, key=KEY, value=90, reason="no")
     hank = actor("hank.harbor")  # owner of another workspace
@@ -120,8 +149,14 @@ def test_payer_of_another_workspace_is_refused(owner, summit):
     harbor = Workspace.objects.get(slug="harbor")
     foreign = Payer.objects.create(workspace=harbor, name="Foreign", payer_id="FRGN1")
     with pytest.raises(CapabilityDenied):
-        services.setting_set(actor=owner, practice=summit[0], key=KEY, value=90,
-                             payer=foreign, reason="foreign payer")
+        services.setting_set(
+            actor=owner,
+            practice=summit[0],
+            key=KEY,
+            value=90,
+            payer=foreign,
+            reason="foreign payer",
+        )
 
 
 def test_settings_for_is_one_query_for_any_number_of_lookups(
@@ -130,8 +165,9 @@ def test_settings_for_is_one_query_for_any_number_of_lookups(
     practice = summit[0]
     services.setting_set(actor=owner, practice=None, key=KEY, value=200, reason="workspace")
     for payer in payers:
-        services.setting_set(actor=owner, practice=practice, key=KEY, value=100, payer=payer,
-                             reason="payer rule")
+        services.setting_set(
+            actor=owner, practice=practice, key=KEY, value=100, payer=payer, reason="payer rule"
+        )
     with django_assert_num_queries(1):
         effective = settings_for(practice)
         for _ in range(10_000):

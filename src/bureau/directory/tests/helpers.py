@@ -16,8 +16,14 @@ def practices():
 def practice_supervisor(practice, *, read_only=False, username="pat.practice"):
     """A supervisor on one practice only (setup.manage there, not workspace-wide)."""
     user = User.objects.create(username=username, workspace=practice.workspace)
-    Grant.objects.create(workspace=practice.workspace, user=user, practice=practice,
-                         role=Role.SUPERVISOR.value, reason="test", read_only=read_only)
+    Grant.objects.create(
+        workspace=practice.workspace,
+        user=user,
+        practice=practice,
+        role=Role.SUPERVISOR.value,
+        reason="test",
+        read_only=read_only,
+    )
     return resolve_actor(user)
 
 

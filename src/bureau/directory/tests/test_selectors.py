@@ -17,8 +17,12 @@ def test_fee_for_practice_override_then_default_then_modifier():
     assert selectors.fee_for(second, "99214", "59") == Decimal("165.00")  # blank fallback
     # The practice's blank line wins over the default's modifier-specific line.
     assert selectors.fee_for(first, "99213", "25") == Decimal("120.00")
-    FeeScheduleLine.objects.create(schedule=FeeSchedule.objects.get(practice=first),
-                                   code="99213", modifier="25", amount=Decimal("130"))
+    FeeScheduleLine.objects.create(
+        schedule=FeeSchedule.objects.get(practice=first),
+        code="99213",
+        modifier="25",
+        amount=Decimal("130"),
+    )
     assert selectors.fee_for(first, "99213", "25") == Decimal("130.00")
     assert selectors.fee_for(first, "99999") is None
 
@@ -35,8 +39,9 @@ def test_enrollment_matrix_shows_the_missing_one():
     practice = practices()[0]
     payers, rows = selectors.enrollment_matrix(actor=actor("olivia.owner"), practice=practice)
     assert len(payers) == 6
-    missing = [(r.provider, payers[i].payer_id) for r in rows for i, c in enumerate(r.cells)
-               if c is None]
+    missing = [
+        (r.provider, payers[i].payer_id) for r in rows for i, c in enumerate(r.cells) if c is None
+    ]
     assert len(missing) == 1 and missing[0][1] == "BLUPK"
 
 

@@ -65,8 +65,11 @@ def test_provider_update_records_old_and_new():
 
 def test_read_only_grant_and_view_only_role_are_refused():
     practice = practices()[0]
-    for who in (practice_supervisor(practice, read_only=True), actor("alex.manager"),
-                actor("bella.biller")):
+    for who in (
+        practice_supervisor(practice, read_only=True),
+        actor("alex.manager"),
+        actor("bella.biller"),
+    ):
         with pytest.raises(CapabilityDenied):
             services.provider_create(actor=who, practice=practice, data=PROVIDER, reason="new")
 
@@ -82,16 +85,18 @@ def test_other_practice_is_refused():
         services.provider_create(actor=harbor, practice=first, data=PROVIDER, reason="x y z")
 
 
-PAYER = services.PayerData(name="Test Payer", payer_id="TST01", timely_filing_days=90,
-                           appeal_limit_days=60)
+PAYER = services.PayerData(
+    name="Test Payer", payer_id="TST01", timely_filing_days=90, appeal_limit_days=60
+)
 
 
 def test_payer_create_and_update_audit():
     a = actor("olivia.owner")
     payer = services.payer_create(actor=a, data=PAYER, reason="new contract")
     assert last_event().action == "payer.created"
-    data = services.PayerData(name="Test Payer", payer_id="TST01", timely_filing_days=120,
-                              appeal_limit_days=60)
+    data = services.PayerData(
+        name="Test Payer", payer_id="TST01", timely_filing_days=120, appeal_limit_days=60
+    )
     services.payer_update(actor=a, payer=payer, data=data, reason="amended contract")
     event = last_event()
     assert event.action == "payer.updated"
@@ -102,8 +107,9 @@ def test_payer_create_and_update_audit():
 def test_payer_limits_must_be_positive(field):
     values = {"name": "P", "payer_id": "P1", field: 0}
     with pytest.raises(services.DirectoryError) as exc:
-        services.payer_create(actor=actor("olivia.owner"), data=services.PayerData(**values),
-                              reason="new contract")
+        services.payer_create(
+            actor=actor("olivia.owner"), data=services.PayerData(**values), reason="new contract"
+        )
     assert exc.value.field == field
 
 
@@ -125,8 +131,9 @@ def test_enrollment_upsert_creates_then_updates():
     )
     assert last_event().action == "enrollment.created"
     active = services.EnrollmentData(status="active", effective_date=date(2025, 3, 1))
-    services.enrollment_upsert(actor=a, provider=provider, payer=payer, data=active,
-                               reason="approved")
+    services.enrollment_upsert(
+        actor=a, provider=provider, payer=payer, data=active, reason="approved"
+    )
     enrollment.refresh_from_db()
     assert enrollment.status == "active"
     assert last_event().detail["changes"]["status"] == {"old": "pending", "new": "active"}
@@ -135,9 +142,11 @@ def test_enrollment_upsert_creates_then_updates():
 def test_enrollment_end_before_effective_is_refused():
     provider = Provider.objects.filter(practice=practices()[0]).first()
     payer = Payer.objects.get(payer_id="MCRDEMO", workspace__slug="summit")
-    data = services.EnrollmentData(status="terminated", effective_date=date(2025, 3, 1),
-                                   end_date=date(2025, 2, 1))
+    data = services.EnrollmentData(
+        status="terminated", effective_date=date(2025, 3, 1), end_date=date(2025, 2, 1)
+    )
     with pytest.raises(services.DirectoryError) as exc:
-        services.enrollment_upsert(actor=actor("olivia.owner"), provider=provider, payer=payer,
-                                   data=data, reason="ended")
+        services.enrollment_upsert(
+            actor=actor("olivia.owner"), provider=provider, payer=payer, data=data, reason="ended"
+        )
     assert exc.value.field == "end_date"

@@ -9,8 +9,13 @@ from bureau.directory.tests.helpers import practices
 
 pytestmark = pytest.mark.django_db
 
-PAGES = ["directory:providers", "directory:payers", "directory:enrollments", "directory:fees",
-         "directory:contracts"]
+PAGES = [
+    "directory:providers",
+    "directory:payers",
+    "directory:enrollments",
+    "directory:fees",
+    "directory:contracts",
+]
 
 
 @pytest.mark.parametrize("name", PAGES)
@@ -22,7 +27,8 @@ def test_pages_render(as_user, name):
 
 def test_enrollment_matrix_highlights_missing(as_user):
     response = as_user("alex.manager").get(
-        reverse("directory:enrollments"), {"practice": str(practices()[0].public_id)})
+        reverse("directory:enrollments"), {"practice": str(practices()[0].public_id)}
+    )
     assert b"enr-missing" in response.content and b"missing-enrollments" in response.content
 
 
@@ -59,5 +65,9 @@ def test_fee_upload_good_file_redirects(as_user):
         {"target": "default", "file": upload, "reason": "new fees"},
     )
     assert response.status_code == 302
-    assert FeeScheduleLine.objects.filter(schedule__practice=None, code="99213",
-                                          schedule__workspace__slug="summit").count() == 1
+    assert (
+        FeeScheduleLine.objects.filter(
+            schedule__practice=None, code="99213", schedule__workspace__slug="summit"
+        ).count()
+        == 1
+    )

@@ -168,9 +168,7 @@ def test_insert_into_another_practice_is_refused_by_the_database():
     sql, params = _insert_sql(mine)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-    assert (
-        _one("SELECT count(*) FROM patients_patient WHERE account_number = 'RLS000001'") == 1
-    )
+    assert _one("SELECT count(*) FROM patients_patient WHERE account_number = 'RLS000001'") == 1
     with as_owner():
         assert (
             _one(

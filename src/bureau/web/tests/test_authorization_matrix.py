@@ -82,11 +82,19 @@ CLASSIFICATION: dict[str, Spec] = {
     ),
     # An empty action and an empty reason: the view answers with a message, changes nothing.
     "accounts:user_status": Spec(
-        "capability", method="POST", needs=(C.USERS_MANAGE,), record="user", ok=302,
+        "capability",
+        method="POST",
+        needs=(C.USERS_MANAGE,),
+        record="user",
+        ok=302,
         post={"action": "", "reason": ""},
     ),
     "accounts:grant_revoke": Spec(
-        "capability", method="POST", needs=(C.USERS_MANAGE,), record="grant", ok=302,
+        "capability",
+        method="POST",
+        needs=(C.USERS_MANAGE,),
+        record="grant",
+        ok=302,
         post={"reason": ""},
     ),
     "patients:list": Spec("capability", needs=(C.PATIENTS_VIEW,), list_filter=True),
@@ -95,7 +103,9 @@ CLASSIFICATION: dict[str, Spec] = {
     ),
     "patients:detail": Spec("capability", needs=(C.PATIENTS_VIEW,), record="patient"),
     "patients:edit": Spec(
-        "capability", needs=(C.PATIENTS_EDIT, C.PATIENTS_DEMOGRAPHICS), record="patient",
+        "capability",
+        needs=(C.PATIENTS_EDIT, C.PATIENTS_DEMOGRAPHICS),
+        record="patient",
         form_post=True,
     ),
     "audit:log": Spec("capability", needs=(C.AUDIT_VIEW,), list_filter=True),
@@ -153,8 +163,15 @@ RECORD_KWARG = {"job": "job_id"}
 POST_ONLY = [name for name, spec in CLASSIFICATION.items() if spec.method == "POST"]
 
 SUMMIT_USERS = [
-    "olivia.owner", "sam.supervisor", "alex.manager", "bella.biller", "priya.poster",
-    "dan.denials", "casey.contractor", "carla.compliance", "cliff.client",
+    "olivia.owner",
+    "sam.supervisor",
+    "alex.manager",
+    "bella.biller",
+    "priya.poster",
+    "dan.denials",
+    "casey.contractor",
+    "carla.compliance",
+    "cliff.client",
 ]
 USERS = [*SUMMIT_USERS, "hank.harbor"]
 
@@ -167,8 +184,9 @@ class Found:
     pattern: URLPattern
 
 
-def discover(patterns: list[Any] | None = None, prefix: str = "",
-             namespaces: tuple[str, ...] = ()) -> Iterator[Found]:
+def discover(
+    patterns: list[Any] | None = None, prefix: str = "", namespaces: tuple[str, ...] = ()
+) -> Iterator[Found]:
     for entry in get_resolver().url_patterns if patterns is None else patterns:
         if isinstance(entry, URLResolver):
             spaces = namespaces + ((entry.namespace,) if entry.namespace else ())
@@ -193,8 +211,9 @@ def served() -> dict[str, Found]:
 
 def test_every_url_is_classified_and_every_classification_is_served():
     found = served()
-    unclassified = sorted(f"{name} ({f.route})" for name, f in found.items()
-                          if name not in CLASSIFICATION)
+    unclassified = sorted(
+        f"{name} ({f.route})" for name, f in found.items() if name not in CLASSIFICATION
+    )
     stale = sorted(set(CLASSIFICATION) - set(found))
     assert not unclassified, f"URLs missing from CLASSIFICATION: {unclassified}"
     assert not stale, f"CLASSIFICATION names URLs that no longer exist: {stale}"
@@ -256,7 +275,9 @@ def expected_caps(user: User) -> dict[int, frozenset[Capability]]:
     now = timezone.now()
     grants = Grant.objects.filter(
         Q(expires_at__isnull=True) | Q(expires_at__gt=now),
-        user=user, workspace_id=user.workspace_id, revoked_at__isnull=True,
+        user=user,
+        workspace_id=user.workspace_id,
+        revoked_at__isnull=True,
     )
     practices = Practice.objects.filter(workspace_id=user.workspace_id).exclude(
         status=PracticeStatus.OFFBOARDED
@@ -264,12 +285,9 @@ def expected_caps(user: User) -> dict[int, frozenset[Capability]]:
     caps: dict[int, set[Capability]] = {}
     for grant in grants:
         conferred = {
-            cap for cap in ROLE_CAPABILITIES[Role(grant.role)]
-            if not grant.read_only or cap.is_read
+            cap for cap in ROLE_CAPABILITIES[Role(grant.role)] if not grant.read_only or cap.is_read
         }
-        targets = practices if grant.practice_id is None else practices.filter(
-            pk=grant.practice_id
-        )
+        targets = practices if grant.practice_id is None else practices.filter(pk=grant.practice_id)
         for practice in targets:
             caps.setdefault(practice.pk, set()).update(conferred)
     return {pid: frozenset(c) for pid, c in caps.items()}
@@ -311,8 +329,16 @@ def build_world(username: str) -> World:
         foreign += [other.username, str(other.public_id)]
         if other.workspace is not None:
             foreign.append(escape(other.workspace.name))
-    return World(user, caps, practices, [first[p.pk] for p in practices], users,
-                 [g for g in grants if g is not None], foreign, list(first_claim.values()))
+    return World(
+        user,
+        caps,
+        practices,
+        [first[p.pk] for p in practices],
+        users,
+        [g for g in grants if g is not None],
+        foreign,
+        list(first_claim.values()),
+    )
 
 
 # -- requests -----------------------------------------------------------------------------------
@@ -344,20 +370,35 @@ def _records(spec: Spec, world: World) -> list[tuple[str, Any, bool]]:
     same_ws = world.user.workspace_id
     if spec.record == "patient":
         codes = {p.pk: p.code for p in world.practices}
-        rows = [(f"patient of {codes[p.practice_id]}", p.public_id,
-                 world.holds(spec.needs, p.practice_id)) for p in world.patients]
+        rows = [
+            (
+                f"patient of {codes[p.practice_id]}",
+                p.public_id,
+                world.holds(spec.needs, p.practice_id),
+            )
+            for p in world.patients
+        ]
     elif spec.record == "claim":
         codes = {p.pk: p.code for p in world.practices}
-        rows = [(f"claim of {codes[c.practice_id]}", c.public_id,
-                 world.holds(spec.needs, c.practice_id)) for c in world.claims]
+        rows = [
+            (
+                f"claim of {codes[c.practice_id]}",
+                c.public_id,
+                world.holds(spec.needs, c.practice_id),
+            )
+            for c in world.claims
+        ]
     elif spec.record == "practice":
         rows = [(f"practice {p.code}", p.public_id, p.pk in world.caps) for p in world.practices]
         rows.append(("all practices", "all", True))
     elif spec.record in ("user", "grant"):
         objects = world.users if spec.record == "user" else world.grants
         rows = [
-            (f"{spec.record} of {o.workspace.slug}", o.public_id,
-             o.workspace_id == same_ws and world.holds_anywhere(spec.needs))
+            (
+                f"{spec.record} of {o.workspace.slug}",
+                o.public_id,
+                o.workspace_id == same_ws and world.holds_anywhere(spec.needs),
+            )
             for o in objects
         ]
     elif spec.record == "batch":
@@ -369,12 +410,20 @@ def _records(spec: Spec, world: World) -> list[tuple[str, Any, bool]]:
             first_batch.setdefault(batch.practice_id, batch)
         rls.activate([])
         assert first_batch, "the seed builds batches"
-        rows = [(f"batch of {b.practice.code}", b.public_id, world.holds(spec.needs, b.practice_id))
-                for b in first_batch.values()]
+        rows = [
+            (f"batch of {b.practice.code}", b.public_id, world.holds(spec.needs, b.practice_id))
+            for b in first_batch.values()
+        ]
     elif spec.record in ("era", "era_exception", "denial"):
         codes = {p.pk: p.code for p in world.practices}
-        rows = [(f"{spec.record} of {codes[r.practice_id]}", r.public_id,
-                 world.holds(spec.needs, r.practice_id)) for r in money(world)[spec.record]]
+        rows = [
+            (
+                f"{spec.record} of {codes[r.practice_id]}",
+                r.public_id,
+                world.holds(spec.needs, r.practice_id),
+            )
+            for r in money(world)[spec.record]
+        ]
     elif spec.record == "job":
         rows = [(label, job.pk, may) for label, job, may in money(world)["job"]]
         missing = ("missing", 2**31 - 1, False)
@@ -389,8 +438,12 @@ def workspace_poster(user: User) -> bool:
     roles = [r.value for r in Role if C.PAYMENTS_POST in ROLE_CAPABILITIES[r]]
     return Grant.objects.filter(
         Q(expires_at__isnull=True) | Q(expires_at__gt=now),
-        user=user, workspace_id=user.workspace_id, revoked_at__isnull=True,
-        practice__isnull=True, read_only=False, role__in=roles,
+        user=user,
+        workspace_id=user.workspace_id,
+        revoked_at__isnull=True,
+        practice__isnull=True,
+        read_only=False,
+        role__in=roles,
     ).exists()
 
 
@@ -411,21 +464,33 @@ def money(world: World) -> dict[str, list[Any]]:
         with rls.practice_scope(ids):
             made["era"].append(scenario.era)
             made["era_exception"].append(
-                EraException.objects.for_system(ids, reason="test").filter(era=scenario.era)
-                .order_by("id").first()
+                EraException.objects.for_system(ids, reason="test")
+                .filter(era=scenario.era)
+                .order_by("id")
+                .first()
             )
             made["denial"].append(
-                Denial.objects.for_system(ids, reason="test").filter(era=scenario.era)
-                .order_by("id").first()
+                Denial.objects.for_system(ids, reason="test")
+                .filter(era=scenario.era)
+                .order_by("id")
+                .first()
             )
         if practice.pk in hidden:
             world.foreign += [str(scenario.era.public_id), scenario.era.trace_number]
     assert all(made["era_exception"]) and all(made["denial"]), "each ERA makes both"
     rls.activate([])
-    colleague = User.objects.filter(workspace_id=world.user.workspace_id).exclude(
-        pk=world.user.pk).order_by("id").first()
-    stranger = User.objects.exclude(workspace_id=world.user.workspace_id).exclude(
-        workspace=None).order_by("id").first()
+    colleague = (
+        User.objects.filter(workspace_id=world.user.workspace_id)
+        .exclude(pk=world.user.pk)
+        .order_by("id")
+        .first()
+    )
+    stranger = (
+        User.objects.exclude(workspace_id=world.user.workspace_id)
+        .exclude(workspace=None)
+        .order_by("id")
+        .first()
+    )
     may_view = world.holds_anywhere((C.PAYMENTS_VIEW,))
     for label, owner, may in [
         ("own job", world.user, may_view),
@@ -435,7 +500,9 @@ def money(world: World) -> dict[str, list[Any]]:
         if owner is None or owner.workspace_id is None:
             continue  # a workspace of one has no colleague
         job = IngestJob.objects.create(
-            workspace_id=owner.workspace_id, file_name=f"{owner.username}.835", path="/none",
+            workspace_id=owner.workspace_id,
+            file_name=f"{owner.username}.835",
+            path="/none",
             created_by=owner,
         )
         made["job"].append((label, job, may))
@@ -453,18 +520,27 @@ def check_url(name: str, spec: Spec, world: World, probe: Probe) -> None:
     if spec.record is None:
         allowed = spec.access != "capability" or world.holds_anywhere(spec.needs)
         url = reverse(name)
-        probe.expect(f"{spec.method} {name}", _call(client, spec.method, url, spec.post),
-                     spec.ok if allowed else 404, world)
+        probe.expect(
+            f"{spec.method} {name}",
+            _call(client, spec.method, url, spec.post),
+            spec.ok if allowed else 404,
+            world,
+        )
         if spec.form_post:
-            probe.expect(f"POST {name} (empty form)", client.post(url, {}),
-                         200 if allowed else 404, world)
+            probe.expect(
+                f"POST {name} (empty form)", client.post(url, {}), 200 if allowed else 404, world
+            )
         if spec.list_filter:
-            filters = [(p.code, p.public_id, world.holds(spec.needs, p.pk))
-                       for p in world.practices]
+            filters = [
+                (p.code, p.public_id, world.holds(spec.needs, p.pk)) for p in world.practices
+            ]
             for code, value, may in [*filters, ("missing", uuid.uuid4(), False)]:
-                probe.expect(f"GET {name}?practice={code}",
-                             client.get(url, {"practice": str(value)}), 200 if may else 404,
-                             world)
+                probe.expect(
+                    f"GET {name}?practice={code}",
+                    client.get(url, {"practice": str(value)}),
+                    200 if may else 404,
+                    world,
+                )
         return
     for label, value, allowed in _records(spec, world):
         if spec.record == "practice":
@@ -472,12 +548,19 @@ def check_url(name: str, spec: Spec, world: World, probe: Probe) -> None:
             probe.expect(f"POST {name} {label}", response, spec.ok if allowed else 404, world)
             continue
         url = reverse(name, kwargs={RECORD_KWARG.get(spec.record or "", "public_id"): value})
-        probe.expect(f"{spec.method} {name} {label}",
-                     _call(client, spec.method, url, spec.post), spec.ok if allowed else 404,
-                     world)
+        probe.expect(
+            f"{spec.method} {name} {label}",
+            _call(client, spec.method, url, spec.post),
+            spec.ok if allowed else 404,
+            world,
+        )
         if spec.form_post:
-            probe.expect(f"POST {name} {label} (empty form)", client.post(url, {}),
-                         200 if allowed else 404, world)
+            probe.expect(
+                f"POST {name} {label} (empty form)",
+                client.post(url, {}),
+                200 if allowed else 404,
+                world,
+            )
 
 
 def run_matrix(username: str) -> Probe:
@@ -512,11 +595,15 @@ def _revoke_first(username: str) -> None:
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("username", "change", "practices"), [
-    ("casey.contractor", _expire_all, 0),  # a contractor's access ends by itself
-    ("bella.biller", _revoke_first, 3),  # one practice revoked, three left
-    ("dan.denials", _expire_all, 0),  # an all-practices grant expires too
-], ids=["contractor-expired", "biller-one-revoked", "all-practices-expired"])
+@pytest.mark.parametrize(
+    ("username", "change", "practices"),
+    [
+        ("casey.contractor", _expire_all, 0),  # a contractor's access ends by itself
+        ("bella.biller", _revoke_first, 3),  # one practice revoked, three left
+        ("dan.denials", _expire_all, 0),  # an all-practices grant expires too
+    ],
+    ids=["contractor-expired", "biller-one-revoked", "all-practices-expired"],
+)
 def test_authorization_matrix_after_grants_change(username, change, practices):
     """Dead grants take effect at the next request: the matrix again, after the change."""
     change(username)
@@ -533,9 +620,16 @@ def test_expectations_match_the_seed():
     assert seeded == set(USERS)
     counts = {u: len(expected_caps(User.objects.get(username=u))) for u in USERS}
     assert counts == {
-        "olivia.owner": 8, "sam.supervisor": 8, "alex.manager": 8, "bella.biller": 4,
-        "priya.poster": 2, "dan.denials": 8, "casey.contractor": 3, "carla.compliance": 8,
-        "cliff.client": 1, "hank.harbor": 2,
+        "olivia.owner": 8,
+        "sam.supervisor": 8,
+        "alex.manager": 8,
+        "bella.biller": 4,
+        "priya.poster": 2,
+        "dan.denials": 8,
+        "casey.contractor": 3,
+        "carla.compliance": 8,
+        "cliff.client": 1,
+        "hank.harbor": 2,
     }
     dan = expected_caps(User.objects.get(username="dan.denials"))
     assert all(C.PATIENTS_DEMOGRAPHICS not in caps for caps in dan.values())
@@ -574,14 +668,18 @@ def test_signed_out_requests_go_to_login():
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("username", "mfa_page"), [
-    ("olivia.owner", MFA_VERIFY_URL),  # has an authenticator: verify it
-    ("new.hire", MFA_ENROLL_URL),  # none yet: enrol one
-])
+@pytest.mark.parametrize(
+    ("username", "mfa_page"),
+    [
+        ("olivia.owner", MFA_VERIFY_URL),  # has an authenticator: verify it
+        ("new.hire", MFA_ENROLL_URL),  # none yet: enrol one
+    ],
+)
 def test_signed_in_without_second_factor_goes_to_mfa(username, mfa_page):
     if username == "new.hire":
-        User.objects.create(username=username, workspace=User.objects.get(
-            username="olivia.owner").workspace)
+        User.objects.create(
+            username=username, workspace=User.objects.get(username="olivia.owner").workspace
+        )
     client = Client()
     client.force_login(User.objects.get(username=username))
     patient = Patient.objects.for_system(
@@ -591,8 +689,11 @@ def test_signed_in_without_second_factor_goes_to_mfa(username, mfa_page):
     problems = []
     for name in served():
         spec = CLASSIFICATION[name]
-        url = (reverse(name, kwargs={"public_id": patient.public_id})
-               if spec.record == "patient" else _any_url(name, spec))
+        url = (
+            reverse(name, kwargs={"public_id": patient.public_id})
+            if spec.record == "patient"
+            else _any_url(name, spec)
+        )
         if spec.access in ("public", "pre_mfa"):
             continue
         for method in ("GET", "POST"):
@@ -616,8 +717,11 @@ def test_post_only_actions_refuse_get(username, name):
     world = build_world(username)
     spec = CLASSIFICATION[name]
     if spec.record in ("user", "grant"):
-        own = [o for o in (world.users if spec.record == "user" else world.grants)
-               if o.workspace_id == world.user.workspace_id]
+        own = [
+            o
+            for o in (world.users if spec.record == "user" else world.grants)
+            if o.workspace_id == world.user.workspace_id
+        ]
         url = reverse(name, kwargs={"public_id": own[0].public_id})
     elif spec.record not in (None, "practice"):  # refused before the record is looked up
         url = _any_url(name, spec)
@@ -664,8 +768,11 @@ def forbidden_uses(source: str, phi: set[str], *, managers: bool) -> list[tuple[
     (also through `import Patient as P`)."""
     tree = ast.parse(source)
     phi = phi | {
-        alias.asname for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
-        for alias in node.names if alias.name in phi and alias.asname
+        alias.asname
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+        if alias.name in phi and alias.asname
     }
     hits = []
     for node in ast.walk(tree):
@@ -693,8 +800,11 @@ def test_scanner_finds_what_it_looks_for():
         "e = P.objects.first()\n"
     )
     assert sorted(forbidden_uses(source, {"Patient"}, managers=True)) == [
-        (4, "Patient.objects"), (5, "Patient._base_manager"), (6, ".for_system("),
-        (6, "Patient.objects"), (9, "P.objects"),
+        (4, "Patient.objects"),
+        (5, "Patient._base_manager"),
+        (6, ".for_system("),
+        (6, "Patient.objects"),
+        (9, "P.objects"),
     ]
     assert forbidden_uses(source, {"Patient"}, managers=False) == [(6, ".for_system(")]
 

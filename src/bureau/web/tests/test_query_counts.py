@@ -78,14 +78,28 @@ def _fill_audit_log(rows: int) -> str:
     with transaction.atomic():
         for n in range(rows):
             actor = actors[n % len(actors)]
-            audit_record(action=AuditAction.PATIENT_VIEWED, actor=actor, practice=lakeside,
-                         model="patients.Patient", record_ids=[uuid.uuid4()])
+            audit_record(
+                action=AuditAction.PATIENT_VIEWED,
+                actor=actor,
+                practice=lakeside,
+                model="patients.Patient",
+                record_ids=[uuid.uuid4()],
+            )
         for n, practice in enumerate(practices[1:]):
-            audit_record(action=AuditAction.PATIENT_LISTED, actor=actors[n % len(actors)],
-                         practice=practice, model="patients.Patient",
-                         record_ids=[uuid.uuid4() for _ in range(5)])
-        audit_record(action=AuditAction.PATIENT_VIEWED, actor=actors[0], practice=lakeside,
-                     model="patients.Patient", record_ids=[unique])
+            audit_record(
+                action=AuditAction.PATIENT_LISTED,
+                actor=actors[n % len(actors)],
+                practice=practice,
+                model="patients.Patient",
+                record_ids=[uuid.uuid4() for _ in range(5)],
+            )
+        audit_record(
+            action=AuditAction.PATIENT_VIEWED,
+            actor=actors[0],
+            practice=lakeside,
+            model="patients.Patient",
+            record_ids=[unique],
+        )
     return unique
 
 

@@ -36,8 +36,10 @@ class Command(BaseCommand):
     def _practice(self, npi: str) -> Practice:
         practices = list(Practice.objects.filter(npi=npi))
         if len(practices) != 1:
-            self._fail(f"error: no single practice with NPI {npi}"
-                       + (" (several workspaces have it)" if practices else ""))
+            self._fail(
+                f"error: no single practice with NPI {npi}"
+                + (" (several workspaces have it)" if practices else "")
+            )
         return practices[0]
 
     def handle(self, *args: Any, action: str, **options: Any) -> None:
