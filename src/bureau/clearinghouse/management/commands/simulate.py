@@ -9,7 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from bureau.clearinghouse.cycle import run_cycle
-from bureau.tenancy.models import Workspace
+from bureau.tenancy.cli import workspace_named
 
 
 class Command(BaseCommand):
@@ -27,18 +27,6 @@ class Command(BaseCommand):
     def handle(self, *args: Any, days: int, workspace: str, seed: int, **options: Any) -> None:
         if days < 1:
             raise CommandError("--days must be at least 1")
-        ws = _workspace(workspace)
+        ws = workspace_named(workspace)
         summary = run_cycle(workspace=ws, days=days, seed=seed, say=self.stdout.write)
         self.stdout.write(json.dumps(summary.as_dict(), indent=2, default=str))
-
-
-def _workspace(slug: str) -> Workspace:
-    if slug:
-        found = Workspace.objects.filter(slug=slug).first()
-        if found is None:
-            raise CommandError(f"no workspace {slug!r}")
-        return found
-    workspaces = list(Workspace.objects.order_by("slug")[:2])
-    if len(workspaces) != 1:
-        raise CommandError("several workspaces: name one with --workspace SLUG")
-    return workspaces[0]

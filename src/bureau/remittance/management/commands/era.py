@@ -84,22 +84,13 @@ class Command(BaseCommand):
         self, remittances: list[Remittance], text: str, name: str, slug: str | None
     ) -> None:
         from bureau.remittance.services import ingest_remittances
-        from bureau.tenancy.models import Workspace
+        from bureau.tenancy.cli import workspace_named
 
-        workspaces = Workspace.objects.all()
-        if slug:
-            workspaces = workspaces.filter(slug=slug)
-        found = list(workspaces[:2])
-        if len(found) != 1:
-            raise CommandError(
-                f"no workspace {slug!r}"
-                if slug
-                else "several workspaces: name one with --workspace"
-            )
+        workspace = workspace_named(slug)
         try:
             result = ingest_remittances(
                 actor=None,
-                workspace=found[0],
+                workspace=workspace,
                 remittances=remittances,
                 file_name=name,
                 content=text,
