@@ -68,6 +68,7 @@ class AuditAction(StrEnum):
     ERA_DOWNLOADED = "era.downloaded"
     ERA_EXCEPTION_LISTED = "era_exception.listed"
     ERA_EXCEPTION_RESOLVED = "era_exception.resolved"
+    ERA_CLAIM_MATCHED = "era_claim.matched"
     LEDGER_CHARGES_POSTED = "ledger.charges_posted"
     LEDGER_VIEWED = "ledger.viewed"
     DENIAL_LISTED = "denial.listed"

@@ -27,3 +27,8 @@ class ResolveForm(forms.Form):
         choices=[("post", "Post it"), ("dismiss", "Dismiss")], widget=forms.RadioSelect
     )
     note = forms.CharField(max_length=300, widget=forms.TextInput(attrs={"size": 40}))
+
+
+class MatchForm(forms.Form):
+    claim_number = forms.CharField(max_length=30)
+    note = forms.CharField(max_length=300)

@@ -253,6 +253,16 @@ class EraException(PracticeScoped):
     def __str__(self) -> str:
         return f"{self.reason}: {self.detail}"
 
+    @property
+    def matchable(self) -> bool:
+        """An open claim loop that matched none of our claims: a poster may name the claim."""
+        return (
+            self.status == ExceptionStatus.OPEN
+            and self.reason == ExceptionReason.UNMATCHED_CLAIM
+            and self.era_claim_id is not None
+            and self.claim_id is None
+        )
+
 
 class JobStatus(models.TextChoices):
     QUEUED = "queued", "Queued"

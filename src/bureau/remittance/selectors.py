@@ -267,6 +267,7 @@ class ExceptionRow:
     status: str
     status_label: str
     can_resolve: bool
+    can_match: bool  # unmatched claim loop: the poster may name our claim
     resolution_note: str
 
 
@@ -293,6 +294,7 @@ def _exception_row(actor: Actor, exc: EraException, today: date) -> ExceptionRow
         status_label=ExceptionStatus(exc.status).label,
         can_resolve=exc.status == ExceptionStatus.OPEN
         and actor.can(Capability.PAYMENTS_POST, exc.practice_id),
+        can_match=exc.matchable and actor.can(Capability.PAYMENTS_POST, exc.practice_id),
         resolution_note=exc.resolution_note,
     )
 

@@ -12,6 +12,11 @@ urlpatterns = [
         views.exception_resolve_view,
         name="exception_resolve",
     ),
+    path(
+        "exceptions/<uuid:public_id>/match/",
+        views.exception_match_view,
+        name="exception_match",
+    ),
     path("jobs/<int:job_id>/", views.job_view, name="job"),
     path("<uuid:public_id>/", views.era_detail_view, name="detail"),
     path("<uuid:public_id>/download", views.era_download_view, name="download"),

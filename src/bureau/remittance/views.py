@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from bureau.remittance import jobs, selectors
-from bureau.remittance.forms import ResolveForm, UploadForm
+from bureau.remittance.forms import MatchForm, ResolveForm, UploadForm
 from bureau.remittance.models import EraStatus, ExceptionReason, ExceptionStatus
 from bureau.tenancy.actor import CapabilityDenied
 from bureau.tenancy.roles import Capability
@@ -141,9 +141,7 @@ def exception_resolve_view(request: HttpRequest, public_id: UUID) -> HttpRespons
     exception = selectors.exception_get(
         actor=actor, public_id=public_id, capability=Capability.PAYMENTS_POST
     )
-    back = request.POST.get("next", "")
-    if not back.startswith(reverse("eras:exceptions")):
-        back = reverse("eras:exceptions")
+    back = _back_to_queue(request)
     form = ResolveForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose post or dismiss and write a note.")
@@ -164,4 +162,41 @@ def exception_resolve_view(request: HttpRequest, public_id: UUID) -> HttpRespons
         return redirect(back)
     done = "posted" if form.cleaned_data["action"] == "post" else "dismissed"
     messages.success(request, f"Exception {done}.")
+    return redirect(back)
+
+
+def _back_to_queue(request: HttpRequest) -> str:
+    """Where the queue was (its filters and page), never anywhere else."""
+    back = request.POST.get("next", "")
+    return back if back.startswith(reverse("eras:exceptions")) else reverse("eras:exceptions")
+
+
+@require_POST
+@requires(Capability.PAYMENTS_POST)
+def exception_match_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    actor = actor_of(request)
+    exception = selectors.exception_get(
+        actor=actor, public_id=public_id, capability=Capability.PAYMENTS_POST
+    )
+    back = _back_to_queue(request)
+    form = MatchForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Name the claim to match and write a note.")
+        return redirect(back)
+    from bureau.remittance.manual_match import era_exception_match
+
+    try:
+        era_exception_match(
+            actor=actor,
+            exception=exception,
+            claim_number=form.cleaned_data["claim_number"],
+            note=form.cleaned_data["note"],
+        )
+    except CapabilityDenied as exc:
+        raise Http404 from exc
+    except ValueError as exc:
+        messages.error(request, f"Not matched: {exc}")
+        return redirect(back)
+    number = form.cleaned_data["claim_number"].strip().upper()
+    messages.success(request, f"Matched to {number} and posted.")
     return redirect(back)

@@ -126,9 +126,14 @@ def test_upload_an_era_watch_it_post_and_read_the_ledger(
     row = page.locator("#exception-table tbody tr").filter(has_text="NOTOURS999")
     expect(row).to_contain_text("Unmatched claim")
     page.screenshot(path=str(SHOTS / "era-exceptions.png"), full_page=True)
-    row.get_by_label("Dismiss").check()
-    row.get_by_label("Note").fill("Not our patient; payer notified")
-    row.get_by_role("button", name="Resolve").click()
+    # Matching it to a claim we do not have is refused and says why; the row stays open.
+    row.get_by_label("Match to claim number").fill("NOPE-000001")
+    row.get_by_label("Note", exact=True).fill("payer typo?")
+    row.get_by_role("button", name="Match & post").click()
+    expect(page.locator(".messages")).to_contain_text("Not matched: no claim NOPE-000001")
+    row = page.locator("#exception-table tbody tr").filter(has_text="NOTOURS999")
+    row.get_by_label("Dismissal note").fill("Not our patient; payer notified")
+    row.get_by_role("button", name="Dismiss").click()
     expect(page.locator(".messages")).to_contain_text("Exception dismissed")
     expect(page.locator("#exception-table")).not_to_contain_text("NOTOURS999")
 

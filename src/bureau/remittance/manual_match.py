@@ -1,0 +1,160 @@
+"""A poster matches an ERA claim the payer sent under a number we do not know (a typo in CLP01,
+a claim keyed at the payer by hand, a number from an old system) to our claim, and posts it.
+
+The claim loop is read back from the ERA as stored, so what posts is exactly what the payer
+sent: its service lines are matched to the chosen claim's lines by procedure, modifiers and
+charge (each line once), any denial in it becomes a `Denial`, and the posting itself is the
+exception's ordinary "post" — one transaction, audited, the ledger still append-only.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from bureau.audit.models import AuditAction
+from bureau.audit.services import audit_record
+from bureau.claims.models import Claim, ClaimLine, ClaimState
+from bureau.denials.models import Denial
+from bureau.denials.services import denials_from_era
+from bureau.remittance.matching import match_services
+from bureau.remittance.models import (
+    Era,
+    EraClaim,
+    EraException,
+    EraLine,
+    ExceptionStatus,
+)
+from bureau.remittance.posting import ADJUDICABLE
+from bureau.remittance.services import ResolutionError, era_exception_resolve, parse_835
+from bureau.tenancy import rls
+from bureau.tenancy.actor import Actor
+from bureau.tenancy.roles import Capability
+from bureau.x12.remit835 import ClaimPayment
+
+
+def _claim_loop(era: Era, era_claim: EraClaim) -> ClaimPayment:
+    """The CLP loop `era_claim` was stored from, read back from the ERA's own interchange (the
+    n-th loop with that CLP01, should a payer repeat one)."""
+    payments = [
+        r
+        for r in parse_835(era.content)
+        if r.trace_number == era.trace_number and r.payment_amount == era.payment_amount
+    ]
+    if len(payments) != 1:
+        raise ResolutionError("the ERA's stored file does not hold this payment once")
+    number = era_claim.patient_control_number
+    same_number = list(
+        EraClaim.objects.for_system([era.practice_id], reason="ERA claim match")
+        .filter(era_id=era.pk, patient_control_number=number)
+        .order_by("id")
+        .values_list("pk", flat=True)
+    )
+    loops = [c for c in payments[0].claims if c.patient_control_number.strip() == number]
+    position = same_number.index(era_claim.pk)
+    if len(loops) != len(same_number):
+        raise ResolutionError(f"CLP01 {number} cannot be found in the stored ERA")
+    return loops[position]
+
+
+def _our_claim(actor: Actor, exception: EraException, number: str) -> Claim:
+    claim: Claim | None = (
+        Claim.objects.visible_to(actor, Capability.PAYMENTS_POST)
+        .filter(practice_id=exception.practice_id, number=number)
+        .select_for_update()
+        .first()
+    )
+    if claim is None:
+        raise ResolutionError(f"no claim {number} in this practice")
+    state = ClaimState(claim.state)
+    if state not in ADJUDICABLE:
+        raise ResolutionError(
+            f"claim {number} is {state.label.lower()}: only a submitted claim can take a payment"
+        )
+    return claim
+
+
+@transaction.atomic
+def era_exception_match(
+    *, actor: Actor, exception: EraException, claim_number: str, note: str
+) -> EraException:
+    """Match the exception's claim loop to our claim `claim_number` and post it as received.
+    Every check runs before anything is written; a refusal leaves the exception open."""
+    actor.require(Capability.PAYMENTS_POST, exception.practice_id)
+    rls.activate(actor.practice_ids())
+    number = claim_number.strip().upper()
+    if not number:
+        raise ResolutionError("name the claim to match, e.g. SPT-000123")
+    if not note.strip():
+        raise ResolutionError("a note is required to resolve an exception")
+    current = (
+        EraException.objects.visible_to(actor, Capability.PAYMENTS_POST)
+        .select_for_update()
+        .select_related("era_claim", "era")
+        .filter(pk=exception.pk)
+        .first()
+    )
+    if current is None:
+        raise ResolutionError("no such exception")
+    if current.status != ExceptionStatus.OPEN:
+        raise ResolutionError("this exception is already resolved")
+    if not current.matchable or current.era_claim is None:
+        raise ResolutionError("only an unmatched claim can be matched to one of ours")
+    era, era_claim = current.era, current.era_claim
+    claim = _our_claim(actor, current, number)
+    loop = _claim_loop(era, era_claim)
+    lines = list(
+        ClaimLine.objects.visible_to(actor, Capability.PAYMENTS_POST)
+        .filter(claim_id=claim.pk)
+        .order_by("line_number")
+    )
+    pairs = match_services(claim, lines, loop.services)
+    missing = [svc for svc, line in pairs if line is None]
+    if missing:
+        shown = ", ".join(f"{s.procedure_code} {s.charge}" for s in missing)
+        raise ResolutionError(f"service line(s) {shown} match no line of claim {number}")
+    era_lines = list(
+        EraLine.objects.visible_to(actor, Capability.PAYMENTS_POST)
+        .filter(era_claim_id=era_claim.pk)
+        .order_by("id")
+    )
+    if len(era_lines) != len(pairs):
+        raise ResolutionError("the stored service lines do not agree with the ERA")
+    for era_line, (_, line) in zip(era_lines, pairs, strict=True):
+        era_line.claim_line = line
+        era_line.save(update_fields=["claim_line"])
+    era_claim.claim = claim
+    era_claim.save(update_fields=["claim"])
+    current.claim = claim
+    current.save(update_fields=["claim"])
+    if loop.payer_claim_number and not claim.payer_claim_number:
+        claim.payer_claim_number = loop.payer_claim_number[:50]
+        claim.save(update_fields=["payer_claim_number"])
+    Denial.objects.bulk_create(
+        denials_from_era(
+            era_id=era.pk,
+            era_claim_id=era_claim.pk,
+            claim=claim,
+            payment=loop,
+            services=pairs,
+            payer=era.payer,
+            payment_date=era.payment_date,
+        )
+    )
+    audit_record(
+        action=AuditAction.ERA_CLAIM_MATCHED,
+        actor=actor,
+        practice=current.practice,
+        model="claims.Claim",
+        record_ids=[claim.public_id],
+        detail={
+            "era": era.trace_number,
+            "received_as": era_claim.patient_control_number,
+            "exception": str(current.public_id),
+        },
+    )
+    return era_exception_resolve(
+        actor=actor,
+        exception=current,
+        action="post",
+        note=f"Matched to {number}: {note.strip()}",
+    )

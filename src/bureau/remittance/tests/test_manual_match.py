@@ -1,0 +1,226 @@
+"""Matching an unmatched ERA claim to ours: posts what the payer sent, once, audited; every
+refusal leaves the exception open and the ledger untouched."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from bureau.accounts.models import User
+from bureau.audit.models import AuditAction, AuditEvent
+from bureau.claims.models import Claim, ClaimState
+from bureau.conftest import verified_client
+from bureau.denials.models import Denial
+from bureau.directory.models import ContractRate
+from bureau.remittance.ledger import ledger_check
+from bureau.remittance.manual_match import era_exception_match
+from bureau.remittance.models import (
+    EraClaim,
+    EraException,
+    ExceptionReason,
+    ExceptionStatus,
+    LedgerEntry,
+)
+from bureau.remittance.services import ResolutionError, ingest_era_text
+from bureau.remittance.tests import builders as b
+from bureau.tenancy import rls
+from bureau.tenancy.actor import Actor, resolve_actor
+from bureau.tenancy.models import Practice, Workspace
+
+from .test_views import era_text
+
+pytestmark = pytest.mark.django_db
+D = Decimal
+
+
+def owner() -> Actor:
+    actor = resolve_actor(User.objects.get(username="olivia.owner"))
+    assert actor is not None
+    return actor
+
+
+def scoped(model, practice: Practice):
+    return model.objects.for_system([practice.pk], reason="test")
+
+
+def open_exceptions(practice: Practice) -> dict[str, EraException]:
+    """The open unmatched-claim exceptions, by the CLP01 the payer sent."""
+    with rls.practice_scope([practice.pk]):
+        return {
+            e.era_claim.patient_control_number: e
+            for e in scoped(EraException, practice)
+            .filter(reason=ExceptionReason.UNMATCHED_CLAIM, status=ExceptionStatus.OPEN)
+            .select_related("era_claim")
+        }
+
+
+def fresh(claim: Claim) -> Claim:
+    with rls.practice_scope([claim.practice_id]):
+        return scoped(Claim, claim.practice).get(pk=claim.pk)
+
+
+def ledger(claim: Claim) -> list[tuple[str, Decimal]]:
+    with rls.practice_scope([claim.practice_id]):
+        return list(
+            scoped(LedgerEntry, claim.practice)
+            .filter(claim=claim)
+            .order_by("claim_line__line_number", "sequence")
+            .values_list("kind", "amount")
+        )
+
+
+@pytest.fixture
+def mistyped():
+    """An ERA whose two claim loops carry numbers we never sent (the payer keyed them wrong):
+    one paid (CO-45, PR-2 on the first line), one denied (CO-50). Neither line carries REF*6R."""
+    practice = b.summit()[0]
+    payer = b.payer_of(practice)
+    b.autopost(practice)
+    ContractRate.objects.filter(practice=practice).delete()
+    paid, denied = b.submitted_claims(practice, payer, count=2)
+    one, two = b.lines_of(paid)
+    d1, d2 = b.lines_of(denied)
+    payments = [
+        replace(
+            b.paid_claim(
+                paid,
+                [
+                    b.svc(one, "70.00", ("CO", "45", "20.00"), ("PR", "2", "20.00"), ref=False),
+                    b.svc(two, "12.00", ref=False),
+                ],
+                payer_claim_number="PCN-PAID",
+            ),
+            patient_control_number="X" + paid.number,
+        ),
+        replace(
+            b.paid_claim(
+                denied,
+                [
+                    b.svc(d1, "0.00", ("CO", "50", "110.00"), ref=False),
+                    b.svc(d2, "0.00", ("CO", "50", "12.00"), ref=False),
+                ],
+                status="4",
+            ),
+            patient_control_number="X" + denied.number,
+        ),
+    ]
+    ingest_era_text(
+        actor=None,
+        workspace=Workspace.objects.get(pk=practice.workspace_id),
+        text=era_text(practice, payer, payments),
+        file_name="typo.835",
+    )
+    return practice, paid, denied
+
+
+def test_matching_posts_the_payment_to_the_named_claim(mistyped):
+    practice, paid, _ = mistyped
+    exc = open_exceptions(practice)["X" + paid.number]
+    charges_only = ledger(paid)
+    assert [kind for kind, _ in charges_only] == ["charge", "charge"]
+
+    era_exception_match(
+        actor=owner(), exception=exc, claim_number=paid.number.lower(), note="payer typo"
+    )
+
+    now = fresh(paid)
+    assert now.state == ClaimState.PAID and now.payer_claim_number == "PCN-PAID"
+    posted = ledger(paid)
+    assert [kind for kind, _ in posted] == [
+        "charge",
+        "payment",
+        "adjustment",
+        "patient_resp",
+        "charge",
+        "payment",
+    ]
+    assert [abs(amount) for _, amount in posted] == [
+        D("110.00"),
+        D("70.00"),
+        D("20.00"),
+        D("20.00"),
+        D("12.00"),
+        D("12.00"),
+    ]
+    assert sum(amount for _, amount in posted) == 0  # nothing left open on the insurance side
+    with rls.practice_scope([practice.pk]):
+        exc.refresh_from_db()
+        era_claim = scoped(EraClaim, practice).get(pk=exc.era_claim_id)
+    assert exc.status == ExceptionStatus.POSTED and exc.claim_id == paid.pk
+    assert exc.resolution_note == f"Matched to {paid.number}: payer typo"
+    assert era_claim.claim_id == paid.pk
+    [event] = AuditEvent.objects.filter(action=AuditAction.ERA_CLAIM_MATCHED)
+    assert event.record_ids == [str(paid.public_id)] and event.practice_id == practice.pk
+    assert event.detail["received_as"] == "X" + paid.number
+    assert ledger_check() == []
+    # Done once: the exception is closed.
+    with pytest.raises(ResolutionError, match="already resolved"):
+        era_exception_match(actor=owner(), exception=exc, claim_number=paid.number, note="x")
+
+
+def test_matching_a_denied_loop_records_the_denial(mistyped):
+    practice, _, denied = mistyped
+    exc = open_exceptions(practice)["X" + denied.number]
+    era_exception_match(actor=owner(), exception=exc, claim_number=denied.number, note="typo")
+    assert fresh(denied).state == ClaimState.DENIED
+    with rls.practice_scope([practice.pk]):
+        carcs = sorted(scoped(Denial, practice).filter(claim=denied).values_list("carc", flat=True))
+    assert carcs == ["50", "50"]
+    assert ledger_check() == []
+
+
+def test_refusals_name_the_problem_and_change_nothing(mistyped):
+    practice, paid, denied = mistyped
+    exc = open_exceptions(practice)["X" + paid.number]
+    before_paid, before_denied = ledger(paid), ledger(denied)
+    payer = b.payer_of(practice)
+    [other] = b.submitted_claims(practice, payer, codes=(("97110", "45.00"),))
+    with rls.practice_scope([practice.pk]):
+        [draft] = [
+            c
+            for c in b.submitted_claims(practice, payer)
+            if scoped(Claim, practice).filter(pk=c.pk).update(state=ClaimState.DRAFT)
+        ]
+    cases = [
+        ("NOPE-000001", "no claim NOPE-000001 in this practice"),
+        (other.number, "match no line of claim"),
+        (draft.number, "is draft"),
+        ("  ", "name the claim"),
+    ]
+    for number, message in cases:
+        with pytest.raises(ResolutionError, match=message):
+            era_exception_match(actor=owner(), exception=exc, claim_number=number, note="n")
+    with pytest.raises(ResolutionError, match="note is required"):
+        era_exception_match(actor=owner(), exception=exc, claim_number=paid.number, note=" ")
+    assert ledger(paid) == before_paid and ledger(denied) == before_denied
+    assert fresh(other).state == ClaimState.SUBMITTED
+    with rls.practice_scope([practice.pk]):
+        exc.refresh_from_db()
+    assert exc.status == ExceptionStatus.OPEN and exc.claim_id is None
+    assert not AuditEvent.objects.filter(action=AuditAction.ERA_CLAIM_MATCHED).exists()
+
+
+def test_a_claim_of_another_practice_cannot_be_named(mistyped):
+    practice, paid, _ = mistyped
+    elsewhere = b.summit()[1]
+    [theirs] = b.submitted_claims(elsewhere, b.payer_of(elsewhere))
+    exc = open_exceptions(practice)["X" + paid.number]
+    with pytest.raises(ResolutionError, match=f"no claim {theirs.number}"):
+        era_exception_match(actor=owner(), exception=exc, claim_number=theirs.number, note="n")
+
+
+def test_the_queue_offers_match_and_the_page_posts_it(mistyped):
+    practice, paid, _ = mistyped
+    exc = open_exceptions(practice)["X" + paid.number]
+    client = verified_client("olivia.owner")
+    body = client.get(reverse("eras:exceptions")).content.decode()
+    assert reverse("eras:exception_match", kwargs={"public_id": exc.public_id}) in body
+    url = reverse("eras:exception_match", kwargs={"public_id": exc.public_id})
+    refused = client.post(url, {"claim_number": "NOPE-1", "note": "typo"}, follow=True)
+    assert b"Not matched: no claim NOPE-1 in this practice" in refused.content
+    done = client.post(url, {"claim_number": paid.number, "note": "typo"}, follow=True)
+    assert f"Matched to {paid.number} and posted.".encode() in done.content
+    assert fresh(paid).state == ClaimState.PAID
