@@ -7,6 +7,7 @@ of our lines used at most once. All claims of an ERA are loaded in one query, th
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -14,6 +15,7 @@ from bureau.claims.models import Claim, ClaimLine
 from bureau.x12.remit835 import ClaimPayment, ServicePayment
 
 REASON = "ERA posting: match remittance to claims"
+_PUNCTUATION = re.compile(r"[^A-Z0-9]")
 
 
 @dataclass
@@ -83,3 +85,9 @@ def match_services(
             used.add(line.pk)
         pairs.append((svc, line))
     return pairs
+
+
+def bare_number(number: str) -> str:
+    """A claim number without case or punctuation: how a payer that re-keys a claim by hand
+    tends to send ours back ("SPT-000123" as "spt000123")."""
+    return _PUNCTUATION.sub("", number.upper())

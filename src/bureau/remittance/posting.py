@@ -29,7 +29,7 @@ from bureau.claims.services import ALLOWED_TRANSITIONS, claims_transition
 from bureau.configuration.resolver import settings_for
 from bureau.denials.models import Denial, DenialStatus
 from bureau.denials.services import denials_from_era, denied_service, is_denied_claim
-from bureau.directory.models import Payer
+from bureau.directory.models import Payer, Provider
 from bureau.remittance.amounts import (
     LineAmounts,
     adjustments_json,
@@ -79,6 +79,15 @@ def _practice_for(
         practice = Practice.objects.filter(workspace=workspace, npi=remittance.payee_npi).first()
         if practice is not None:
             return practice
+        # The payee is the claims' billing provider: a practice's group NPI, or one of its
+        # providers billing under an individual NPI (one practice only, or it proves nothing).
+        owners = set(
+            Provider.objects.filter(practice__workspace=workspace, npi=remittance.payee_npi)
+            .values_list("practice_id", flat=True)
+            .distinct()[:2]
+        )
+        if len(owners) == 1:
+            return Practice.objects.get(pk=owners.pop())
     practice_ids = {c.practice_id for c in claims.values()}
     if len(practice_ids) == 1:
         return Practice.objects.get(pk=practice_ids.pop())

@@ -8,7 +8,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Value
+from django.db.models.functions import Replace
 from django.http import Http404
 from django.utils import timezone
 
@@ -17,6 +18,7 @@ from bureau.audit.models import AuditAction
 from bureau.audit.services import audit_record
 from bureau.claims.models import Acknowledgement, Claim
 from bureau.remittance import ledger
+from bureau.remittance.matching import bare_number
 from bureau.remittance.models import (
     EntryKind,
     Era,
@@ -268,10 +270,13 @@ class ExceptionRow:
     status_label: str
     can_resolve: bool
     can_match: bool  # unmatched claim loop: the poster may name our claim
+    suggested_claim: str  # our claim the payer's CLP01 most likely meant, for the match form
     resolution_note: str
 
 
-def _exception_row(actor: Actor, exc: EraException, today: date) -> ExceptionRow:
+def _exception_row(
+    actor: Actor, exc: EraException, today: date, suggestions: dict[tuple[int, str], str]
+) -> ExceptionRow:
     return ExceptionRow(
         public_id=str(exc.public_id),
         practice_name=actor.access[exc.practice_id].practice.name,
@@ -295,6 +300,12 @@ def _exception_row(actor: Actor, exc: EraException, today: date) -> ExceptionRow
         can_resolve=exc.status == ExceptionStatus.OPEN
         and actor.can(Capability.PAYMENTS_POST, exc.practice_id),
         can_match=exc.matchable and actor.can(Capability.PAYMENTS_POST, exc.practice_id),
+        suggested_claim=suggestions.get(
+            (exc.practice_id, bare_number(exc.era_claim.patient_control_number))
+            if exc.era_claim
+            else (0, ""),
+            "",
+        ),
         resolution_note=exc.resolution_note,
     )
 
@@ -328,7 +339,32 @@ def exception_list(
         detail={"status": filters.status or "all"},
     )
     today = timezone.localdate()
-    return exceptions.shown_as(lambda e: _exception_row(actor, e, today))
+    suggestions = _suggested_claims(actor, exceptions.rows)
+    return exceptions.shown_as(lambda e: _exception_row(actor, e, today, suggestions))
+
+
+def _suggested_claims(actor: Actor, exceptions: list[EraException]) -> dict[tuple[int, str], str]:
+    """(practice, bare CLP01) → our claim number, for unmatched claim loops whose CLP01 is
+    one of our numbers re-keyed without punctuation. Unique matches only; one query a page."""
+    wanted = {
+        (e.practice_id, bare_number(e.era_claim.patient_control_number))
+        for e in exceptions
+        if e.matchable and e.era_claim is not None
+    }
+    if not wanted:
+        return {}
+    found: dict[tuple[int, str], list[str]] = {}
+    rows = (
+        Claim.objects.visible_to(actor, Capability.PAYMENTS_POST)
+        .filter(practice_id__in={p for p, _ in wanted})
+        .annotate(bare=Replace("number", Value("-"), Value("")))
+        .filter(bare__in={b for _, b in wanted})
+        .values_list("practice_id", "bare", "number")
+    )
+    for practice_id, bare, number in rows:
+        if (practice_id, bare) in wanted:
+            found.setdefault((practice_id, bare), []).append(number)
+    return {key: numbers[0] for key, numbers in found.items() if len(numbers) == 1}
 
 
 def exception_get(*, actor: Actor, public_id: Any, capability: Capability) -> EraException:

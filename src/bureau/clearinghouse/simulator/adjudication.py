@@ -105,6 +105,22 @@ def reversal_delay(claim: SubmittedClaim, profile: PayerProfile, *, seed: int | 
     return rng.randint(14, 30) if rng.random() < profile.reversal_rate else None
 
 
+REKEYED_RATE = 0.004  # claims a payer keys by hand: CLP01 loses its hyphen, REF*6R is gone
+
+
+def rekeyed(payment: ClaimPayment, claim: SubmittedClaim, *, seed: int | str) -> ClaimPayment:
+    """Now and then a payer re-keys a claim by hand and echoes our number without its hyphen
+    and without the line control numbers: an unmatched claim a poster has to match."""
+    rng = rng_for(seed, "rekey", claim.payer_id, claim.patient_control_number)
+    if rng.random() >= REKEYED_RATE or "-" not in payment.patient_control_number:
+        return payment
+    return replace(
+        payment,
+        patient_control_number=payment.patient_control_number.replace("-", ""),
+        services=tuple(replace(s, line_control_number="") for s in payment.services),
+    )
+
+
 def _allowed(line: SubmittedLine, profile: PayerProfile, rates: RateLookup) -> Decimal:
     rate = rates(line.procedure_code, line.modifiers[0] if line.modifiers else "")
     if rate is None:

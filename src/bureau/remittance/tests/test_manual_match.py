@@ -24,6 +24,7 @@ from bureau.remittance.models import (
     ExceptionStatus,
     LedgerEntry,
 )
+from bureau.remittance.selectors import exception_list
 from bureau.remittance.services import ResolutionError, ingest_era_text
 from bureau.remittance.tests import builders as b
 from bureau.tenancy import rls
@@ -224,3 +225,27 @@ def test_the_queue_offers_match_and_the_page_posts_it(mistyped):
     done = client.post(url, {"claim_number": paid.number, "note": "typo"}, follow=True)
     assert f"Matched to {paid.number} and posted.".encode() in done.content
     assert fresh(paid).state == ClaimState.PAID
+
+
+def test_the_queue_suggests_our_claim_for_a_rekeyed_number():
+    practice = b.summit()[0]
+    payer = b.payer_of(practice)
+    b.autopost(practice)
+    ContractRate.objects.filter(practice=practice).delete()
+    [claim] = b.submitted_claims(practice, payer)
+    one, two = b.lines_of(claim)
+    rekeyed = f"{claim.number[:3]}-{claim.number[3:]}".lower()  # punctuation and case changed
+    payment = replace(
+        b.paid_claim(claim, [b.svc(one, "110.00", ref=False), b.svc(two, "12.00", ref=False)]),
+        patient_control_number=rekeyed,
+    )
+    ingest_era_text(
+        actor=None,
+        workspace=Workspace.objects.get(pk=practice.workspace_id),
+        text=era_text(practice, payer, [payment]),
+        file_name="rekeyed.835",
+    )
+    [row] = [r for r in exception_list(actor=owner()).rows if r.control_number == rekeyed]
+    assert row.can_match and row.suggested_claim == claim.number
+    body = verified_client("olivia.owner").get(reverse("eras:exceptions")).content.decode()
+    assert f'value="{claim.number}"' in body and f"Likely our {claim.number}." in body

@@ -10,7 +10,7 @@ import pytest
 from bureau.audit.models import AuditAction, AuditEvent
 from bureau.claims.models import Claim, ClaimState
 from bureau.denials.models import Denial, DenialCategory, DenialStatus
-from bureau.directory.models import ContractRate
+from bureau.directory.models import ContractRate, Provider
 from bureau.remittance.ledger import ledger_check
 from bureau.remittance.models import (
     EntryKind,
@@ -28,6 +28,7 @@ from bureau.remittance.services import ingest_remittances
 from bureau.remittance.tests import builders as b
 from bureau.tenancy import rls
 from bureau.tenancy.models import Workspace
+from bureau.x12.remit835 import ClaimPayment
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -405,6 +406,36 @@ def test_payee_from_matched_claims_when_npi_unknown(setup):
     payment = b.paid_claim(claim, [b.svc(one, "110.00"), b.svc(two, "12.00")])
     era = ingest(practice, b.remittance(practice, payer, [payment], npi="")).eras[0]
     assert era.practice_code == practice.code and era.posted == 1
+
+
+def stray(number: str, paid: str) -> ClaimPayment:
+    """A paid claim loop under a number that is none of ours."""
+    return ClaimPayment(
+        patient_control_number=number,
+        status="1",
+        charge=D(paid),
+        paid=D(paid),
+        patient_responsibility=D("0"),
+        payer_claim_number="PCNX",
+    )
+
+
+def test_payee_from_a_providers_individual_npi_when_no_claim_matched(setup):
+    practice, payer = setup
+    provider = Provider.objects.filter(practice=practice).order_by("id").first()
+    assert provider is not None and provider.npi != practice.npi
+    era = ingest(
+        practice, b.remittance(practice, payer, [stray("NOTOURS-1", "40.00")], npi=provider.npi)
+    ).eras[0]
+    assert era.practice_code == practice.code and era.exceptions == 1
+    # The same NPI shared by providers of two practices proves nothing: refused, nothing kept.
+    other = b.summit()[1]
+    Provider.objects.filter(pk=Provider.objects.filter(practice=other).order_by("id")[0].pk).update(
+        npi=provider.npi
+    )
+    again = b.remittance(practice, payer, [stray("NOTOURS-2", "5.00")], npi=provider.npi)
+    with pytest.raises(PayeeUnknown, match="no claim matched"):
+        ingest(practice, again)
 
 
 def test_charge_posted_first_for_claims_submitted_before_the_ledger(setup):
