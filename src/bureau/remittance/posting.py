@@ -29,7 +29,7 @@ from bureau.claims.services import ALLOWED_TRANSITIONS, claims_transition
 from bureau.configuration.resolver import settings_for
 from bureau.denials.models import Denial, DenialStatus
 from bureau.denials.services import denials_from_era, denied_service, is_denied_claim
-from bureau.directory.models import Payer, Provider
+from bureau.directory.models import Payer
 from bureau.remittance.amounts import (
     LineAmounts,
     adjustments_json,
@@ -52,6 +52,7 @@ from bureau.remittance.models import (
     ProviderAdjustmentEntry,
 )
 from bureau.remittance.outcome import EraOutcome, Ticker
+from bureau.remittance.payee import payee_practice
 from bureau.remittance.underpayments import contract_rates, expected_allowed, underpaid_by
 from bureau.tenancy import rls
 from bureau.tenancy.actor import Actor
@@ -67,38 +68,7 @@ ADJUDICABLE = frozenset({S.SUBMITTED, S.ACCEPTED, S.PAID, S.PARTIALLY_PAID, S.DE
 ADJUDICATED = frozenset({S.PAID, S.PARTIALLY_PAID, S.DENIED})
 
 
-class PayeeUnknown(ValueError):
-    """The ERA's payee is none of the workspace's practices (nothing is written)."""
-
-
 # -- the ERA ---------------------------------------------------------------------------------
-def _practice_for(
-    workspace: Workspace, remittance: Remittance, claims: dict[str, Claim]
-) -> Practice:
-    if remittance.payee_npi:
-        practice = Practice.objects.filter(workspace=workspace, npi=remittance.payee_npi).first()
-        if practice is not None:
-            return practice
-        # The payee is the claims' billing provider: a practice's group NPI, or one of its
-        # providers billing under an individual NPI (one practice only, or it proves nothing).
-        owners = set(
-            Provider.objects.filter(practice__workspace=workspace, npi=remittance.payee_npi)
-            .values_list("practice_id", flat=True)
-            .distinct()[:2]
-        )
-        if len(owners) == 1:
-            return Practice.objects.get(pk=owners.pop())
-    practice_ids = {c.practice_id for c in claims.values()}
-    if len(practice_ids) == 1:
-        return Practice.objects.get(pk=practice_ids.pop())
-    npi = remittance.payee_npi or "(none sent)"
-    why = "its claims belong to several practices" if practice_ids else "no claim matched"
-    raise PayeeUnknown(
-        f"ERA {remittance.trace_number}: payee NPI {npi} ({remittance.payee_name}) is no practice "
-        f"of workspace {workspace.slug}, and {why}"
-    )
-
-
 def _duplicate(
     workspace: Workspace, practice_ids: list[int], identifier: str, r: Remittance
 ) -> bool:
@@ -153,7 +123,7 @@ def post_remittance(
         else None
     )
     found = claims_by_number(workspace.pk, ws_ids, [c.patient_control_number for c in r.claims])
-    practice = _practice_for(workspace, r, found)
+    practice = payee_practice(workspace, r, found)
     if actor is not None:
         actor.require(Capability.PAYMENTS_POST, practice)
     outcome.practice_code = practice.code

@@ -23,7 +23,7 @@ from bureau.remittance.models import (
     LedgerEntry,
     ProviderAdjustmentEntry,
 )
-from bureau.remittance.posting import PayeeUnknown
+from bureau.remittance.payee import PayeeUnknown
 from bureau.remittance.services import ingest_remittances
 from bureau.remittance.tests import builders as b
 from bureau.tenancy import rls

@@ -14,7 +14,7 @@ from typing import Any, NoReturn
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from bureau.remittance.posting import PayeeUnknown
+from bureau.remittance.payee import PayeeUnknown
 from bureau.x12.errors import X12Error
 from bureau.x12.remit835 import Remittance
 
