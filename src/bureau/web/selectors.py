@@ -1,15 +1,28 @@
-"""Home page figures: counts per practice (aggregates, no PHI)."""
+"""Home page figures: counts and sums per practice (aggregates, no PHI).
+
+Each figure is read through the scoped manager under the capability its list needs, so a
+practice where the actor may not open the list shows no figure (None), never a zero that lies.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
 
-from django.db.models import Count
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
 
+from bureau.claims.models import Claim, ClaimState
+from bureau.denials.models import Denial, DenialStatus
 from bureau.patients.models import Patient
+from bureau.remittance.models import Era, EraException, ExceptionStatus
 from bureau.tenancy.actor import Actor
 from bureau.tenancy.models import Practice
 from bureau.tenancy.roles import Capability
+
+PAID_WINDOW_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -18,23 +31,54 @@ class PracticeSummary:
     patients: int | None
     roles: str
     read_only: bool
+    rejected_claims: int | None = None
+    open_exceptions: int | None = None
+    open_denials: int | None = None
+    paid_recently: Decimal | None = None  # Σ ERA payments of the last PAID_WINDOW_DAYS
+
+
+def _per_practice(
+    actor: Actor, model: Any, capability: Capability, where: Q, total: Any = None
+) -> dict[int, Any]:
+    """{practice id: Count (or `total`)} over the rows of `model` the actor may see."""
+    if not actor.can(capability):
+        return {}
+    return dict(
+        model.objects.visible_to(actor, capability)
+        .filter(where)
+        .values_list("practice_id")
+        .annotate(n=total if total is not None else Count("id"))
+        .order_by()
+    )
+
+
+def _shown(
+    actor: Actor, capability: Capability, practice: Practice, figures: dict[int, Any], zero: Any = 0
+) -> Any:
+    return figures.get(practice.pk, zero) if actor.can(capability, practice) else None
 
 
 def practice_summaries(*, actor: Actor) -> list[PracticeSummary]:
-    counts: dict[int, int] = {}
-    if actor.can(Capability.PATIENTS_VIEW):
-        counts = dict(
-            Patient.objects.visible_to(actor, Capability.PATIENTS_VIEW)
-            .values_list("practice_id")
-            .annotate(n=Count("id"))
-            .order_by()
-        )
+    since = timezone.localdate() - timedelta(days=PAID_WINDOW_DAYS)
+    patients = _per_practice(actor, Patient, Capability.PATIENTS_VIEW, Q())
+    rejected = _per_practice(actor, Claim, Capability.CLAIMS_VIEW, Q(state=ClaimState.REJECTED))
+    exceptions = _per_practice(
+        actor, EraException, Capability.PAYMENTS_VIEW, Q(status=ExceptionStatus.OPEN)
+    )
+    denials = _per_practice(actor, Denial, Capability.DENIALS_VIEW, Q(status=DenialStatus.OPEN))
+    paid = _per_practice(
+        actor, Era, Capability.PAYMENTS_VIEW, Q(payment_date__gte=since), Sum("total_paid")
+    )
     return [
         PracticeSummary(
             practice=p,
-            patients=counts.get(p.pk, 0) if actor.can(Capability.PATIENTS_VIEW, p) else None,
+            patients=_shown(actor, Capability.PATIENTS_VIEW, p, patients),
             roles=", ".join(sorted(r.label for r in actor.access[p.pk].roles)),
             read_only=actor.access[p.pk].read_only,
+            rejected_claims=_shown(actor, Capability.CLAIMS_VIEW, p, rejected),
+            open_exceptions=_shown(actor, Capability.PAYMENTS_VIEW, p, exceptions),
+            open_denials=_shown(actor, Capability.DENIALS_VIEW, p, denials),
+            paid_recently=_shown(actor, Capability.PAYMENTS_VIEW, p, paid, Decimal("0.00")),
         )
         for p in actor.practices()
     ]

@@ -1,0 +1,79 @@
+"""Home page figures per practice: what each person may open, counted through the same scope."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from bureau.accounts.models import User
+from bureau.claims.models import Claim, ClaimState
+from bureau.conftest import verified_client
+from bureau.remittance.models import Era
+from bureau.remittance.tests import builders as b
+from bureau.remittance.tests.test_views import ingest_scenario
+from bureau.tenancy import rls
+from bureau.tenancy.actor import resolve_actor
+from bureau.tenancy.roles import Capability
+from bureau.web.selectors import practice_summaries
+
+pytestmark = pytest.mark.django_db
+
+
+def summaries_of(username: str):
+    actor = resolve_actor(User.objects.get(username=username))
+    assert actor is not None
+    return actor, {s.practice.pk: s for s in practice_summaries(actor=actor)}
+
+
+def test_owner_sees_rejections_exceptions_denials_and_recent_payments():
+    s = ingest_scenario()  # one paid claim, one denied (CO-50), one claim not ours
+    with rls.practice_scope([s.practice.pk]):
+        Claim.objects.for_system([s.practice.pk], reason="test").filter(pk=s.paid.pk).update(
+            state=ClaimState.REJECTED
+        )
+        rejected = (
+            Claim.objects.for_system([s.practice.pk], reason="test")
+            .filter(state=ClaimState.REJECTED)
+            .count()
+        )
+    _, mine = summaries_of("olivia.owner")
+    row = mine[s.practice.pk]
+    assert row.rejected_claims == rejected >= 1
+    assert row.open_exceptions == 1  # the claim that is not ours
+    assert row.open_denials == 2  # CO-50 on each of the denied claim's two lines
+    # The test ERA is dated in the past: nothing paid in the last 30 days — until it is recent.
+    assert row.paid_recently == Decimal("0.00")
+    with rls.practice_scope([s.practice.pk]):
+        Era.objects.for_system([s.practice.pk], reason="test").filter(pk=s.era.pk).update(
+            payment_date=timezone.localdate()
+        )
+    assert summaries_of("olivia.owner")[1][s.practice.pk].paid_recently == s.era.total_paid > 0
+    others = [r for pk, r in mine.items() if pk != s.practice.pk]
+    assert all(r.open_exceptions == 0 for r in others)
+
+
+def test_figures_follow_capabilities_per_practice():
+    s = ingest_scenario(b.summit()[0])
+    actor, rows = summaries_of("dan.denials")  # denials on all practices, no payments
+    for pk, row in rows.items():
+        assert (row.open_denials is None) != actor.can(Capability.DENIALS_VIEW, pk)
+        assert (row.open_exceptions is None) != actor.can(Capability.PAYMENTS_VIEW, pk)
+        assert (row.rejected_claims is None) != actor.can(Capability.CLAIMS_VIEW, pk)
+    assert rows[s.practice.pk].open_denials == 2  # a denial specialist works every practice
+
+
+def test_home_page_links_each_figure_and_costs_the_same_queries_for_any_number_of_rows():
+    s = ingest_scenario()
+    client = verified_client("olivia.owner")
+    client.get("/")
+    with CaptureQueriesContext(connection) as ctx:
+        body = client.get("/").content.decode()
+    exceptions = f"{reverse('eras:exceptions')}?practice={s.practice.public_id}"
+    assert exceptions in body
+    assert f"?practice={s.practice.public_id}&amp;status=open" in body
+    assert len(ctx.captured_queries) <= 20, [q["sql"][:80] for q in ctx.captured_queries]
