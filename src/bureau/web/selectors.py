@@ -82,3 +82,28 @@ def practice_summaries(*, actor: Actor) -> list[PracticeSummary]:
         )
         for p in actor.practices()
     ]
+
+
+@dataclass(frozen=True)
+class Totals:
+    patients: int | None
+    rejected_claims: int | None
+    open_exceptions: int | None
+    open_denials: int | None
+    paid_recently: Decimal | None
+
+
+def summary_totals(rows: list[PracticeSummary]) -> Totals:
+    """Each column summed over the practices that show it (None when none does)."""
+
+    def total(values: list[Any], zero: Any = 0) -> Any:
+        shown = [v for v in values if v is not None]
+        return sum(shown, zero) if shown else None
+
+    return Totals(
+        patients=total([r.patients for r in rows]),
+        rejected_claims=total([r.rejected_claims for r in rows]),
+        open_exceptions=total([r.open_exceptions for r in rows]),
+        open_denials=total([r.open_denials for r in rows]),
+        paid_recently=total([r.paid_recently for r in rows], Decimal("0.00")),
+    )

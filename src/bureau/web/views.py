@@ -13,15 +13,20 @@ from bureau.audit.models import AuditAction
 from bureau.audit.services import audit_record
 from bureau.tenancy.context import ALL, switch_practice
 from bureau.web.access import actor_of, public
-from bureau.web.selectors import PAID_WINDOW_DAYS, practice_summaries
+from bureau.web.selectors import PAID_WINDOW_DAYS, practice_summaries, summary_totals
 
 
 def home_view(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
+    summaries = practice_summaries(actor=actor)
     return render(
         request,
         "web/home.html",
-        {"summaries": practice_summaries(actor=actor), "paid_window": PAID_WINDOW_DAYS},
+        {
+            "summaries": summaries,
+            "totals": summary_totals(summaries) if len(summaries) > 1 else None,
+            "paid_window": PAID_WINDOW_DAYS,
+        },
     )
 
 

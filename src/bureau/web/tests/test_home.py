@@ -19,7 +19,7 @@ from bureau.remittance.tests.test_views import ingest_scenario
 from bureau.tenancy import rls
 from bureau.tenancy.actor import resolve_actor
 from bureau.tenancy.roles import Capability
-from bureau.web.selectors import practice_summaries
+from bureau.web.selectors import practice_summaries, summary_totals
 
 pytestmark = pytest.mark.django_db
 
@@ -77,3 +77,16 @@ def test_home_page_links_each_figure_and_costs_the_same_queries_for_any_number_o
     assert exceptions in body
     assert f"?practice={s.practice.public_id}&amp;status=open" in body
     assert len(ctx.captured_queries) <= 20, [q["sql"][:80] for q in ctx.captured_queries]
+
+
+def test_totals_sum_only_the_figures_a_person_may_see():
+    ingest_scenario()
+    _, rows = summaries_of("priya.poster")  # payments on two practices, no denials
+    totals = summary_totals(list(rows.values()))
+    assert totals.open_denials is None
+    assert totals.open_exceptions == sum(r.open_exceptions for r in rows.values())
+    assert totals.paid_recently == sum(
+        (r.paid_recently for r in rows.values() if r.paid_recently is not None), Decimal(0)
+    )
+    body = verified_client("olivia.owner").get("/").content.decode()
+    assert 'id="practice-totals"' in body
