@@ -88,7 +88,7 @@ def era_exception_match(
         raise ResolutionError("a note is required to resolve an exception")
     current = (
         EraException.objects.visible_to(actor, Capability.PAYMENTS_POST)
-        .select_for_update()
+        .select_for_update(of=("self",))  # era_claim is an outer join: lock the row only
         .select_related("era_claim", "era")
         .filter(pk=exception.pk)
         .first()
