@@ -3,19 +3,24 @@ a claim keyed at the payer by hand, a number from an old system) to our claim, a
 
 The claim loop is read back from the ERA as stored, so what posts is exactly what the payer
 sent: its service lines are matched to the chosen claim's lines by procedure, modifiers and
-charge (each line once), any denial in it becomes a `Denial`, and the posting itself is the
-exception's ordinary "post" — one transaction, audited, the ledger still append-only.
+charge (each line once) and checked against the payer contract (underpayments), any denial in
+it becomes a `Denial`, and the posting itself is the exception's ordinary "post" — one
+transaction, audited, the ledger still append-only.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
 
 from django.db import transaction
 
 from bureau.audit.models import AuditAction
 from bureau.audit.services import audit_record
 from bureau.claims.models import Claim, ClaimLine, ClaimState
+from bureau.configuration.resolver import settings_for
 from bureau.denials.models import Denial
-from bureau.denials.services import denials_from_era
+from bureau.denials.services import denials_from_era, denied_service
 from bureau.remittance.matching import match_services
 from bureau.remittance.models import (
     Era,
@@ -26,10 +31,11 @@ from bureau.remittance.models import (
 )
 from bureau.remittance.posting import ADJUDICABLE
 from bureau.remittance.services import ResolutionError, era_exception_resolve, parse_835
+from bureau.remittance.underpayments import contract_rates, expected_allowed, underpaid_by
 from bureau.tenancy import rls
 from bureau.tenancy.actor import Actor
 from bureau.tenancy.roles import Capability
-from bureau.x12.remit835 import ClaimPayment
+from bureau.x12.remit835 import ClaimPayment, ServicePayment
 
 
 def _claim_loop(era: Era, era_claim: EraClaim) -> ClaimPayment:
@@ -71,6 +77,23 @@ def _our_claim(actor: Actor, exception: EraException, number: str) -> Claim:
             f"claim {number} is {state.label.lower()}: only a submitted claim can take a payment"
         )
     return claim
+
+
+def _contract_check(
+    claim: Claim, loop: ClaimPayment, payer_id: int
+) -> Callable[[ServicePayment, ClaimLine], tuple[Decimal | None, Decimal | None]]:
+    """(expected, underpaid by) per service line, as posting computes them for a matched ERA."""
+    rates = contract_rates(claim.practice_id, [payer_id], [s.procedure_code for s in loop.services])
+    tolerance = Decimal(settings_for(claim.practice).get("era.autopost_tolerance", payer_id))
+
+    def check(svc: ServicePayment, line: ClaimLine) -> tuple[Decimal | None, Decimal | None]:
+        units = Decimal(svc.units or line.units or 1)
+        expected = expected_allowed(rates, payer_id, svc.procedure_code, svc.modifiers, units)
+        if denied_service(svc, loop.is_denial):  # a denial is worked as a denial
+            return expected, None
+        return expected, underpaid_by(expected, svc, tolerance)
+
+    return check
 
 
 @transaction.atomic
@@ -119,9 +142,13 @@ def era_exception_match(
     )
     if len(era_lines) != len(pairs):
         raise ResolutionError("the stored service lines do not agree with the ERA")
-    for era_line, (_, line) in zip(era_lines, pairs, strict=True):
+    payer_id = era.payer_id or claim.payer_id
+    check = _contract_check(claim, loop, payer_id)
+    for era_line, (svc, line) in zip(era_lines, pairs, strict=True):
+        assert line is not None  # every service matched (checked above)
         era_line.claim_line = line
-        era_line.save(update_fields=["claim_line"])
+        era_line.expected, era_line.underpaid_by = check(svc, line)
+        era_line.save(update_fields=["claim_line", "expected", "underpaid_by"])
     era_claim.claim = claim
     era_claim.save(update_fields=["claim"])
     current.claim = claim

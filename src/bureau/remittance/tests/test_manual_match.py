@@ -20,6 +20,7 @@ from bureau.remittance.manual_match import era_exception_match
 from bureau.remittance.models import (
     EraClaim,
     EraException,
+    EraLine,
     ExceptionReason,
     ExceptionStatus,
     LedgerEntry,
@@ -122,6 +123,13 @@ def test_matching_posts_the_payment_to_the_named_claim(mistyped):
     exc = open_exceptions(practice)["X" + paid.number]
     charges_only = ledger(paid)
     assert [kind for kind, _ in charges_only] == ["charge", "charge"]
+    ContractRate.objects.create(  # the payer allowed 90.00 for the 99213 against 100.00
+        workspace_id=practice.workspace_id,
+        practice=practice,
+        payer=b.payer_of(practice),
+        code="99213",
+        allowed_amount=D("100.00"),
+    )
 
     era_exception_match(
         actor=owner(), exception=exc, claim_number=paid.number.lower(), note="payer typo"
@@ -153,6 +161,14 @@ def test_matching_posts_the_payment_to_the_named_claim(mistyped):
     assert exc.status == ExceptionStatus.POSTED and exc.claim_id == paid.pk
     assert exc.resolution_note == f"Matched to {paid.number}: payer typo"
     assert era_claim.claim_id == paid.pk
+    with rls.practice_scope([practice.pk]):
+        checked = list(
+            scoped(EraLine, practice)
+            .filter(era_claim=era_claim)
+            .order_by("id")
+            .values_list("claim_line__line_number", "expected", "underpaid_by")
+        )
+    assert checked == [(1, D("100.00"), D("10.00")), (2, None, None)]
     [event] = AuditEvent.objects.filter(action=AuditAction.ERA_CLAIM_MATCHED)
     assert event.record_ids == [str(paid.public_id)] and event.practice_id == practice.pk
     assert event.detail["received_as"] == "X" + paid.number
