@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from bureau.remittance import jobs, selectors
+from bureau.remittance.charts import weekly_payments
 from bureau.remittance.forms import MatchForm, ResolveForm, UploadForm
 from bureau.remittance.models import EraStatus, ExceptionReason, ExceptionStatus
 from bureau.tenancy.actor import CapabilityDenied
@@ -37,6 +38,9 @@ def era_list_view(request: HttpRequest) -> HttpResponse:
         status=chosen_value(request, "status", EraStatus.values),
     )
     page = selectors.era_list(actor=actor, filters=filters, page=page_number(request))
+    chart = weekly_payments(
+        actor=actor, practice_id=filters.practice_id, payer_name=filters.payer_name
+    )
     can_upload = actor.can(Capability.PAYMENTS_POST)
     template = "remittance/_era_table.html" if request.htmx else "remittance/era_list.html"  # type: ignore[attr-defined]
     return render(
@@ -44,6 +48,7 @@ def era_list_view(request: HttpRequest) -> HttpResponse:
         template,
         {
             "page": page,
+            "chart": chart,
             "practice": practice,
             "practices": actor.practices(Capability.PAYMENTS_VIEW),
             "payers": payers,
