@@ -1,6 +1,6 @@
 """The ERA list's picture: what payers paid per week, so a dip shows before anyone adds it up.
 
-Sums of ERA payments (control totals of the 835s the actor may see), bucketed by the week of
+Sums of ERA payments (BPR02, what reached the bank, of the 835s the actor may see), bucketed by the week of
 the payer's payment date, Monday first; laid out here as bar geometry so the template draws
 plain SVG without script or inline style (the CSP allows neither).
 """
@@ -74,7 +74,7 @@ def weekly_payments(
         qs = qs.filter(payer_name=payer_name)
     paid: dict[date, Decimal] = {}
     counted: dict[date, int] = {}
-    rows = qs.order_by().values_list("payment_date").annotate(Sum("total_paid"), Count("id"))
+    rows = qs.order_by().values_list("payment_date").annotate(Sum("payment_amount"), Count("id"))
     for day, amount, eras in rows:
         week = _monday(day)
         paid[week] = paid.get(week, ZERO) + (amount or ZERO)

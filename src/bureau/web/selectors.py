@@ -34,7 +34,7 @@ class PracticeSummary:
     rejected_claims: int | None = None
     open_exceptions: int | None = None
     open_denials: int | None = None
-    paid_recently: Decimal | None = None  # Σ ERA payments of the last PAID_WINDOW_DAYS
+    paid_recently: Decimal | None = None  # Σ ERA payments (BPR02) of the last PAID_WINDOW_DAYS
 
 
 def _per_practice(
@@ -67,7 +67,7 @@ def practice_summaries(*, actor: Actor) -> list[PracticeSummary]:
     )
     denials = _per_practice(actor, Denial, Capability.DENIALS_VIEW, Q(status=DenialStatus.OPEN))
     paid = _per_practice(
-        actor, Era, Capability.PAYMENTS_VIEW, Q(payment_date__gte=since), Sum("total_paid")
+        actor, Era, Capability.PAYMENTS_VIEW, Q(payment_date__gte=since), Sum("payment_amount")
     )
     return [
         PracticeSummary(

@@ -47,9 +47,9 @@ def test_payments_land_in_their_week_and_the_tallest_bar_fills_the_plot():
     assert chart.bars[0].week_start == date(2026, 11, 23) - timedelta(weeks=WEEKS - 1)
     by_week = {bar.week_start: bar for bar in chart.bars}
     this, back = by_week[date(2026, 11, 23)], by_week[date(2026, 11, 9)]
-    assert (this.paid, this.eras) == (first.era.total_paid, 1)
-    assert (back.paid, back.eras) == (second.era.total_paid, 1)
-    assert chart.total == first.era.total_paid + second.era.total_paid
+    assert (this.paid, this.eras) == (first.era.payment_amount, 1)
+    assert (back.paid, back.eras) == (second.era.payment_amount, 1)
+    assert chart.total == first.era.payment_amount + second.era.payment_amount
     tallest = max(chart.bars, key=lambda bar: bar.paid)
     assert tallest.height == PLOT_HEIGHT and chart.peak == tallest
     assert all(bar.height == 0 for bar in chart.bars if bar.paid == 0)
@@ -78,7 +78,7 @@ def test_an_old_payment_is_outside_the_chart_and_filters_apply():
         weekly_payments(
             actor=actor_of("olivia.owner"), practice_id=s.practice.pk, today=TODAY
         ).total
-        == s.era.total_paid
+        == s.era.payment_amount
     )
 
 
@@ -88,7 +88,7 @@ def test_a_person_sees_only_the_payments_of_practices_they_may_view():
     priya = actor_of("priya.poster")
     assert not priya.can(Capability.PAYMENTS_VIEW, s.practice.pk)
     assert weekly_payments(actor=priya).total == 0
-    assert weekly_payments(actor=actor_of("olivia.owner")).total == s.era.total_paid
+    assert weekly_payments(actor=actor_of("olivia.owner")).total == s.era.payment_amount
 
 
 def test_the_era_list_draws_the_chart():
