@@ -1,8 +1,8 @@
 """The ERA list's picture: what payers paid per week, so a dip shows before anyone adds it up.
 
-Sums of ERA payments (BPR02, what reached the bank, of the 835s the actor may see), bucketed by the week of
-the payer's payment date, Monday first; laid out here as bar geometry so the template draws
-plain SVG without script or inline style (the CSP allows neither).
+Sums of the check and EFT amounts (BPR02: what reached the bank) of the 835s the actor may see,
+bucketed by the week of the payer's payment date, Monday first; laid out here as bar geometry
+so the template draws plain SVG without script or inline style (the CSP allows neither).
 """
 
 from __future__ import annotations
