@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
 
@@ -27,6 +28,7 @@ from bureau.remittance.models import (
     EraClaim,
     EraException,
     EraLine,
+    ExceptionReason,
     ExceptionStatus,
 )
 from bureau.remittance.posting import ADJUDICABLE
@@ -96,20 +98,13 @@ def _contract_check(
     return check
 
 
-@transaction.atomic
-def era_exception_match(
-    *, actor: Actor, exception: EraException, claim_number: str, note: str
-) -> EraException:
-    """Match the exception's claim loop to our claim `claim_number` and post it as received.
-    Every check runs before anything is written; a refusal leaves the exception open."""
+def _open_exception(actor: Actor, exception: EraException, note: str) -> EraException:
+    """The exception, locked, if it is still open and the poster wrote why."""
     actor.require(Capability.PAYMENTS_POST, exception.practice_id)
     rls.activate(actor.practice_ids())
-    number = claim_number.strip().upper()
-    if not number:
-        raise ResolutionError("name the claim to match, e.g. SPT-000123")
     if not note.strip():
         raise ResolutionError("a note is required to resolve an exception")
-    current = (
+    current: EraException | None = (
         EraException.objects.visible_to(actor, Capability.PAYMENTS_POST)
         .select_for_update(of=("self",))  # era_claim is an outer join: lock the row only
         .select_related("era_claim", "era")
@@ -120,39 +115,53 @@ def era_exception_match(
         raise ResolutionError("no such exception")
     if current.status != ExceptionStatus.OPEN:
         raise ResolutionError("this exception is already resolved")
-    if not current.matchable or current.era_claim is None:
-        raise ResolutionError("only an unmatched claim can be matched to one of ours")
-    era, era_claim = current.era, current.era_claim
-    claim = _our_claim(actor, current, number)
-    loop = _claim_loop(era, era_claim)
-    lines = list(
+    return current
+
+
+def _claim_lines(actor: Actor, claim: Claim) -> list[ClaimLine]:
+    return list(
         ClaimLine.objects.visible_to(actor, Capability.PAYMENTS_POST)
         .filter(claim_id=claim.pk)
         .order_by("line_number")
     )
-    pairs = match_services(claim, lines, loop.services)
-    missing = [svc for svc, line in pairs if line is None]
-    if missing:
-        shown = ", ".join(f"{s.procedure_code} {s.charge}" for s in missing)
-        raise ResolutionError(f"service line(s) {shown} match no line of claim {number}")
+
+
+def _era_lines(actor: Actor, era_claim: EraClaim, services: int) -> list[EraLine]:
     era_lines = list(
         EraLine.objects.visible_to(actor, Capability.PAYMENTS_POST)
         .filter(era_claim_id=era_claim.pk)
         .order_by("id")
     )
-    if len(era_lines) != len(pairs):
+    if len(era_lines) != services:
         raise ResolutionError("the stored service lines do not agree with the ERA")
-    payer_id = era.payer_id or claim.payer_id
-    check = _contract_check(claim, loop, payer_id)
-    for era_line, (svc, line) in zip(era_lines, pairs, strict=True):
-        assert line is not None  # every service matched (checked above)
+    return era_lines
+
+
+def _post_matched(
+    actor: Actor,
+    current: EraException,
+    claim: Claim,
+    loop: ClaimPayment,
+    matched: list[tuple[EraLine, ServicePayment, ClaimLine]],
+    *,
+    note: str,
+    detail: dict[str, Any],
+) -> EraException:
+    """Record the matches (lines checked against the contract, denials), then post the
+    exception as received and audit the match."""
+    era = current.era
+    era_claim = current.era_claim
+    assert era_claim is not None
+    check = _contract_check(claim, loop, era.payer_id or claim.payer_id)
+    for era_line, svc, line in matched:
         era_line.claim_line = line
         era_line.expected, era_line.underpaid_by = check(svc, line)
         era_line.save(update_fields=["claim_line", "expected", "underpaid_by"])
-    era_claim.claim = claim
-    era_claim.save(update_fields=["claim"])
-    current.claim = claim
-    current.save(update_fields=["claim"])
+    if era_claim.claim_id != claim.pk:
+        era_claim.claim = claim
+        era_claim.save(update_fields=["claim"])
+        current.claim = claim
+        current.save(update_fields=["claim"])
     if loop.payer_claim_number and not claim.payer_claim_number:
         claim.payer_claim_number = loop.payer_claim_number[:50]
         claim.save(update_fields=["payer_claim_number"])
@@ -162,7 +171,7 @@ def era_exception_match(
             era_claim_id=era_claim.pk,
             claim=claim,
             payment=loop,
-            services=pairs,
+            services=[(svc, line) for _, svc, line in matched],
             payer=era.payer,
             payment_date=era.payment_date,
         )
@@ -173,15 +182,100 @@ def era_exception_match(
         practice=current.practice,
         model="claims.Claim",
         record_ids=[claim.public_id],
-        detail={
-            "era": era.trace_number,
-            "received_as": era_claim.patient_control_number,
-            "exception": str(current.public_id),
-        },
+        detail={"era": era.trace_number, "exception": str(current.public_id), **detail},
     )
-    return era_exception_resolve(
-        actor=actor,
-        exception=current,
-        action="post",
+    return era_exception_resolve(actor=actor, exception=current, action="post", note=note)
+
+
+@transaction.atomic
+def era_exception_match(
+    *, actor: Actor, exception: EraException, claim_number: str, note: str
+) -> EraException:
+    """Match the exception's claim loop to our claim `claim_number` and post it as received.
+    Every check runs before anything is written; a refusal leaves the exception open."""
+    number = claim_number.strip().upper()
+    if not number:
+        raise ResolutionError("name the claim to match, e.g. SPT-000123")
+    current = _open_exception(actor, exception, note)
+    if not current.matchable or current.era_claim is None:
+        raise ResolutionError("only an unmatched claim can be matched to one of ours")
+    era_claim = current.era_claim
+    claim = _our_claim(actor, current, number)
+    loop = _claim_loop(current.era, era_claim)
+    pairs = match_services(claim, _claim_lines(actor, claim), loop.services)
+    missing = [svc for svc, line in pairs if line is None]
+    if missing:
+        shown = ", ".join(f"{s.procedure_code} {s.charge}" for s in missing)
+        raise ResolutionError(f"service line(s) {shown} match no line of claim {number}")
+    era_lines = _era_lines(actor, era_claim, len(pairs))
+    matched = [
+        (era_line, svc, line)
+        for era_line, (svc, line) in zip(era_lines, pairs, strict=True)
+        if line is not None
+    ]
+    return _post_matched(
+        actor,
+        current,
+        claim,
+        loop,
+        matched,
         note=f"Matched to {number}: {note.strip()}",
+        detail={"received_as": era_claim.patient_control_number},
+    )
+
+
+@transaction.atomic
+def era_exception_match_lines(
+    *, actor: Actor, exception: EraException, chosen: dict[str, int], note: str
+) -> EraException:
+    """For a claim whose service lines the payer recoded or re-priced: `chosen` maps each
+    unmatched ERA line (its public id) to the number of the claim line it pays. Lines that
+    matched on ingest keep their match; a claim line is paid by one ERA line at most."""
+    current = _open_exception(actor, exception, note)
+    era_claim = current.era_claim
+    if (
+        current.reason != ExceptionReason.UNMATCHED_LINE
+        or era_claim is None
+        or era_claim.claim is None
+    ):
+        raise ResolutionError("only unmatched service lines can be matched by line")
+    claim = _our_claim(actor, current, era_claim.claim.number)
+    loop = _claim_loop(current.era, era_claim)
+    by_number = {line.line_number: line for line in _claim_lines(actor, claim)}
+    era_lines = _era_lines(actor, era_claim, len(loop.services))
+    unknown = set(chosen) - {str(el.public_id) for el in era_lines if el.claim_line_id is None}
+    if unknown:
+        raise ResolutionError("a chosen service line is not one of this exception's")
+    matched: list[tuple[EraLine, ServicePayment, ClaimLine]] = []
+    for era_line, svc in zip(era_lines, loop.services, strict=True):
+        if era_line.claim_line_id is not None:
+            line = next(ln for ln in by_number.values() if ln.pk == era_line.claim_line_id)
+        else:
+            number = chosen.get(str(era_line.public_id))
+            if number is None:
+                raise ResolutionError(
+                    f"choose the line service {svc.procedure_code} {svc.charge} pays"
+                )
+            if number not in by_number:
+                raise ResolutionError(f"claim {claim.number} has no line {number}")
+            line = by_number[number]
+        matched.append((era_line, svc, line))
+    used = [line.line_number for _, _, line in matched]
+    twice = sorted({n for n in used if used.count(n) > 1})
+    if twice:
+        raise ResolutionError(f"line {twice[0]} of claim {claim.number} is chosen twice")
+    return _post_matched(
+        actor,
+        current,
+        claim,
+        loop,
+        matched,
+        note=f"Lines matched by hand: {note.strip()}",
+        detail={
+            "lines": [
+                [svc.procedure_code, line.line_number]
+                for era_line, svc, line in matched
+                if str(era_line.public_id) in chosen
+            ]
+        },
     )

@@ -1,5 +1,6 @@
-"""Scoped reads of ERAs, ERA exceptions and a claim's money. Every PHI read writes its audit
-event here; every list reads a constant number of queries whatever its length."""
+"""Scoped reads of ERAs and a claim's money (the exception queue reads in `exception_queue`).
+Every PHI read writes its audit event here; every list reads a constant number of queries
+whatever its length."""
 
 from __future__ import annotations
 
@@ -8,17 +9,14 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import QuerySet, Value
-from django.db.models.functions import Replace
+from django.db.models import QuerySet
 from django.http import Http404
-from django.utils import timezone
 
 from bureau.audit.listing import Page, audited_page
 from bureau.audit.models import AuditAction
 from bureau.audit.services import audit_record
 from bureau.claims.models import Acknowledgement, Claim
 from bureau.remittance import ledger
-from bureau.remittance.matching import bare_number
 from bureau.remittance.models import (
     EntryKind,
     Era,
@@ -27,8 +25,6 @@ from bureau.remittance.models import (
     EraException,
     EraLine,
     EraStatus,
-    ExceptionReason,
-    ExceptionStatus,
     ProviderAdjustmentEntry,
 )
 from bureau.tenancy.actor import Actor
@@ -240,144 +236,6 @@ def era_for_download(*, actor: Actor, public_id: Any) -> Era:
         detail={"file_name": era.file_name},
     )
     return era
-
-
-# -- ERA exceptions ----------------------------------------------------------------------------
-@dataclass(frozen=True)
-class ExceptionFilters:
-    practice_id: int | None = None
-    payer_name: str = ""
-    reason: str = ""
-    status: str = ExceptionStatus.OPEN
-
-
-@dataclass(frozen=True)
-class ExceptionRow:
-    public_id: str
-    practice_name: str
-    reason: str
-    reason_label: str
-    detail: str
-    payer_name: str
-    era_public_id: str
-    trace_number: str
-    claim_public_id: str | None
-    claim_number: str
-    control_number: str  # CLP01 as received, for unmatched claims
-    amount: Decimal
-    age_days: int
-    status: str
-    status_label: str
-    can_resolve: bool
-    can_match: bool  # unmatched claim loop: the poster may name our claim
-    suggested_claim: str  # our claim the payer's CLP01 most likely meant, for the match form
-    resolution_note: str
-
-
-def _exception_row(
-    actor: Actor, exc: EraException, today: date, suggestions: dict[tuple[int, str], str]
-) -> ExceptionRow:
-    return ExceptionRow(
-        public_id=str(exc.public_id),
-        practice_name=actor.access[exc.practice_id].practice.name,
-        reason=exc.reason,
-        reason_label=ExceptionReason(exc.reason).label
-        if exc.reason in ExceptionReason.values
-        else exc.reason,
-        detail=exc.detail,
-        payer_name=exc.era.payer_name,
-        era_public_id=str(exc.era.public_id),
-        trace_number=exc.era.trace_number,
-        claim_public_id=str(exc.claim.public_id) if exc.claim else None,
-        claim_number=exc.claim.number if exc.claim else "",
-        control_number=exc.era_claim.patient_control_number if exc.era_claim else "",
-        amount=exc.amount,
-        # Aged from the payer's payment date: the money has moved, and the practice's books
-        # are off until the exception is worked, however late the file arrived.
-        age_days=max((today - exc.era.payment_date).days, 0),
-        status=exc.status,
-        status_label=ExceptionStatus(exc.status).label,
-        can_resolve=exc.status == ExceptionStatus.OPEN
-        and actor.can(Capability.PAYMENTS_POST, exc.practice_id),
-        can_match=exc.matchable and actor.can(Capability.PAYMENTS_POST, exc.practice_id),
-        suggested_claim=suggestions.get(
-            (exc.practice_id, bare_number(exc.era_claim.patient_control_number))
-            if exc.era_claim
-            else (0, ""),
-            "",
-        ),
-        resolution_note=exc.resolution_note,
-    )
-
-
-def exception_list(
-    *,
-    actor: Actor,
-    filters: ExceptionFilters | None = None,
-    page: int = 1,
-    page_size: int = PAGE_SIZE,
-) -> Page[ExceptionRow]:
-    """The exception queue: oldest payment first, so nothing waits forever."""
-    filters = filters or ExceptionFilters()
-    qs: QuerySet[EraException] = EraException.objects.visible_to(actor, Capability.PAYMENTS_VIEW)
-    if filters.practice_id is not None:
-        qs = qs.filter(practice_id=filters.practice_id)
-    if filters.payer_name:
-        qs = qs.filter(era__payer_name=filters.payer_name)
-    if filters.reason:
-        qs = qs.filter(reason=filters.reason)
-    if filters.status:
-        qs = qs.filter(status=filters.status)
-    qs = qs.select_related("era", "claim", "era_claim").defer("era__content")
-    exceptions = audited_page(
-        qs.order_by("era__payment_date", "created_at", "id"),
-        page=page,
-        page_size=page_size,
-        actor=actor,
-        action=AuditAction.ERA_EXCEPTION_LISTED,
-        model="remittance.EraException",
-        detail={"status": filters.status or "all"},
-    )
-    today = timezone.localdate()
-    suggestions = _suggested_claims(actor, exceptions.rows)
-    return exceptions.shown_as(lambda e: _exception_row(actor, e, today, suggestions))
-
-
-def _suggested_claims(actor: Actor, exceptions: list[EraException]) -> dict[tuple[int, str], str]:
-    """(practice, bare CLP01) → our claim number, for unmatched claim loops whose CLP01 is
-    one of our numbers re-keyed without punctuation. Unique matches only; one query a page."""
-    wanted = {
-        (e.practice_id, bare_number(e.era_claim.patient_control_number))
-        for e in exceptions
-        if e.matchable and e.era_claim is not None
-    }
-    if not wanted:
-        return {}
-    found: dict[tuple[int, str], list[str]] = {}
-    rows = (
-        Claim.objects.visible_to(actor, Capability.PAYMENTS_POST)
-        .filter(practice_id__in={p for p, _ in wanted})
-        .annotate(bare=Replace("number", Value("-"), Value("")))
-        .filter(bare__in={b for _, b in wanted})
-        .values_list("practice_id", "bare", "number")
-    )
-    for practice_id, bare, number in rows:
-        if (practice_id, bare) in wanted:
-            found.setdefault((practice_id, bare), []).append(number)
-    return {key: numbers[0] for key, numbers in found.items() if len(numbers) == 1}
-
-
-def exception_get(*, actor: Actor, public_id: Any, capability: Capability) -> EraException:
-    exc: EraException | None = (
-        EraException.objects.visible_to(actor, capability)
-        .filter(public_id=public_id)
-        .select_related("era", "claim", "era_claim")
-        .defer("era__content")
-        .first()
-    )
-    if exc is None:
-        raise Http404
-    return exc
 
 
 # -- a claim's money ---------------------------------------------------------------------------

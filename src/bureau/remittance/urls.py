@@ -17,6 +17,11 @@ urlpatterns = [
         views.exception_match_view,
         name="exception_match",
     ),
+    path(
+        "exceptions/<uuid:public_id>/match-lines/",
+        views.exception_match_lines_view,
+        name="exception_match_lines",
+    ),
     path("jobs/<int:job_id>/", views.job_view, name="job"),
     path("<uuid:public_id>/", views.era_detail_view, name="detail"),
     path("<uuid:public_id>/download", views.era_download_view, name="download"),

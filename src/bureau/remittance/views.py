@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from bureau.remittance import jobs, selectors
+from bureau.remittance import exception_queue, jobs, selectors
 from bureau.remittance.charts import weekly_payments
 from bureau.remittance.forms import MatchForm, ResolveForm, UploadForm
 from bureau.remittance.models import EraStatus, ExceptionReason, ExceptionStatus
@@ -112,7 +112,7 @@ def exception_list_view(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     practice = chosen_practice(request, actor, Capability.PAYMENTS_VIEW)
     payers = selectors.era_payer_names(actor=actor)
-    filters = selectors.ExceptionFilters(
+    filters = exception_queue.ExceptionFilters(
         practice_id=practice.pk if practice else None,
         payer_name=chosen_value(request, "payer", payers),
         reason=chosen_value(request, "reason", ExceptionReason.values),
@@ -121,7 +121,7 @@ def exception_list_view(request: HttpRequest) -> HttpResponse:
             request, "status", ExceptionStatus.values, default=ExceptionStatus.OPEN
         ),
     )
-    page = selectors.exception_list(actor=actor, filters=filters, page=page_number(request))
+    page = exception_queue.exception_list(actor=actor, filters=filters, page=page_number(request))
     return render(
         request,
         "remittance/exception_list.html",
@@ -143,7 +143,7 @@ def exception_list_view(request: HttpRequest) -> HttpResponse:
 @requires(Capability.PAYMENTS_POST)
 def exception_resolve_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
     actor = actor_of(request)
-    exception = selectors.exception_get(
+    exception = exception_queue.exception_get(
         actor=actor, public_id=public_id, capability=Capability.PAYMENTS_POST
     )
     back = _back_to_queue(request)
@@ -180,7 +180,7 @@ def _back_to_queue(request: HttpRequest) -> str:
 @requires(Capability.PAYMENTS_POST)
 def exception_match_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
     actor = actor_of(request)
-    exception = selectors.exception_get(
+    exception = exception_queue.exception_get(
         actor=actor, public_id=public_id, capability=Capability.PAYMENTS_POST
     )
     back = _back_to_queue(request)
@@ -204,4 +204,45 @@ def exception_match_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
         return redirect(back)
     number = form.cleaned_data["claim_number"].strip().upper()
     messages.success(request, f"Matched to {number} and posted.")
+    return redirect(back)
+
+
+LINE_FIELD = "line-"  # line-<ERA line public id> = the claim line number it pays
+
+
+def _chosen_lines(request: HttpRequest) -> dict[str, int] | None:
+    """The poster's choices from the form; None when one is not a line number."""
+    chosen: dict[str, int] = {}
+    for key in request.POST:
+        value = request.POST.get(key, "")
+        if key.startswith(LINE_FIELD) and value:
+            if not value.isdigit():
+                return None
+            chosen[key.removeprefix(LINE_FIELD)] = int(value)
+    return chosen
+
+
+@require_POST
+@requires(Capability.PAYMENTS_POST)
+def exception_match_lines_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    actor = actor_of(request)
+    exception = exception_queue.exception_get(
+        actor=actor, public_id=public_id, capability=Capability.PAYMENTS_POST
+    )
+    back = _back_to_queue(request)
+    chosen = _chosen_lines(request)
+    note = request.POST.get("note", "").strip()[:300]
+    if chosen is None or not chosen or not note:
+        messages.error(request, "Choose the claim line each service pays and write a note.")
+        return redirect(back)
+    from bureau.remittance.manual_match import era_exception_match_lines
+
+    try:
+        era_exception_match_lines(actor=actor, exception=exception, chosen=chosen, note=note)
+    except CapabilityDenied as exc:
+        raise Http404 from exc
+    except ValueError as exc:
+        messages.error(request, f"Not matched: {exc}")
+        return redirect(back)
+    messages.success(request, "Lines matched and posted.")
     return redirect(back)

@@ -15,8 +15,9 @@ from bureau.claims.models import Claim, ClaimState
 from bureau.conftest import verified_client
 from bureau.denials.models import Denial
 from bureau.directory.models import ContractRate
+from bureau.remittance.exception_queue import exception_list
 from bureau.remittance.ledger import ledger_check
-from bureau.remittance.manual_match import era_exception_match
+from bureau.remittance.manual_match import era_exception_match, era_exception_match_lines
 from bureau.remittance.models import (
     EraClaim,
     EraException,
@@ -25,7 +26,6 @@ from bureau.remittance.models import (
     ExceptionStatus,
     LedgerEntry,
 )
-from bureau.remittance.selectors import exception_list
 from bureau.remittance.services import ResolutionError, ingest_era_text
 from bureau.remittance.tests import builders as b
 from bureau.tenancy import rls
@@ -266,3 +266,81 @@ def test_the_queue_suggests_our_claim_for_a_rekeyed_number():
     body = verified_client("olivia.owner").get(reverse("eras:exceptions")).content.decode()
     assert f'value="{claim.number}"' in body
     assert f'Likely our <span class="mono nowrap">{claim.number}</span>' in body
+
+
+@pytest.fixture
+def recoded():
+    """The payer paid our 99213 line as a 99214 (recoded, no REF*6R): an unmatched line."""
+    practice = b.summit()[0]
+    payer = b.payer_of(practice)
+    b.autopost(practice)
+    ContractRate.objects.filter(practice=practice).delete()
+    [claim] = b.submitted_claims(practice, payer)
+    one, two = b.lines_of(claim)
+    recoded_svc = replace(
+        b.svc(one, "80.00", ("CO", "45", "30.00"), ref=False), procedure_code="99214"
+    )
+    payment = b.paid_claim(claim, [recoded_svc, b.svc(two, "12.00", claim_number=claim.number)])
+    ingest_era_text(
+        actor=None,
+        workspace=Workspace.objects.get(pk=practice.workspace_id),
+        text=era_text(practice, payer, [payment]),
+        file_name="recoded.835",
+    )
+    with rls.practice_scope([practice.pk]):
+        exc = scoped(EraException, practice).get(claim=claim, reason=ExceptionReason.UNMATCHED_LINE)
+    return practice, claim, exc
+
+
+def test_the_queue_offers_the_unplaced_line_and_the_claims_lines(recoded):
+    _, claim, exc = recoded
+    [row] = [r for r in exception_list(actor=owner()).rows if r.public_id == str(exc.public_id)]
+    assert [label for _, label in row.unplaced] == ["99214 110.00 paid 80.00"]
+    assert [value for value, _ in row.claim_lines] == ["1", "2"]
+    assert row.claim_lines[0][1] == "1: 99213 110.00"
+
+
+def test_matching_a_recoded_line_posts_the_claim(recoded):
+    practice, claim, exc = recoded
+    [row] = [r for r in exception_list(actor=owner()).rows if r.public_id == str(exc.public_id)]
+    [(era_line_id, _)] = row.unplaced
+    before = ledger(claim)
+    refusals = [
+        ({}, "choose the line service 99214"),
+        ({era_line_id: 2}, "line 2 of claim .* is chosen twice"),
+        ({era_line_id: 9}, "has no line 9"),
+        ({"00000000-0000-0000-0000-000000000000": 1}, "not one of this exception's"),
+    ]
+    for chosen, message in refusals:
+        with pytest.raises(ResolutionError, match=message):
+            era_exception_match_lines(actor=owner(), exception=exc, chosen=chosen, note="n")
+    assert ledger(claim) == before
+
+    era_exception_match_lines(
+        actor=owner(), exception=exc, chosen={era_line_id: 1}, note="payer recoded 99213"
+    )
+    assert fresh(claim).state == ClaimState.PAID
+    assert sum(amount for _, amount in ledger(claim)) == 0
+    with rls.practice_scope([practice.pk]):
+        exc.refresh_from_db()
+    assert exc.status == ExceptionStatus.POSTED
+    assert exc.resolution_note == "Lines matched by hand: payer recoded 99213"
+    event = AuditEvent.objects.filter(action=AuditAction.ERA_CLAIM_MATCHED).latest("id")
+    assert event.detail["lines"] == [["99214", 1]]
+    assert ledger_check() == []
+
+
+def test_the_page_matches_lines_and_refuses_a_bad_choice(recoded):
+    _, claim, exc = recoded
+    [row] = [r for r in exception_list(actor=owner()).rows if r.public_id == str(exc.public_id)]
+    [(era_line_id, _)] = row.unplaced
+    client = verified_client("olivia.owner")
+    url = reverse("eras:exception_match_lines", kwargs={"public_id": exc.public_id})
+    assert url in client.get(reverse("eras:exceptions")).content.decode()
+    bad = client.post(url, {f"line-{era_line_id}": "x", "note": "n"}, follow=True)
+    assert b"Choose the claim line each service pays" in bad.content
+    twice = client.post(url, {f"line-{era_line_id}": "2", "note": "n"}, follow=True)
+    assert b"Not matched: line 2 of claim" in twice.content
+    done = client.post(url, {f"line-{era_line_id}": "1", "note": "recoded"}, follow=True)
+    assert b"Lines matched and posted." in done.content
+    assert fresh(claim).state == ClaimState.PAID

@@ -22,8 +22,8 @@ from bureau.claims.models import Claim
 from bureau.conftest import verified_client
 from bureau.denials.models import Denial
 from bureau.directory.models import ContractRate, Payer
+from bureau.remittance.exception_queue import exception_list
 from bureau.remittance.models import Era, EraException, ExceptionStatus
-from bureau.remittance.selectors import exception_list
 from bureau.remittance.services import ingest_era_text
 from bureau.remittance.tests import builders as b
 from bureau.tenancy import rls

@@ -154,6 +154,10 @@ CLASSIFICATION: dict[str, Spec] = {
     "eras:exception_match": Spec(
         "capability", method="POST", needs=(C.PAYMENTS_POST,), record="era_exception", ok=302
     ),
+    # No line chosen and no note: refused with a message, the exception stays open.
+    "eras:exception_match_lines": Spec(
+        "capability", method="POST", needs=(C.PAYMENTS_POST,), record="era_exception", ok=302
+    ),
     "denials:list": Spec("capability", needs=(C.DENIALS_VIEW,), list_filter=True),
     "denials:detail": Spec("capability", needs=(C.DENIALS_VIEW,), record="denial"),
     # No note: refused with a message, nothing changes.

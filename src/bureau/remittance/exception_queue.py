@@ -1,0 +1,226 @@
+"""The ERA exception queue: scoped, audited pages of exceptions, oldest payment first, with
+what a poster needs to resolve each row in place (the claim a re-keyed CLP01 most likely
+meant; for unmatched service lines, the ERA lines to place and the claim's lines to choose)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import QuerySet, Value
+from django.db.models.functions import Replace
+from django.http import Http404
+from django.utils import timezone
+
+from bureau.audit.listing import Page, audited_page
+from bureau.audit.models import AuditAction
+from bureau.claims.models import Claim, ClaimLine
+from bureau.remittance.matching import bare_number
+from bureau.remittance.models import (
+    EraException,
+    EraLine,
+    ExceptionReason,
+    ExceptionStatus,
+)
+from bureau.remittance.selectors import PAGE_SIZE
+from bureau.tenancy.actor import Actor
+from bureau.tenancy.roles import Capability
+
+Choice = tuple[str, str]  # (value, label)
+
+
+@dataclass(frozen=True)
+class ExceptionFilters:
+    practice_id: int | None = None
+    payer_name: str = ""
+    reason: str = ""
+    status: str = ExceptionStatus.OPEN
+
+
+@dataclass(frozen=True)
+class ExceptionRow:
+    public_id: str
+    practice_name: str
+    reason: str
+    reason_label: str
+    detail: str
+    payer_name: str
+    era_public_id: str
+    trace_number: str
+    claim_public_id: str | None
+    claim_number: str
+    control_number: str  # CLP01 as received, for unmatched claims
+    amount: Decimal
+    age_days: int
+    status: str
+    status_label: str
+    can_resolve: bool
+    can_match: bool  # unmatched claim loop: the poster may name our claim
+    suggested_claim: str  # our claim the payer's CLP01 most likely meant, for the match form
+    # Unmatched service lines: the ERA lines to place (public id, label) and the claim's lines
+    # to choose from (line number, label).
+    unplaced: list[Choice] = field(default_factory=list)
+    claim_lines: list[Choice] = field(default_factory=list)
+    resolution_note: str = ""
+
+
+@dataclass(frozen=True)
+class _PageExtras:
+    suggestions: dict[tuple[int, str], str]
+    unplaced: dict[int, list[Choice]]  # era claim id → its unmatched ERA lines
+    claim_lines: dict[int, list[Choice]]  # claim id → its lines
+
+
+def _exception_row(
+    actor: Actor, exc: EraException, today: date, extras: _PageExtras
+) -> ExceptionRow:
+    can_post = actor.can(Capability.PAYMENTS_POST, exc.practice_id)
+    placing = (
+        exc.status == ExceptionStatus.OPEN
+        and exc.reason == ExceptionReason.UNMATCHED_LINE
+        and can_post
+        and exc.era_claim_id is not None
+        and exc.claim_id is not None
+    )
+    return ExceptionRow(
+        public_id=str(exc.public_id),
+        practice_name=actor.access[exc.practice_id].practice.name,
+        reason=exc.reason,
+        reason_label=ExceptionReason(exc.reason).label
+        if exc.reason in ExceptionReason.values
+        else exc.reason,
+        detail=exc.detail,
+        payer_name=exc.era.payer_name,
+        era_public_id=str(exc.era.public_id),
+        trace_number=exc.era.trace_number,
+        claim_public_id=str(exc.claim.public_id) if exc.claim else None,
+        claim_number=exc.claim.number if exc.claim else "",
+        control_number=exc.era_claim.patient_control_number if exc.era_claim else "",
+        amount=exc.amount,
+        # Aged from the payer's payment date: the money has moved, and the practice's books
+        # are off until the exception is worked, however late the file arrived.
+        age_days=max((today - exc.era.payment_date).days, 0),
+        status=exc.status,
+        status_label=ExceptionStatus(exc.status).label,
+        can_resolve=exc.status == ExceptionStatus.OPEN and can_post,
+        can_match=exc.matchable and can_post,
+        suggested_claim=extras.suggestions.get(
+            (exc.practice_id, bare_number(exc.era_claim.patient_control_number))
+            if exc.era_claim
+            else (0, ""),
+            "",
+        ),
+        unplaced=extras.unplaced.get(exc.era_claim_id or 0, []) if placing else [],
+        claim_lines=extras.claim_lines.get(exc.claim_id or 0, []) if placing else [],
+        resolution_note=exc.resolution_note,
+    )
+
+
+def exception_list(
+    *,
+    actor: Actor,
+    filters: ExceptionFilters | None = None,
+    page: int = 1,
+    page_size: int = PAGE_SIZE,
+) -> Page[ExceptionRow]:
+    """The exception queue: oldest payment first, so nothing waits forever."""
+    filters = filters or ExceptionFilters()
+    qs: QuerySet[EraException] = EraException.objects.visible_to(actor, Capability.PAYMENTS_VIEW)
+    if filters.practice_id is not None:
+        qs = qs.filter(practice_id=filters.practice_id)
+    if filters.payer_name:
+        qs = qs.filter(era__payer_name=filters.payer_name)
+    if filters.reason:
+        qs = qs.filter(reason=filters.reason)
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    qs = qs.select_related("era", "claim", "era_claim").defer("era__content")
+    exceptions = audited_page(
+        qs.order_by("era__payment_date", "created_at", "id"),
+        page=page,
+        page_size=page_size,
+        actor=actor,
+        action=AuditAction.ERA_EXCEPTION_LISTED,
+        model="remittance.EraException",
+        detail={"status": filters.status or "all"},
+    )
+    today = timezone.localdate()
+    extras = _PageExtras(
+        _suggested_claims(actor, exceptions.rows), *_line_choices(actor, exceptions.rows)
+    )
+    return exceptions.shown_as(lambda e: _exception_row(actor, e, today, extras))
+
+
+def _line_choices(
+    actor: Actor, exceptions: list[EraException]
+) -> tuple[dict[int, list[Choice]], dict[int, list[Choice]]]:
+    """For the page's open unmatched-line exceptions: their ERA lines still unplaced, and the
+    lines of their claims. Two queries a page."""
+    placing = [
+        e
+        for e in exceptions
+        if e.reason == ExceptionReason.UNMATCHED_LINE
+        and e.status == ExceptionStatus.OPEN
+        and e.era_claim_id is not None
+        and e.claim_id is not None
+    ]
+    if not placing:
+        return {}, {}
+    unplaced: dict[int, list[Choice]] = {}
+    era_lines = (
+        EraLine.objects.visible_to(actor, Capability.PAYMENTS_POST)
+        .filter(era_claim_id__in=[e.era_claim_id for e in placing], claim_line__isnull=True)
+        .order_by("id")
+    )
+    for el in era_lines:
+        label = " ".join([el.procedure_code, *el.modifiers, f"{el.charge}", f"paid {el.paid}"])
+        unplaced.setdefault(el.era_claim_id, []).append((str(el.public_id), label))
+    claim_lines: dict[int, list[Choice]] = {}
+    lines = (
+        ClaimLine.objects.visible_to(actor, Capability.PAYMENTS_POST)
+        .filter(claim_id__in=[e.claim_id for e in placing])
+        .order_by("claim_id", "line_number")
+    )
+    for ln in lines:
+        label = " ".join([f"{ln.line_number}:", ln.procedure_code, *ln.modifiers, f"{ln.charge}"])
+        claim_lines.setdefault(ln.claim_id, []).append((str(ln.line_number), label))
+    return unplaced, claim_lines
+
+
+def _suggested_claims(actor: Actor, exceptions: list[EraException]) -> dict[tuple[int, str], str]:
+    """(practice, bare CLP01) → our claim number, for unmatched claim loops whose CLP01 is
+    one of our numbers re-keyed without punctuation. Unique matches only; one query a page."""
+    wanted = {
+        (e.practice_id, bare_number(e.era_claim.patient_control_number))
+        for e in exceptions
+        if e.matchable and e.era_claim is not None
+    }
+    if not wanted:
+        return {}
+    found: dict[tuple[int, str], list[str]] = {}
+    rows = (
+        Claim.objects.visible_to(actor, Capability.PAYMENTS_POST)
+        .filter(practice_id__in={p for p, _ in wanted})
+        .annotate(bare=Replace("number", Value("-"), Value("")))
+        .filter(bare__in={b for _, b in wanted})
+        .values_list("practice_id", "bare", "number")
+    )
+    for practice_id, bare, number in rows:
+        if (practice_id, bare) in wanted:
+            found.setdefault((practice_id, bare), []).append(number)
+    return {key: numbers[0] for key, numbers in found.items() if len(numbers) == 1}
+
+
+def exception_get(*, actor: Actor, public_id: Any, capability: Capability) -> EraException:
+    exc: EraException | None = (
+        EraException.objects.visible_to(actor, capability)
+        .filter(public_id=public_id)
+        .select_related("era", "claim", "era_claim")
+        .defer("era__content")
+        .first()
+    )
+    if exc is None:
+        raise Http404
+    return exc
