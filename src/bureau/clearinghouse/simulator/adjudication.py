@@ -121,6 +121,25 @@ def rekeyed(payment: ClaimPayment, claim: SubmittedClaim, *, seed: int | str) ->
     )
 
 
+DOWNCODED_RATE = 0.003  # E/M lines a payer pays one level down, without echoing REF*6R
+_ONE_LEVEL_DOWN = {"99213": "99212", "99214": "99213", "99215": "99214"}
+
+
+def downcoded(payment: ClaimPayment, claim: SubmittedClaim, *, seed: int | str) -> ClaimPayment:
+    """Now and then a payer pays an office visit as the level below and drops the line's
+    control number: a service line that matches none of ours until a poster places it."""
+    rng = rng_for(seed, "downcode", claim.payer_id, claim.patient_control_number)
+    if rng.random() >= DOWNCODED_RATE or payment.is_denial:
+        return payment
+    services = list(payment.services)
+    for n, svc in enumerate(services):
+        lower = _ONE_LEVEL_DOWN.get(svc.procedure_code)
+        if lower is not None:
+            services[n] = replace(svc, procedure_code=lower, line_control_number="")
+            return replace(payment, services=tuple(services))
+    return payment
+
+
 def _allowed(line: SubmittedLine, profile: PayerProfile, rates: RateLookup) -> Decimal:
     rate = rates(line.procedure_code, line.modifiers[0] if line.modifiers else "")
     if rate is None:

@@ -245,8 +245,9 @@ class SimulatorPort:
             "receiver": summary.sender_id,  # our submitter id (the 837's ISA06)
         }
         later = adj.reversal_delay(claim, profile, seed=seed) if adj.is_paid(payment) else None
-        if later is None:  # a re-keyed claim is never also reversed: one puzzle per claim
-            payment = adj.rekeyed(payment, claim, seed=seed)
+        if later is None:  # a claim the payer garbles is never also reversed: one puzzle each
+            garbled = adj.rekeyed(payment, claim, seed=seed)
+            payment = garbled if garbled != payment else adj.downcoded(payment, claim, seed=seed)
         schedule.setdefault(pay_day, []).append({**head, "claims": [store.claim_to_json(payment)]})
         if later is not None:
             corrected = adj.adjudicate(claim, profile, seed=seed, rates=rates, revision=1)
