@@ -29,6 +29,7 @@ from bureau.tenancy.actor import Actor
 from bureau.tenancy.roles import Capability
 
 Choice = tuple[str, str]  # (value, label)
+Placement = tuple[str, str, str]  # (ERA line public id, label, likely claim line number or "")
 
 
 @dataclass(frozen=True)
@@ -59,9 +60,9 @@ class ExceptionRow:
     can_resolve: bool
     can_match: bool  # unmatched claim loop: the poster may name our claim
     suggested_claim: str  # our claim the payer's CLP01 most likely meant, for the match form
-    # Unmatched service lines: the ERA lines to place (public id, label) and the claim's lines
-    # to choose from (line number, label).
-    unplaced: list[Choice] = field(default_factory=list)
+    # Unmatched service lines: the ERA lines to place (public id, label, likely line) and the
+    # claim's lines to choose from (line number, label).
+    unplaced: list[Placement] = field(default_factory=list)
     claim_lines: list[Choice] = field(default_factory=list)
     resolution_note: str = ""
 
@@ -69,7 +70,7 @@ class ExceptionRow:
 @dataclass(frozen=True)
 class _PageExtras:
     suggestions: dict[tuple[int, str], str]
-    unplaced: dict[int, list[Choice]]  # era claim id → its unmatched ERA lines
+    unplaced: dict[int, list[Placement]]  # era claim id → its unmatched ERA lines
     claim_lines: dict[int, list[Choice]]  # claim id → its lines
 
 
@@ -155,37 +156,55 @@ def exception_list(
 
 def _line_choices(
     actor: Actor, exceptions: list[EraException]
-) -> tuple[dict[int, list[Choice]], dict[int, list[Choice]]]:
-    """For the page's open unmatched-line exceptions: their ERA lines still unplaced, and the
-    lines of their claims. Two queries a page."""
-    placing = [
-        e
+) -> tuple[dict[int, list[Placement]], dict[int, list[Choice]]]:
+    """For the page's open unmatched-line exceptions: their ERA lines still unplaced (each with
+    the claim line it most likely pays: the one free line of the same charge), and the lines
+    of their claims. Two queries a page."""
+    placing = {
+        e.era_claim_id: e.claim_id
         for e in exceptions
         if e.reason == ExceptionReason.UNMATCHED_LINE
         and e.status == ExceptionStatus.OPEN
         and e.era_claim_id is not None
         and e.claim_id is not None
-    ]
+    }
     if not placing:
         return {}, {}
-    unplaced: dict[int, list[Choice]] = {}
-    era_lines = (
+    lines_of: dict[int, list[ClaimLine]] = {}
+    for ln in (
+        ClaimLine.objects.visible_to(actor, Capability.PAYMENTS_POST)
+        .filter(claim_id__in=set(placing.values()))
+        .order_by("claim_id", "line_number")
+    ):
+        lines_of.setdefault(ln.claim_id, []).append(ln)
+    era_lines = list(
         EraLine.objects.visible_to(actor, Capability.PAYMENTS_POST)
-        .filter(era_claim_id__in=[e.era_claim_id for e in placing], claim_line__isnull=True)
+        .filter(era_claim_id__in=list(placing))
         .order_by("id")
     )
+    taken = {el.claim_line_id for el in era_lines if el.claim_line_id is not None}
+    unplaced: dict[int, list[Placement]] = {}
     for el in era_lines:
+        if el.claim_line_id is not None:
+            continue
+        same_charge = [
+            ln
+            for ln in lines_of.get(placing[el.era_claim_id], [])
+            if ln.pk not in taken and ln.charge == el.charge
+        ]
+        likely = str(same_charge[0].line_number) if len(same_charge) == 1 else ""
         label = " ".join([el.procedure_code, *el.modifiers, f"{el.charge}", f"paid {el.paid}"])
-        unplaced.setdefault(el.era_claim_id, []).append((str(el.public_id), label))
-    claim_lines: dict[int, list[Choice]] = {}
-    lines = (
-        ClaimLine.objects.visible_to(actor, Capability.PAYMENTS_POST)
-        .filter(claim_id__in=[e.claim_id for e in placing])
-        .order_by("claim_id", "line_number")
-    )
-    for ln in lines:
-        label = " ".join([f"{ln.line_number}:", ln.procedure_code, *ln.modifiers, f"{ln.charge}"])
-        claim_lines.setdefault(ln.claim_id, []).append((str(ln.line_number), label))
+        unplaced.setdefault(el.era_claim_id, []).append((str(el.public_id), label, likely))
+    claim_lines = {
+        claim_id: [
+            (
+                str(ln.line_number),
+                " ".join([f"{ln.line_number}:", ln.procedure_code, *ln.modifiers, f"{ln.charge}"]),
+            )
+            for ln in lines
+        ]
+        for claim_id, lines in lines_of.items()
+    }
     return unplaced, claim_lines
 
 

@@ -295,7 +295,10 @@ def recoded():
 def test_the_queue_offers_the_unplaced_line_and_the_claims_lines(recoded):
     _, claim, exc = recoded
     [row] = [r for r in exception_list(actor=owner()).rows if r.public_id == str(exc.public_id)]
-    assert [label for _, label in row.unplaced] == ["99214 110.00 paid 80.00"]
+    # Line 2 is taken by the 36415 the payer echoed; line 1 is free and of the same charge.
+    assert [(label, likely) for _, label, likely in row.unplaced] == [
+        ("99214 110.00 paid 80.00", "1")
+    ]
     assert [value for value, _ in row.claim_lines] == ["1", "2"]
     assert row.claim_lines[0][1] == "1: 99213 110.00"
 
@@ -303,7 +306,7 @@ def test_the_queue_offers_the_unplaced_line_and_the_claims_lines(recoded):
 def test_matching_a_recoded_line_posts_the_claim(recoded):
     practice, claim, exc = recoded
     [row] = [r for r in exception_list(actor=owner()).rows if r.public_id == str(exc.public_id)]
-    [(era_line_id, _)] = row.unplaced
+    [(era_line_id, _, _)] = row.unplaced
     before = ledger(claim)
     refusals = [
         ({}, "choose the line service 99214"),
@@ -333,10 +336,11 @@ def test_matching_a_recoded_line_posts_the_claim(recoded):
 def test_the_page_matches_lines_and_refuses_a_bad_choice(recoded):
     _, claim, exc = recoded
     [row] = [r for r in exception_list(actor=owner()).rows if r.public_id == str(exc.public_id)]
-    [(era_line_id, _)] = row.unplaced
+    [(era_line_id, _, _)] = row.unplaced
     client = verified_client("olivia.owner")
     url = reverse("eras:exception_match_lines", kwargs={"public_id": exc.public_id})
-    assert url in client.get(reverse("eras:exceptions")).content.decode()
+    page = client.get(reverse("eras:exceptions")).content.decode()
+    assert url in page and '<option value="1" selected>1: 99213 110.00</option>' in page
     bad = client.post(url, {f"line-{era_line_id}": "x", "note": "n"}, follow=True)
     assert b"Choose the claim line each service pays" in bad.content
     twice = client.post(url, {f"line-{era_line_id}": "2", "note": "n"}, follow=True)
