@@ -3,6 +3,7 @@ queue. Thin: parse, call a selector or service, render."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from uuid import UUID
 
 from django.contrib import messages
@@ -14,8 +15,8 @@ from django.views.decorators.http import require_POST
 from bureau.remittance import exception_queue, jobs, selectors
 from bureau.remittance.charts import weekly_payments
 from bureau.remittance.forms import MatchForm, ResolveForm, UploadForm
-from bureau.remittance.models import EraStatus, ExceptionReason, ExceptionStatus
-from bureau.tenancy.actor import CapabilityDenied
+from bureau.remittance.models import EraException, EraStatus, ExceptionReason, ExceptionStatus
+from bureau.tenancy.actor import Actor, CapabilityDenied
 from bureau.tenancy.roles import Capability
 from bureau.web.access import (
     actor_of,
@@ -139,35 +140,8 @@ def exception_list_view(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_POST
-@requires(Capability.PAYMENTS_POST)
-def exception_resolve_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    actor = actor_of(request)
-    exception = exception_queue.exception_get(
-        actor=actor, public_id=public_id, capability=Capability.PAYMENTS_POST
-    )
-    back = _back_to_queue(request)
-    form = ResolveForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "Choose post or dismiss and write a note.")
-        return redirect(back)
-    from bureau.remittance.services import era_exception_resolve
-
-    try:
-        era_exception_resolve(
-            actor=actor,
-            exception=exception,
-            action=form.cleaned_data["action"],
-            note=form.cleaned_data["note"],
-        )
-    except CapabilityDenied as exc:
-        raise Http404 from exc
-    except ValueError as exc:
-        messages.error(request, f"Not resolved: {exc}")
-        return redirect(back)
-    done = "posted" if form.cleaned_data["action"] == "post" else "dismissed"
-    messages.success(request, f"Exception {done}.")
-    return redirect(back)
+class _Incomplete(Exception):
+    """The form was not filled in as the action needs (the message says how)."""
 
 
 def _back_to_queue(request: HttpRequest) -> str:
@@ -176,35 +150,65 @@ def _back_to_queue(request: HttpRequest) -> str:
     return back if back.startswith(reverse("eras:exceptions")) else reverse("eras:exceptions")
 
 
-@require_POST
-@requires(Capability.PAYMENTS_POST)
-def exception_match_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
+def _work_exception(
+    request: HttpRequest,
+    public_id: UUID,
+    work: Callable[[Actor, EraException], str],
+    *,
+    refused: str,
+) -> HttpResponse:
+    """Run one action of the exception queue and go back to the queue, saying what happened:
+    `work` returns the success message; a refusal (ValueError) is shown after `refused`; an
+    exception the person may not post is a 404 like any record they may not see."""
     actor = actor_of(request)
     exception = exception_queue.exception_get(
         actor=actor, public_id=public_id, capability=Capability.PAYMENTS_POST
     )
-    back = _back_to_queue(request)
-    form = MatchForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "Name the claim to match and write a note.")
-        return redirect(back)
-    from bureau.remittance.manual_match import era_exception_match
-
     try:
-        era_exception_match(
-            actor=actor,
-            exception=exception,
-            claim_number=form.cleaned_data["claim_number"],
-            note=form.cleaned_data["note"],
-        )
+        messages.success(request, work(actor, exception))
     except CapabilityDenied as exc:
         raise Http404 from exc
+    except _Incomplete as exc:
+        messages.error(request, str(exc))
     except ValueError as exc:
-        messages.error(request, f"Not matched: {exc}")
-        return redirect(back)
-    number = form.cleaned_data["claim_number"].strip().upper()
-    messages.success(request, f"Matched to {number} and posted.")
-    return redirect(back)
+        messages.error(request, f"{refused}: {exc}")
+    return redirect(_back_to_queue(request))
+
+
+@require_POST
+@requires(Capability.PAYMENTS_POST)
+def exception_resolve_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    from bureau.remittance.services import era_exception_resolve
+
+    def resolve(actor: Actor, exception: EraException) -> str:
+        form = ResolveForm(request.POST)
+        if not form.is_valid():
+            raise _Incomplete("Choose post or dismiss and write a note.")
+        action = form.cleaned_data["action"]
+        era_exception_resolve(
+            actor=actor, exception=exception, action=action, note=form.cleaned_data["note"]
+        )
+        return f"Exception {'posted' if action == 'post' else 'dismissed'}."
+
+    return _work_exception(request, public_id, resolve, refused="Not resolved")
+
+
+@require_POST
+@requires(Capability.PAYMENTS_POST)
+def exception_match_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    from bureau.remittance.manual_match import era_exception_match
+
+    def match(actor: Actor, exception: EraException) -> str:
+        form = MatchForm(request.POST)
+        if not form.is_valid():
+            raise _Incomplete("Name the claim to match and write a note.")
+        number = form.cleaned_data["claim_number"].strip().upper()
+        era_exception_match(
+            actor=actor, exception=exception, claim_number=number, note=form.cleaned_data["note"]
+        )
+        return f"Matched to {number} and posted."
+
+    return _work_exception(request, public_id, match, refused="Not matched")
 
 
 LINE_FIELD = "line-"  # line-<ERA line public id> = the claim line number it pays
@@ -225,24 +229,14 @@ def _chosen_lines(request: HttpRequest) -> dict[str, int] | None:
 @require_POST
 @requires(Capability.PAYMENTS_POST)
 def exception_match_lines_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    actor = actor_of(request)
-    exception = exception_queue.exception_get(
-        actor=actor, public_id=public_id, capability=Capability.PAYMENTS_POST
-    )
-    back = _back_to_queue(request)
-    chosen = _chosen_lines(request)
-    note = request.POST.get("note", "").strip()[:300]
-    if chosen is None or not chosen or not note:
-        messages.error(request, "Choose the claim line each service pays and write a note.")
-        return redirect(back)
     from bureau.remittance.manual_match import era_exception_match_lines
 
-    try:
+    def place(actor: Actor, exception: EraException) -> str:
+        chosen = _chosen_lines(request)
+        note = request.POST.get("note", "").strip()[:300]
+        if not chosen or not note:
+            raise _Incomplete("Choose the claim line each service pays and write a note.")
         era_exception_match_lines(actor=actor, exception=exception, chosen=chosen, note=note)
-    except CapabilityDenied as exc:
-        raise Http404 from exc
-    except ValueError as exc:
-        messages.error(request, f"Not matched: {exc}")
-        return redirect(back)
-    messages.success(request, "Lines matched and posted.")
-    return redirect(back)
+        return "Lines matched and posted."
+
+    return _work_exception(request, public_id, place, refused="Not matched")
