@@ -29,12 +29,15 @@ from bureau.remittance.models import (
     EraException,
     EraLine,
     ExceptionReason,
-    ExceptionStatus,
 )
 from bureau.remittance.posting import ADJUDICABLE
-from bureau.remittance.services import ResolutionError, era_exception_resolve, parse_835
+from bureau.remittance.services import (
+    ResolutionError,
+    era_exception_resolve,
+    open_exception,
+    parse_835,
+)
 from bureau.remittance.underpayments import contract_rates, expected_allowed, underpaid_by
-from bureau.tenancy import rls
 from bureau.tenancy.actor import Actor
 from bureau.tenancy.roles import Capability
 from bureau.x12.remit835 import ClaimPayment, ServicePayment
@@ -96,26 +99,6 @@ def _contract_check(
         return expected, underpaid_by(expected, svc, tolerance)
 
     return check
-
-
-def _open_exception(actor: Actor, exception: EraException, note: str) -> EraException:
-    """The exception, locked, if it is still open and the poster wrote why."""
-    actor.require(Capability.PAYMENTS_POST, exception.practice_id)
-    rls.activate(actor.practice_ids())
-    if not note.strip():
-        raise ResolutionError("a note is required to resolve an exception")
-    current: EraException | None = (
-        EraException.objects.visible_to(actor, Capability.PAYMENTS_POST)
-        .select_for_update(of=("self",))  # era_claim is an outer join: lock the row only
-        .select_related("era_claim", "era")
-        .filter(pk=exception.pk)
-        .first()
-    )
-    if current is None:
-        raise ResolutionError("no such exception")
-    if current.status != ExceptionStatus.OPEN:
-        raise ResolutionError("this exception is already resolved")
-    return current
 
 
 def _claim_lines(actor: Actor, claim: Claim) -> list[ClaimLine]:
@@ -196,7 +179,7 @@ def era_exception_match(
     number = claim_number.strip().upper()
     if not number:
         raise ResolutionError("name the claim to match, e.g. SPT-000123")
-    current = _open_exception(actor, exception, note)
+    current = open_exception(actor, exception, note)
     if not current.matchable or current.era_claim is None:
         raise ResolutionError("only an unmatched claim can be matched to one of ours")
     era_claim = current.era_claim
@@ -231,7 +214,7 @@ def era_exception_match_lines(
     """For a claim whose service lines the payer recoded or re-priced: `chosen` maps each
     unmatched ERA line (its public id) to the number of the claim line it pays. Lines that
     matched on ingest keep their match; a claim line is paid by one ERA line at most."""
-    current = _open_exception(actor, exception, note)
+    current = open_exception(actor, exception, note)
     era_claim = current.era_claim
     if (
         current.reason != ExceptionReason.UNMATCHED_LINE

@@ -159,22 +159,17 @@ class ResolutionError(ValueError):
     """The exception cannot be resolved that way (the message says why)."""
 
 
-@transaction.atomic
-def era_exception_resolve(
-    *, actor: Actor, exception: EraException, action: str, note: str
-) -> EraException:
-    """Close an ERA exception: "post" posts the claim as the payer sent it (after a poster's
-    review of an overpayment, a policy hold, ...); "dismiss" closes it without posting."""
+def open_exception(actor: Actor, exception: EraException, note: str) -> EraException:
+    """The exception, locked, if the actor may post on its practice, it is still open and the
+    poster wrote why (every way of resolving one starts here)."""
     actor.require(Capability.PAYMENTS_POST, exception.practice_id)
     rls.activate(actor.practice_ids())
-    if action not in ("post", "dismiss"):
-        raise ResolutionError(f"unknown action {action!r}: post or dismiss")
-    note = note.strip()
-    if not note:
+    if not note.strip():
         raise ResolutionError("a note is required to resolve an exception")
     current: EraException | None = (
         EraException.objects.visible_to(actor, Capability.PAYMENTS_POST)
-        .select_for_update()
+        .select_for_update(of=("self",))  # era_claim is an outer join: lock the row only
+        .select_related("era_claim", "era")
         .filter(pk=exception.pk)
         .first()
     )
@@ -182,6 +177,19 @@ def era_exception_resolve(
         raise ResolutionError("no such exception")
     if current.status != ExceptionStatus.OPEN:
         raise ResolutionError("this exception is already resolved")
+    return current
+
+
+@transaction.atomic
+def era_exception_resolve(
+    *, actor: Actor, exception: EraException, action: str, note: str
+) -> EraException:
+    """Close an ERA exception: "post" posts the claim as the payer sent it (after a poster's
+    review of an overpayment, a policy hold, ...); "dismiss" closes it without posting."""
+    if action not in ("post", "dismiss"):
+        raise ResolutionError(f"unknown action {action!r}: post or dismiss")
+    current = open_exception(actor, exception, note)
+    note = note.strip()
     era = (
         Era.objects.visible_to(actor, Capability.PAYMENTS_POST)
         .select_for_update()
