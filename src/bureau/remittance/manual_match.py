@@ -22,6 +22,7 @@ from bureau.claims.models import Claim, ClaimLine, ClaimState
 from bureau.configuration.resolver import settings_for
 from bureau.denials.models import Denial
 from bureau.denials.services import denials_from_era, denied_service
+from bureau.remittance.ledger import LedgerAppender
 from bureau.remittance.matching import match_services
 from bureau.remittance.models import (
     Era,
@@ -120,6 +121,25 @@ def _era_lines(actor: Actor, era_claim: EraClaim, services: int) -> list[EraLine
     return era_lines
 
 
+def _refuse_overpayment(
+    claim: Claim, loop: ClaimPayment, matched: list[tuple[EraLine, ServicePayment, ClaimLine]]
+) -> None:
+    """A payment matched by hand must fit what is still open on our lines: a claim already
+    paid (by another ERA, say) is a refund or recoupment to work, not a second posting."""
+    lines = [line for _, _, line in matched]
+    appender = LedgerAppender([claim.practice_id], [line.pk for line in lines])
+
+    def open_on(line: ClaimLine) -> Decimal:
+        return appender.balance(line.pk) if appender.has_entries(line.pk) else line.charge
+
+    for _, svc, line in matched:
+        if svc.paid > 0 and svc.paid > open_on(line):
+            raise ResolutionError(
+                f"line {line.line_number} of claim {claim.number} has {open_on(line)} open and "
+                f"the payer pays {svc.paid}: it would be paid twice; dismiss and work the refund"
+            )
+
+
 def _post_matched(
     actor: Actor,
     current: EraException,
@@ -132,6 +152,7 @@ def _post_matched(
 ) -> EraException:
     """Record the matches (lines checked against the contract, denials), then post the
     exception as received and audit the match."""
+    _refuse_overpayment(claim, loop, matched)
     era = current.era
     era_claim = current.era_claim
     assert era_claim is not None

@@ -348,3 +348,32 @@ def test_the_page_matches_lines_and_refuses_a_bad_choice(recoded):
     done = client.post(url, {f"line-{era_line_id}": "1", "note": "recoded"}, follow=True)
     assert b"Lines matched and posted." in done.content
     assert fresh(claim).state == ClaimState.PAID
+
+
+def test_a_claim_already_paid_is_not_paid_twice_by_hand(mistyped):
+    practice, paid, _ = mistyped
+    era_exception_match(
+        actor=owner(),
+        exception=open_exceptions(practice)["X" + paid.number],
+        claim_number=paid.number,
+        note="typo",
+    )
+    settled = ledger(paid)
+    one, two = b.lines_of(paid)
+    again = replace(
+        b.paid_claim(
+            paid,
+            [b.svc(one, "70.00", ("CO", "45", "40.00"), ref=False), b.svc(two, "12.00", ref=False)],
+        ),
+        patient_control_number="Y" + paid.number,
+    )
+    ingest_era_text(
+        actor=None,
+        workspace=Workspace.objects.get(pk=practice.workspace_id),
+        text=era_text(practice, b.payer_of(practice), [again]),
+        file_name="again.835",
+    )
+    exc = open_exceptions(practice)["Y" + paid.number]
+    with pytest.raises(ResolutionError, match="would be paid twice"):
+        era_exception_match(actor=owner(), exception=exc, claim_number=paid.number, note="n")
+    assert ledger(paid) == settled
