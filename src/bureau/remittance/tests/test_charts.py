@@ -97,3 +97,9 @@ def test_the_era_list_draws_the_chart():
     body = verified_client("olivia.owner").get(reverse("eras:list")).content.decode()
     assert 'id="weekly-payments"' in body and "<rect" in body
     assert "in 1 ERA</title>" in body
+
+
+def test_no_recent_payment_says_so_instead_of_an_empty_chart():
+    ingest_scenario()  # dated in the past
+    body = verified_client("olivia.owner").get(reverse("eras:list")).content.decode()
+    assert "No payments dated in the last 13 weeks." in body and "<svg" not in body
