@@ -78,13 +78,7 @@ def _exception_row(
     actor: Actor, exc: EraException, today: date, extras: _PageExtras
 ) -> ExceptionRow:
     can_post = actor.can(Capability.PAYMENTS_POST, exc.practice_id)
-    placing = (
-        exc.status == ExceptionStatus.OPEN
-        and exc.reason == ExceptionReason.UNMATCHED_LINE
-        and can_post
-        and exc.era_claim_id is not None
-        and exc.claim_id is not None
-    )
+    placing = exc.placeable and can_post
     return ExceptionRow(
         public_id=str(exc.public_id),
         practice_name=actor.access[exc.practice_id].practice.name,
@@ -163,10 +157,7 @@ def _line_choices(
     placing = {
         e.era_claim_id: e.claim_id
         for e in exceptions
-        if e.reason == ExceptionReason.UNMATCHED_LINE
-        and e.status == ExceptionStatus.OPEN
-        and e.era_claim_id is not None
-        and e.claim_id is not None
+        if e.placeable and e.era_claim_id is not None and e.claim_id is not None
     }
     if not placing:
         return {}, {}

@@ -29,7 +29,6 @@ from bureau.remittance.models import (
     EraClaim,
     EraException,
     EraLine,
-    ExceptionReason,
 )
 from bureau.remittance.posting import ADJUDICABLE
 from bureau.remittance.services import (
@@ -237,11 +236,7 @@ def era_exception_match_lines(
     matched on ingest keep their match; a claim line is paid by one ERA line at most."""
     current = open_exception(actor, exception, note)
     era_claim = current.era_claim
-    if (
-        current.reason != ExceptionReason.UNMATCHED_LINE
-        or era_claim is None
-        or era_claim.claim is None
-    ):
+    if not current.placeable or era_claim is None or era_claim.claim is None:
         raise ResolutionError("only unmatched service lines can be matched by line")
     claim = _our_claim(actor, current, era_claim.claim.number)
     loop = _claim_loop(current.era, era_claim)

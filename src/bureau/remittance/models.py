@@ -263,6 +263,17 @@ class EraException(PracticeScoped):
             and self.claim_id is None
         )
 
+    @property
+    def placeable(self) -> bool:
+        """An open claim loop matched to our claim but with service lines that matched none of
+        its lines: a poster may place them."""
+        return (
+            self.status == ExceptionStatus.OPEN
+            and self.reason == ExceptionReason.UNMATCHED_LINE
+            and self.era_claim_id is not None
+            and self.claim_id is not None
+        )
+
 
 class JobStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
