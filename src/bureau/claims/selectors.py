@@ -224,7 +224,7 @@ def claim_detail(*, actor: Actor, public_id: Any) -> ClaimDetail:
     )
     return ClaimDetail(
         claim=claim,
-        row=_row(actor, claim),
+        row=_row(actor, claim, rejection_reasons(actor, [claim]).get(claim.pk, "")),
         diagnosis_codes=list(claim.encounter.diagnosis_codes),
         lines=lines,
         scrub_hits=hits,

@@ -522,3 +522,27 @@ def encounter_diagnoses_correct(*, actor: Actor, claim: Claim, codes: list[str])
         detail={"diagnoses": {"from": len(before), "to": len(diagnoses)}},
     )
     return encounter
+
+
+@transaction.atomic
+def claim_reopen(*, actor: Actor, claim: Claim, note: str) -> Claim:
+    """Send a rejected claim back to draft so the biller can correct it (coverage, diagnoses)
+    and scrub it again; it goes out in a new batch as an original claim, since the payer never
+    accepted it. The note says what was wrong; it stays in the claim's history."""
+    actor.require(Capability.CLAIMS_EDIT, claim.practice_id)
+    note = note.strip()
+    if not note:
+        raise ClaimStateError(claim.state, ClaimState.DRAFT.value)
+    current: Claim | None = (
+        Claim.objects.visible_to(actor, Capability.CLAIMS_EDIT)
+        .select_for_update()
+        .filter(pk=claim.pk)
+        .first()
+    )
+    if current is None:
+        raise Http404
+    if current.state != ClaimState.REJECTED:
+        raise ClaimStateError(current.state, ClaimState.DRAFT.value)
+    return claim_transition(
+        actor=actor, claim=current, to_state=ClaimState.DRAFT, note=f"Reopened: {note[:200]}"
+    )

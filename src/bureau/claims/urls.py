@@ -8,4 +8,5 @@ urlpatterns = [
     path("encounters/new/", views.encounter_create_view, name="encounter_create"),
     path("<uuid:public_id>/", views.claim_detail_view, name="detail"),
     path("<uuid:public_id>/diagnoses/", views.claim_diagnoses_view, name="diagnoses"),
+    path("<uuid:public_id>/reopen/", views.claim_reopen_view, name="reopen"),
 ]

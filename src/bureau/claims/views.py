@@ -104,6 +104,7 @@ def claim_detail_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
                 else None
             ),
             "can_correct": detail.can_edit and state in services.CORRECTABLE,
+            "can_reopen": detail.can_edit and state == ClaimState.REJECTED,
         },
     )
 
@@ -125,6 +126,29 @@ def claim_diagnoses_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
         raise Http404 from exc
     else:
         messages.success(request, "Diagnoses corrected; scrub the claim again.")
+    return redirect("claims:detail", public_id=public_id)
+
+
+@require_POST
+@requires(Capability.CLAIMS_EDIT)
+def claim_reopen_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    """A rejected claim back to draft, to correct and scrub again."""
+    actor = actor_of(request)
+    claim = scrubbing.claim_for_scrub(actor=actor, public_id=public_id)
+    if claim is None:
+        raise Http404
+    note = request.POST.get("note", "")
+    if not note.strip():
+        messages.error(request, "Say what was wrong (the payer's reason) to reopen the claim.")
+        return redirect("claims:detail", public_id=public_id)
+    try:
+        services.claim_reopen(actor=actor, claim=claim, note=note)
+    except services.ClaimStateError:
+        messages.error(request, "Only a rejected claim can be reopened.")
+    except CapabilityDenied as exc:
+        raise Http404 from exc
+    else:
+        messages.success(request, "Claim reopened as a draft: correct it, then scrub it again.")
     return redirect("claims:detail", public_id=public_id)
 
 

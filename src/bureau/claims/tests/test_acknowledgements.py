@@ -11,11 +11,19 @@ from bureau.accounts.models import User
 from bureau.audit.models import AuditAction, AuditEvent
 from bureau.claims.acknowledgements import ingest_277ca, ingest_999
 from bureau.claims.batches import batch_build
-from bureau.claims.models import Acknowledgement, Batch, Claim, ClaimEvent, ClaimState
+from bureau.claims.models import (
+    Acknowledgement,
+    Batch,
+    Claim,
+    ClaimEvent,
+    ClaimState,
+    Encounter,
+)
+from bureau.claims.scrubbing import claims_scrub
 from bureau.claims.selectors import ClaimFilters, claim_list
 from bureau.claims.tests import factories
 from bureau.conftest import verified_client
-from bureau.directory.models import Payer
+from bureau.directory.models import Enrollment, EnrollmentStatus, Payer
 from bureau.tenancy import rls
 from bureau.tenancy.actor import resolve_actor
 from bureau.tenancy.models import Practice
@@ -293,3 +301,63 @@ def test_claim_list_says_why_each_rejected_claim_was_rejected():
         .content.decode()
     )
     assert "Member ID bad" in body and "IK3 NM1#12" in body
+
+
+def test_a_rejected_claim_is_reopened_corrected_and_sent_again_in_a_new_batch():
+    practice = summit()[0]
+    batch, (bad, _) = submitted(practice)
+    ingest_277ca(
+        actor=None,
+        workspace=practice.workspace,
+        acks=[ack277(ClaimStatus(bad.number, "A7", "562", message="Member ID bad"))],
+        file_name="a.277",
+    )
+    client = verified_client("olivia.owner")
+    page = client.get(reverse("claims:detail", kwargs={"public_id": bad.public_id}))
+    assert b"Rejected: Member ID bad (A7:562)" in page.content
+    url = reverse("claims:reopen", kwargs={"public_id": bad.public_id})
+    refused = client.post(url, {"note": " "}, follow=True)
+    assert b"Say what was wrong" in refused.content and fresh(bad).state == ClaimState.REJECTED
+    done = client.post(url, {"note": "member id corrected on coverage"}, follow=True)
+    assert b"Claim reopened as a draft" in done.content
+    assert fresh(bad).state == ClaimState.DRAFT
+    with rls.practice_scope([practice.pk]):
+        note = (
+            ClaimEvent.objects.for_system([practice.pk], reason="test")
+            .filter(claim_id=bad.pk, to_state=ClaimState.DRAFT)
+            .get()
+            .note
+        )
+    assert note == "Reopened: member id corrected on coverage"
+    # Only a rejected claim: again is refused.
+    again = client.post(url, {"note": "x"}, follow=True)
+    assert b"Only a rejected claim can be reopened." in again.content
+
+    # The biller fixes what the payer said; the provider's enrollment with the payer is in
+    # force, so the scrub finds nothing and the claim is ready again.
+    reopened = fresh(bad)
+    with rls.practice_scope([practice.pk]):
+        provider_id = (
+            Encounter.objects.for_system([practice.pk], reason="test")
+            .get(pk=reopened.encounter_id)
+            .rendering_provider_id
+        )
+    Enrollment.objects.update_or_create(
+        workspace_id=practice.workspace_id,
+        practice=practice,
+        provider_id=provider_id,
+        payer_id=reopened.payer_id,
+        defaults={"status": EnrollmentStatus.ACTIVE, "effective_date": date(2020, 1, 1)},
+    )
+    actor = resolve_actor(User.objects.get(username="olivia.owner"))
+    [outcome] = claims_scrub(actor=actor, claims=[reopened])
+    assert (outcome.state, fresh(bad).state) == (ClaimState.READY, ClaimState.READY), outcome.hits
+    [new_batch] = [
+        b
+        for b in batch_build(actor=None, practice_ids=[practice.pk])
+        if b.pk == fresh(bad).batch_id
+    ]
+    assert new_batch.pk != batch.pk
+    assert new_batch.interchange_control_number != batch.interchange_control_number
+    assert fresh(bad).state == ClaimState.SUBMITTED
+    assert f"CLM*{bad.number}*" in new_batch.content

@@ -139,6 +139,10 @@ CLASSIFICATION: dict[str, Spec] = {
     "directory:fees_upload": Spec("capability", needs=(C.SETUP_MANAGE,), form_post=True),
     "directory:contracts": Spec("capability", needs=(C.SETUP_VIEW,), list_filter=True),
     "directory:contracts_upload": Spec("capability", needs=(C.SETUP_MANAGE,), form_post=True),
+    # No note: refused with a message, the claim stays as it is.
+    "claims:reopen": Spec(
+        "capability", method="POST", needs=(C.CLAIMS_EDIT,), record="claim", ok=302
+    ),
     "eras:list": Spec("capability", needs=(C.PAYMENTS_VIEW,), list_filter=True),
     # No file: refused with a message, nothing queued, back to the list.
     "eras:upload": Spec("capability", method="POST", needs=(C.PAYMENTS_POST,), ok=302),
