@@ -95,9 +95,13 @@ def _array_type(field: models.Field[Any, Any]) -> str:
 
 def update_ids(scoped: models.QuerySet[Any], ids: Sequence[int], **values: Any) -> None:
     """Set the same `values` (attnames) on the rows of `scoped` (a scoped queryset) with these
-    primary keys, in the caller's transaction; on PostgreSQL one statement under RLS."""
+    primary keys, in the caller's transaction; on PostgreSQL one statement under RLS that keeps
+    the queryset's practice scope (RLS alone does not bind a table's owner)."""
     if not ids:
         return
+    scope: frozenset[int] | None = getattr(scoped, "_bureau_scope", None)
+    if scope is None:
+        scoped._require_scope()  # type: ignore[attr-defined]  # raises UnscopedQuery
     if connection.vendor != "postgresql":
         for start in range(0, len(ids), 10_000):
             scoped.filter(pk__in=ids[start : start + 10_000]).update(**values)
@@ -105,6 +109,9 @@ def update_ids(scoped: models.QuerySet[Any], ids: Sequence[int], **values: Any) 
     model = scoped.model
     columns = {f.attname: str(f.column) for f in model._meta.concrete_fields}
     assignments = ", ".join(f"{connection.ops.quote_name(columns[name])} = %s" for name in values)
-    sql = f"UPDATE {model._meta.db_table} SET {assignments} WHERE id = ANY(%s::bigint[])"  # noqa: S608
+    sql = (
+        f"UPDATE {model._meta.db_table} SET {assignments} "  # noqa: S608 (names from metadata)
+        "WHERE id = ANY(%s::bigint[]) AND practice_id = ANY(%s::bigint[])"
+    )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*values.values(), list(ids)])
+        cursor.execute(sql, [*values.values(), list(ids), sorted(scope or ())])
