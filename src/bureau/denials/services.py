@@ -11,21 +11,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from django.db import transaction
 
 from bureau.accounts.models import User
 from bureau.audit.models import AuditAction
-from bureau.audit.services import audit_record
+from bureau.audit.services import audit_record, audit_record_many
 from bureau.claims.models import Claim, ClaimLine
 from bureau.denials.categories import category_for, is_denial_reason
 from bureau.denials.models import Denial, DenialStatus
 from bureau.directory.models import Payer
 from bureau.tenancy import rls
 from bureau.tenancy.actor import Actor
+from bureau.tenancy.models import Practice
 from bureau.tenancy.roles import Capability
 from bureau.x12.remit835 import Adjustment, ClaimPayment, ServicePayment
+
+if TYPE_CHECKING:
+    from bureau.remittance.models import Era
 
 DEFAULT_APPEAL_DAYS = 180
 ZERO = Decimal("0.00")
@@ -168,3 +172,41 @@ def denial_update(
             detail=changes,
         )
     return locked
+
+
+def denials_reversed_by_payer(
+    *, actor: Actor | None, practices: Sequence[Practice], claim_ids: Sequence[int], era: Era
+) -> int:
+    """The payer reversed these claims (835 CLP02 = 22): their open denials from earlier ERAs
+    are no longer the payer's word, so they close as REVERSED, audited per practice. Returns
+    how many closed."""
+    if not claim_ids:
+        return 0
+    by_id = {p.pk: p for p in practices}
+    open_ones = list(
+        Denial.objects.for_system(list(by_id), reason="payer reversal")
+        .filter(
+            claim_id__in=list(claim_ids),
+            status__in=[DenialStatus.OPEN, DenialStatus.IN_PROGRESS],
+        )
+        .exclude(era=era)
+        .values_list("pk", "practice_id", "public_id")
+    )
+    if not open_ones:
+        return 0
+    Denial.objects.for_system(list(by_id), reason="payer reversal").filter(
+        pk__in=[pk for pk, _, _ in open_ones]
+    ).update(status=DenialStatus.REVERSED)
+    per_practice: dict[int, list[Any]] = {}
+    for _, practice_id, public_id in open_ones:
+        per_practice.setdefault(practice_id, []).append(public_id)
+    audit_record_many(
+        action=AuditAction.DENIAL_UPDATED,
+        actor=actor,
+        workspace=era.workspace if actor is None else None,
+        model="denials.Denial",
+        targets=[(by_id[pid], ids) for pid, ids in sorted(per_practice.items())],
+        detail={"status": DenialStatus.REVERSED.value, "era": era.trace_number},
+        label="" if actor is not None else "system",
+    )
+    return len(open_ones)

@@ -67,19 +67,21 @@ def _claim_loop(era: Era, era_claim: EraClaim) -> ClaimPayment:
     return loops[position]
 
 
-def _our_claim(actor: Actor, exception: EraException, number: str) -> Claim:
+def _our_claim(actor: Actor, exception: EraException, shown: str, **lookup: Any) -> Claim:
+    """The claim of the exception's practice that `lookup` finds, locked, if it can take a
+    payment; `shown` names it in refusals."""
     claim: Claim | None = (
         Claim.objects.visible_to(actor, Capability.PAYMENTS_POST)
-        .filter(practice_id=exception.practice_id, number=number)
+        .filter(practice_id=exception.practice_id, **lookup)
         .select_for_update()
         .first()
     )
     if claim is None:
-        raise ResolutionError(f"no claim {number} in this practice")
+        raise ResolutionError(f"no claim {shown} in this practice")
     state = ClaimState(claim.state)
     if state not in ADJUDICABLE:
         raise ResolutionError(
-            f"claim {number} is {state.label.lower()}: only a submitted claim can take a payment"
+            f"claim {shown} is {state.label.lower()}: only a submitted claim can take a payment"
         )
     return claim
 
@@ -203,7 +205,7 @@ def era_exception_match(
     if not current.matchable or current.era_claim is None:
         raise ResolutionError("only an unmatched claim can be matched to one of ours")
     era_claim = current.era_claim
-    claim = _our_claim(actor, current, number)
+    claim = _our_claim(actor, current, number, number=number)
     loop = _claim_loop(current.era, era_claim)
     pairs = match_services(claim, _claim_lines(actor, claim), loop.services)
     missing = [svc for svc, line in pairs if line is None]
@@ -236,9 +238,9 @@ def era_exception_match_lines(
     matched on ingest keep their match; a claim line is paid by one ERA line at most."""
     current = open_exception(actor, exception, note)
     era_claim = current.era_claim
-    if not current.placeable or era_claim is None or era_claim.claim is None:
+    if not current.placeable or era_claim is None:
         raise ResolutionError("only unmatched service lines can be matched by line")
-    claim = _our_claim(actor, current, era_claim.claim.number)
+    claim = _our_claim(actor, current, "of this exception", pk=current.claim_id)
     loop = _claim_loop(current.era, era_claim)
     by_number = {line.line_number: line for line in _claim_lines(actor, claim)}
     era_lines = _era_lines(actor, era_claim, len(loop.services))

@@ -27,8 +27,13 @@ from bureau.audit.services import audit_record
 from bureau.claims.models import Claim, ClaimLine, ClaimState
 from bureau.claims.services import ALLOWED_TRANSITIONS, claims_transition
 from bureau.configuration.resolver import settings_for
-from bureau.denials.models import Denial, DenialStatus
-from bureau.denials.services import denials_from_era, denied_service, is_denied_claim
+from bureau.denials.models import Denial
+from bureau.denials.services import (
+    denials_from_era,
+    denials_reversed_by_payer,
+    denied_service,
+    is_denied_claim,
+)
 from bureau.directory.models import Payer
 from bureau.remittance.amounts import (
     LineAmounts,
@@ -504,11 +509,12 @@ class _Poster:
             )
         insert(Denial, denials)
         insert(EraException, self.exceptions)
-        if self.reversed_claims:
-            Denial.objects.for_system(self.ids, reason=REASON).filter(
-                claim_id__in=list(self.reversed_claims),
-                status__in=[DenialStatus.OPEN, DenialStatus.IN_PROGRESS],
-            ).exclude(era=era).update(status=DenialStatus.REVERSED)
+        denials_reversed_by_payer(
+            actor=self.actor,
+            practices=[self.practice],
+            claim_ids=list(self.reversed_claims),
+            era=era,
+        )
         note = f"ERA {self.r.trace_number}"
         claims_transition(actor=None, moves=list(self.reversal_moves.values()), note=note)
         claims_transition(

@@ -16,9 +16,10 @@ from django.utils import timezone
 
 from bureau.audit.models import AuditAction
 from bureau.audit.services import audit_record
-from bureau.claims.models import ClaimLine, ClaimState
+from bureau.claims.models import Claim, ClaimLine, ClaimState
 from bureau.claims.services import ALLOWED_TRANSITIONS, claim_transition
 from bureau.denials.models import Denial
+from bureau.denials.services import denials_reversed_by_payer
 from bureau.remittance.amounts import (
     LineAmounts,
     adjustments_from_json,
@@ -236,13 +237,12 @@ def _post_as_received(actor: Actor, exc: EraException, era: Era) -> None:
         raise ResolutionError("an ERA that does not add up cannot be posted; dismiss it")
     if era_claim.claim_id is None:
         raise ResolutionError("the claim was not matched; there is nothing to post it to")
-    lines = {
-        ln.pk: ln
-        for ln in ClaimLine.objects.visible_to(actor, Capability.PAYMENTS_POST)
+    ordered = list(
+        ClaimLine.objects.visible_to(actor, Capability.PAYMENTS_POST)
         .filter(claim_id=era_claim.claim_id)
         .order_by("line_number")
-    }
-    ordered = sorted(lines.values(), key=lambda ln: ln.line_number)
+    )
+    lines = {ln.pk: ln for ln in ordered}
     era_lines = list(
         EraLine.objects.visible_to(actor, Capability.PAYMENTS_POST)
         .filter(era_claim_id=era_claim.pk)
@@ -252,13 +252,19 @@ def _post_as_received(actor: Actor, exc: EraException, era: Era) -> None:
         raise ResolutionError("a service line was not matched; there is nothing to post it to")
     appender = LedgerAppender([era.practice_id], list(lines))
     common = {"era": era, "effective_date": era.payment_date, "posted_by_id": actor.user.pk}
-    claim = era_claim.claim
-    assert claim is not None
+    claim = (
+        Claim.objects.visible_to(actor, Capability.PAYMENTS_POST)
+        .select_for_update()
+        .get(pk=era_claim.claim_id)
+    )
     if era_claim.status_code == "22":
         originals = unreversed_entries([era.practice_id], [claim.pk]).get(claim.pk, [])
         if not originals:
             raise ResolutionError("nothing posted on this claim is left to reverse")
         reverse_entries(appender, originals, lines, **common)
+        denials_reversed_by_payer(
+            actor=actor, practices=[exc.practice], claim_ids=[claim.pk], era=era
+        )
         target = ClaimState.ACCEPTED
     else:
         items = [

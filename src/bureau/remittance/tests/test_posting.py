@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from bureau.accounts.models import User
 from bureau.audit.models import AuditAction, AuditEvent
 from bureau.claims.models import Claim, ClaimState
 from bureau.denials.models import Denial, DenialCategory, DenialStatus
@@ -24,9 +25,10 @@ from bureau.remittance.models import (
     ProviderAdjustmentEntry,
 )
 from bureau.remittance.payee import PayeeUnknown
-from bureau.remittance.services import ingest_remittances
+from bureau.remittance.services import era_exception_resolve, ingest_remittances
 from bureau.remittance.tests import builders as b
 from bureau.tenancy import rls
+from bureau.tenancy.actor import resolve_actor
 from bureau.tenancy.models import Workspace
 from bureau.x12.remit835 import ClaimPayment
 
@@ -254,7 +256,10 @@ def test_reversal_then_correction(setup):
     )
     era = ingest(practice, b.remittance(practice, payer, [b.reversal_of(first), corrected])).eras[0]
     assert (era.posted, era.exceptions) == (2, 0)
-    assert rows(Denial, practice)[0].status == DenialStatus.REVERSED
+    [denial] = rows(Denial, practice)
+    assert denial.status == DenialStatus.REVERSED
+    closed = AuditEvent.objects.filter(action=AuditAction.DENIAL_UPDATED).latest("id")
+    assert closed.record_ids == [str(denial.public_id)] and closed.detail["status"] == "reversed"
     assert fresh(claim).state == ClaimState.PAID
     line_one = [e for e in entries(claim) if e[0] == 1]
     assert [e[2:5] for e in line_one] == [
@@ -481,3 +486,36 @@ def test_progress_is_reported(setup):
         progress=lambda done, total, stage: calls.append((done, total)),
     )
     assert calls[-1] == (3, 3) and all(total == 3 for _, total in calls)
+
+
+def test_a_takeback_posted_from_the_queue_reverses_the_earlier_denial(setup):
+    """The original was held (auto-posting off) when the payer's reversal arrived, so the
+    reversal waited as a takeback; once the original is posted, posting the takeback reverses
+    it — and closes the denial it carried, as automatic posting would."""
+    practice, payer = setup
+    b.configure(practice, "era.autopost_enabled", False)
+    claim = b.submitted_claims(practice, payer)[0]
+    one, two = b.lines_of(claim)
+    denied = b.paid_claim(
+        claim,
+        [
+            b.svc(one, "0", ("CO", "50", "110.00"), claim_number=claim.number),
+            b.svc(two, "0", ("CO", "50", "12.00"), claim_number=claim.number),
+        ],
+        status="4",
+    )
+    ingest(practice, b.remittance(practice, payer, [denied]))
+    ingest(practice, b.remittance(practice, payer, [b.reversal_of(denied)]))
+    held, takeback = rows(EraException, practice)
+    assert (held.reason, takeback.reason) == (ExceptionReason.POLICY_HOLD, ExceptionReason.TAKEBACK)
+    assert {d.status for d in rows(Denial, practice)} == {DenialStatus.OPEN}
+    owner = resolve_actor(User.objects.get(username="olivia.owner"))
+    era_exception_resolve(actor=owner, exception=held, action="post", note="reviewed")
+    era_exception_resolve(actor=owner, exception=takeback, action="post", note="reviewed")
+    denials = rows(Denial, practice)
+    assert {d.status for d in denials} == {DenialStatus.REVERSED}
+    closed = AuditEvent.objects.filter(action=AuditAction.DENIAL_UPDATED).latest("id")
+    assert sorted(closed.record_ids) == sorted(str(d.public_id) for d in denials)
+    assert closed.user.username == "olivia.owner"
+    assert fresh(claim).state == ClaimState.ACCEPTED
+    assert ledger_check() == []
