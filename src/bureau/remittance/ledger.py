@@ -15,13 +15,13 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from django.db import transaction
-from django.db.models import Max, Prefetch, Sum
+from django.db.models import Max, Sum
 from django.utils import timezone
 
 from bureau.audit.models import AuditAction
 from bureau.audit.services import audit_record_many
 from bureau.claims.models import Claim, ClaimLine
-from bureau.remittance.models import EntryKind, Era, EraClaim, EraLine, LedgerEntry
+from bureau.remittance.models import EntryKind, Era, EraClaim, LedgerEntry
 from bureau.tenancy import rls
 from bureau.tenancy.actor import Actor
 from bureau.tenancy.bulk import insert
@@ -225,7 +225,6 @@ def ledger_check(*, workspace: Workspace | None = None) -> list[LineProblem]:
     if not practice_ids:
         return problems
     with transaction.atomic():
-        rls.activate(practice_ids)
         entries = (
             LedgerEntry.objects.for_system(practice_ids, reason="ledger check")
             .order_by("claim_line_id", "sequence", "id")
@@ -317,6 +316,6 @@ def remittances_for_claim(*, actor: Actor, claim: Claim) -> list[EraClaim]:
         EraClaim.objects.visible_to(actor, capability)
         .filter(claim_id=claim.pk)
         .select_related("era")
-        .prefetch_related(Prefetch("lines", queryset=EraLine.objects.visible_to(actor, capability)))
+        .defer("era__content")
         .order_by("era__payment_date", "id")
     )

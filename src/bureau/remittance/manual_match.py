@@ -91,7 +91,7 @@ def _contract_check(
 ) -> Callable[[ServicePayment, ClaimLine], tuple[Decimal | None, Decimal | None]]:
     """(expected, underpaid by) per service line, as posting computes them for a matched ERA."""
     rates = contract_rates(claim.practice_id, [payer_id], [s.procedure_code for s in loop.services])
-    tolerance = Decimal(settings_for(claim.practice).get("era.autopost_tolerance", payer_id))
+    tolerance = settings_for(claim.practice).get("era.autopost_tolerance", payer_id)
 
     def check(svc: ServicePayment, line: ClaimLine) -> tuple[Decimal | None, Decimal | None]:
         units = Decimal(svc.units or line.units or 1)

@@ -9,7 +9,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
 
 ZERO = Decimal("0.00")
 FAULT_AFTER = "BUREAU_FAULT_SLEEP_AFTER_CLAIMS"  # test-only: sleep after N claims (crash test)
@@ -34,23 +33,6 @@ class EraOutcome:
     denials: int = 0
     underpayments: int = 0
     paid: Decimal = ZERO
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "trace": self.trace_number,
-            "amount": str(self.payment_amount),
-            "payer": self.payer_name,
-            "duplicate": self.duplicate,
-            "era_id": self.era_id,
-            "practice": self.practice_code,
-            "status": self.status,
-            "claims": self.claims,
-            "posted": self.posted,
-            "exceptions": self.exceptions,
-            "denials": self.denials,
-            "underpayments": self.underpayments,
-            "paid": str(self.paid),
-        }
 
 
 @dataclass

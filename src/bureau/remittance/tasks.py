@@ -20,6 +20,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 from django_tasks import task
 
+from bureau.remittance.jobs import decode_upload
 from bureau.remittance.models import IngestJob, JobStatus
 from bureau.tenancy.actor import Actor, CapabilityDenied, resolve_actor
 from bureau.tenancy.roles import Capability
@@ -153,7 +154,7 @@ def ingest_job_run(job_id: int) -> str:
         actor = posting_actor(actor)
         if not actor.access:
             raise CapabilityDenied("the uploader can no longer post payments")
-        text = path.read_bytes().decode("utf-8-sig")
+        text = decode_upload(path.read_bytes())
         progress(0, 0, "Parsing")
         result = run_ingest(actor, job.file_name, text, progress)
     except (X12Error, CapabilityDenied, OSError, UnicodeDecodeError, ValueError) as exc:

@@ -9,10 +9,10 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 
 from bureau.remittance.ledger import ledger_check
-from bureau.tenancy.models import Workspace
+from bureau.tenancy.cli import workspace_named
 
 
 class Command(BaseCommand):
@@ -24,11 +24,8 @@ class Command(BaseCommand):
         check.add_argument("--workspace", help="only this workspace (its slug)")
 
     def handle(self, *args: Any, action: str, **options: Any) -> None:
-        workspace = None
-        if options.get("workspace"):
-            workspace = Workspace.objects.filter(slug=options["workspace"]).first()
-            if workspace is None:
-                raise CommandError(f"no workspace {options['workspace']!r}")
+        slug = options.get("workspace")
+        workspace = workspace_named(slug) if slug else None  # none: every workspace
         problems = ledger_check(workspace=workspace)
         for problem in problems:
             self.stdout.write(str(problem))
