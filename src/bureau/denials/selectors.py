@@ -15,8 +15,7 @@ from bureau.accounts.models import User
 from bureau.audit.listing import Page, audited_page
 from bureau.audit.models import AuditAction
 from bureau.audit.services import audit_record
-from bureau.denials.models import Denial, DenialCategory, DenialStatus
-from bureau.directory.models import Payer
+from bureau.denials.models import Denial, DenialStatus
 from bureau.remittance.selectors import carc_description
 from bureau.tenancy.actor import Actor
 from bureau.tenancy.models import Grant
@@ -75,9 +74,7 @@ def _row(actor: Actor, d: Denial, today: date) -> DenialRow:
         description=carc_description(d.carc),
         rarcs=list(d.rarcs or []),
         category=d.category,
-        category_label=DenialCategory(d.category).label
-        if d.category in DenialCategory.values
-        else d.category,
+        category_label=d.get_category_display(),
         amount=d.amount,
         payer_name=d.payer.name if d.payer else d.era.payer_name,
         denied_on=d.denied_on,
@@ -85,7 +82,7 @@ def _row(actor: Actor, d: Denial, today: date) -> DenialRow:
         days_left=days_left,
         urgent=open_ and days_left < URGENT_DAYS,
         status=d.status,
-        status_label=DenialStatus(d.status).label,
+        status_label=d.get_status_display(),
         assignee=d.assignee.label if d.assignee else "",
     )
 
@@ -172,8 +169,3 @@ def denial_detail(*, actor: Actor, public_id: Any) -> DenialDetail:
         can_work=can_work,
         assignees=assignee_choices(actor=actor, practice_id=denial.practice_id) if can_work else [],
     )
-
-
-def denial_payers(*, actor: Actor) -> list[Payer]:
-    """Payers of the workspace, for the filter (directory data, not PHI)."""
-    return list(Payer.objects.filter(workspace=actor.workspace).order_by("name"))

@@ -21,8 +21,8 @@ from bureau.audit.services import audit_record, audit_record_many
 from bureau.claims.models import Claim, ClaimLine
 from bureau.denials.categories import category_for, is_denial_reason
 from bureau.denials.models import Denial, DenialStatus
+from bureau.denials.selectors import assignee_choices
 from bureau.directory.models import Payer
-from bureau.tenancy import rls
 from bureau.tenancy.actor import Actor
 from bureau.tenancy.models import Practice
 from bureau.tenancy.roles import Capability
@@ -31,7 +31,8 @@ from bureau.x12.remit835 import Adjustment, ClaimPayment, ServicePayment
 if TYPE_CHECKING:
     from bureau.remittance.models import Era
 
-DEFAULT_APPEAL_DAYS = 180
+# A payer not on file: the directory's own default appeal limit.
+DEFAULT_APPEAL_DAYS: int = Payer._meta.get_field("appeal_limit_days").default
 ZERO = Decimal("0.00")
 
 
@@ -125,40 +126,42 @@ def denial_update(
     actor: Actor,
     denial: Denial,
     status: str | None = None,
-    assignee: User | None | Literal["keep"] = "keep",
+    assignee: str | None | Literal["keep"] = "keep",
     note: str,
 ) -> Denial:
     """Change a denial's status and/or assignee (denials.work on its practice), audited with the
-    note. `assignee=None` unassigns; the default keeps the current one."""
+    note. `assignee` is the public id of a person who may work the practice's denials; None
+    unassigns; the default keeps the current one."""
     actor.require(Capability.DENIALS_WORK, denial.practice_id)
     note = note.strip()
     if not note:
         raise DenialUpdateError("A note is required.")
     if status is not None and status not in DenialStatus.values:
         raise DenialUpdateError(f"Unknown status {status!r}.")
-    if assignee not in ("keep", None) and (
-        not isinstance(assignee, User) or assignee.workspace_id != actor.workspace.pk
-    ):
-        raise DenialUpdateError("The assignee is not a member of this workspace.")
     with transaction.atomic():
-        rls.activate(actor.practice_ids(Capability.DENIALS_WORK))
         locked: Denial = (
             Denial.objects.visible_to(actor, Capability.DENIALS_WORK)
             .select_for_update()
             .get(pk=denial.pk)
         )
+        person: User | None = None
+        if assignee not in ("keep", None):
+            eligible = assignee_choices(actor=actor, practice_id=locked.practice_id)
+            person = next((u for u in eligible if str(u.public_id) == assignee), None)
+            if person is None:
+                raise DenialUpdateError("That person cannot work this practice's denials.")
         changes: dict[str, Any] = {}
         if status is not None and status != locked.status:
             changes["status"] = [locked.status, status]
             locked.status = status
         if assignee != "keep":
-            new_id = assignee.pk if isinstance(assignee, User) else None
+            new_id = person.pk if person is not None else None
             if new_id != locked.assignee_id:
                 changes["assignee"] = [
                     locked.assignee.username if locked.assignee else None,
-                    assignee.username if isinstance(assignee, User) else None,
+                    person.username if person is not None else None,
                 ]
-                locked.assignee = assignee if isinstance(assignee, User) else None
+                locked.assignee = person
         if not changes:
             raise DenialUpdateError("Nothing to change.")
         locked.save(update_fields=[f for f in ("status", "assignee") if f in changes])

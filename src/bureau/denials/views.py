@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from bureau.denials import selectors, services
 from bureau.denials.models import DenialCategory, DenialStatus
+from bureau.directory.selectors import payer_list
 from bureau.tenancy.actor import CapabilityDenied
 from bureau.tenancy.roles import Capability
 from bureau.web.access import (
@@ -28,7 +29,7 @@ from bureau.web.access import (
 def denial_list_view(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     practice = chosen_practice(request, actor, Capability.DENIALS_VIEW)
-    payers = selectors.denial_payers(actor=actor)
+    payers = list(payer_list(actor=actor).order_by("name"))
     payer = chosen_by_public_id(request, "payer", payers)
     filters = selectors.DenialFilters(
         practice_id=practice.pk if practice else None,
@@ -73,23 +74,13 @@ def denial_update_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
     denial = selectors.denial_get(
         actor=actor, public_id=public_id, capability=Capability.DENIALS_WORK
     )
-    status = request.POST.get("status") or None
     chosen = request.POST.get("assignee", "keep")
-    assignee: object = "keep"
-    if chosen == "":
-        assignee = None
-    elif chosen != "keep":
-        candidates = selectors.assignee_choices(actor=actor, practice_id=denial.practice_id)
-        assignee = next((u for u in candidates if str(u.public_id) == chosen), "keep")
-        if assignee == "keep":
-            messages.error(request, "That person cannot work this practice's denials.")
-            return redirect("denials:detail", public_id=public_id)
     try:
         services.denial_update(
             actor=actor,
             denial=denial,
-            status=status,
-            assignee=assignee,  # type: ignore[arg-type]
+            status=request.POST.get("status") or None,
+            assignee=chosen or None,  # "" unassigns
             note=request.POST.get("note", ""),
         )
     except CapabilityDenied as exc:

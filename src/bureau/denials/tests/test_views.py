@@ -128,7 +128,9 @@ def test_only_denials_work_on_the_practice_may_update():
         denial_update(actor=actor("dan.denials"), denial=denial, status="bogus", note="x")
     harbor = User.objects.get(username="hank.harbor")
     with pytest.raises(DenialUpdateError):
-        denial_update(actor=actor("dan.denials"), denial=denial, assignee=harbor, note="x")
+        denial_update(
+            actor=actor("dan.denials"), denial=denial, assignee=str(harbor.public_id), note="x"
+        )
     denial.refresh_from_db()
     assert denial.status == DenialStatus.OPEN
 
