@@ -11,7 +11,7 @@ from bureau.audit.models import AuditAction
 from bureau.audit.selectors import AuditFilters, audit_search
 from bureau.tenancy.actor import Actor
 from bureau.tenancy.roles import Capability
-from bureau.web.access import actor_of, page_number, requires
+from bureau.web.access import actor_of, page_number, query_without_page, requires
 
 
 class AuditFilterForm(forms.Form):
@@ -72,10 +72,8 @@ def audit_log_view(request: HttpRequest) -> HttpResponse:
             date_to=cleaned["date_to"],
         )
     page = audit_search(actor=actor, filters=filters, page=page_number(request))
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "audit/log.html",
-        {"form": form, "page": page, "query": query.urlencode()},
+        {"form": form, "page": page, "query": query_without_page(request)},
     )

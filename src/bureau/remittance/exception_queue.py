@@ -21,7 +21,6 @@ from bureau.remittance.matching import bare_number
 from bureau.remittance.models import (
     EraException,
     EraLine,
-    ExceptionReason,
     ExceptionStatus,
 )
 from bureau.remittance.selectors import PAGE_SIZE
@@ -83,9 +82,7 @@ def _exception_row(
         public_id=str(exc.public_id),
         practice_name=actor.access[exc.practice_id].practice.name,
         reason=exc.reason,
-        reason_label=ExceptionReason(exc.reason).label
-        if exc.reason in ExceptionReason.values
-        else exc.reason,
+        reason_label=exc.get_reason_display(),
         detail=exc.detail,
         payer_name=exc.era.payer_name,
         era_public_id=str(exc.era.public_id),
@@ -98,7 +95,7 @@ def _exception_row(
         # are off until the exception is worked, however late the file arrived.
         age_days=max((today - exc.era.payment_date).days, 0),
         status=exc.status,
-        status_label=ExceptionStatus(exc.status).label,
+        status_label=exc.get_status_display(),
         can_resolve=exc.status == ExceptionStatus.OPEN and can_post,
         can_match=exc.matchable and can_post,
         suggested_claim=extras.suggestions.get(

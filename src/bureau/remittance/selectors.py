@@ -18,13 +18,10 @@ from bureau.audit.services import audit_record
 from bureau.claims.models import Acknowledgement, Claim
 from bureau.remittance import ledger
 from bureau.remittance.models import (
-    EntryKind,
     Era,
     EraClaim,
-    EraClaimOutcome,
     EraException,
     EraLine,
-    EraStatus,
     ProviderAdjustmentEntry,
 )
 from bureau.tenancy.actor import Actor
@@ -79,7 +76,7 @@ def _era_row(actor: Actor, era: Era) -> EraRow:
         posted_count=era.posted_count,
         exception_count=era.exception_count,
         status=era.status,
-        status_label=EraStatus(era.status).label if era.status in EraStatus.values else era.status,
+        status_label=era.get_status_display(),
     )
 
 
@@ -195,9 +192,7 @@ def era_detail(*, actor: Actor, public_id: Any) -> EraDetail:
             era_claim=ec,
             claim_public_id=str(ec.claim.public_id) if ec.claim else None,
             claim_number=ec.claim.number if ec.claim else "",
-            outcome_label=EraClaimOutcome(ec.outcome).label
-            if ec.outcome in EraClaimOutcome.values
-            else ec.outcome,
+            outcome_label=ec.get_outcome_display(),
             adjustments=_adjustments(ec.adjustments),
             lines=lines_by_claim.get(ec.pk, []),
         )
@@ -296,7 +291,7 @@ def claim_money(*, actor: Actor, claim: Claim) -> ClaimMoney:
                 line_number=line.line_number,
                 procedure_code=line.procedure_code,
                 kind=e.kind,
-                kind_label=EntryKind(e.kind).label if e.kind in EntryKind.values else e.kind,
+                kind_label=e.get_kind_display(),
                 group_code=e.group_code,
                 reason_code=e.reason_code,
                 description=carc_description(e.reason_code) if e.reason_code else "",

@@ -13,7 +13,8 @@ from django.db import transaction
 from bureau.accounts.models import User
 from bureau.audit.models import AuditAction
 from bureau.audit.services import audit_record
-from bureau.tenancy.models import Grant, Practice, Workspace
+from bureau.tenancy.cli import workspace_named
+from bureau.tenancy.models import Grant, Practice
 from bureau.tenancy.roles import Role
 
 
@@ -33,9 +34,7 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args: Any, **opts: Any) -> None:
-        workspace = Workspace.objects.filter(slug=opts["workspace"]).first()
-        if workspace is None:
-            raise CommandError(f"no workspace with slug {opts['workspace']!r}")
+        workspace = workspace_named(opts["workspace"])
         practice = None
         if opts["practice_npi"]:
             practice = Practice.objects.filter(
