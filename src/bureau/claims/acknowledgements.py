@@ -31,7 +31,7 @@ from bureau.claims.models import (
     Claim,
     ClaimState,
 )
-from bureau.claims.services import claims_transition
+from bureau.claims.services import claims_transition, set_payer_claim_numbers
 from bureau.tenancy.actor import Actor
 from bureau.tenancy.models import Practice, Workspace
 from bureau.tenancy.roles import Capability
@@ -55,7 +55,6 @@ class AckResult:
     claims_rejected: int = 0  # claims moved to REJECTED
     already_recorded: int = 0  # acknowledgements seen before (same file again)
     unknown: list[str] = field(default_factory=list)
-    acknowledgement_ids: list[int] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
         """Counts only, for control data (the InboundRecord): no claim numbers, no PHI."""
@@ -214,7 +213,6 @@ def ingest_999(
                 )
                 row.save(force_insert=True)
                 made.append(row)
-                result.acknowledgement_ids.append(row.pk)
             if rejected:
                 claims = list(
                     _claims(actor, practice_ids)
@@ -330,11 +328,7 @@ def ingest_277ca(
 
         if made:
             Acknowledgement.objects.bulk_create(made, batch_size=1000)
-            result.acknowledgement_ids = [a.pk for a in made if a.pk is not None]
-        if numbered:
-            scoped = _claims(actor, practice_ids)
-            for claim in numbered:
-                scoped.filter(pk=claim.pk).update(payer_claim_number=claim.payer_claim_number)
+        set_payer_claim_numbers(practice_ids, numbered, reason=REASON)
         if accept_moves:
             claims_transition(actor=actor, moves=accept_moves, note=f"277CA {file_name}")
             result.claims_accepted = len(accept_moves)

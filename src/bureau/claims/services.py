@@ -194,6 +194,30 @@ def claims_transition(
         )
 
 
+def set_payer_claim_numbers(
+    practice_ids: Sequence[int], claims: Sequence[Claim], *, reason: str = "payer claim numbers"
+) -> None:
+    """The payer's claim number (835 CLP07, 277CA REF*1K) onto many claims at once, in the
+    caller's transaction: one UPDATE from two arrays on PostgreSQL (a CASE per row in
+    `bulk_update` costs more than the rest of an ERA), under the RLS scope the caller opened
+    to load the claims and kept to `practice_ids` in the statement itself; elsewhere
+    `bulk_update` through the system scope."""
+    if not claims:
+        return
+    if connection.vendor != "postgresql":
+        Claim.objects.for_system(practice_ids, reason=reason).bulk_update(
+            list(claims), ["payer_claim_number"], batch_size=1000
+        )
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE claims_claim SET payer_claim_number = v.number FROM "
+            "unnest(%s::bigint[], %s::text[]) AS v(id, number) WHERE claims_claim.id = v.id "
+            "AND claims_claim.practice_id = ANY(%s::bigint[])",  # the caller's practices only
+            [[c.pk for c in claims], [c.payer_claim_number for c in claims], list(practice_ids)],
+        )
+
+
 # -- encounters -------------------------------------------------------------------------------
 MAX_DIAGNOSES = 12
 MAX_LINES = 50
@@ -524,6 +548,13 @@ def encounter_diagnoses_correct(*, actor: Actor, claim: Claim, codes: list[str])
     return encounter
 
 
+class ReopenNoteMissing(ValueError):
+    """A claim is reopened only with a note saying what was wrong (the payer's reason)."""
+
+    def __init__(self) -> None:
+        super().__init__("say what was wrong to reopen the claim")
+
+
 @transaction.atomic
 def claim_reopen(*, actor: Actor, claim: Claim, note: str) -> Claim:
     """Send a rejected claim back to draft so the biller can correct it (coverage, diagnoses)
@@ -532,7 +563,7 @@ def claim_reopen(*, actor: Actor, claim: Claim, note: str) -> Claim:
     actor.require(Capability.CLAIMS_EDIT, claim.practice_id)
     note = note.strip()
     if not note:
-        raise ClaimStateError(claim.state, ClaimState.DRAFT.value)
+        raise ReopenNoteMissing
     current: Claim | None = (
         Claim.objects.visible_to(actor, Capability.CLAIMS_EDIT)
         .select_for_update()

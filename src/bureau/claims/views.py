@@ -137,12 +137,10 @@ def claim_reopen_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
     claim = scrubbing.claim_for_scrub(actor=actor, public_id=public_id)
     if claim is None:
         raise Http404
-    note = request.POST.get("note", "")
-    if not note.strip():
-        messages.error(request, "Say what was wrong (the payer's reason) to reopen the claim.")
-        return redirect("claims:detail", public_id=public_id)
     try:
-        services.claim_reopen(actor=actor, claim=claim, note=note)
+        services.claim_reopen(actor=actor, claim=claim, note=request.POST.get("note", ""))
+    except services.ReopenNoteMissing:
+        messages.error(request, "Say what was wrong (the payer's reason) to reopen the claim.")
     except services.ClaimStateError:
         messages.error(request, "Only a rejected claim can be reopened.")
     except CapabilityDenied as exc:

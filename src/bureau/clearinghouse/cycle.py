@@ -47,7 +47,6 @@ class CycleSummary:
     transmissions_failed: int = 0
     files: Counter[str] = field(default_factory=Counter)  # inbound files by kind
     file_errors: int = 0
-    totals: Counter[str] = field(default_factory=Counter)  # numeric summaries of ingests
     outcome: dict[str, Any] = field(default_factory=dict)  # the workspace after the run
 
     def as_dict(self) -> dict[str, Any]:
@@ -70,9 +69,6 @@ def _ingest_totals(summary: CycleSummary, results: list[Any]) -> None:
         summary.files[result.kind or "unknown"] += 1
         if result.error:
             summary.file_errors += 1
-        for key, value in (result.summary or {}).items():
-            if isinstance(value, int) and not isinstance(value, bool):
-                summary.totals[f"{result.kind}.{key}"] += value
 
 
 def run_day(*, workspace: Workspace, practice_ids: list[int], day: date, seed: int,

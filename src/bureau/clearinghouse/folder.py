@@ -68,7 +68,7 @@ class FolderPort:
         # attempt did) is left alone when it is the same file.
         if target.is_file() and target.read_bytes() == data:
             return
-        _write_atomic(target, data)
+        write_atomic(target, data)
 
     def poll(self, *, as_of: date | None = None) -> list[InboundFile]:
         self._ensure()
@@ -110,9 +110,14 @@ class FolderPort:
             raise ClearinghouseError(f"folder route: cannot archive {source}: {exc}") from exc
 
 
-def _write_atomic(target: Path, data: bytes) -> None:
+def write_atomic(target: Path, data: bytes | str) -> None:
+    """Write `data` (text as UTF-8) to a dot `.part` file beside `target`, then rename it into
+    place, so a reader never sees half a file; the folder is created when missing."""
+    if isinstance(data, str):
+        data = data.encode("utf-8")
     partial = target.with_name(f".{target.name}.part")
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
         with open(partial, "wb") as fh:
             fh.write(data)
             fh.flush()
@@ -120,4 +125,4 @@ def _write_atomic(target: Path, data: bytes) -> None:
         partial.replace(target)
     except OSError as exc:
         partial.unlink(missing_ok=True)
-        raise ClearinghouseError(f"folder route: cannot write {target}: {exc}") from exc
+        raise ClearinghouseError(f"cannot write {target}: {exc}") from exc

@@ -46,7 +46,6 @@ class InboundResult:
     error: str = ""  # why the file was not taken in (nothing was posted)
     summary: dict[str, Any] = field(default_factory=dict)  # counts, never PHI
     record_id: int | None = None  # the InboundRecord
-    detail: Any = None  # the service's own result (EraIngestResult, AckResult) when fresh
 
     @property
     def ok(self) -> bool:
@@ -161,9 +160,7 @@ def ingest_inbound(
     except X12Error as exc:
         log.warning("inbound %s on %s not taken in: %s", file.name, route, exc)
         return InboundResult(file_name=file.name, error=str(exc))
-    return InboundResult(
-        file_name=file.name, kind=kind, summary=summary, record_id=record.pk, detail=detail
-    )
+    return InboundResult(file_name=file.name, kind=kind, summary=summary, record_id=record.pk)
 
 
 def _duplicate(file: InboundFile, earlier: InboundRecord) -> InboundResult:

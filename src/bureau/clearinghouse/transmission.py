@@ -55,11 +55,10 @@ def _pending(
     practice_ids = _practice_ids(actor, workspace)
     if not practice_ids:
         return []
-    sent = set(
-        str(u)
-        for u in Transmission.objects.filter(
-            workspace=workspace, status=TransmissionStatus.SENT
-        ).values_list("batch_public_id", flat=True)
+    # Only unsent batches are loaded (their content is large): a SENT transmission excludes
+    # its batch in SQL; a FAILED one does not, so it is retried.
+    sent = Transmission.objects.filter(workspace=workspace, status=TransmissionStatus.SENT).values(
+        "batch_public_id"
     )
     with transaction.atomic():
         qs = (
@@ -67,7 +66,9 @@ def _pending(
             if actor is None
             else Batch.objects.visible_to(actor, Capability.CLAIMS_SUBMIT)
         )
-        qs = qs.filter(workspace=workspace, practice_id__in=practice_ids)
+        qs = qs.filter(workspace=workspace, practice_id__in=practice_ids).exclude(
+            public_id__in=sent
+        )
         if batches is not None:
             qs = qs.filter(pk__in=[b.pk for b in batches])
         rows = list(qs.select_related("practice").order_by("created_at", "id"))
@@ -82,7 +83,6 @@ def _pending(
             claim_count=b.claim_count,
         )
         for b in rows
-        if str(b.public_id) not in sent
     ]
 
 
@@ -148,8 +148,3 @@ def transmit_batches(
             continue
         done.append(_record(actor, workspace, out))
     return done
-
-
-def transmission_list(*, workspace: Workspace, limit: int = 200) -> list[Transmission]:
-    """Recent transmissions of the workspace (control data: no PHI, no audit needed)."""
-    return list(Transmission.objects.filter(workspace=workspace)[:limit])

@@ -25,7 +25,7 @@ from django.db import IntegrityError, transaction
 from bureau.audit.models import AuditAction
 from bureau.audit.services import audit_record
 from bureau.claims.models import Claim, ClaimLine, ClaimState
-from bureau.claims.services import ALLOWED_TRANSITIONS, claims_transition
+from bureau.claims.services import ALLOWED_TRANSITIONS, claims_transition, set_payer_claim_numbers
 from bureau.configuration.resolver import settings_for
 from bureau.denials.models import Denial
 from bureau.denials.services import (
@@ -43,7 +43,6 @@ from bureau.remittance.amounts import (
     state_after,
     unreversed_entries,
 )
-from bureau.remittance.bulk import set_payer_claim_numbers
 from bureau.remittance.ledger import LedgerAppender
 from bureau.remittance.matching import ClaimMatch, claims_by_number, lines_by_claim, match_services
 from bureau.remittance.models import (
@@ -187,7 +186,6 @@ class _Poster:
         self.own = {n: c for n, c in found.items() if c.practice_id == practice.pk}
         self.other = {n for n, c in found.items() if c.practice_id != practice.pk}
         self.settings = settings_for(practice)
-        self.setting_cache: dict[tuple[str, int], Any] = {}
         self.user_id = actor.user.pk if actor is not None else None
         self.era_claims: list[EraClaim] = []
         self.era_lines: list[dict[str, Any]] = []
@@ -236,15 +234,9 @@ class _Poster:
         self._write()
 
     def _setting(self, key: str, payer_id: int) -> Any:
-        """The practice's effective setting for the payer, resolved once per ERA (the ERA's
-        lines ask the same few questions thousands of times)."""
-        found = self.setting_cache.get((key, payer_id))
-        if found is None:
-            found = self.settings.get(key, payer_id)
-            if key == "era.autopost_tolerance":
-                found = Decimal(found)
-            self.setting_cache[(key, payer_id)] = found
-        return found
+        """The practice's effective (typed) setting for the payer; `EffectiveSettings` resolves
+        each (key, payer) once per ERA, however many lines ask."""
+        return self.settings.get(key, payer_id)
 
     def _payer_id(self, claim: Claim) -> int:
         return self.payer.pk if self.payer is not None else claim.payer_id

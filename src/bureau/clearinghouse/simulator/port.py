@@ -29,6 +29,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from bureau.clearinghouse.folder import write_atomic
 from bureau.clearinghouse.ports import ClearinghouseError, InboundFile
 from bureau.clearinghouse.simulator import adjudication as adj
 from bureau.clearinghouse.simulator import responses, store
@@ -166,7 +167,7 @@ class SimulatorPort:
 
     def _pend(self, day: date, order: int, kind: str, stem: str, text: str) -> None:
         name = f"{_stamp(day)}-{order}-{kind}-{stem}.x12"
-        store.write_atomic(self._dir("pending") / name, text)
+        write_atomic(self._dir("pending") / name, text)
 
     # The port ---------------------------------------------------------------------------
 
@@ -190,7 +191,7 @@ class SimulatorPort:
             path = self._dir("schedule") / f"{_stamp(pay_day)}.json"
             store.write_json(path, store.read_json(path, []) + items)
         self._save_state(state)
-        store.write_atomic(target, content)
+        write_atomic(target, content)
 
     def _answer(
         self,

@@ -3,28 +3,21 @@
 An adjudicated claim is paid on a later simulated day, together with every other claim of the
 same payer and payee due that day, so between submit and poll the `ClaimPayment`s wait in
 `schedule/<YYYYMMDD>.json`. These helpers turn the frozen dataclasses into plain JSON and back
-(amounts as strings, dates as ISO text), and write files atomically.
+(amounts as strings, dates as ISO text); files are written atomically (`write_atomic`).
 """
 
 from __future__ import annotations
 
 import json
-import os
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from bureau.clearinghouse.folder import write_atomic
 from bureau.x12.remit835 import Adjustment, ClaimPayment, ServicePayment
 
 Json = dict[str, Any]
-
-
-def write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.part")
-    partial.write_text(text, encoding="utf-8")
-    os.replace(partial, path)
 
 
 def read_json(path: Path, default: Any) -> Any:

@@ -12,7 +12,7 @@ from bureau.claims.batches import batch_build
 from bureau.claims.models import Batch, Claim
 from bureau.claims.tests import factories
 from bureau.clearinghouse.models import Transmission, TransmissionStatus
-from bureau.clearinghouse.transmission import transmission_list, transmit_batches
+from bureau.clearinghouse.transmission import transmit_batches
 from bureau.directory.models import Payer
 from bureau.tenancy import rls
 from bureau.tenancy.actor import resolve_actor
@@ -60,7 +60,7 @@ def test_folder_transmission_once_and_audited(outbox: Path):
     # Again: nothing to send.
     assert transmit_batches(actor=None, workspace=workspace, batches=[batch]) == []
     assert Transmission.objects.filter(batch_public_id=batch.public_id).count() == 1
-    assert transmission_list(workspace=workspace)[0].pk == sent.pk
+    assert Transmission.objects.filter(workspace=workspace)[0].pk == sent.pk
 
 
 def test_sftp_failure_is_recorded_then_retried(settings, ssh_server: SshServer, tmp_path: Path):
