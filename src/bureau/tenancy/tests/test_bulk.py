@@ -23,9 +23,7 @@ def a_claim(practice: Practice) -> Claim:
 
 def state_of(claim: Claim) -> str:
     with rls.practice_scope([claim.practice_id]):
-        return (
-            Claim.objects.for_system([claim.practice_id], reason="test").get(pk=claim.pk).state
-        )
+        return Claim.objects.for_system([claim.practice_id], reason="test").get(pk=claim.pk).state
 
 
 def test_update_ids_touches_only_rows_inside_the_querysets_practices():
