@@ -14,7 +14,6 @@ from decimal import Decimal
 
 # Health care claim status category codes (STC01-1) that mean "not accepted for adjudication".
 REJECTED_CATEGORIES = frozenset({"A3", "A4", "A6", "A7", "A8", "DR03", "E0", "E1"})
-ACCEPTED_CATEGORIES = frozenset({"A0", "A1", "A2", "A5"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 # IK5-01 / AK9-01 codes
 ACCEPTED = "A"
 ACCEPTED_WITH_ERRORS = "E"
-PARTIALLY_ACCEPTED = "P"  # AK9 only: some transaction sets rejected
 REJECTED = "R"
 REJECTED_CODES = frozenset({"R", "M", "W", "X"})
+# Every AK901 code; IK501 takes the same but P (partially accepted: some sets rejected).
+STATUS_CODES = frozenset({"A", "E", "M", "P", "R", "W", "X"})
 
 
 @dataclass(frozen=True, slots=True)

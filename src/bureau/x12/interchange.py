@@ -34,7 +34,6 @@ class EnvelopeCheck:
     interchanges: int = 0
     groups: int = 0  # in the open interchange
     transactions: int = 0  # in the open group
-    last_index: int = 0
 
     def isa(self, index: int, tokens: Tokens) -> None:
         if self.isa_open:

@@ -30,7 +30,9 @@ from bureau.x12._remit835_builders import _Claim, _Header, _Service
 from bureau.x12.errors import X12Error
 from bureau.x12.interchange import EnvelopeCheck
 from bureau.x12.remit835 import (
+    CAS_TRIPLES,
     GROUP_CODES,
+    PLB_PAIRS,
     Adjustment,
     Interchange835,
     ProviderAdjustment,
@@ -43,9 +45,9 @@ from bureau.x12.tokens import (
     parse_quantity,
     raw_segments,
 )
+from bureau.x12.tokens import element as _get
+from bureau.x12.tokens import required as _need
 
-CAS_TRIPLES = 6
-PLB_PAIRS = 6
 _CACHE_LIMIT = 50_000
 _T = TypeVar("_T")
 # Element text -> parsed value. Payers repeat the same amounts, dates and unit counts thousands
@@ -92,17 +94,6 @@ def _dtm02(text: str, index: int) -> date:
     if not text:
         raise X12Error(index, "DTM02 is required", segment_id="DTM")
     return _date(text, index, "DTM02")
-
-
-def _get(tokens: Tokens, position: int) -> str:
-    return tokens[position] if position < len(tokens) else ""
-
-
-def _need(tokens: Tokens, position: int, index: int) -> str:
-    value = tokens[position] if position < len(tokens) else ""
-    if not value:
-        raise X12Error(index, f"{tokens[0]}{position:02d} is required", segment_id=tokens[0])
-    return value
 
 
 class _Reader:

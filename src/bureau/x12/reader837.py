@@ -256,7 +256,7 @@ class _Reader:
         if self.claim is None:
             raise X12Error(index, "LX outside a claim", segment_id="LX")
         raw = required(t, 1, index)
-        if not raw.isdigit():
+        if not (raw.isascii() and raw.isdigit()):
             raise X12Error(index, f"LX01 {raw!r} is not a line number", segment_id="LX")
         self.line = _Line(int(raw), index)
         self.claim.lines.append(self.line)

@@ -18,12 +18,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from bureau.x12.ack999 import Ack999, GroupAck, SegmentError, TransactionAck
+from bureau.x12.ack999 import STATUS_CODES, Ack999, GroupAck, SegmentError, TransactionAck
 from bureau.x12.errors import X12Error
 from bureau.x12.interchange import EnvelopeCheck
 from bureau.x12.tokens import Tokens, element, numbered, required
-
-_STATUSES = frozenset({"A", "E", "M", "P", "R", "W", "X"})
 
 
 def _count(tokens: Tokens, position: int, index: int) -> int:
@@ -37,7 +35,7 @@ def _count(tokens: Tokens, position: int, index: int) -> int:
 
 def _status(tokens: Tokens, index: int) -> str:
     status = required(tokens, 1, index)
-    if status not in _STATUSES:
+    if status not in STATUS_CODES:
         raise X12Error(index, f"{tokens[0]}01 {status!r} is not a status", segment_id=tokens[0])
     return status
 

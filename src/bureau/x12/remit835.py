@@ -16,24 +16,18 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from bureau.x12.claim837 import Address
+from bureau.x12.claim837 import Address, AdjustmentGroup
 
 ZERO = Decimal("0.00")
 
 # CLP02 claim status codes (X221A1 1.10.2.x): the ones posting must tell apart.
-STATUS_PRIMARY = "1"
-STATUS_SECONDARY = "2"
-STATUS_TERTIARY = "3"
 STATUS_DENIED = "4"
-STATUS_PRIMARY_FORWARDED = "19"
-STATUS_SECONDARY_FORWARDED = "20"
-STATUS_TERTIARY_FORWARDED = "21"
 STATUS_REVERSAL = "22"
-STATUS_NOT_OUR_CLAIM = "23"
-STATUS_PREDETERMINATION = "25"
-PROCESSED_STATUSES = frozenset({"1", "2", "3", "19", "20", "21"})
 
-GROUP_CODES = frozenset({"CO", "CR", "OA", "PI", "PR"})
+# CAS01 group codes (CO, CR, OA, PI, PR): the same as the 837's CAS.
+GROUP_CODES = frozenset(g.value for g in AdjustmentGroup)
+CAS_TRIPLES = 6  # a CAS segment holds at most six reason/amount/quantity triples
+PLB_PAIRS = 6  # a PLB segment holds at most six reason/amount pairs
 
 
 @dataclass(frozen=True, slots=True)

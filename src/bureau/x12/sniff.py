@@ -4,15 +4,16 @@ clearinghouse inbox can route it ("835", "999", "277CA", "837P")."""
 from __future__ import annotations
 
 from bureau.x12.errors import X12Error
-from bureau.x12.tokens import element, numbered
+from bureau.x12.tokens import ISA_LENGTH, Source, element, numbered
 
 _KINDS = {"835": "835", "999": "999"}
+_SLICE = 1 << 16  # characters: the ISA, GS and first ST sit well inside the first slice
 
 
 def identify(text: str) -> str:
     """ "835", "999", "277CA" or "837P", from the first functional group and transaction set."""
     version = ""
-    for index, tokens in numbered(text)[1]:
+    for index, tokens in numbered(_pieces(text))[1]:
         seg_id = tokens[0]
         if seg_id == "GS":
             version = element(tokens, 8)
@@ -29,3 +30,13 @@ def identify(text: str) -> str:
                 segment_id="ST",
             )  # fmt: skip
     raise X12Error(None, "the file has no transaction set (ST)")
+
+
+def _pieces(text: str) -> Source:
+    """`text` as slices split one at a time, so only the head of a large file is split.
+
+    A short text, or one whose first slice holds no whole ISA (blanks before it), is read whole:
+    the slices would read it alike but for which error an empty or blank file raises."""
+    if len(text) <= _SLICE or len(text[:_SLICE].removeprefix("\ufeff").lstrip()) < ISA_LENGTH:
+        return text
+    return (text[start : start + _SLICE] for start in range(0, len(text), _SLICE))

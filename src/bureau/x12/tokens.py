@@ -254,7 +254,7 @@ def parse_date(text: str, index: int, name: str) -> date:
 
 
 def parse_int(text: str, index: int, name: str) -> int:
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):  # "²".isdigit() is True, int("²") fails
         raise X12Error(index, f"{name} {text!r} is not a whole number", segment_id=name[:3])
     return int(text)
 

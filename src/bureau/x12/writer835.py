@@ -25,10 +25,11 @@ from datetime import date
 from decimal import Decimal
 from typing import TypeVar
 
-from bureau.x12.claim837 import Address
 from bureau.x12.envelope import Element, Envelope, SegmentWriter
 from bureau.x12.errors import FieldError
 from bureau.x12.remit835 import (
+    CAS_TRIPLES,
+    PLB_PAIRS,
     Adjustment,
     ClaimPayment,
     ProviderAdjustment,
@@ -36,10 +37,9 @@ from bureau.x12.remit835 import (
     ServicePayment,
 )
 from bureau.x12.values import CENT, format_amount, format_date, format_quantity
+from bureau.x12.writer837 import _address
 
 VERSION = "005010X221A1"
-CAS_TRIPLES = 6  # a CAS segment holds at most six reason/amount/quantity triples
-PLB_PAIRS = 6  # a PLB segment holds at most six reason/amount pairs
 MOA_REMARKS = 5  # MOA03..MOA07
 _HANDLING_CODES = frozenset({"C", "D", "H", "I", "P", "U", "X"})
 _METHODS = frozenset({"ACH", "BOP", "CHK", "FWT", "NON"})
@@ -215,11 +215,6 @@ def _bpr(w: SegmentWriter, r: Remittance, bank: BankDetails) -> None:
     else:
         dfi = ("",) * 11
     w.segment("BPR", *head, *dfi, format_date(r.payment_date))
-
-
-def _address(w: SegmentWriter, address: Address) -> None:
-    w.segment("N3", address.line1, address.line2)
-    w.segment("N4", address.city, address.state, address.postal_code)
 
 
 def _payer(w: SegmentWriter, r: Remittance) -> None:

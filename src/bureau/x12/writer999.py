@@ -12,13 +12,12 @@ One 999 answers one functional group of an 837P:
 
 from __future__ import annotations
 
-from bureau.x12.ack999 import GroupAck, SegmentError, TransactionAck
+from bureau.x12.ack999 import STATUS_CODES, GroupAck, SegmentError, TransactionAck
 from bureau.x12.envelope import Envelope, SegmentWriter
 from bureau.x12.errors import FieldError
 
 VERSION = "005010X231A1"
 _SET_STATUSES = frozenset({"A", "E", "M", "R", "W", "X"})
-_GROUP_STATUSES = frozenset({"A", "E", "M", "P", "R", "W", "X"})
 _FUNCTIONAL_IDS = frozenset({"BE", "HB", "HC", "HI", "HN", "HP", "HR", "HS", "RA"})
 _SET_IDS = frozenset({"270", "271", "276", "277", "278", "820", "834", "835", "837"})
 _SEGMENT_ERRORS = frozenset({"1", "2", "3", "4", "5", "6", "7", "8", "I4", "I6", "I7", "I8"})
@@ -56,7 +55,7 @@ def _check_group(group: GroupAck) -> None:
         raise FieldError("GroupAck.functional_id", f"{group.functional_id!r} is not an AK101 id")
     if not group.group_control_number.isdigit():
         raise FieldError("GroupAck.group_control_number", "must be the digits of GS06")
-    if group.status not in _GROUP_STATUSES:
+    if group.status not in STATUS_CODES:
         raise FieldError("GroupAck.status", f"{group.status!r} is not an AK901 code")
     if not 0 <= group.accepted_count <= group.received <= group.included:
         raise FieldError("GroupAck", "counts must satisfy accepted ≤ received ≤ included")

@@ -164,3 +164,14 @@ def test_segments_allow_a_newline_terminator() -> None:
     assert list(segments(text)) == list(stream_segments(_pieces(text, 7)))
     assert separators_of(text).segment == "\n"
     assert list(segments(text))[-1][1][0] == "IEA"
+
+
+def test_digits_that_are_not_ascii_are_an_x12_error_not_a_crash() -> None:
+    from bureau.x12 import codes
+    from bureau.x12.tokens import parse_int
+
+    assert "²".isdigit()  # why the check needs isascii()
+    with pytest.raises(X12Error, match="is not a whole number"):
+        parse_int("1²", 4, "LX01")
+    assert parse_int("12", 4, "LX01") == 12
+    assert not codes.is_valid_npi("123456789²")
