@@ -60,6 +60,11 @@ class LedgerAppender:
     def balance(self, line_id: int) -> Decimal:
         return self.heads.get(line_id, (0, ZERO))[1]
 
+    def open_balance(self, line: ClaimLine) -> Decimal:
+        """What is still open on the line: its ledger balance, or its charge when nothing is
+        posted yet (a claim submitted before the ledger existed)."""
+        return self.balance(line.pk) if self.has_entries(line.pk) else line.charge
+
     def append(
         self,
         line: ClaimLine,

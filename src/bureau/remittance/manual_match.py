@@ -129,14 +129,11 @@ def _refuse_overpayment(
     paid (by another ERA, say) is a refund or recoupment to work, not a second posting."""
     lines = [line for _, _, line in matched]
     appender = LedgerAppender([claim.practice_id], [line.pk for line in lines])
-
-    def open_on(line: ClaimLine) -> Decimal:
-        return appender.balance(line.pk) if appender.has_entries(line.pk) else line.charge
-
     for _, svc, line in matched:
-        if svc.paid > 0 and svc.paid > open_on(line):
+        if svc.paid > 0 and svc.paid > appender.open_balance(line):
             raise ResolutionError(
-                f"line {line.line_number} of claim {claim.number} has {open_on(line)} open and "
+                f"line {line.line_number} of claim {claim.number} has "
+                f"{appender.open_balance(line)} open and "
                 f"the payer pays {svc.paid}: it would be paid twice; dismiss and work the refund"
             )
 

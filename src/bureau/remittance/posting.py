@@ -420,11 +420,7 @@ class _Poster:
             expected = expected_allowed(
                 self.rates, self._payer_id(m.claim), svc.procedure_code, svc.modifiers, units
             )
-            open_balance = (
-                self.appender.balance(line.pk)
-                if self.appender.has_entries(line.pk)
-                else line.charge
-            )
+            open_balance = self.appender.open_balance(line)
             if svc.paid > svc.charge:
                 notes.append(f"line {line.line_number} paid {svc.paid} > charge {svc.charge}")
                 excess += svc.paid - svc.charge
