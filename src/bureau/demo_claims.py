@@ -17,6 +17,7 @@ from django.utils import timezone
 from bureau.accounts.models import User
 from bureau.claims.batches import batch_build
 from bureau.claims.models import ChargeLine, Claim, ClaimLine, ClaimState, Encounter
+from bureau.claims.services import claim_number
 from bureau.claims.scrubbing import claims_scrub
 from bureau.directory.models import Payer, Provider, ServiceFacility
 from bureau.directory.npi import make_npi
@@ -206,7 +207,7 @@ def _seed_practice(
         covs = [primary[encounter.patient_id]]
         if encounter.patient_id in secondary and old:
             covs.append(secondary[encounter.patient_id])
-        for cov in covs:
+        for position, cov in enumerate(covs, 1):
             claim = Claim(
                 workspace_id=ws,
                 practice=practice,
@@ -214,7 +215,7 @@ def _seed_practice(
                 patient_id=encounter.patient_id,
                 coverage=cov,
                 payer=cov.payer,
-                number=f"{practice.code}-{n:06d}{'' if cov.cob_order == 1 else 'S'}",
+                number=claim_number(practice.code, n, position),
                 responsibility=cov.cob_order,
                 state=state if cov.cob_order == 1 else ClaimState.DRAFT,
                 total_charge=total,
@@ -224,6 +225,7 @@ def _seed_practice(
             claim_lines.append((claim, lines))
     ChargeLine.objects.bulk_create(charges, batch_size=1000)
     Claim.objects.bulk_create(claims, batch_size=1000)
+    Practice.objects.filter(pk=practice.pk).update(claim_sequence=len(encounters))
     ClaimLine.objects.bulk_create(
         (
             ClaimLine(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -36,6 +37,12 @@ class ClaimFilters:
     rendering_provider_id: int | None = None
     dos_from: date | None = None
     dos_to: date | None = None
+    # Claim number, or patient name / account # where the actor may see demographics.
+    search: str = ""
+
+
+SEARCH_MAX = 60
+SEARCH_TERMS = 3
 
 
 @dataclass(frozen=True)
@@ -136,6 +143,28 @@ def _filtered(qs: QuerySet[Claim], filters: ClaimFilters) -> QuerySet[Claim]:
     return qs
 
 
+def _searched(qs: QuerySet[Claim], actor: Actor, text: str) -> QuerySet[Claim]:
+    """Claims whose number contains `text`, or whose patient matches every word of it by name
+    or account number — the latter only in practices where the actor sees demographics, so a
+    masked search cannot learn whose claim is whose."""
+    text = text.strip()[:SEARCH_MAX]
+    if not text:
+        return qs
+    match = Q(number__icontains=text)
+    unmasked = actor.practice_ids(Capability.PATIENTS_DEMOGRAPHICS)
+    terms = [t for t in re.split(r"[,\s]+", text) if t][:SEARCH_TERMS]
+    if unmasked and terms:
+        by_patient = Q(practice_id__in=unmasked)
+        for term in terms:
+            by_patient &= (
+                Q(patient__last_name__icontains=term)
+                | Q(patient__first_name__icontains=term)
+                | Q(patient__account_number__iexact=term)
+            )
+        match |= by_patient
+    return qs.filter(match)
+
+
 def claim_list(
     *,
     actor: Actor,
@@ -146,7 +175,8 @@ def claim_list(
 ) -> ClaimPage:
     """One page of claims across every practice where the actor holds `claims.view`."""
     qs: QuerySet[Claim] = Claim.objects.visible_to(actor, Capability.CLAIMS_VIEW)
-    qs = _filtered(qs, filters or ClaimFilters())
+    filters = filters or ClaimFilters()
+    qs = _searched(_filtered(qs, filters), actor, filters.search)
     if sort not in SORTS:
         sort = "date"
     qs = qs.select_related(
@@ -176,6 +206,16 @@ class ClaimDetail:
     place_of_service: str
     can_edit: bool
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+def encounter_claim_ids(*, actor: Actor, encounter_id: int) -> list[Any]:
+    """The public ids of an encounter's claims, primary first (no PHI: ids only)."""
+    return list(
+        Claim.objects.visible_to(actor, Capability.CLAIMS_VIEW)
+        .filter(encounter_id=encounter_id)
+        .order_by("responsibility")
+        .values_list("public_id", flat=True)
+    )
 
 
 def claim_get(*, actor: Actor, public_id: Any, capability: Capability) -> Claim:

@@ -228,7 +228,8 @@ EARLIEST_DOS = date(2000, 1, 1)
 PROCEDURE_RE = re.compile(r"^(\d{5}|\d{4}[FTU]|[A-V]\d{4})$")
 MODIFIER_RE = re.compile(r"^[A-Z0-9]{2}$")
 POS_RE = re.compile(r"^\d{2}$")
-SEQUENCE_DIGITS = 10
+SEQUENCE_DIGITS = 6
+COB_SUFFIXES = ("", "S", "T")
 
 
 class EncounterError(ValueError):
@@ -349,22 +350,20 @@ def _provider(practice: Practice, actor: Actor, pk: int, name: str) -> Provider:
     return provider
 
 
-def _next_numbers(practice: Practice, count: int, actor: Actor) -> list[str]:
-    """The next `count` claim numbers of the practice: its code + a zero-padded sequence.
+def claim_number(practice_code: str, sequence: int, position: int = 1) -> str:
+    """The one format of a claim number: practice code, hyphen, six-digit sequence (wider past
+    999,999), and a suffix for the encounter's second and third claim (secondary, tertiary payer).
+    At most 8 + 1 + 7 + 1 characters, inside CLM01's 20."""
+    return f"{practice_code.upper()}-{sequence:0{SEQUENCE_DIGITS}d}{COB_SUFFIXES[position - 1]}"
+
+
+def _next_numbers(practice: Practice, count: int) -> list[str]:
+    """Claim numbers for one encounter's `count` claims: one sequence, suffixed per payer.
     The practice row lock serializes concurrent encounters of one practice."""
-    Practice.objects.select_for_update().filter(pk=practice.pk).first()
-    prefix = practice.code.upper()
-    last = (
-        Claim.objects.visible_to(actor, Capability.CLAIMS_EDIT)
-        .filter(practice=practice, number__startswith=prefix)
-        .order_by("-number")
-        .values_list("number", flat=True)
-        .first()
-    )
-    start = 0
-    if last is not None and last[len(prefix) :].isdigit():
-        start = int(last[len(prefix) :])
-    return [f"{prefix}{start + i:0{SEQUENCE_DIGITS}d}" for i in range(1, count + 1)]
+    locked = Practice.objects.select_for_update().get(pk=practice.pk)
+    sequence = locked.claim_sequence + 1
+    Practice.objects.filter(pk=practice.pk).update(claim_sequence=sequence)
+    return [claim_number(practice.code, sequence, i) for i in range(1, count + 1)]
 
 
 @transaction.atomic
@@ -403,7 +402,7 @@ def encounter_create(*, actor: Actor, practice: Practice, data: EncounterData) -
         .filter(patient=patient, effective_date__lte=dos)
         .filter(Q(end_date__isnull=True) | Q(end_date__gte=dos))
         .select_related("payer")
-        .order_by("cob_order", "effective_date", "id")
+        .order_by("cob_order", "effective_date", "id")[: len(COB_SUFFIXES)]
     )
     if not coverages:
         raise EncounterError(
@@ -441,7 +440,7 @@ def encounter_create(*, actor: Actor, practice: Practice, data: EncounterData) -
     total = sum((c.charge for c in charges), Decimal("0.00"))
     claims = []
     for number, (order, coverage) in zip(
-        _next_numbers(practice, len(coverages), actor),
+        _next_numbers(practice, len(coverages)),
         enumerate(coverages, start=1),
         strict=True,
     ):

@@ -57,6 +57,7 @@ def claim_list_view(request: HttpRequest) -> HttpResponse:
         rendering_provider_id=provider.pk if provider else None,
         dos_from=_date(request.GET.get("dos_from")),
         dos_to=_date(request.GET.get("dos_to")),
+        search=request.GET.get("q", "").replace("\x00", "")[: selectors.SEARCH_MAX],
     )
     page = selectors.claim_list(
         actor=actor,
@@ -82,6 +83,7 @@ def claim_list_view(request: HttpRequest) -> HttpResponse:
             "sort": page.sort,
             "query": query_without_page(request),
             "can_create": bool(actor.practices(Capability.CLAIMS_EDIT)),
+            "search_names": bool(actor.practice_ids(Capability.PATIENTS_DEMOGRAPHICS)),
         },
     )
 
@@ -208,9 +210,15 @@ def encounter_create_view(request: HttpRequest) -> HttpResponse:
             except CapabilityDenied as exc:
                 raise Http404 from exc
             else:
+                claim_ids = selectors.encounter_claim_ids(actor=actor, encounter_id=encounter.pk)
                 messages.success(
-                    request, f"Encounter of {encounter.date_of_service:%Y-%m-%d} saved."
+                    request,
+                    f"Encounter of {encounter.date_of_service:%Y-%m-%d} saved"
+                    f" with {len(claim_ids)} claim{'s' if len(claim_ids) != 1 else ''}.",
                 )
+                # Land on the primary claim: scrubbing it is the next step.
+                if claim_ids:
+                    return redirect("claims:detail", public_id=claim_ids[0])
                 return redirect(f"{reverse('claims:list')}?practice={practice.public_id}")
     return render(
         request,

@@ -45,6 +45,10 @@ class Practice(models.Model):
     name = models.CharField(max_length=200)
     # Short code used in claim numbers (CLM01 is at most 20 characters).
     code = models.CharField(max_length=8)
+    # The last claim sequence handed out (claim numbers are `CODE-000123`): a counter on the
+    # practice row, which its lock serializes, instead of a max() over claims that a
+    # provider-limited actor could not even see all of.
+    claim_sequence = models.PositiveIntegerField(default=0)
     specialty = models.CharField(max_length=100, blank=True)
     npi = models.CharField("NPI", max_length=10)
     tax_id = models.CharField("tax id", max_length=10)

@@ -247,15 +247,13 @@ def ncci_pairs(s: ClaimSnapshot, c: ScrubContext) -> list[Hit]:
             bypass = NCCI_BYPASS.intersection(a.modifiers) or NCCI_BYPASS.intersection(b.modifiers)
             if indicator == 1 and bypass:
                 continue
-            why = "never billed together" if indicator == 0 else "needs 59/X{EPSU} to bill"
-            hits.append(
-                Hit(
-                    "ncci",
-                    ERROR,
-                    f"NCCI: {b.procedure_code} with {a.procedure_code} is {why}.",
-                    b.number,
-                )
+            pair = f"{b.procedure_code} with {a.procedure_code}"
+            why = (
+                f"{pair} is never billed on the same day."
+                if indicator == 0
+                else f"{pair} needs modifier 59, XE, XS, XP or XU on one of them."
             )
+            hits.append(Hit("ncci", ERROR, f"NCCI: {why}", b.number))
     return hits
 
 

@@ -148,6 +148,14 @@ def test_rule_no_hits(changes: dict) -> None:
 def test_ncci_indicator_zero_ignores_modifiers() -> None:
     hits = scrub(snap(lines=(line(1, "99214"), line(2, "99213", modifiers=("59",)))), CTX)
     assert [(h.rule, h.line_number) for h in hits] == [("ncci", 2)]
+    assert hits[0].message == "NCCI: 99213 with 99214 is never billed on the same day."
+
+
+def test_ncci_indicator_one_names_the_modifiers_that_allow_it() -> None:
+    [hit] = scrub(snap(lines=(line(1, "97140"), line(2, "97530"))), CTX)
+    assert (
+        hit.message == "NCCI: 97530 with 97140 needs modifier 59, XE, XS, XP or XU on one of them."
+    )
 
 
 def test_duplicates_need_another_claim() -> None:

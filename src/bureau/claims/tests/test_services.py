@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
@@ -129,9 +130,10 @@ def test_encounter_creates_one_claim_per_coverage_with_fees_from_the_schedule():
         ("81002", Decimal("15.50")),
     ]
     assert lines[2].modifiers == ["QW"] and lines[0].diagnosis_pointers == [1, 2]
-    numbers = [c.number for c in claims]
-    assert len(set(numbers)) == 2
-    assert all(n.startswith(practice.code.upper()) and len(n) <= 20 for n in numbers)
+    # One format, as the demo's seeded claims: CODE-000123, the secondary claim suffixed S.
+    code = practice.code.upper()
+    assert re.fullmatch(rf"{code}-\d{{6}}", claims[0].number)
+    assert claims[1].number == claims[0].number + "S"
     actions = list(AuditEvent.objects.order_by("-id").values_list("action", flat=True)[:2])
     assert set(actions) == {"encounter.created", "claim.created"}
 
@@ -140,6 +142,15 @@ def test_claim_numbers_keep_increasing():
     _, _, _, first = make_claims()
     _, _, _, second = make_claims()
     assert first[0].number < second[0].number
+
+
+def test_claim_numbers_continue_after_claims_the_counter_never_saw():
+    """The counter is the practice's, not a max() over what the actor can see: numbers continue
+    from it even when existing claims are invisible to the person entering the encounter."""
+    _, practice, _, first = make_claims()
+    Practice.objects.filter(pk=practice.pk).update(claim_sequence=41)
+    _, _, _, second = make_claims()
+    assert second[0].number == f"{practice.code.upper()}-000042"
 
 
 def test_coverage_not_active_on_the_date_of_service_is_skipped():

@@ -88,6 +88,10 @@ def test_encounter_form_creates_claims():
     assert client.get(url, {"practice": str(practice.public_id)}).status_code == 200
     response = client.post(url, _form(practice, patient))
     assert response.status_code == 302
+    # Lands on the new (primary) claim, the next thing to work.
+    claim = client.get(response["Location"])
+    assert claim.status_code == 200 and "Encounter of" in claim.content.decode()
+    assert patient.account_number in claim.content.decode()
     page = selectors.claim_list(
         actor=actor("bella.biller"),
         filters=selectors.ClaimFilters(practice_id=practice.pk),
@@ -128,3 +132,30 @@ def test_patient_detail_lists_coverages():
     url = reverse("patients:detail", kwargs={"public_id": patient.public_id})
     body = verified_client("bella.biller").get(url).content.decode()
     assert f"MEM1{patient.pk}" in body and f"MEM2{patient.pk}" in body and "Secondary" in body
+
+
+def test_claim_search_by_number_and_by_patient_where_demographics_are_seen():
+    _, practice, _, [claim] = make_claims()
+    _, _, _, [other] = make_claims()
+    url = reverse("claims:list")
+    biller = verified_client("bella.biller")
+    by_number = biller.get(url, {"q": claim.number.lower()}).content.decode()
+    assert claim.number in by_number and other.number not in by_number
+    by_name = biller.get(url, {"q": f"{claim.patient.last_name}, {claim.patient.first_name}"})
+    assert claim.number in by_name.content.decode()
+    assert "0 claims" in biller.get(url, {"q": "Nobody-At-All"}).content.decode()
+    # The denial specialist sees initials only: a name search must not find (and so reveal) it,
+    # while the claim number still does.
+    dan = verified_client("dan.denials")
+    masked = dan.get(url, {"q": claim.patient.last_name}).content.decode()
+    assert claim.number not in masked and "0 claims" in masked
+    assert claim.number in dan.get(url, {"q": claim.number}).content.decode()
+
+
+@pytest.mark.parametrize("hostile", ["\x00", "²" * 5, "x" * 10_000, "%", "_", "' OR 1=1 --"])
+def test_claim_search_takes_any_text(hostile):
+    make_claims()
+    assert (
+        verified_client("bella.biller").get(reverse("claims:list"), {"q": hostile}).status_code
+        == 200
+    )
