@@ -21,6 +21,7 @@ from bureau.remittance.matching import bare_number
 from bureau.remittance.models import (
     EraException,
     EraLine,
+    ExceptionReason,
     ExceptionStatus,
 )
 from bureau.remittance.selectors import PAGE_SIZE
@@ -31,12 +32,47 @@ Choice = tuple[str, str]  # (value, label)
 Placement = tuple[str, str, str]  # (ERA line public id, label, likely claim line number or "")
 
 
+# A policy hold is not a problem with the ERA: the practice asked to review every payment
+# before it posts. It gets its own tab and its own figure, apart from the exceptions to fix.
+TABS = {"exceptions": "Exceptions", "holds": "Policy holds"}
+HOLD_REASONS = frozenset({ExceptionReason.POLICY_HOLD})
+
+
 @dataclass(frozen=True)
 class ExceptionFilters:
     practice_id: int | None = None
     payer_name: str = ""
     reason: str = ""
     status: str = ExceptionStatus.OPEN
+    tab: str = "exceptions"
+
+
+def tab_reasons(tab: str) -> list[tuple[str, str]]:
+    """The reasons a tab lists, for its reason filter."""
+    holds = tab == "holds"
+    return [(v, label) for v, label in ExceptionReason.choices if (v in HOLD_REASONS) == holds]
+
+
+def _in_tab(qs: QuerySet[EraException], tab: str) -> QuerySet[EraException]:
+    if tab == "holds":
+        return qs.filter(reason__in=HOLD_REASONS)
+    return qs.exclude(reason__in=HOLD_REASONS)
+
+
+def tab_counts(*, actor: Actor, filters: ExceptionFilters) -> dict[str, int]:
+    """Open items per tab, under the list's practice and payer filters (counts, no PHI)."""
+    qs = _filtered(EraException.objects.visible_to(actor, Capability.PAYMENTS_VIEW), filters)
+    holds = qs.filter(status=ExceptionStatus.OPEN, reason__in=HOLD_REASONS).count()
+    others = qs.filter(status=ExceptionStatus.OPEN).exclude(reason__in=HOLD_REASONS).count()
+    return {"exceptions": others, "holds": holds}
+
+
+def _filtered(qs: QuerySet[EraException], filters: ExceptionFilters) -> QuerySet[EraException]:
+    if filters.practice_id is not None:
+        qs = qs.filter(practice_id=filters.practice_id)
+    if filters.payer_name:
+        qs = qs.filter(era__payer_name=filters.payer_name)
+    return qs
 
 
 @dataclass(frozen=True)
@@ -120,10 +156,7 @@ def exception_list(
     """The exception queue: oldest payment first, so nothing waits forever."""
     filters = filters or ExceptionFilters()
     qs: QuerySet[EraException] = EraException.objects.visible_to(actor, Capability.PAYMENTS_VIEW)
-    if filters.practice_id is not None:
-        qs = qs.filter(practice_id=filters.practice_id)
-    if filters.payer_name:
-        qs = qs.filter(era__payer_name=filters.payer_name)
+    qs = _in_tab(_filtered(qs, filters), filters.tab)
     if filters.reason:
         qs = qs.filter(reason=filters.reason)
     if filters.status:

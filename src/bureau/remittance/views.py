@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from bureau.remittance import exception_queue, jobs, selectors
 from bureau.remittance.charts import weekly_payments
 from bureau.remittance.forms import MatchForm, ResolveForm, UploadForm
-from bureau.remittance.models import EraException, EraStatus, ExceptionReason, ExceptionStatus
+from bureau.remittance.models import EraException, EraStatus, ExceptionStatus
 from bureau.tenancy.actor import Actor, CapabilityDenied
 from bureau.tenancy.roles import Capability
 from bureau.web.access import (
@@ -113,10 +113,13 @@ def exception_list_view(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     practice = chosen_practice(request, actor, Capability.PAYMENTS_VIEW)
     payers = selectors.era_payer_names(actor=actor)
+    tab = chosen_value(request, "tab", list(exception_queue.TABS)) or "exceptions"
+    reasons = exception_queue.tab_reasons(tab)
     filters = exception_queue.ExceptionFilters(
         practice_id=practice.pk if practice else None,
         payer_name=chosen_value(request, "payer", payers),
-        reason=chosen_value(request, "reason", ExceptionReason.values),
+        reason=chosen_value(request, "reason", [value for value, _ in reasons]),
+        tab=tab,
         # Open by default; ?status=all (or anything unknown) shows every status.
         status=chosen_value(
             request, "status", ExceptionStatus.values, default=ExceptionStatus.OPEN
@@ -132,7 +135,9 @@ def exception_list_view(request: HttpRequest) -> HttpResponse:
             "practices": actor.practices(Capability.PAYMENTS_VIEW),
             "payers": payers,
             "filters": filters,
-            "reasons": ExceptionReason.choices,
+            "reasons": reasons,
+            "tabs": exception_queue.TABS,
+            "tab_counts": exception_queue.tab_counts(actor=actor, filters=filters),
             "statuses": ExceptionStatus.choices,
             "query": query_without_page(request),
             "next": request.get_full_path(),

@@ -17,6 +17,7 @@ from django.utils import timezone
 from bureau.claims.models import Claim, ClaimState
 from bureau.denials.models import Denial, DenialStatus
 from bureau.patients.models import Patient
+from bureau.remittance.exception_queue import HOLD_REASONS
 from bureau.remittance.models import Era, EraException, ExceptionStatus
 from bureau.tenancy.actor import Actor
 from bureau.tenancy.models import Practice
@@ -33,6 +34,7 @@ class PracticeSummary:
     read_only: bool
     rejected_claims: int | None = None
     open_exceptions: int | None = None
+    policy_holds: int | None = None  # ERAs held for review by the practice's own policy
     open_denials: int | None = None
     paid_recently: Decimal | None = None  # Σ ERA payments (BPR02) of the last PAID_WINDOW_DAYS
 
@@ -62,9 +64,12 @@ def practice_summaries(*, actor: Actor) -> list[PracticeSummary]:
     since = timezone.localdate() - timedelta(days=PAID_WINDOW_DAYS)
     patients = _per_practice(actor, Patient, Capability.PATIENTS_VIEW, Q())
     rejected = _per_practice(actor, Claim, Capability.CLAIMS_VIEW, Q(state=ClaimState.REJECTED))
+    open_exceptions = Q(status=ExceptionStatus.OPEN)
+    holds = Q(reason__in=HOLD_REASONS)
     exceptions = _per_practice(
-        actor, EraException, Capability.PAYMENTS_VIEW, Q(status=ExceptionStatus.OPEN)
+        actor, EraException, Capability.PAYMENTS_VIEW, open_exceptions & ~holds
     )
+    held = _per_practice(actor, EraException, Capability.PAYMENTS_VIEW, open_exceptions & holds)
     denials = _per_practice(actor, Denial, Capability.DENIALS_VIEW, Q(status=DenialStatus.OPEN))
     paid = _per_practice(
         actor, Era, Capability.PAYMENTS_VIEW, Q(payment_date__gte=since), Sum("payment_amount")
@@ -77,6 +82,7 @@ def practice_summaries(*, actor: Actor) -> list[PracticeSummary]:
             read_only=actor.access[p.pk].read_only,
             rejected_claims=_shown(actor, Capability.CLAIMS_VIEW, p, rejected),
             open_exceptions=_shown(actor, Capability.PAYMENTS_VIEW, p, exceptions),
+            policy_holds=_shown(actor, Capability.PAYMENTS_VIEW, p, held),
             open_denials=_shown(actor, Capability.DENIALS_VIEW, p, denials),
             paid_recently=_shown(actor, Capability.PAYMENTS_VIEW, p, paid, Decimal("0.00")),
         )
@@ -89,6 +95,7 @@ class Totals:
     patients: int | None
     rejected_claims: int | None
     open_exceptions: int | None
+    policy_holds: int | None
     open_denials: int | None
     paid_recently: Decimal | None
 
@@ -104,6 +111,7 @@ def summary_totals(rows: list[PracticeSummary]) -> Totals:
         patients=total([r.patients for r in rows]),
         rejected_claims=total([r.rejected_claims for r in rows]),
         open_exceptions=total([r.open_exceptions for r in rows]),
+        policy_holds=total([r.policy_holds for r in rows]),
         open_denials=total([r.open_denials for r in rows]),
         paid_recently=total([r.paid_recently for r in rows], Decimal("0.00")),
     )

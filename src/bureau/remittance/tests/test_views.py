@@ -366,3 +366,28 @@ def test_exception_age_counts_from_the_payers_payment_date():
     assert rows and {r.age_days for r in rows if r.era_public_id == str(s.era.public_id)} == {20}
     body = verified_client("olivia.owner").get(reverse("eras:exceptions")).content.decode()
     assert "20 d" in body
+
+
+def test_policy_holds_have_their_own_tab_and_home_figure():
+    """An ERA held by the practice's review-before-posting policy is not an exception to fix:
+    it is counted and listed apart from them."""
+    from bureau.web.selectors import practice_summaries
+
+    s = ingest_scenario()
+    with rls.practice_scope([s.practice.pk]):
+        EraException.objects.for_system([s.practice.pk], reason="test").filter(
+            era=s.era, reason="unmatched_claim"
+        ).update(reason="policy_hold")
+    client = verified_client("olivia.owner")
+    queue = client.get(reverse("eras:exceptions")).content.decode()
+    assert "NOTOURS999" not in queue
+    assert 'Policy holds <span class="count">1</span>' in queue
+    holds = client.get(reverse("eras:exceptions"), {"tab": "holds"}).content.decode()
+    assert "NOTOURS999" in holds and "Policy hold" in holds
+    # The reason filter of a tab offers only that tab's reasons.
+    assert 'value="unmatched_claim"' not in holds and 'value="unmatched_claim"' in queue
+    owner = resolve_actor(User.objects.get(username="olivia.owner"))
+    [row] = [r for r in practice_summaries(actor=owner) if r.practice.pk == s.practice.pk]
+    assert (row.open_exceptions, row.policy_holds) == (0, 1)
+    home = client.get("/").content.decode()
+    assert f"?tab=holds&amp;practice={s.practice.public_id}" in home
