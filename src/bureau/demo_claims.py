@@ -17,8 +17,8 @@ from django.utils import timezone
 from bureau.accounts.models import User
 from bureau.claims.batches import batch_build
 from bureau.claims.models import ChargeLine, Claim, ClaimLine, ClaimState, Encounter
-from bureau.claims.services import claim_number
 from bureau.claims.scrubbing import claims_scrub
+from bureau.claims.services import claim_number
 from bureau.directory.models import Payer, Provider, ServiceFacility
 from bureau.directory.npi import make_npi
 from bureau.patients.models import Coverage, Patient

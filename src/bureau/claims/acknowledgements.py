@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
+from bureau import clock
 from bureau.audit.models import AuditAction
 from bureau.audit.services import audit_record
 from bureau.claims.models import (
@@ -209,7 +209,7 @@ def ingest_999(
                     status_code=status_code,
                     message=message,
                     file_name=file_name[:200],
-                    received_at=timezone.now(),
+                    received_at=clock.now(),
                 )
                 row.save(force_insert=True)
                 made.append(row)
@@ -282,7 +282,7 @@ def ingest_277ca(
         reject_moves: dict[str, list[Claim]] = {}
         numbered: list[Claim] = []
         moved: set[int] = set()
-        now = timezone.now()
+        now = clock.now()
         for status in statuses:
             claim = found.get(status.patient_control_number)
             if claim is None:

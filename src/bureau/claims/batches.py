@@ -21,6 +21,7 @@ from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 
+from bureau import clock
 from bureau.audit.models import AuditAction
 from bureau.audit.services import audit_record
 from bureau.claims.models import Batch, Claim, ClaimLine, ClaimState, ControlNumber
@@ -160,7 +161,7 @@ def _build_one(
             return None
         workspace = practice.workspace
         icn = next_control_number(workspace)
-        now = timezone.now()
+        now = clock.now()
         interchange = interchange_837(
             workspace=workspace,
             route=route,

@@ -9,8 +9,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 
+from bureau import clock
 from bureau.tenancy.scoping import PracticeScoped
 
 
@@ -35,7 +35,7 @@ class Encounter(PracticeScoped):
     place_of_service = models.CharField(max_length=2, default="11")
     # ICD-10-CM codes in order, without the dot; pointers on charge lines index this list (1-12).
     diagnosis_codes = models.JSONField(default=list)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -102,8 +102,8 @@ class Claim(PracticeScoped):
     )
     # The payer's own number for the claim (277CA REF*1K, 835 CLP07), once it has one.
     payer_claim_number = models.CharField(max_length=50, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
+    updated_at = models.DateTimeField(default=clock.now)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -152,7 +152,7 @@ class ScrubHit(PracticeScoped):
     """One rule's finding on a claim in one scrub run; errors block, warnings don't."""
 
     claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="scrub_hits")
-    run_at = models.DateTimeField(default=timezone.now)
+    run_at = models.DateTimeField(default=clock.now)
     rule = models.CharField(max_length=60)
     severity = models.CharField(max_length=8, choices=Severity.choices)
     message = models.CharField(max_length=300)
@@ -171,7 +171,7 @@ class ClaimEvent(PracticeScoped):
     """A claim's history: every state transition, who made it and why (also in the audit log)."""
 
     claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="history")
-    occurred_at = models.DateTimeField(default=timezone.now)
+    occurred_at = models.DateTimeField(default=clock.now)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )
@@ -195,7 +195,7 @@ class Batch(PracticeScoped):
     content = models.TextField()
     claim_count = models.PositiveIntegerField()
     total_charge = models.DecimalField(max_digits=12, decimal_places=2)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )
@@ -227,7 +227,7 @@ class Acknowledgement(PracticeScoped):
     status_code = models.CharField(max_length=30, blank=True)  # IK5/AK9 or STC01 category:code
     message = models.CharField(max_length=300, blank=True)
     file_name = models.CharField(max_length=200)
-    received_at = models.DateTimeField(default=timezone.now)
+    received_at = models.DateTimeField(default=clock.now)
 
     class Meta:
         ordering = ["-received_at", "-id"]

@@ -22,6 +22,7 @@ from django.conf import settings as django_settings
 from django.db import transaction
 from django.utils import timezone
 
+from bureau import clock
 from bureau.audit.models import AuditAction
 from bureau.audit.services import audit_record_many
 from bureau.claims.models import Claim, ClaimLine, ClaimState, ScrubHit
@@ -187,7 +188,7 @@ def claims_scrub(*, actor: Actor | None, claims: Iterable[Claim]) -> list[ScrubO
     ncci, mue = edit_tables()
     base = ScrubContext(ncci=ncci, mue=mue, existing_claims=frozen_existing)
     contexts: dict[tuple[int, int], ScrubContext] = {}
-    now = timezone.now()
+    now = clock.now()
     outcomes = []
     for claim in rows:
         if claim.practice_id not in effective:

@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 
+from bureau import clock
 from bureau.audit.models import AuditAction
 from bureau.audit.services import audit_record, audit_record_many
 from bureau.claims.models import (
@@ -99,7 +100,7 @@ def claim_transition(
         actor.require(Capability.CLAIMS_EDIT, claim.practice_id)
         _ensure_scope(set(actor.practice_ids()))
     _ensure_scope({claim.practice_id})
-    now = timezone.now()
+    now = clock.now()
     claim.state = to_state.value
     claim.updated_at = now
     claim.save(update_fields=["state", "updated_at"])
@@ -145,7 +146,7 @@ def claims_transition(
             actor.require(Capability.CLAIMS_EDIT, practice_id)
         _ensure_scope(set(actor.practice_ids()))
     _ensure_scope(practice_ids)
-    now = timezone.now()
+    now = clock.now()
     by_target: dict[ClaimState, list[int]] = {}
     by_pair: dict[tuple[ClaimState, ClaimState], dict[int, list[Claim]]] = {}
     for claim, from_state, to_state in checked:

@@ -8,7 +8,8 @@ and remittance.
 from __future__ import annotations
 
 from django.db import models
-from django.utils import timezone
+
+from bureau import clock
 
 
 class TransmissionStatus(models.TextChoices):
@@ -30,7 +31,7 @@ class Transmission(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     error = models.CharField(max_length=300, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
-    updated_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=clock.now)
 
     class Meta:
         ordering = ["-updated_at", "-id"]
@@ -55,7 +56,7 @@ class InboundRecord(models.Model):
     file_name = models.CharField(max_length=200)
     sha256 = models.CharField(max_length=64)
     kind = models.CharField(max_length=5, choices=InboundKind.choices)
-    received_at = models.DateTimeField(default=timezone.now)
+    received_at = models.DateTimeField(default=clock.now)
     outcome = models.JSONField(default=dict)  # counts and control numbers, never PHI
 
     class Meta:

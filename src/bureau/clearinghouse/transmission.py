@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.utils import timezone
 
+from bureau import clock
 from bureau.audit.models import AuditAction
 from bureau.audit.services import audit_record
 from bureau.claims.models import Batch
@@ -89,7 +89,7 @@ def _pending(
 def _record(
     actor: Actor | None, workspace: Workspace, out: _Outgoing, error: str = ""
 ) -> Transmission:
-    now = timezone.now()
+    now = clock.now()
     with transaction.atomic():
         row, _ = Transmission.objects.select_for_update().get_or_create(
             batch_public_id=out.public_id,

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
 
+from bureau import clock
 from bureau.tenancy.scoping import PracticeScoped
 
 
@@ -64,7 +64,7 @@ class Denial(PracticeScoped):
         blank=True,
         related_name="+",
     )
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
 
     class Meta:
         ordering = ["appeal_deadline", "id"]

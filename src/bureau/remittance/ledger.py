@@ -16,8 +16,8 @@ from typing import Any, NamedTuple
 
 from django.db import transaction
 from django.db.models import Max, Sum
-from django.utils import timezone
 
+from bureau import clock
 from bureau.audit.models import AuditAction
 from bureau.audit.services import audit_record_many
 from bureau.claims.models import Claim, ClaimLine
@@ -105,7 +105,7 @@ class LedgerAppender:
     def flush(self) -> list[dict[str, Any]]:
         """Insert every pending entry (in the caller's transaction); returns their values."""
         written, self.pending = self.pending, []
-        now = timezone.now()
+        now = clock.now()
         for entry in written:
             entry["posted_at"] = now
         insert(LedgerEntry, written)

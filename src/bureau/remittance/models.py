@@ -19,6 +19,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from bureau import clock
 from bureau.tenancy.scoping import HighVolumePracticeScoped, PracticeScoped
 
 
@@ -54,7 +55,7 @@ class Era(PracticeScoped):
     file_name = models.CharField(max_length=200)
     control_number = models.CharField(max_length=9)  # ST02
     content = models.TextField()  # the interchange as received (PHI: scoped like the rest)
-    received_at = models.DateTimeField(default=timezone.now)
+    received_at = models.DateTimeField(default=clock.now)
     ingested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )
@@ -165,7 +166,7 @@ class LedgerEntry(HighVolumePracticeScoped):
         Era, on_delete=models.PROTECT, null=True, blank=True, related_name="entries"
     )
     effective_date = models.DateField()  # business date: the ERA's payment date, the batch date
-    posted_at = models.DateTimeField(default=timezone.now)
+    posted_at = models.DateTimeField(default=clock.now)
     posted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -199,7 +200,7 @@ class ProviderAdjustmentEntry(PracticeScoped):
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     effective_date = models.DateField()
-    posted_at = models.DateTimeField(default=timezone.now)
+    posted_at = models.DateTimeField(default=clock.now)
 
     class Meta:
         ordering = ["era_id", "id"]
@@ -239,7 +240,7 @@ class EraException(PracticeScoped):
     status = models.CharField(
         max_length=10, choices=ExceptionStatus.choices, default=ExceptionStatus.OPEN
     )
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=clock.now)
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import transaction
-from django.utils import timezone
 
+from bureau import clock
 from bureau.audit.models import AuditAction
 from bureau.audit.services import audit_record
 from bureau.claims.models import Claim, ClaimLine, ClaimState
@@ -205,7 +205,7 @@ def era_exception_resolve(
         )
         era_claim.save(update_fields=["outcome"])
     current.status = ExceptionStatus.POSTED if action == "post" else ExceptionStatus.DISMISSED
-    current.resolved_at = timezone.now()
+    current.resolved_at = clock.now()
     current.resolved_by = actor.user
     current.resolution_note = note[:300]
     current.save(update_fields=["status", "resolved_at", "resolved_by", "resolution_note"])

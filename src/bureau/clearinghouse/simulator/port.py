@@ -29,6 +29,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from bureau import clock
 from bureau.clearinghouse.folder import write_atomic
 from bureau.clearinghouse.ports import ClearinghouseError, InboundFile
 from bureau.clearinghouse.simulator import adjudication as adj
@@ -53,7 +54,8 @@ def simulated(day: date, *, seed: int | None = None) -> Iterator[None]:
     day_token = _DAY.set(day)
     seed_token = _SEED.set(seed) if seed is not None else None
     try:
-        yield
+        with clock.business_day(day):
+            yield
     finally:
         _DAY.reset(day_token)
         if seed_token is not None:

@@ -27,6 +27,7 @@ def test_forty_days_of_cycle_acknowledge_pay_and_deny(
     ids = sorted(Practice.objects.filter(workspace=workspace).values_list("pk", flat=True))
     start = timezone.localdate() + timedelta(days=1)
     summary = CycleSummary(start=start, end=start + timedelta(days=39), seed=11)
+    before = {kind: max(stamps, default=0) for kind, stamps in _business_rows(ids).items()}
     for offset in range(40):
         # Each day's ingests commit before the next day polls (the command runs in autocommit).
         with django_capture_on_commit_callbacks(execute=True):
@@ -45,6 +46,38 @@ def test_forty_days_of_cycle_acknowledge_pay_and_deny(
     # Everything due was delivered and acknowledged.
     due = (start + timedelta(days=39)).strftime("%Y%m%d")
     assert not [p for p in (root / "pending").iterdir() if p.name[:8] <= due]
+    # Every record of the replayed days carries its simulated day, never the wall clock's
+    # (the run is in the future here, so a wall-clock stamp would be today).
+    written = {
+        kind: {timezone.localtime(at).date() for pk, at in rows.items() if pk > before[kind]}
+        for kind, rows in _business_rows(ids).items()
+    }
+    assert set(written) == {"batch", "acknowledgement", "claim history", "era", "ledger", "denial"}
+    for kind, days in written.items():
+        assert days and all(start <= d <= summary.end for d in days), (kind, sorted(days)[:3])
+
+
+def _business_rows(ids: list[int]) -> dict[str, dict[int, Any]]:
+    """{kind: {pk: timestamp}} of the records the cycle writes."""
+    from bureau.claims.models import Acknowledgement, Batch, ClaimEvent
+    from bureau.denials.models import Denial
+    from bureau.remittance.models import Era, LedgerEntry
+
+    def local_days(model: Any, field: str, **where: Any) -> dict[int, Any]:
+        return dict(
+            model.objects.for_system(ids, reason="test").filter(**where).values_list("pk", field)
+        )
+
+    return {
+        "batch": local_days(Batch, "created_at"),
+        "acknowledgement": local_days(Acknowledgement, "received_at"),
+        "claim history": local_days(
+            ClaimEvent, "occurred_at", to_state__in=["submitted", "paid", "denied", "accepted"]
+        ),
+        "era": local_days(Era, "received_at"),
+        "ledger": local_days(LedgerEntry, "posted_at"),
+        "denial": local_days(Denial, "created_at"),
+    }
 
 
 def test_simulate_command_prints_weekly_lines_and_a_json_summary(
