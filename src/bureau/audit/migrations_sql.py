@@ -40,14 +40,14 @@ SQLITE_TRIGGERS = ("audit_append_only_update", "audit_append_only_delete")
 # One statement each: SQLite's driver runs one at a time. Django stores datetimes on SQLite as
 # "YYYY-MM-DD HH:MM:SS[.ffffff]" in UTC, which compares as text with datetime('now', ...).
 SQLITE_APPEND_ONLY_SQL = (
-    f"CREATE TABLE IF NOT EXISTS {PURGE_PERMIT_TABLE} (id INTEGER PRIMARY KEY CHECK (id = 1))",
+    "CREATE TABLE IF NOT EXISTS audit_purge_permit (id INTEGER PRIMARY KEY CHECK (id = 1))",
     """CREATE TRIGGER IF NOT EXISTS audit_append_only_update
     BEFORE UPDATE ON audit_auditevent
     BEGIN SELECT RAISE(ABORT, 'audit_auditevent is append-only: UPDATE refused'); END""",
-    f"""CREATE TRIGGER IF NOT EXISTS audit_append_only_delete
+    """CREATE TRIGGER IF NOT EXISTS audit_append_only_delete
     BEFORE DELETE ON audit_auditevent
     WHEN NOT (
-        EXISTS (SELECT 1 FROM {PURGE_PERMIT_TABLE})
+        EXISTS (SELECT 1 FROM audit_purge_permit)
         AND OLD.occurred_at < datetime('now', '-7 years')
     )
     BEGIN SELECT RAISE(ABORT, 'audit_auditevent is append-only: DELETE refused'); END""",
@@ -55,7 +55,7 @@ SQLITE_APPEND_ONLY_SQL = (
 
 SQLITE_DROP_SQL = (
     *(f"DROP TRIGGER IF EXISTS {name}" for name in SQLITE_TRIGGERS),
-    f"DROP TABLE IF EXISTS {PURGE_PERMIT_TABLE}",
+    "DROP TABLE IF EXISTS audit_purge_permit",
 )
 
 

@@ -19,7 +19,6 @@ from django.utils.ipv6 import clean_ipv6_address
 
 from bureau.audit.chain import audit_verify_chain, chain_append
 from bureau.audit.context import current_origin
-from bureau.audit.migrations_sql import PURGE_PERMIT_TABLE
 from bureau.audit.models import AuditAction, AuditEvent
 from bureau.tenancy.models import Practice, Workspace
 
@@ -202,11 +201,11 @@ def _purge_permitted() -> Iterator[None]:
         if connection.vendor == "postgresql":
             cursor.execute("SELECT set_config('bureau.audit_purge', 'on', true)")
         else:
-            cursor.execute(f"INSERT INTO {PURGE_PERMIT_TABLE} (id) VALUES (1)")
+            cursor.execute("INSERT INTO audit_purge_permit (id) VALUES (1)")
     yield
     if connection.vendor != "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {PURGE_PERMIT_TABLE}")
+            cursor.execute("DELETE FROM audit_purge_permit")
 
 
 def audit_purge(*, before: datetime, now: datetime | None = None) -> int:
@@ -250,7 +249,7 @@ def _purge_chain(workspace_id: int | None, before: datetime) -> int:
     count, _ = doomed.delete()
     audit_record(
         action=AuditAction.AUDIT_PURGED,
-        workspace=Workspace.objects.filter(pk=workspace_id).first(),
+        workspace=Workspace.objects.filter(pk=workspace_id).first() if workspace_id else None,
         label="system",
         reason="retention period elapsed",
         detail={

@@ -19,10 +19,10 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from bureau.accounts.models import User
-from bureau.audit.context import Origin, reset_origin, set_origin
-from bureau.audit.models import AuditAction, AuditChainHead, AuditEvent
 from bureau.audit.chain import GENESIS, link
+from bureau.audit.context import Origin, reset_origin, set_origin
 from bureau.audit.migrations_sql import drop_sqlite_triggers, install_sqlite_guard
+from bureau.audit.models import AuditAction, AuditChainHead, AuditEvent
 from bureau.audit.services import _purge_permitted, audit_record
 from bureau.conftest import APP_ROLE, ON_POSTGRES, verified_client
 from bureau.patients.models import Patient
