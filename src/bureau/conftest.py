@@ -16,6 +16,10 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs a loop
+# One fixed audit key for the run, in subprocesses (`bureau ...`) too, never the one in var/.
+TEST_AUDIT_KEY = "bureau-test-audit-key-not-secret"
+os.environ["BUREAU_AUDIT_KEY"] = TEST_AUDIT_KEY
+settings.BUREAU_AUDIT_KEY = TEST_AUDIT_KEY
 
 TEST_PATIENTS_PER_PRACTICE = 12
 ON_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
@@ -65,6 +69,24 @@ def _runtime_role(request: pytest.FixtureRequest) -> Iterator[None]:
         options.pop("assume_role", None)
         if connection.connection is not None:
             _set_role(None)
+
+
+@pytest.fixture(autouse=True)
+def _sqlite_audit_flush(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A transactional test ends with a flush, a DELETE the audit table's SQLite trigger
+    refuses: lift the triggers just before it (the flush's post_migrate puts them back)."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = marker is not None and (
+        marker.kwargs.get("transaction", False) or "live_server" in request.fixturenames
+    )
+    if ON_POSTGRES or not transactional:
+        yield
+        return
+    request.getfixturevalue("transactional_db")
+    yield
+    from bureau.audit.migrations_sql import drop_sqlite_triggers
+
+    drop_sqlite_triggers(connection)
 
 
 def verified_client(username: str, client: Client | None = None) -> Client:

@@ -2,6 +2,7 @@
 
 DATABASE_URL       database (default: SQLite file under var/)
 BUREAU_SECRET_KEY  signing key (default: generated once into var/secret_key)
+BUREAU_AUDIT_KEY   the audit chain's HMAC key (default: generated once into var/audit_key)
 BUREAU_DEBUG       "1" turns on Django's debug pages (never in production: they show PHI)
 BUREAU_IDLE_MINUTES idle logoff after this many minutes (default 15)
 BUREAU_DB_APP_ROLE PostgreSQL role the application runs as (non-owner, subject to RLS)
@@ -34,6 +35,29 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+
+
+def _audit_key() -> str:
+    # Outside the database on purpose: whoever can write the audit table cannot re-chain it.
+    if key := os.environ.get("BUREAU_AUDIT_KEY"):
+        return key
+    path = VAR_DIR / "audit_key"
+    if not path.exists():
+        # Owner-only from the start, and linked into place: two processes starting at once
+        # (server and worker) end up with one key, never one each.
+        tmp = VAR_DIR / f".audit_key.{os.getpid()}"
+        tmp.touch(mode=0o600)
+        tmp.write_text(secrets.token_urlsafe(48))
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return path.read_text().strip()
+
+
+BUREAU_AUDIT_KEY = _audit_key()
 DEBUG = os.environ.get("BUREAU_DEBUG", "") in {"1", "true", "yes"}
 ALLOWED_HOSTS = [
     h.strip()

@@ -1,4 +1,14 @@
-"""PostgreSQL trigger that makes the audit table append-only."""
+"""The database guards that make the audit table append-only, on PostgreSQL and on SQLite.
+
+Both refuse every UPDATE, and every DELETE except retention's: a row more than seven years old,
+in a transaction that opened the guard (`audit_purge`). PostgreSQL's opening is a
+transaction-local setting; SQLite has none, so it is a row in `audit_purge_permit` that the
+purge inserts and removes inside its transaction.
+"""
+
+from __future__ import annotations
+
+from typing import Any
 
 APPEND_ONLY_SQL = """
 CREATE OR REPLACE FUNCTION bureau_audit_append_only() RETURNS trigger AS $$
@@ -23,3 +33,40 @@ DROP_SQL = """
 DROP TRIGGER IF EXISTS audit_append_only ON audit_auditevent;
 DROP FUNCTION IF EXISTS bureau_audit_append_only();
 """
+
+PURGE_PERMIT_TABLE = "audit_purge_permit"
+SQLITE_TRIGGERS = ("audit_append_only_update", "audit_append_only_delete")
+
+# One statement each: SQLite's driver runs one at a time. Django stores datetimes on SQLite as
+# "YYYY-MM-DD HH:MM:SS[.ffffff]" in UTC, which compares as text with datetime('now', ...).
+SQLITE_APPEND_ONLY_SQL = (
+    "CREATE TABLE IF NOT EXISTS audit_purge_permit (id INTEGER PRIMARY KEY CHECK (id = 1))",
+    """CREATE TRIGGER IF NOT EXISTS audit_append_only_update
+    BEFORE UPDATE ON audit_auditevent
+    BEGIN SELECT RAISE(ABORT, 'audit_auditevent is append-only: UPDATE refused'); END""",
+    """CREATE TRIGGER IF NOT EXISTS audit_append_only_delete
+    BEFORE DELETE ON audit_auditevent
+    WHEN NOT (
+        EXISTS (SELECT 1 FROM audit_purge_permit)
+        AND OLD.occurred_at < datetime('now', '-7 years')
+    )
+    BEGIN SELECT RAISE(ABORT, 'audit_auditevent is append-only: DELETE refused'); END""",
+)
+
+SQLITE_DROP_SQL = (
+    *(f"DROP TRIGGER IF EXISTS {name}" for name in SQLITE_TRIGGERS),
+    "DROP TABLE IF EXISTS audit_purge_permit",
+)
+
+
+def install_sqlite_guard(connection: Any) -> None:
+    with connection.cursor() as cursor:
+        for statement in SQLITE_APPEND_ONLY_SQL:
+            cursor.execute(statement)
+
+
+def drop_sqlite_triggers(connection: Any) -> None:
+    """What an attacker with the database file can do (tests), and what a flush needs."""
+    with connection.cursor() as cursor:
+        for name in SQLITE_TRIGGERS:
+            cursor.execute(f"DROP TRIGGER IF EXISTS {name}")

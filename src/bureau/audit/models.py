@@ -1,4 +1,5 @@
-"""AuditEvent: who did what to which records, from where, and why. Append-only, hash-chained."""
+"""AuditEvent: who did what to which records, from where, and why. Append-only, hash-chained
+(the chain: `chain.py`)."""
 
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ class AuditAction(StrEnum):
     PATIENT_UPDATED = "patient.updated"
     AUDIT_VIEWED = "audit.viewed"
     AUDIT_PURGED = "audit.purged"
+    AUDIT_CHAIN_KEYED = "audit.chain_keyed"
     SYSTEM_SEEDED = "system.seeded"
     SETTING_CHANGED = "setting.changed"
     SETTING_CLEARED = "setting.cleared"

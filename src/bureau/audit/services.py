@@ -1,4 +1,4 @@
-"""Writing, verifying and purging audit events.
+"""Writing and purging audit events (the chain itself, and its verification: `chain.py`).
 
 `audit_record` must be called inside the transaction of the change or read it describes. It never
 swallows an error: if the event cannot be written the caller's transaction fails, and no PHI
@@ -7,11 +7,9 @@ leaves the request (fail closed).
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
-import json
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -19,8 +17,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.ipv6 import clean_ipv6_address
 
+from bureau.audit.chain import audit_verify_chain, chain_append
 from bureau.audit.context import current_origin
-from bureau.audit.models import AuditAction, AuditChainHead, AuditEvent
+from bureau.audit.models import AuditAction, AuditEvent
 from bureau.tenancy.models import Practice, Workspace
 
 if TYPE_CHECKING:
@@ -28,15 +27,10 @@ if TYPE_CHECKING:
     from bureau.tenancy.actor import Actor
 
 RETENTION = timedelta(days=7 * 365 + 2)  # seven years, leap days included
-GENESIS = "0" * 64
 
 
 class AuditWriteOutsideTransaction(RuntimeError):
     pass
-
-
-def _chain_key(workspace_id: int | None) -> str:
-    return f"workspace:{workspace_id}" if workspace_id else "global"
 
 
 def _stored_ip(value: str | None) -> str | None:
@@ -64,29 +58,6 @@ def _fit(value: str, name: str) -> str:
     (and with it the request: audit fails closed)."""
     limit = getattr(AuditEvent._meta.get_field(name), "max_length", None)
     return value[:limit] if limit else value
-
-
-def event_digest(event: AuditEvent) -> str:
-    """SHA-256 over the event's content and its predecessor's hash."""
-    payload = {
-        "workspace": event.workspace_id,
-        "seq": event.seq,
-        "occurred_at": event.occurred_at.isoformat(),
-        "user": event.user_id,
-        "actor_label": event.actor_label,
-        "practice": event.practice_id,
-        "action": event.action,
-        "model": event.model,
-        "record_ids": [str(r) for r in event.record_ids],
-        "ip": event.ip,
-        "user_agent": event.user_agent,
-        "request_id": event.request_id,
-        "reason": event.reason,
-        "detail": event.detail,
-        "prev": event.prev_hash,
-    }
-    blob = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(blob.encode()).hexdigest()
 
 
 def audit_record(
@@ -140,14 +111,9 @@ def _append(
     if workspace is None and user is not None:
         workspace = user.workspace
     origin = current_origin()
-    head, _ = AuditChainHead.objects.select_for_update().get_or_create(
-        chain=_chain_key(workspace.pk if workspace else None)
-    )
-    events = []
-    for practice, record_ids in targets:
-        event = AuditEvent(
+    events = [
+        AuditEvent(
             workspace=workspace,
-            seq=head.seq + 1,
             occurred_at=timezone.now(),
             user=user,
             actor_label=_fit(label or (user.label if user else "system"), "actor_label"),
@@ -160,17 +126,10 @@ def _append(
             request_id=_fit(origin.request_id, "request_id"),
             reason=reason,
             detail=detail or {},
-            prev_hash=head.hash,
         )
-        event.hash = event_digest(event)
-        head.seq = event.seq
-        head.hash = event.hash
-        events.append(event)
-    if len(events) == 1:
-        events[0].save(force_insert=True)
-    else:
-        AuditEvent.objects.bulk_create(events)
-    head.save(update_fields=["seq", "hash"])
+        for practice, record_ids in targets
+    ]
+    chain_append(workspace.pk if workspace else None, events)
     return events
 
 
@@ -228,70 +187,33 @@ def audit_record_many(
         )
 
 
-# -- verification -----------------------------------------------------------------------------
-@dataclass(frozen=True)
-class ChainProblem:
-    event_id: int
-    workspace_id: int | None
-    seq: int
-    reason: str
-
-    def __str__(self) -> str:
-        chain = f"workspace {self.workspace_id}" if self.workspace_id else "global chain"
-        return f"event {self.event_id} ({chain}, seq {self.seq}): {self.reason}"
-
-
-def audit_verify_chain(workspace_id: int | None) -> ChainProblem | None:
-    """Walk one chain in order; return its first broken link, or None when it holds."""
-    events = AuditEvent.objects.filter(workspace_id=workspace_id).order_by("seq")  # type: ignore[misc]
-    previous_hash: str | None = None
-    previous_seq: int | None = None
-    for event in events.iterator(chunk_size=2000):
-        if previous_seq is None:
-            # The first surviving event: either the genesis or the first after a purge.
-            if event.seq != 1 and not _purged_through(workspace_id, event.seq - 1):
-                return ChainProblem(
-                    event.pk, workspace_id, event.seq, "events before it are missing"
-                )
-        elif event.seq != previous_seq + 1:
-            return ChainProblem(event.pk, workspace_id, event.seq, f"gap after seq {previous_seq}")
-        elif event.prev_hash != previous_hash:
-            return ChainProblem(
-                event.pk, workspace_id, event.seq, "does not link to its predecessor"
-            )
-        if event_digest(event) != event.hash:
-            return ChainProblem(
-                event.pk, workspace_id, event.seq, "content does not match its hash"
-            )
-        previous_hash, previous_seq = event.hash, event.seq
-    return None
-
-
-def _purged_through(workspace_id: int | None, seq: int) -> bool:
-    return any(
-        int(e.detail.get("through_seq", 0)) >= seq
-        for e in AuditEvent.objects.filter(  # type: ignore[misc]
-            workspace_id=workspace_id, action=AuditAction.AUDIT_PURGED
-        )
-    )
-
-
-def audit_verify_all() -> list[ChainProblem]:
-    chains = AuditEvent.objects.values_list("workspace_id", flat=True).distinct().order_by()
-    problems = [audit_verify_chain(workspace_id) for workspace_id in set(chains)]
-    return [p for p in problems if p is not None]
-
-
 # -- retention --------------------------------------------------------------------------------
 class RetentionRefused(ValueError):
     pass
 
 
+@contextmanager
+def _purge_permitted() -> Iterator[None]:
+    """Open the append-only guard for this transaction only, and for rows past retention only
+    (the triggers check their age themselves): PostgreSQL reads a transaction-local setting,
+    SQLite a row of `audit_purge_permit` that leaves with the transaction."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT set_config('bureau.audit_purge', 'on', true)")
+        else:
+            cursor.execute("INSERT INTO audit_purge_permit (id) VALUES (1)")
+    yield
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM audit_purge_permit")
+
+
 def audit_purge(*, before: datetime, now: datetime | None = None) -> int:
     """Delete events older than `before`, which must itself be at least seven years ago.
 
-    On PostgreSQL the append-only trigger admits this DELETE only for rows past retention and
-    only in a transaction that sets `bureau.audit_purge`.
+    Each chain loses a contiguous prefix (up to its first event that is not old enough) and
+    gains a keyed checkpoint event naming the last seq and hash purged, from which verify then
+    starts. A chain that does not verify is not purged: that would destroy the evidence.
     """
     now = now or timezone.now()
     if before > now - RETENTION:
@@ -299,28 +221,42 @@ def audit_purge(*, before: datetime, now: datetime | None = None) -> int:
             f"audit events are kept seven years: {before:%Y-%m-%d} is after "
             f"{(now - RETENTION):%Y-%m-%d}"
         )
+    chains = set(
+        AuditEvent.objects.filter(occurred_at__lt=before)
+        .values_list("workspace_id", flat=True)
+        .distinct()
+        .order_by()
+    )
+    for workspace_id in chains:
+        if problem := audit_verify_chain(workspace_id):
+            raise RetentionRefused(f"not purged, the chain does not verify: {problem}")
     deleted = 0
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT set_config('bureau.audit_purge', 'on', true)")
-        chains = (
-            AuditEvent.objects.filter(occurred_at__lt=before)
-            .values_list("workspace_id", flat=True)
-            .distinct()
-            .order_by()
-        )
-        for workspace_id in set(chains):
-            doomed = AuditEvent.objects.filter(workspace_id=workspace_id, occurred_at__lt=before)
-            last = doomed.order_by("-seq").values_list("seq", flat=True).first()
-            count, _ = doomed.delete()
-            deleted += count
-            workspace = Workspace.objects.filter(pk=workspace_id).first()
-            audit_record(
-                action=AuditAction.AUDIT_PURGED,
-                workspace=workspace,
-                label="system",
-                reason="retention period elapsed",
-                detail={"through_seq": last, "before": before.isoformat(), "deleted": count},
-            )
+    with transaction.atomic(), _purge_permitted():
+        for workspace_id in chains:
+            deleted += _purge_chain(workspace_id, before)
     return deleted
+
+
+def _purge_chain(workspace_id: int | None, before: datetime) -> int:
+    chain = AuditEvent.objects.filter(workspace_id=workspace_id)  # type: ignore[misc]
+    first_kept = (
+        chain.filter(occurred_at__gte=before).order_by("seq").values_list("seq", flat=True).first()
+    )
+    doomed = chain if first_kept is None else chain.filter(seq__lt=first_kept)
+    last = doomed.order_by("-seq").values_list("seq", "hash").first()
+    if last is None:
+        return 0
+    count, _ = doomed.delete()
+    audit_record(
+        action=AuditAction.AUDIT_PURGED,
+        workspace=Workspace.objects.filter(pk=workspace_id).first() if workspace_id else None,
+        label="system",
+        reason="retention period elapsed",
+        detail={
+            "through_seq": last[0],
+            "through_hash": last[1],
+            "before": before.isoformat(),
+            "deleted": count,
+        },
+    )
+    return count

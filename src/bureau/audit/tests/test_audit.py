@@ -19,9 +19,11 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from bureau.accounts.models import User
+from bureau.audit.chain import GENESIS, link
 from bureau.audit.context import Origin, reset_origin, set_origin
+from bureau.audit.migrations_sql import drop_sqlite_triggers, install_sqlite_guard
 from bureau.audit.models import AuditAction, AuditChainHead, AuditEvent
-from bureau.audit.services import GENESIS, audit_record, event_digest
+from bureau.audit.services import _purge_permitted, audit_record
 from bureau.conftest import APP_ROLE, ON_POSTGRES, verified_client
 from bureau.patients.models import Patient
 from bureau.tenancy.actor import resolve_actor
@@ -57,9 +59,17 @@ def as_owner() -> Iterator[None]:
 
 @contextmanager
 def append_only_trigger_disabled() -> Iterator[None]:
-    """PostgreSQL: let the owner bypass the append-only trigger inside the test transaction
-    (a stand-in for an attacker with owner rights). ALTER TABLE refuses while deferred FK
-    checks of rows inserted earlier in the transaction are pending, so run those first."""
+    """Lift the append-only guard inside the test transaction, as an attacker with owner
+    rights (PostgreSQL) or with the database file (SQLite) can. PostgreSQL: ALTER TABLE refuses
+    while deferred FK checks of rows inserted earlier in the transaction are pending, so run
+    those first."""
+    if not ON_POSTGRES:
+        drop_sqlite_triggers(connection)
+        try:
+            yield
+        finally:
+            install_sqlite_guard(connection)
+        return
     with as_owner():
         _execute("SET CONSTRAINTS ALL IMMEDIATE")
         _execute("ALTER TABLE audit_auditevent DISABLE TRIGGER audit_append_only")
@@ -117,7 +127,6 @@ def _nothing() -> Iterator[None]:
 
 
 # -- append-only ------------------------------------------------------------------------------
-@pytest.mark.skipif(not ON_POSTGRES, reason="the append-only trigger is PostgreSQL's")
 @pytest.mark.parametrize("owner", [False, True], ids=["runtime-role", "owner-role"])
 @pytest.mark.parametrize(
     "statement",
@@ -128,15 +137,17 @@ def _nothing() -> Iterator[None]:
     ids=["update", "delete"],
 )
 def test_update_and_delete_of_an_audit_row_are_refused(statement, owner):
+    """On both databases (SQLite has one role: there both ids run the same check)."""
     event = _record(_new_workspace("append-only"), 1)[0]
     role = as_owner() if owner else _nothing()
     with role:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT current_user = tableowner FROM pg_tables WHERE tablename = %s",
-                [AuditEvent._meta.db_table],
-            )
-            assert cursor.fetchone()[0] is owner  # really the table's owner, or really not
+        if ON_POSTGRES:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT current_user = tableowner FROM pg_tables WHERE tablename = %s",
+                    [AuditEvent._meta.db_table],
+                )
+                assert cursor.fetchone()[0] is owner  # really the table's owner, or really not
         with pytest.raises(DatabaseError, match="append-only"):
             with transaction.atomic():
                 _execute(statement, [event.pk])
@@ -144,13 +155,12 @@ def test_update_and_delete_of_an_audit_row_are_refused(statement, owner):
     assert stored.reason == "" and stored.hash == event.hash
 
 
-@pytest.mark.skipif(not ON_POSTGRES, reason="the append-only trigger is PostgreSQL's")
 def test_even_a_purge_cannot_delete_young_rows():
     event = _record(_new_workspace("young"), 1)[0]
     with pytest.raises(DatabaseError, match="append-only"):
-        with transaction.atomic():
-            _execute("SELECT set_config('bureau.audit_purge', 'on', true)")
+        with transaction.atomic(), _purge_permitted():
             _execute("DELETE FROM audit_auditevent WHERE id = %s", [event.pk])
+    assert AuditEvent.objects.filter(pk=event.pk).exists()
 
 
 # -- the hash chain ---------------------------------------------------------------------------
@@ -163,7 +173,7 @@ def test_chain_seq_increments_and_each_event_links_to_its_predecessor():
         assert after.prev_hash == before.hash
     stored = list(AuditEvent.objects.filter(workspace=workspace).order_by("seq"))
     assert [e.pk for e in stored] == [e.pk for e in events]
-    assert all(event_digest(e) == e.hash for e in stored)
+    assert all(link(e.prev_hash, e) == e.hash for e in stored)
     head = AuditChainHead.objects.get(chain=f"workspace:{workspace.pk}")
     assert (head.seq, head.hash) == (4, events[-1].hash)
     # Another workspace has its own chain, starting at 1.
@@ -244,10 +254,7 @@ def test_verify_detects_a_tampered_event_and_names_it(tamper):
     )
     assert len(events) >= 3
     victim = events[len(events) // 2]
-    if ON_POSTGRES:
-        with append_only_trigger_disabled():
-            _execute(tamper, [victim.pk])
-    else:
+    with append_only_trigger_disabled():
         _execute(tamper, [victim.pk])
     code, out, err = _verify()
     assert code == 1
@@ -257,11 +264,8 @@ def test_verify_detects_a_tampered_event_and_names_it(tamper):
 
 def test_verify_detects_a_deleted_event():
     events = _record(_new_workspace("gap"), 3)
-    if ON_POSTGRES:
-        with append_only_trigger_disabled():
-            _execute("DELETE FROM audit_auditevent WHERE id = %s", [events[1].pk])
-    else:
-        AuditEvent.objects.filter(pk=events[1].pk).delete()
+    with append_only_trigger_disabled():
+        _execute("DELETE FROM audit_auditevent WHERE id = %s", [events[1].pk])
     code, _, err = _verify()
     assert code == 1
     assert f"event {events[2].pk} " in err and "gap after seq 1" in err

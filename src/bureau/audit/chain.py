@@ -1,0 +1,356 @@
+"""The audit hash chain (DESIGN §5): how an event links to the one before it, the one place
+events join a chain, and how a chain is checked (links, head, purge checkpoints, anchors).
+
+Each workspace's events form one chain (events with no workspace form the "global" chain): event
+n stores HMAC-SHA256(BUREAU_AUDIT_KEY, its content + the hash of event n-1). The key lives
+outside the database, so write access to the database is not enough to rebuild a chain after
+changing it. `link` is the only definition of a link and `chain_append` the only place events
+are numbered and linked; everything before it builds content only, so the head lock can later
+move to a short append at the end of the transaction without touching the callers.
+
+Versioned hash scheme. Rows written before the chain was keyed carry an unkeyed SHA-256 of the
+same content ("legacy"); they are never rewritten. Migration 0009 closes every such chain with a
+keyed `audit.chain_keyed` event whose HMAC covers the last legacy hash, so the legacy prefix can
+no longer change unseen. Verify accepts legacy rows only before the first keyed row and requires
+a keyed head, so a chain rebuilt without the key fails wherever it ends.
+
+What verify cannot see on its own: the newest events deleted *and* the head row rewound to the
+new last event (both are values already in the database). `audit_anchor_heads` prints the heads
+for the operator to keep elsewhere; `audit_verify_anchors` proves a later database still holds
+each anchored head unchanged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db.models import Max
+
+from bureau.audit.models import AuditAction, AuditChainHead, AuditEvent
+from bureau.tenancy.models import Workspace
+
+GENESIS = "0" * 64
+
+
+class ChainedEvent(Protocol):
+    """What a link covers: an AuditEvent, or its historical model in a migration."""
+
+    workspace_id: int | None
+    seq: int
+    occurred_at: datetime
+    user_id: int | None
+    actor_label: str
+    practice_id: int | None
+    action: str
+    model: str
+    record_ids: list[Any]
+    ip: str | None
+    user_agent: str
+    request_id: str
+    reason: str
+    detail: dict[str, Any]
+    prev_hash: str
+
+
+def chain_name(workspace_id: int | None) -> str:
+    return f"workspace:{workspace_id}" if workspace_id else "global"
+
+
+def _chain_workspace_id(chain: str) -> int | None:
+    return int(chain.split(":", 1)[1]) if chain.startswith("workspace:") else None
+
+
+def _key() -> bytes:
+    key = getattr(settings, "BUREAU_AUDIT_KEY", "")
+    if not key:
+        raise ImproperlyConfigured("BUREAU_AUDIT_KEY is empty: the audit chain needs its key")
+    return str(key).encode()
+
+
+def _content(prev_hash: str, event: ChainedEvent) -> bytes:
+    """The event as the hash sees it: every column but id and hash, in one canonical form."""
+    payload = {
+        "workspace": event.workspace_id,
+        "seq": event.seq,
+        "occurred_at": event.occurred_at.isoformat(),
+        "user": event.user_id,
+        "actor_label": event.actor_label,
+        "practice": event.practice_id,
+        "action": event.action,
+        "model": event.model,
+        "record_ids": [str(r) for r in event.record_ids],
+        "ip": event.ip,
+        "user_agent": event.user_agent,
+        "request_id": event.request_id,
+        "reason": event.reason,
+        "detail": event.detail,
+        "prev": prev_hash,
+    }
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str).encode()
+
+
+def link(prev_hash: str, event: ChainedEvent) -> str:
+    """The hash of `event` following `prev_hash`: HMAC-SHA256 under BUREAU_AUDIT_KEY."""
+    return hmac.new(_key(), _content(prev_hash, event), hashlib.sha256).hexdigest()
+
+
+def legacy_digest(event: ChainedEvent) -> str:
+    """The unkeyed SHA-256 of rows written before the chain was keyed (verification only)."""
+    return hashlib.sha256(_content(event.prev_hash, event)).hexdigest()
+
+
+def chain_append(workspace_id: int | None, events: Sequence[AuditEvent]) -> None:
+    """Number, link and insert `events` at the tip of their chain, in the caller's transaction.
+
+    The head row stays locked until that transaction ends; this is the one call a later change
+    moves to the end of the transaction to keep that lock short."""
+    head, _ = AuditChainHead.objects.select_for_update().get_or_create(
+        chain=chain_name(workspace_id)
+    )
+    for event in events:
+        event.seq = head.seq + 1
+        event.prev_hash = head.hash
+        event.hash = link(head.hash, event)
+        head.seq, head.hash = event.seq, event.hash
+    if len(events) == 1:
+        events[0].save(force_insert=True)
+    else:
+        AuditEvent.objects.bulk_create(events)
+    head.save(update_fields=["seq", "hash"])
+
+
+# -- verification -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ChainProblem:
+    chain: str  # "workspace <slug>" or "global chain"
+    seq: int
+    reason: str
+    event_id: int | None = None
+
+    def __str__(self) -> str:
+        if self.event_id is None:
+            return f"{self.chain}, seq {self.seq}: {self.reason}"
+        return f"event {self.event_id} ({self.chain}, seq {self.seq}): {self.reason}"
+
+
+def _label(workspace_id: int | None, slugs: dict[int, str] | None = None) -> str:
+    if workspace_id is None:
+        return "global chain"
+    if slugs is None:
+        slugs = dict(Workspace.objects.filter(pk=workspace_id).values_list("pk", "slug"))
+    return f"workspace {slugs.get(workspace_id, workspace_id)}"
+
+
+def _checkpoints(workspace_id: int | None) -> dict[int, str | None]:
+    """Purge checkpoints of one chain: seq purged through → the hash of that event (None for
+    purges recorded before checkpoints carried it)."""
+    found: dict[int, str | None] = {}
+    purges = AuditEvent.objects.filter(workspace_id=workspace_id, action=AuditAction.AUDIT_PURGED)  # type: ignore[misc]
+    for detail in purges.values_list("detail", flat=True):
+        if isinstance(detail, dict) and isinstance(detail.get("through_seq"), int):
+            through_hash = detail.get("through_hash")
+            found[detail["through_seq"]] = through_hash if isinstance(through_hash, str) else None
+    return found
+
+
+def audit_verify_chain(
+    workspace_id: int | None, *, label: str | None = None
+) -> ChainProblem | None:
+    """Walk one chain in order; return its first problem, or None when it holds.
+
+    A chain holds when it starts at the genesis or at a purge checkpoint, every event links to
+    the one before and matches its hash, the events reach the head row and the event there
+    carries the head's hash, and its head is keyed."""
+    where = label or _label(workspace_id)
+    # The head first: events appended while we walk lie beyond it and are checked as links.
+    head = AuditChainHead.objects.filter(chain=chain_name(workspace_id)).first()
+    events = AuditEvent.objects.filter(workspace_id=workspace_id).order_by("seq")  # type: ignore[misc]
+    previous: AuditEvent | None = None
+    at_head: AuditEvent | None = None
+    keyed = False
+    for event in events.iterator(chunk_size=2000):
+        if previous is None:
+            problem = _check_start(event, workspace_id, where)
+            if problem:
+                return problem
+        elif event.seq != previous.seq + 1:
+            return ChainProblem(where, event.seq, f"gap after seq {previous.seq}", event.pk)
+        elif event.prev_hash != previous.hash:
+            return ChainProblem(where, event.seq, "does not link to its predecessor", event.pk)
+        if hmac.compare_digest(event.hash, link(event.prev_hash, event)):
+            keyed = True
+        elif keyed or event.hash != legacy_digest(event):
+            return ChainProblem(
+                where,
+                event.seq,
+                "content does not match its hash (changed, or BUREAU_AUDIT_KEY is not the key "
+                "it was written with)",
+                event.pk,
+            )
+        if head is not None and event.seq == head.seq:
+            at_head = event
+        previous = event
+    return _check_end(previous, at_head, head, keyed, where)
+
+
+def _check_start(event: AuditEvent, workspace_id: int | None, where: str) -> ChainProblem | None:
+    """The first surviving event is the genesis or the first after a purge checkpoint."""
+    if event.seq == 1:
+        expected: str | None = GENESIS
+    else:
+        checkpoints = _checkpoints(workspace_id)
+        if event.seq - 1 not in checkpoints:
+            return ChainProblem(where, event.seq, "events before it are missing", event.pk)
+        expected = checkpoints[event.seq - 1]
+    if expected is not None and event.prev_hash != expected:
+        what = "the genesis" if event.seq == 1 else "its purge checkpoint"
+        return ChainProblem(where, event.seq, f"does not link to {what}", event.pk)
+    return None
+
+
+def _check_end(
+    last: AuditEvent | None,
+    at_head: AuditEvent | None,
+    head: AuditChainHead | None,
+    keyed: bool,
+    where: str,
+) -> ChainProblem | None:
+    if head is None or head.seq == 0:
+        if last is None:
+            return None
+        return ChainProblem(where, last.seq, "the chain's head record is missing", last.pk)
+    if last is None:
+        return ChainProblem(where, head.seq, f"every event up to the head (seq {head.seq}) is gone")
+    if at_head is None:
+        return ChainProblem(
+            where, head.seq, f"events after seq {last.seq} are missing (head at seq {head.seq})"
+        )
+    if at_head.hash != head.hash:
+        return ChainProblem(where, at_head.seq, "does not match the chain's head", at_head.pk)
+    if not keyed:
+        return ChainProblem(
+            where,
+            last.seq,
+            "no event is keyed: the chain was rebuilt without BUREAU_AUDIT_KEY, or predates it "
+            "and was never closed by migration 0009",
+            last.pk,
+        )
+    return None
+
+
+def _chains() -> dict[int | None, str]:
+    """Every chain that has events or a head, with its label."""
+    ids: set[int | None] = set(
+        AuditEvent.objects.values_list("workspace_id", flat=True).distinct().order_by()
+    )
+    ids |= {_chain_workspace_id(c) for c in AuditChainHead.objects.values_list("chain", flat=True)}
+    slugs = dict(Workspace.objects.values_list("pk", "slug"))
+    return {workspace_id: _label(workspace_id, slugs) for workspace_id in ids}
+
+
+def audit_verify_all() -> list[ChainProblem]:
+    problems = [
+        audit_verify_chain(workspace_id, label=label) for workspace_id, label in _chains().items()
+    ]
+    return [p for p in problems if p is not None]
+
+
+# -- anchors ----------------------------------------------------------------------------------
+class AnchorError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """One chain's head as the operator keeps it: workspace slug (None: the global chain)."""
+
+    workspace: str | None
+    seq: int
+    hash: str
+    time: str = ""
+
+    def as_json(self) -> str:
+        return json.dumps(
+            {"workspace": self.workspace, "seq": self.seq, "hash": self.hash, "time": self.time}
+        )
+
+    @classmethod
+    def parse(cls, line: str) -> Anchor:
+        try:
+            data = json.loads(line)
+        except (ValueError, RecursionError) as exc:
+            raise AnchorError("not JSON") from exc
+        if not isinstance(data, dict):
+            raise AnchorError("not a JSON object")
+        workspace, seq, digest = data.get("workspace"), data.get("seq"), data.get("hash")
+        if workspace is not None and not isinstance(workspace, str):
+            raise AnchorError("workspace must be a slug or null")
+        if not isinstance(seq, int) or isinstance(seq, bool) or not 1 <= seq < 2**63:
+            raise AnchorError("seq must be a positive integer")
+        if not isinstance(digest, str) or len(digest) != 64:
+            raise AnchorError("hash must be 64 hex digits")
+        try:
+            int(digest, 16)
+        except ValueError as exc:
+            raise AnchorError("hash must be 64 hex digits") from exc
+        return cls(workspace, seq, digest, str(data.get("time", "")))
+
+
+def audit_anchor_heads(now: datetime) -> list[Anchor]:
+    """The head of every chain, to be kept outside this database."""
+    slugs = dict(Workspace.objects.values_list("pk", "slug"))
+    anchors = []
+    for head in AuditChainHead.objects.filter(seq__gt=0).order_by("chain"):
+        workspace_id = _chain_workspace_id(head.chain)
+        slug = None if workspace_id is None else slugs.get(workspace_id, str(workspace_id))
+        anchors.append(Anchor(slug, head.seq, head.hash, now.isoformat()))
+    return anchors
+
+
+def audit_verify_anchors(anchors: Iterable[Anchor]) -> list[ChainProblem]:
+    """Each anchored head is still in its chain, unchanged (so, with the links that
+    `audit_verify_all` checks, is everything before it), or was purged past by retention."""
+    workspaces = dict(Workspace.objects.values_list("slug", "pk"))
+    problems = []
+    for anchor in anchors:
+        where = "global chain" if anchor.workspace is None else f"workspace {anchor.workspace}"
+        if anchor.workspace is not None and anchor.workspace not in workspaces:
+            problems.append(ChainProblem(where, anchor.seq, "the anchored workspace is gone"))
+            continue
+        workspace_id = None if anchor.workspace is None else workspaces[anchor.workspace]
+        problem = _check_anchor(anchor, workspace_id, where)
+        if problem:
+            problems.append(problem)
+    return problems
+
+
+def _check_anchor(anchor: Anchor, workspace_id: int | None, where: str) -> ChainProblem | None:
+    event = (
+        AuditEvent.objects.filter(workspace_id=workspace_id, seq=anchor.seq)  # type: ignore[misc]
+        .only("pk", "hash")
+        .first()
+    )
+    if event is not None:
+        if event.hash != anchor.hash:
+            return ChainProblem(where, anchor.seq, "differs from the anchored head", event.pk)
+        return None
+    # Gone: only retention may have taken it, and then a checkpoint covers it.
+    checkpoints = _checkpoints(workspace_id)
+    if anchor.seq in checkpoints and checkpoints[anchor.seq] not in (None, anchor.hash):
+        return ChainProblem(where, anchor.seq, "the purge checkpoint differs from the anchor")
+    if any(through >= anchor.seq for through in checkpoints):
+        return None
+    reached = AuditEvent.objects.filter(workspace_id=workspace_id).aggregate(m=Max("seq"))["m"]  # type: ignore[misc]
+    return ChainProblem(
+        where,
+        anchor.seq,
+        f"the chain no longer reaches the anchored seq (it ends at {reached or 0})",
+    )
