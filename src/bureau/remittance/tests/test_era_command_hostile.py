@@ -38,6 +38,27 @@ def test_forty_nines_in_bpr_is_one_line_and_exit_1(tmp_path: Path) -> None:
     assert len(lines) == 1 and lines[0].startswith("X12Error: segment 4 (BPR): BPR02"), done.stderr
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "A\nBC",
+        "\u2028ISA",
+        golden("payment.835").replace("\nGE*", "\nG\nE\u2028*", 1),
+        golden("payment.835").replace("BPR*I*", "BPR*I*\r\n" + NINES, 1),
+        golden("payment.835").replace("DOE", "D\x00E", 1),
+    ],
+)
+def test_parse_of_text_with_line_breaks_in_the_wrong_places_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str
+) -> None:
+    path = tmp_path / "breaks.835"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(SystemExit) as exit_:
+        call_command("era", "parse", str(path), stdout=StringIO())
+    err = capsys.readouterr().err
+    assert exit_.value.code == 1 and err.count("\n") == 1 and err.startswith("X12Error: "), err
+
+
 @settings(
     max_examples=60,
     deadline=None,
