@@ -109,8 +109,9 @@ def ingest_remittances(
 
 def _check_storable(r: Remittance) -> None:
     """An X12 amount may have 18 digits; Bureau's money columns hold 10 before the point. Every
-    sum posting makes of a payment's amounts (totals, what is at stake in an exception, a line's
-    balance) is at most the sum of them all without sign, so that is what must fit."""
+    sum posting makes of one payment's amounts (its totals, what an exception puts at stake) is
+    at most the sum of them all without sign, so that is what must fit: refused before anything
+    is written, rather than failing in the database half-way."""
     total = abs(r.payment_amount) + sum((abs(p.amount) for p in r.provider_adjustments), ZERO)
     for claim in r.claims:
         amounts = [claim.charge, claim.paid, claim.patient_responsibility or ZERO]
