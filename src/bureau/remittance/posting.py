@@ -117,6 +117,15 @@ def post_remittance(
     outcome = EraOutcome(r.trace_number, r.payment_amount, r.payer_name, claims=len(r.claims))
     ws_ids = list(Practice.objects.filter(workspace=workspace).values_list("id", flat=True))
     rls.activate(set(ws_ids) | (set(actor.practice_ids()) if actor is not None else set()))
+    # A person's upload knows only the practices they may post for: claims elsewhere are
+    # numbers like any unknown one, and the payee is refused before "duplicate" is told.
+    postable = (
+        ws_ids if actor is None else [p for p in ws_ids if actor.can(Capability.PAYMENTS_POST, p)]
+    )
+    found = claims_by_number(workspace.pk, postable, [c.patient_control_number for c in r.claims])
+    practice = payee_practice(workspace, r, found, postable=postable)
+    if actor is not None:
+        actor.require(Capability.PAYMENTS_POST, practice)
     if _duplicate(workspace, ws_ids, identifier, r):
         _audit_duplicate(actor, workspace, r, file_name)
         outcome.duplicate = True
@@ -126,10 +135,6 @@ def post_remittance(
         if r.payer_id
         else None
     )
-    found = claims_by_number(workspace.pk, ws_ids, [c.patient_control_number for c in r.claims])
-    practice = payee_practice(workspace, r, found)
-    if actor is not None:
-        actor.require(Capability.PAYMENTS_POST, practice)
     outcome.practice_code = practice.code
     problems = r.balancing_problems()
     era = Era(
@@ -184,7 +189,6 @@ class _Poster:
         self.problems, self.ticker, self.outcome = problems, ticker, outcome
         self.ids = [practice.pk]
         self.own = {n: c for n, c in found.items() if c.practice_id == practice.pk}
-        self.other = {n for n, c in found.items() if c.practice_id != practice.pk}
         self.settings = settings_for(practice)
         self.user_id = actor.user.pk if actor is not None else None
         self.era_claims: list[EraClaim] = []
@@ -344,10 +348,11 @@ class _Poster:
         cp, claim = m.payment, m.claim
         number = cp.patient_control_number.strip()
         if claim is None:
-            where = "another practice" if number in self.other else "no claim of this practice"
+            # The same words whether the number is another practice's or nobody's: the ERA's
+            # readers may not learn what other practices hold.
             return (
                 ExceptionReason.UNMATCHED_CLAIM,
-                f"CLP01 {number} (paid {cp.paid}) matches {where}.",
+                f"CLP01 {number} (paid {cp.paid}) matches no claim of this practice.",
                 abs(cp.paid),
             )
         state = self.planned.get(claim.pk, ClaimState(claim.state))

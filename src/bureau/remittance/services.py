@@ -43,10 +43,13 @@ from bureau.tenancy import rls
 from bureau.tenancy.actor import Actor
 from bureau.tenancy.models import Workspace
 from bureau.tenancy.roles import Capability
+from bureau.x12.errors import X12Error
 from bureau.x12.reader835 import iter_remittances
 from bureau.x12.remit835 import Remittance
+from bureau.x12.transaction_sets import split_transaction_sets
 
 ZERO = Decimal("0.00")
+MAX_TOTAL = Decimal("1E10")  # money columns: 12 digits, 2 of them cents
 
 
 @dataclass
@@ -82,6 +85,8 @@ def ingest_remittances(
     progress: Progress | None = None,
 ) -> EraIngestResult:
     """Post parsed payments, all of them or none (one transaction)."""
+    for remittance in remittances:
+        _check_storable(remittance)
     result = EraIngestResult(file_name)
     ticker = Ticker(total=sum(len(r.claims) for r in remittances), progress=progress)
     contents = transaction_texts(content, remittances) if content else [""] * len(remittances)
@@ -102,38 +107,37 @@ def ingest_remittances(
     return result
 
 
-def transaction_texts(text: str, remittances: list[Remittance]) -> list[str]:
-    """Each payment's own interchange (ISA, GS, its ST…SE, GE, IEA) for `Era.content`, so a
-    file of many payments is not stored once per payment. A single-payment file is kept
-    exactly as received; anything unexpected falls back to the whole file."""
-    if len(remittances) <= 1:
-        return [text] * len(remittances)
-    body = text.lstrip("\ufeff \r\n\t")
-    if not body.startswith("ISA") or len(body) < 106:
-        return [text] * len(remittances)
-    element, terminator = body[3], body[105]
-    segments = [seg.strip("\r\n") for seg in body.split(terminator)]
-    segments = [seg for seg in segments if seg]
-    heads = [seg for seg in segments[:2] if seg.startswith(("ISA", "GS"))]
-    trailers = [seg for seg in segments[-2:] if seg.startswith(("GE", "IEA"))]
-    if len(heads) != 2 or len(trailers) != 2:
-        return [text] * len(remittances)
-    ge = trailers[0].split(element)
-    ge[1] = "1"  # this interchange holds one transaction set
-    out: list[str] = []
-    for remittance in remittances:
-        start = remittance.segment_index - 1
-        if not 0 <= start < len(segments) or not segments[start].startswith("ST" + element):
-            return [text] * len(remittances)
-        end = next(
-            (i for i in range(start, len(segments)) if segments[i].startswith("SE" + element)),
-            None,
+def _check_storable(r: Remittance) -> None:
+    """An X12 amount may have 18 digits; Bureau's money columns hold 10 before the point. Every
+    sum posting makes of one payment's amounts (its totals, what an exception puts at stake) is
+    at most the sum of them all without sign, so that is what must fit: refused before anything
+    is written, rather than failing in the database half-way."""
+    total = abs(r.payment_amount) + sum((abs(p.amount) for p in r.provider_adjustments), ZERO)
+    for claim in r.claims:
+        amounts = [claim.charge, claim.paid, claim.patient_responsibility or ZERO]
+        amounts += [a.amount for a in claim.adjustments]
+        for svc in claim.services:
+            amounts += [svc.charge, svc.paid, svc.allowed or ZERO]
+            amounts += [a.amount for a in svc.adjustments]
+        total += sum((abs(a) for a in amounts), ZERO)
+        if total >= MAX_TOTAL:
+            break
+    if total >= MAX_TOTAL:
+        raise X12Error(
+            r.segment_index,
+            f"payment {r.trace_number}: its amounts add up to more than Bureau can post",
+            segment_id="ST",
         )
-        if end is None:
-            return [text] * len(remittances)
-        parts = [*heads, *segments[start : end + 1], element.join(ge), trailers[1]]
-        out.append("\n".join(part + terminator for part in parts) + "\n")
-    return out
+
+
+def transaction_texts(text: str, remittances: list[Remittance]) -> list[str]:
+    """Each payment's own interchange (ISA, GS, its ST…SE, GE, IEA) for `Era.content`, found
+    by the position of its ST. The payments must be exactly the file's transaction sets: an ERA
+    never stores another payment's segments, and never the whole file in place of its own."""
+    sets = {s.index: s.text for s in split_transaction_sets(text, "835")}
+    if sorted(sets) != sorted(r.segment_index for r in remittances):
+        raise X12Error(None, "the file's transaction sets are not the payments read from it")
+    return [sets[r.segment_index] for r in remittances]
 
 
 def ingest_era_text(

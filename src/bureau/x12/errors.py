@@ -26,11 +26,19 @@ class X12Error(ValueError):
 
     def _message(self) -> str:
         if self.segment_index is None:
-            return self.reason
+            return _one_line(self.reason)
         where = f"segment {self.segment_index}"
         if self.segment_id:
             where += f" ({self.segment_id})"
-        return f"{where}: {self.reason}"
+        return _one_line(f"{where}: {self.reason}")
+
+
+def _one_line(message: str) -> str:
+    """Text from the file (a segment id, a value) can hold line breaks and control characters:
+    shown escaped, so a message is always one printable line (a log, a job page, stderr)."""
+    if message.isprintable():
+        return message
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in message)
 
 
 class FieldError(X12Error):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bureau.x12.errors import X12Error
-from bureau.x12.tokens import Tokens, element, required
+from bureau.x12.tokens import Tokens, element, parse_int, required
 
 
 @dataclass(slots=True)
@@ -136,9 +136,4 @@ class EnvelopeCheck:
 
 
 def _count(tokens: Tokens, position: int, index: int) -> int:
-    value = element(tokens, position)
-    if not (value.isascii() and value.isdigit()):
-        raise X12Error(
-            index, f"{tokens[0]}{position:02d} {value!r} is not a count", segment_id=tokens[0]
-        )
-    return int(value)
+    return parse_int(element(tokens, position), index, f"{tokens[0]}{position:02d}", "a count")

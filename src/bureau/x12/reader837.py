@@ -23,6 +23,7 @@ from bureau.x12.tokens import (
     element,
     parse_amount,
     parse_date,
+    parse_int,
     parse_quantity,
     required,
     segments,
@@ -255,10 +256,8 @@ class _Reader:
     def _lx(self, index: int, t: Tokens) -> None:
         if self.claim is None:
             raise X12Error(index, "LX outside a claim", segment_id="LX")
-        raw = required(t, 1, index)
-        if not (raw.isascii() and raw.isdigit()):
-            raise X12Error(index, f"LX01 {raw!r} is not a line number", segment_id="LX")
-        self.line = _Line(int(raw), index)
+        number = parse_int(required(t, 1, index), index, "LX01", "a line number")
+        self.line = _Line(number, index)
         self.claim.lines.append(self.line)
         self.loop = "2400"
 

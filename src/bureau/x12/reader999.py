@@ -21,16 +21,12 @@ from typing import TextIO
 from bureau.x12.ack999 import STATUS_CODES, Ack999, GroupAck, SegmentError, TransactionAck
 from bureau.x12.errors import X12Error
 from bureau.x12.interchange import EnvelopeCheck
-from bureau.x12.tokens import Tokens, element, numbered, required
+from bureau.x12.tokens import Tokens, element, numbered, parse_int, required
 
 
 def _count(tokens: Tokens, position: int, index: int) -> int:
     value = required(tokens, position, index)
-    if not (value.isascii() and value.isdigit()):
-        raise X12Error(
-            index, f"{tokens[0]}{position:02d} {value!r} is not a number", segment_id=tokens[0]
-        )
-    return int(value)
+    return parse_int(value, index, f"{tokens[0]}{position:02d}", "a number")
 
 
 def _status(tokens: Tokens, index: int) -> str:
@@ -133,10 +129,13 @@ class _Reader:
             if current.ik3 is None:
                 raise X12Error(index, "IK4 without its IK3", segment_id="IK4")
             position = required(tokens, 1, index).split(self.component)[0]
-            if not (position.isascii() and position.isdigit()):
-                raise X12Error(index, f"IK401 {position!r} is not a position", segment_id="IK4")
             current.errors.append(
-                _segment_error(current, int(position), required(tokens, 3, index), tokens)
+                _segment_error(
+                    current,
+                    parse_int(position, index, "IK401", "a position"),
+                    required(tokens, 3, index),
+                    tokens,
+                )
             )
             current.ik3_has_ik4 = True
         elif seg_id == "IK5":

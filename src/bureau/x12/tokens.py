@@ -7,7 +7,11 @@ send one) and yields the segments as batches of raw strings; `numbered(source)` 
 `elements[0]` is the segment id — so a reader can name where a problem is. `segments(text)` and
 `stream_segments(source)` are the same pairs without the separators. A source is the whole text,
 or a text file (or any iterable of text chunks) read piecewise, for files too large to hold twice.
-A byte-order mark and the line breaks people add between segments are dropped.
+A byte-order mark and the layout people add between segments (ASCII spaces, tabs and line
+breaks: `LAYOUT`) are dropped; nothing else is, so the information separators 0x1C-0x1F, which
+Python counts as whitespace, stay separators. A NUL is refused: no X12 text holds one, and no
+database text column can store it. (`transaction_sets` splits a file into its transaction sets
+on these same segments.)
 
 Speed matters (an 835 of 10,000 claims is ~200,000 segments and the benchmark holds us to half
 the speed of a bare `split`), so segments are plain lists from `str.split`, not objects;
@@ -15,7 +19,9 @@ whitespace around terminators is removed once per text, not per segment; and the
 the raw batches and splits them in its own tight loop.
 
 Value helpers (`parse_amount`, `parse_date`, …) convert element text and raise `X12Error` with the
-segment position, so a reader never lets a `ValueError` or `IndexError` escape.
+segment position, so a reader never lets a `ValueError` or `IndexError` escape. Numbers are ASCII
+digits only (`"٣".isdigit()` is true and `Decimal("٣")` is 3) and at most 18 of them, X12's
+longest numeric element: more would trip `Decimal` precision or Python's limit on `int()`.
 """
 
 from __future__ import annotations
@@ -24,55 +30,26 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TextIO
 
-from bureau.x12.envelope import Separators
 from bureau.x12.errors import X12Error
 
 ISA_LENGTH = 106  # fixed width: 105 characters and the segment terminator
+LAYOUT = " \t\n\r\f\v"  # whitespace between segments that is layout, never data
+MAX_DIGITS = 18  # X12 R and N elements are at most 18 digits (sign and point not counted)
 _BOM = "\ufeff"
+_NUL = "\x00"
 _CHUNK = 1 << 16
 
 Tokens = list[str]
 Source = str | TextIO | Iterable[str]
 
 
-def read_separators(head: str) -> Separators:
-    """The separators an interchange declares in its ISA (element: char 4, repetition: ISA11,
-    component: ISA16, segment: the character after ISA16), as Bureau would write them (so a
-    line-break terminator is refused here; readers use `delimiters`)."""
-    if not head.startswith("ISA"):
-        raise X12Error(1, "the interchange does not start with ISA", segment_id=head[:3] or None)
-    if len(head) < ISA_LENGTH:
-        raise X12Error(
-            1, f"ISA is {len(head)} characters; it must be {ISA_LENGTH}", segment_id="ISA"
-        )
-    element = head[3]
-    fields = head[:ISA_LENGTH].split(element)
-    if len(fields) != 17:
-        raise X12Error(
-            1,
-            f"ISA has {len(fields) - 1} elements; it must have 16 fixed-width elements",
-            segment_id="ISA",
-        )
-    repetition = fields[11] if len(fields[11]) == 1 else "^"
-    component = fields[16][:1]
-    segment = head[ISA_LENGTH - 1]
-    try:
-        # ISA11 was the standards identifier "U" before 4020; treat a letter there as no
-        # repetition separator rather than refusing the file.
-        if repetition.isalnum():
-            repetition = next(c for c in "^{|!" if c not in (element, component, segment))
-        return Separators(element, component, repetition, segment)
-    except X12Error as exc:
-        raise X12Error(1, f"bad separators in ISA: {exc.reason}", segment_id="ISA") from None
-
-
 @dataclass(frozen=True, slots=True)
 class Delimiters:
     """The separators a reader needs. Unlike `envelope.Separators` (what Bureau writes), the
-    segment terminator may be a line break: some payers end segments with a newline."""
+    segment terminator may be a line break (some payers end segments with a newline)."""
 
     element: str
     component: str
@@ -80,15 +57,35 @@ class Delimiters:
 
 
 def delimiters(head: str) -> Delimiters:
-    """From the ISA (`read_separators` checks it), allowing a line-break terminator."""
-    terminator = head[ISA_LENGTH - 1 : ISA_LENGTH]
-    if terminator in ("\n", "\r"):
-        # Check the rest with a stand-in terminator the ISA does not use.
-        stand_in = next(c for c in "~\x1c\x1d" if c not in head[:ISA_LENGTH])
-        seps = read_separators(head[: ISA_LENGTH - 1] + stand_in)
-        return Delimiters(seps.element, seps.component, terminator)
-    seps = read_separators(head)
-    return Delimiters(seps.element, seps.component, seps.segment)
+    """The separators an interchange declares in its ISA: the element separator is character 4,
+    the component separator ISA16, the terminator the character after it. Each must be one ASCII
+    character that is no letter, digit or layout whitespace (a line-break terminator aside),
+    and the three and ISA11's repetition separator must differ: otherwise an X12Error."""
+    if not head.startswith("ISA"):
+        raise X12Error(1, "the interchange does not start with ISA", segment_id=head[:3] or None)
+    if len(head) < ISA_LENGTH:
+        raise X12Error(
+            1, f"ISA is {len(head)} characters; it must be {ISA_LENGTH}", segment_id="ISA"
+        )
+    element, segment = head[3], head[ISA_LENGTH - 1]
+    fields = head[: ISA_LENGTH - 1].split(element)
+    if len(fields) != 17 or len(fields[16]) != 1:
+        raise X12Error(
+            1,
+            f"ISA has {len(fields) - 1} elements; it must have 16 fixed-width elements",
+            segment_id="ISA",
+        )
+    component = fields[16]
+    # ISA11 was the standards identifier "U" before 4020: a letter there is no separator.
+    repetition = fields[11] if len(fields[11]) == 1 and not fields[11].isalnum() else ""
+    for name, char in (("element", element), ("component", component), ("segment", segment)):
+        line_break = name == "segment" and char in "\r\n"
+        if not char.isascii() or char.isalnum() or (char in LAYOUT and not line_break):
+            raise X12Error(1, f"bad separators in ISA: {name} separator {char!r}", segment_id="ISA")
+    chosen = [element, component, segment] + ([repetition] if repetition else [])
+    if len(set(chosen)) != len(chosen):
+        raise X12Error(1, "bad separators in ISA: two are the same character", segment_id="ISA")
+    return Delimiters(element, component, segment)
 
 
 def separators_of(text: str) -> Delimiters:
@@ -135,19 +132,21 @@ def _numbered(batches: Iterator[list[str]], separator: str) -> Iterator[tuple[in
                 yield index, raw.split(separator)
 
 
-_AROUND: dict[str, re.Pattern[str]] = {}  # terminator -> compiled pattern of whitespace around it
+_AROUND: dict[str, re.Pattern[str]] = {}  # terminator -> compiled pattern of layout around it
 _LINE_WHITESPACE = ("\n", "\r", "\t", "\f", "\v")
 
 
 def _tidy(text: str, terminator: str) -> str:
-    """Whitespace around segment terminators removed: line breaks people add are never data,
-    and doing it once per text is far cheaper than `strip()` per segment."""
+    """Layout around segment terminators removed: line breaks people add are never data, and
+    doing it once per text is far cheaper than `strip()` per segment. Only `LAYOUT` counts:
+    `\\s` would also take 0x1C-0x1F, which may be the element or component separator."""
     pattern = _AROUND.get(terminator)
     if pattern is None:
-        pattern = _AROUND[terminator] = re.compile(rf"\s*{re.escape(terminator)}\s*")
+        around = "[" + re.escape(LAYOUT.replace(terminator, "")) + "]*"
+        pattern = _AROUND[terminator] = re.compile(around + re.escape(terminator) + around)
     # Line breaks right after the terminator are by far the usual case: plain replacement is
     # many times faster than the pattern. Then the cheap tests (one-character searches are
-    # memchr); the pattern covers every other kind of whitespace once any is found.
+    # memchr); the pattern covers every other kind of layout once any is found.
     if "\n" in text and terminator != "\n":
         text = text.replace(terminator + "\r\n", terminator).replace(terminator + "\n", terminator)
     if (
@@ -160,14 +159,20 @@ def _tidy(text: str, terminator: str) -> str:
 
 
 def _clean(text: str) -> str:
-    """A byte-order mark and whitespace before the ISA removed."""
-    return text.removeprefix(_BOM).lstrip()
+    """A byte-order mark and layout before the ISA removed; a NUL refused."""
+    _refuse_nul(text)
+    return text.removeprefix(_BOM).lstrip(LAYOUT)
+
+
+def _refuse_nul(text: str) -> None:
+    if _NUL in text:
+        raise X12Error(None, "the file is not text: it holds a NUL character")
 
 
 def _text_batches(text: str) -> tuple[Delimiters, Iterator[list[str]]]:
     text = _clean(text)
     seps = delimiters(text[:ISA_LENGTH])
-    return seps, iter((_tidy(text, seps.segment).strip().split(seps.segment),))
+    return seps, iter((_tidy(text, seps.segment).strip(LAYOUT).split(seps.segment),))
 
 
 def _chunk_batches(chunks: Iterator[str]) -> tuple[Delimiters, Iterator[list[str]]]:
@@ -185,14 +190,15 @@ def _chunk_batches(chunks: Iterator[str]) -> tuple[Delimiters, Iterator[list[str
 def _chunk_rest(buffer: str, chunks: Iterator[str], terminator: str) -> Iterator[list[str]]:
     while True:
         # The text after the last terminator is an incomplete segment: keep it for the next
-        # chunk. It always starts a segment, so leading whitespace can go.
-        *complete, buffer = _tidy(buffer, terminator).lstrip().split(terminator)
+        # chunk. It always starts a segment, so leading layout can go.
+        *complete, buffer = _tidy(buffer, terminator).lstrip(LAYOUT).split(terminator)
         yield complete
         chunk = next(chunks, None)
         if chunk is None:
             break
-        buffer = buffer.lstrip() + chunk
-    yield [buffer.strip()]
+        _refuse_nul(chunk)
+        buffer = buffer.lstrip(LAYOUT) + chunk
+    yield [buffer.strip(LAYOUT)]
 
 
 def _chunks(source: TextIO | Iterable[str]) -> Iterator[str]:
@@ -222,40 +228,49 @@ def required(tokens: Tokens, position: int, index: int) -> str:
     return value
 
 
+# An X12 R value as Python may read it: ASCII digits, at most one point, an optional minus; no
+# exponent, no "+", no "_" (Decimal accepts "1_000"), no spaces, no NaN or Infinity.
+_NUMBER = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)", re.ASCII)
+
+
+def _bad(text: str, index: int, name: str, what: str) -> X12Error:
+    """`name` is the element: its segment id and two digits ("CLP03", "SE01", "AK903")."""
+    return X12Error(index, f"{name} {text[:40]!r} is not {what}", segment_id=name[:-2])
+
+
+def _number(text: str, index: int, name: str, what: str) -> Decimal:
+    digits = len(text) - text.count("-") - text.count(".")
+    if _NUMBER.fullmatch(text) is None or digits > MAX_DIGITS:
+        raise _bad(text, index, name, what)
+    return Decimal(text)
+
+
 def parse_amount(text: str, index: int, name: str) -> Decimal:
-    """An X12 R value as money: at most two places, no exponent (`125`, `-12.5`, `0.01`)."""
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise X12Error(index, f"{name} {text!r} is not an amount", segment_id=name[:3]) from None
-    if not value.is_finite() or value.as_tuple().exponent < -2 or "e" in text.lower():  # type: ignore[operator]
-        raise X12Error(index, f"{name} {text!r} is not an amount", segment_id=name[:3])
+    """An X12 R value as money: at most two places (`125`, `-12.5`, `0.01`)."""
+    value = _number(text, index, name, "an amount")
+    if value.as_tuple().exponent < -2:  # type: ignore[operator]
+        raise _bad(text, index, name, "an amount")
     return value.quantize(_CENT)
 
 
 def parse_quantity(text: str, index: int, name: str) -> Decimal:
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise X12Error(index, f"{name} {text!r} is not a number", segment_id=name[:3]) from None
-    if not value.is_finite() or "e" in text.lower():
-        raise X12Error(index, f"{name} {text!r} is not a number", segment_id=name[:3])
-    return value
+    return _number(text, index, name, "a number")
 
 
 def parse_date(text: str, index: int, name: str) -> date:
     """CCYYMMDD (D8)."""
-    if len(text) != 8 or not text.isdigit():
-        raise X12Error(index, f"{name} {text!r} is not a CCYYMMDD date", segment_id=name[:3])
+    if len(text) != 8 or not (text.isascii() and text.isdigit()):
+        raise _bad(text, index, name, "a CCYYMMDD date")
     try:
         return date(int(text[:4]), int(text[4:6]), int(text[6:]))
     except ValueError:
-        raise X12Error(index, f"{name} {text!r} is not a real date", segment_id=name[:3]) from None
+        raise _bad(text, index, name, "a real date") from None
 
 
-def parse_int(text: str, index: int, name: str) -> int:
-    if not (text.isascii() and text.isdigit()):  # "²".isdigit() is True, int("²") fails
-        raise X12Error(index, f"{name} {text!r} is not a whole number", segment_id=name[:3])
+def parse_int(text: str, index: int, name: str, what: str = "a whole number") -> int:
+    """ASCII digits (`"²".isdigit()` is true and `int("²")` fails), at most 18 of them."""
+    if not (text.isascii() and text.isdigit()) or len(text) > MAX_DIGITS:
+        raise _bad(text, index, name, what)
     return int(text)
 
 

@@ -439,7 +439,7 @@ def test_payee_from_a_providers_individual_npi_when_no_claim_matched(setup):
         npi=provider.npi
     )
     again = b.remittance(practice, payer, [stray("NOTOURS-2", "5.00")], npi=provider.npi)
-    with pytest.raises(PayeeUnknown, match="no claim matched"):
+    with pytest.raises(PayeeUnknown, match="no practice you may post payments for"):
         ingest(practice, again)
 
 

@@ -97,6 +97,8 @@ class Command(BaseCommand):
             )
         except PayeeUnknown as exc:
             raise CommandError(str(exc)) from None
+        except X12Error as exc:  # a file the readers took but posting cannot (nothing written)
+            self._fail(exc)
         for era in result.eras:
             head = f"ERA {era.trace_number} {era.payment_amount} ({era.payer_name})"
             if era.duplicate:
