@@ -27,6 +27,7 @@ from bureau.web.access import (
     chosen_value,
     page_number,
     query_without_page,
+    record_in_context,
     requires,
 )
 
@@ -90,6 +91,7 @@ def claim_list_view(request: HttpRequest) -> HttpResponse:
 def claim_detail_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
     actor = actor_of(request)
     detail = selectors.claim_detail(actor=actor, public_id=public_id)
+    record_in_context(request, detail.claim.practice_id, noun="claim", back=request.path)
     state = ClaimState(detail.claim.state)
     return render(
         request,
@@ -117,6 +119,7 @@ def claim_diagnoses_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
     claim = scrubbing.claim_for_scrub(actor=actor, public_id=public_id)
     if claim is None:
         raise Http404
+    record_in_context(request, claim.practice_id, noun="claim", back=_claim_url(public_id))
     codes = [c for c in re.split(r"[\s,;]+", request.POST.get("diagnosis_codes", "")) if c]
     try:
         services.encounter_diagnoses_correct(actor=actor, claim=claim, codes=codes)
@@ -137,6 +140,7 @@ def claim_reopen_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
     claim = scrubbing.claim_for_scrub(actor=actor, public_id=public_id)
     if claim is None:
         raise Http404
+    record_in_context(request, claim.practice_id, noun="claim", back=_claim_url(public_id))
     try:
         services.claim_reopen(actor=actor, claim=claim, note=request.POST.get("note", ""))
     except services.ReopenNoteMissing:
@@ -148,6 +152,10 @@ def claim_reopen_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
     else:
         messages.success(request, "Claim reopened as a draft: correct it, then scrub it again.")
     return redirect("claims:detail", public_id=public_id)
+
+
+def _claim_url(public_id: UUID) -> str:
+    return reverse("claims:detail", kwargs={"public_id": public_id})
 
 
 def _encounter_practice(request: HttpRequest, actor: Actor) -> Practice | None:
