@@ -99,4 +99,6 @@ def write_refusal(
         return None
     shown = actor.practice_by_public_id(opened_under)
     under = shown.name if shown is not None else "another practice"
-    return f"This page was opened under {under}; the {noun} belongs to {owner}. Reload and try again."
+    return (
+        f"This page was opened under {under}; the {noun} belongs to {owner}. Reload and try again."
+    )
