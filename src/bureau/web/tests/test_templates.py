@@ -27,7 +27,8 @@ NO_CONTEXT_FORMS = {
     ("web/base.html", 0),  # the practice switcher
     ("web/base.html", 1),  # sign out
 }
-INLINE_HANDLER = re.compile(r"<[^>]*\son[a-z]+\s*=", re.IGNORECASE)
+# `on…=` handlers, and htmx's `hx-on…` attributes, which evaluate their text as script too.
+INLINE_HANDLER = re.compile(r"<[^>]*\s(?:on[a-z]+|(?:data-)?hx-on[:\-a-z]*)\s*=", re.IGNORECASE)
 JAVASCRIPT_URL = re.compile(r"javascript\s*:", re.IGNORECASE)
 POST_FORM = re.compile(r"<form\b[^>]*\bmethod=[\"']?post\b.*?</form>", re.IGNORECASE | re.DOTALL)
 SOURCE = Path(bureau.__file__).resolve().parent
@@ -78,6 +79,8 @@ def test_no_inline_handlers_in_python_widgets() -> None:
 def test_the_scan_catches_what_it_looks_for() -> None:
     assert INLINE_HANDLER.search('<select name="p" onchange="this.form.submit()">')
     assert INLINE_HANDLER.search("<a\nONCLICK='x()'>")
+    assert INLINE_HANDLER.search('<form hx-on::after-request="x()">')
+    assert INLINE_HANDLER.search('<button hx-on-click="x()">')
     assert not INLINE_HANDLER.search('<select name="p" data-autosubmit> only= once=')
     assert JAVASCRIPT_URL.search('<a href="JavaScript:void(0)">')
     assert len(POST_FORM.findall('<form method="post">a</form><form method=get></form>')) == 1
