@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from bureau.claims import scrubbing
 from bureau.claims.services import ClaimStateError
 from bureau.tenancy.roles import Capability
-from bureau.web.access import actor_of, requires
+from bureau.web.access import actor_of, record_in_context, requires
 
 
 def _claim_url(public_id: UUID) -> str:
@@ -30,6 +30,7 @@ def claim_scrub_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
     claim = scrubbing.claim_for_scrub(actor=actor, public_id=public_id)
     if claim is None:
         raise Http404
+    record_in_context(request, claim.practice_id, noun="claim", back=_claim_url(public_id))
     try:
         outcome = scrubbing.claim_scrub(actor=actor, claim=claim)
     except (scrubbing.ScrubNotAllowed, ClaimStateError) as exc:

@@ -27,6 +27,7 @@ from bureau.web.access import (
     chosen_value,
     page_number,
     query_without_page,
+    record_in_context,
     requires,
 )
 
@@ -92,6 +93,7 @@ def claim_list_view(request: HttpRequest) -> HttpResponse:
 def claim_detail_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
     actor = actor_of(request)
     detail = selectors.claim_detail(actor=actor, public_id=public_id)
+    record_in_context(request, detail.claim.practice_id, noun="claim", back=request.path)
     state = ClaimState(detail.claim.state)
     return render(
         request,
@@ -119,6 +121,7 @@ def claim_diagnoses_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
     claim = scrubbing.claim_for_scrub(actor=actor, public_id=public_id)
     if claim is None:
         raise Http404
+    record_in_context(request, claim.practice_id, noun="claim", back=_claim_url(public_id))
     codes = [c for c in re.split(r"[\s,;]+", request.POST.get("diagnosis_codes", "")) if c]
     try:
         services.encounter_diagnoses_correct(actor=actor, claim=claim, codes=codes)
@@ -139,6 +142,7 @@ def claim_reopen_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
     claim = scrubbing.claim_for_scrub(actor=actor, public_id=public_id)
     if claim is None:
         raise Http404
+    record_in_context(request, claim.practice_id, noun="claim", back=_claim_url(public_id))
     try:
         services.claim_reopen(actor=actor, claim=claim, note=request.POST.get("note", ""))
     except services.ReopenNoteMissing:
@@ -150,6 +154,10 @@ def claim_reopen_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
     else:
         messages.success(request, "Claim reopened as a draft: correct it, then scrub it again.")
     return redirect("claims:detail", public_id=public_id)
+
+
+def _claim_url(public_id: UUID) -> str:
+    return reverse("claims:detail", kwargs={"public_id": public_id})
 
 
 def _encounter_practice(request: HttpRequest, actor: Actor) -> Practice | None:

@@ -7,6 +7,7 @@ from uuid import UUID
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from bureau.denials import selectors, services
@@ -21,6 +22,7 @@ from bureau.web.access import (
     chosen_value,
     page_number,
     query_without_page,
+    record_in_context,
     requires,
 )
 
@@ -60,6 +62,7 @@ def denial_list_view(request: HttpRequest) -> HttpResponse:
 @requires(Capability.DENIALS_VIEW)
 def denial_detail_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
     detail = selectors.denial_detail(actor=actor_of(request), public_id=public_id)
+    record_in_context(request, detail.denial.practice_id, noun="denial", back=request.path)
     return render(
         request,
         "denials/denial_detail.html",
@@ -74,6 +77,8 @@ def denial_update_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
     denial = selectors.denial_get(
         actor=actor, public_id=public_id, capability=Capability.DENIALS_WORK
     )
+    back = reverse("denials:detail", kwargs={"public_id": public_id})
+    record_in_context(request, denial.practice_id, noun="denial", back=back)
     chosen = request.POST.get("assignee", "keep")
     try:
         services.denial_update(

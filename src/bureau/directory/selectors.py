@@ -67,11 +67,16 @@ class MatrixRow:
     cells: list[Enrollment | None]  # one per payer, in the payers' order
 
 
-def enrollment_matrix(*, actor: Actor, practice: Practice) -> tuple[list[Payer], list[MatrixRow]]:
-    """Providers × payers of one practice (the caller checked the actor may see it)."""
+def enrollment_matrix(
+    *, actor: Actor, practice: Practice | None
+) -> tuple[list[Payer], list[MatrixRow]]:
+    """Providers × payers of one practice, or (None) of every practice where the actor may
+    view setup, ordered by practice then provider."""
     payers = list(payer_list(actor=actor, active_only=True))
     providers = list(
-        provider_list(actor=actor, capability=Capability.SETUP_VIEW, practice=practice)
+        provider_list(actor=actor, capability=Capability.SETUP_VIEW, practice=practice).order_by(
+            "practice__name", "name", "pk"
+        )
     )
     found = {
         (e.provider_id, e.payer_id): e for e in enrollment_list(actor=actor, practice=practice)
@@ -115,10 +120,18 @@ def fee_for(practice: Practice, code: str, modifier: str = "") -> Decimal | None
     return None
 
 
-def contract_rate_list(*, actor: Actor, practice: Practice) -> QuerySet[ContractRate]:
-    if practice.pk not in actor.practice_ids(Capability.SETUP_VIEW):
+def contract_rate_list(*, actor: Actor, practice: Practice | None) -> QuerySet[ContractRate]:
+    """Contract rates of one practice, or (None) of every practice where the actor may view
+    setup."""
+    visible = actor.practice_ids(Capability.SETUP_VIEW)
+    if practice is not None and practice.pk not in visible:
         return ContractRate.objects.none()
-    return ContractRate.objects.filter(practice=practice).select_related("payer")
+    ids = visible if practice is None else {practice.pk}
+    return (
+        ContractRate.objects.filter(workspace=actor.workspace, practice_id__in=ids)
+        .select_related("payer", "practice")
+        .order_by("practice__name", "payer__name", "code", "modifier")
+    )
 
 
 def contract_rate_for(

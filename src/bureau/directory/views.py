@@ -144,9 +144,8 @@ def provider_create_view(request: HttpRequest) -> HttpResponse:
 @requires(Capability.SETUP_VIEW)
 def enrollment_matrix_view(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
+    # None: every practice the actor may view, each row naming its practice.
     practice = chosen_practice(request, actor, Capability.SETUP_VIEW)
-    if practice is None:
-        practice = actor.practices(Capability.SETUP_VIEW)[0]
     payers, rows = selectors.enrollment_matrix(actor=actor, practice=practice)
     missing = sum(cell is None for row in rows for cell in row.cells)
     return render(
@@ -262,9 +261,7 @@ def fee_schedule_upload_view(request: HttpRequest) -> HttpResponse:
 @requires(Capability.SETUP_VIEW)
 def contract_rate_view(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
-    practice = chosen_practice(request, actor, Capability.SETUP_VIEW)
-    if practice is None:
-        practice = actor.practices(Capability.SETUP_VIEW)[0]
+    practice = chosen_practice(request, actor, Capability.SETUP_VIEW)  # None: every practice
     rates = selectors.contract_rate_list(actor=actor, practice=practice)
     return render(request, "directory/contracts.html", _base(actor, practice, rates=rates))
 

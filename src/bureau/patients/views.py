@@ -8,13 +8,20 @@ from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 
 from bureau.patients import selectors, services
 from bureau.patients.models import Patient, Sex
 from bureau.tenancy.actor import Actor, CapabilityDenied
 from bureau.tenancy.models import Practice
 from bureau.tenancy.roles import Capability
-from bureau.web.access import actor_of, chosen_practice, page_number, requires
+from bureau.web.access import (
+    actor_of,
+    chosen_practice,
+    page_number,
+    record_in_context,
+    requires,
+)
 
 US_STATES = (
     "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH "
@@ -93,6 +100,7 @@ def patient_list_view(request: HttpRequest) -> HttpResponse:
 def patient_detail_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
     actor = actor_of(request)
     patient, card = selectors.patient_detail(actor=actor, public_id=public_id)
+    record_in_context(request, patient.practice_id, noun="patient", back=request.path)
     can_edit = actor.can(Capability.PATIENTS_EDIT, patient.practice_id) and not card.masked
     coverages = selectors.patient_coverages(actor=actor, patient=patient)
     return render(
@@ -145,6 +153,8 @@ def patient_edit_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
     practice = actor.access[patient.practice_id].practice
     if not actor.can(Capability.PATIENTS_DEMOGRAPHICS, practice):
         raise Http404
+    back = reverse("patients:detail", kwargs={"public_id": public_id})
+    record_in_context(request, patient.practice_id, noun="patient", back=back)
     initial = {
         name: getattr(patient, name) for name in PatientForm.base_fields if name != "practice"
     } | {"practice": str(practice.public_id)}

@@ -24,6 +24,7 @@ from bureau.web.access import (
     chosen_value,
     page_number,
     query_without_page,
+    record_in_context,
     requires,
 )
 
@@ -95,6 +96,7 @@ def job_view(request: HttpRequest, job_id: int) -> HttpResponse:
 @requires(Capability.PAYMENTS_VIEW)
 def era_detail_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
     detail = selectors.era_detail(actor=actor_of(request), public_id=public_id)
+    record_in_context(request, detail.era.practice_id, noun="ERA", back=request.path)
     return render(request, "remittance/era_detail.html", {"d": detail})
 
 
@@ -168,6 +170,9 @@ def _work_exception(
     actor = actor_of(request)
     exception = exception_queue.exception_get(
         actor=actor, public_id=public_id, capability=Capability.PAYMENTS_POST
+    )
+    record_in_context(
+        request, exception.practice_id, noun="ERA exception", back=_back_to_queue(request)
     )
     try:
         messages.success(request, work(actor, exception))

@@ -2,10 +2,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 
 from bureau.tenancy.actor import resolve_actor
-from bureau.tenancy.context import current_practice
+from bureau.tenancy.context import PracticeMismatch, current_practice
 
 
 class ActorMiddleware:
@@ -26,4 +28,17 @@ class ActorMiddleware:
         request.practice_context = (  # type: ignore[attr-defined]
             current_practice(actor, request.session) if actor else None
         )
-        return self.get_response(request)
+        response = self.get_response(request)
+        if getattr(request, "practice_moved", False) and getattr(request, "htmx", False):
+            # A partial cannot redraw the bar: load the whole page, which shows the new context
+            # and the notice saying why it changed.
+            response["HX-Redirect"] = request.get_full_path()
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        """A write refused for its practice: the view's transaction has rolled back already;
+        say why and go back to a page that shows the record under the right bar."""
+        if not isinstance(exception, PracticeMismatch):
+            return None
+        messages.error(request, exception.message)
+        return redirect(exception.back)

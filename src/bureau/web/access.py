@@ -12,10 +12,23 @@ from functools import wraps
 from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
+from django.contrib import messages
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 
 from bureau.accounts.middleware import PRE_MFA_ATTR, PUBLIC_ATTR
+from bureau.audit.models import AuditAction
+from bureau.audit.services import audit_record
 from bureau.tenancy.actor import Actor
+from bureau.tenancy.context import (
+    ALL,
+    OPENED_UNDER,
+    PracticeMismatch,
+    bar_must_follow,
+    context_value,
+    switch_practice,
+    write_refusal,
+)
 from bureau.tenancy.models import Practice
 from bureau.tenancy.roles import Capability
 
@@ -109,14 +122,72 @@ def chosen_practice(
 ) -> Practice | None:
     """The practice a page is asked for: `chosen` (default ?practice=), else the practice
     context. A practice the actor may not use with `capability`, or that does not exist,
-    is a 404 — the same answer for both, so a foreign practice cannot be probed."""
+    is a 404 — the same answer for both, so a foreign practice cannot be probed.
+    `all` asks for every practice, whatever the context.
+
+    A page that follows the context (`use_context`) and is asked for something the bar does
+    not cover moves the bar to it: one practice under a bar naming another, or all practices
+    under a bar naming one. The bar never names a practice other than the page shows."""
     chosen = request.GET.get("practice") if chosen is None else chosen
+    if chosen == ALL:
+        if use_context and getattr(request, "practice_context", None) is not None:
+            _follow_page(request, None, "Switched to All practices to show this list.")
+        return None
     if chosen:
         practice = actor.practice_by_public_id(chosen)
         if practice is None or not actor.can(capability, practice):
             raise Http404
+        if use_context and bar_must_follow(getattr(request, "practice_context", None), practice):
+            _follow_page(request, practice, f"Switched to {practice.name} to show this list.")
         return practice
     if not use_context:
         return None
     context: Practice | None = getattr(request, "practice_context", None)
     return context if context is not None and actor.can(capability, context) else None
+
+
+# -- the bar and the record (DESIGN §2; the rules are in tenancy/context.py) --------------------
+def _follow_page(request: HttpRequest, practice: Practice | None, notice: str) -> None:
+    """Move the session's context to what a GET page shows, say so, and record it."""
+    if request.method != "GET":
+        return  # only a page that is shown moves the bar; writes are checked instead
+    actor = actor_of(request)
+    switch_practice(actor, request.session, context_value(practice))
+    request.practice_context = practice  # type: ignore[attr-defined]
+    request.practice_moved = True  # type: ignore[attr-defined]
+    with transaction.atomic():
+        audit_record(
+            action=AuditAction.CONTEXT_SWITCHED,
+            actor=actor,
+            practice=practice,
+            detail={"followed": request.path},
+        )
+    messages.info(request, notice)
+
+
+def record_in_context(request: HttpRequest, practice_id: int, *, noun: str, back: str) -> None:
+    """Every view of one practice record calls this as soon as it holds the record.
+
+    A GET shows the record: a bar naming another practice moves to the record's (with a
+    notice; *All practices* stays). A POST writes to it: when the page the form came from was
+    opened under another practice, raise PracticeMismatch before anything is written, and the
+    user is sent to `back` (the record's page) with a message naming both practices.
+    """
+    actor = actor_of(request)
+    practice = actor.access[practice_id].practice
+    context: Practice | None = getattr(request, "practice_context", None)
+    if request.method == "GET":
+        if bar_must_follow(context, practice):
+            _follow_page(request, practice, f"Switched to {practice.name} to show this {noun}.")
+        return
+    if request.method != "POST":
+        return
+    refusal = write_refusal(
+        actor,
+        opened_under=request.POST.get(OPENED_UNDER) or None,
+        context=context,
+        record_practice=practice,
+        noun=noun,
+    )
+    if refusal is not None:
+        raise PracticeMismatch(refusal, back)

@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
+from bureau.tenancy.context import OPENED_UNDER, context_value
 from bureau.tenancy.roles import Capability
 
 
@@ -14,9 +15,12 @@ def shell(request: HttpRequest) -> dict[str, Any]:
     actor = getattr(request, "actor", None)
     if actor is None:
         return {"idle_minutes": settings.BUREAU_IDLE_MINUTES}
+    context = getattr(request, "practice_context", None)
     return {
         "actor": actor,
-        "practice_context": getattr(request, "practice_context", None),
+        "practice_context": context,
+        # What a form's `web/_opened_under.html` carries: the bar as this page shows it.
+        "opened_under": {"name": OPENED_UNDER, "value": context_value(context)},
         "switch_practices": actor.practices(),
         "nav": {
             "patients": actor.can(Capability.PATIENTS_VIEW),

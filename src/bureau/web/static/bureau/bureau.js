@@ -1,4 +1,6 @@
 // Keyboard: "/" focuses the page's search, "p" opens the practice switcher, Escape closes it.
+// Filters marked data-autosubmit apply as soon as one is changed (the CSP allows no inline
+// handlers: behaviour lives here, never in an on...= attribute).
 // Idle: after the configured minutes without activity the page reloads, and the server signs
 // the session out (the server decides; this only makes the screen stop showing PHI).
 (function () {
@@ -29,6 +31,11 @@
     const next = buttons[(i + (e.key === "ArrowDown" ? 1 : buttons.length - 1)) % buttons.length];
     e.preventDefault();
     next.focus();
+  });
+  document.addEventListener("change", function (e) {
+    const field = e.target;
+    if (!field || !field.matches || !field.matches("[data-autosubmit]") || !field.form) return;
+    if (field.form.requestSubmit) field.form.requestSubmit(); else field.form.submit();
   });
   const minutes = parseInt(document.body.dataset.idleMinutes || "0", 10);
   if (minutes > 0 && document.getElementById("topbar")) {

@@ -1,0 +1,375 @@
+"""The practice bar never names a practice other than the record's (DESIGN §2).
+
+Class tests, with the URLs discovered as the authorization matrix discovers them (its
+CLASSIFICATION is checked against the resolver there): every GET page of one practice record
+moves a bar naming another practice to the record's (All stays All), and every POST to one
+practice record is refused — changing nothing — when the page it came from was opened under
+another practice. A new record URL fails here until it gets a case below.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.contrib.messages import get_messages
+from django.test import Client
+from django.urls import reverse
+
+from bureau.audit.models import AuditAction, AuditEvent
+from bureau.claims.models import Claim, ClaimState
+from bureau.claims.tests import factories
+from bureau.conftest import verified_client
+from bureau.denials.models import DenialStatus
+from bureau.directory.models import Payer
+from bureau.patients.models import Patient
+from bureau.remittance.models import EraException
+from bureau.remittance.tests.test_views import ingest_scenario
+from bureau.tenancy import rls
+from bureau.tenancy.context import ALL, OPENED_UNDER, SESSION_KEY
+from bureau.tenancy.models import Practice
+from bureau.web.tests.test_authorization_matrix import CLASSIFICATION, served
+
+pytestmark = pytest.mark.django_db
+
+OWNER = "olivia.owner"  # all practices of Summit Billing Partners
+RIVERBEND = "Riverbend Dermatology"
+SUMMIT_PT = "Summit Physical Therapy"
+OTHER_WORKSPACE_PRACTICE = "harbor"  # slug of the workspace whose practices must never show
+
+# URLs with a record that is not one practice's record: users and grants are the workspace's
+# control data (who may administer whom is its own rule, accounts/services.py).
+NOT_PRACTICE_RECORDS = {"user", "grant"}
+# GET URLs with a record that are not pages: no bar is shown, so there is nothing to keep honest.
+NOT_PAGES = {
+    "eras:download": "serves a file",
+    "batches:download": "serves a file",
+    "eras:job": "an htmx fragment polled by the ERA list",
+}
+
+
+def practice(name: str) -> Practice:
+    return Practice.objects.get(workspace__slug="summit", name=name)
+
+
+def set_context(client: Client, value: Practice | None) -> None:
+    """What another tab's switch does to the shared session."""
+    session = client.session
+    session[SESSION_KEY] = ALL if value is None else str(value.public_id)
+    session.save()
+
+
+def context_of(client: Client) -> str:
+    return str(client.session.get(SESSION_KEY, ALL))
+
+
+def said(response: Any) -> list[str]:
+    """The messages this request added (not ones still waiting from earlier requests)."""
+    return [str(m) for m in get_messages(response.wsgi_request)._queued_messages]  # type: ignore[attr-defined]
+
+
+def change_events() -> int:
+    """Events of changes (every change writes one in its own transaction)."""
+    reads = {a.value for a in AuditAction if a.is_phi_read}
+    return AuditEvent.objects.exclude(action__in=reads).count()
+
+
+# -- records to open and write to ---------------------------------------------------------------
+def _payer(p: Practice) -> Payer:
+    return Payer.objects.filter(workspace_id=p.workspace_id).order_by("id").first()  # type: ignore[return-value]
+
+
+def a_claim(state: str) -> Callable[[Practice], Any]:
+    def make(p: Practice) -> Any:
+        with rls.practice_scope([p.pk]):
+            claim: Claim = factories.claim(
+                p, factories.coverage(factories.patient(p), _payer(p)), state=state
+            )
+        return claim.public_id
+
+    return make
+
+
+def a_patient(p: Practice) -> Any:
+    with rls.practice_scope([p.pk]):
+        return Patient.objects.for_system([p.pk], reason="test").order_by("id").first().public_id  # type: ignore[union-attr]
+
+
+def a_denial(p: Practice) -> Any:
+    from bureau.denials.models import Denial
+
+    era = ingest_scenario(p).era
+    with rls.practice_scope([p.pk]):
+        found = Denial.objects.for_system([p.pk], reason="test").filter(era=era)
+        return found.order_by("id").first().public_id  # type: ignore[union-attr]
+
+
+def an_exception(p: Practice) -> Any:
+    era = ingest_scenario(p).era
+    with rls.practice_scope([p.pk]):
+        found = EraException.objects.for_system([p.pk], reason="test").filter(era=era)
+        return found.order_by("id").first().public_id  # type: ignore[union-attr]
+
+
+def an_era(p: Practice) -> Any:
+    return ingest_scenario(p).era.public_id
+
+
+def patient_form(public_id: Any) -> dict[str, str]:
+    """The edit form as the page fills it in, with one change (the phone)."""
+    patient = Patient.objects.for_system(
+        Practice.objects.values_list("pk", flat=True), reason="test"
+    ).get(public_id=public_id)
+    return {
+        "practice": str(Practice.objects.get(pk=patient.practice_id).public_id),
+        "account_number": patient.account_number,
+        "last_name": patient.last_name,
+        "first_name": patient.first_name,
+        "date_of_birth": patient.date_of_birth.isoformat(),
+        "sex": patient.sex,
+        "address_line1": patient.address_line1,
+        "city": patient.city,
+        "state": patient.state,
+        "postal_code": patient.postal_code,
+        "phone": "555-010-9999",
+    }
+
+
+@dataclass(frozen=True)
+class Write:
+    noun: str
+    make: Callable[[Practice], Any]
+    form: Callable[[Any], dict[str, str]] = field(default=lambda _id: {})
+    writes: bool = True  # the form is complete: allowed, it changes the record (one event)
+
+
+WRITES: dict[str, Write] = {
+    "scrub:claim": Write("claim", a_claim(ClaimState.DRAFT)),
+    "claims:diagnoses": Write(
+        "claim", a_claim(ClaimState.DRAFT), lambda _id: {"diagnosis_codes": "E11.9 I10"}
+    ),
+    "claims:reopen": Write(
+        "claim", a_claim(ClaimState.REJECTED), lambda _id: {"note": "wrong member id"}
+    ),
+    "denials:update": Write(
+        "denial",
+        a_denial,
+        lambda _id: {"status": DenialStatus.IN_PROGRESS, "assignee": "keep", "note": "called"},
+    ),
+    "patients:edit": Write("patient", a_patient, patient_form),
+    "eras:exception_resolve": Write(
+        "ERA exception", an_exception, lambda _id: {"action": "dismiss", "note": "not ours"}
+    ),
+    # Incomplete forms: the view answers with its own message once the practice check passes.
+    "eras:exception_match": Write("ERA exception", an_exception, writes=False),
+    "eras:exception_match_lines": Write("ERA exception", an_exception, writes=False),
+}
+
+PAGES: dict[str, tuple[str, Callable[[Practice], Any]]] = {
+    "claims:detail": ("claim", a_claim(ClaimState.DRAFT)),
+    "patients:detail": ("patient", a_patient),
+    "patients:edit": ("patient", a_patient),
+    "denials:detail": ("denial", a_denial),
+    "eras:detail": ("ERA", an_era),
+}
+
+
+def record_urls() -> tuple[set[str], set[str]]:
+    """(GET pages, POST-accepting URLs) that take one practice record's id."""
+    pages, writes = set(), set()
+    for name in served():
+        spec = CLASSIFICATION[name]
+        if spec.record in (None, "practice") or spec.record in NOT_PRACTICE_RECORDS:
+            continue
+        if spec.method == "POST" or spec.form_post:
+            writes.add(name)
+        if spec.method == "GET" and name not in NOT_PAGES:
+            pages.add(name)
+    return pages, writes
+
+
+def test_every_record_url_has_a_case() -> None:
+    pages, writes = record_urls()
+    assert writes == set(WRITES), (
+        f"POST URLs of a practice record without a case in WRITES: {sorted(writes - set(WRITES))}"
+        f"; cases for URLs that are gone: {sorted(set(WRITES) - writes)}"
+    )
+    assert pages == set(PAGES), (
+        f"record pages without a case in PAGES: {sorted(pages - set(PAGES))}; "
+        f"cases for URLs that are gone: {sorted(set(PAGES) - pages)}"
+    )
+    assert not set(NOT_PAGES) & pages
+
+
+# -- writes ---------------------------------------------------------------------------------------
+def _post(client: Client, name: str, public_id: Any, data: dict[str, str]) -> Any:
+    return client.post(reverse(name, kwargs={"public_id": public_id}), data)
+
+
+def _refused(response: Any, message: str) -> None:
+    assert response.status_code == 302, response.status_code
+    assert message in said(response), said(response)
+
+
+@pytest.mark.parametrize("name", sorted(WRITES))
+def test_a_write_from_a_page_opened_under_another_practice_is_refused(name: str) -> None:
+    case = WRITES[name]
+    summit_pt, riverbend = practice(SUMMIT_PT), practice(RIVERBEND)
+    record = case.make(summit_pt)
+    form = case.form(record)
+    client = verified_client(OWNER)
+    before = (AuditEvent.objects.count(), change_events())
+
+    # The form names Riverbend (the page was opened under it); the session says All.
+    response = _post(client, name, record, {**form, OPENED_UNDER: str(riverbend.public_id)})
+    _refused(
+        response,
+        f"This page was opened under {RIVERBEND}; the {case.noun} belongs to {SUMMIT_PT}. "
+        "Reload and try again.",
+    )
+    # Back to a page that shows the record (or its queue), never elsewhere.
+    assert response["Location"].startswith(("/claims/", "/denials/", "/patients/", "/eras/"))
+
+    # The form carries nothing (an old page, a script): the session's context stands in.
+    set_context(client, riverbend)
+    _refused(
+        _post(client, name, record, form),
+        f"You are working in {RIVERBEND}; the {case.noun} belongs to {SUMMIT_PT}. "
+        "Reload and try again.",
+    )
+
+    # A value naming no practice of the user's (garbage, another workspace's practice) is
+    # refused without naming anything.
+    foreign = Practice.objects.filter(workspace__slug=OTHER_WORKSPACE_PRACTICE).first()
+    assert foreign is not None
+    for value in ("nonsense", "\x00" * 3, str(uuid.uuid4()), str(foreign.public_id)):
+        response = _post(client, name, record, {**form, OPENED_UNDER: value})
+        _refused(
+            response,
+            f"This page was opened under another practice; the {case.noun} belongs to "
+            f"{SUMMIT_PT}. Reload and try again.",
+        )
+        assert all(foreign.name not in m for m in said(response))
+
+    # Nothing of any of those requests stayed: not the change, not even the read.
+    assert (AuditEvent.objects.count(), change_events()) == before
+
+
+@pytest.mark.parametrize("opened_under", ["record", "all"])
+@pytest.mark.parametrize("name", sorted(WRITES))
+def test_two_tabs_a_form_keeps_the_practice_it_was_opened_under(
+    name: str, opened_under: str
+) -> None:
+    """Tab A opened the record under its own practice (or under All); tab B then switched the
+    session to Riverbend. Tab A's form still says what tab A's bar says: the write goes ahead."""
+    case = WRITES[name]
+    summit_pt, riverbend = practice(SUMMIT_PT), practice(RIVERBEND)
+    record = case.make(summit_pt)
+    client = verified_client(OWNER)
+    set_context(client, riverbend)  # tab B
+    carried = str(summit_pt.public_id) if opened_under == "record" else ALL
+    before = change_events()
+
+    response = _post(client, name, record, {**case.form(record), OPENED_UNDER: carried})
+
+    assert response.status_code in (200, 302)
+    assert not [m for m in said(response) if "Reload and try again" in m], said(response)
+    if case.writes:
+        assert change_events() > before, said(response)
+
+
+# -- pages ----------------------------------------------------------------------------------------
+def _bar(response: Any) -> str:
+    found = re.search(r'class="ctx-name">([^<]*)<', response.content.decode())
+    assert found, "the page shows no practice bar"
+    return found.group(1)
+
+
+@pytest.mark.parametrize("name", sorted(PAGES))
+def test_opening_a_record_of_another_practice_moves_the_bar_to_it(name: str) -> None:
+    noun, make = PAGES[name]
+    summit_pt, riverbend = practice(SUMMIT_PT), practice(RIVERBEND)
+    record = make(summit_pt)
+    url = reverse(name, kwargs={"public_id": record})
+    client = verified_client(OWNER)
+    set_context(client, riverbend)
+    switched = AuditEvent.objects.filter(action=AuditAction.CONTEXT_SWITCHED).count()
+
+    response = client.get(url)
+
+    assert response.status_code == 200
+    assert _bar(response) == SUMMIT_PT
+    assert f"Switched to {SUMMIT_PT} to show this {noun}." in response.content.decode()
+    assert context_of(client) == str(summit_pt.public_id)
+    assert AuditEvent.objects.filter(action=AuditAction.CONTEXT_SWITCHED).count() == switched + 1
+    # Its forms carry the practice the page now shows.
+    carried = set(re.findall(rf'name="{OPENED_UNDER}" value="([^"]*)"', response.content.decode()))
+    assert carried <= {str(summit_pt.public_id)}
+
+    # Under the record's own practice, or under All practices, nothing moves.
+    for context in (summit_pt, None):
+        set_context(client, context)
+        response = client.get(url)
+        assert response.status_code == 200
+        assert _bar(response) == (SUMMIT_PT if context else "All practices")
+        assert "Switched to" not in response.content.decode()
+        assert context_of(client) == (str(summit_pt.public_id) if context else ALL)
+
+
+# -- lists ----------------------------------------------------------------------------------------
+LISTS = sorted(
+    name
+    for name, spec in CLASSIFICATION.items()
+    if spec.list_filter and name not in {"batches:list", "configuration:settings", "audit:log"}
+)
+
+
+@pytest.mark.parametrize("name", LISTS)
+def test_a_list_asked_for_another_practice_moves_the_bar(name: str) -> None:
+    """A list that follows the bar shows what it is asked for (?practice=) and the bar says
+    so: another practice moves it there, `all` moves it to All; under All it stays."""
+    summit_pt, riverbend = practice(SUMMIT_PT), practice(RIVERBEND)
+    client = verified_client(OWNER)
+    url = reverse(name)
+
+    set_context(client, riverbend)
+    response = client.get(url, {"practice": str(summit_pt.public_id)})
+    assert response.status_code == 200
+    assert _bar(response) == SUMMIT_PT
+    assert f"Switched to {SUMMIT_PT} to show this list." in response.content.decode()
+
+    response = client.get(url, {"practice": ALL})
+    assert _bar(response) == "All practices"
+    assert "Switched to All practices to show this list." in response.content.decode()
+    assert context_of(client) == ALL
+
+    response = client.get(url, {"practice": str(riverbend.public_id)})
+    assert _bar(response) == "All practices"
+    assert "Switched to" not in response.content.decode()
+
+
+def test_a_partial_that_moves_the_bar_reloads_the_whole_page() -> None:
+    client = verified_client(OWNER)
+    set_context(client, practice(RIVERBEND))
+    url = reverse("claims:list")
+    query = {"practice": str(practice(SUMMIT_PT).public_id)}
+
+    response = client.get(url, query, headers={"HX-Request": "true"})
+
+    assert response["HX-Redirect"].startswith(url + "?practice=")
+    # Once moved, the same partial is just a partial.
+    assert "HX-Redirect" not in client.get(url, query, headers={"HX-Request": "true"})
+
+
+def test_a_write_elsewhere_does_not_move_the_bar() -> None:
+    """Only a page that is shown moves the bar: a POST never does."""
+    summit_pt, riverbend = practice(SUMMIT_PT), practice(RIVERBEND)
+    record = a_claim(ClaimState.DRAFT)(summit_pt)
+    client = verified_client(OWNER)
+    set_context(client, riverbend)
+    _post(client, "scrub:claim", record, {OPENED_UNDER: str(summit_pt.public_id)})
+    assert context_of(client) == str(riverbend.public_id)
