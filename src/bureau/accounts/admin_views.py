@@ -185,7 +185,9 @@ def grant_role_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
     except CapabilityDenied as exc:
         raise Http404 from exc
     else:
-        messages.success(request, f"{grant.user.username} is now {role.label} on {grant.scope_label}.")
+        messages.success(
+            request, f"{grant.user.username} is now {role.label} on {grant.scope_label}."
+        )
     return redirect("accounts:user_detail", public_id=grant.user.public_id)
 
 

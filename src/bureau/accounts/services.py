@@ -97,9 +97,7 @@ def _administered(actor: Actor, user: User) -> User:
     locked = User.objects.select_for_update().filter(pk=user.pk).first()
     if locked is None:
         raise CapabilityDenied("no such user")
-    held = Grant.objects.filter(user=locked, revoked_at__isnull=True).prefetch_related(
-        "providers"
-    )
+    held = Grant.objects.filter(user=locked, revoked_at__isnull=True).prefetch_related("providers")
     if not administers(actor, admin_scope(actor), held):
         raise CapabilityDenied("user outside the actor's administration")
     if locked.pk == actor.user.pk:
@@ -293,12 +291,12 @@ def _grant_mark_revoked(
 def _administered_grant(actor: Actor, grant: Grant) -> Grant:
     """The grant, as it stands once its user is locked, when the actor administers its user
     and the grant lies inside the actor's practices."""
-    if grant.workspace_id != actor.workspace.pk or not admin_scope(actor).covers(
-        grant.practice_id
-    ):
+    if grant.workspace_id != actor.workspace.pk or not admin_scope(actor).covers(grant.practice_id):
         raise CapabilityDenied("grant outside the actor's practices")
     user = _administered(actor, grant.user)
-    current = Grant.objects.select_related("practice").prefetch_related("providers").get(pk=grant.pk)
+    current = (
+        Grant.objects.select_related("practice").prefetch_related("providers").get(pk=grant.pk)
+    )
     current.user = user
     return current
 
