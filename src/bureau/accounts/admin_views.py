@@ -44,9 +44,14 @@ class UserCreateForm(forms.Form):
     reason = ReasonField()
 
 
+# A refused choice is not echoed back: the answer is the same for a practice or provider that
+# does not exist and one the actor does not manage.
+NOT_YOURS = {"invalid_choice": "Choose among the options offered."}
+
+
 class GrantForm(forms.Form):
-    role = forms.ChoiceField(choices=[(r.value, r.label) for r in Role])
-    practice = forms.ChoiceField(label="Practice")
+    role = forms.ChoiceField(choices=[(r.value, r.label) for r in Role], error_messages=NOT_YOURS)
+    practice = forms.ChoiceField(label="Practice", error_messages=NOT_YOURS)
     read_only = forms.BooleanField(required=False, label="Read-only")
     expires_at = forms.DateTimeField(
         required=False,
@@ -54,7 +59,10 @@ class GrantForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
     providers = forms.MultipleChoiceField(
-        required=False, label="Only these providers", widget=forms.SelectMultiple(attrs={"size": 4})
+        required=False,
+        label="Only these providers",
+        widget=forms.SelectMultiple(attrs={"size": 4}),
+        error_messages=NOT_YOURS,
     )
     reason = ReasonField()
 
