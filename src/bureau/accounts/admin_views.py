@@ -1,4 +1,8 @@
-"""User and grant administration for owners and supervisors (`users.manage`)."""
+"""User and grant administration for owners and supervisors (`users.manage`).
+
+Each page shows only the users the actor administers and their grants inside the actor's
+practices (`selectors.administered_*`); anyone else answers 404, like a missing user.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ from uuid import UUID
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -40,9 +44,14 @@ class UserCreateForm(forms.Form):
     reason = ReasonField()
 
 
+# A refused choice is not echoed back: the answer is the same for a practice or provider that
+# does not exist and one the actor does not manage.
+NOT_YOURS = {"invalid_choice": "Choose among the options offered."}
+
+
 class GrantForm(forms.Form):
-    role = forms.ChoiceField(choices=[(r.value, r.label) for r in Role])
-    practice = forms.ChoiceField(label="Practice")
+    role = forms.ChoiceField(choices=[(r.value, r.label) for r in Role], error_messages=NOT_YOURS)
+    practice = forms.ChoiceField(label="Practice", error_messages=NOT_YOURS)
     read_only = forms.BooleanField(required=False, label="Read-only")
     expires_at = forms.DateTimeField(
         required=False,
@@ -50,7 +59,10 @@ class GrantForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
     providers = forms.MultipleChoiceField(
-        required=False, label="Only these providers", widget=forms.SelectMultiple(attrs={"size": 4})
+        required=False,
+        label="Only these providers",
+        widget=forms.SelectMultiple(attrs={"size": 4}),
+        error_messages=NOT_YOURS,
     )
     reason = ReasonField()
 
@@ -63,7 +75,16 @@ class GrantForm(forms.Form):
         self.fields["providers"].choices = [  # type: ignore[attr-defined]
             (str(p.pk), f"{p.name} — {p.practice.name}")
             for p in provider_list(actor=actor, capability=Capability.USERS_MANAGE)
+            if _may_name_provider(actor, p.practice_id, p.pk)
         ]
+
+
+def _may_name_provider(actor: Actor, practice_id: int, provider_id: int) -> bool:
+    limit = actor.provider_ids(practice_id)
+    return limit is None or provider_id in limit
+
+
+ROLE_CHOICES = [(r.value, r.label) for r in Role]
 
 
 @requires(Capability.USERS_MANAGE)
@@ -72,7 +93,7 @@ def user_list_view(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/user_list.html",
-        {"users": selectors.user_list(actor=actor), "now": timezone.now()},
+        {"users": selectors.administered_user_list(actor=actor), "now": timezone.now()},
     )
 
 
@@ -94,7 +115,8 @@ def user_create_view(request: HttpRequest) -> HttpResponse:
 @requires(Capability.USERS_MANAGE)
 def user_detail_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
     actor = actor_of(request)
-    user = selectors.user_get(actor=actor, public_id=str(public_id))
+    user = selectors.administered_user_get(actor=actor, public_id=str(public_id))
+    is_self = user.pk == actor.user.pk
     form = GrantForm(actor, request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -127,7 +149,14 @@ def user_detail_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
     return render(
         request,
         "accounts/user_detail.html",
-        {"subject": user, "form": form, "now": timezone.now()},
+        {
+            "subject": user,
+            "grants": selectors.shown_grants(user),
+            "is_self": is_self,
+            "form": form,
+            "roles": ROLE_CHOICES,
+            "now": timezone.now(),
+        },
     )
 
 
@@ -135,15 +164,38 @@ def user_detail_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @require_POST
 def grant_revoke_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
     actor = actor_of(request)
-    grant = selectors.grant_get(actor=actor, public_id=str(public_id))
+    grant = selectors.administered_grant_get(actor=actor, public_id=str(public_id))
     try:
         services.grant_revoke(actor=actor, grant=grant, reason=request.POST.get("reason", ""))
     except services.AccountError as exc:
         messages.error(request, str(exc))
-    except CapabilityDenied:
-        messages.error(request, "You cannot revoke that grant.")
+    except CapabilityDenied as exc:  # changed since the page was read: as if it were gone
+        raise Http404 from exc
     else:
-        messages.success(request, f"Revoked {grant.role} on {grant.scope_label}.")
+        messages.success(request, f"Revoked {grant.get_role_display()} on {grant.scope_label}.")
+    return redirect("accounts:user_detail", public_id=grant.user.public_id)
+
+
+@requires(Capability.USERS_MANAGE)
+@require_POST
+def grant_role_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    actor = actor_of(request)
+    grant = selectors.administered_grant_get(actor=actor, public_id=str(public_id))
+    role = next((r for r in Role if r.value == request.POST.get("role", "")), None)
+    try:
+        if role is None:
+            raise services.AccountError("Choose a role.")
+        services.grant_change_role(
+            actor=actor, grant=grant, role=role, reason=request.POST.get("reason", "")
+        )
+    except services.AccountError as exc:
+        messages.error(request, str(exc))
+    except CapabilityDenied as exc:
+        raise Http404 from exc
+    else:
+        messages.success(
+            request, f"{grant.user.username} is now {role.label} on {grant.scope_label}."
+        )
     return redirect("accounts:user_detail", public_id=grant.user.public_id)
 
 
@@ -151,7 +203,7 @@ def grant_revoke_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @require_POST
 def user_status_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
     actor = actor_of(request)
-    user = selectors.user_get(actor=actor, public_id=str(public_id))
+    user = selectors.administered_user_get(actor=actor, public_id=str(public_id))
     action = request.POST.get("action", "")
     reason = request.POST.get("reason", "")
     try:
@@ -167,4 +219,6 @@ def user_status_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
             messages.error(request, "Unknown action.")
     except services.AccountError as exc:
         messages.error(request, str(exc))
+    except CapabilityDenied as exc:
+        raise Http404 from exc
     return redirect("accounts:user_detail", public_id=user.public_id)

@@ -14,13 +14,14 @@ from django.utils import timezone
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from bureau.accounts.authority import admin_scope, administers, manage_ends_at
 from bureau.accounts.models import User
 from bureau.audit.models import AuditAction
 from bureau.audit.services import audit_record
 from bureau.directory.models import Provider
 from bureau.tenancy.actor import Actor, CapabilityDenied
 from bureau.tenancy.models import Grant, Practice
-from bureau.tenancy.roles import Capability, Role
+from bureau.tenancy.roles import Capability, Role, grant_capabilities
 
 
 class AccountError(ValueError):
@@ -82,14 +83,28 @@ def mfa_verify(request: HttpRequest, user: User, token: str) -> bool:
 
 # -- users ------------------------------------------------------------------------------------
 def _require_manager(actor: Actor) -> None:
+    """`users.manage` somewhere: enough to create a login, which holds nothing until granted."""
     if not actor.can(Capability.USERS_MANAGE):
         raise CapabilityDenied(Capability.USERS_MANAGE)
 
 
-def _workspace_user(actor: Actor, user: User) -> User:
+def _administered(actor: Actor, user: User) -> User:
+    """The user, locked, when the actor administers them as their grants stand now (see
+    `authority`); CapabilityDenied otherwise, which the pages answer like a missing user.
+    The lock serializes changes to one person, so two administrators cannot interleave."""
     if user.workspace_id != actor.workspace.pk:
         raise CapabilityDenied("user outside the workspace")
-    return user
+    locked = User.objects.select_for_update().filter(pk=user.pk).first()
+    if locked is None:
+        raise CapabilityDenied("no such user")
+    held = Grant.objects.filter(user=locked, revoked_at__isnull=True).prefetch_related("providers")
+    if not administers(actor, admin_scope(actor), held):
+        raise CapabilityDenied("user outside the actor's administration")
+    if locked.pk == actor.user.pk:
+        raise AccountError(
+            "You cannot change your own login or access: another administrator does that."
+        )
+    return locked
 
 
 @transaction.atomic
@@ -134,11 +149,10 @@ def user_create(
 
 @transaction.atomic
 def user_set_active(*, actor: Actor, user: User, active: bool, reason: str) -> User:
-    _require_manager(actor)
-    _workspace_user(actor, user)
+    user = _administered(actor, user)
     reason = _require_reason(reason)
-    if user.pk == actor.user.pk and not active:
-        raise AccountError("You cannot deactivate your own login.")
+    if user.is_active == active:
+        raise AccountError(f"{user.username} is already {'active' if active else 'inactive'}.")
     user.is_active = active
     user.save(update_fields=["is_active"])
     audit_record(
@@ -154,8 +168,7 @@ def user_set_active(*, actor: Actor, user: User, active: bool, reason: str) -> U
 @transaction.atomic
 def mfa_reset(*, actor: Actor, user: User, reason: str) -> None:
     """Remove a user's authenticators; they enrol again at their next login."""
-    _require_manager(actor)
-    _workspace_user(actor, user)
+    user = _administered(actor, user)
     reason = _require_reason(reason)
     TOTPDevice.objects.filter(user=user).delete()
     audit_record(
@@ -180,9 +193,10 @@ class GrantRequest:
 
 
 def _check_can_confer(actor: Actor, request: GrantRequest) -> None:
-    """Nobody hands out more than they hold: users.manage where the grant applies, and every
-    capability of the role granted (so a supervisor cannot mint an owner)."""
-    granted = request.role.capabilities
+    """Nobody hands out more than they hold: users.manage where the grant applies, every
+    capability the grant confers (so a supervisor cannot mint an owner), no provider beyond
+    their own, and no end later than their own users.manage there."""
+    granted = grant_capabilities(request.role, read_only=request.read_only)
     if request.practice is None:
         if not actor.can_workspace(Capability.USERS_MANAGE):
             raise CapabilityDenied("all-practices grants need users.manage on all practices")
@@ -193,13 +207,21 @@ def _check_can_confer(actor: Actor, request: GrantRequest) -> None:
     if missing:
         names = ", ".join(sorted(missing))
         raise AccountError(f"You cannot grant the role {request.role.label}: you lack {names}.")
+    if request.practice is not None:
+        limit = actor.provider_ids(request.practice)
+        if limit is not None and not (request.provider_ids and set(request.provider_ids) <= limit):
+            raise AccountError("You cannot grant providers beyond your own: choose among them.")
+    ends = manage_ends_at(actor, request.practice.pk if request.practice else None)
+    if ends is not None and (request.expires_at is None or request.expires_at > ends):
+        raise AccountError(
+            "Your own access to manage users here ends "
+            f"{timezone.localtime(ends):%Y-%m-%d %H:%M}: a grant you give must end by then."
+        )
 
 
-@transaction.atomic
-def grant_create(*, actor: Actor, request: GrantRequest) -> Grant:
-    _require_manager(actor)
-    user = _workspace_user(actor, request.user)
-    reason = _require_reason(request.reason)
+def _grant_insert(
+    actor: Actor, user: User, request: GrantRequest, reason: str, *, replaces: Grant | None = None
+) -> Grant:
     if request.practice is not None and request.practice.workspace_id != actor.workspace.pk:
         raise CapabilityDenied("practice outside the workspace")
     if request.expires_at is not None and request.expires_at <= timezone.now():
@@ -223,6 +245,16 @@ def grant_create(*, actor: Actor, request: GrantRequest) -> Grant:
         reason=reason,
     )
     grant.providers.set(providers)
+    detail = {
+        "user": user.username,
+        "role": request.role.value,
+        "scope": grant.scope_label,
+        "read_only": request.read_only,
+        "expires_at": request.expires_at.isoformat() if request.expires_at else None,
+        "providers": [p.npi for p in providers],
+    }
+    if replaces is not None:
+        detail["replaces"] = str(replaces.public_id)
     audit_record(
         action=AuditAction.GRANT_CREATED,
         actor=actor,
@@ -230,35 +262,21 @@ def grant_create(*, actor: Actor, request: GrantRequest) -> Grant:
         model="tenancy.Grant",
         record_ids=[grant.public_id],
         reason=reason,
-        detail={
-            "user": user.username,
-            "role": request.role.value,
-            "scope": grant.scope_label,
-            "read_only": request.read_only,
-            "expires_at": request.expires_at.isoformat() if request.expires_at else None,
-            "providers": [p.npi for p in providers],
-        },
+        detail=detail,
     )
     return grant
 
 
-@transaction.atomic
-def grant_revoke(*, actor: Actor, grant: Grant, reason: str) -> Grant:
-    _require_manager(actor)
-    if grant.workspace_id != actor.workspace.pk:
-        raise CapabilityDenied("grant outside the workspace")
-    reason = _require_reason(reason)
-    if grant.practice_id is None:
-        if not actor.can_workspace(Capability.USERS_MANAGE):
-            raise CapabilityDenied("all-practices grants need users.manage on all practices")
-    else:
-        actor.require(Capability.USERS_MANAGE, grant.practice_id)
-    if grant.revoked_at is not None:
-        raise AccountError("This grant is already revoked.")
+def _grant_mark_revoked(
+    actor: Actor, grant: Grant, reason: str, *, replaced_by: Grant | None = None
+) -> None:
     grant.revoked_at = timezone.now()
     grant.revoked_by = actor.user
     grant.revoke_reason = reason
     grant.save(update_fields=["revoked_at", "revoked_by", "revoke_reason"])
+    detail = {"user": grant.user.username, "role": grant.role, "scope": grant.scope_label}
+    if replaced_by is not None:
+        detail["replaced_by"] = str(replaced_by.public_id)
     audit_record(
         action=AuditAction.GRANT_REVOKED,
         actor=actor,
@@ -266,6 +284,60 @@ def grant_revoke(*, actor: Actor, grant: Grant, reason: str) -> Grant:
         model="tenancy.Grant",
         record_ids=[grant.public_id],
         reason=reason,
-        detail={"user": grant.user.username, "role": grant.role, "scope": grant.scope_label},
+        detail=detail,
     )
+
+
+def _administered_grant(actor: Actor, grant: Grant) -> Grant:
+    """The grant, as it stands once its user is locked, when the actor administers its user
+    and the grant lies inside the actor's practices."""
+    if grant.workspace_id != actor.workspace.pk or not admin_scope(actor).covers(grant.practice_id):
+        raise CapabilityDenied("grant outside the actor's practices")
+    user = _administered(actor, grant.user)
+    current = (
+        Grant.objects.select_related("practice").prefetch_related("providers").get(pk=grant.pk)
+    )
+    current.user = user
+    return current
+
+
+@transaction.atomic
+def grant_create(*, actor: Actor, request: GrantRequest) -> Grant:
+    user = _administered(actor, request.user)
+    reason = _require_reason(request.reason)
+    return _grant_insert(actor, user, request, reason)
+
+
+@transaction.atomic
+def grant_revoke(*, actor: Actor, grant: Grant, reason: str) -> Grant:
+    grant = _administered_grant(actor, grant)
+    reason = _require_reason(reason)
+    if grant.revoked_at is not None:
+        raise AccountError("This grant is already revoked.")
+    _grant_mark_revoked(actor, grant, reason)
     return grant
+
+
+@transaction.atomic
+def grant_change_role(*, actor: Actor, grant: Grant, role: Role, reason: str) -> Grant:
+    """Give a live grant another role: the old grant is revoked and a new one with the same
+    practice, providers, read-only flag and expiry takes its place, both audited and linked.
+    The new role passes the same checks as any grant the actor gives."""
+    grant = _administered_grant(actor, grant)
+    reason = _require_reason(reason)
+    if not grant.is_live:
+        raise AccountError("Only a live grant can change its role.")
+    if grant.role == role.value:
+        raise AccountError(f"This grant already has the role {role.label}.")
+    request = GrantRequest(
+        user=grant.user,
+        role=role,
+        practice=grant.practice,
+        read_only=grant.read_only,
+        expires_at=grant.expires_at,
+        provider_ids=tuple(p.pk for p in grant.providers.all()),
+        reason=reason,
+    )
+    replacement = _grant_insert(actor, grant.user, request, reason, replaces=grant)
+    _grant_mark_revoked(actor, grant, reason, replaced_by=replacement)
+    return replacement

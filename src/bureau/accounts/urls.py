@@ -13,4 +13,5 @@ urlpatterns = [
     path("users/<uuid:public_id>/", admin_views.user_detail_view, name="user_detail"),
     path("users/<uuid:public_id>/status/", admin_views.user_status_view, name="user_status"),
     path("grants/<uuid:public_id>/revoke/", admin_views.grant_revoke_view, name="grant_revoke"),
+    path("grants/<uuid:public_id>/role/", admin_views.grant_role_view, name="grant_role"),
 ]

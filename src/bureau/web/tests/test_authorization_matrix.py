@@ -97,6 +97,14 @@ CLASSIFICATION: dict[str, Spec] = {
         ok=302,
         post={"reason": ""},
     ),
+    "accounts:grant_role": Spec(
+        "capability",
+        method="POST",
+        needs=(C.USERS_MANAGE,),
+        record="grant",
+        ok=302,
+        post={"role": "", "reason": ""},
+    ),
     "patients:list": Spec("capability", needs=(C.PATIENTS_VIEW,), list_filter=True),
     "patients:create": Spec(
         "capability", needs=(C.PATIENTS_EDIT, C.PATIENTS_DEMOGRAPHICS), form_post=True
@@ -759,7 +767,7 @@ def test_refused_writes_change_nothing():
     probe = Probe()
     for username in ("olivia.owner", "hank.harbor", "bella.biller"):
         world = build_world(username)
-        for name in ("accounts:grant_revoke", "accounts:user_status"):
+        for name in ("accounts:grant_revoke", "accounts:grant_role", "accounts:user_status"):
             check_url(name, CLASSIFICATION[name], world, probe)
     assert not probe.failures, probe.failures
     assert not Grant.objects.filter(revoked_at__isnull=False).exists()
