@@ -96,8 +96,12 @@ def test_any_name_is_served_safely(name):
     _assert_safe(attachment_disposition(name, extensions=ERA_EXTENSIONS), ERA_EXTENSIONS)
 
 
+# PostgreSQL text cannot hold NUL (and Django drops it from upload names): not storable.
+STORED = [name for name in HOSTILE[:9] if "\x00" not in name]
+
+
 @pytest.mark.django_db
-@pytest.mark.parametrize("name", HOSTILE[:8])
+@pytest.mark.parametrize("name", STORED)
 def test_every_download_serves_a_stored_hostile_name_safely(name):
     """Through the views: an ERA stored under the uploader's name, and a batch (its name is
     built by Bureau, but it goes through the same door)."""
