@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from bureau.claims import batches
 from bureau.claims.x12_mapping import MappingError
 from bureau.tenancy.roles import Capability
-from bureau.web.access import actor_of, chosen_practice, requires
+from bureau.web.access import FileDownload, actor_of, chosen_practice, requires, serves_file
 
 
 @requires(Capability.CLAIMS_VIEW)
@@ -49,9 +49,14 @@ def batch_build_view(request: HttpRequest) -> HttpResponse:
 
 
 @requires(Capability.CLAIMS_VIEW)
-def batch_download_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
+@serves_file(carries={Capability.CLAIMS_VIEW, Capability.PATIENTS_DEMOGRAPHICS})
+def batch_download_view(request: HttpRequest, public_id: UUID) -> FileDownload:
+    # An 837P names each patient and subscriber with birth date, address and member id.
     batch = batches.batch_for_download(actor=actor_of(request), public_id=public_id)
-    response = HttpResponse(batch.content, content_type="application/edi-x12")
-    response["Content-Disposition"] = f'attachment; filename="{batch.file_name}"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return FileDownload(
+        content=batch.content,
+        file_name=batch.file_name,
+        practice_id=batch.practice_id,
+        content_type="application/edi-x12",
+        extensions=(".x12", ".837"),
+    )

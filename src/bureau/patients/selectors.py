@@ -23,8 +23,11 @@ SORTS = {
     "practice": ("practice__name", "last_name", "first_name", "id"),
     "dob": ("date_of_birth", "id"),
 }
-# Sorting by a masked field would leak its order to an actor who may not see it.
+# Sorting by a masked field would leak its order to an actor who may not see it: a masked
+# actor's name/dob sort is the account sort, and every other sort leaves these fields out
+# (the practice sort orders by practice, then account number).
 DEMOGRAPHIC_SORTS = {"name", "dob"}
+DEMOGRAPHIC_FIELDS = frozenset({"last_name", "first_name", "date_of_birth"})
 
 
 # `sort` is the order applied: a masked actor's name/dob sort falls back to account.
@@ -62,11 +65,12 @@ def patient_list(
     if practice is not None:
         qs = qs.filter(practice=practice)
     qs = _search(qs, actor, search)
-    if sort in DEMOGRAPHIC_SORTS and not _sees_all_names(actor, practice):
+    sees_names = _sees_all_names(actor, practice)
+    if sort in DEMOGRAPHIC_SORTS and not sees_names:
         sort = "account"
     if sort not in SORTS:
-        sort = "name" if _sees_all_names(actor, practice) else "account"
-    qs = qs.order_by(*SORTS[sort])
+        sort = "name" if sees_names else "account"
+    qs = qs.order_by(*(SORTS[sort] if sees_names else masked_order(SORTS[sort])))
     patients = audited_page(
         qs,
         page=page,
@@ -77,6 +81,13 @@ def patient_list(
         detail={"search": bool(search)},
     )
     return patients.shown_as(lambda p: present_patient(actor, p), sort=sort)
+
+
+def masked_order(fields: tuple[str, ...]) -> tuple[str, ...]:
+    """`fields` without the demographic ones, the account number in their place: the order a
+    list may take when some of its rows are masked."""
+    kept = [f for f in fields if f.lstrip("-") not in DEMOGRAPHIC_FIELDS and f != "id"]
+    return tuple(dict.fromkeys([*kept, "account_number", "id"]))
 
 
 def _sees_all_names(actor: Actor, practice: Practice | None) -> bool:

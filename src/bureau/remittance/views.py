@@ -19,6 +19,7 @@ from bureau.remittance.models import EraException, EraStatus, ExceptionStatus
 from bureau.tenancy.actor import Actor, CapabilityDenied
 from bureau.tenancy.roles import Capability
 from bureau.web.access import (
+    FileDownload,
     actor_of,
     chosen_practice,
     chosen_value,
@@ -26,6 +27,7 @@ from bureau.web.access import (
     query_without_page,
     record_in_context,
     requires,
+    serves_file,
 )
 
 
@@ -101,13 +103,17 @@ def era_detail_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 
 @requires(Capability.PAYMENTS_VIEW)
-def era_download_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
+@serves_file(carries={Capability.PAYMENTS_VIEW, Capability.PATIENTS_DEMOGRAPHICS})
+def era_download_view(request: HttpRequest, public_id: UUID) -> FileDownload:
+    # An 835 names each patient (NM1*QC) with member id beside the money.
     era = selectors.era_for_download(actor=actor_of(request), public_id=public_id)
-    response = HttpResponse(era.content, content_type="application/edi-x12")
-    name = era.file_name or f"era-{era.trace_number}.835"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return FileDownload(
+        content=era.content,
+        file_name=era.file_name or f"era-{era.trace_number}.835",
+        practice_id=era.practice_id,
+        content_type="application/edi-x12",
+        extensions=(".835", ".x12", ".edi", ".txt"),
+    )
 
 
 @requires(Capability.PAYMENTS_VIEW)

@@ -1,15 +1,21 @@
 """How a view declares who may open it.
 
 Every URL is either `public` (login), `pre_mfa` (the TOTP pages), or needs a verified user; views
-that show or change practice data also name their capability with `requires`. The authorization
-matrix test reads these marks, so a view without one is found.
+that show or change practice data also name their capability with `requires`. A view that answers
+with a file or an export also declares, with `serves_file`, the data the file carries. The
+authorization matrix tests read these marks, so a view without one is found.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import re
+import unicodedata
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any, Protocol, TypeVar
+from urllib.parse import quote
 from uuid import UUID
 
 from django.contrib import messages
@@ -42,6 +48,7 @@ class _Public(Protocol):
 
 Choice = TypeVar("Choice", bound=_Public)
 CAPABILITY_ATTR = "bureau_capability"
+FILE_CARRIES_ATTR = "bureau_file_carries"
 
 
 def public(view: View) -> View:
@@ -70,6 +77,119 @@ def requires(capability: Capability) -> Callable[[View], View]:
         return wrapper  # type: ignore[return-value]
 
     return decorate
+
+
+@dataclass(frozen=True)
+class FileDownload:
+    """What a `serves_file` view returns: the file, the practice it belongs to, and the name
+    to offer (anyone's upload name: `attachment_disposition` cleans it)."""
+
+    content: bytes | str
+    file_name: str
+    practice_id: int
+    content_type: str
+    # The offered name ends with one of these; the first is added when it does not, so no
+    # name an uploader chose makes the saved file open as something else (`evil.html`).
+    extensions: tuple[str, ...]
+
+
+FileView = Callable[..., FileDownload]
+ResponseView = Callable[..., HttpResponse]
+
+
+def serves_file(*, carries: Iterable[Capability]) -> Callable[[FileView], ResponseView]:
+    """The view answers with a file (or an export) holding the data of `carries`, e.g. an 835
+    carries payments and patient demographics. Its actor is narrowed to the practices where
+    every one of them is held, so the view's own lookups find the file only there: elsewhere
+    it is a 404 like a missing record, and nothing is audited as read. Raw files cannot be
+    masked, hence minimum necessary is all or nothing per file.
+
+    The view returns a `FileDownload`; the response (name, no-store) is built here, once."""
+    needed = frozenset(carries)
+    if not needed:
+        raise ValueError("a file carries some data: name its capabilities")
+
+    def decorate(view: FileView) -> ResponseView:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            actor = actor_of(request)
+            narrowed = actor_holding_all(actor, needed)
+            if not narrowed.access:
+                raise Http404
+            request.actor = narrowed  # type: ignore[attr-defined]
+            try:
+                download = view(request, *args, **kwargs)
+            finally:
+                request.actor = actor  # type: ignore[attr-defined]
+            if download.practice_id not in narrowed.access:
+                # The view looked past its actor: refuse (ATOMIC_REQUESTS drops its audit).
+                raise Http404
+            return attachment_response(download)
+
+        setattr(wrapper, FILE_CARRIES_ATTR, needed)
+        return wrapper
+
+    return decorate
+
+
+def actor_holding_all(actor: Actor, capabilities: frozenset[Capability]) -> Actor:
+    """The actor seen only through the practices where it holds every one of `capabilities`."""
+    access = {
+        pid: grant for pid, grant in actor.access.items() if capabilities <= grant.capabilities
+    }
+    workspace = (
+        actor.workspace_capabilities
+        if capabilities <= actor.workspace_capabilities
+        else frozenset()
+    )
+    return dataclasses.replace(actor, access=access, workspace_capabilities=workspace)
+
+
+def attachment_response(download: FileDownload) -> HttpResponse:
+    response = HttpResponse(download.content, content_type=download.content_type)
+    response["Content-Disposition"] = attachment_disposition(
+        download.file_name, extensions=download.extensions
+    )
+    response["Cache-Control"] = "no-store"  # PHI: no copy in a shared or browser cache
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# Kept out of a served name: path separators, quotes, the header's own delimiters, and what
+# Windows refuses in a file name. Control and format characters (CR, LF, NUL, bidi overrides
+# that show `evil‮lmth.835` as `evil835.html`) go by their Unicode category.
+_REFUSED_IN_NAME = re.compile(r'[\\/"\'`;,:=*?<>|%]')
+_NOT_PLAIN_ASCII = re.compile(r"[^A-Za-z0-9._ ()+-]")
+_NAME_LIMIT = 120
+
+
+def download_name(name: str, *, extensions: tuple[str, ...]) -> str:
+    """The name a file is offered under: the last path part of `name`, without characters
+    that could end the header value, name a path or hide the real extension, and ending
+    with one of `extensions` (the first is added otherwise)."""
+    name = unicodedata.normalize("NFC", name)
+    name = re.split(r"[\\/]", name)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] not in "CZ" or ch == " ")
+    name = _REFUSED_IN_NAME.sub("_", name)
+    name = re.sub(r"\s+", " ", name).strip(" ._")
+    if not name.lower().endswith(tuple(e.lower() for e in extensions)):
+        name = f"{name or 'download'}{extensions[0]}"
+    stem, dot, ext = name.rpartition(".")
+    if len(name) > _NAME_LIMIT:
+        name = f"{stem[: _NAME_LIMIT - len(ext) - 1].rstrip(' ._')}{dot}{ext}"
+    return name
+
+
+def attachment_disposition(name: str, *, extensions: tuple[str, ...]) -> str:
+    """`attachment` with an ASCII `filename` for old clients and the exact name as RFC 6266
+    `filename*` (UTF-8, percent-encoded): no quote, semicolon or line break reaches the
+    header, whatever the uploader called the file."""
+    clean = download_name(name, extensions=extensions)
+    ascii_name = unicodedata.normalize("NFKD", clean).encode("ascii", "ignore").decode()
+    ascii_name = _NOT_PLAIN_ASCII.sub("_", ascii_name).strip(" ._")
+    if not ascii_name.lower().endswith(tuple(e.lower() for e in extensions)):
+        ascii_name = f"{ascii_name or 'download'}{extensions[0]}"
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(clean, safe='')}"
 
 
 def actor_of(request: HttpRequest) -> Actor:

@@ -128,7 +128,9 @@ def test_pages_build_and_download_audited():
     url = reverse("batches:download", kwargs={"public_id": batch.public_id})
     response = client.get(url)
     assert response.status_code == 200
-    assert response["Content-Disposition"] == f'attachment; filename="{batch.file_name}"'
+    assert response["Content-Disposition"] == (
+        f"attachment; filename=\"{batch.file_name}\"; filename*=UTF-8''{batch.file_name}"
+    )
     assert response.content.decode() == batch.content
     event = AuditEvent.objects.filter(action=AuditAction.BATCH_DOWNLOADED).latest("id")
     assert event.record_ids == [str(batch.public_id)] and event.user.username == "olivia.owner"

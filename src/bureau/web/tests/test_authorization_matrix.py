@@ -132,7 +132,10 @@ CLASSIFICATION: dict[str, Spec] = {
     "batches:list": Spec("capability", needs=(C.CLAIMS_VIEW,), list_filter=True),
     # Builds from the seed's ready claims, then redirects to the list.
     "batches:build": Spec("capability", method="POST", needs=(C.CLAIMS_SUBMIT,), ok=302),
-    "batches:download": Spec("capability", needs=(C.CLAIMS_VIEW,), record="batch"),
+    # Raw files carry demographics: see test_file_downloads.py.
+    "batches:download": Spec(
+        "capability", needs=(C.CLAIMS_VIEW, C.PATIENTS_DEMOGRAPHICS), record="batch"
+    ),
     # An empty form POST re-renders the page with an error and changes nothing.
     "configuration:settings": Spec(
         "capability", needs=(C.SETUP_VIEW,), list_filter=True, form_post=True
@@ -155,7 +158,9 @@ CLASSIFICATION: dict[str, Spec] = {
     # No file: refused with a message, nothing queued, back to the list.
     "eras:upload": Spec("capability", method="POST", needs=(C.PAYMENTS_POST,), ok=302),
     "eras:detail": Spec("capability", needs=(C.PAYMENTS_VIEW,), record="era"),
-    "eras:download": Spec("capability", needs=(C.PAYMENTS_VIEW,), record="era"),
+    "eras:download": Spec(
+        "capability", needs=(C.PAYMENTS_VIEW, C.PATIENTS_DEMOGRAPHICS), record="era"
+    ),
     "eras:job": Spec("capability", needs=(C.PAYMENTS_VIEW,), record="job"),
     "eras:exceptions": Spec("capability", needs=(C.PAYMENTS_VIEW,), list_filter=True),
     # No action and no note: refused with a message, the exception stays open.
