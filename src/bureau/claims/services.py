@@ -354,8 +354,9 @@ def _next_numbers(practice: Practice, count: int, actor: Actor) -> list[str]:
     The practice row lock serializes concurrent encounters of one practice."""
     Practice.objects.select_for_update().filter(pk=practice.pk).first()
     prefix = practice.code.upper()
+    # The sequence is the practice's, whatever providers the actor's grant is limited to.
     last = (
-        Claim.objects.visible_to(actor, Capability.CLAIMS_EDIT)
+        Claim.objects.whole_practice(actor, Capability.CLAIMS_EDIT, reason="next claim number")
         .filter(practice=practice, number__startswith=prefix)
         .order_by("-number")
         .values_list("number", flat=True)

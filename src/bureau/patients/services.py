@@ -54,9 +54,11 @@ def _require_edit(actor: Actor, practice: Practice) -> None:
 
 
 def _account_taken(actor: Actor, practice: Practice, account: str, exclude: int | None) -> bool:
-    qs = Patient.objects.visible_to(actor, Capability.PATIENTS_VIEW).filter(
-        practice=practice, account_number=account
-    )
+    # Account numbers are unique in the practice, whatever providers the actor is limited to
+    # (only the answer leaves here, never a row).
+    qs = Patient.objects.whole_practice(
+        actor, Capability.PATIENTS_VIEW, reason="account number uniqueness"
+    ).filter(practice=practice, account_number=account)
     if exclude is not None:
         qs = qs.exclude(pk=exclude)
     return qs.exists()
@@ -65,6 +67,14 @@ def _account_taken(actor: Actor, practice: Practice, account: str, exclude: int 
 @transaction.atomic
 def patient_create(*, actor: Actor, practice: Practice, data: PatientData) -> Patient:
     _require_edit(actor, practice)
+    if actor.provider_limited(practice):
+        # A new patient has no encounter, so no provider yet: outside any provider's scope
+        # (see `Patient.provider_scope`), the record would vanish from its creator's sight.
+        raise PatientError(
+            "practice",
+            "Your access to this practice is limited to some providers: new patients are "
+            "registered by someone with access to the whole practice.",
+        )
     _validate(data)
     if _account_taken(actor, practice, data.account_number, None):
         raise PatientError("account_number", "This practice already has that account number.")

@@ -88,6 +88,33 @@ class Actor:
         access = self.access.get(pid)
         return access.provider_ids if access else frozenset()
 
+    def limited_providers(self, capability: Capability | None = None) -> dict[int, frozenset[int]]:
+        """{practice id: allowed provider ids} for the practices (where the actor holds
+        `capability`, when given) whose access is limited to some providers."""
+        return {
+            pid: a.provider_ids
+            for pid, a in self.access.items()
+            if a.provider_ids is not None and (capability is None or capability in a.capabilities)
+        }
+
+    def whole_practice_ids(self, capability: Capability) -> frozenset[int]:
+        """Practices where the actor holds `capability` over every provider: the only ones whose
+        whole files (an 835 pays, an 837 bills, every provider's patients) it may take in or
+        give out."""
+        return frozenset(
+            pid
+            for pid, a in self.access.items()
+            if capability in a.capabilities and a.provider_ids is None
+        )
+
+    def provider_limited(self, practice: Practice | int) -> bool:
+        """Is the actor's access to this practice limited to some of its providers? Such an
+        actor may not take whole files of the practice (an 835 or 837 carries every provider's
+        patients) nor do practice-wide work that belongs to no provider."""
+        pid = practice if isinstance(practice, int) else practice.pk
+        access = self.access.get(pid)
+        return access is not None and access.provider_ids is not None
+
     @property
     def label(self) -> str:
         return self.user.label
