@@ -329,7 +329,7 @@ def _seed_provider_limited(workspace: Workspace, practice: Practice) -> None:
     lina = _user(
         workspace,
         DemoUser(LIMITED_USER, "Lina Lindgren", f"Biller ({practice.code}: {names} only)"),
-        random.Random(LIMITED_USER),  # noqa: S311 (demo data, not a secret)
+        random.Random(LIMITED_USER),
     )
     grant = _grant(lina, workspace, Role.BILLER, practice)
     grant.providers.set(providers)

@@ -138,9 +138,7 @@ def test_two_limited_practices_each_keep_their_own_providers():
     """Allowed providers are per practice: one practice's allowed doctor opens nothing in
     another (provider ids are compared inside their practice)."""
     user = User.objects.get(username="bella.biller")
-    first, second = list(
-        Practice.objects.filter(grants__user=user).order_by("id").distinct()[:2]
-    )
+    first, second = list(Practice.objects.filter(grants__user=user).order_by("id").distinct()[:2])
     grants = {g.practice_id: g for g in Grant.objects.filter(user=user)}
     one = Provider.objects.filter(practice=first).order_by("id").first()
     two = Provider.objects.filter(practice=second).order_by("id").first()

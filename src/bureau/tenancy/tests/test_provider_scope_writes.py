@@ -44,7 +44,9 @@ pytestmark = pytest.mark.django_db
 C = Capability
 
 
-def colleague(pw: ProviderWorld, role: Role, username: str, *, also: Practice | None = None) -> Actor:
+def colleague(
+    pw: ProviderWorld, role: Role, username: str, *, also: Practice | None = None
+) -> Actor:
     """A person with `role` limited to her providers (and, with `also`, the whole of another
     practice)."""
     user = User.objects.create(username=username, workspace=pw.practice.workspace)
@@ -68,8 +70,7 @@ def refresh(model: Any, row: Any, practice: Practice) -> Any:
 
 def _patient_data(patient: Patient, **changes: Any) -> patient_services.PatientData:
     fields = {
-        name: getattr(patient, name)
-        for name in patient_services.PatientData.__dataclass_fields__
+        name: getattr(patient, name) for name in patient_services.PatientData.__dataclass_fields__
     }
     return patient_services.PatientData(**(fields | changes))
 

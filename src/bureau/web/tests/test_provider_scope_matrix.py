@@ -13,6 +13,8 @@ import uuid
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from bureau.claims.models import Batch, Claim, Encounter
@@ -21,6 +23,7 @@ from bureau.denials.models import Denial
 from bureau.patients.models import Patient
 from bureau.remittance.models import Era, IngestJob
 from bureau.tenancy import rls
+from bureau.tenancy.models import Grant
 from bureau.tenancy.tests.provider_world import (
     ProviderWorld,
     build,
@@ -215,3 +218,36 @@ def test_home_figures_count_her_providers_rows_only():
     # What was paid on her claims, not the whole payments that also pay other providers.
     assert row.paid_recently == pw.my_paid.total_charge
     assert whole.paid_recently > row.paid_recently
+
+
+PAGES = ["/", "/patients/", "/claims/", "/eras/", "/eras/exceptions/?status=all", "/denials/"]
+
+
+def test_provider_narrowing_costs_no_query():
+    """Subqueries, not extra reads: no page takes more queries for her than once her grant is
+    widened to the whole practice, but for the home page's one read of what was paid on her
+    claims (the list pages' own N+1 guards are in test_query_counts)."""
+    pw = build()
+    pages = [
+        *PAGES,
+        f"/claims/{pw.my_paid.public_id}/",
+        f"/eras/{pw.mixed_era.public_id}/",
+        f"/patients/{pw.my_patient.public_id}/",
+    ]
+
+    def counts() -> dict[str, int]:
+        client = verified_client(pw.user.username)
+        found = {}
+        for url in pages:
+            client.get(url)  # warm-up
+            with CaptureQueriesContext(connection) as ctx:
+                assert client.get(url).status_code == 200, url
+            found[url] = len(ctx.captured_queries)
+        return found
+
+    limited = counts()
+    Grant.objects.get(user=pw.user).providers.clear()
+    whole = counts()
+    extra = {url: limited[url] - whole[url] for url in pages}
+    assert extra.pop("/") == 1
+    assert all(n <= 0 for n in extra.values()), extra
