@@ -197,7 +197,7 @@ def test_an_era_paying_several_providers_shows_her_claim_loops_only():
     assert len(owner_detail.claims) == 5 and owner_detail.provider_adjustments
 
 
-def test_home_figures_count_her_providers_rows_only():
+def test_home_figures_and_chart_count_her_providers_rows_only():
     pw = build()
     with rls.practice_scope([pw.practice.pk]):
         Era.objects.for_system([pw.practice.pk], reason="test").filter(
@@ -215,9 +215,14 @@ def test_home_figures_count_her_providers_rows_only():
     rls.activate([])
     assert row.open_denials == my_denials and whole.open_denials > my_denials
     assert row.open_exceptions == 1 and whole.open_exceptions >= 3
-    # What was paid on her claims, not the whole payments that also pay other providers.
+    # What was paid on her claims, not the whole payments that also pay other providers: on
+    # the home page and in the ERA list's weekly chart.
     assert row.paid_recently == pw.my_paid.total_charge
     assert whole.paid_recently > row.paid_recently
+    chart = verified_client(pw.user.username).get("/eras/").context["chart"]
+    assert chart.total == pw.my_paid.total_charge
+    assert sum(bar.eras for bar in chart.bars) == 1
+    assert verified_client("cliff.client").get("/eras/").context["chart"].total > chart.total
 
 
 PAGES = ["/", "/patients/", "/claims/", "/eras/", "/eras/exceptions/?status=all", "/denials/"]
@@ -225,8 +230,8 @@ PAGES = ["/", "/patients/", "/claims/", "/eras/", "/eras/exceptions/?status=all"
 
 def test_provider_narrowing_costs_no_query():
     """Subqueries, not extra reads: no page takes more queries for her than once her grant is
-    widened to the whole practice, but for the home page's one read of what was paid on her
-    claims (the list pages' own N+1 guards are in test_query_counts)."""
+    widened to the whole practice, but for one read of what was paid on her claims where money
+    paid is summed (home, the ERA list's chart); the N+1 guards are in test_query_counts."""
     pw = build()
     pages = [
         *PAGES,
@@ -249,5 +254,5 @@ def test_provider_narrowing_costs_no_query():
     Grant.objects.get(user=pw.user).providers.clear()
     whole = counts()
     extra = {url: limited[url] - whole[url] for url in pages}
-    assert extra.pop("/") == 1
+    assert extra.pop("/") == 1 and extra.pop("/eras/") == 1
     assert all(n <= 0 for n in extra.values()), extra
