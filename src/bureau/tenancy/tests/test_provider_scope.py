@@ -5,7 +5,11 @@ row of every model the scope agrees with the rule written out independently in `
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 import pytest
+from django.apps import apps
 from django.db import connection
 from django.db.models import ForeignKey
 from django.test.utils import CaptureQueriesContext
@@ -50,8 +54,6 @@ def test_every_phi_model_declares_how_it_reaches_a_provider():
             continue
         start = model
         if scope.via is not None:
-            from django.apps import apps
-
             label, source_field, own_field = scope.via
             start = apps.get_model(label)
             start._meta.get_field(source_field.removesuffix("_id"))
@@ -180,3 +182,23 @@ def test_patients_with_no_encounter_stay_out_of_a_limited_scope():
     assert not visible.filter(pk=fresh.pk).exists()
     assert visible.filter(pk=world.my_patient.pk).exists()
     assert not visible.filter(pk=world.their_patient.pk).exists()
+
+
+def test_reading_past_the_provider_scope_stays_in_services():
+    """`whole_practice` serves the integrity checks of a write and never shows a row: views, API
+    routes and selectors must not call it."""
+    src = Path(__file__).resolve().parents[2]
+    files = [
+        p
+        for pattern in ("views.py", "*_views.py", "api.py", "selectors.py")
+        for p in src.rglob(pattern)
+        if "tests" not in p.parts
+    ]
+    assert files
+    problems = [
+        f"{path.relative_to(src)}:{node.lineno}"
+        for path in files
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Attribute) and node.attr == "whole_practice"
+    ]
+    assert not problems, problems
