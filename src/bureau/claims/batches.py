@@ -284,7 +284,7 @@ def batch_for_download(*, actor: Actor, public_id: UUID) -> Batch:
             .filter(public_id=public_id)
             .first()
         )
-        if batch is None or actor.provider_limited(batch.practice_id):
+        if batch is None or actor.provider_limited(batch.practice_id, Capability.CLAIMS_VIEW):
             raise Http404
         audit_record(
             action=AuditAction.BATCH_DOWNLOADED,

@@ -75,7 +75,7 @@ def _require_visible(actor: Actor, patient: Patient) -> None:
 @transaction.atomic
 def patient_create(*, actor: Actor, practice: Practice, data: PatientData) -> Patient:
     _require_edit(actor, practice)
-    if actor.provider_limited(practice):
+    if actor.provider_limited(practice, Capability.PATIENTS_EDIT):
         # A new patient has no encounter, so no provider yet: outside any provider's scope
         # (see `Patient.provider_scope`), the record would vanish from its creator's sight.
         raise PatientError(

@@ -202,3 +202,31 @@ def test_reading_past_the_provider_scope_stays_in_services():
         if isinstance(node, ast.Attribute) and node.attr == "whole_practice"
     ]
     assert not problems, problems
+
+
+@pytest.mark.django_db
+def test_a_limited_grant_stays_limited_beside_a_whole_practice_grant_of_other_capabilities():
+    """Biller on one doctor plus read-only on the whole practice: reads everything, edits that
+    doctor's claims only (a capability is as wide as the grants that confer it)."""
+    user = User.objects.get(username="bella.biller")
+    grant = Grant.objects.filter(user=user).order_by("id").first()
+    practice = grant.practice
+    doctor = Provider.objects.filter(practice=practice).order_by("id").first()
+    grant.providers.set([doctor])
+    Grant.objects.create(
+        workspace=practice.workspace, user=user, practice=practice, role="read_only", reason="t"
+    )
+    actor = resolve_actor(user)
+    assert actor.provider_ids(practice) is None  # the practice as a whole: widened
+    assert actor.provider_ids(practice, C.CLAIMS_VIEW) is None
+    assert actor.provider_ids(practice, C.CLAIMS_EDIT) == {doctor.pk}
+    readable = Claim.objects.visible_to(actor, C.CLAIMS_VIEW).filter(practice=practice)
+    editable = Claim.objects.visible_to(actor, C.CLAIMS_EDIT).filter(practice=practice)
+    others = readable.exclude(encounter__rendering_provider=doctor).exclude(
+        encounter__billing_provider=doctor
+    )
+    assert others.exists()
+    assert not editable.filter(pk__in=list(others.values_list("pk", flat=True))).exists()
+    assert editable.exists() or not readable.filter(encounter__rendering_provider=doctor).exists()
+    assert not actor.provider_limited(practice, C.CLAIMS_VIEW)
+    assert actor.provider_limited(practice, C.CLAIMS_EDIT)
