@@ -308,12 +308,31 @@ def _seed_summit(rng: random.Random, patients_per_practice: int, *, simulate: bo
     from bureau.demo_claims import seed_claims
 
     seed_claims(workspace, practices, users["olivia.owner"], submit=not simulate)
+    _seed_provider_limited(workspace, practices[0])
     audit_record(
         action=AuditAction.SYSTEM_SEEDED,
         workspace=workspace,
         label="system (seed)",
         detail={"practices": len(practices), "patients": patients_per_practice},
     )
+
+
+LIMITED_USER = "lina.limited"
+
+
+def _seed_provider_limited(workspace: Workspace, practice: Practice) -> None:
+    """A biller limited to two providers of one practice (DESIGN §2: a grant's optional subset
+    of providers): she sees only their patients, claims, payments and denials. Made last, with
+    a random source of her own, so every other seeded row stays as it was."""
+    providers = list(Provider.objects.filter(practice=practice).order_by("id")[:2])
+    names = " and ".join(p.name for p in providers)
+    lina = _user(
+        workspace,
+        DemoUser(LIMITED_USER, "Lina Lindgren", f"Biller ({practice.code}: {names} only)"),
+        random.Random(LIMITED_USER),
+    )
+    grant = _grant(lina, workspace, Role.BILLER, practice)
+    grant.providers.set(providers)
 
 
 def _seed_harbor(rng: random.Random, patients_per_practice: int) -> None:

@@ -276,7 +276,8 @@ def batch_list(*, actor: Actor, practice: Practice | None = None, limit: int = 2
 
 
 def batch_for_download(*, actor: Actor, public_id: UUID) -> Batch:
-    """The batch's file for download, audited (it carries PHI); 404 when not visible."""
+    """The batch's file for download, audited (it carries PHI); 404 when not visible, and for a
+    grant limited to some providers (the file carries every provider's patients)."""
     with transaction.atomic():
         batch: Batch | None = (
             Batch.objects.visible_to(actor, Capability.CLAIMS_VIEW)
@@ -284,7 +285,7 @@ def batch_for_download(*, actor: Actor, public_id: UUID) -> Batch:
             .filter(public_id=public_id)
             .first()
         )
-        if batch is None:
+        if batch is None or actor.provider_limited(batch.practice_id, Capability.CLAIMS_VIEW):
             raise Http404
         audit_record(
             action=AuditAction.BATCH_DOWNLOADED,

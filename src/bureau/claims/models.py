@@ -11,11 +11,22 @@ from django.db import models
 from django.db.models import Q
 
 from bureau import clock
-from bureau.tenancy.scoping import PracticeScoped
+from bureau.tenancy.scoping import PracticeScoped, ProviderScope
+
+# The providers a row is attributed to: those who rendered or billed its encounter.
+ENCOUNTER_PROVIDERS = ("rendering_provider", "billing_provider")
+
+
+def encounter_providers(prefix: str) -> ProviderScope:
+    """Rows whose encounter (reached through `prefix`) was rendered or billed by an allowed
+    provider: the provider scope of everything that hangs off a claim."""
+    return ProviderScope(tuple(f"{prefix}__{name}" for name in ENCOUNTER_PROVIDERS))
 
 
 class Encounter(PracticeScoped):
     """One visit: who was seen, by whom, where, and what was done (charge lines)."""
+
+    provider_scope = ProviderScope(ENCOUNTER_PROVIDERS)
 
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
     rendering_provider = models.ForeignKey(
@@ -49,6 +60,8 @@ class Encounter(PracticeScoped):
 
 
 class ChargeLine(PracticeScoped):
+    provider_scope = encounter_providers("encounter")
+
     encounter = models.ForeignKey(Encounter, on_delete=models.PROTECT, related_name="charges")
     line_number = models.PositiveSmallIntegerField()
     procedure_code = models.CharField(max_length=5)  # CPT or HCPCS level II
@@ -88,6 +101,8 @@ class ClaimState(models.TextChoices):
 class Claim(PracticeScoped):
     """One encounter billed to one responsible payer (primary, secondary, tertiary)."""
 
+    provider_scope = encounter_providers("encounter")
+
     encounter = models.ForeignKey(Encounter, on_delete=models.PROTECT, related_name="claims")
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
     coverage = models.ForeignKey("patients.Coverage", on_delete=models.PROTECT, related_name="+")
@@ -123,6 +138,8 @@ class Claim(PracticeScoped):
 
 
 class ClaimLine(PracticeScoped):
+    provider_scope = encounter_providers("claim__encounter")
+
     claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="lines")
     charge_line = models.ForeignKey(ChargeLine, on_delete=models.PROTECT, related_name="+")
     line_number = models.PositiveSmallIntegerField()
@@ -151,6 +168,8 @@ class Severity(models.TextChoices):
 class ScrubHit(PracticeScoped):
     """One rule's finding on a claim in one scrub run; errors block, warnings don't."""
 
+    provider_scope = encounter_providers("claim__encounter")
+
     claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="scrub_hits")
     run_at = models.DateTimeField(default=clock.now)
     rule = models.CharField(max_length=60)
@@ -170,6 +189,8 @@ class ScrubHit(PracticeScoped):
 class ClaimEvent(PracticeScoped):
     """A claim's history: every state transition, who made it and why (also in the audit log)."""
 
+    provider_scope = encounter_providers("claim__encounter")
+
     claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="history")
     occurred_at = models.DateTimeField(default=clock.now)
     user = models.ForeignKey(
@@ -188,6 +209,10 @@ class ClaimEvent(PracticeScoped):
 
 class Batch(PracticeScoped):
     """One 837P file: ready claims of one practice for one clearinghouse route."""
+
+    # Listed for a provider-limited grant when it carries a claim of an allowed provider; the
+    # file itself carries every provider's patients, so its download refuses such a grant.
+    provider_scope = encounter_providers("claims__encounter")
 
     route = models.CharField(max_length=12)
     interchange_control_number = models.PositiveIntegerField()
@@ -215,6 +240,10 @@ class AckKind(models.TextChoices):
 class Acknowledgement(PracticeScoped):
     """What came back about a submission: a 999 for a batch (claim None) or a 277CA line for
     one claim. Rejections carry the reason a biller reads in the rejections queue."""
+
+    # A 999 answers for a whole batch (claim NULL), every provider's claims at once: it reaches
+    # no provider, so a provider-limited grant sees the 277CA lines of its own claims only.
+    provider_scope = encounter_providers("claim__encounter")
 
     kind = models.CharField(max_length=5, choices=AckKind.choices)
     batch = models.ForeignKey(

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings as django_settings
 from django.db import transaction
+from django.http import Http404
 from django.utils import timezone
 
 from bureau import clock
@@ -152,6 +153,10 @@ def claims_scrub(*, actor: Actor | None, claims: Iterable[Claim]) -> list[ScrubO
         )
         .order_by("id")
     )
+    if len(rows) != len({c.pk for c in wanted}):
+        # A claim outside the actor's scope (another provider's, for a limited grant): refused
+        # like a claim that does not exist, and nothing of the run is written.
+        raise Http404
     for claim in rows:
         if ClaimState(claim.state) not in SCRUBBABLE:
             raise ScrubNotAllowed(f"claim {claim.number} is {claim.get_state_display().lower()}")
@@ -163,8 +168,15 @@ def claims_scrub(*, actor: Actor | None, claims: Iterable[Claim]) -> list[ScrubO
         lines[line.claim_id].append(line)
 
     existing: dict[tuple[int, date, str, int], set[int | None]] = defaultdict(set)
+    # A duplicate is one whoever holds it: the check reads every provider's claims of the
+    # practice (only the fact leaves here, never the other claim), so a claim scrubs the same
+    # for a provider-limited biller as for anyone.
     candidates = (
-        scoped(ClaimLine)
+        (
+            ClaimLine.objects.whole_practice(actor, Capability.CLAIMS_EDIT, reason="duplicates")
+            if actor is not None
+            else scoped(ClaimLine)
+        )
         .filter(
             claim__patient_id__in={c.patient_id for c in rows},
             claim__payer_id__in={c.payer_id for c in rows},

@@ -345,7 +345,7 @@ def _validate_line(practice: Practice, n: int, line: LineData, diagnoses: int) -
 
 def _provider(practice: Practice, actor: Actor, pk: int, name: str) -> Provider:
     provider = Provider.objects.filter(practice=practice, pk=pk, is_active=True).first()
-    allowed = actor.provider_ids(practice)
+    allowed = actor.provider_ids(practice, Capability.CLAIMS_EDIT)
     if provider is None or (allowed is not None and provider.pk not in allowed):
         raise EncounterError(name, "Choose an active provider of this practice.")
     return provider

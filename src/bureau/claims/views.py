@@ -187,7 +187,7 @@ def encounter_create_view(request: HttpRequest) -> HttpResponse:
             "claims/encounter_form.html",
             {"form": None, "practices": actor.practices(Capability.CLAIMS_EDIT)},
         )
-    allowed = actor.provider_ids(practice)
+    allowed = actor.provider_ids(practice, Capability.CLAIMS_EDIT)
     providers = [
         p
         for p in provider_list(actor=actor, capability=Capability.CLAIMS_EDIT, practice=practice)

@@ -46,7 +46,8 @@ def _practice_ids(actor: Actor | None, workspace: Workspace) -> list[int]:
         return list(Practice.objects.filter(workspace=workspace).values_list("pk", flat=True))
     if actor.workspace.pk != workspace.pk:
         raise PermissionError("the actor works in another workspace")
-    return sorted(actor.practice_ids(Capability.CLAIMS_SUBMIT))
+    # A file carries every provider's claims: a provider-limited grant sends none.
+    return sorted(actor.whole_practice_ids(Capability.CLAIMS_SUBMIT))
 
 
 def _pending(

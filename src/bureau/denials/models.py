@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 
 from bureau import clock
+from bureau.claims.models import encounter_providers
 from bureau.tenancy.scoping import PracticeScoped
 
 
@@ -36,6 +37,8 @@ class DenialStatus(models.TextChoices):
 
 
 class Denial(PracticeScoped):
+    provider_scope = encounter_providers("claim__encounter")
+
     claim = models.ForeignKey("claims.Claim", on_delete=models.PROTECT, related_name="denials")
     claim_line = models.ForeignKey(
         "claims.ClaimLine", on_delete=models.PROTECT, null=True, blank=True, related_name="+"

@@ -90,7 +90,7 @@ def _row(actor: Actor, d: Denial, today: date) -> DenialRow:
 def _scoped(actor: Actor, capability: Capability) -> QuerySet[Denial]:
     return (
         Denial.objects.visible_to(actor, capability)
-        .select_related("claim", "claim_line", "payer", "era", "assignee")
+        .select_related("claim__encounter", "claim_line", "payer", "era", "assignee")
         .defer("era__content")
     )
 
@@ -140,17 +140,29 @@ class DenialDetail:
     assignees: list[User]
 
 
-def assignee_choices(*, actor: Actor, practice_id: int) -> list[User]:
-    """People of the workspace who may work denials of the practice (live, writable grants)."""
+def assignee_choices(*, actor: Actor, denial: Denial) -> list[User]:
+    """People of the workspace who may work this denial: a live, writable grant with
+    denials.work on its practice that is not limited to other providers than its claim's."""
+    encounter = denial.claim.encounter
+    doctors = {encounter.rendering_provider_id, encounter.billing_provider_id}
     roles = [r.value for r in Role if Capability.DENIALS_WORK in ROLE_CAPABILITIES[r]]
     grants = (
         Grant.objects.live(timezone.now())
         .filter(workspace=actor.workspace, role__in=roles, read_only=False)
-        .filter(Q(practice_id=practice_id) | Q(practice__isnull=True))
+        .filter(Q(practice_id=denial.practice_id) | Q(practice__isnull=True))
         .select_related("user")
+        .prefetch_related("providers")
     )
-    users = {g.user.pk: g.user for g in grants if g.user.is_active}
+    users = {
+        g.user.pk: g.user
+        for g in grants
+        if g.user.is_active and _covers({p.pk for p in g.providers.all()}, doctors)
+    }
     return sorted(users.values(), key=lambda u: u.label.lower())
+
+
+def _covers(allowed: set[int], doctors: set[int]) -> bool:
+    return not allowed or bool(allowed & doctors)  # no providers: every provider
 
 
 def denial_detail(*, actor: Actor, public_id: Any) -> DenialDetail:
@@ -167,5 +179,5 @@ def denial_detail(*, actor: Actor, public_id: Any) -> DenialDetail:
         denial=denial,
         row=_row(actor, denial, timezone.localdate()),
         can_work=can_work,
-        assignees=assignee_choices(actor=actor, practice_id=denial.practice_id) if can_work else [],
+        assignees=assignee_choices(actor=actor, denial=denial) if can_work else [],
     )

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
 from django.db import transaction
+from django.http import Http404
 
 from bureau.accounts.models import User
 from bureau.audit.models import AuditAction
@@ -139,14 +140,17 @@ def denial_update(
     if status is not None and status not in DenialStatus.values:
         raise DenialUpdateError(f"Unknown status {status!r}.")
     with transaction.atomic():
-        locked: Denial = (
+        locked: Denial | None = (
             Denial.objects.visible_to(actor, Capability.DENIALS_WORK)
             .select_for_update()
-            .get(pk=denial.pk)
+            .filter(pk=denial.pk)
+            .first()
         )
+        if locked is None:  # outside the actor's practices or providers: as if missing
+            raise Http404
         person: User | None = None
         if assignee not in ("keep", None):
-            eligible = assignee_choices(actor=actor, practice_id=locked.practice_id)
+            eligible = assignee_choices(actor=actor, denial=locked)
             person = next((u for u in eligible if str(u.public_id) == assignee), None)
             if person is None:
                 raise DenialUpdateError("That person cannot work this practice's denials.")

@@ -5,7 +5,13 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
-from bureau.tenancy.scoping import PracticeScoped
+from bureau.tenancy.scoping import PracticeScoped, ProviderScope
+
+# A patient belongs to the providers who rendered or billed one of the patient's encounters. A
+# provider-limited grant sees those patients only (minimum necessary: the demographics and
+# policies of the practice's other patients are none of its business), so a new patient with no
+# encounter yet is registered, and first billed, by someone with access to the whole practice.
+PATIENT_PROVIDERS = ("rendering_provider", "billing_provider")
 
 
 class Sex(models.TextChoices):
@@ -15,6 +21,8 @@ class Sex(models.TextChoices):
 
 
 class Patient(PracticeScoped):
+    provider_scope = ProviderScope(PATIENT_PROVIDERS, via=("claims.Encounter", "patient_id", "pk"))
+
     account_number = models.CharField(max_length=20)
     first_name = models.CharField(max_length=60)
     last_name = models.CharField(max_length=60)
@@ -62,6 +70,11 @@ class Relationship(models.TextChoices):
 
 class Coverage(PracticeScoped):
     """A patient's insurance policy with one payer, in coordination-of-benefits order."""
+
+    # Follows its patient.
+    provider_scope = ProviderScope(
+        PATIENT_PROVIDERS, via=("claims.Encounter", "patient_id", "patient_id")
+    )
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="coverages")
     payer = models.ForeignKey("directory.Payer", on_delete=models.PROTECT, related_name="+")

@@ -6,12 +6,12 @@ from dataclasses import asdict, dataclass
 from datetime import date
 
 from django.db import transaction
+from django.http import Http404
 from django.utils import timezone
 
 from bureau.audit.models import AuditAction
 from bureau.audit.services import audit_record
 from bureau.patients.models import CobOrder, Coverage, Patient, Relationship, Sex
-from bureau.tenancy import rls
 from bureau.tenancy.actor import Actor, CapabilityDenied
 from bureau.tenancy.models import Practice
 from bureau.tenancy.roles import Capability
@@ -54,17 +54,35 @@ def _require_edit(actor: Actor, practice: Practice) -> None:
 
 
 def _account_taken(actor: Actor, practice: Practice, account: str, exclude: int | None) -> bool:
-    qs = Patient.objects.visible_to(actor, Capability.PATIENTS_VIEW).filter(
-        practice=practice, account_number=account
-    )
+    # Account numbers are unique in the practice, whatever providers the actor is limited to
+    # (only the answer leaves here, never a row).
+    qs = Patient.objects.whole_practice(
+        actor, Capability.PATIENTS_VIEW, reason="account number uniqueness"
+    ).filter(practice=practice, account_number=account)
     if exclude is not None:
         qs = qs.exclude(pk=exclude)
     return qs.exists()
 
 
+def _require_visible(actor: Actor, patient: Patient) -> None:
+    """The record must be one the actor may edit: its practice, and its providers when the
+    actor's grant is limited to some (a 404, like a record that does not exist)."""
+    editable = Patient.objects.visible_to(actor, Capability.PATIENTS_EDIT)
+    if not editable.filter(pk=patient.pk).exists():
+        raise Http404
+
+
 @transaction.atomic
 def patient_create(*, actor: Actor, practice: Practice, data: PatientData) -> Patient:
     _require_edit(actor, practice)
+    if actor.provider_limited(practice, Capability.PATIENTS_EDIT):
+        # A new patient has no encounter, so no provider yet: outside any provider's scope
+        # (see `Patient.provider_scope`), the record would vanish from its creator's sight.
+        raise PatientError(
+            "practice",
+            "Your access to this practice is limited to some providers: new patients are "
+            "registered by someone with access to the whole practice.",
+        )
     _validate(data)
     if _account_taken(actor, practice, data.account_number, None):
         raise PatientError("account_number", "This practice already has that account number.")
@@ -88,6 +106,7 @@ def patient_update(
     if patient.practice_id != practice.pk:
         raise CapabilityDenied("the request names another practice than the record's")
     _require_edit(actor, practice)
+    _require_visible(actor, patient)
     _validate(data)
     if _account_taken(actor, practice, data.account_number, patient.pk):
         raise PatientError("account_number", "This practice already has that account number.")
@@ -128,7 +147,7 @@ def coverage_create(*, actor: Actor, patient: Patient, data: CoverageData) -> Co
     from bureau.directory.models import Payer
 
     actor.require(Capability.PATIENTS_EDIT, patient.practice_id)
-    rls.activate(actor.practice_ids())
+    _require_visible(actor, patient)
     payer = Payer.objects.filter(
         workspace=actor.workspace, pk=data.payer_id, is_active=True
     ).first()

@@ -2,7 +2,9 @@
 
 Sums of the check and EFT amounts (BPR02: what reached the bank) of the 835s the actor may see,
 bucketed by the week of the payer's payment date, Monday first; laid out here as bar geometry
-so the template draws plain SVG without script or inline style (the CSP allows neither).
+so the template draws plain SVG without script or inline style (the CSP allows neither). Where
+the actor is limited to some providers, what was paid on their claims (CLP04), not the whole
+payments that also pay other providers.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from decimal import Decimal
 from django.db.models import Count, Sum
 from django.utils import timezone
 
-from bureau.remittance.models import Era
+from bureau.remittance.models import Era, EraClaim
 from bureau.tenancy.actor import Actor
 from bureau.tenancy.roles import Capability
 
@@ -67,14 +69,31 @@ def weekly_payments(
 ) -> WeeklyPayments:
     """The last WEEKS weeks (this one included) of payments, per week."""
     first = _monday(today or timezone.localdate()) - timedelta(weeks=WEEKS - 1)
+    limited = sorted(actor.limited_providers(Capability.PAYMENTS_VIEW))
     qs = Era.objects.visible_to(actor, Capability.PAYMENTS_VIEW).filter(payment_date__gte=first)
+    loops = EraClaim.objects.visible_to(actor, Capability.PAYMENTS_VIEW).filter(
+        era__payment_date__gte=first, practice_id__in=limited
+    )
     if practice_id is not None:
         qs = qs.filter(practice_id=practice_id)
+        loops = loops.filter(practice_id=practice_id)
     if payer_name:
         qs = qs.filter(payer_name=payer_name)
+        loops = loops.filter(era__payer_name=payer_name)
     paid: dict[date, Decimal] = {}
     counted: dict[date, int] = {}
-    rows = qs.order_by().values_list("payment_date").annotate(Sum("payment_amount"), Count("id"))
+    rows = list(
+        qs.exclude(practice_id__in=limited)
+        .order_by()
+        .values_list("payment_date")
+        .annotate(Sum("payment_amount"), Count("id"))
+    )
+    if limited:
+        rows += (
+            loops.order_by()
+            .values_list("era__payment_date")
+            .annotate(Sum("paid"), Count("era_id", distinct=True))
+        )
     for day, amount, eras in rows:
         week = _monday(day)
         paid[week] = paid.get(week, ZERO) + (amount or ZERO)

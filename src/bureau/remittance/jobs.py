@@ -62,6 +62,11 @@ def ingest_job_create(*, actor: Actor, file_name: str, content: bytes) -> Ingest
     """Check the upload, store it, record the job (queued) and queue the task on commit."""
     if not actor.can(Capability.PAYMENTS_POST):
         raise CapabilityDenied(Capability.PAYMENTS_POST)
+    if not actor.whole_practice_ids(Capability.PAYMENTS_POST):
+        raise UploadError(
+            "your access is limited to some providers, and a file pays or answers for every "
+            "provider of a practice: it is taken in by someone with access to the whole practice."
+        )
     decode_upload(content)  # refuse bad files now, not in the worker
     path = uploads_dir() / f"{uuid.uuid4()}.x12"
     path.write_bytes(content)

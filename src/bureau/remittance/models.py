@@ -20,7 +20,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from bureau import clock
-from bureau.tenancy.scoping import HighVolumePracticeScoped, PracticeScoped
+from bureau.claims.models import encounter_providers
+from bureau.tenancy.scoping import HighVolumePracticeScoped, PracticeScoped, ProviderScope
 
 
 class EraStatus(models.TextChoices):
@@ -34,6 +35,11 @@ class Era(PracticeScoped):
 
     Idempotency key: payer identifier + TRN02 + BPR02 within the workspace — the same payment
     delivered twice (a re-sent file, a re-run after a crash) is recognised, never posted twice."""
+
+    # One payment covers claims of many providers: a provider-limited grant lists the ERAs that
+    # pay at least one claim of an allowed provider and sees only those claim loops in them;
+    # the raw file carries every provider's patients, so its download refuses such a grant.
+    provider_scope = encounter_providers("claims__claim__encounter")
 
     payer = models.ForeignKey(
         "directory.Payer", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -84,6 +90,9 @@ class EraClaimOutcome(models.TextChoices):
 class EraClaim(HighVolumePracticeScoped):
     """One CLP loop as received, matched (or not) to our claim by CLP01."""
 
+    # Unmatched loops (claim NULL) reach no provider: hidden from provider-limited grants.
+    provider_scope = encounter_providers("claim__encounter")
+
     era = models.ForeignKey(Era, on_delete=models.PROTECT, related_name="claims")
     claim = models.ForeignKey(
         "claims.Claim", on_delete=models.PROTECT, null=True, blank=True, related_name="remittances"
@@ -107,6 +116,8 @@ class EraClaim(HighVolumePracticeScoped):
 
 class EraLine(HighVolumePracticeScoped):
     """One SVC loop as received, matched to our claim line; carries the underpayment check."""
+
+    provider_scope = encounter_providers("era_claim__claim__encounter")
 
     era_claim = models.ForeignKey(EraClaim, on_delete=models.PROTECT, related_name="lines")
     claim_line = models.ForeignKey(
@@ -143,6 +154,8 @@ class EntryKind(models.TextChoices):
 
 class LedgerEntry(HighVolumePracticeScoped):
     """One append-only movement on a claim line's insurance balance (see the module doc)."""
+
+    provider_scope = encounter_providers("claim__encounter")
 
     # Copied from the line (checked by `ledger check`): indexed for the claim page, no FK check.
     claim = models.ForeignKey(
@@ -191,6 +204,11 @@ class ProviderAdjustmentEntry(PracticeScoped):
     """A PLB adjustment, posted to the practice (provider level), not to any claim line.
     Positive amounts reduced the payment (a recovery), negative ones increased it (interest)."""
 
+    provider_scope = ProviderScope(
+        reason="a PLB adjusts the practice's whole payment, and its reference may name another "
+        "provider's claim: it belongs to no one provider"
+    )
+
     era = models.ForeignKey(Era, on_delete=models.PROTECT, related_name="provider_adjustments")
     reason = models.CharField(max_length=2)  # PLB03-1
     reference = models.CharField(max_length=50, blank=True)  # PLB03-2
@@ -226,6 +244,10 @@ class ExceptionStatus(models.TextChoices):
 
 class EraException(PracticeScoped):
     """Something on an ERA that was not posted automatically; a poster resolves it."""
+
+    # An exception with no claim of ours (an unmatched loop, a whole-ERA problem) reaches no
+    # provider: it is worked by someone with access to the whole practice.
+    provider_scope = encounter_providers("claim__encounter")
 
     era = models.ForeignKey(Era, on_delete=models.PROTECT, related_name="exceptions")
     era_claim = models.ForeignKey(

@@ -220,8 +220,11 @@ def era_detail(*, actor: Actor, public_id: Any) -> EraDetail:
 
 
 def era_for_download(*, actor: Actor, public_id: Any) -> Era:
-    """The ERA with its raw content; the download is audited here."""
+    """The ERA with its raw content; the download is audited here. The file carries every
+    provider's patients: a grant limited to some providers gets a 404, as for a foreign ERA."""
     era = era_get(actor=actor, public_id=public_id, capability=Capability.PAYMENTS_VIEW, full=True)
+    if actor.provider_limited(era.practice_id, Capability.PAYMENTS_VIEW):
+        raise Http404
     audit_record(
         action=AuditAction.ERA_DOWNLOADED,
         actor=actor,

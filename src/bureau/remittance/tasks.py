@@ -32,10 +32,10 @@ SUMMARY_KEYS = ("eras", "posted", "exceptions", "duplicates", "acknowledgements"
 
 
 def posting_actor(actor: Actor) -> Actor:
-    """The actor with only the practices where it may post payments."""
-    access = {
-        pid: a for pid, a in actor.access.items() if Capability.PAYMENTS_POST in a.capabilities
-    }
+    """The actor with only the practices where it may post payments, for every provider: an 835
+    pays claims of all the practice's providers, so a provider-limited grant posts none."""
+    whole = actor.whole_practice_ids(Capability.PAYMENTS_POST)
+    access = {pid: a for pid, a in actor.access.items() if pid in whole}
     return dataclasses.replace(actor, access=access)
 
 

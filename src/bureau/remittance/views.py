@@ -45,7 +45,7 @@ def era_list_view(request: HttpRequest) -> HttpResponse:
     chart = weekly_payments(
         actor=actor, practice_id=filters.practice_id, payer_name=filters.payer_name
     )
-    can_upload = actor.can(Capability.PAYMENTS_POST)
+    can_upload = bool(actor.whole_practice_ids(Capability.PAYMENTS_POST))
     template = "remittance/_era_table.html" if request.htmx else "remittance/era_list.html"  # type: ignore[attr-defined]
     return render(
         request,

@@ -6,7 +6,7 @@ capability, whether it may do something on a practice, which providers it is lim
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +32,15 @@ class PracticeAccess:
     provider_ids: frozenset[int] | None
     roles: frozenset[Role]
     read_only: bool
+    # The same per capability, from the grants that confer it: a biller grant limited to one
+    # doctor beside a whole-practice read-only grant reads everything but edits that doctor's
+    # claims only. A capability missing here falls back to `provider_ids`.
+    capability_providers: Mapping[Capability, frozenset[int] | None] = field(default_factory=dict)
+
+    def providers_for(self, capability: Capability | None) -> frozenset[int] | None:
+        if capability is None:
+            return self.provider_ids
+        return self.capability_providers.get(capability, self.provider_ids)
 
 
 @dataclass(frozen=True)
@@ -83,10 +92,44 @@ class Actor:
                 return access.practice
         return None
 
-    def provider_ids(self, practice: Practice | int) -> frozenset[int] | None:
+    def provider_ids(
+        self, practice: Practice | int, capability: Capability | None = None
+    ) -> frozenset[int] | None:
+        """The providers the actor is limited to in the practice (for `capability`, when
+        given); None: every provider."""
         pid = practice if isinstance(practice, int) else practice.pk
         access = self.access.get(pid)
-        return access.provider_ids if access else frozenset()
+        return access.providers_for(capability) if access else frozenset()
+
+    def limited_providers(self, capability: Capability | None = None) -> dict[int, frozenset[int]]:
+        """{practice id: allowed provider ids} for the practices (where the actor holds
+        `capability`, when given) whose access is limited to some providers."""
+        limited = {}
+        for pid, a in self.access.items():
+            if capability is not None and capability not in a.capabilities:
+                continue
+            providers = a.providers_for(capability)
+            if providers is not None:
+                limited[pid] = providers
+        return limited
+
+    def whole_practice_ids(self, capability: Capability) -> frozenset[int]:
+        """Practices where the actor holds `capability` over every provider: the only ones whose
+        whole files (an 835 pays, an 837 bills, every provider's patients) it may take in or
+        give out."""
+        return frozenset(
+            pid
+            for pid, a in self.access.items()
+            if capability in a.capabilities and a.providers_for(capability) is None
+        )
+
+    def provider_limited(self, practice: Practice | int, capability: Capability) -> bool:
+        """Is the actor's `capability` on this practice limited to some of its providers? Such
+        an actor may not take whole files of the practice (an 835 or 837 carries every
+        provider's patients) nor do practice-wide work that belongs to no provider."""
+        pid = practice if isinstance(practice, int) else practice.pk
+        access = self.access.get(pid)
+        return access is not None and access.providers_for(capability) is not None
 
     @property
     def label(self) -> str:
@@ -134,6 +177,7 @@ def build_actor(
 ) -> Actor:
     caps: dict[int, set[Capability]] = {}
     providers: dict[int, frozenset[int] | None] = {}
+    cap_providers: dict[int, dict[Capability, frozenset[int] | None]] = {}
     roles: dict[int, set[Role]] = {}
     writable: dict[int, bool] = {}
     practices: dict[int, Practice] = {}
@@ -160,6 +204,13 @@ def build_actor(
                 if pid in providers
                 else (grant_providers or None)
             )
+            per_cap = cap_providers.setdefault(pid, {})
+            for cap in grant_caps:
+                per_cap[cap] = (
+                    _merge_provider_ids(per_cap[cap], grant_providers)
+                    if cap in per_cap
+                    else (grant_providers or None)
+                )
     access = {
         pid: PracticeAccess(
             practice=practices[pid],
@@ -167,6 +218,7 @@ def build_actor(
             provider_ids=providers[pid],
             roles=frozenset(roles[pid]),
             read_only=not writable[pid],
+            capability_providers=cap_providers[pid],
         )
         for pid in practices
     }

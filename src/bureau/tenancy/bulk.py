@@ -102,7 +102,8 @@ def update_ids(scoped: models.QuerySet[Any], ids: Sequence[int], **values: Any) 
     scope: frozenset[int] | None = getattr(scoped, "_bureau_scope", None)
     if scope is None:
         scoped._require_scope()  # type: ignore[attr-defined]  # raises UnscopedQuery
-    if connection.vendor != "postgresql":
+    # A provider-narrowed queryset keeps its narrowing only through the ORM.
+    if connection.vendor != "postgresql" or getattr(scoped, "_bureau_providers", False):
         for start in range(0, len(ids), 10_000):
             scoped.filter(pk__in=ids[start : start + 10_000]).update(**values)
         return

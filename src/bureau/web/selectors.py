@@ -1,7 +1,9 @@
 """Home page figures: counts and sums per practice (aggregates, no PHI).
 
 Each figure is read through the scoped manager under the capability its list needs, so a
-practice where the actor may not open the list shows no figure (None), never a zero that lies.
+practice where the actor may not open the list shows no figure (None), never a zero that lies;
+where the actor is limited to some providers, the figures count their rows only (the scope does
+that), and money paid is the sum paid on their claims, not the whole payments that carry them.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from bureau.claims.models import Claim, ClaimState
 from bureau.denials.models import Denial, DenialStatus
 from bureau.patients.models import Patient
 from bureau.remittance.exception_queue import HOLD_REASONS
-from bureau.remittance.models import Era, EraException, ExceptionStatus
+from bureau.remittance.models import Era, EraClaim, EraException, ExceptionStatus
 from bureau.tenancy.actor import Actor
 from bureau.tenancy.models import Practice
 from bureau.tenancy.roles import Capability
@@ -36,7 +38,9 @@ class PracticeSummary:
     open_exceptions: int | None = None
     policy_holds: int | None = None  # ERAs held for review by the practice's own policy
     open_denials: int | None = None
-    paid_recently: Decimal | None = None  # Σ ERA payments (BPR02) of the last PAID_WINDOW_DAYS
+    # Σ ERA payments (BPR02) of the last PAID_WINDOW_DAYS; provider-limited: Σ CLP04 of the
+    # allowed providers' claims in those ERAs (a payment also pays other providers' claims).
+    paid_recently: Decimal | None = None
 
 
 def _per_practice(
@@ -71,9 +75,22 @@ def practice_summaries(*, actor: Actor) -> list[PracticeSummary]:
     )
     held = _per_practice(actor, EraException, Capability.PAYMENTS_VIEW, open_exceptions & holds)
     denials = _per_practice(actor, Denial, Capability.DENIALS_VIEW, Q(status=DenialStatus.OPEN))
+    limited = sorted(actor.limited_providers(Capability.PAYMENTS_VIEW))
     paid = _per_practice(
-        actor, Era, Capability.PAYMENTS_VIEW, Q(payment_date__gte=since), Sum("payment_amount")
+        actor,
+        Era,
+        Capability.PAYMENTS_VIEW,
+        Q(payment_date__gte=since) & ~Q(practice_id__in=limited),
+        Sum("payment_amount"),
     )
+    if limited:
+        paid |= _per_practice(
+            actor,
+            EraClaim,
+            Capability.PAYMENTS_VIEW,
+            Q(era__payment_date__gte=since, practice_id__in=limited),
+            Sum("paid"),
+        )
     return [
         PracticeSummary(
             practice=p,
