@@ -229,7 +229,11 @@ def test_assigning_a_denial_credits_the_specialist():
     assert denial is not None
     with made_during([practice]) as made:
         denial_update(
-            actor=dan, denial=denial, assignee=str(user.public_id), status="in_progress", note="mine"
+            actor=dan,
+            denial=denial,
+            assignee=str(user.public_id),
+            status="in_progress",
+            note="mine",
         )
     assert_credited(made, user, ledger=False, history=False)
     assert made.audit[0].action == AuditAction.DENIAL_UPDATED
