@@ -220,7 +220,7 @@ def _sweep_job(job_id: int, now: datetime, cutoff: datetime, result: SweepResult
                 total=0,
                 error="",
             )
-            transaction.on_commit(lambda: job_enqueue(job.pk))
+            job_enqueue(job.pk)  # the task row commits with the job's new state, or neither
             result.retried.append(job.pk)
             logger.warning("Ingest job %s lost its worker (%s): queued again", job.pk, job.worker)
             return

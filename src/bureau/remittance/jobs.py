@@ -217,7 +217,7 @@ def ingest_job_retry(*, actor: Actor, job_id: int) -> IngestJob | None:
             record_ids=[job.pk],
             detail={"file_name": job.file_name, "retry": True, "attempt": job.attempts + 1},
         )
-        transaction.on_commit(lambda: job_enqueue(job.pk))
+        job_enqueue(job.pk)  # the task row commits with the job's new state, or neither
         job.refresh_from_db()
     return job
 
