@@ -14,7 +14,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.core.management import call_command
@@ -40,12 +40,14 @@ class WorkerSupervisor:
         self,
         argv: Sequence[str],
         *,
+        env: Mapping[str, str] | None = None,
         first_delay: float = 1.0,
         max_delay: float = 60.0,
         healthy_after: float = 60.0,
         poll: float = 0.5,
     ) -> None:
         self.argv = list(argv)
+        self.env = dict(env) if env is not None else None  # None: this process's environment
         self.first_delay, self.max_delay = first_delay, max_delay
         self.healthy_after, self.poll = healthy_after, poll
         self.delay = first_delay
@@ -63,7 +65,7 @@ class WorkerSupervisor:
         with self.lock:
             if self.stopping.is_set():
                 return
-            self.process = subprocess.Popen(self.argv)  # noqa: S603 (our own argv)
+            self.process = subprocess.Popen(self.argv, env=self.env)  # noqa: S603 (our argv)
             self.started_at = time.monotonic()
         self._log(f"Task worker started (pid {self.process.pid})")
 
