@@ -200,6 +200,13 @@ class ProviderAdjustmentEntry(PracticeScoped):
     )
     effective_date = models.DateField()
     posted_at = models.DateTimeField(default=timezone.now)
+    posted_by = models.ForeignKey(  # the person whose upload posted it; None: the system
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        db_index=False,
+    )
 
     class Meta:
         ordering = ["era_id", "id"]

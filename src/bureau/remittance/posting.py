@@ -539,6 +539,7 @@ class _Poster:
                         amount=p.amount,
                         fiscal_period_end=p.fiscal_period_end,
                         effective_date=self.r.payment_date,
+                        posted_by_id=self.user_id,
                     )
                     for p in self.r.provider_adjustments
                 ]

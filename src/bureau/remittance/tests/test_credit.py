@@ -38,6 +38,7 @@ from bureau.remittance.models import (
     IngestJob,
     JobStatus,
     LedgerEntry,
+    ProviderAdjustmentEntry,
 )
 from bureau.remittance.services import era_exception_resolve, ingest_era_text
 from bureau.remittance.tests import builders as b
@@ -52,7 +53,7 @@ pytestmark = pytest.mark.django_db
 
 @dataclass
 class Made:
-    ledger: list[LedgerEntry] = field(default_factory=list)
+    ledger: list[LedgerEntry | ProviderAdjustmentEntry] = field(default_factory=list)
     history: list[ClaimEvent] = field(default_factory=list)
     audit: list[AuditEvent] = field(default_factory=list)
 
@@ -72,13 +73,16 @@ def made_during(practices: list[Practice]) -> Iterator[Made]:
     def history() -> Any:
         return ClaimEvent.objects.for_system(ids, reason="test")
 
+    def plb() -> Any:
+        return ProviderAdjustmentEntry.objects.for_system(ids, reason="test")
+
     with rls.practice_scope(ids):
-        marks = (_max_id(ledger()), _max_id(history()))
+        marks = (_max_id(ledger()), _max_id(history()), _max_id(plb()))
     audit_mark = _max_id(AuditEvent.objects.all())
     made = Made()
     yield made
     with rls.practice_scope(ids):
-        made.ledger = list(ledger().filter(id__gt=marks[0]))
+        made.ledger = [*ledger().filter(id__gt=marks[0]), *plb().filter(id__gt=marks[2])]
         made.history = list(history().filter(id__gt=marks[1]))
     made.audit = list(AuditEvent.objects.filter(id__gt=audit_mark).order_by("id"))
 
@@ -89,7 +93,7 @@ def assert_credited(made: Made, user: User, *, ledger: bool, history: bool) -> N
     assert bool(made.ledger) == ledger, made.ledger
     assert bool(made.history) == history, made.history
     for entry in made.ledger:
-        assert entry.posted_by_id == user.pk, (entry.kind, entry.note, entry.posted_by_id)
+        assert entry.posted_by_id == user.pk, (str(entry), entry.posted_by_id)
     for event in made.history:
         assert event.user_id == user.pk, (event.from_state, event.to_state, event.note)
     for audit in made.audit:
@@ -268,9 +272,10 @@ def test_an_upload_ingested_by_the_worker_credits_the_uploader(
         assert job.created_by_id == user.pk
         return job
 
-    with made_during([practice]) as made:
-        upload_and_run(era_text(practice, payer, payments), "first.835")
+    with made_during([practice]) as made:  # with a provider-level adjustment (PLB interest)
+        upload_and_run(era_text(practice, payer, payments, plb=[("L6", "-1.50")]), "first.835")
     assert_credited(made, user, ledger=True, history=True)
+    assert any(isinstance(e, ProviderAdjustmentEntry) for e in made.ledger)
     assert {e.to_state for e in made.history} == {ClaimState.PAID, ClaimState.DENIED}
     with rls.practice_scope([practice.pk]):
         era = Era.objects.for_system([practice.pk], reason="test").get()
