@@ -160,8 +160,10 @@ def jobs_sweep(*, now: datetime | None = None) -> SweepResult:
     lapsed = IngestJob.objects.filter(
         Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True),
         status__in=[JobStatus.QUEUED, JobStatus.RUNNING],
-    ).values_list("pk", flat=True)
-    for job_id in list(lapsed):
+    )
+    for job_id, status, worker in list(lapsed.values_list("pk", "status", "worker")):
+        if status == JobStatus.RUNNING and _at_work(job_id, worker):
+            continue  # asked without a transaction: SQLite's writer may be that very worker
         _sweep_job(job_id, now, cutoff, result)
     result.uploads_deleted = _delete_unused_uploads(now, cutoff)
     return result
@@ -195,13 +197,21 @@ def _task_ended(job: IngestJob) -> bool:
     ).exists()
 
 
+def _at_work(job_id: int, worker: str) -> bool:
+    """The running job's worker lives and its task has not ended."""
+    if not worker_alive(worker):
+        return False
+    job = IngestJob.objects.filter(pk=job_id).only("task_id").first()
+    return job is not None and not _task_ended(job)
+
+
 def _sweep_job(job_id: int, now: datetime, cutoff: datetime, result: SweepResult) -> None:
     with transaction.atomic():
         job = IngestJob.objects.select_for_update().filter(pk=job_id).first()
         if job is None or (job.heartbeat_at is not None and job.heartbeat_at >= cutoff):
             return  # gone, or renewed since the first look
         if job.status == JobStatus.RUNNING:
-            if worker_alive(job.worker) and not _task_ended(job):
+            if _at_work(job.pk, job.worker):
                 return  # a long SQLite posting transaction: its worker is still at work
             attempts = job.attempts
         elif job.status == JobStatus.QUEUED and _task_lost(job, cutoff):
