@@ -93,6 +93,9 @@ INSTALLED_APPS = [
 # Background jobs (ERA ingest, simulator runs): Django's tasks API with the database worker
 # (`bureau db_worker`). Tests run queued tasks with `db_worker --batch` like production does.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# A running ingest job whose worker showed no sign of life for this long, and is not known to
+# be alive, is retried once or failed by the next worker's sweep (bureau.remittance.job_leases).
+BUREAU_JOB_LEASE_SECONDS = float(os.environ.get("BUREAU_JOB_LEASE_SECONDS", "60"))
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -89,15 +89,23 @@ def _ensure_scope(practice_ids: set[int]) -> None:
 
 @transaction.atomic
 def claim_transition(
-    *, actor: Actor | None, claim: Claim, to_state: ClaimState, note: str = ""
+    *,
+    actor: Actor | None,
+    claim: Claim,
+    to_state: ClaimState,
+    note: str = "",
+    capability: Capability = Capability.CLAIMS_EDIT,
 ) -> Claim:
-    """Move `claim` to `to_state`. `actor` None means the system (a command or a job)."""
+    """Move `claim` to `to_state`. `actor` None means the system (the simulator, a clearinghouse
+    poll); a person's move names them. `capability` is what entitles the actor to this move:
+    editing claims, or posting payments (a poster who posts an ERA moves the claim the payer
+    decided on, without claims.edit)."""
     from_state = ClaimState(claim.state)
     to_state = ClaimState(to_state)
     if to_state not in ALLOWED_TRANSITIONS[from_state]:
         raise ClaimStateError(from_state.value, to_state.value)
     if actor is not None:
-        actor.require(Capability.CLAIMS_EDIT, claim.practice_id)
+        actor.require(capability, claim.practice_id)
         _ensure_scope(set(actor.practice_ids()))
     _ensure_scope({claim.practice_id})
     now = clock.now()
@@ -128,10 +136,15 @@ def claim_transition(
 
 
 def claims_transition(
-    *, actor: Actor | None, moves: Sequence[tuple[Claim, ClaimState]], note: str = ""
+    *,
+    actor: Actor | None,
+    moves: Sequence[tuple[Claim, ClaimState]],
+    note: str = "",
+    capability: Capability = Capability.CLAIMS_EDIT,
 ) -> None:
-    """Many transitions in one go (a scrub run): one UPDATE per target state, one insert of the
-    history rows, and one audit event per practice and (from, to) pair listing its claims."""
+    """Many transitions in one go (a scrub run, an ERA): one UPDATE per target state, one insert
+    of the history rows, and one audit event per practice and (from, to) pair listing its
+    claims. `actor` and `capability` as for `claim_transition`."""
     checked: list[tuple[Claim, ClaimState, ClaimState]] = []
     for claim, to_state in moves:
         from_state, to_state = ClaimState(claim.state), ClaimState(to_state)
@@ -143,7 +156,7 @@ def claims_transition(
     practice_ids = {claim.practice_id for claim, _, _ in checked}
     if actor is not None:
         for practice_id in sorted(practice_ids):
-            actor.require(Capability.CLAIMS_EDIT, practice_id)
+            actor.require(capability, practice_id)
         _ensure_scope(set(actor.practice_ids()))
     _ensure_scope(practice_ids)
     now = clock.now()

@@ -219,6 +219,13 @@ class ProviderAdjustmentEntry(PracticeScoped):
     )
     effective_date = models.DateField()
     posted_at = models.DateTimeField(default=clock.now)
+    posted_by = models.ForeignKey(  # the person whose upload posted it; None: the system
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        db_index=False,
+    )
 
     class Meta:
         ordering = ["era_id", "id"]
@@ -307,7 +314,12 @@ class JobStatus(models.TextChoices):
 
 class IngestJob(models.Model):
     """A background ERA/acknowledgement ingest: what the progress bar reads. Control data:
-    the uploaded file itself waits on disk under VAR_DIR, never in this table."""
+    the uploaded file itself waits on disk under VAR_DIR, never in this table.
+
+    A running job holds a lease: the worker that claimed it (`worker`, its process identity)
+    renews `heartbeat_at` while it works. A job whose lease lapsed and whose worker is gone is
+    stale: the sweep (`job_sweep`) retries it once or fails it. The upload stays on disk while a
+    retry is possible and is deleted when the job ends for good."""
 
     workspace = models.ForeignKey("tenancy.Workspace", on_delete=models.PROTECT, related_name="+")
     file_name = models.CharField(max_length=200)
@@ -323,6 +335,11 @@ class IngestJob(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)  # runs a worker started (or lost)
+    # Last sign of life: set when queued or claimed, renewed by the worker while it runs.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    worker = models.CharField(max_length=200, blank=True)  # host/boot/pid/start of the claimer
+    task_id = models.CharField(max_length=64, blank=True)  # the task row of the current attempt
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -332,6 +349,7 @@ class IngestJob(models.Model):
                 name="ingest_job_progress_bounded",
             ),
         ]
+        indexes = [models.Index(fields=["status", "heartbeat_at"], name="ingest_job_lease")]
 
     def __str__(self) -> str:
         return f"{self.file_name} ({self.status})"

@@ -509,11 +509,16 @@ class _Poster:
             era=era,
         )
         note = f"ERA {self.r.trace_number}"
-        claims_transition(actor=None, moves=list(self.reversal_moves.values()), note=note)
+        # The person whose upload this is moves the claims by posting (None: the system).
+        poster, posting = self.actor, Capability.PAYMENTS_POST
         claims_transition(
-            actor=None,
+            actor=poster, moves=list(self.reversal_moves.values()), note=note, capability=posting
+        )
+        claims_transition(
+            actor=poster,
             moves=[(c, t) for c, t in self.final_moves.values() if c.state != t],
             note=note,
+            capability=posting,
         )
         changed = {}
         for cp in self.r.claims:
@@ -539,6 +544,7 @@ class _Poster:
                         amount=p.amount,
                         fiscal_period_end=p.fiscal_period_end,
                         effective_date=self.r.payment_date,
+                        posted_by_id=self.user_id,
                     )
                     for p in self.r.provider_adjustments
                 ]

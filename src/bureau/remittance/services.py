@@ -293,8 +293,9 @@ def _post_as_received(actor: Actor, exc: EraException, era: Era) -> None:
     state = ClaimState(claim.state)
     if target != state and target in ALLOWED_TRANSITIONS[state]:
         claim_transition(
-            actor=None,
+            actor=actor,  # the poster who reviewed and posted it, never "system"
             claim=claim,
             to_state=target,
             note=f"ERA {era.trace_number} posted after review",
+            capability=Capability.PAYMENTS_POST,
         )

@@ -1,10 +1,13 @@
 """The ingest task the database worker runs (`bureau db_worker`).
 
 It runs as the uploader, narrowed to the practices where they hold `payments.post`: an ERA for a
-practice they may not post to is never posted by their upload. Progress goes to the `IngestJob`
-row; on PostgreSQL a second connection writes it while the posting transaction is open, so the
-bar moves during a long post. SQLite allows one writer, so there the row is written by the posting
-connection itself and the bar moves at each stage the ingest reports outside its transaction.
+practice they may not post to is never posted by their upload, and what it posts is credited to
+them. Progress goes to the `IngestJob` row; on PostgreSQL a second connection writes it while
+the posting transaction is open, so the bar moves during a long post. SQLite allows one writer,
+so there the row is written by the posting connection itself and the bar moves at each stage
+the ingest reports outside its transaction. Every progress write also renews the job's lease,
+which a heartbeat thread renews besides (`job_leases`); a job the sweep has taken from this
+worker is never written by it again.
 """
 
 from __future__ import annotations
@@ -20,8 +23,9 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 from django_tasks import task
 
-from bureau.remittance.jobs import decode_upload
-from bureau.remittance.models import IngestJob, JobStatus
+from bureau.remittance.job_leases import Heartbeat, worker_identity
+from bureau.remittance.jobs import decode_upload, job_claim, job_done, job_fail
+from bureau.remittance.models import IngestJob
 from bureau.tenancy.actor import Actor, CapabilityDenied, resolve_actor
 from bureau.tenancy.roles import Capability
 from bureau.x12.errors import X12Error
@@ -42,8 +46,9 @@ def posting_actor(actor: Actor) -> Actor:
 class ProgressWriter:
     """The `progress(done, total, stage)` callback: writes the job row, throttled."""
 
-    def __init__(self, job_id: int) -> None:
+    def __init__(self, job_id: int, worker: str = "") -> None:
         self.job_id = job_id
+        self.worker = worker  # the lease holder; its writes renew the lease
         self.stage = ""
         self.last = 0.0
         self.side: BaseDatabaseWrapper | None = None
@@ -58,10 +63,11 @@ class ProgressWriter:
         self.write(done=done, total=total, stage=stage[:STAGE_LENGTH])
 
     def write(self, **values: Any) -> None:
+        values["heartbeat_at"] = timezone.now()
         if connection.in_atomic_block and connection.vendor == "postgresql":
             self._write_aside(values)
         else:
-            IngestJob.objects.filter(pk=self.job_id).update(**values)
+            IngestJob.objects.filter(pk=self.job_id, worker=self.worker).update(**values)
 
     def _write_aside(self, values: dict[str, Any]) -> None:
         """Through a connection of its own, committed at once, so the page sees it now."""
@@ -71,8 +77,8 @@ class ProgressWriter:
         assignments = ", ".join(f"{name} = %s" for name in values)
         with self.side.cursor() as cursor:
             cursor.execute(
-                f"UPDATE {table} SET {assignments} WHERE id = %s",  # noqa: S608 (names are ours)
-                [*values.values(), self.job_id],
+                f"UPDATE {table} SET {assignments} WHERE id = %s AND worker = %s",  # noqa: S608 (names are ours)
+                [*values.values(), self.job_id, self.worker],
             )
 
     def close(self) -> None:
@@ -131,60 +137,54 @@ def run_ingest(actor: Actor, name: str, text: str, progress: ProgressWriter) -> 
     )
 
 
-def _finish(job_id: int, **values: Any) -> None:
-    IngestJob.objects.filter(pk=job_id).update(finished_at=timezone.now(), **values)
-
-
 @task()
 def ingest_job_run(job_id: int) -> str:
-    """Run one queued ingest job to done or failed; the uploaded file is removed either way."""
-    job = IngestJob.objects.select_related("created_by").filter(pk=job_id).first()
-    if job is None or job.status not in (JobStatus.QUEUED, JobStatus.RUNNING):
+    """Run one queued ingest job to done or failed (see `jobs` for when the upload goes)."""
+    worker = worker_identity()
+    job = job_claim(job_id, worker)
+    if job is None:  # not queued: done, failed, or taken by another worker meanwhile
         return "skipped"
-    path = Path(job.path)
-    progress = ProgressWriter(job.pk)
-    IngestJob.objects.filter(pk=job.pk).update(
-        status=JobStatus.RUNNING, stage="Reading the file", done=0, total=0, error=""
-    )
-    try:
-        user = job.created_by
-        actor = resolve_actor(user) if user is not None else None
-        if actor is None or actor.workspace.pk != job.workspace_id:
-            raise CapabilityDenied("the uploader can no longer post payments")
-        actor = posting_actor(actor)
-        if not actor.access:
-            raise CapabilityDenied("the uploader can no longer post payments")
-        text = decode_upload(path.read_bytes())
-        progress(0, 0, "Parsing")
-        result = run_ingest(actor, job.file_name, text, progress)
-    except (X12Error, CapabilityDenied, OSError, UnicodeDecodeError, ValueError) as exc:
-        message = str(exc) if not isinstance(exc, CapabilityDenied) else f"Refused: {exc}"
-        if isinstance(exc, X12Error):
-            message = f"X12Error: {exc}"
-        _finish(job.pk, status=JobStatus.FAILED, stage="Failed", error=message[:500])
-        return "failed"
-    except Exception as exc:
-        _finish(
-            job.pk,
-            status=JobStatus.FAILED,
-            stage="Failed",
-            error=f"{type(exc).__name__}: {exc}"[:500],
-        )
-        raise
-    finally:
-        progress.close()
-        path.unlink(missing_ok=True)
+    progress = ProgressWriter(job.pk, worker)
+    with Heartbeat(job.pk, worker):
+        try:
+            result = _ingest(job, progress)
+        except (X12Error, CapabilityDenied, OSError, UnicodeDecodeError, ValueError) as exc:
+            # The same file would fail the same way: the job ends, the upload goes.
+            if isinstance(exc, X12Error):
+                message = f"X12Error: {exc}"
+            elif isinstance(exc, CapabilityDenied):
+                message = f"Refused: {exc}"
+            elif isinstance(exc, OSError):  # never the server's path in the message
+                message = "The uploaded file could not be read; upload it again."
+            else:
+                message = str(exc)
+            job_fail(job, worker, message, retryable=False)
+            return "failed"
+        except Exception as exc:
+            # A fault of ours or of the database: worth one more attempt, so the upload stays.
+            job_fail(job, worker, f"{type(exc).__name__}: {exc}", retryable=True)
+            raise
+        finally:
+            progress.close()
     error = getattr(result, "error", "")
     if error:  # the clearinghouse ingest reports unreadable X12 instead of raising
-        _finish(job.pk, status=JobStatus.FAILED, stage="Failed", error=f"X12Error: {error}"[:500])
+        job_fail(job, worker, f"X12Error: {error}", retryable=False)
         return "failed"
     summary = result_summary(result)
     job.refresh_from_db(fields=["total"])
-    _finish(
-        job.pk,
-        status=JobStatus.DONE,
-        stage="Done",
-        done=job.total,
-        result=summary,
-    )
+    job_done(job, worker, done=job.total, result=summary)
     return "done"
+
+
+def _ingest(job: IngestJob, progress: ProgressWriter) -> Any:
+    """The upload ingested as its uploader (what they may post, credited to them)."""
+    user = job.created_by
+    actor = resolve_actor(user) if user is not None else None
+    if actor is None or actor.workspace.pk != job.workspace_id:
+        raise CapabilityDenied("the uploader can no longer post payments")
+    actor = posting_actor(actor)
+    if not actor.access:
+        raise CapabilityDenied("the uploader can no longer post payments")
+    text = decode_upload(Path(job.path).read_bytes())
+    progress(0, 0, "Parsing")
+    return run_ingest(actor, job.file_name, text, progress)

@@ -23,6 +23,7 @@ urlpatterns = [
         name="exception_match_lines",
     ),
     path("jobs/<int:job_id>/", views.job_view, name="job"),
+    path("jobs/<int:job_id>/retry/", views.job_retry_view, name="job_retry"),
     path("<uuid:public_id>/", views.era_detail_view, name="detail"),
     path("<uuid:public_id>/download", views.era_download_view, name="download"),
 ]

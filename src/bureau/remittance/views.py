@@ -62,6 +62,7 @@ def era_list_view(request: HttpRequest) -> HttpResponse:
             "can_upload": can_upload,
             "upload_form": UploadForm() if can_upload else None,
             "jobs": jobs.recent_jobs(actor=actor),
+            "can_post": can_upload,
         },
     )
 
@@ -88,11 +89,31 @@ def era_upload_view(request: HttpRequest) -> HttpResponse:
 
 @requires(Capability.PAYMENTS_VIEW)
 def job_view(request: HttpRequest, job_id: int) -> HttpResponse:
-    """One job's progress row: htmx polls it every second until the job is done or failed."""
-    job = jobs.job_get(actor=actor_of(request), job_id=job_id)
+    """One job's progress row: htmx polls it every second until the job is done or failed.
+    Opened as a page (a link, a bookmark), the same row inside the page."""
+    actor = actor_of(request)
+    job = jobs.job_get(actor=actor, job_id=job_id)
     if job is None:
         raise Http404
-    return render(request, "remittance/_job.html", {"job": job})
+    template = "remittance/_job.html" if request.htmx else "remittance/job_detail.html"  # type: ignore[attr-defined]
+    return render(request, template, {"job": job, "can_post": actor.can(Capability.PAYMENTS_POST)})
+
+
+@require_POST
+@requires(Capability.PAYMENTS_POST)
+def job_retry_view(request: HttpRequest, job_id: int) -> HttpResponse:
+    """Queue a failed job again; the job's row polls again until it ends."""
+    try:
+        job = jobs.ingest_job_retry(actor=actor_of(request), job_id=job_id)
+    except CapabilityDenied as exc:
+        raise Http404 from exc
+    except jobs.RetryError as exc:
+        messages.error(request, f"Not retried: {exc}.")
+        return redirect("eras:job", job_id=job_id)
+    if job is None:
+        raise Http404
+    messages.success(request, f"{job.file_name} is queued for ingest again.")
+    return redirect("eras:job", job_id=job.pk)
 
 
 @requires(Capability.PAYMENTS_VIEW)

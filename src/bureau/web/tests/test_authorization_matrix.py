@@ -162,6 +162,10 @@ CLASSIFICATION: dict[str, Spec] = {
         "capability", needs=(C.PAYMENTS_VIEW, C.PATIENTS_DEMOGRAPHICS), record="era"
     ),
     "eras:job": Spec("capability", needs=(C.PAYMENTS_VIEW,), record="job"),
+    # The seeded jobs are queued, not failed: refused with a message, the job unchanged.
+    "eras:job_retry": Spec(
+        "capability", method="POST", needs=(C.PAYMENTS_POST,), record="job", ok=302
+    ),
     "eras:exceptions": Spec("capability", needs=(C.PAYMENTS_VIEW,), list_filter=True),
     # No action and no note: refused with a message, the exception stays open.
     "eras:exception_resolve": Spec(
@@ -453,7 +457,8 @@ def _records(spec: Spec, world: World) -> list[tuple[str, Any, bool]]:
             for r in money(world)[spec.record]
         ]
     elif spec.record == "job":
-        rows = [(label, job.pk, may) for label, job, may in money(world)["job"]]
+        needs = world.holds_anywhere(spec.needs)
+        rows = [(label, job.pk, may and needs) for label, job, may in money(world)["job"]]
         missing = ("missing", 2**31 - 1, False)
     else:
         raise AssertionError(spec.record)
