@@ -42,8 +42,9 @@ SUMMIT_PT = "Summit Physical Therapy"
 OTHER_WORKSPACE_PRACTICE = "harbor"  # slug of the workspace whose practices must never show
 
 # URLs with a record that is not one practice's record: users and grants are the workspace's
-# control data (who may administer whom is its own rule, accounts/services.py).
-NOT_PRACTICE_RECORDS = {"user", "grant"}
+# control data (who may administer whom is its own rule, accounts/services.py); an ingest job
+# is one uploaded file, which may pay several practices (each ERA in it is a record).
+NOT_PRACTICE_RECORDS = {"user", "grant", "job"}
 # GET URLs with a record that are not pages: no bar is shown, so there is nothing to keep honest.
 NOT_PAGES = {
     "eras:download": "serves a file",
