@@ -23,7 +23,11 @@ RULES = [
 
 def _configure(owner, practice, payers):
     services.setting_set(
-        actor=owner, practice=None, key="scrub.rules_enabled", value=False, reason="workspace policy"
+        actor=owner,
+        practice=None,
+        key="scrub.rules_enabled",
+        value=False,
+        reason="workspace policy",
     )
     services.setting_set(
         actor=owner,
@@ -157,7 +161,9 @@ def test_cli_errors_exit_1_and_change_nothing(summit, tmp_path, capsys):
     practice = summit[0]
     bad = tmp_path / "bad.json"
     bad.write_text(
-        json.dumps({"practice": {"npi": practice.npi}, "overrides": {"claims.timely_filing_days": 0}})
+        json.dumps(
+            {"practice": {"npi": practice.npi}, "overrides": {"claims.timely_filing_days": 0}}
+        )
     )
     with pytest.raises(SystemExit) as exc:
         call_command("config", "import", "--practice", practice.npi, str(bad), "--reason", "try it")

@@ -46,9 +46,7 @@ def test_workspace_default_reaches_practices_without_override_only(owner, summit
         value=7,
         reason="client asked for faster turnaround",
     )
-    services.setting_set(
-        actor=owner, practice=None, key=KEY, value=21, reason="workspace policy"
-    )
+    services.setting_set(actor=owner, practice=None, key=KEY, value=21, reason="workspace policy")
     assert setting_explained(overridden, KEY) == (7, "practice")
     for practice in others:
         assert setting_explained(practice, KEY) == (21, "workspace")
