@@ -79,7 +79,7 @@ def audit_log_view(request: HttpRequest) -> HttpResponse:
         # Say which filter was refused; the valid ones still apply.
         for name, errors in form.errors.items():
             label = form.fields[name].label or name if name in form.fields else "Filter"
-            messages.error(request, f"{label}: {' '.join(errors)}")
+            messages.error(request, f"{label}: {' '.join(str(e) for e in errors)}")
     cleaned = form.cleaned_data
     filters = AuditFilters(
         user_public_id=cleaned.get("user") or "",
