@@ -14,7 +14,7 @@ from bureau.patients.models import Patient, Sex
 from bureau.tenancy.actor import Actor, CapabilityDenied
 from bureau.tenancy.models import Practice
 from bureau.tenancy.roles import Capability
-from bureau.web.access import actor_of, chosen_practice, page_number, requires
+from bureau.web.access import actor_of, chosen_practice, page_number, requires, search_text
 
 US_STATES = (
     "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH "
@@ -68,7 +68,7 @@ class PatientForm(forms.Form):
 def patient_list_view(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     practice = chosen_practice(request, actor, Capability.PATIENTS_VIEW)
-    search = request.GET.get("q", "")[:60]
+    search = search_text(request)
     sort = request.GET.get("sort", "name")
     page = selectors.patient_list(
         actor=actor, practice=practice, search=search, sort=sort, page=page_number(request)
