@@ -210,6 +210,30 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
+# Production behind a TLS-terminating proxy (README "Running in production"):
+#   BUREAU_HTTPS=1                  the site is served over HTTPS only; the proxy sets
+#                                   X-Forwarded-Proto and strips any copy a client sent
+#   BUREAU_HSTS_SECONDS             HSTS max-age (default one year; start low when first enabling)
+#   BUREAU_HSTS_INCLUDE_SUBDOMAINS  "0" leaves subdomains of Bureau's host name out of HSTS
+#   BUREAU_HSTS_PRELOAD             "0" leaves out the preload directive
+# Each "0" is an operator's recorded choice, so its check --deploy warning is silenced with it
+# and `check --deploy --fail-level WARNING` stays a usable gate.
+BUREAU_HTTPS = os.environ.get("BUREAU_HTTPS", "") in {"1", "true", "yes"}
+if BUREAU_HTTPS:
+    # Trusted only because the proxy overwrites the header; gunicorn must not be reachable
+    # except through the proxy (BUREAU_BIND on a loopback or private address).
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = int(os.environ.get("BUREAU_HSTS_SECONDS", str(365 * 24 * 60 * 60)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = os.environ.get("BUREAU_HSTS_INCLUDE_SUBDOMAINS") != "0"
+    SECURE_HSTS_PRELOAD = os.environ.get("BUREAU_HSTS_PRELOAD") != "0"
+    if not SECURE_HSTS_INCLUDE_SUBDOMAINS:
+        SILENCED_SYSTEM_CHECKS.append("security.W005")
+    if not SECURE_HSTS_PRELOAD:
+        SILENCED_SYSTEM_CHECKS.append("security.W021")
+
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],

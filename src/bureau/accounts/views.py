@@ -10,12 +10,12 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 from django_otp import user_has_device
 
 from bureau.accounts import services
-from bureau.web.access import pre_mfa, public
+from bureau.web.access import local_next, pre_mfa, public
 
 
 class TokenForm(forms.Form):
@@ -29,10 +29,7 @@ class TokenForm(forms.Form):
 
 
 def _next_url(request: HttpRequest) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or "/"
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return target
-    return "/"
+    return local_next(request, request.POST.get("next") or request.GET.get("next"))
 
 
 @public

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django import forms
+from django.contrib import messages
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -13,6 +17,24 @@ from bureau.tenancy.actor import Actor
 from bureau.tenancy.roles import Capability
 from bureau.web.access import actor_of, page_number, query_without_page, requires
 
+# Days a search may name. Beyond them a date is a typo, and the last day of year 9999 has no
+# next day to end the range with (an OverflowError, once a 500).
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
+_DAY_RANGE = f"a day from {FIRST_DAY:%Y-%m-%d} to {LAST_DAY:%Y-%m-%d}"
+
+
+def _day_field(label: str) -> forms.DateField:
+    return forms.DateField(
+        required=False,
+        label=label,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[
+            MinValueValidator(FIRST_DAY, message=f"Enter {_DAY_RANGE}."),
+            MaxValueValidator(LAST_DAY, message=f"Enter {_DAY_RANGE}."),
+        ],
+        error_messages={"invalid": f"Enter {_DAY_RANGE}, as YYYY-MM-DD."},
+    )
+
 
 class AuditFilterForm(forms.Form):
     user = forms.ChoiceField(required=False)
@@ -21,12 +43,8 @@ class AuditFilterForm(forms.Form):
     action = forms.ChoiceField(
         required=False, choices=[("", "Any action")] + [(a.value, a.value) for a in AuditAction]
     )
-    date_from = forms.DateField(
-        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = forms.DateField(
-        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
-    )
+    date_from = _day_field("From")
+    date_to = _day_field("To")
 
     def __init__(self, actor: Actor, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
@@ -58,19 +76,21 @@ def audit_log_view(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         if "practice" in form.errors:
             raise Http404
-        filters = AuditFilters()
-    else:
-        cleaned = form.cleaned_data
-        filters = AuditFilters(
-            user_public_id=cleaned["user"],
-            practice=actor.practice_by_public_id(cleaned["practice"])
-            if cleaned["practice"]
-            else None,
-            record=cleaned["record"].strip(),
-            action=cleaned["action"],
-            date_from=cleaned["date_from"],
-            date_to=cleaned["date_to"],
-        )
+        # Say which filter was refused; the valid ones still apply.
+        for name, errors in form.errors.items():
+            label = form.fields[name].label or name if name in form.fields else "Filter"
+            messages.error(request, f"{label}: {' '.join(str(e) for e in errors)}")
+    cleaned = form.cleaned_data
+    filters = AuditFilters(
+        user_public_id=cleaned.get("user") or "",
+        practice=actor.practice_by_public_id(cleaned["practice"])
+        if cleaned.get("practice")
+        else None,
+        record=(cleaned.get("record") or "").strip(),
+        action=cleaned.get("action") or "",
+        date_from=cleaned.get("date_from"),
+        date_to=cleaned.get("date_to"),
+    )
     page = audit_search(actor=actor, filters=filters, page=page_number(request))
     return render(
         request,

@@ -112,7 +112,8 @@ class EncounterForm(forms.Form):
                 continue
             pointer_text = (data.get(f"line{n}_pointers") or "1").strip() or "1"
             tokens = [t for t in SPLIT.split(pointer_text) if t]
-            if not all(t.isdigit() for t in tokens):
+            # ASCII digits only: str.isdigit() accepts "²", which int() then refuses.
+            if not all(t.isascii() and t.isdigit() for t in tokens):
                 raise EncounterError(
                     f"lines.{n}.pointers", f"Line {n}: pointers are numbers such as 1 2."
                 )

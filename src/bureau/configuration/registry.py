@@ -1,10 +1,15 @@
 """Every settings key, declared once as data: its type, default, description, range and whether
 a payer may override it. Values are typed here on the way in (`parse`) and out (`to_json`):
-Decimals travel as strings, never floats."""
+Decimals travel as strings, never floats.
+
+A key is `live` once code reads it. Keys declared ahead of the code that will read them stay out
+of REGISTRY (the settings page, export, import, the resolver): offering a setting that changes
+nothing misleads the person who sets it. A test fails on a live key no code resolves."""
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
@@ -53,6 +58,32 @@ VALUELESS_OPS = {RuleOp.EMPTY, RuleOp.NOT_EMPTY}
 
 _TRUE = {"true", "on", "yes", "1"}
 _FALSE = {"false", "off", "no", "0"}
+_WHOLE = re.compile(r"-?[0-9]+")  # ASCII only: str.isdigit() also accepts "²" and "٣"
+# Far beyond every range in the registry, and well inside what int() and Decimal handle exactly.
+MAX_DIGITS = 15
+
+
+def shown(raw: Any, limit: int = 40) -> str:
+    """`raw` for an error message, cut short: a 10,000-character value is not echoed back."""
+    text = repr(raw)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class JsonProblem(ValueError):
+    """Text that is not usable JSON; the message says why in words."""
+
+
+def json_loads(text: str) -> Any:
+    """`json.loads` with numbers as Decimal (never float) and every failure one JsonProblem:
+    bad syntax, nesting too deep for the parser, integers too long to convert."""
+    try:
+        return json.loads(text, parse_float=Decimal)
+    except json.JSONDecodeError as exc:
+        raise JsonProblem(f"not valid JSON ({exc.msg}, line {exc.lineno})") from None
+    except RecursionError:
+        raise JsonProblem("not valid JSON (nested too deeply)") from None
+    except ValueError:  # int() refuses numbers of thousands of digits
+        raise JsonProblem("not valid JSON (a number is too long)") from None
 
 
 @dataclass(frozen=True)
@@ -65,6 +96,7 @@ class SettingSpec:
     minimum: int | Decimal | None = None
     maximum: int | Decimal | None = None
     choices: tuple[str, ...] = ()
+    live: bool = True  # False: declared, but no code reads it yet (hidden everywhere)
 
     def parse(self, raw: Any) -> Any:
         """The typed value of `raw` (stored JSON or form text), or SettingInvalid."""
@@ -96,56 +128,72 @@ class SettingSpec:
         return str(self.to_json(value))
 
 
+def _too_large(spec: SettingSpec, raw: Any) -> SettingInvalid:
+    limit = f"at most {spec.maximum}" if spec.maximum is not None else "smaller"
+    return SettingInvalid(spec.key, f"must be {limit}, got a number too large: {shown(raw)}")
+
+
 def _parse_bool(spec: SettingSpec, raw: Any) -> bool:
     if isinstance(raw, bool):
         return raw
     if isinstance(raw, str) and raw.strip().lower() in _TRUE | _FALSE:
         return raw.strip().lower() in _TRUE
-    raise SettingInvalid(spec.key, f"expected true or false, got {raw!r}")
+    raise SettingInvalid(spec.key, f"expected true or false, got {shown(raw)}")
 
 
 def _parse_int(spec: SettingSpec, raw: Any) -> int:
     if isinstance(raw, int) and not isinstance(raw, bool):
         return raw
-    if isinstance(raw, str) and raw.strip().lstrip("-").isdigit():
-        return int(raw.strip())
-    raise SettingInvalid(spec.key, f"expected a whole number, got {raw!r}")
+    if isinstance(raw, str) and _WHOLE.fullmatch(text := raw.strip()):
+        if len(text.lstrip("-")) > MAX_DIGITS:
+            raise _too_large(spec, raw)
+        return int(text)
+    raise SettingInvalid(spec.key, f"expected a whole number such as 30, got {shown(raw)}")
 
 
 def _parse_decimal(spec: SettingSpec, raw: Any) -> Decimal:
     # Floats are refused: money is never binary floating point.
     if isinstance(raw, bool) or not isinstance(raw, (str, int, Decimal)):
-        raise SettingInvalid(spec.key, f'expected an amount as text such as "25.00", got {raw!r}')
+        problem = f'expected an amount as text such as "25.00", got {shown(raw)}'
+        raise SettingInvalid(spec.key, problem)
+    text = str(raw).strip()
     try:
-        value = Decimal(str(raw).strip())
+        # Decimal() also reads "٣" as 3: amounts are written in ASCII digits only.
+        value = Decimal(text) if text.isascii() else None
     except InvalidOperation:
-        raise SettingInvalid(spec.key, f"expected an amount such as 25.00, got {raw!r}") from None
-    if not value.is_finite():
-        raise SettingInvalid(spec.key, f"expected an amount such as 25.00, got {raw!r}")
+        value = None
+    if value is None or not value.is_finite():
+        raise SettingInvalid(spec.key, f"expected an amount such as 25.00, got {shown(raw)}")
+    if value and value.adjusted() >= MAX_DIGITS:
+        raise _too_large(spec, raw)  # "1e30" would overflow quantize() below
     if value != value.quantize(CENTS):
-        raise SettingInvalid(spec.key, f"amounts have at most two decimals, got {raw!r}")
+        raise SettingInvalid(spec.key, f"amounts have at most two decimals, got {shown(raw)}")
     return value.quantize(CENTS)
 
 
 def _parse_choice(spec: SettingSpec, raw: Any) -> str:
     if isinstance(raw, str) and raw.strip() in spec.choices:
         return raw.strip()
-    raise SettingInvalid(spec.key, f"expected one of {', '.join(spec.choices)}, got {raw!r}")
+    problem = f"expected one of {', '.join(spec.choices)}, got {shown(raw)}"
+    raise SettingInvalid(spec.key, problem)
 
 
 def _parse_str(spec: SettingSpec, raw: Any) -> str:
     if isinstance(raw, str):
         return raw.strip()
-    raise SettingInvalid(spec.key, f"expected text, got {raw!r}")
+    raise SettingInvalid(spec.key, f"expected text, got {shown(raw)}")
+
+
+def _scalar(value: Any) -> bool:
+    return value is None or isinstance(value, str | int | float | Decimal)  # bool is an int
 
 
 def _parse_rules(spec: SettingSpec, raw: Any) -> list[dict[str, Any]]:
     if isinstance(raw, str):
         try:
-            raw = json.loads(raw or "[]", parse_float=Decimal)
-        except json.JSONDecodeError as exc:
-            problem = f"not valid JSON ({exc.msg}, line {exc.lineno})"
-            raise SettingInvalid(spec.key, problem) from None
+            raw = json_loads(raw or "[]")
+        except JsonProblem as exc:
+            raise SettingInvalid(spec.key, str(exc)) from None
     if not isinstance(raw, list):
         raise SettingInvalid(spec.key, "expected a list of rules")
     rules = []
@@ -168,8 +216,14 @@ def _parse_rules(spec: SettingSpec, raw: Any) -> list[dict[str, Any]]:
         elif op in (RuleOp.IN, RuleOp.NOT_IN) and not isinstance(rule.get("value"), list):
             problems.append(f"rule {n}: op {op} needs a list value")
         value = rule.get("value")
+        # A value is text or a number, or for in/not_in a flat list of them: nothing nested.
+        items = value if isinstance(value, list) else [value]
+        if not all(_scalar(item) for item in items):
+            problems.append(f"rule {n}: value must be text, a number, or a list of those")
         if isinstance(value, float | Decimal):
             value = str(value)  # numbers with a fraction are kept as text, never floats
+        elif isinstance(value, list):
+            value = [str(v) if isinstance(v, float | Decimal) else v for v in value]
         if rule.get("severity") not in RULE_SEVERITIES:
             problems.append(f"rule {n}: severity must be error or warning")
         message = rule.get("message")
@@ -204,7 +258,7 @@ def _spec(*args: Any, **kwargs: Any) -> SettingSpec:
     return SettingSpec(*args, **kwargs)
 
 
-SETTINGS: tuple[SettingSpec, ...] = (
+DECLARED: tuple[SettingSpec, ...] = (
     _spec(
         "claims.timely_filing_days",
         Kind.INT,
@@ -254,6 +308,7 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "Write-off requests up to this amount are approved without review.",
         minimum=Decimal("0"),
         maximum=Decimal("1000000"),
+        live=False,
     ),
     _spec(
         "writeoffs.approver_role",
@@ -261,6 +316,7 @@ SETTINGS: tuple[SettingSpec, ...] = (
         Role.SUPERVISOR.value,
         "Role that approves write-offs above the auto-approve limit.",
         choices=tuple(r.value for r in Role),
+        live=False,
     ),
     _spec(
         "denials.sla_days",
@@ -269,6 +325,7 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "Days to work a denial before it is overdue.",
         minimum=1,
         maximum=365,
+        live=False,
     ),
     _spec(
         "rejections.sla_days",
@@ -277,6 +334,7 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "Days to correct a clearinghouse or payer rejection.",
         minimum=1,
         maximum=365,
+        live=False,
     ),
     _spec(
         "followup.interval_days",
@@ -285,6 +343,7 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "Days without a payer response before a claim needs follow-up.",
         minimum=1,
         maximum=365,
+        live=False,
     ),
     _spec(
         "statements.cycle_days",
@@ -293,15 +352,15 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "Days between patient statements.",
         minimum=7,
         maximum=365,
+        live=False,
     ),
 )
 
-REGISTRY: dict[str, SettingSpec] = {}
-for _s in SETTINGS:
-    if _s.key in REGISTRY:  # pragma: no cover - guarded by a test
-        raise RuntimeError(f"settings key {_s.key} declared twice")
-    REGISTRY[_s.key] = _s
-del _s
+if len({s.key for s in DECLARED}) != len(DECLARED):  # pragma: no cover - guarded by a test
+    raise RuntimeError("a settings key is declared twice")
+# What the settings page, export, import and the resolver know: the live keys.
+SETTINGS: tuple[SettingSpec, ...] = tuple(s for s in DECLARED if s.live)
+REGISTRY: dict[str, SettingSpec] = {s.key: s for s in SETTINGS}
 
 
 def spec_of(key: str) -> SettingSpec:

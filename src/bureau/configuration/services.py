@@ -192,7 +192,8 @@ def config_export(practice: Practice) -> dict[str, Any]:
     for (payer_pk, key), value in sorted(
         effective.payer_rows.items(), key=lambda item: (payers[item[0][0]], item[0][1])
     ):
-        payer_overrides.setdefault(payers[payer_pk], {})[key] = value
+        if key in REGISTRY:  # a stored value of a key not live yet stays out, as on the page
+            payer_overrides.setdefault(payers[payer_pk], {})[key] = value
     values = {}
     for key, spec in REGISTRY.items():
         value, source = effective.explained(key)
@@ -201,7 +202,7 @@ def config_export(practice: Practice) -> dict[str, Any]:
         "format": FORMAT,
         "practice": {"npi": practice.npi, "name": practice.name, "code": practice.code},
         "exported_at": timezone.now().isoformat(),
-        "overrides": dict(sorted(effective.practice_rows.items())),
+        "overrides": {k: v for k, v in sorted(effective.practice_rows.items()) if k in REGISTRY},
         "payer_overrides": payer_overrides,
         "effective": values,
     }
@@ -279,7 +280,10 @@ def config_import(*, actor: Actor | None, practice: Practice, document: Any, rea
     practice_values, payer_values = _validated(practice, document)
     user = actor.user if actor else None
     label = "" if actor else CLI_LABEL
-    existing = list(SettingValue.objects.filter(practice=practice).select_related("payer"))
+    # Values of keys not live yet are not in any document: an import leaves them as they are.
+    existing = list(
+        SettingValue.objects.filter(practice=practice, key__in=REGISTRY).select_related("payer")
+    )
     wanted: dict[tuple[Payer | None, str], Any] = {(None, k): v for k, v in practice_values.items()}
     wanted.update(payer_values)
     wanted_ids = {(p.pk if p else None, k) for p, k in wanted}

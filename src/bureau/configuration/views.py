@@ -69,7 +69,8 @@ def settings_view(request: HttpRequest) -> HttpResponse:
         except CapabilityDenied:
             errors["_"] = "You may not change settings here."
         except services.ConfigurationError as exc:
-            errors[key or "_"] = str(exc)
+            # An error about a key the page lists goes beside it; any other at the top.
+            errors[key if key in REGISTRY else "_"] = str(exc)
         else:
             messages.success(request, f"{key} saved." if changed else f"{key}: no change.")
             scope = practice.public_id if practice else "all"

@@ -21,6 +21,7 @@ from bureau.web.access import (
     page_number,
     record_in_context,
     requires,
+    search_text,
 )
 
 US_STATES = (
@@ -75,7 +76,7 @@ class PatientForm(forms.Form):
 def patient_list_view(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     practice = chosen_practice(request, actor, Capability.PATIENTS_VIEW)
-    search = request.GET.get("q", "")[:60]
+    search = search_text(request)
     sort = request.GET.get("sort", "name")
     page = selectors.patient_list(
         actor=actor, practice=practice, search=search, sort=sort, page=page_number(request)

@@ -21,6 +21,7 @@ from uuid import UUID
 from django.contrib import messages
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from bureau.accounts.middleware import PRE_MFA_ATTR, PUBLIC_ATTR
 from bureau.audit.models import AuditAction
@@ -197,6 +198,27 @@ def actor_of(request: HttpRequest) -> Actor:
     if actor is None:
         raise Http404
     return actor
+
+
+def local_next(request: HttpRequest, target: str | None) -> str:
+    """Where to go on to after a sign-in or a switch: `target` when it is a path on this site,
+    else "/". A path, never a URL name (`redirect("²")` would try to reverse it: a 500), and no
+    control character (a newline in Location is refused by Django: a 500 too)."""
+    if (
+        target
+        and target.startswith("/")
+        and target.isprintable()
+        and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()})
+    ):
+        return target
+    return "/"
+
+
+def search_text(request: HttpRequest, name: str = "q", *, limit: int = 60) -> str:
+    """?name= as search text: control characters dropped (PostgreSQL refuses a NUL in a query
+    parameter: a 500), cut to `limit` characters."""
+    text = "".join(c for c in request.GET.get(name, "")[: limit * 2] if c.isprintable())
+    return text.strip()[:limit]
 
 
 def page_number(request: HttpRequest) -> int:

@@ -6,13 +6,12 @@ from django.contrib import messages
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from bureau.audit.models import AuditAction
 from bureau.audit.services import audit_record
 from bureau.tenancy.context import ALL, switch_practice
-from bureau.web.access import actor_of, public
+from bureau.web.access import actor_of, local_next, public
 from bureau.web.selectors import PAID_WINDOW_DAYS, practice_summaries, summary_totals
 
 
@@ -40,10 +39,7 @@ def switch_practice_view(request: HttpRequest) -> HttpResponse:
     with transaction.atomic():
         audit_record(action=AuditAction.CONTEXT_SWITCHED, actor=actor, practice=practice)
     messages.info(request, f"Now working in {practice.name if practice else 'All practices'}.")
-    target = request.POST.get("next", "/")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        target = "/"
-    return redirect(target)
+    return redirect(local_next(request, request.POST.get("next")))
 
 
 @public

@@ -23,7 +23,11 @@ RULES = [
 
 def _configure(owner, practice, payers):
     services.setting_set(
-        actor=owner, practice=None, key="denials.sla_days", value=10, reason="workspace policy"
+        actor=owner,
+        practice=None,
+        key="scrub.rules_enabled",
+        value=False,
+        reason="workspace policy",
     )
     services.setting_set(
         actor=owner,
@@ -71,9 +75,9 @@ def test_export_document(owner, summit, payers):
         payers[0].payer_id: {"scrub.custom_rules": RULES},
         payers[1].payer_id: {"claims.timely_filing_days": 60},
     }
-    assert doc["effective"]["denials.sla_days"] == {"value": 10, "source": "workspace"}
+    assert doc["effective"]["scrub.rules_enabled"] == {"value": False, "source": "workspace"}
     assert doc["effective"]["era.autopost_tolerance"] == {"value": "1.25", "source": "practice"}
-    assert doc["effective"]["statements.cycle_days"] == {"value": 30, "source": "default"}
+    assert doc["effective"]["era.autopost_denials"] == {"value": False, "source": "default"}
     json.dumps(doc)  # plain JSON: no Decimal or float left
 
 
@@ -83,7 +87,7 @@ def test_round_trip_yields_identical_effective_settings(owner, summit, payers):
     before = services.config_export(practice)
     # Change things, then import the earlier document: everything comes back.
     services.setting_set(
-        actor=owner, practice=practice, key="statements.cycle_days", value=14, reason="drift"
+        actor=owner, practice=practice, key="era.autopost_denials", value=True, reason="drift"
     )
     services.setting_clear(
         actor=owner,
@@ -113,7 +117,7 @@ def test_bad_import_lists_every_problem_and_changes_nothing(owner, summit, payer
     document = services.config_export(practice)
     document["practice"]["npi"] = summit[1].npi
     document["overrides"]["nope.nope"] = 1
-    document["overrides"]["denials.sla_days"] = "soon"
+    document["overrides"]["era.autopost_denials"] = "soon"
     document["overrides"]["claims.timely_filing_days"] = 1  # valid, would change
     document["payer_overrides"]["NOSUCHPAYER"] = {"claims.timely_filing_days": 30}
     document["payer_overrides"][payers[2].payer_id] = {"era.autopost_enabled": True}
@@ -127,7 +131,7 @@ def test_bad_import_lists_every_problem_and_changes_nothing(owner, summit, payer
     for fragment in [
         "NPI",
         "nope.nope: unknown",
-        "denials.sla_days: expected a whole number",
+        "era.autopost_denials: expected true or false",
         "unknown payer id 'NOSUCHPAYER'",
         "cannot be overridden per payer",
     ]:
@@ -157,16 +161,18 @@ def test_cli_errors_exit_1_and_change_nothing(summit, tmp_path, capsys):
     practice = summit[0]
     bad = tmp_path / "bad.json"
     bad.write_text(
-        json.dumps({"practice": {"npi": practice.npi}, "overrides": {"denials.sla_days": 0}})
+        json.dumps(
+            {"practice": {"npi": practice.npi}, "overrides": {"claims.timely_filing_days": 0}}
+        )
     )
     with pytest.raises(SystemExit) as exc:
         call_command("config", "import", "--practice", practice.npi, str(bad), "--reason", "try it")
     assert exc.value.code == 1
-    assert "denials.sla_days: must be at least 1" in capsys.readouterr().err
+    assert "claims.timely_filing_days: must be at least 1" in capsys.readouterr().err
     bad.write_text("{not json")
     with pytest.raises(SystemExit):
         call_command("config", "import", "--practice", practice.npi, str(bad), "--reason", "try it")
-    assert "is not JSON" in capsys.readouterr().err
+    assert "is not valid JSON" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         call_command("config", "export", "--practice", "0000000000")
     assert "no single practice" in capsys.readouterr().err

@@ -4,16 +4,27 @@ from decimal import Decimal
 
 import pytest
 
-from bureau.configuration.registry import REGISTRY, SETTINGS, Kind, SettingInvalid, spec_of
+from bureau.configuration.registry import (
+    DECLARED,
+    REGISTRY,
+    SETTINGS,
+    Kind,
+    SettingInvalid,
+    SettingSpec,
+    spec_of,
+)
 from bureau.tenancy.roles import Role
 
-KEYS = {
+LIVE = {
     "claims.timely_filing_days",
     "scrub.rules_enabled",
     "scrub.custom_rules",
     "era.autopost_enabled",
     "era.autopost_tolerance",
     "era.autopost_denials",
+}
+# Declared for the work queues and write-offs to come; hidden until code reads them.
+NOT_LIVE = {
     "writeoffs.auto_approve_limit",
     "writeoffs.approver_role",
     "denials.sla_days",
@@ -23,9 +34,14 @@ KEYS = {
 }
 
 
+def declared(key: str) -> SettingSpec:
+    return next(s for s in DECLARED if s.key == key)
+
+
 def test_every_key_declared_once_with_a_valid_default():
-    assert set(REGISTRY) == KEYS and len(SETTINGS) == len(KEYS)
-    for spec in SETTINGS:
+    assert {s.key for s in DECLARED} == LIVE | NOT_LIVE and len(DECLARED) == len(LIVE | NOT_LIVE)
+    assert set(REGISTRY) == LIVE and {s.key for s in SETTINGS} == LIVE
+    for spec in DECLARED:
         assert spec.description
         assert spec.parse(spec.to_json(spec.default)) == spec.default
 
@@ -50,7 +66,7 @@ def test_payer_overridable_keys():
     ],
 )
 def test_parse(key, raw, expected):
-    assert spec_of(key).parse(raw) == expected
+    assert declared(key).parse(raw) == expected
 
 
 @pytest.mark.parametrize(
@@ -71,7 +87,7 @@ def test_parse(key, raw, expected):
 )
 def test_invalid_values_name_the_key(key, raw, fragment):
     with pytest.raises(SettingInvalid) as exc:
-        spec_of(key).parse(raw)
+        declared(key).parse(raw)
     assert str(exc.value).startswith(key + ":") and fragment in str(exc.value)
 
 

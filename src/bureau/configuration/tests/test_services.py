@@ -42,18 +42,16 @@ def test_workspace_default_reaches_practices_without_override_only(owner, summit
     services.setting_set(
         actor=owner,
         practice=overridden,
-        key="denials.sla_days",
+        key=KEY,
         value=7,
         reason="client asked for faster turnaround",
     )
-    services.setting_set(
-        actor=owner, practice=None, key="denials.sla_days", value=21, reason="workspace policy"
-    )
-    assert setting_explained(overridden, "denials.sla_days") == (7, "practice")
+    services.setting_set(actor=owner, practice=None, key=KEY, value=21, reason="workspace policy")
+    assert setting_explained(overridden, KEY) == (7, "practice")
     for practice in others:
-        assert setting_explained(practice, "denials.sla_days") == (21, "workspace")
+        assert setting_explained(practice, KEY) == (21, "workspace")
     harbor = Practice.objects.filter(workspace__slug="harbor").first()
-    assert setting_explained(harbor, "denials.sla_days") == (14, "default")
+    assert setting_explained(harbor, KEY) == (365, "default")
 
 
 def test_decimal_values_round_trip_as_strings(owner, summit):

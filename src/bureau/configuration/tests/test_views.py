@@ -14,7 +14,11 @@ URL = reverse("configuration:settings")
 def test_page_shows_values_sources_payer_overrides_and_history(as_user, owner, summit, payers):
     practice = summit[0]
     services.setting_set(
-        actor=owner, practice=None, key="denials.sla_days", value=10, reason="workspace policy"
+        actor=owner,
+        practice=None,
+        key="era.autopost_tolerance",
+        value="2.50",
+        reason="workspace policy",
     )
     services.setting_set(
         actor=owner,
@@ -27,7 +31,7 @@ def test_page_shows_values_sources_payer_overrides_and_history(as_user, owner, s
     response = as_user("olivia.owner").get(URL, {"practice": practice.public_id})
     body = response.content.decode()
     assert response.status_code == 200
-    assert "denials.sla_days" in body and "source-workspace" in body
+    assert "era.autopost_tolerance" in body and "source-workspace" in body
     assert f'{payers[0].name} <small class="muted">{payers[0].payer_id}</small>: 60' in body
     assert "payer contract says 60" in body and "(inherited)" in body
     assert 'name="reason"' in body  # the owner may edit
@@ -35,7 +39,7 @@ def test_page_shows_values_sources_payer_overrides_and_history(as_user, owner, s
 
 def test_all_practices_shows_workspace_defaults(as_user, owner):
     services.setting_set(
-        actor=owner, practice=None, key="statements.cycle_days", value=28, reason="monthly-ish"
+        actor=owner, practice=None, key="scrub.rules_enabled", value=False, reason="monthly-ish"
     )
     body = as_user("olivia.owner").get(URL, {"practice": "all"}).content.decode()
     assert "workspace defaults" in body and "monthly-ish" in body and "source-workspace" in body
@@ -48,14 +52,14 @@ def test_edit_with_reason(as_user, summit):
         URL,
         {
             "practice": practice.public_id,
-            "key": "followup.interval_days",
+            "key": "claims.timely_filing_days",
             "value": "45",
             "reason": "client request",
             "action": "set",
         },
     )
     assert response.status_code == 302
-    assert SettingValue.objects.get(practice=practice, key="followup.interval_days").value == 45
+    assert SettingValue.objects.get(practice=practice, key="claims.timely_filing_days").value == 45
     body = client.get(response["Location"]).content.decode()
     assert "client request" in body
 
@@ -80,7 +84,7 @@ def test_payer_override_edit_and_clear(as_user, summit, payers):
 @pytest.mark.parametrize(
     ("value", "reason", "message"),
     [
-        ("-3", "a reason", "followup.interval_days: must be at least 1"),
+        ("-3", "a reason", "claims.timely_filing_days: must be at least 1"),
         ("45", "", "Give a reason"),
     ],
 )
@@ -89,7 +93,7 @@ def test_errors_shown_inline_and_nothing_changes(as_user, summit, value, reason,
         URL,
         {
             "practice": summit[0].public_id,
-            "key": "followup.interval_days",
+            "key": "claims.timely_filing_days",
             "value": value,
             "reason": reason,
             "action": "set",
@@ -108,7 +112,7 @@ def test_viewer_without_manage_sees_no_forms_and_cannot_post(as_user, summit):
         URL,
         {
             "practice": summit[0].public_id,
-            "key": "denials.sla_days",
+            "key": "era.autopost_denials",
             "value": "5",
             "reason": "sneaky",
             "action": "set",
@@ -127,7 +131,7 @@ def test_forbidden_practice_and_payer_are_404(as_user, summit):
             URL,
             {
                 "practice": harbor.public_id,
-                "key": "denials.sla_days",
+                "key": "era.autopost_denials",
                 "value": "5",
                 "reason": "foreign",
             },
@@ -139,7 +143,7 @@ def test_forbidden_practice_and_payer_are_404(as_user, summit):
             URL,
             {
                 "practice": summit[0].public_id,
-                "key": "denials.sla_days",
+                "key": "era.autopost_denials",
                 "value": "5",
                 "reason": "x y z",
                 "payer": "nope",

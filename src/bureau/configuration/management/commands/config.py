@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import json
 import sys
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from bureau.configuration.registry import JsonProblem, json_loads
 from bureau.configuration.services import ConfigurationError, config_export, config_import
 from bureau.tenancy.models import Practice
 
@@ -58,9 +58,9 @@ class Command(BaseCommand):
         except OSError as exc:
             self._fail(f"error: cannot read {source}: {exc.strerror}")
         try:
-            document = json.loads(text, parse_float=Decimal)
-        except json.JSONDecodeError as exc:
-            self._fail(f"error: {source} is not JSON ({exc.msg}, line {exc.lineno})")
+            document = json_loads(text)
+        except JsonProblem as exc:
+            self._fail(f"error: {source} is {exc}")
         try:
             changed = config_import(
                 actor=None, practice=practice, document=document, reason=options["reason"]

@@ -1,0 +1,83 @@
+"""`bureau web`: the production web server, gunicorn serving Bureau (static files by whitenoise).
+
+Run it behind a TLS-terminating proxy with BUREAU_HTTPS=1, and `bureau worker` beside it for
+background jobs (README "Running in production").
+
+BUREAU_BIND         address gunicorn listens on (default 127.0.0.1:8000): the proxy's side only
+BUREAU_WEB_WORKERS  worker processes (default 2 x CPU cores + 1, gunicorn's rule of thumb)
+BUREAU_WEB_TIMEOUT  seconds a request may take before its worker is replaced (default 60)
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from django.conf import settings
+from django.core.handlers.wsgi import WSGIHandler
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connections
+from gunicorn.app.base import BaseApplication
+
+
+def _positive_int(name: str, raw: str) -> int:
+    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) <= 10_000:
+        raise CommandError(f"{name} must be a whole number from 1 to 10000, not {raw!r}")
+    return int(raw)
+
+
+class BureauGunicorn(BaseApplication):  # type: ignore[misc]  # gunicorn ships no type hints
+    """gunicorn with its options set here rather than parsed from gunicorn's own command line."""
+
+    def __init__(self, options: dict[str, Any]) -> None:
+        self.options = options
+        super().__init__(prog="bureau web")
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> WSGIHandler:
+        # Loaded in each worker after the fork, so no connection or file handle is shared.
+        from bureau.wsgi import application
+
+        return application
+
+
+class Command(BaseCommand):
+    help = (
+        "Serve Bureau under gunicorn for production, behind a TLS proxy (BUREAU_HTTPS=1). "
+        "Bind and workers come from BUREAU_BIND and BUREAU_WEB_WORKERS unless given here."
+    )
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--bind", help="host:port or unix:PATH (default: BUREAU_BIND)")
+        parser.add_argument("--workers", help="worker processes (default: BUREAU_WEB_WORKERS)")
+
+    def handle(self, *args: Any, bind: str | None, workers: str | None, **options: Any) -> None:
+        if settings.DEBUG:
+            # Debug pages print settings, local variables and SQL: patient data on an error page.
+            raise CommandError("BUREAU_DEBUG is on: bureau web refuses to serve debug pages")
+        env = os.environ
+        workers = workers or env.get("BUREAU_WEB_WORKERS", str(2 * (os.cpu_count() or 1) + 1))
+        gunicorn_options = {
+            "bind": [bind or env.get("BUREAU_BIND", "127.0.0.1:8000")],
+            "workers": _positive_int("BUREAU_WEB_WORKERS", workers),
+            "timeout": _positive_int("BUREAU_WEB_TIMEOUT", env.get("BUREAU_WEB_TIMEOUT", "60")),
+            # No access log: URLs carry search terms (patient names); the audit log has requests.
+            "accesslog": None,
+            "errorlog": "-",
+            # Replace each worker after ~1,000 requests so a slow leak cannot grow for weeks.
+            "max_requests": 1000,
+            "max_requests_jitter": 100,
+            # gunicorn's runtime control socket (one fixed path per user) is not used by Bureau.
+            "control_socket_disable": True,
+        }
+        if not getattr(settings, "BUREAU_HTTPS", False):
+            self.stderr.write(
+                "BUREAU_HTTPS is not set: cookies are not Secure and no HSTS is sent. "
+                "Set it when serving behind a TLS proxy."
+            )
+        # Nothing opened in this process may be inherited by the forked workers.
+        connections.close_all()
+        BureauGunicorn(gunicorn_options).run()
