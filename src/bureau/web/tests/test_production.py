@@ -190,3 +190,7 @@ def test_bureau_worker_is_the_database_worker_without_autoreload():
     assert options.reload is False  # db_worker would reload under DEBUG, killing a running task
     assert options.batch is True
     assert parser.parse_args(["--reload"]).reload is True
+    # Bureau's worker, which sweeps the jobs of dead workers, not the library's bare one.
+    from bureau.remittance.management.commands.db_worker import Command as SweepingWorker
+
+    assert issubclass(worker.Command, SweepingWorker)

@@ -1,14 +1,15 @@
 """`bureau worker`: the background task worker for production, beside `bureau web`.
 
-The database task worker (`db_worker`, django-tasks-db) with autoreload off whatever DEBUG says:
-a reload would stop a running ERA ingest mid-task. Every db_worker option works here too.
+Bureau's database task worker (`bureau db_worker`: django-tasks-db's, plus the sweep that retries
+or fails the jobs of a worker that died) with autoreload off whatever DEBUG says: a reload would
+stop a running ERA ingest mid-task. Every db_worker option works here too.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
+from bureau.remittance.management.commands.db_worker import Command as DbWorkerCommand
 
 
 class Command(DbWorkerCommand):
