@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django import forms
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from bureau.accounts.selectors import user_list
@@ -11,12 +11,17 @@ from bureau.audit.models import AuditAction
 from bureau.audit.selectors import AuditFilters, audit_search
 from bureau.tenancy.actor import Actor
 from bureau.tenancy.roles import Capability
-from bureau.web.access import actor_of, page_number, query_without_page, requires
+from bureau.web.access import (
+    actor_of,
+    chosen_practice,
+    page_number,
+    query_without_page,
+    requires,
+)
 
 
 class AuditFilterForm(forms.Form):
     user = forms.ChoiceField(required=False)
-    practice = forms.ChoiceField(required=False)
     record = forms.CharField(required=False, max_length=64, label="Record id")
     action = forms.ChoiceField(
         required=False, choices=[("", "Any action")] + [(a.value, a.value) for a in AuditAction]
@@ -30,10 +35,6 @@ class AuditFilterForm(forms.Form):
 
     def __init__(self, actor: Actor, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        practices = actor.practices(Capability.AUDIT_VIEW)
-        self.fields["practice"].choices = [("", "All my practices")] + [  # type: ignore[attr-defined]
-            (str(p.public_id), p.name) for p in practices
-        ]
         users = user_list(actor=actor) if actor.can_workspace(Capability.AUDIT_VIEW) else []
         self.fields["user"].choices = [("", "Anyone")] + [  # type: ignore[attr-defined]
             (str(u.public_id), u.label) for u in users
@@ -46,26 +47,17 @@ class AuditFilterForm(forms.Form):
 @requires(Capability.AUDIT_VIEW)
 def audit_log_view(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
-    data = request.GET.copy()
-    context_practice = request.practice_context  # type: ignore[attr-defined]
-    if (
-        "practice" not in data
-        and context_practice
-        and actor.can(Capability.AUDIT_VIEW, context_practice)
-    ):
-        data["practice"] = str(context_practice.public_id)
-    form = AuditFilterForm(actor, data)
+    # The practice filter is every list's (web/_practice_select.html): it follows the bar,
+    # `all` asks for every practice of the actor's, and a foreign practice is a 404.
+    practice = chosen_practice(request, actor, Capability.AUDIT_VIEW)
+    form = AuditFilterForm(actor, request.GET)
     if not form.is_valid():
-        if "practice" in form.errors:
-            raise Http404
-        filters = AuditFilters()
+        filters = AuditFilters(practice=practice)
     else:
         cleaned = form.cleaned_data
         filters = AuditFilters(
             user_public_id=cleaned["user"],
-            practice=actor.practice_by_public_id(cleaned["practice"])
-            if cleaned["practice"]
-            else None,
+            practice=practice,
             record=cleaned["record"].strip(),
             action=cleaned["action"],
             date_from=cleaned["date_from"],
@@ -75,5 +67,11 @@ def audit_log_view(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "audit/log.html",
-        {"form": form, "page": page, "query": query_without_page(request)},
+        {
+            "form": form,
+            "page": page,
+            "query": query_without_page(request),
+            "practice": practice,
+            "practices": actor.practices(Capability.AUDIT_VIEW),
+        },
     )
