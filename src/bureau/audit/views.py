@@ -7,7 +7,7 @@ from datetime import date
 from django import forms
 from django.contrib import messages
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from bureau.accounts.selectors import user_list
@@ -15,7 +15,13 @@ from bureau.audit.models import AuditAction
 from bureau.audit.selectors import AuditFilters, audit_search
 from bureau.tenancy.actor import Actor
 from bureau.tenancy.roles import Capability
-from bureau.web.access import actor_of, page_number, query_without_page, requires
+from bureau.web.access import (
+    actor_of,
+    chosen_practice,
+    page_number,
+    query_without_page,
+    requires,
+)
 
 # Days a search may name. Beyond them a date is a typo, and the last day of year 9999 has no
 # next day to end the range with (an OverflowError, once a 500).
@@ -38,7 +44,6 @@ def _day_field(label: str) -> forms.DateField:
 
 class AuditFilterForm(forms.Form):
     user = forms.ChoiceField(required=False)
-    practice = forms.ChoiceField(required=False)
     record = forms.CharField(required=False, max_length=64, label="Record id")
     action = forms.ChoiceField(
         required=False, choices=[("", "Any action")] + [(a.value, a.value) for a in AuditAction]
@@ -48,10 +53,6 @@ class AuditFilterForm(forms.Form):
 
     def __init__(self, actor: Actor, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        practices = actor.practices(Capability.AUDIT_VIEW)
-        self.fields["practice"].choices = [("", "All my practices")] + [  # type: ignore[attr-defined]
-            (str(p.public_id), p.name) for p in practices
-        ]
         users = user_list(actor=actor) if actor.can_workspace(Capability.AUDIT_VIEW) else []
         self.fields["user"].choices = [("", "Anyone")] + [  # type: ignore[attr-defined]
             (str(u.public_id), u.label) for u in users
@@ -64,18 +65,11 @@ class AuditFilterForm(forms.Form):
 @requires(Capability.AUDIT_VIEW)
 def audit_log_view(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
-    data = request.GET.copy()
-    context_practice = request.practice_context  # type: ignore[attr-defined]
-    if (
-        "practice" not in data
-        and context_practice
-        and actor.can(Capability.AUDIT_VIEW, context_practice)
-    ):
-        data["practice"] = str(context_practice.public_id)
-    form = AuditFilterForm(actor, data)
+    # The practice filter is every list's (web/_practice_select.html): it follows the bar,
+    # `all` asks for every practice of the actor's, and a foreign practice is a 404.
+    practice = chosen_practice(request, actor, Capability.AUDIT_VIEW)
+    form = AuditFilterForm(actor, request.GET)
     if not form.is_valid():
-        if "practice" in form.errors:
-            raise Http404
         # Say which filter was refused; the valid ones still apply.
         for name, errors in form.errors.items():
             label = form.fields[name].label or name if name in form.fields else "Filter"
@@ -83,9 +77,7 @@ def audit_log_view(request: HttpRequest) -> HttpResponse:
     cleaned = form.cleaned_data
     filters = AuditFilters(
         user_public_id=cleaned.get("user") or "",
-        practice=actor.practice_by_public_id(cleaned["practice"])
-        if cleaned.get("practice")
-        else None,
+        practice=practice,
         record=(cleaned.get("record") or "").strip(),
         action=cleaned.get("action") or "",
         date_from=cleaned.get("date_from"),
@@ -95,5 +87,11 @@ def audit_log_view(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "audit/log.html",
-        {"form": form, "page": page, "query": query_without_page(request)},
+        {
+            "form": form,
+            "page": page,
+            "query": query_without_page(request),
+            "practice": practice,
+            "practices": actor.practices(Capability.AUDIT_VIEW),
+        },
     )

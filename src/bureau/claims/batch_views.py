@@ -18,7 +18,7 @@ from bureau.web.access import FileDownload, actor_of, chosen_practice, requires,
 @requires(Capability.CLAIMS_VIEW)
 def batch_list_view(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
-    practice = chosen_practice(request, actor, Capability.CLAIMS_VIEW, use_context=False)
+    practice = chosen_practice(request, actor, Capability.CLAIMS_VIEW)
     return render(
         request,
         "claims/batch_list.html",

@@ -18,9 +18,8 @@ from bureau.web.access import actor_of, chosen_practice, requires
 
 
 def _practice(request: HttpRequest, actor: Actor, chosen: str | None) -> Practice | None:
-    """The practice asked for ("all" or empty-in-POST: the workspace), else the context."""
-    if chosen == "all":
-        return None
+    """The practice asked for ("all": the workspace, and a GET moves the bar to All practices),
+    else the context."""
     return chosen_practice(request, actor, Capability.SETUP_VIEW, chosen=chosen or "")
 
 

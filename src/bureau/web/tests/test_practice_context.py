@@ -322,11 +322,7 @@ def test_opening_a_record_of_another_practice_moves_the_bar_to_it(name: str) -> 
 
 
 # -- lists ----------------------------------------------------------------------------------------
-LISTS = sorted(
-    name
-    for name, spec in CLASSIFICATION.items()
-    if spec.list_filter and name not in {"batches:list", "configuration:settings", "audit:log"}
-)
+LISTS = sorted(name for name, spec in CLASSIFICATION.items() if spec.list_filter)
 
 
 @pytest.mark.parametrize("name", LISTS)
