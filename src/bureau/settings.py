@@ -18,6 +18,7 @@ from pathlib import Path
 
 import dj_database_url
 from csp.constants import NONCE
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 VAR_DIR = Path(os.environ.get("BUREAU_VAR_DIR", BASE_DIR / "var"))
@@ -41,6 +42,13 @@ def _audit_key() -> str:
     # Outside the database on purpose: whoever can write the audit table cannot re-chain it.
     if key := os.environ.get("BUREAU_AUDIT_KEY"):
         return key
+    if os.environ.get("BUREAU_HTTPS", "") in {"1", "true", "yes"}:
+        # In production a process started without the key (a cron job, a one-off command)
+        # would chain under a key of its own and break `audit verify`: refuse to start instead.
+        raise ImproperlyConfigured(
+            "BUREAU_AUDIT_KEY must be set in production (BUREAU_HTTPS=1): every process needs "
+            "the same key, kept outside the database"
+        )
     path = VAR_DIR / "audit_key"
     if not path.exists():
         # Owner-only from the start, and linked into place: two processes starting at once
@@ -264,6 +272,12 @@ MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 # known_hosts (strict: an unknown server is refused). BUREAU_SFTP maps a workspace slug to
 # overrides of "default"; the remote outbox/inbox/archive live under remote_dir.
 BUREAU_FOLDER_ROUTE_DIR = os.environ.get("BUREAU_FOLDER_ROUTE_DIR") or None
+# Licensed CMS procedure-pair (NCCI PTP) and units (MUE) tables; the synthetic samples otherwise.
+if os.environ.get("BUREAU_NCCI_CSV"):
+    BUREAU_NCCI_CSV = os.environ["BUREAU_NCCI_CSV"]
+if os.environ.get("BUREAU_MUE_CSV"):
+    BUREAU_MUE_CSV = os.environ["BUREAU_MUE_CSV"]
+
 BUREAU_SFTP: dict[str, dict[str, object]] = {
     "default": {
         "host": os.environ.get("BUREAU_SFTP_HOST", "127.0.0.1"),

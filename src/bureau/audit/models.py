@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
+from enum import StrEnum, unique
 
 from django.conf import settings
 from django.db import models
@@ -12,6 +12,7 @@ from django.utils import timezone
 from bureau.tenancy.models import Practice, Workspace
 
 
+@unique  # each action is registered once: a repeated value would silently alias another
 class AuditAction(StrEnum):
     """Every event type, registered once. A new action is added here and nowhere else."""
 

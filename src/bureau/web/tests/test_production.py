@@ -69,6 +69,31 @@ def test_check_deploy_is_clean_with_the_documented_production_environment(tmp_pa
     assert "no issues" in result.stdout
 
 
+def test_production_refuses_to_start_without_the_audit_key(tmp_path):
+    """A process started without BUREAU_AUDIT_KEY would chain under a key of its own: under
+    BUREAU_HTTPS=1 it stops with a message instead, and generates no key file."""
+    env = base_env(tmp_path) | documented_production_env()
+    del env["BUREAU_AUDIT_KEY"]
+    result = run_check_deploy(env)
+    assert result.returncode != 0
+    assert "BUREAU_AUDIT_KEY must be set in production" in result.stderr
+    assert not (tmp_path / "var" / "audit_key").exists()
+
+
+def test_licensed_code_tables_are_read_from_the_environment(tmp_path):
+    env = base_env(tmp_path) | {"BUREAU_NCCI_CSV": "/licensed/ncci.csv", "BUREAU_MUE_CSV": "/m.csv"}
+    code = (
+        "from django.conf import settings as s; "
+        "print('tables', s.BUREAU_NCCI_CSV, s.BUREAU_MUE_CSV)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "bureau.cli", "shell", "-c", code],
+        env=env, capture_output=True, text=True, timeout=120, cwd=REPO,
+    )  # fmt: skip
+    [line] = [ln for ln in result.stdout.splitlines() if ln.startswith("tables ")]
+    assert line.split()[1:] == ["/licensed/ncci.csv", "/m.csv"], result.stderr
+
+
 def test_check_deploy_warns_without_bureau_https(tmp_path):
     """The same environment less BUREAU_HTTPS: the four warnings the production block answers."""
     env = base_env(tmp_path) | documented_production_env()
@@ -123,6 +148,7 @@ def test_bureau_web_serves_the_login_page_and_static_files_over_a_socket(tmp_pat
     port = free_port()
     env = base_env(tmp_path) | {
         "BUREAU_HTTPS": "1",
+        "BUREAU_AUDIT_KEY": secrets.token_urlsafe(48),
         "BUREAU_ALLOWED_HOSTS": "127.0.0.1",
         "BUREAU_BIND": f"127.0.0.1:{port}",
         "BUREAU_WEB_WORKERS": "1",
