@@ -168,6 +168,26 @@ def resolve_actor(user: User) -> Actor | None:
     return build_actor(user, workspace, grants, all_practices, visible_status)
 
 
+def _confine_demographics(
+    caps: set[Capability], per_cap: dict[Capability, frozenset[int] | None]
+) -> None:
+    """Demographics limited to some providers, beside another capability that reaches further
+    (a limited biller grant plus a whole-practice denial specialist grant): names, birth dates
+    and raw files are shown record by record through `actor.can(patients.demographics)`, which
+    knows practices, not providers, so the safe answer is to show none on that practice (masked
+    everywhere, no raw file) rather than every provider's."""
+    demographics = Capability.PATIENTS_DEMOGRAPHICS
+    allowed = per_cap.get(demographics)
+    if demographics not in caps or allowed is None:
+        return
+    for cap in caps - {demographics}:
+        reach = per_cap.get(cap)
+        if reach is None or not reach <= allowed:
+            caps.discard(demographics)
+            per_cap.pop(demographics, None)
+            return
+
+
 def build_actor(
     user: User,
     workspace: Workspace,
@@ -211,6 +231,8 @@ def build_actor(
                     if cap in per_cap
                     else (grant_providers or None)
                 )
+    for pid in practices:
+        _confine_demographics(caps[pid], cap_providers[pid])
     access = {
         pid: PracticeAccess(
             practice=practices[pid],
