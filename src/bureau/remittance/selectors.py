@@ -155,6 +155,16 @@ class EraDetail:
     provider_adjustments: list[ProviderAdjustmentEntry]
     exceptions: list[EraException]
     can_post: bool
+    balancing_problems: list[str] = field(default_factory=list)
+
+
+def _problems_shown(actor: Actor, era: Era, claims: list[EraClaim]) -> list[str]:
+    """The file's balancing problems; for a grant limited to some providers only those about
+    the claim loops it may see (the others name other providers' claims and amounts)."""
+    if not actor.provider_limited(era.practice_id, Capability.PAYMENTS_VIEW):
+        return list(era.balancing_problems or [])
+    mine = tuple(f"claim {ec.patient_control_number} " for ec in claims)
+    return [p for p in era.balancing_problems or [] if str(p).startswith(mine)]
 
 
 def _adjustments(raw: Any) -> list[AdjustmentView]:
@@ -216,6 +226,7 @@ def era_detail(*, actor: Actor, public_id: Any) -> EraDetail:
         provider_adjustments=plb,
         exceptions=exceptions,
         can_post=actor.can(Capability.PAYMENTS_POST, era.practice_id),
+        balancing_problems=_problems_shown(actor, era, era_claims),
     )
 
 
