@@ -12,7 +12,17 @@ from django.views.decorators.http import require_POST
 from bureau.claims import batches
 from bureau.claims.x12_mapping import MappingError
 from bureau.tenancy.roles import Capability
-from bureau.web.access import FileDownload, actor_of, chosen_practice, requires, serves_file
+from bureau.web.access import (
+    FileDownload,
+    actor_of,
+    chosen_practice,
+    file_practice_ids,
+    requires,
+    serves_file,
+)
+
+# An 837P names each patient and subscriber with birth date, address and member id.
+BATCH_FILE_CARRIES = frozenset({Capability.CLAIMS_VIEW, Capability.PATIENTS_DEMOGRAPHICS})
 
 
 @requires(Capability.CLAIMS_VIEW)
@@ -27,6 +37,7 @@ def batch_list_view(request: HttpRequest) -> HttpResponse:
             "practice": practice,
             "practices": actor.practices(Capability.CLAIMS_VIEW),
             "can_build": actor.can(Capability.CLAIMS_SUBMIT),
+            "downloadable": file_practice_ids(actor, BATCH_FILE_CARRIES),
         },
     )
 
@@ -49,7 +60,7 @@ def batch_build_view(request: HttpRequest) -> HttpResponse:
 
 
 @requires(Capability.CLAIMS_VIEW)
-@serves_file(carries={Capability.CLAIMS_VIEW, Capability.PATIENTS_DEMOGRAPHICS})
+@serves_file(carries=BATCH_FILE_CARRIES)
 def batch_download_view(request: HttpRequest, public_id: UUID) -> FileDownload:
     # An 837P names each patient and subscriber with birth date, address and member id.
     batch = batches.batch_for_download(actor=actor_of(request), public_id=public_id)

@@ -23,12 +23,16 @@ from bureau.web.access import (
     actor_of,
     chosen_practice,
     chosen_value,
+    file_practice_ids,
     page_number,
     query_without_page,
     record_in_context,
     requires,
     serves_file,
 )
+
+# An 835 names each patient (NM1*QC) with member id beside the money.
+ERA_FILE_CARRIES = frozenset({Capability.PAYMENTS_VIEW, Capability.PATIENTS_DEMOGRAPHICS})
 
 
 @requires(Capability.PAYMENTS_VIEW)
@@ -120,11 +124,15 @@ def job_retry_view(request: HttpRequest, job_id: int) -> HttpResponse:
 def era_detail_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
     detail = selectors.era_detail(actor=actor_of(request), public_id=public_id)
     record_in_context(request, detail.era.practice_id, noun="ERA", back=request.path)
-    return render(request, "remittance/era_detail.html", {"d": detail})
+    actor = actor_of(request)
+    can_download = detail.era.practice_id in file_practice_ids(actor, ERA_FILE_CARRIES)
+    return render(
+        request, "remittance/era_detail.html", {"d": detail, "can_download": can_download}
+    )
 
 
 @requires(Capability.PAYMENTS_VIEW)
-@serves_file(carries={Capability.PAYMENTS_VIEW, Capability.PATIENTS_DEMOGRAPHICS})
+@serves_file(carries=ERA_FILE_CARRIES)
 def era_download_view(request: HttpRequest, public_id: UUID) -> FileDownload:
     # An 835 names each patient (NM1*QC) with member id beside the money.
     era = selectors.era_for_download(actor=actor_of(request), public_id=public_id)

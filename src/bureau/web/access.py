@@ -133,6 +133,19 @@ def serves_file(*, carries: Iterable[Capability]) -> Callable[[FileView], Respon
     return decorate
 
 
+def file_practice_ids(actor: Actor, carries: Iterable[Capability]) -> frozenset[int]:
+    """Practices whose whole files the actor may take: every capability the file carries held
+    over every provider (a file carries all providers' patients). Pages show a download link
+    only there, so no link answers 404."""
+    wanted = list(carries)
+    if not wanted:
+        return frozenset()
+    shared = actor.whole_practice_ids(wanted[0])
+    for capability in wanted[1:]:
+        shared &= actor.whole_practice_ids(capability)
+    return shared
+
+
 def actor_holding_all(actor: Actor, capabilities: frozenset[Capability]) -> Actor:
     """The actor seen only through the practices where it holds every one of `capabilities`."""
     access = {
