@@ -85,6 +85,15 @@ def exceeds(actor: Actor, grant: Grant) -> bool:
     return not providers or not providers <= limit
 
 
+def governing(grants: Iterable[Grant]) -> list[Grant]:
+    """The grants that decide who administers a user: the unrevoked ones or, for a user whose
+    every grant was revoked (an offboarded owner, a deactivated contractor), all they ever held,
+    so a one-practice supervisor cannot revive a login a higher administrator closed. A login
+    that never held a grant is every manager's to grant."""
+    grants = list(grants)
+    return [g for g in grants if g.revoked_at is None] or grants
+
+
 def administers(actor: Actor, scope: AdminScope, held: Iterable[Grant]) -> bool:
     """Whether the actor administers a user whose unrevoked grants are `held` (nobody, without
     `users.manage` anywhere: a user with no grants is not everyone's)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
-from bureau.accounts.authority import AdminScope, admin_scope, administers
+from bureau.accounts.authority import AdminScope, admin_scope, administers, governing
 from bureau.accounts.models import User
 from bureau.tenancy.actor import Actor
 from bureau.tenancy.models import Grant
@@ -35,10 +35,15 @@ def _administered(actor: Actor, scope: AdminScope, users: QuerySet[User]) -> lis
     if not scope.everywhere:
         # Drop in SQL whoever holds an unrevoked grant outside the actor's practices (an
         # all-practices one included); what remains is checked against what the actor holds.
-        outside = Grant.objects.filter(revoked_at__isnull=True).filter(
+        outside = Grant.objects.filter(
             Q(practice_id__isnull=True) | ~Q(practice_id__in=scope.practice_ids)
         )
-        users = users.exclude(pk__in=outside.values("user_id"))
+        live = Grant.objects.filter(revoked_at__isnull=True)
+        users = users.exclude(pk__in=outside.filter(revoked_at__isnull=True).values("user_id"))
+        # Whoever holds nothing now is judged by what they held (authority.governing).
+        users = users.exclude(
+            Q(pk__in=outside.values("user_id")) & ~Q(pk__in=live.values("user_id"))
+        )
     shown = (
         Grant.objects.filter(scope.grant_filter())
         .select_related("practice", "granted_by")
@@ -49,7 +54,7 @@ def _administered(actor: Actor, scope: AdminScope, users: QuerySet[User]) -> lis
     return [
         user
         for user in users.order_by("username")
-        if administers(actor, scope, (g for g in shown_grants(user) if g.revoked_at is None))
+        if administers(actor, scope, governing(shown_grants(user)))
     ]
 
 

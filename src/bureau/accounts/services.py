@@ -14,7 +14,7 @@ from django.utils import timezone
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from bureau.accounts.authority import admin_scope, administers, manage_ends_at
+from bureau.accounts.authority import admin_scope, administers, governing, manage_ends_at
 from bureau.accounts.models import User
 from bureau.audit.models import AuditAction
 from bureau.audit.services import audit_record
@@ -97,7 +97,7 @@ def _administered(actor: Actor, user: User) -> User:
     locked = User.objects.select_for_update().filter(pk=user.pk).first()
     if locked is None:
         raise CapabilityDenied("no such user")
-    held = Grant.objects.filter(user=locked, revoked_at__isnull=True).prefetch_related("providers")
+    held = governing(Grant.objects.filter(user=locked).prefetch_related("providers"))
     if not administers(actor, admin_scope(actor), held):
         raise CapabilityDenied("user outside the actor's administration")
     if locked.pk == actor.user.pk:

@@ -180,6 +180,26 @@ def test_a_login_without_grants_belongs_to_every_manager_until_granted_elsewhere
     assert not _visible(_actor(cast.actor("supervisor_a")), newcomer)
 
 
+def test_a_closed_login_is_judged_by_the_grants_it_held(cast: Cast):
+    """Review finding: an owner whose all-practices grant was revoked and login deactivated
+    held nothing, so a one-practice supervisor could list and reactivate them. Whoever holds
+    nothing now is judged by what they held."""
+    former = make_user(cast.workspace, "ex.owner")
+    grant(former, Role.SUPERVISOR, None, revoked_at=timezone.now())
+    User.objects.filter(pk=former.pk).update(is_active=False)
+    sup = _actor(cast.actor("supervisor_a"))
+    assert not _visible(sup, former)
+    with pytest.raises(CapabilityDenied):
+        services.user_set_active(actor=sup, user=former, active=True, reason=REASON)
+    former.refresh_from_db()
+    assert former.is_active is False
+    assert _visible(_actor(cast.actor("owner_all")), former)
+    # A former biller of the supervisor's own practice stays the supervisor's to revive.
+    staff = make_user(cast.workspace, "ex.staff")
+    grant(staff, Role.BILLER, cast.a, revoked_at=timezone.now())
+    assert _visible(sup, staff)
+
+
 def test_an_expired_grant_outside_keeps_the_user_out_of_reach_until_revoked(cast: Cast):
     ada = cast.people["biller_a"]
     old = grant(ada, Role.BILLER, cast.b, expires_at=timezone.now() - timedelta(days=1))
