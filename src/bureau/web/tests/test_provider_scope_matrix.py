@@ -9,6 +9,7 @@ response, list or page shows an identifier of another provider's patients, claim
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -263,3 +264,80 @@ def test_provider_narrowing_costs_no_query():
     extra = {url: limited[url] - whole[url] for url in pages}
     assert extra.pop("/") == 1 and extra.pop("/eras/") == 1
     assert all(n <= 0 for n in extra.values()), extra
+
+
+def test_demographics_limited_to_providers_beside_a_wider_grant_are_shown_nowhere():
+    """Review finding: a biller grant limited to two doctors (with demographics) beside a
+    whole-practice denial-specialist grant (without) must not unmask every provider's patients
+    nor hand out raw files. Demographics are confined: masked on that practice, no file."""
+    from bureau.tenancy.actor import resolve_actor
+    from bureau.tenancy.roles import Capability as C
+
+    pw = build()
+    Grant.objects.create(
+        workspace=pw.practice.workspace,
+        user=pw.user,
+        practice=pw.practice,
+        role="denial_specialist",
+        reason="covers denials for the whole practice",
+    )
+    actor = resolve_actor(pw.user)
+    assert not actor.can(C.PATIENTS_DEMOGRAPHICS, pw.practice)
+    assert actor.provider_ids(pw.practice, C.CLAIMS_VIEW) is None  # the wider grant reads all
+    client = verified_client(pw.user.username)
+    theirs = client.get(
+        reverse("patients:detail", kwargs={"public_id": pw.their_patient.public_id})
+    )
+    if theirs.status_code == 200:
+        body = theirs.content.decode()
+        assert pw.their_patient.last_name not in body
+        assert pw.their_patient.date_of_birth.isoformat() not in body
+    else:
+        assert theirs.status_code == 404
+    for era in (pw.mixed_era, pw.their_era):
+        url = reverse("eras:download", kwargs={"public_id": era.public_id})
+        assert client.get(url).status_code == 404
+    with rls.practice_scope([pw.practice.pk]):
+        batch_ids = list(
+            Batch.objects.for_system([pw.practice.pk], reason="test").values_list(
+                "public_id", flat=True
+            )
+        )
+    for public_id in batch_ids:
+        url = reverse("batches:download", kwargs={"public_id": public_id})
+        assert client.get(url).status_code == 404
+
+
+def test_balancing_problems_of_other_providers_claims_are_not_shown():
+    """Review finding: the stored problems of a whole file named the other provider's claim and
+    its amounts on the ERA page of a provider-limited user."""
+    pw = build()
+    problems = [
+        f"claim {pw.my_paid.number} (segment 9): CLP03 10.00 − CLP04 5.00 ≠ ΣCAS 1.00",
+        f"claim {pw.their_paid.number} (segment 21): CLP03 228.00 − CLP04 71.09 ≠ ΣCAS 101.00",
+    ]
+    with rls.practice_scope([pw.practice.pk]):
+        Era.objects.for_system([pw.practice.pk], reason="test").filter(pk=pw.mixed_era.pk).update(
+            balancing_problems=problems
+        )
+    url = reverse("eras:detail", kwargs={"public_id": pw.mixed_era.public_id})
+    mine = verified_client(pw.user.username).get(url).content.decode()
+    assert pw.my_paid.number in mine and "ΣCAS 1.00" in mine
+    assert "71.09" not in mine and pw.their_paid.number not in mine
+    whole = verified_client("olivia.owner").get(url).content.decode()
+    assert "71.09" in whole and "ΣCAS 1.00" in whole
+
+
+def test_no_download_link_is_offered_where_the_file_would_be_refused():
+    """Review finding: ERA and batch pages offered download links that answer 404 to her."""
+    pw = build()
+    url = reverse("eras:detail", kwargs={"public_id": pw.mixed_era.public_id})
+    download = reverse("eras:download", kwargs={"public_id": pw.mixed_era.public_id})
+    assert download not in verified_client(pw.user.username).get(url).content.decode()
+    assert download not in verified_client("dan.denials").get(url).content.decode()
+    assert download in verified_client("olivia.owner").get(url).content.decode()
+    for username in (pw.user.username, "dan.denials", "olivia.owner"):
+        client = verified_client(username)
+        body = client.get(reverse("batches:list"), {"practice": "all"}).content.decode()
+        for link in re.findall(r'href="(/batches/[^"]+/download/)"', body):
+            assert client.get(link).status_code == 200, (username, link)
