@@ -439,9 +439,14 @@ class _Reader:
     # -- footer ------------------------------------------------------------------------
 
     def _plb(self, index: int, tokens: Tokens) -> None:
-        head = self._open_detail(index, tokens)
-        self._close_claim()
-        self.footer = True
+        # PLB repeats: six adjustments per segment, more go in another PLB (the guide's
+        # repeat; Bureau's own writer does it). Only claims after the first PLB are refused.
+        if self.footer:
+            head = self._header(index, tokens)
+        else:
+            head = self._open_detail(index, tokens)
+            self._close_claim()
+            self.footer = True
         provider = _need(tokens, 1, index)
         period_end = _date(_need(tokens, 2, index), index, "PLB02")
         n = len(tokens)

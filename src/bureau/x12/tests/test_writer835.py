@@ -411,3 +411,26 @@ def _remittance(draw: st.DrawFn) -> Remittance:
 def test_random_balanced_remittances_pass_pyx12(r: Remittance) -> None:
     assert r.balancing_problems() == []
     assert pyx12_errors(write_835(PAYER_ENVELOPE, [r])) == []
+
+
+@pytest.mark.parametrize("count", [1, 6, 7, 12, 13, 20])
+def test_plb_repeats_round_trip_through_the_reader(count: int) -> None:
+    """More than six adjustments are written as repeated PLB segments, and read back whole."""
+    from bureau.x12.reader835 import read_835
+
+    adjustments = tuple(
+        ProviderAdjustment(
+            PAYEE_NPI, date(2025, 12, 31), "WO" if i % 2 else "L6",
+            D(f"0.{i + 10}") if i % 2 else D(f"-0.{i + 10}"), f"REF{i:04d}" if i % 2 else "",
+        )
+        for i in range(count)
+    )  # fmt: skip
+    text = write_835(PAYER_ENVELOPE, [remittance((partial_pay(),), adjustments)])
+    assert text.count("PLB*") == -(-count // 6)
+    [read] = read_835(text).remittances
+
+    def fields(p: ProviderAdjustment) -> tuple[object, ...]:
+        return (p.provider_id, p.fiscal_period_end, p.reason, p.amount, p.reference)
+
+    assert [fields(p) for p in read.provider_adjustments] == [fields(p) for p in adjustments]
+    assert read.balancing_problems() == []
