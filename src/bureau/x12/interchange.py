@@ -13,6 +13,10 @@ from dataclasses import dataclass
 from bureau.x12.errors import X12Error
 from bureau.x12.tokens import Tokens, element, parse_int, required
 
+# The implementation guides each reader follows (GS08; ST03 when present). Another version
+# (a 4010 835, an X212 claim status 277) reads differently: refused until a reader exists.
+VERSIONS = {"835": "005010X221", "999": "005010X231", "277": "005010X214"}
+
 
 @dataclass(slots=True)
 class EnvelopeCheck:
@@ -27,6 +31,7 @@ class EnvelopeCheck:
     control_number: str = ""  # ISA13
     usage: str = ""  # ISA15
     group_control_number: str = ""  # GS06 of the open (or last) group
+    group_version: str = ""  # GS08 of the open group
     isa_open: bool = False
     gs_open: bool = False
     st_index: int = 0  # index of the open ST, 0 when none is open
@@ -56,6 +61,7 @@ class EnvelopeCheck:
                 index, "GS outside an interchange or inside an open group", segment_id="GS"
             )
         self.group_control_number = required(tokens, 6, index)
+        self.group_version = element(tokens, 8)
         self.gs_open = True
         self.transactions = 0
         self.groups += 1
@@ -70,6 +76,11 @@ class EnvelopeCheck:
         if set_id != self.set_id:
             raise X12Error(index, f"ST01 {set_id!r} is not {self.set_id}", segment_id="ST")
         self.st_control = required(tokens, 2, index)
+        # Checked once the set is known to be ours, so a wrong file says "ST01", not a version.
+        if element(tokens, 3):
+            _check_version(self.set_id, element(tokens, 3), index, "ST03")
+        else:
+            _check_version(self.set_id, self.group_version, index, "GS08")
         self.st_index = index
         self.transactions += 1
         return self.st_control
@@ -137,3 +148,13 @@ class EnvelopeCheck:
 
 def _count(tokens: Tokens, position: int, index: int) -> int:
     return parse_int(element(tokens, position), index, f"{tokens[0]}{position:02d}", "a count")
+
+
+def _check_version(set_id: str, version: str, index: int, name: str) -> None:
+    wanted = VERSIONS.get(set_id)
+    if wanted is not None and not version.startswith(wanted):
+        raise X12Error(
+            index,
+            f"{name} {version!r} is not {wanted}: Bureau reads the 5010 {set_id} guide only",
+            segment_id="ST",
+        )

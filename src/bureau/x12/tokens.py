@@ -36,6 +36,9 @@ from typing import TextIO
 from bureau.x12.errors import X12Error
 
 ISA_LENGTH = 106  # fixed width: 105 characters and the segment terminator
+# ISA01…ISA16 widths: a short or long element shifts the terminator, so it is read from the
+# wrong position unless every width is checked.
+ISA_WIDTHS = (2, 10, 2, 10, 2, 15, 2, 15, 6, 4, 1, 5, 9, 1, 1, 1)
 LAYOUT = " \t\n\r\f\v"  # whitespace between segments that is layout, never data
 MAX_DIGITS = 18  # X12 R and N elements are at most 18 digits (sign and point not counted)
 _BOM = "\ufeff"
@@ -68,13 +71,8 @@ def delimiters(head: str) -> Delimiters:
             1, f"ISA is {len(head)} characters; it must be {ISA_LENGTH}", segment_id="ISA"
         )
     element, segment = head[3], head[ISA_LENGTH - 1]
+    _check_isa_widths(head, element)
     fields = head[: ISA_LENGTH - 1].split(element)
-    if len(fields) != 17 or len(fields[16]) != 1:
-        raise X12Error(
-            1,
-            f"ISA has {len(fields) - 1} elements; it must have 16 fixed-width elements",
-            segment_id="ISA",
-        )
     component = fields[16]
     # ISA11 was the standards identifier "U" before 4020: a letter there is no separator.
     repetition = fields[11] if len(fields[11]) == 1 and not fields[11].isalnum() else ""
@@ -86,6 +84,23 @@ def delimiters(head: str) -> Delimiters:
     if len(set(chosen)) != len(chosen):
         raise X12Error(1, "bad separators in ISA: two are the same character", segment_id="ISA")
     return Delimiters(element, component, segment)
+
+
+def _check_isa_widths(head: str, element: str) -> None:
+    """ISA is fixed width (105 characters before its terminator): name the element whose width
+    is wrong rather than read a separator from the wrong position."""
+    fields = head[4:].split(element, 15)
+    for number, width in enumerate(ISA_WIDTHS, start=1):
+        value = fields[number - 1] if number <= len(fields) else ""
+        if number == 16:
+            value = value[:1]  # ISA16, then the terminator and whatever follows
+        if len(value) != width or (number < 16 and number > len(fields) - 1):
+            raise X12Error(
+                1,
+                f"ISA is fixed width: ISA{number:02d} has {len(value)} characters, "
+                f"it must have {width}",
+                segment_id="ISA",
+            )
 
 
 def separators_of(text: str) -> Delimiters:
