@@ -15,6 +15,7 @@ from pathlib import Path
 from django.conf import settings
 
 from bureau.clearinghouse.ports import ClearinghouseError, InboundFile
+from bureau.x12.tokens import decode_x12
 
 ROUTE = "folder"
 
@@ -77,9 +78,7 @@ class FolderPort:
             if not path.is_file() or not is_waiting(path.name):
                 continue
             try:
-                # X12 is ASCII; latin-1 keeps a stray byte visible to the reader instead of
-                # failing here, so the reader reports it with the segment that carries it.
-                content = path.read_bytes().decode("latin-1")
+                content = decode_x12(path.read_bytes(), strict=False)
             except OSError as exc:
                 raise ClearinghouseError(f"folder route: cannot read {path}: {exc}") from exc
             files.append(InboundFile(name=path.name, content=content))

@@ -26,6 +26,7 @@ from django.conf import settings
 
 from bureau.clearinghouse.folder import is_waiting, safe_name
 from bureau.clearinghouse.ports import ClearinghouseError, InboundFile
+from bureau.x12.tokens import decode_x12
 
 ROUTE = "sftp"
 
@@ -177,7 +178,7 @@ class SftpPort:
                     continue
                 with sftp.open(posixpath.join(self.config.inbox, entry.filename), "rb") as fh:
                     fh.prefetch(entry.st_size)  # pipelined reads: large 835s come in fast
-                    content = fh.read().decode("latin-1")
+                    content = decode_x12(fh.read(), strict=False)
                 files.append(InboundFile(name=entry.filename, content=content))
         return files
 

@@ -30,6 +30,8 @@ from bureau.audit.services import audit_record
 from bureau.remittance.models import IngestJob, JobStatus
 from bureau.tenancy.actor import Actor, CapabilityDenied
 from bureau.tenancy.roles import Capability
+from bureau.x12.errors import X12Error
+from bureau.x12.tokens import decode_x12
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 RECENT_JOBS = 8
@@ -60,12 +62,9 @@ def decode_upload(content: bytes) -> str:
             f"{MAX_UPLOAD_BYTES // 1024 // 1024} MB."
         )
     try:
-        return content.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise UploadError(
-            f"The file is not text (byte {exc.start} is not ASCII or UTF-8); "
-            "an X12 file is plain text."
-        ) from exc
+        return decode_x12(content)
+    except X12Error as exc:
+        raise UploadError(f"The file is not text: {exc.reason}.") from exc
 
 
 def _safe_name(file_name: str) -> str:

@@ -103,6 +103,26 @@ def _check_isa_widths(head: str, element: str) -> None:
             )
 
 
+def decode_x12(data: bytes, *, strict: bool = True) -> str:
+    """A file's bytes as text, the same at every entry point (web upload, `bureau era`, the
+    folder and SFTP routes): a UTF-8 byte-order mark is dropped (some payers' tools write one),
+    and the rest must be UTF-8, of which X12's basic and extended character sets (ASCII) are a
+    subset. Anything else is an X12Error naming the first bad byte's offset — or, not `strict`
+    (a route's inbox, where one bad file must not stop a poll), read byte for byte (latin-1) so
+    the reader reports the stray character with the segment that carries it."""
+    data = data.removeprefix(_BOM.encode())
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if not strict:
+            return data.decode("latin-1")
+        raise X12Error(
+            None,
+            f"byte {exc.start} ({data[exc.start]:#04x}) is not ASCII or UTF-8: "
+            "an X12 file is plain text",
+        ) from None
+
+
 def separators_of(text: str) -> Delimiters:
     """The separators of an interchange held whole (BOM and leading whitespace allowed)."""
     return delimiters(_clean(text)[:ISA_LENGTH])

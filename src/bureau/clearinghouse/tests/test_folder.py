@@ -88,3 +88,17 @@ def test_port_for_routes(settings, tmp_path: Path) -> None:
     assert isinstance(sftp, SftpPort) and sftp.route == "sftp"
     with pytest.raises(ClearinghouseError, match="unknown clearinghouse route"):
         port_for("fax", workspace)
+
+
+def test_poll_drops_a_byte_order_mark_and_keeps_a_stray_byte_for_the_reader(
+    tmp_path: Path,
+) -> None:
+    """Issue 10 item 3: one decoder for every entry point. A UTF-8 BOM is dropped (it read as
+    "ï»¿" before, so the file failed at segment 1); a byte that is not UTF-8 does not stop
+    the poll, it reaches the reader, which names the segment carrying it."""
+    port = FolderPort(tmp_path)
+    port.poll()
+    inbox = tmp_path / "inbox"
+    (inbox / "a.835").write_bytes(b"\xef\xbb\xbfISA*00~")
+    (inbox / "b.835").write_bytes(b"ISA*\xe9~")
+    assert port.poll() == [InboundFile("a.835", "ISA*00~"), InboundFile("b.835", "ISA*\xe9~")]

@@ -101,3 +101,26 @@ def test_ingest_refuses_amounts_bureau_cannot_store(tmp_path: Path) -> None:
     ids = [p.pk for p in Practice.objects.all()]
     with rls.practice_scope(ids):
         assert not Era.objects.for_system(ids, reason="test").filter(file_name="huge.835")
+
+
+def test_parse_takes_a_byte_order_mark_and_names_a_byte_that_is_not_text(tmp_path: Path) -> None:
+    """Issue 10 item 3: the CLI decodes as the web upload does (one decoder)."""
+    path = tmp_path / "bom.835"
+    path.write_bytes(b"\xef\xbb\xbf" + golden("payment.835").encode())
+    out = StringIO()
+    call_command("era", "parse", str(path), stdout=out)
+    assert json.loads(out.getvalue())["claim_count"] == 3
+    bad = tmp_path / "bad.835"
+    bad.write_bytes(golden("payment.835").encode().replace(b"ACMEPAYER", b"ACME\xffPAYER", 1))
+    done = subprocess.run(
+        [BUREAU, "era", "parse", str(bad)],
+        capture_output=True,
+        text=True,
+        env={**os.environ},
+        timeout=120,
+    )
+    assert done.returncode == 1
+    offset = golden("payment.835").index("ACMEPAYER") + 4
+    assert done.stderr.strip().splitlines() == [
+        f"X12Error: byte {offset} (0xff) is not ASCII or UTF-8: an X12 file is plain text"
+    ]

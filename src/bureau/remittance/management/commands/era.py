@@ -17,6 +17,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from bureau.remittance.payee import PayeeUnknown
 from bureau.x12.errors import X12Error
 from bureau.x12.remit835 import Remittance
+from bureau.x12.tokens import decode_x12
 
 
 def describe(r: Remittance) -> dict[str, Any]:
@@ -66,12 +67,13 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, action: str, file: str, **options: Any) -> None:
         try:
-            text = Path(file).read_text(encoding="latin-1")
+            data = Path(file).read_bytes()
         except OSError as exc:
             raise CommandError(f"cannot read {file}: {exc.strerror}") from None
         from bureau.remittance.services import parse_835
 
         try:
+            text = decode_x12(data)
             remittances = parse_835(text)
         except X12Error as exc:
             self._fail(exc)
