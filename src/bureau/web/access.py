@@ -100,10 +100,11 @@ ResponseView = Callable[..., HttpResponse]
 
 def serves_file(*, carries: Iterable[Capability]) -> Callable[[FileView], ResponseView]:
     """The view answers with a file (or an export) holding the data of `carries`, e.g. an 835
-    carries payments and patient demographics. Its actor is narrowed to the practices where
-    every one of them is held, so the view's own lookups find the file only there: elsewhere
-    it is a 404 like a missing record, and nothing is audited as read. Raw files cannot be
-    masked, hence minimum necessary is all or nothing per file.
+    carries payments and patient demographics. Its actor is narrowed to the practices whose
+    whole files it may take (`file_practice_ids`: every one of them held over every provider),
+    so the view's own lookups find the file only there: elsewhere it is a 404 like a missing
+    record, and nothing is audited as read. Raw files cannot be masked, hence minimum
+    necessary is all or nothing per file; pages offer a link by the same rule.
 
     The view returns a `FileDownload`; the response (name, no-store) is built here, once."""
     needed = frozenset(carries)
@@ -114,7 +115,7 @@ def serves_file(*, carries: Iterable[Capability]) -> Callable[[FileView], Respon
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             actor = actor_of(request)
-            narrowed = actor_holding_all(actor, needed)
+            narrowed = actor_narrowed_to(actor, file_practice_ids(actor, needed))
             if not narrowed.access:
                 raise Http404
             request.actor = narrowed  # type: ignore[attr-defined]
@@ -146,17 +147,11 @@ def file_practice_ids(actor: Actor, carries: Iterable[Capability]) -> frozenset[
     return shared
 
 
-def actor_holding_all(actor: Actor, capabilities: frozenset[Capability]) -> Actor:
-    """The actor seen only through the practices where it holds every one of `capabilities`."""
-    access = {
-        pid: grant for pid, grant in actor.access.items() if capabilities <= grant.capabilities
-    }
-    workspace = (
-        actor.workspace_capabilities
-        if capabilities <= actor.workspace_capabilities
-        else frozenset()
-    )
-    return dataclasses.replace(actor, access=access, workspace_capabilities=workspace)
+def actor_narrowed_to(actor: Actor, practice_ids: frozenset[int]) -> Actor:
+    """The actor seen only through these practices (workspace-wide capabilities dropped: a
+    file belongs to one practice)."""
+    access = {pid: grant for pid, grant in actor.access.items() if pid in practice_ids}
+    return dataclasses.replace(actor, access=access, workspace_capabilities=frozenset())
 
 
 def attachment_response(download: FileDownload) -> HttpResponse:
