@@ -1,120 +1,182 @@
-"""835 parse rate on one 10,000-claim file, three ways in the same run on the same text:
+"""835 read rate and memory: Bureau's streaming reader beside an honest floor and the PHP peer.
 
-(a) our streaming reader (`iter_remittances`: typed dataclasses, Decimal amounts, structure
-    checks), (b) a bare split of the file into segments and elements (the floor any reader pays),
-(c) pyx12 validating the file (the public validator, for scale).
+For each shape (`era_shapes.SHAPES`: 1, 2-3 or 6 lines a claim, claim-level CAS with reversals,
+a long PLB) at 1,000, 10,000 and 50,000 claims in ONE transaction set, on a file on disk, in the
+same run and in turns (best of five, so load hits each alike):
 
-(a) and (b) run in turns, best of five, on the file as many payers send it (a line break after
-each segment) and compact (no breaks); one JSON object per measure and one comparison per layout.
-Target: our reader at least 50 % of the bare split's rate. pyx12 runs once (it is slow).
+- `bureau`: `stream_835` over the open file — reading it, parsing, the guide's balancing checks —
+  summing CLP04, then one `gc.collect()`: the garbage the reader leaves is paid for in the timed
+  region, not by whoever touches memory next;
+- `floor`: reading the same file and splitting every segment into elements, dropping each (what
+  any reader pays at least; not a list of every segment, which is three times slower);
+- `openemr`: OpenEMR's `ParseERA::parse_era` (PHP), summing CLP04 in its claim callback, timed in
+  its own process by `hrtime` — when `php` is on the PATH and `BENCH_OPENEMR_PARSEERA` names the
+  peer's `ParseERA.php` (a copy of OpenEMR's source kept outside this repository).
+
+Peak memory of the Bureau reader is measured in a separate, untimed pass (tracemalloc: every
+Python allocation, the file's chunks included). Targets: Bureau ≥ 1.5× OpenEMR's claims/s at
+every size, and under 64 MB at 50,000 claims. Both readers must agree on ΣCLP04 to the cent.
 """
 
 from __future__ import annotations
 
-import io
+import gc
 import json
-import logging
+import os
+import shutil
+import subprocess
+import tempfile
 import time
+import tracemalloc
 from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
 
-CLAIMS = 10_000
-TARGET_RATIO = 0.5
+SIZES = (1_000, 10_000, 50_000)
 RUNS = 5
+TARGET_VS_OPENEMR = 1.5
+TARGET_PEAK_MB = 64
+PEER_ENV = "BENCH_OPENEMR_PARSEERA"
 
-
-def _interleaved_best(runs: int, *fns: Callable[[], int]) -> list[tuple[float, int]]:
-    """Best time of `runs` for each function, run in turns so load hits them alike."""
-    best = [(float("inf"), 0)] * len(fns)
-    for _ in range(runs):
-        for i, fn in enumerate(fns):
-            started = time.perf_counter()
-            result = fn()
-            best[i] = (min(best[i][0], time.perf_counter() - started), result)
-    return best
+# Our own harness for the peer (the peer's code is not in this repository): best of `runs`
+# parse_era calls in one PHP process, the sum of CLP04 from its per-claim callback.
+PHP_HARNESS = r"""<?php
+error_reporting(0);
+require $argv[1];
+$best = INF; $paid = 0.0; $claims = 0; $error = '';
+for ($r = 0; $r < (int)$argv[3]; $r++) {
+    $paid = 0.0; $claims = 0;
+    $started = hrtime(true);
+    $error = OpenEMR\Billing\ParseERA::parse_era($argv[2], function ($out) use (&$paid, &$claims) {
+        $paid += (float)$out['amount_approved']; $claims++;
+    });
+    $best = min($best, (hrtime(true) - $started) / 1e9);
+}
+echo json_encode(['seconds' => $best, 'claims' => $claims, 'paid' => sprintf('%.2f', $paid),
+    'error' => $error, 'peak_bytes' => memory_get_peak_usage()]);
+"""
 
 
 def _emit(**fields: object) -> None:
     print(json.dumps(fields), flush=True)
 
 
-def _compare(layout: str, text: str) -> float:
-    """Our reader against a bare split of `text`; returns our best time."""
-    from bureau.x12.reader835 import iter_remittances
+def bureau_read(path: Path) -> tuple[int, Decimal]:
+    """Claims and ΣCLP04 of the file, read as posting reads it (balancing checked)."""
+    from bureau.x12.reader835 import stream_835
+    from bureau.x12.remit835 import ClaimPayment, PaymentEnd
 
+    claims, paid = 0, Decimal("0.00")
+    with path.open(encoding="utf-8", newline="") as handle:
+        for event in stream_835(handle):
+            if type(event) is ClaimPayment:
+                claims += 1
+                paid += event.paid
+            elif isinstance(event, PaymentEnd) and event.problems:
+                raise AssertionError(event.problems[:3])
+    gc.collect()  # the reader's garbage, paid for here
+    return claims, paid
+
+
+def floor_read(path: Path) -> tuple[int, int]:
+    """Segments and CLP count: read the file, split each segment into elements, drop it."""
+    text = path.read_text(encoding="utf-8")
     terminator, separator = text[105], text[3]
+    claims = segments = 0
+    for raw in text.split(terminator):
+        elements = raw.split(separator)
+        segments += 1
+        if elements[0] == "\nCLP":
+            claims += 1
+    return segments, claims
 
-    def ours() -> int:
-        return sum(len(r.claims) for r in iter_remittances(text))
 
-    def bare_split() -> int:
-        rows = [seg.split(separator) for seg in text.split(terminator)]
-        return sum(1 for row in rows if row[0].strip() == "CLP")
+def _peak_mb(path: Path) -> float:
+    gc.collect()
+    tracemalloc.start()
+    try:
+        bureau_read(path)
+        return tracemalloc.get_traced_memory()[1] / 1e6
+    finally:
+        tracemalloc.stop()
 
-    (ours_s, ours_claims), (split_s, split_claims) = _interleaved_best(RUNS, ours, bare_split)
-    assert ours_claims == split_claims == CLAIMS, (ours_claims, split_claims)
-    segments = text.count(terminator)
-    for name, seconds in (("ours", ours_s), ("bare_split", split_s)):
+
+def _peer() -> tuple[str, str] | None:
+    php, peer = shutil.which("php"), os.environ.get(PEER_ENV, "")
+    if php and peer and Path(peer).is_file():
+        return php, peer
+    return None
+
+
+def _php_read(php: str, peer: str, harness: Path, path: Path) -> dict[str, object]:
+    done = subprocess.run(
+        [php, str(harness), peer, str(path), "1"], capture_output=True, text=True, check=True
+    )
+    return json.loads(done.stdout)  # type: ignore[no-any-return]
+
+
+def _measure(shape: str, claims: int, path: Path, peer: tuple[str, str] | None) -> None:
+    harness = path.with_name("harness.php")
+    runs: dict[str, Callable[[], object]] = {
+        "bureau": lambda: bureau_read(path),
+        "floor": lambda: floor_read(path),
+    }
+    if peer is not None:
+        harness.write_text(PHP_HARNESS)
+        runs["openemr"] = lambda: _php_read(*peer, harness, path)
+    best: dict[str, float] = {name: float("inf") for name in runs}
+    results: dict[str, object] = {}
+    for _ in range(RUNS):
+        for name, run in runs.items():
+            started = time.perf_counter()
+            results[name] = run()
+            elapsed = time.perf_counter() - started
+            if name == "openemr":
+                elapsed = float(results[name]["seconds"])  # type: ignore[index]
+            best[name] = min(best[name], elapsed)
+    ours_claims, ours_paid = results["bureau"]  # type: ignore[misc]
+    segments, floor_claims = results["floor"]  # type: ignore[misc]
+    assert ours_claims == floor_claims == claims, (ours_claims, floor_claims, claims)
+    common = {"bench": "x12_835_read", "shape": shape, "claims": claims, "segments": segments}
+    common["bytes"] = path.stat().st_size
+    for name, seconds in best.items():
+        extra: dict[str, object] = {}
+        if name == "bureau":
+            extra = {"paid": str(ours_paid), "peak_mb": round(_peak_mb(path), 1)}
+        elif name == "openemr":
+            php = results[name]
+            assert php["error"] == "" and php["claims"] == claims, php  # type: ignore[index]
+            assert php["paid"] == str(ours_paid), (php, ours_paid)  # type: ignore[index]
+            extra = {"paid": php["paid"], "peak_mb": round(php["peak_bytes"] / 1e6, 1)}  # type: ignore[index]
         _emit(
-            bench="x12_835_parse",
+            **common,
             reader=name,
-            layout=layout,
-            claims=CLAIMS,
-            segments=segments,
-            bytes=len(text),
             seconds=round(seconds, 4),
-            claims_per_s=round(CLAIMS / seconds),
+            claims_per_s=round(claims / seconds),
+            segments_per_s=round(segments / seconds),
+            **extra,
         )
-    ratio = split_s / ours_s
-    _emit(
-        bench="x12_835_parse",
-        compare="ours_vs_bare_split",
-        layout=layout,
-        ratio=round(ratio, 3),
-        target_ratio=TARGET_RATIO,
-        meets_target=ratio >= TARGET_RATIO,
-    )
-    return ours_s
-
-
-def _pyx12_seconds(text: str) -> tuple[float, bool]:
-    import pyx12.params
-    import pyx12.x12n_document
-
-    logging.getLogger("pyx12").setLevel(logging.CRITICAL)
-    param = pyx12.params.ParamsBase()
-    param.set("charset", "E")
-    terminator = text[105]
-    clean = terminator.join(seg.lstrip() for seg in text.split(terminator))
-    started = time.perf_counter()
-    valid = pyx12.x12n_document.x12n_document(
-        param, io.StringIO(clean), None, None, fd_json=io.StringIO()
-    )
-    return time.perf_counter() - started, bool(valid)
+        if name == "bureau" and claims == max(SIZES):
+            peak = extra["peak_mb"]
+            _emit(**common, compare="bureau_peak_mb", peak_mb=peak, target_mb=TARGET_PEAK_MB,
+                  meets_target=peak < TARGET_PEAK_MB)  # fmt: skip
+    _emit(**common, compare="bureau_share_of_floor", share=round(best["floor"] / best["bureau"], 3))
+    if "openemr" in best:
+        ratio = best["openemr"] / best["bureau"]
+        _emit(**common, compare="bureau_vs_openemr", ratio=round(ratio, 2),
+              target_ratio=TARGET_VS_OPENEMR, meets_target=ratio >= TARGET_VS_OPENEMR)  # fmt: skip
 
 
 def main() -> None:
-    from bench.scale import synthetic_835
+    from bench.era_shapes import SHAPES, shaped_835
 
-    readable = synthetic_835(CLAIMS)
-    terminator = readable[105]
-    compact = readable.replace(terminator + "\n", terminator)
-    ours_s = _compare("line_breaks", readable)
-    _compare("compact", compact)
-    pyx12_s, valid = _pyx12_seconds(readable)
-    _emit(
-        bench="x12_835_parse",
-        reader="pyx12",
-        layout="line_breaks",
-        claims=CLAIMS,
-        segments=readable.count(terminator),
-        bytes=len(readable),
-        seconds=round(pyx12_s, 2),
-        claims_per_s=round(CLAIMS / pyx12_s),
-        valid=valid,
-    )
-    _emit(
-        bench="x12_835_parse",
-        compare="ours_vs_pyx12",
-        layout="line_breaks",
-        ours_faster_by=round(pyx12_s / ours_s, 1),
-    )
+    peer = _peer()
+    if peer is None:
+        _emit(bench="x12_835_read", note=f"no PHP peer: install php-cli and set {PEER_ENV}")
+    with tempfile.TemporaryDirectory(prefix="bench835-") as tmp:
+        for shape in SHAPES:
+            for claims in SIZES:
+                path = Path(tmp) / f"{shape.name}-{claims}.835"
+                path.write_text(shaped_835(shape, claims), encoding="utf-8")
+                _measure(shape.name, claims, path, peer)
+                path.unlink()

@@ -1,7 +1,12 @@
 """Reading an 835 (005010X221A1) into `Remittance` objects, one transaction set at a time.
 
-`iter_remittances` yields each ST…SE as soon as its SE is read, so a payer's 10,000-claim file
-never sits in memory as objects; `read_835` collects one interchange. Loops follow the guide:
+`stream_835` hands over each payment piece by piece as the file is read: its header
+(`PaymentHeader`) when the first claim opens, each claim (`ClaimPayment`) when its loop closes,
+and at SE a `PaymentEnd` with the totals and the guide's balancing checks taken as the claims
+passed. So a 50,000-claim payment is read, checked and posted without its claims (or the file's
+segments) ever being in memory at once. `iter_remittances` collects each ST…SE into a
+`Remittance`, and `read_835` one interchange, for callers that want it whole. Loops follow the
+guide:
 
     ST BPR TRN CUR REF DTM*405         header
     1000A N1*PR N3 N4 REF*2U PER       payer          1000B N1*PE N3 N4 REF*TJ RDM   payee
@@ -11,10 +16,11 @@ never sits in memory as objects; `read_835` collects one interchange. Loops foll
     PLB                                 provider-level adjustments
     SE
 
-Speed: the benchmark holds this reader to half the rate of a bare `split`, so segments come as
-raw strings (`tokens.raw_segments`: whitespace removed once per text, not per segment) split in
-one tight loop, dispatch is a dict on the segment id to small methods, amounts and dates go
-through caches, and the cyclic garbage collector is paused while the reader runs (see `run`).
+Speed (`bench/bench_x12_835.py` measures it against an honest floor and the PHP peer): segments
+come as raw strings (`tokens.raw_segments`: layout removed once per chunk, not per segment) split
+in one tight loop, dispatch is a dict on the segment id to small methods, amounts and dates go
+through caches, the records are named tuples (a frozen dataclass costs ~2 µs to build), and the
+cyclic garbage collector is paused while the reader runs (see `run`).
 Malformed input raises `X12Error` naming the segment; nothing else escapes.
 """
 
@@ -22,78 +28,43 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable, Iterable, Iterator
-from datetime import date
 from decimal import Decimal
-from typing import TextIO, TypeVar
+from typing import Any, TextIO
 
 from bureau.x12._remit835_builders import _Claim, _Header, _Service
+from bureau.x12._remit835_values import (
+    AmtValue,
+    CasValue,
+    DtmValue,
+    SvcValue,
+    a_date,
+    money,
+    parse_amt,
+    parse_cas,
+    parse_dtm,
+    svc_parser,
+)
 from bureau.x12.errors import X12Error
 from bureau.x12.interchange import EnvelopeCheck
 from bureau.x12.remit835 import (
-    CAS_TRIPLES,
-    GROUP_CODES,
     PLB_PAIRS,
-    Adjustment,
+    ClaimPayment,
     Interchange835,
+    PaymentEnd,
+    PaymentHeader,
     ProviderAdjustment,
     Remittance,
+    claim_problems,
+    payment_problems,
 )
-from bureau.x12.tokens import (
-    Tokens,
-    parse_amount,
-    parse_date,
-    parse_quantity,
-    raw_segments,
-)
+from bureau.x12.tokens import Tokens, raw_segments
 from bureau.x12.tokens import element as _get
 from bureau.x12.tokens import required as _need
 
-_CACHE_LIMIT = 50_000
-_T = TypeVar("_T")
-# Element text -> parsed value. Payers repeat the same amounts, dates and unit counts thousands
-# of times in a file, and parsing dominates the cost; only values that parsed are kept.
-_amounts: dict[str, Decimal] = {}
-_dates: dict[str, date] = {}
-_quantities: dict[str, Decimal] = {}
-
-
-def _cached(
-    cache: dict[str, _T], parse: Callable[[str, int, str], _T], text: str, index: int, name: str
-) -> _T:
-    value = cache.get(text)
-    if value is None:
-        value = parse(text, index, name)
-        if len(cache) >= _CACHE_LIMIT:
-            cache.clear()
-        cache[text] = value
-    return value
-
-
-def _money(text: str, index: int, name: str) -> Decimal:
-    """`parse_amount`, cached. Hot paths look in `_amounts` first and call this on a miss (or
-    on a cached zero, which is falsy: the second look-up is harmless)."""
-    return _cached(_amounts, parse_amount, text, index, name)
-
-
-def _date(text: str, index: int, name: str) -> date:
-    return _cached(_dates, parse_date, text, index, name)
-
-
-def _quantity(text: str, index: int, name: str) -> Decimal:
-    return _cached(_quantities, parse_quantity, text, index, name)
-
-
-# CAS element names per triple start: reason, amount, quantity.
-_CAS_NAMES = {
-    start: (f"CAS{start:02d}", f"CAS{start + 1:02d}", f"CAS{start + 2:02d}")
-    for start in range(2, 2 + 3 * CAS_TRIPLES, 3)
-}
-
-
-def _dtm02(text: str, index: int) -> date:
-    if not text:
-        raise X12Error(index, "DTM02 is required", segment_id="DTM")
-    return _date(text, index, "DTM02")
+Event = PaymentHeader | ClaimPayment | PaymentEnd
+# Distinct raw segments remembered per file (`_remit835_values`): a fee schedule's worth of
+# CAS, DTM, AMT and SVC texts, bounded so a file of all-different amounts costs no memory.
+_MEMO_LIMIT = 20_000
 
 
 class _Reader:
@@ -106,14 +77,11 @@ class _Reader:
         self.claim: _Claim | None = None
         self.svc: _Service | None = None
         self.footer = False  # PLB seen: no more claims
+        self.out: list[Event] = []  # finished pieces the loop hands over after each segment
         self.handlers: dict[str, Callable[[int, Tokens], None]] = {
-            "CAS": self._cas,
-            "SVC": self._svc,
-            "DTM": self._dtm,
             "REF": self._ref,
             "CLP": self._clp,
             "NM1": self._nm1,
-            "AMT": self._amt,
             "LQ": self._lq,
             "MOA": self._moa,
             "MIA": self._mia,
@@ -131,8 +99,18 @@ class _Reader:
             "BPR": self._bpr,
             "PLB": self._plb,
         }
+        # Segments parsed by their elements alone (pure, so remembered by their raw text in
+        # `memo`), then applied to the open claim or line.
+        self.parsers: dict[str, tuple[Callable[[int, Tokens], Any], Callable[[int, Any], None]]]
+        self.parsers = {
+            "CAS": (parse_cas, self._cas),
+            "SVC": (svc_parser(component), self._svc),
+            "DTM": (parse_dtm, self._dtm),
+            "AMT": (parse_amt, self._amt),
+        }
+        self.memo: dict[str, tuple[Callable[[int, Any], None], Any]] = {}
 
-    def run(self, batches: Iterable[list[str]], separator: str) -> Iterator[Remittance]:
+    def run(self, batches: Iterable[list[str]], separator: str) -> Iterator[Event]:
         """`batches` are lists of raw segments (text between terminators, whitespace around
         them already removed); `separator` is the element separator.
 
@@ -140,49 +118,72 @@ class _Reader:
         holds a yielded remittance): the reader builds no cycles, and every object it keeps would
         otherwise be traversed again and again as the heap grows — a third of the run time on a
         10,000-claim file. Collection resumes, nothing is lost, when the reader yields or stops."""
-        remittances = self._run(batches, separator)
+        pieces = self._run(batches, separator)
         while True:
             collecting = gc.isenabled()
             gc.disable()
             try:
-                remittance = next(remittances, None)
+                events = next(pieces, None)
             finally:
                 if collecting:
                     gc.enable()
-            if remittance is None:
+            if events is None:
                 return
-            yield remittance
+            yield from events
 
-    def _run(self, batches: Iterable[list[str]], separator: str) -> Iterator[Remittance]:
-        handlers = self.handlers
-        env = self.env
+    def _run(self, batches: Iterable[list[str]], separator: str) -> Iterator[list[Event]]:
+        """What each batch of segments finished, as one list: handing over per batch rather
+        than per claim keeps generator hops and collector switches off the per-claim path."""
+        handlers, parsers, memo, env = self.handlers, self.parsers, self.memo, self.env
         index = 0
         expect_bpr = False
         for batch in batches:
-            for raw in batch:
-                if not raw:
-                    continue
-                index += 1
-                tokens = raw.split(separator)
-                seg = tokens[0]
-                handler = handlers.get(seg)
-                if handler is not None:
-                    if expect_bpr and seg != "BPR":
-                        raise X12Error(index, "ST must be followed by BPR", segment_id=seg)
-                    expect_bpr = False
-                    handler(index, tokens)
-                elif seg == "SE":
-                    if expect_bpr:
-                        raise X12Error(index, "ST must be followed by BPR", segment_id=seg)
-                    yield self._se(index, tokens)
-                elif seg == "ST":
-                    self.head = _Header(index, self.env.st(index, tokens))
-                    self.footer = False
-                    expect_bpr = True
-                elif not env.dispatch(index, tokens):
-                    raise X12Error(
-                        index, f"{seg[:10]!r} is not a segment of an 835", segment_id=seg[:10]
-                    )
+            try:
+                for raw in batch:
+                    if not raw:
+                        continue
+                    index += 1
+                    known = memo.get(raw)
+                    if known is not None and not expect_bpr:
+                        known[0](index, known[1])
+                        continue
+                    tokens = raw.split(separator)
+                    seg = tokens[0]
+                    handler = handlers.get(seg)
+                    if handler is not None:
+                        if expect_bpr and seg != "BPR":
+                            raise X12Error(index, "ST must be followed by BPR", segment_id=seg)
+                        expect_bpr = False
+                        handler(index, tokens)
+                    elif seg in parsers:
+                        if expect_bpr:
+                            raise X12Error(index, "ST must be followed by BPR", segment_id=seg)
+                        parse, apply = parsers[seg]
+                        value = parse(index, tokens)
+                        if len(memo) >= _MEMO_LIMIT:
+                            memo.clear()
+                        memo[raw] = (apply, value)
+                        apply(index, value)
+                    elif seg == "SE":
+                        if expect_bpr:
+                            raise X12Error(index, "ST must be followed by BPR", segment_id=seg)
+                        self._se(index, tokens)
+                    elif seg == "ST":
+                        self.head = _Header(index, self.env.st(index, tokens))
+                        self.footer = False
+                        expect_bpr = True
+                    elif not env.dispatch(index, tokens):
+                        raise X12Error(
+                            index, f"{seg[:10]!r} is not a segment of an 835", segment_id=seg[:10]
+                        )
+            except X12Error:
+                if self.out:  # what was whole before the error still goes out first
+                    yield self.out
+                    self.out = []
+                raise
+            if self.out:
+                yield self.out
+                self.out = []
         env.finish(index)
 
     # -- header ------------------------------------------------------------------------
@@ -197,10 +198,10 @@ class _Reader:
         if head.payment_amount is not None:
             raise X12Error(index, "BPR must come right after ST, once", segment_id="BPR")
         head.handling_code = _need(tokens, 1, index)
-        head.payment_amount = _money(_need(tokens, 2, index), index, "BPR02")
+        head.payment_amount = money(_need(tokens, 2, index), index, "BPR02")
         head.credit_debit = _need(tokens, 3, index)
         head.payment_method = _need(tokens, 4, index)
-        head.payment_date = _date(_need(tokens, 16, index), index, "BPR16")
+        head.payment_date = a_date(_need(tokens, 16, index), index, "BPR16")
 
     def _trn(self, index: int, tokens: Tokens) -> None:
         head = self._header(index, tokens)
@@ -211,7 +212,7 @@ class _Reader:
 
     def _n1(self, index: int, tokens: Tokens) -> None:
         head = self._header(index, tokens)
-        if head.claims or self.claim is not None:
+        if head.announced:
             raise X12Error(index, "N1 after the claims began", segment_id="N1")
         entity = _get(tokens, 1)
         head.party = entity
@@ -244,6 +245,9 @@ class _Reader:
             raise X12Error(
                 index, "the header has no N1*PR payer or N1*PE payee", segment_id=tokens[0]
             )
+        if not head.announced:
+            head.announced = True
+            self.out.append(head.build())
         return head
 
     # -- claims and lines --------------------------------------------------------------
@@ -253,10 +257,16 @@ class _Reader:
         if claim is None:
             return
         if self.svc is not None:
-            claim.services.append(self.svc.build())
+            claim.close_line(self.svc)
             self.svc = None
-        assert self.head is not None  # a claim only opens inside a header
-        self.head.claims.append(claim.build())
+        head = self.head
+        assert head is not None  # a claim only opens inside a header
+        built = claim.build()
+        head.claim_count += 1
+        head.total_paid += built.paid
+        if not claim.balances():
+            head.problems += claim_problems(built)
+        self.out.append(built)
         self.claim = None
 
     def _clp(self, index: int, tokens: Tokens) -> None:
@@ -271,9 +281,9 @@ class _Reader:
         self.claim = _Claim(
             index,
             tokens,
-            (_amounts.get(tokens[3]) or _money(tokens[3], index, "CLP03")),
-            (_amounts.get(tokens[4]) or _money(tokens[4], index, "CLP04")),
-            _money(pr, index, "CLP05") if pr else None,
+            money(tokens[3], index, "CLP03"),
+            money(tokens[4], index, "CLP04"),
+            money(pr, index, "CLP05") if pr else None,
             "",
             "",
             "",
@@ -284,47 +294,14 @@ class _Reader:
             [],
         )
 
-    def _cas(self, index: int, tokens: Tokens) -> None:
+    def _cas(self, index: int, value: CasValue) -> None:
         claim = self.claim
         if claim is None:
             raise X12Error(index, "CAS outside a claim (CLP)", segment_id="CAS")
-        n = len(tokens)
-        group = tokens[1] if n > 1 else ""
-        if group not in GROUP_CODES:
-            raise X12Error(index, f"CAS01 {group!r} is not a group code", segment_id="CAS")
-        if n < 4 or not tokens[2] or not tokens[3]:
-            raise X12Error(
-                index, "CAS needs a reason (CAS02) and an amount (CAS03)", segment_id="CAS"
-            )
-        target = self.svc.adjustments if self.svc is not None else claim.adjustments
-        if n == 4:  # the common case: one reason, no quantity
-            target.append(
-                Adjustment(
-                    group, tokens[2], (_amounts.get(tokens[3]) or _money(tokens[3], index, "CAS03"))
-                )
-            )
-            return
-        if n > 2 + 3 * CAS_TRIPLES:
-            raise X12Error(index, "CAS has more than six adjustments", segment_id="CAS")
-        for start in range(2, n, 3):
-            reason = tokens[start]
-            amount = tokens[start + 1] if start + 1 < n else ""
-            quantity = tokens[start + 2] if start + 2 < n else ""
-            names = _CAS_NAMES[start]
-            if not reason:
-                if amount or quantity:
-                    raise X12Error(index, f"{names[0]} is required", segment_id="CAS")
-                continue
-            if not amount:
-                raise X12Error(index, f"{names[1]} is required", segment_id="CAS")
-            target.append(
-                Adjustment(
-                    group,
-                    reason,
-                    _money(amount, index, names[1]),
-                    _quantity(quantity, index, names[2]) if quantity else None,
-                )
-            )
+        owner: _Service | _Claim = claim if self.svc is None else self.svc
+        adjustments, total = value
+        owner.adjustments += adjustments
+        owner.adjusted += total
 
     def _nm1(self, index: int, tokens: Tokens) -> None:
         claim = self.claim
@@ -351,43 +328,19 @@ class _Reader:
             raise X12Error(index, f"{tokens[0]} outside claim level", segment_id=tokens[0])
         return self.claim
 
-    def _svc(self, index: int, tokens: Tokens) -> None:
+    def _svc(self, index: int, value: SvcValue) -> None:
         claim = self.claim
         if claim is None:
             raise X12Error(index, "SVC before any claim (CLP)", segment_id="SVC")
         if self.svc is not None:
-            claim.services.append(self.svc.build())
-        n = len(tokens)
-        if n < 4 or not tokens[2] or not tokens[3]:
-            raise X12Error(index, "SVC01, SVC02 and SVC03 are required", segment_id="SVC")
-        parts = tokens[1].split(self.component)
-        if len(parts) < 2 or not parts[0] or not parts[1]:
-            raise X12Error(index, "SVC01 needs a qualifier and a procedure code", segment_id="SVC")
-        modifiers = tuple(parts[2:6])
-        if "" in modifiers:
-            modifiers = tuple(m for m in modifiers if m)
-        units = tokens[5] if n > 5 else ""
+            claim.close_line(self.svc)
+        qualifier, code, modifiers, charge, paid, units = value
         self.svc = _Service(
-            index,
-            parts[0],
-            parts[1],
-            modifiers,
-            (_amounts.get(tokens[2]) or _money(tokens[2], index, "SVC02")),
-            (_amounts.get(tokens[3]) or _money(tokens[3], index, "SVC03")),
-            _quantity(units, index, "SVC05") if units else None,
-            None,
-            None,
-            "",
-            None,
-            [],
-            [],
+            index, qualifier, code, modifiers, charge, paid, units, None, None, "", None, [], []
         )
 
-    def _dtm(self, index: int, tokens: Tokens) -> None:
-        n = len(tokens)
-        qualifier = tokens[1] if n > 1 else ""
-        text = tokens[2] if n > 2 else ""
-        when = _dates.get(text) or _dtm02(text, index)  # a date is never falsy
+    def _dtm(self, index: int, value: DtmValue) -> None:
+        qualifier, when = value
         svc = self.svc
         if svc is not None:
             if qualifier == "472":
@@ -402,7 +355,9 @@ class _Reader:
             elif qualifier == "233":
                 claim.statement_end = when
             return
-        head = self._header(index, tokens)
+        head = self._header(index, ["DTM"])
+        if head.announced:  # the header has gone out with the first claim or LX
+            raise X12Error(index, "DTM outside a claim after the header", segment_id="DTM")
         if qualifier == "405":
             head.production_date = when
 
@@ -421,13 +376,12 @@ class _Reader:
         elif qualifier == "TJ" and head.party == "PE" and not head.payee_tax_id:
             head.payee_tax_id = _need(tokens, 2, index)
 
-    def _amt(self, index: int, tokens: Tokens) -> None:
+    def _amt(self, index: int, value: AmtValue) -> None:
         svc = self.svc
         if svc is None:
-            self._claim_level(index, tokens)
-            return
-        if _get(tokens, 1) == "B6":
-            svc.allowed = _money(_need(tokens, 2, index), index, "AMT02")
+            self._claim_level(index, ["AMT"])
+        elif value[1] is not None:  # AMT*B6, the allowed amount
+            svc.allowed = value[1]
 
     def _lq(self, index: int, tokens: Tokens) -> None:
         svc = self.svc
@@ -448,7 +402,7 @@ class _Reader:
             self._close_claim()
             self.footer = True
         provider = _need(tokens, 1, index)
-        period_end = _date(_need(tokens, 2, index), index, "PLB02")
+        period_end = a_date(_need(tokens, 2, index), index, "PLB02")
         n = len(tokens)
         if n < 5 or not tokens[3]:
             raise X12Error(
@@ -473,39 +427,31 @@ class _Reader:
                     provider,
                     period_end,
                     reason,
-                    _money(amount, index, f"PLB{start + 1:02d}"),
+                    money(amount, index, f"PLB{start + 1:02d}"),
                     reference.split(self.component)[0],
                     index,
                 )
             )
 
-    def _se(self, index: int, tokens: Tokens) -> Remittance:
+    def _se(self, index: int, tokens: Tokens) -> None:
         head = self._header(index, tokens)
         if not self.footer:
             self._open_detail(index, tokens)
         self._close_claim()
         self.env.se(index, tokens)
         self.head = None
-        assert head.payment_amount is not None and head.payment_date is not None
-        payer_id = head.payer_id or head.originator_id.removeprefix("1")
-        return Remittance(
-            control_number=head.control_number,
-            handling_code=head.handling_code,
-            payment_amount=head.payment_amount,
-            credit_debit=head.credit_debit,
-            payment_method=head.payment_method,
-            payment_date=head.payment_date,
-            trace_number=head.trace_number,
-            originator_id=head.originator_id,
-            payer_name=head.payer_name,
-            payer_id=payer_id,
-            payee_name=head.payee_name,
-            payee_npi=head.payee_npi,
-            payee_tax_id=head.payee_tax_id,
-            production_date=head.production_date,
-            claims=tuple(head.claims),
-            provider_adjustments=tuple(head.plb),
-            segment_index=head.index,
+        plb = tuple(head.plb)
+        total_plb = sum((p.amount for p in plb), Decimal("0.00"))
+        problems = payment_problems(head.payment_amount or Decimal(0), head.total_paid, total_plb)
+        self.out.append(
+            PaymentEnd(
+                header=head.build(),
+                claim_count=head.claim_count,
+                total_paid=head.total_paid,
+                provider_adjustments=plb,
+                problems=tuple(problems + head.problems),
+                segment_index=index,
+            )
         )
 
 
@@ -514,16 +460,34 @@ def _open(source: str | TextIO) -> tuple[_Reader, Iterator[list[str]], str]:
     return _Reader(delimiters.component), batches, delimiters.element
 
 
-def iter_remittances(source: str | TextIO) -> Iterator[Remittance]:
-    """Each 835 transaction set of `source` (text, or a text file read piecewise) as it ends."""
+def stream_835(source: str | TextIO) -> Iterator[Event]:
+    """Each payment of `source` (text, or a text file read piecewise) as a `PaymentHeader`, its
+    claims one by one, and a `PaymentEnd` (see the module doc). An X12Error may come after some
+    claims of a payment were handed over: a caller posting as it reads does so in a transaction
+    it can roll back."""
     reader, batches, separator = _open(source)
     yield from reader.run(batches, separator)
+
+
+def iter_remittances(source: str | TextIO) -> Iterator[Remittance]:
+    """Each 835 transaction set of `source` as a whole `Remittance`, as soon as its SE is read."""
+    yield from _remittances(stream_835(source))
+
+
+def _remittances(events: Iterable[Event]) -> Iterator[Remittance]:
+    claims: list[ClaimPayment] = []
+    for event in events:
+        if type(event) is ClaimPayment:
+            claims.append(event)
+        elif isinstance(event, PaymentEnd):
+            yield Remittance.assemble(event.header, tuple(claims), event.provider_adjustments)
+            claims = []
 
 
 def read_835(source: str | TextIO) -> Interchange835:
     """One 835 interchange, whole."""
     reader, batches, separator = _open(source)
-    remittances = list(reader.run(batches, separator))
+    remittances = list(_remittances(reader.run(batches, separator)))
     env = reader.env
     if env.interchanges != 1:
         raise X12Error(None, "the file holds more than one interchange; use iter_remittances")

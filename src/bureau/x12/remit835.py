@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import NamedTuple
 
 from bureau.x12.claim837 import Address, AdjustmentGroup
 
@@ -30,8 +31,7 @@ CAS_TRIPLES = 6  # a CAS segment holds at most six reason/amount/quantity triple
 PLB_PAIRS = 6  # a PLB segment holds at most six reason/amount pairs
 
 
-@dataclass(frozen=True, slots=True)
-class Adjustment:
+class Adjustment(NamedTuple):
     """One CAS reason: group (CO contractual, PR patient responsibility, OA other, PI payer
     initiated, CR correction), CARC and amount. A positive amount reduces what is paid."""
 
@@ -41,8 +41,7 @@ class Adjustment:
     quantity: Decimal | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ServicePayment:
+class ServicePayment(NamedTuple):
     """Loop 2110: one service line as adjudicated (SVC, DTM*472, CAS, REF*6R, AMT*B6, LQ*HE)."""
 
     procedure_code: str  # SVC01-2
@@ -63,8 +62,7 @@ class ServicePayment:
         return sum((a.amount for a in self.adjustments), ZERO)
 
 
-@dataclass(frozen=True, slots=True)
-class ClaimPayment:
+class ClaimPayment(NamedTuple):
     """Loop 2100: one claim as adjudicated. CLP01 echoes our claim's patient control number."""
 
     patient_control_number: str  # CLP01
@@ -102,8 +100,7 @@ class ClaimPayment:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class ProviderAdjustment:
+class ProviderAdjustment(NamedTuple):
     """One PLB adjustment (a PLB segment carries up to six). Positive amounts reduce the
     payment (e.g. L6 interest is negative, WO overpayment recovery positive)."""
 
@@ -153,27 +150,106 @@ class Remittance:
 
     def balancing_problems(self) -> list[str]:
         """The guide's balancing rules, each broken one as a sentence naming where."""
-        problems: list[str] = []
-        expected = self.total_paid - self.total_provider_adjustments
-        if self.payment_amount != expected:
-            problems.append(
-                f"BPR02 {self.payment_amount} ≠ ΣCLP04 {self.total_paid} − ΣPLB "
-                f"{self.total_provider_adjustments} = {expected}"
-            )
+        problems = payment_problems(
+            self.payment_amount, self.total_paid, self.total_provider_adjustments
+        )
         for claim in self.claims:
-            if claim.charge - claim.paid != claim.adjusted:
-                problems.append(
-                    f"claim {claim.patient_control_number} (segment {claim.segment_index}): "
-                    f"CLP03 {claim.charge} − CLP04 {claim.paid} ≠ ΣCAS {claim.adjusted}"
-                )
-            for svc in claim.services:
-                if svc.charge - svc.paid != svc.adjusted:
-                    problems.append(
-                        f"claim {claim.patient_control_number} line {svc.procedure_code} "
-                        f"(segment {svc.segment_index}): charge {svc.charge} − paid {svc.paid} "
-                        f"≠ ΣCAS {svc.adjusted}"
-                    )
+            problems += claim_problems(claim)
         return problems
+
+    @classmethod
+    def assemble(
+        cls,
+        header: PaymentHeader,
+        claims: tuple[ClaimPayment, ...],
+        provider_adjustments: tuple[ProviderAdjustment, ...],
+    ) -> Remittance:
+        """A whole payment from what `reader835` streams: its header, claims and PLBs."""
+        return cls(
+            control_number=header.control_number,
+            handling_code=header.handling_code,
+            payment_amount=header.payment_amount,
+            credit_debit=header.credit_debit,
+            payment_method=header.payment_method,
+            payment_date=header.payment_date,
+            trace_number=header.trace_number,
+            originator_id=header.originator_id,
+            payer_name=header.payer_name,
+            payer_id=header.payer_id,
+            payee_name=header.payee_name,
+            payee_npi=header.payee_npi,
+            payee_tax_id=header.payee_tax_id,
+            production_date=header.production_date,
+            claims=claims,
+            provider_adjustments=provider_adjustments,
+            segment_index=header.segment_index,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentHeader:
+    """What an 835 says before its first claim (ST, BPR, TRN, DTM*405, 1000A, 1000B): the
+    first thing `reader835.stream_835` hands over for each payment, so a caller can post a
+    50,000-claim payment claim by claim without holding them all."""
+
+    control_number: str  # ST02
+    handling_code: str  # BPR01
+    payment_amount: Decimal  # BPR02
+    credit_debit: str  # BPR03
+    payment_method: str  # BPR04
+    payment_date: date  # BPR16
+    trace_number: str  # TRN02
+    originator_id: str  # TRN03
+    payer_name: str  # N1*PR
+    payer_id: str  # REF*2U, else TRN03 without its leading "1"
+    payee_name: str  # N1*PE
+    payee_npi: str
+    payee_tax_id: str
+    production_date: date | None
+    segment_index: int  # of the ST segment
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentEnd:
+    """The close of one payment (PLB, SE) with the totals taken as its claims passed, and the
+    guide's balancing rules checked on them (`Remittance.balancing_problems`, streamed)."""
+
+    header: PaymentHeader
+    claim_count: int
+    total_paid: Decimal  # ΣCLP04
+    provider_adjustments: tuple[ProviderAdjustment, ...]
+    problems: tuple[str, ...]
+    segment_index: int  # of the SE segment
+
+    @property
+    def total_provider_adjustments(self) -> Decimal:
+        return sum((p.amount for p in self.provider_adjustments), ZERO)
+
+
+def payment_problems(amount: Decimal, total_paid: Decimal, total_plb: Decimal) -> list[str]:
+    """BPR02 must be what the claims pay less the provider-level adjustments."""
+    expected = total_paid - total_plb
+    if amount == expected:
+        return []
+    return [f"BPR02 {amount} ≠ ΣCLP04 {total_paid} − ΣPLB {total_plb} = {expected}"]
+
+
+def claim_problems(claim: ClaimPayment) -> list[str]:
+    """Charge less paid must be the CAS adjustments, for the claim and each service line."""
+    problems: list[str] = []
+    if claim.charge - claim.paid != claim.adjusted:
+        problems.append(
+            f"claim {claim.patient_control_number} (segment {claim.segment_index}): "
+            f"CLP03 {claim.charge} − CLP04 {claim.paid} ≠ ΣCAS {claim.adjusted}"
+        )
+    for svc in claim.services:
+        if svc.charge - svc.paid != svc.adjusted:
+            problems.append(
+                f"claim {claim.patient_control_number} line {svc.procedure_code} "
+                f"(segment {svc.segment_index}): charge {svc.charge} − paid {svc.paid} "
+                f"≠ ΣCAS {svc.adjusted}"
+            )
+    return problems
 
 
 @dataclass(frozen=True, slots=True)

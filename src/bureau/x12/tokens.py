@@ -6,7 +6,8 @@ send one) and yields the segments as batches of raw strings; `numbered(source)` 
 `(index, elements)` pairs — `index` is the 1-based position in the interchange (ISA is 1) and
 `elements[0]` is the segment id — so a reader can name where a problem is. `segments(text)` and
 `stream_segments(source)` are the same pairs without the separators. A source is the whole text,
-or a text file (or any iterable of text chunks) read piecewise, for files too large to hold twice.
+or a text file (or any iterable of text chunks) read piecewise, for files too large to hold twice;
+a whole text is cut into slices and split exactly as a file is, so both read the same.
 A byte-order mark and the layout people add between segments (ASCII spaces, tabs and line
 breaks: `LAYOUT`) are dropped; nothing else is, so the information separators 0x1C-0x1F, which
 Python counts as whitespace, stay separators. A NUL is refused: no X12 text holds one, and no
@@ -15,7 +16,7 @@ on these same segments.)
 
 Speed matters (an 835 of 10,000 claims is ~200,000 segments and the benchmark holds us to half
 the speed of a bare `split`), so segments are plain lists from `str.split`, not objects;
-whitespace around terminators is removed once per text, not per segment; and the 835 reader takes
+whitespace around terminators is removed once per chunk, not per segment; and the 835 reader takes
 the raw batches and splits them in its own tight loop.
 
 Value helpers (`parse_amount`, `parse_date`, …) convert element text and raise `X12Error` with the
@@ -43,7 +44,8 @@ LAYOUT = " \t\n\r\f\v"  # whitespace between segments that is layout, never data
 MAX_DIGITS = 18  # X12 R and N elements are at most 18 digits (sign and point not counted)
 _BOM = "\ufeff"
 _NUL = "\x00"
-_CHUNK = 1 << 16
+_CHUNK = 1 << 16  # characters read from a file at a time
+_TEXT_SLICE = 1 << 18  # characters of a text held whole handed to the splitter at a time
 
 Tokens = list[str]
 Source = str | TextIO | Iterable[str]
@@ -137,7 +139,7 @@ def raw_segments(source: Source) -> tuple[Delimiters, Iterator[list[str]]]:
     each by `element` itself: a tight loop over plain strings is what keeps the 835 reader near
     the speed of a bare split (`numbered` yields one tuple per segment)."""
     if isinstance(source, str):
-        return _text_batches(source)
+        return _chunk_batches(_slices(source))
     return _chunk_batches(_chunks(source))
 
 
@@ -204,10 +206,11 @@ def _refuse_nul(text: str) -> None:
         raise X12Error(None, "the file is not text: it holds a NUL character")
 
 
-def _text_batches(text: str) -> tuple[Delimiters, Iterator[list[str]]]:
-    text = _clean(text)
-    seps = delimiters(text[:ISA_LENGTH])
-    return seps, iter((_tidy(text, seps.segment).strip(LAYOUT).split(seps.segment),))
+def _slices(text: str) -> Iterator[str]:
+    """A text held whole, in pieces: the same path as a file read piecewise (one definition of
+    what is layout at every entry point), and never a list of all its segments at once."""
+    for start in range(0, len(text), _TEXT_SLICE):
+        yield text[start : start + _TEXT_SLICE]
 
 
 def _chunk_batches(chunks: Iterator[str]) -> tuple[Delimiters, Iterator[list[str]]]:

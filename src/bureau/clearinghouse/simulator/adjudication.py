@@ -15,7 +15,7 @@ import hashlib
 import random
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -114,10 +114,9 @@ def rekeyed(payment: ClaimPayment, claim: SubmittedClaim, *, seed: int | str) ->
     rng = rng_for(seed, "rekey", claim.payer_id, claim.patient_control_number)
     if rng.random() >= REKEYED_RATE or "-" not in payment.patient_control_number:
         return payment
-    return replace(
-        payment,
+    return payment._replace(
         patient_control_number=payment.patient_control_number.replace("-", ""),
-        services=tuple(replace(s, line_control_number="") for s in payment.services),
+        services=tuple(s._replace(line_control_number="") for s in payment.services),
     )
 
 
@@ -135,8 +134,8 @@ def downcoded(payment: ClaimPayment, claim: SubmittedClaim, *, seed: int | str) 
     for n, svc in enumerate(services):
         lower = _ONE_LEVEL_DOWN.get(svc.procedure_code)
         if lower is not None:
-            services[n] = replace(svc, procedure_code=lower, line_control_number="")
-            return replace(payment, services=tuple(services))
+            services[n] = svc._replace(procedure_code=lower, line_control_number="")
+            return payment._replace(services=tuple(services))
     return payment
 
 
@@ -288,11 +287,10 @@ def reversal_of(payment: ClaimPayment) -> ClaimPayment:
     """CLP02 = 22: the original payment with every amount negated, same payer claim number."""
 
     def neg(adjustments: tuple[Adjustment, ...]) -> tuple[Adjustment, ...]:
-        return tuple(replace(a, amount=-a.amount) for a in adjustments)
+        return tuple(a._replace(amount=-a.amount) for a in adjustments)
 
     services = tuple(
-        replace(
-            s,
+        s._replace(
             charge=-s.charge,
             paid=-s.paid,
             allowed=-s.allowed if s.allowed is not None else None,
@@ -300,8 +298,7 @@ def reversal_of(payment: ClaimPayment) -> ClaimPayment:
         )
         for s in payment.services
     )
-    return replace(
-        payment,
+    return payment._replace(
         status=STATUS_REVERSAL,
         charge=-payment.charge,
         paid=-payment.paid,

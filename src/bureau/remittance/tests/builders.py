@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
+from typing import Any, TypeVar
 
 from bureau.claims.models import Claim, ClaimLine, ClaimState
 from bureau.claims.tests import factories
@@ -204,3 +206,14 @@ def remittance(
         payer_address=Address("PO BOX 1", "SPRINGFIELD", "IL", "62701"),
         payer_contact_phone="5555550100",
     )
+
+
+_R = TypeVar("_R")
+
+
+def changed(record: _R, **changes: Any) -> _R:
+    """A copy with `changes`: claims, lines and adjustments are named tuples, payments
+    dataclasses."""
+    if hasattr(record, "_replace"):
+        return record._replace(**changes)  # type: ignore[no-any-return]
+    return dataclasses.replace(record, **changes)  # type: ignore[type-var]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -177,7 +177,7 @@ def test_matching_by_hand_credits_the_poster():
     ContractRate.objects.filter(practice=practice).delete()
     (claim,) = b.submitted_claims(practice, payer)
     one, two = b.lines_of(claim)
-    loop = replace(
+    loop = b.changed(
         b.paid_claim(claim, [b.svc(one, "90.00", ("CO", "45", "20.00"), ref=False)]),
         patient_control_number="X" + claim.number,
     )

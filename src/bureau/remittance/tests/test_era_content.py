@@ -9,8 +9,6 @@ file 200 times.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
@@ -56,7 +54,7 @@ def test_payments_that_are_not_the_files_sets_are_refused_not_stored_whole() -> 
     with pytest.raises(X12Error, match="not the payments read from it"):
         transaction_texts(text, [first])
     with pytest.raises(X12Error, match="not the payments read from it"):
-        transaction_texts(text, [first, replace(second, segment_index=second.segment_index + 1)])
+        transaction_texts(text, [first, b.changed(second, segment_index=second.segment_index + 1)])
     with pytest.raises(X12Error):
         transaction_texts(text.replace("GE|", "GX|"), [first, second])
 
@@ -78,7 +76,7 @@ def _two_practice_file(layout: str) -> tuple[str, dict[str, list[str]]]:
         ContractRate.objects.filter(practice=practice).delete()
         name = f"{code}ONLYPATIENT"
         claims = [
-            replace(c, patient_last_name=name, member_id=f"{code}MEMBER{i}")
+            b.changed(c, patient_last_name=name, member_id=f"{code}MEMBER{i}")
             for i, c in enumerate(paid_and_denied(practice, payer))
         ]
         payments.append(writable(b.remittance(practice, payer, claims)))

@@ -3,7 +3,6 @@ refusal leaves the exception open and the ledger untouched."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -86,7 +85,7 @@ def mistyped():
     one, two = b.lines_of(paid)
     d1, d2 = b.lines_of(denied)
     payments = [
-        replace(
+        b.changed(
             b.paid_claim(
                 paid,
                 [
@@ -97,7 +96,7 @@ def mistyped():
             ),
             patient_control_number="X" + paid.number,
         ),
-        replace(
+        b.changed(
             b.paid_claim(
                 denied,
                 [
@@ -251,7 +250,7 @@ def test_the_queue_suggests_our_claim_for_a_rekeyed_number():
     [claim] = b.submitted_claims(practice, payer)
     one, two = b.lines_of(claim)
     rekeyed = f"{claim.number[:3]}-{claim.number[3:]}".lower()  # punctuation and case changed
-    payment = replace(
+    payment = b.changed(
         b.paid_claim(claim, [b.svc(one, "110.00", ref=False), b.svc(two, "12.00", ref=False)]),
         patient_control_number=rekeyed,
     )
@@ -277,7 +276,7 @@ def recoded():
     ContractRate.objects.filter(practice=practice).delete()
     [claim] = b.submitted_claims(practice, payer)
     one, two = b.lines_of(claim)
-    recoded_svc = replace(
+    recoded_svc = b.changed(
         b.svc(one, "80.00", ("CO", "45", "30.00"), ref=False), procedure_code="99214"
     )
     payment = b.paid_claim(claim, [recoded_svc, b.svc(two, "12.00", claim_number=claim.number)])
@@ -360,7 +359,7 @@ def test_a_claim_already_paid_is_not_paid_twice_by_hand(mistyped):
     )
     settled = ledger(paid)
     one, two = b.lines_of(paid)
-    again = replace(
+    again = b.changed(
         b.paid_claim(
             paid,
             [b.svc(one, "70.00", ("CO", "45", "40.00"), ref=False), b.svc(two, "12.00", ref=False)],

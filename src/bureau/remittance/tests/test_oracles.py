@@ -8,7 +8,6 @@ to Lakeside is refused in the same words as a payment to no practice at all.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -113,7 +112,7 @@ def test_another_practices_claim_number_reads_as_a_number_nobody_has():
     riverbend, lakeside = _practice("RBD"), _practice("LFM")
     ours = _claim_loop(riverbend)
     theirs = _claim_loop(lakeside)
-    nobody = replace(theirs, patient_control_number="NOSUCH-77")
+    nobody = theirs._replace(patient_control_number="NOSUCH-77")
     remittance = b.remittance(riverbend, b.payer_of(riverbend), [ours, theirs, nobody])
     era = _ingest(priya, remittance).eras[0]  # type: ignore[attr-defined]
     assert era.practice_code == "RBD" and era.posted == 1 and era.exceptions == 2

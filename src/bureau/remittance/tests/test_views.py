@@ -54,8 +54,7 @@ def envelope() -> Envelope:
 def writable(r: Remittance) -> Remittance:
     """What the writer needs beyond what posting reads (payer address and phone)."""
     claims = tuple(
-        replace(
-            c,
+        c._replace(
             filing_indicator=c.filing_indicator or "HM",
             patient_last_name=c.patient_last_name or "DOE",
             patient_first_name=c.patient_first_name or "J",

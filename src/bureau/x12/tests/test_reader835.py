@@ -332,17 +332,16 @@ def _unplaced(r: Remittance) -> Remittance:
     """Without segment positions, which differ between the golden file and the writer's, and
     with SVC05 = 1 as absent (the writer leaves it out: absent means one unit)."""
     claims = tuple(
-        replace(
-            c,
+        c._replace(
             segment_index=0,
             services=tuple(
-                replace(s, segment_index=0, units=None if s.units == 1 else s.units)
+                s._replace(segment_index=0, units=None if s.units == 1 else s.units)
                 for s in c.services
             ),
         )
         for c in r.claims
     )
-    plb = tuple(replace(p, segment_index=0) for p in r.provider_adjustments)
+    plb = tuple(p._replace(segment_index=0) for p in r.provider_adjustments)
     return replace(r, segment_index=0, claims=claims, provider_adjustments=plb)
 
 

@@ -142,8 +142,7 @@ def reversal_and_correction() -> tuple[ClaimPayment, ClaimPayment]:
             ),
         ),
     )  # fmt: skip
-    corrected = replace(
-        reversal,
+    corrected = reversal._replace(
         status="1",
         charge=D("120"),
         paid=D("90"),
@@ -238,8 +237,8 @@ def test_non_payment_with_zero_amount() -> None:
 def test_more_than_six_adjustments_split_into_two_cas_segments() -> None:
     adjustments = tuple(Adjustment("CO", str(r), D("1")) for r in (45, 4, 16, 97, 253, 59, 11))
     svc = line("99213", "107", "100", *adjustments)
-    claim = replace(partial_pay(), charge=D("107"), paid=D("100"), services=(svc,))
-    claim = replace(claim, patient_responsibility=D("0"))
+    claim = partial_pay()._replace(charge=D("107"), paid=D("100"), services=(svc,))
+    claim = claim._replace(patient_responsibility=D("0"))
     text = write_835(PAYER_ENVELOPE, [remittance((claim,))], line_break=True)
     assert pyx12_errors(text) == []
     assert "CAS*CO*45*1**4*1**16*1**97*1**253*1**59*1~\nCAS*CO*11*1~" in text
@@ -315,14 +314,14 @@ def test_unbalanced_remittance_is_refused_unless_asked_for() -> None:
 
 def test_line_that_does_not_balance_is_refused() -> None:
     claim = partial_pay()
-    svc = replace(claim.services[0], paid=D("60"))
-    bad = replace(claim, services=(svc, claim.services[1]))
+    svc = claim.services[0]._replace(paid=D("60"))
+    bad = claim._replace(services=(svc, claim.services[1]))
     with pytest.raises(FieldError, match=r"line 99214 .* charge 150 − paid 60"):
         write_835(PAYER_ENVELOPE, [remittance((bad,))])
 
 
 def test_negative_money_is_refused_outside_reversals() -> None:
-    claim = replace(denial(), charge=D("-180"))
+    claim = denial()._replace(charge=D("-180"))
     with pytest.raises(FieldError, match=r"claims\[0\].charge: -180 must not be negative"):
         write_835(PAYER_ENVELOPE, [remittance((claim,))], allow_unbalanced=True)
     with pytest.raises(FieldError, match=r"payment_amount"):
@@ -333,13 +332,13 @@ def test_required_parts_are_refused_when_missing() -> None:
     with pytest.raises(FieldError, match=r"payer_address"):
         write_835(PAYER_ENVELOPE, [remittance((partial_pay(),), payer_address=None)])
     with pytest.raises(FieldError, match=r"payer_claim_number"):
-        write_835(PAYER_ENVELOPE, [remittance((replace(partial_pay(), payer_claim_number=""),))])
+        write_835(PAYER_ENVELOPE, [remittance((partial_pay()._replace(payer_claim_number=""),))])
     with pytest.raises(FieldError, match=r"more than|dollars and cents"):
         write_835(PAYER_ENVELOPE, [remittance((partial_pay(),), payment_amount=D("1.005"))])
 
 
 def test_a_separator_in_a_name_is_refused() -> None:
-    claim = replace(partial_pay(), patient_last_name="DOE*SMITH")
+    claim = partial_pay()._replace(patient_last_name="DOE*SMITH")
     with pytest.raises(X12Error, match=r"NM103 contains the element separator"):
         write_835(PAYER_ENVELOPE, [remittance((claim,))])
 

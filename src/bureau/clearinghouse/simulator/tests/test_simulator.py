@@ -179,7 +179,7 @@ def test_a_few_claims_come_back_rekeyed_without_hyphen_or_line_refs() -> None:
     changed = []
     for n in range(5000):
         claim = replace(template, patient_control_number=f"SPT-{n:06d}")
-        ours = replace(payment, patient_control_number=claim.patient_control_number)
+        ours = payment._replace(patient_control_number=claim.patient_control_number)
         sent = adj.rekeyed(ours, claim, seed=3)
         assert sent == adj.rekeyed(ours, claim, seed=3)  # deterministic
         if sent != ours:
@@ -208,7 +208,7 @@ def test_a_few_office_visits_come_back_downcoded_without_line_refs() -> None:
     changed = 0
     for n in range(5000):
         claim = replace(template, patient_control_number=f"SPT-{n:06d}")
-        ours = replace(payment, status="1", services=(visit,), paid=visit.paid)
+        ours = payment._replace(status="1", services=(visit,), paid=visit.paid)
         sent = adj.downcoded(ours, claim, seed=3)
         if sent != ours:
             changed += 1
