@@ -30,7 +30,7 @@ from bureau.remittance.models import (
     EraException,
     EraLine,
 )
-from bureau.remittance.posting import ADJUDICABLE
+from bureau.remittance.poster import ADJUDICABLE
 from bureau.remittance.services import (
     ResolutionError,
     era_exception_resolve,

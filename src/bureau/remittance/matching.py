@@ -46,6 +46,23 @@ def claims_by_number(
     return found
 
 
+def practices_of_numbers(
+    workspace_id: int, practice_ids: Iterable[int], numbers: Iterable[str]
+) -> set[int]:
+    """The practices (among `practice_ids`) holding claims numbered `numbers`: which practice
+    an ERA pays when its payee names none, without loading the claims."""
+    wanted = sorted({n.strip() for n in numbers if n.strip()})
+    found: set[int] = set()
+    scoped = Claim.objects.for_system(practice_ids, reason=REASON)
+    for start in range(0, len(wanted), 10_000):
+        found.update(
+            scoped.filter(workspace_id=workspace_id, number__in=wanted[start : start + 10_000])
+            .values_list("practice_id", flat=True)
+            .distinct()
+        )
+    return found
+
+
 def lines_by_claim(practice_ids: Iterable[int], claim_ids: list[int]) -> dict[int, list[ClaimLine]]:
     found: dict[int, list[ClaimLine]] = {}
     scoped = ClaimLine.objects.for_system(practice_ids, reason=REASON)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from bureau.claims.models import Claim
 from bureau.directory.models import Provider
 from bureau.tenancy.models import Practice, Workspace
-from bureau.x12.remit835 import Remittance
+from bureau.x12.remit835 import PaymentHeader
 
 
 class PayeeUnknown(ValueError):
@@ -16,8 +15,8 @@ class PayeeUnknown(ValueError):
 
 def payee_practice(
     workspace: Workspace,
-    remittance: Remittance,
-    claims: dict[str, Claim],
+    remittance: PaymentHeader,
+    claim_practices: set[int],
     *,
     postable: Collection[int] | None = None,
 ) -> Practice:
@@ -25,15 +24,15 @@ def payee_practice(
     NPI that belongs to one practice only), else the one practice its matched claims share.
 
     `postable` are the practices the ingest may post for (None: the system's, all of them) and
-    `claims` the file's claims found in those practices only. The payee NPI is looked up in the
-    whole workspace, so a payment to another practice is never posted to this one; but whether
-    that NPI names a practice the uploader may not post for, or none at all, the refusal is the
-    same words, so an upload cannot learn which NPIs or claims other practices hold."""
+    `claim_practices` the practices of the file's claims found among those only. The payee NPI
+    is looked up in the whole workspace, so a payment to another practice is never posted to
+    this one; but whether that NPI names a practice the uploader may not post for, or none at
+    all, the refusal is the same words, so an upload cannot learn which NPIs or claims other
+    practices hold."""
     practice = _by_npi(workspace, remittance.payee_npi) if remittance.payee_npi else None
     if practice is None:
-        practice_ids = {c.practice_id for c in claims.values()}
-        if len(practice_ids) == 1:
-            practice = Practice.objects.get(pk=practice_ids.pop())
+        if len(claim_practices) == 1:
+            practice = Practice.objects.get(pk=next(iter(claim_practices)))
     if practice is None or (postable is not None and practice.pk not in postable):
         npi = remittance.payee_npi or "(none sent)"
         raise PayeeUnknown(

@@ -1,13 +1,17 @@
 """ERA services: ingest an 835 file (all or nothing) and resolve posting exceptions.
 
-`ingest_era_text` parses the whole file first (an `X12Error` reaches the caller unchanged, nothing
-written), then posts every payment in it inside ONE transaction: a crash, a kill or an error
-half-way leaves no trace, and the re-run posts the file exactly once (each payment's idempotency
-key is payer + trace number + amount, see `Era`).
+`ingest_era_text` reads the whole file first (`plan_835`: an `X12Error` reaches the caller
+unchanged, nothing written), keeping of each payment only its totals, balancing and claim
+numbers; then it reads the file again, claim by claim, and posts every payment inside ONE
+transaction: a crash, a kill or an error half-way leaves no trace, and the re-run posts the file
+exactly once (each payment's idempotency key is payer + trace number + amount, see `Era`). Two
+streamed reads cost less than one read held whole: a 50,000-claim payment never has all its
+claims in memory at once.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -38,14 +42,14 @@ from bureau.remittance.models import (
     ExceptionStatus,
 )
 from bureau.remittance.outcome import EraOutcome, Progress, Ticker
-from bureau.remittance.posting import era_status, post_remittance
+from bureau.remittance.posting import era_status, post_payment, post_remittance
 from bureau.tenancy import rls
 from bureau.tenancy.actor import Actor
 from bureau.tenancy.models import Workspace
 from bureau.tenancy.roles import Capability
 from bureau.x12.errors import X12Error
-from bureau.x12.reader835 import iter_remittances
-from bureau.x12.remit835 import Remittance
+from bureau.x12.reader835 import Event, iter_remittances, stream_835
+from bureau.x12.remit835 import ClaimPayment, PaymentEnd, PaymentHeader, Remittance
 from bureau.x12.transaction_sets import split_transaction_sets
 
 ZERO = Decimal("0.00")
@@ -86,10 +90,15 @@ def ingest_remittances(
 ) -> EraIngestResult:
     """Post parsed payments, all of them or none (one transaction)."""
     for remittance in remittances:
-        _check_storable(remittance)
+        end = remittance.end()
+        _check_storable(end, sum((_claim_magnitude(c) for c in remittance.claims), ZERO))
     result = EraIngestResult(file_name)
     ticker = Ticker(total=sum(len(r.claims) for r in remittances), progress=progress)
-    contents = transaction_texts(content, remittances) if content else [""] * len(remittances)
+    contents = (
+        transaction_texts(content, [r.segment_index for r in remittances])
+        if content
+        else [""] * len(remittances)
+    )
     with transaction.atomic():
         for remittance, own_content in zip(remittances, contents, strict=True):
             result.eras.append(
@@ -107,37 +116,77 @@ def ingest_remittances(
     return result
 
 
-def _check_storable(r: Remittance) -> None:
+@dataclass
+class PaymentPlan:
+    """One payment as the first read of a file found it: its totals and balancing, and its
+    claims' numbers (which practice it pays) — not the claims themselves."""
+
+    end: PaymentEnd
+    numbers: list[str]
+
+
+def plan_835(text: str) -> list[PaymentPlan]:
+    """Every payment of the file, read through once: X12Error on malformed input, or on a
+    payment whose amounts Bureau cannot store (`_check_storable`), before anything is written."""
+    plans: list[PaymentPlan] = []
+    numbers: list[str] = []
+    magnitude = ZERO
+    for event in stream_835(text):
+        if type(event) is ClaimPayment:
+            numbers.append(event.patient_control_number)
+            if magnitude < MAX_TOTAL:
+                magnitude += _claim_magnitude(event)
+        elif isinstance(event, PaymentHeader):
+            numbers, magnitude = [], ZERO
+        elif isinstance(event, PaymentEnd):
+            _check_storable(event, magnitude)
+            plans.append(PaymentPlan(event, numbers))
+    return plans
+
+
+def _claim_magnitude(claim: ClaimPayment) -> Decimal:
+    amounts = [claim.charge, claim.paid, claim.patient_responsibility or ZERO]
+    amounts += [a.amount for a in claim.adjustments]
+    for svc in claim.services:
+        amounts += [svc.charge, svc.paid, svc.allowed or ZERO]
+        amounts += [a.amount for a in svc.adjustments]
+    return sum((abs(a) for a in amounts), ZERO)
+
+
+def _check_storable(end: PaymentEnd, claims_magnitude: Decimal) -> None:
     """An X12 amount may have 18 digits; Bureau's money columns hold 10 before the point. Every
     sum posting makes of one payment's amounts (its totals, what an exception puts at stake) is
     at most the sum of them all without sign, so that is what must fit: refused before anything
     is written, rather than failing in the database half-way."""
-    total = abs(r.payment_amount) + sum((abs(p.amount) for p in r.provider_adjustments), ZERO)
-    for claim in r.claims:
-        amounts = [claim.charge, claim.paid, claim.patient_responsibility or ZERO]
-        amounts += [a.amount for a in claim.adjustments]
-        for svc in claim.services:
-            amounts += [svc.charge, svc.paid, svc.allowed or ZERO]
-            amounts += [a.amount for a in svc.adjustments]
-        total += sum((abs(a) for a in amounts), ZERO)
-        if total >= MAX_TOTAL:
-            break
+    header = end.header
+    total = abs(header.payment_amount) + claims_magnitude
+    total += sum((abs(p.amount) for p in end.provider_adjustments), ZERO)
     if total >= MAX_TOTAL:
         raise X12Error(
-            r.segment_index,
-            f"payment {r.trace_number}: its amounts add up to more than Bureau can post",
+            header.segment_index,
+            f"payment {header.trace_number}: its amounts add up to more than Bureau can post",
             segment_id="ST",
         )
 
 
-def transaction_texts(text: str, remittances: list[Remittance]) -> list[str]:
+def transaction_texts(text: str, indexes: Sequence[int]) -> list[str]:
     """Each payment's own interchange (ISA, GS, its ST…SE, GE, IEA) for `Era.content`, found
-    by the position of its ST. The payments must be exactly the file's transaction sets: an ERA
-    never stores another payment's segments, and never the whole file in place of its own."""
+    by the position of its ST (`indexes`). The payments must be exactly the file's transaction
+    sets: an ERA never stores another payment's segments, and never the whole file in place of
+    its own."""
     sets = {s.index: s.text for s in split_transaction_sets(text, "835")}
-    if sorted(sets) != sorted(r.segment_index for r in remittances):
+    if sorted(sets) != sorted(indexes):
         raise X12Error(None, "the file's transaction sets are not the payments read from it")
-    return [sets[r.segment_index] for r in remittances]
+    return [sets[index] for index in indexes]
+
+
+def _claims_of_payment(events: Iterator[Event]) -> Iterator[ClaimPayment]:
+    """The claims of the next payment in `events`, up to its PaymentEnd."""
+    for event in events:
+        if type(event) is ClaimPayment:
+            yield event
+        elif isinstance(event, PaymentEnd):
+            return
 
 
 def ingest_era_text(
@@ -148,16 +197,32 @@ def ingest_era_text(
     file_name: str,
     progress: Progress | None = None,
 ) -> EraIngestResult:
-    """Parse an 835 interchange and post it (see the module doc)."""
-    remittances = parse_835(text)
-    return ingest_remittances(
-        actor=actor,
-        workspace=workspace,
-        remittances=remittances,
-        file_name=file_name,
-        content=text,
-        progress=progress,
-    )
+    """Read an 835 interchange and post it (see the module doc)."""
+    plans = plan_835(text)
+    contents = transaction_texts(text, [p.end.header.segment_index for p in plans])
+    result = EraIngestResult(file_name)
+    ticker = Ticker(total=sum(p.end.claim_count for p in plans), progress=progress)
+    with transaction.atomic():
+        events = stream_835(text)
+        for plan, content in zip(plans, contents, strict=True):
+            claims = _claims_of_payment(events)
+            result.eras.append(
+                post_payment(
+                    actor=actor,
+                    workspace=workspace,
+                    end=plan.end,
+                    numbers=plan.numbers,
+                    claims=claims,
+                    file_name=file_name,
+                    content=content,
+                    ticker=ticker,
+                )
+            )
+            for _ in claims:  # a duplicate payment leaves its claims unread
+                pass
+    if progress is not None:
+        progress(ticker.total, ticker.total, "done")
+    return result
 
 
 class ResolutionError(ValueError):

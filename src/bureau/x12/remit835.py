@@ -157,6 +157,37 @@ class Remittance:
             problems += claim_problems(claim)
         return problems
 
+    def header(self) -> PaymentHeader:
+        """What a streamed read hands over first for this payment."""
+        return PaymentHeader(
+            control_number=self.control_number,
+            handling_code=self.handling_code,
+            payment_amount=self.payment_amount,
+            credit_debit=self.credit_debit,
+            payment_method=self.payment_method,
+            payment_date=self.payment_date,
+            trace_number=self.trace_number,
+            originator_id=self.originator_id,
+            payer_name=self.payer_name,
+            payer_id=self.payer_id,
+            payee_name=self.payee_name,
+            payee_npi=self.payee_npi,
+            payee_tax_id=self.payee_tax_id,
+            production_date=self.production_date,
+            segment_index=self.segment_index,
+        )
+
+    def end(self) -> PaymentEnd:
+        """What a streamed read hands over last for this payment: totals and balancing."""
+        return PaymentEnd(
+            header=self.header(),
+            claim_count=len(self.claims),
+            total_paid=self.total_paid,
+            provider_adjustments=self.provider_adjustments,
+            problems=tuple(self.balancing_problems()),
+            segment_index=0,
+        )
+
     @classmethod
     def assemble(
         cls,

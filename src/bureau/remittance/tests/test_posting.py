@@ -306,16 +306,12 @@ def test_unmatched_claim_and_line(setup):
     claim, other = b.submitted_claims(practice, payer, count=2)
     one, two = b.lines_of(claim)
     ghost = b.paid_claim(claim, [b.svc(one, "110.00"), b.svc(two, "12.00")])
-    ghost = type(ghost)(
-        **{**{f: getattr(ghost, f) for f in ghost.__slots__}, "patient_control_number": "NOPE123"}
-    )
+    ghost = ghost._replace(patient_control_number="NOPE123")
     o1, o2 = b.lines_of(other)
     wrong_line = b.paid_claim(other, [b.svc(o1, "110.00"), b.svc(o2, "12.00")])
     services = list(wrong_line.services)
     services[1] = type(services[1])(procedure_code="99999", charge=D("12.00"), paid=D("12.00"))
-    wrong_line = type(wrong_line)(
-        **{**{f: getattr(wrong_line, f) for f in wrong_line.__slots__}, "services": tuple(services)}
-    )
+    wrong_line = wrong_line._replace(services=tuple(services))
     era = ingest(practice, b.remittance(practice, payer, [ghost, wrong_line])).eras[0]
     assert (era.posted, era.exceptions, era.status) == (0, 2, EraStatus.EXCEPTION)
     reasons = sorted(e.reason for e in rows(EraException, practice))

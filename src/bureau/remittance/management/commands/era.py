@@ -74,32 +74,27 @@ class Command(BaseCommand):
 
         try:
             text = decode_x12(data)
-            remittances = parse_835(text)
+            if action == "parse":
+                remittances = parse_835(text)
         except X12Error as exc:
             self._fail(exc)
         if action == "parse":
             self.stdout.write(json.dumps(summary(remittances), ensure_ascii=False))
             return
-        self._ingest(remittances, text, Path(file).name, options.get("workspace"))
+        self._ingest(text, Path(file).name, options.get("workspace"))
 
-    def _ingest(
-        self, remittances: list[Remittance], text: str, name: str, slug: str | None
-    ) -> None:
-        from bureau.remittance.services import ingest_remittances
+    def _ingest(self, text: str, name: str, slug: str | None) -> None:
+        from bureau.remittance.services import ingest_era_text
         from bureau.tenancy.cli import workspace_named
 
         workspace = workspace_named(slug)
         try:
-            result = ingest_remittances(
-                actor=None,
-                workspace=workspace,
-                remittances=remittances,
-                file_name=name,
-                content=text,
-            )
+            # Read twice, claim by claim (see `ingest_era_text`): a 50,000-claim file posts in
+            # bounded memory; a malformed one is refused before anything is written.
+            result = ingest_era_text(actor=None, workspace=workspace, text=text, file_name=name)
         except PayeeUnknown as exc:
             raise CommandError(str(exc)) from None
-        except X12Error as exc:  # a file the readers took but posting cannot (nothing written)
+        except X12Error as exc:
             self._fail(exc)
         for era in result.eras:
             head = f"ERA {era.trace_number} {era.payment_amount} ({era.payer_name})"
