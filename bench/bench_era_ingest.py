@@ -6,8 +6,15 @@ times `ingest_era_text` — parse, match, post ledger entries, denials, underpay
 states and audit — file by file, as the runtime role under row-level security. Seeding and file
 generation are not timed. `bureau ledger check`'s invariant is verified afterwards.
 
+Then one payment of 50,000 claims in ONE file (one transaction set, one database transaction):
+posted in a fresh process, whose peak resident memory while it posts (Linux's VmHWM, reset just
+before through /proc/self/clear_refs) less what it held before (Django and the file's text) is
+what posting holds at once — the payment's stored copy of the text, and one chunk of claims
+(`posting.CHUNK`) with their rows, never all 50,000 claims' objects. Target: under 64 MB.
+
 Runs itself under `scripts/with-postgres.sh` (a throwaway cluster) unless DATABASE_URL already
-points at PostgreSQL. BUREAU_BENCH_ERA_CLAIMS changes the claim count.
+points at PostgreSQL. BUREAU_BENCH_ERA_CLAIMS changes the claim count of the first measure,
+BUREAU_BENCH_ONE_PAYMENT_CLAIMS that of the second.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_SECONDS = 60.0
 CLAIMS_PER_ERA = 5000
+TARGET_PEAK_GROWTH_MB = 64
 
 
 def main() -> None:
@@ -117,7 +125,98 @@ def _run() -> None:
         ),
         flush=True,
     )
+    _one_big_payment(int(os.environ.get("BUREAU_BENCH_ONE_PAYMENT_CLAIMS", "50000")), role)
+
+
+def _one_big_payment(n_claims: int, role: str) -> None:
+    """One file, one payment of `n_claims` claims: seeded here, posted in a fresh process (so
+    no memory freed by the seeding is reused and hidden) that reports its peak."""
+    from django.db import connection
+
+    from bench.scale import envelope, remittances_for, seed_submitted_claims
+    from bureau.x12.writer835 import write_835
+
+    if role:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET ROLE")  # seeding is the owner's work
+    world = seed_submitted_claims(n_claims, practices=1, seed=8)
+    (payment,) = remittances_for(world, n_claims)
+    with tempfile.NamedTemporaryFile("w", suffix=".835", delete=False) as handle:
+        handle.write(write_835(envelope(900), [payment]))  # type: ignore[arg-type,list-item]
+    connection.close()
+    try:
+        subprocess.run(  # noqa: S603 - our own interpreter and module
+            [sys.executable, "-m", "bench.bench_era_ingest", handle.name, str(world.workspace_id)],
+            cwd=ROOT,
+            check=True,
+        )
+    finally:
+        os.unlink(handle.name)
+
+
+def _post_one_file(path: str, workspace_id: int) -> None:
+    import gc
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bureau.settings")
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.db import connection
+
+    from bureau.remittance.services import ingest_era_text
+    from bureau.tenancy.models import Workspace
+
+    text = Path(path).read_text(encoding="utf-8")
+    workspace = Workspace.objects.get(pk=workspace_id)
+    role = getattr(settings, "BUREAU_DB_APP_ROLE", "")
+    if role:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET ROLE {connection.ops.quote_name(role)}")
+    gc.collect()
+    before = _reset_peak_rss()
+    started = time.perf_counter()
+    result = ingest_era_text(actor=None, workspace=workspace, text=text, file_name="one.835")
+    seconds = time.perf_counter() - started
+    growth = _status_kb("VmHWM") / 1e3 - before
+    (era,) = result.eras
+    text_mb = len(text) / 1e6
+    print(
+        json.dumps(
+            {
+                "bench": "era_one_payment_post",
+                "database": connection.vendor,
+                "role": role or "owner",
+                "claims": era.claims,
+                "claims_posted": era.posted,
+                "exceptions": era.exceptions,
+                "seconds": round(seconds, 1),
+                "claims_per_s": round(era.claims / seconds),
+                "text_mb": round(text_mb, 1),
+                "peak_growth_mb": round(growth, 1),
+                "target_mb": TARGET_PEAK_GROWTH_MB,
+                "meets_target": growth < TARGET_PEAK_GROWTH_MB,
+            }
+        ),
+        flush=True,
+    )
+
+
+def _status_kb(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no {field} in /proc/self/status")
+
+
+def _reset_peak_rss() -> float:
+    """Resident MB now, with the high-water mark reset to it (Linux: clear_refs 5)."""
+    Path("/proc/self/clear_refs").write_text("5")
+    return _status_kb("VmRSS") / 1e3
 
 
 if __name__ == "__main__":
-    _run()
+    if len(sys.argv) == 3:  # the fresh process of `_one_big_payment`
+        _post_one_file(sys.argv[1], int(sys.argv[2]))
+    else:
+        _run()
