@@ -37,7 +37,7 @@ class TransactionSet:
 class _Set:
     index: int
     control_number: str
-    segments: list[str]  # ST…SE, raw
+    segments: list[str]  # ST…SE, raw (joined by the terminator a chunk at a time)
     gs: str = ""
     ge: str = ""
 
@@ -98,6 +98,10 @@ def split_transaction_sets(text: str, set_id: str) -> list[TransactionSet]:
                     for s in in_interchange
                 )
                 in_interchange.clear()
+        if current is not None and len(current.segments) > 1:
+            # One string per chunk, not per segment: a 50,000-claim set is ~850,000 segments,
+            # and joining what is already joined with the terminator gives the same text.
+            current.segments[:] = [terminator.join(current.segments)]
     env.finish(index)
     if len(done) == 1 and index == in_sets + 4:
         # ISA, GS, the set, GE, IEA and nothing else: the file is this set's interchange.
