@@ -190,6 +190,9 @@ def _archive(port: ClearinghousePort, name: str, *, failed: bool) -> None:
             port.acknowledge(name)
     except ClearinghouseError as exc:
         log.warning("inbound %s stays in the %s inbox: %s", name, port.route, exc)
+    except Exception:  # an adapter's unexpected failure (paramiko's EOFError...) must not
+        # stop the poll either: the file is polled again and recognised by its hash.
+        log.exception("inbound %s stays in the %s inbox", name, port.route)
 
 
 def poll_and_ingest(

@@ -193,6 +193,36 @@ def test_a_file_that_cannot_be_kept_stays_in_the_inbox(
     assert [p.name for p in (folders / "inbox").iterdir()] == ["01.999"]  # tried next time
 
 
+def test_a_failed_move_out_of_the_inbox_does_not_stop_the_poll(
+    folders: Path,
+    choking_reader: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks,
+):
+    from bureau.clearinghouse.folder import FolderPort
+
+    real_reject = FolderPort.reject
+
+    def drop_connection(self: FolderPort, name: str) -> None:
+        raise EOFError("connection dropped")
+
+    monkeypatch.setattr(FolderPort, "reject", drop_connection)
+    practice, batch, _ = submitted(1)
+    inbox = folders / "inbox"
+    (inbox / "01.999").write_text(ack999_text(batch.interchange_control_number, control=POISON))
+    (inbox / "02.999").write_text(ack999_text(batch.interchange_control_number))
+
+    first, second = poll("folder", practice, django_capture_on_commit_callbacks)
+    assert first.quarantine_id and second.ok
+    assert [p.name for p in inbox.iterdir()] == ["01.999"]
+
+    monkeypatch.setattr(FolderPort, "reject", real_reject)
+    reads = len(choking_reader)
+    [again] = poll("folder", practice, django_capture_on_commit_callbacks)
+    assert again.duplicate and again.quarantine_id == first.quarantine_id
+    assert len(choking_reader) == reads and not list(inbox.iterdir())
+
+
 def test_a_database_outage_leaves_the_file_for_the_next_poll(
     folders: Path, monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks
 ):
