@@ -63,6 +63,7 @@ class AuditAction(StrEnum):
     BATCH_DOWNLOADED = "batch.downloaded"
     BATCH_TRANSMITTED = "batch.transmitted"
     ACK_RECEIVED = "ack.received"
+    INBOUND_QUARANTINED = "inbound.quarantined"
     ERA_UPLOADED = "era.uploaded"
     ERA_INGESTED = "era.ingested"
     ERA_DUPLICATE = "era.duplicate"

@@ -5,8 +5,10 @@ One file, one transaction: the service's rows (ERA, acknowledgements, claim move
 the file moved out of the inbox, so a crash in between leaves it there and the next poll sees
 it again — and recognises the content by its hash, so nothing is posted twice.
 
-A file that is not readable X12 (or is not something we take in) posts nothing: it is moved to
-the archive under an `.error` name so it stops blocking the inbox, and the result carries why.
+A file that cannot be taken in (not readable X12, not something we take in, or a reader or
+service that fails on it in any other way) posts nothing. On a route's poll it goes to the
+quarantine (`quarantine.py`): kept with its error, moved to the archive under an `.error` name,
+and the poll goes on with the next file. One bad file never stops a poll.
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 
-from bureau.clearinghouse.models import InboundKind, InboundRecord
+from bureau.clearinghouse import quarantine
+from bureau.clearinghouse.models import InboundKind, InboundRecord, QuarantinedFile
 from bureau.clearinghouse.ports import (
     ClearinghouseError,
     ClearinghousePort,
@@ -46,6 +49,8 @@ class InboundResult:
     error: str = ""  # why the file was not taken in (nothing was posted)
     summary: dict[str, Any] = field(default_factory=dict)  # counts, never PHI
     record_id: int | None = None  # the InboundRecord
+    quarantine_id: int | None = None  # the QuarantinedFile (a route's file that failed)
+    left_in_inbox: bool = False  # not quarantined either: the next poll tries it again
 
     @property
     def ok(self) -> bool:
@@ -126,12 +131,15 @@ def ingest_inbound(
     file: InboundFile,
     progress: Callable[..., Any] | None = None,
     route: str = UPLOAD_ROUTE,
+    digest: str | None = None,
 ) -> InboundResult:
     """Take in one 835, 999 or 277CA (one transaction). The same content again returns the
-    earlier outcome with `duplicate=True`; unreadable X12 returns `error` and posts nothing."""
+    earlier outcome with `duplicate=True`; unreadable X12 returns `error` and posts nothing.
+    Any other exception rolls the file's transaction back and propagates (an upload job
+    decides about retries; a route's poll quarantines the file)."""
     from bureau.x12.sniff import identify
 
-    digest = content_sha256(file.content)
+    digest = digest or content_sha256(file.content)
     earlier = InboundRecord.objects.filter(workspace=workspace, route=route, sha256=digest).first()
     if earlier is not None:
         return _duplicate(file, earlier)
@@ -182,19 +190,80 @@ def _archive(port: ClearinghousePort, name: str, *, failed: bool) -> None:
             port.acknowledge(name)
     except ClearinghouseError as exc:
         log.warning("inbound %s stays in the %s inbox: %s", name, port.route, exc)
+    except Exception:  # an adapter's unexpected failure (paramiko's EOFError...) must not
+        # stop the poll either: the file is polled again and recognised by its hash.
+        log.exception("inbound %s stays in the %s inbox", name, port.route)
 
 
 def poll_and_ingest(
     *, actor: Actor | None, workspace: Workspace, route: str, as_of: date | None = None
 ) -> list[InboundResult]:
     """Everything waiting on the route, each file in its own transaction, archived after its
-    commit. A route that cannot be reached raises ClearinghouseError."""
+    commit; a file that fails is quarantined and the poll goes on. A route that cannot be
+    reached raises ClearinghouseError."""
     port = port_for(route, workspace)
     results: list[InboundResult] = []
     for file in port.poll(as_of=as_of):
-        result = ingest_inbound(actor=actor, workspace=workspace, file=file, route=route)
+        result = _take_in(actor=actor, workspace=workspace, route=route, file=file)
         results.append(result)
+        if result.left_in_inbox:
+            continue
         # In autocommit (a command, a job) this runs now: ingest_inbound has committed. Inside
         # a caller's transaction it waits for that commit.
         transaction.on_commit(partial(_archive, port, file.name, failed=bool(result.error)))
     return results
+
+
+def _take_in(
+    *, actor: Actor | None, workspace: Workspace, route: str, file: InboundFile
+) -> InboundResult:
+    """One polled file: taken in, or quarantined with why, or (when even that fails) left in
+    the inbox. Never raises for the file's sake."""
+    digest = content_sha256(file.content)
+    held = quarantine.quarantined_earlier(
+        workspace=workspace, route=route, file_name=file.name, digest=digest
+    )
+    if held is not None:
+        # Its move out of the inbox failed last time: not read again, archived again.
+        return _quarantined(file, held, duplicate=True)
+    try:
+        result = ingest_inbound(
+            actor=actor, workspace=workspace, file=file, route=route, digest=digest
+        )
+    except (OperationalError, InterfaceError) as exc:
+        # The database, not the file (a lost connection, a lock timeout): nothing was
+        # written, and the file waits in the inbox for the next poll.
+        log.exception("inbound %s on %s left in the inbox: database error", file.name, route)
+        return InboundResult(
+            file_name=file.name,
+            error=f"left in the inbox for the next poll: database error {type(exc).__name__}",
+            left_in_inbox=True,
+        )
+    except Exception as exc:  # whatever the file makes fail, the poll goes on
+        # A reader or service failed in a way X12Error does not describe: a bug the file
+        # exposes. The transaction of `ingest_inbound` rolled back; the log has the traceback.
+        log.exception("inbound %s on %s could not be read", file.name, route)
+        error = quarantine.failure_message(exc)
+    else:
+        if result.ok:
+            return result
+        error = result.error  # an X12Error's message, verbatim
+    try:
+        held = quarantine.quarantine_file(
+            workspace=workspace, route=route, file=file, digest=digest, error=error
+        )
+    except Exception:  # keeping the file failed: leave it where it is
+        log.exception("inbound %s on %s could not be quarantined", file.name, route)
+        return InboundResult(
+            file_name=file.name,
+            error=f"{error} (not quarantined: left in the inbox)",
+            left_in_inbox=True,
+        )
+    log.warning("inbound %s on %s quarantined: %s", file.name, route, held.error)
+    return _quarantined(file, held, duplicate=False)
+
+
+def _quarantined(file: InboundFile, held: QuarantinedFile, *, duplicate: bool) -> InboundResult:
+    return InboundResult(
+        file_name=file.name, duplicate=duplicate, error=held.error, quarantine_id=held.pk
+    )

@@ -69,3 +69,34 @@ class InboundRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.file_name}"
+
+
+class QuarantinedFile(models.Model):
+    """An inbound file a route delivered that could not be taken in: nothing of it was posted.
+
+    Control data like `InboundRecord`: the name, hash and why. The content (PHI: an 835 names
+    patients) is kept on disk at `path`, beside the route's own archive copy (`<name>.error`).
+    The same name and content delivered again is recognised and not read again; the same bytes
+    under another name (a resend someone asked for) are a new delivery and are tried again.
+    """
+
+    workspace = models.ForeignKey("tenancy.Workspace", on_delete=models.PROTECT, related_name="+")
+    route = models.CharField(max_length=12)
+    file_name = models.CharField(max_length=200)
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveBigIntegerField(default=0)  # characters of the text as read
+    error = models.CharField(max_length=500)  # one line: the X12Error, or the exception's type
+    path = models.CharField(max_length=500)  # the kept copy on this server
+    quarantined_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        ordering = ["-quarantined_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "route", "file_name", "sha256"],
+                name="quarantine_once_per_delivery",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.route} {self.file_name}"

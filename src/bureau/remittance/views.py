@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from bureau.clearinghouse.quarantine import quarantine_list
 from bureau.remittance import exception_queue, jobs, selectors
 from bureau.remittance.charts import weekly_payments
 from bureau.remittance.forms import MatchForm, ResolveForm, UploadForm
@@ -66,6 +67,7 @@ def era_list_view(request: HttpRequest) -> HttpResponse:
             "can_upload": can_upload,
             "upload_form": UploadForm() if can_upload else None,
             "jobs": jobs.recent_jobs(actor=actor),
+            "quarantined": quarantine_list(actor=actor),
             "can_post": can_upload,
         },
     )

@@ -15,7 +15,12 @@ from bureau.x12.tokens import Tokens, element, parse_int, required
 
 # The implementation guides each reader follows (GS08; ST03 when present). Another version
 # (a 4010 835, an X212 claim status 277) reads differently: refused until a reader exists.
-VERSIONS = {"835": "005010X221", "999": "005010X231", "277": "005010X214"}
+VERSIONS = {
+    "835": "005010X221",
+    "999": "005010X231",
+    "277": "005010X214",
+    "837": "005010X222",  # 837P; X223 (institutional) and X224 (dental) are other guides
+}
 
 
 @dataclass(slots=True)

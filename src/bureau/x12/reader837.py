@@ -3,7 +3,8 @@
 The payer simulator receives our 837P files and adjudicates from what a payer would look at:
 the claim number (CLM01), charges, member and payer ids, providers, diagnoses and service lines.
 Loops the summary does not need (pay-to, service facility, line-level providers, notes, ...) are
-read past. Malformed input raises `X12Error` naming the segment, never another exception.
+read past. Malformed input raises `X12Error` naming the segment and element, never another
+exception; the envelopes (ISA/GS/ST/SE/GE/IEA) are checked like every other reader's.
 
 The loop a segment belongs to is told by what came before it, as the guide defines: HL*20 opens
 the billing provider, HL*22 the subscriber, HL*23 the patient, CLM the claim, SBR after CLM the
@@ -12,22 +13,23 @@ other subscriber (2320, whose NM1*IL/NM1*PR are not the claim's), LX a service l
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
 from bureau.x12.errors import X12Error
+from bureau.x12.interchange import EnvelopeCheck
 from bureau.x12.submitted837 import Submitted837, SubmittedClaim, SubmittedLine
 from bureau.x12.tokens import (
     Tokens,
     element,
+    numbered,
     parse_amount,
     parse_date,
     parse_int,
     parse_quantity,
     required,
-    segments,
-    separators_of,
 )
 
 ZERO = Decimal("0.00")
@@ -77,13 +79,9 @@ class _Context:
 
 
 class _Reader:
-    def __init__(self, text: str) -> None:
-        self.component = separators_of(text).component
-        self.text = text
-        self.sender = ""
-        self.receiver = ""
-        self.isa13 = ""
-        self.gs06 = ""
+    def __init__(self, component: str) -> None:
+        self.component = component
+        self.env = EnvelopeCheck("837")
         self.transactions: list[str] = []
         self.claims: list[SubmittedClaim] = []
         self.billing_names: list[str] = []
@@ -93,12 +91,7 @@ class _Reader:
         self.interchanges: list[Submitted837] = []
         self.claim: _Claim | None = None
         self.line: _Line | None = None
-
-    def read(self) -> list[Submitted837]:
-        handlers = {
-            "ISA": self._isa,
-            "GS": self._gs,
-            "ST": self._st,
+        self.handlers: dict[str, Callable[[int, Tokens], None]] = {
             "HL": self._hl,
             "NM1": self._nm1,
             "REF": self._ref,
@@ -109,63 +102,64 @@ class _Reader:
             "LX": self._lx,
             "SV1": self._sv1,
             "DTP": self._dtp,
-            "SE": self._close,
         }
-        seen_isa = False
-        for index, tokens in segments(self.text):
+
+    def read(self, stream: Iterator[tuple[int, Tokens]]) -> list[Submitted837]:
+        index = 0
+        for index, tokens in stream:
             seg_id = tokens[0]
-            if index == 1 and seg_id != "ISA":
-                raise X12Error(index, "the interchange does not start with ISA", segment_id=seg_id)
-            seen_isa = True
-            handler = handlers.get(seg_id)
-            if handler is not None:
-                handler(index, tokens)
-        if not seen_isa:
-            raise X12Error(None, "the file is empty")
-        self._finish_interchange()
+            if seg_id == "ST":
+                self.env.st(index, tokens)  # ST01 is 837, the version is 005010X222
+                self._st(index, tokens)
+            elif seg_id == "SE":
+                self._finish_claim()
+                self.loop = ""
+                self.env.se(index, tokens)
+            elif seg_id == "GS":
+                self.env.gs(index, tokens)
+                if element(tokens, 1) != "HC":
+                    raise X12Error(
+                        index, f"GS01 {element(tokens, 1)[:10]!r} is not HC (health care claim)",
+                        segment_id="GS",
+                    )  # fmt: skip
+            elif seg_id == "IEA":
+                self.env.iea(index, tokens)
+                self._finish_interchange(index)
+            elif self.env.dispatch(index, tokens):  # ISA, GE, TA1
+                continue
+            elif not self.env.st_index:
+                raise X12Error(
+                    index, "segment outside a transaction set (ST)", segment_id=seg_id[:10]
+                )
+            else:
+                handler = self.handlers.get(seg_id)
+                if handler is not None:
+                    handler(index, tokens)
+        # A file cut anywhere before its last IEA ends inside an envelope: refused here, so a
+        # truncated file never passes for its first claims.
+        self.env.finish(index)
         return self.interchanges
 
-    def _finish_interchange(self) -> None:
-        self._finish_claim()
+    def _finish_interchange(self, index: int) -> None:
         if not self.transactions:
-            raise X12Error(None, "no 837 transaction set in the interchange")
-        self.interchanges.append(self._summary())
+            raise X12Error(index, "the interchange holds no 837 transaction set", segment_id="IEA")
+        env = self.env
+        self.interchanges.append(
+            Submitted837(
+                sender_id=env.sender_id,
+                receiver_id=env.receiver_id,
+                interchange_control_number=env.control_number,
+                group_control_number=env.group_control_number,
+                transaction_control_numbers=tuple(self.transactions),
+                billing_name=self.billing_names[0] if self.billing_names else "",
+                claims=tuple(self.claims),
+            )
+        )
         self.transactions, self.claims, self.billing_names = [], [], []
 
-    def _summary(self) -> Submitted837:
-        return Submitted837(
-            sender_id=self.sender,
-            receiver_id=self.receiver,
-            interchange_control_number=self.isa13,
-            group_control_number=self.gs06,
-            transaction_control_numbers=tuple(self.transactions),
-            billing_name=self.billing_names[0] if self.billing_names else "",
-            claims=tuple(self.claims),
-        )
-
-    # Envelopes ----------------------------------------------------------------------------
-
-    def _isa(self, index: int, t: Tokens) -> None:
-        if len(t) < 17:
-            raise X12Error(index, "ISA must have 16 elements", segment_id="ISA")
-        if index > 1:
-            self._finish_interchange()
-        self.sender, self.receiver, self.isa13 = t[6].strip(), t[8].strip(), t[13].strip()
-
-    def _gs(self, index: int, t: Tokens) -> None:
-        if required(t, 1, index) != "HC":
-            raise X12Error(index, f"GS01 {t[1]!r} is not HC (health care claim)", segment_id="GS")
-        self.gs06 = required(t, 6, index)
-
     def _st(self, index: int, t: Tokens) -> None:
-        if required(t, 1, index) != "837":
-            raise X12Error(index, f"ST01 {t[1]!r} is not 837", segment_id="ST")
-        self.transactions.append(required(t, 2, index))
+        self.transactions.append(t[2])  # required by EnvelopeCheck.st
         self.ctx = _Context()
-        self.loop = ""
-
-    def _close(self, index: int, t: Tokens) -> None:
-        self._finish_claim()
         self.loop = ""
 
     # Hierarchy ----------------------------------------------------------------------------
@@ -184,7 +178,7 @@ class _Reader:
             self.loop = self.level = "2000C"
             self.ctx.patient_last = self.ctx.patient_first = ""
         else:
-            raise X12Error(index, f"HL03 {level!r} is not 20, 22 or 23", segment_id="HL")
+            raise X12Error(index, f"HL03 {level[:10]!r} is not 20, 22 or 23", segment_id="HL")
 
     def _sbr(self, index: int, t: Tokens) -> None:
         if self.claim is not None:
@@ -334,12 +328,10 @@ class _Reader:
 
 
 def read_837p_summary(text: str) -> list[Submitted837]:
-    """Every interchange in `text` (usually one) as a summary of its claims."""
+    """Every interchange in `text` (usually one) as a summary of its claims. The envelopes are
+    checked as the other readers check them (`interchange.EnvelopeCheck`): control numbers,
+    SE/GE/IEA counts, the 005010X222 version, and a file that ends before its IEA."""
     if not text or not text.strip():
         raise X12Error(None, "the file is empty")
-    try:
-        return _Reader(text).read()
-    except X12Error:
-        raise
-    except (IndexError, ValueError, AttributeError) as exc:  # defensive: never another type
-        raise X12Error(None, f"unreadable 837P: {exc}") from None
+    delimiters, stream = numbered(text)
+    return _Reader(delimiters.component).read(stream)

@@ -24,6 +24,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def folders(settings, tmp_path):
+    settings.VAR_DIR = tmp_path / "var"  # where quarantined files are kept
     settings.BUREAU_OUTBOX_DIR = str(tmp_path / "clearinghouse")
     settings.BUREAU_FOLDER_ROUTE_DIR = None
     root = tmp_path / "clearinghouse" / "folder"

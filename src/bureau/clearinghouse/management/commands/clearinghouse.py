@@ -76,7 +76,8 @@ class Command(BaseCommand):
             for r in results:
                 head = f"poll {route} {r.file_name}: {r.kind or 'unknown'}"
                 if r.error:
-                    self.stdout.write(f"{head} not taken in — {r.error}")
+                    held = " (quarantined)" if r.quarantine_id else ""
+                    self.stdout.write(f"{head} not taken in{held} — {r.error}")
                     failed += 1
                 elif r.duplicate:
                     self.stdout.write(f"{head} duplicate (taken in before)")
