@@ -342,6 +342,12 @@ def ingest_277ca(
                 )
             )
 
+        # Level rows first: where a claim also has its own rejection, that one is recorded
+        # last and so is the reason the claim lists show, as it is the reason it moved with.
+        result.levels_rejected = len(hits)
+        for claim, levels in level_rejected.values():
+            for level in levels:
+                record(claim, level_status_code(level), level_message(level), False)
         for status in statuses:
             claim = found.get(status.patient_control_number)
             if claim is None:
@@ -372,10 +378,7 @@ def ingest_277ca(
                 reject_moves.setdefault(_reason(status), []).append(claim)
                 moved.add(claim.pk)
 
-        result.levels_rejected = len(hits)
         for claim, levels in level_rejected.values():
-            for level in levels:
-                record(claim, level_status_code(level), level_message(level), False)
             if claim.pk not in moved and claim.state in (S.SUBMITTED, S.ACCEPTED):
                 reason = f"{level_status_code(levels[0])} {level_message(levels[0])}"[:300]
                 reject_moves.setdefault(reason, []).append(claim)

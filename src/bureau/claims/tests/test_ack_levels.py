@@ -11,10 +11,12 @@ from datetime import date
 import pytest
 from django.urls import reverse
 
+from bureau.accounts.models import User
 from bureau.audit.models import AuditAction, AuditEvent
 from bureau.claims.acknowledgements import ingest_277ca
 from bureau.claims.batches import batch_build
 from bureau.claims.models import Acknowledgement, Batch, Claim, ClaimEvent, ClaimState, Encounter
+from bureau.claims.selectors import rejection_reasons
 from bureau.claims.tests import factories
 from bureau.claims.tests.test_acknowledgements import ack277, acks_of, fresh, submitted, summit
 from bureau.clearinghouse.inbound import ingest_inbound
@@ -24,6 +26,7 @@ from bureau.conftest import verified_client
 from bureau.directory.models import Payer, Provider
 from bureau.directory.npi import make_npi
 from bureau.tenancy import rls
+from bureau.tenancy.actor import resolve_actor
 from bureau.tenancy.models import Practice
 from bureau.x12.ack277 import ClaimStatus, LevelStatus
 from bureau.x12.tests.test_reader277_levels import HEAD, interchange
@@ -223,6 +226,11 @@ def test_a_provider_rejected_with_claims_beneath_rejects_those_listed_whatever_t
     assert notes(own_bad)[0].startswith("A7:562")
     codes = {(a.status_code, a.accepted) for a in acks_of(practice, claim=own_ok)}
     assert codes == {("A2:20", True), ("A3:85", False)}
+    # The lists give each claim the reason it moved with.
+    actor = resolve_actor(User.objects.get(username="olivia.owner"))
+    why = rejection_reasons(actor, [ok_now, bad_now])
+    assert why[own_ok.pk].endswith("NPI NOT ENROLLED (A3:85)")
+    assert why[own_bad.pk] == "(entity IL) Member ID bad (A7:562)"
 
 
 def test_an_accepted_level_changes_nothing():
