@@ -324,3 +324,20 @@ def test_a_payer_level_rejection_found_by_the_bare_trace_rejects_the_batch():
             batch=batch, claim__isnull=True
         )
         assert not batch_rows.exists()  # one row per claim, none for the batch as a whole
+
+
+def test_a_person_rejects_only_batches_they_may_edit():
+    """Uploaded by a biller: a batch of a practice they cannot see is no match (and is not
+    named), so its claims stay as they were and the rejection is reported unmatched."""
+    practices = summit()
+    bella = resolve_actor(User.objects.get(username="bella.biller"))
+    others = [p for p in practices if p.pk not in bella.practice_ids()]
+    if not others:
+        pytest.skip("bella sees every practice")
+    batch, (theirs, _) = submitted(others[0], 2)
+    level = LevelStatus("21", "A3", "24", action="U", trace=f"{batch.interchange_control_number}")
+    ack = replace(ack277(), receiver_trace=level.trace, levels=(level,))
+    result = ingest_277ca(actor=bella, workspace=others[0].workspace, acks=[ack], file_name="b.277")
+    assert (result.claims_rejected, result.unmatched_levels) == (0, ["HL 21 A3:24"])
+    assert fresh(theirs).state == S.SUBMITTED
+    assert acks_of(others[0], file_name="b.277") == []
