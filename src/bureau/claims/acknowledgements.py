@@ -7,7 +7,11 @@ biller as REJECTED with the reason.
 
 A 277CA says, claim by claim (TRN02 = our claim number), whether the payer took the claim into
 adjudication (it becomes ACCEPTED and gets the payer's claim number, REF*1K) or rejected it at
-the front door (REJECTED with "<category>:<code> <message>" for the rejections queue).
+the front door (REJECTED with "<category>:<code> <message>" for the rejections queue). It may
+also reject above the claims, a whole batch (HL 20/21) or one billing provider (HL 19): every
+claim under that level is REJECTED with the level's status and a message naming the level
+(`ack_levels` says which claims); a level rejection that reaches none of our claims is kept as
+an unmatched acknowledgement (no batch, no claim) that the batches page lists.
 
 Both are idempotent: the same file again adds no rows and skips claims already moved.
 Actor None means the system (a poll of the inbox); a person needs CLAIMS_EDIT.
@@ -15,8 +19,10 @@ Actor None means the system (a poll of the inbox); a person needs CLAIMS_EDIT.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -24,6 +30,15 @@ from django.db import transaction
 from bureau import clock
 from bureau.audit.models import AuditAction
 from bureau.audit.services import audit_record
+from bureau.claims.ack_levels import (
+    Unmatched,
+    level_message,
+    rejected_levels,
+    unmatched_message,
+)
+from bureau.claims.ack_levels import (
+    status_code as level_status_code,
+)
 from bureau.claims.models import (
     AckKind,
     Acknowledgement,
@@ -35,9 +50,10 @@ from bureau.claims.services import claims_transition, set_payer_claim_numbers
 from bureau.tenancy.actor import Actor
 from bureau.tenancy.models import Practice, Workspace
 from bureau.tenancy.roles import Capability
-from bureau.x12.ack277 import Ack277, ClaimStatus
+from bureau.x12.ack277 import Ack277, ClaimStatus, LevelStatus
 from bureau.x12.ack999 import REJECTED, Ack999, GroupAck
 
+log = logging.getLogger(__name__)
 REASON = "acknowledgement ingest: 999/277CA"
 S = ClaimState
 
@@ -55,6 +71,9 @@ class AckResult:
     claims_rejected: int = 0  # claims moved to REJECTED
     already_recorded: int = 0  # acknowledgements seen before (same file again)
     unknown: list[str] = field(default_factory=list)
+    levels_rejected: int = 0  # 277CA HL 20/21/19 rejections that reached claims of ours
+    # 277CA level rejections that reached none of our claims: "HL 21 A3:24", no PHI.
+    unmatched_levels: list[str] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
         """Counts only, for control data (the InboundRecord): no claim numbers, no PHI."""
@@ -66,6 +85,8 @@ class AckResult:
             "claims_rejected": self.claims_rejected,
             "already_recorded": self.already_recorded,
             "unknown": len(self.unknown),
+            "levels_rejected": self.levels_rejected,
+            "unmatched_levels": len(self.unmatched_levels),
         }
 
 
@@ -252,7 +273,8 @@ def ingest_277ca(
     *, actor: Actor | None, workspace: Workspace, acks: list[Ack277], file_name: str
 ) -> AckResult:
     """Record a 277CA claim by claim: accepted → ACCEPTED with the payer's claim number,
-    rejected → REJECTED with the reason; unknown claim numbers are listed, not raised."""
+    rejected → REJECTED with the reason; unknown claim numbers are listed, not raised. A
+    rejected HL 20/21/19 rejects every claim under it (see `ack_levels`)."""
     result = AckResult(kind=AckKind.CLAIM.value, file_name=file_name)
     practice_ids = _scope(actor, workspace)
     statuses = [s for ack in acks for s in ack.claims]
@@ -266,12 +288,26 @@ def ingest_277ca(
                 .select_related("practice", "workspace")
             ):
                 found[claim.number] = claim
+        hits, unmatched = rejected_levels(
+            acks=acks,
+            found=found,
+            batches=_batches(actor, practice_ids).select_related("practice"),
+            claims=_claims(actor, practice_ids),
+            practice_ids=practice_ids,
+            workspace=workspace,
+        )
+        # Claim pk → the levels that reject it, outermost first.
+        level_rejected: dict[int, tuple[Claim, list[LevelStatus]]] = {}
+        for hit in hits:
+            for claim in hit.claims:
+                level_rejected.setdefault(claim.pk, (claim, []))[1].append(hit.level)
+        targets = [c for c, _ in level_rejected.values()] + list(found.values())
         # What was already recorded, so the same file twice adds nothing.
         seen: set[tuple[int, int | None, str, bool]] = set()
-        if found:
+        if targets:
             for row in (
                 _acks(actor, practice_ids)
-                .filter(kind=AckKind.CLAIM, claim_id__in=[c.pk for c in found.values()])
+                .filter(kind=AckKind.CLAIM, claim_id__in=sorted({c.pk for c in targets}))
                 .values("claim_id", "batch_id", "status_code", "accepted")
             ):
                 seen.add((row["claim_id"], row["batch_id"], row["status_code"], row["accepted"]))
@@ -283,38 +319,54 @@ def ingest_277ca(
         numbered: list[Claim] = []
         moved: set[int] = set()
         now = clock.now()
-        for status in statuses:
-            claim = found.get(status.patient_control_number)
-            if claim is None:
-                result.unknown.append(status.patient_control_number)
-                continue
+
+        def record(claim: Claim, code: str, message: str, accepted: bool) -> None:
             practices[claim.practice_id] = claim.practice
-            accepted = not status.rejected
-            if accepted:
-                result.accepted += 1
-            else:
-                result.rejected += 1
-            key = (claim.pk, claim.batch_id, _status_code(status), accepted)
+            key = (claim.pk, claim.batch_id, code, accepted)
             if key in seen:
                 result.already_recorded += 1
-            else:
-                seen.add(key)
-                row = Acknowledgement(
+                return
+            seen.add(key)
+            made.append(
+                Acknowledgement(
                     workspace_id=claim.workspace_id,
                     practice_id=claim.practice_id,
                     kind=AckKind.CLAIM,
                     batch_id=claim.batch_id,
                     claim=claim,
                     accepted=accepted,
-                    status_code=_status_code(status),
-                    message=_message(status),
+                    status_code=code,
+                    message=message,
                     file_name=file_name[:200],
                     received_at=now,
                 )
-                made.append(row)
+            )
+
+        # Level rows first: where a claim also has its own rejection, that one is recorded
+        # last and so is the reason the claim lists show, as it is the reason it moved with.
+        result.levels_rejected = len(hits)
+        for claim, levels in level_rejected.values():
+            for level in levels:
+                record(claim, level_status_code(level), level_message(level), False)
+        for status in statuses:
+            claim = found.get(status.patient_control_number)
+            if claim is None:
+                result.unknown.append(status.patient_control_number)
+                continue
+            accepted = not status.rejected
+            if accepted:
+                result.accepted += 1
+            else:
+                result.rejected += 1
+            record(claim, _status_code(status), _message(status), accepted)
             if claim.pk in moved:
                 continue  # two statuses for one claim in a file: the first one moves it
             if accepted:
+                if claim.pk in level_rejected:
+                    # A level above it was rejected: the claim was not taken in, whatever its
+                    # own line says, so the level's rejection stands (below). A claim's own
+                    # rejection, being the more specific reason, moves it instead.
+                    continue
                 number = status.payer_claim_number.strip()[:50]
                 if number and number != claim.payer_claim_number:
                     claim.payer_claim_number = number
@@ -326,6 +378,16 @@ def ingest_277ca(
                 reject_moves.setdefault(_reason(status), []).append(claim)
                 moved.add(claim.pk)
 
+        for claim, levels in level_rejected.values():
+            if claim.pk not in moved and claim.state in (S.SUBMITTED, S.ACCEPTED):
+                reason = f"{level_status_code(levels[0])} {level_message(levels[0])}"[:300]
+                reject_moves.setdefault(reason, []).append(claim)
+                moved.add(claim.pk)
+        made += _unmatched_rows(actor, practice_ids, unmatched, file_name, now, practices)
+        result.unmatched_levels = [
+            f"HL {u.level.level} {level_status_code(u.level)}" for u in unmatched
+        ]
+
         if made:
             Acknowledgement.objects.bulk_create(made, batch_size=1000)
         set_payer_claim_numbers(practice_ids, numbered, reason=REASON)
@@ -336,4 +398,61 @@ def ingest_277ca(
             claims_transition(actor=actor, moves=[(c, S.REJECTED) for c in claims], note=reason)
             result.claims_rejected += len(claims)
         _audit(actor, workspace, AckKind.CLAIM.value, file_name, made, practices)
+    for item in unmatched:
+        log.warning(
+            "277CA %s: HL %s rejection %s matched no claim of ours (%s)",
+            file_name,
+            item.level.level,
+            level_status_code(item.level),
+            item.why,
+        )
     return result
+
+
+def _unmatched_rows(
+    actor: Actor | None,
+    practice_ids: list[int],
+    unmatched: Sequence[Unmatched],
+    file_name: str,
+    now: datetime,
+    practices: dict[int, Practice],
+) -> list[Acknowledgement]:
+    """An acknowledgement with neither batch nor claim, in the practice the rejection most
+    likely concerns, for each level rejection that reached none of our claims (the batches page
+    lists them). Without a practice to hold it, it stays in the result and the log only."""
+    rows: list[Acknowledgement] = []
+    for item in unmatched:
+        practice = item.practice
+        if practice is None:
+            continue
+        message = unmatched_message(item)
+        code = level_status_code(item.level)
+        seen = (
+            _acks(actor, practice_ids)
+            .filter(
+                kind=AckKind.CLAIM,
+                practice_id=practice.pk,
+                batch__isnull=True,
+                claim__isnull=True,
+                status_code=code,
+                message=message,
+                file_name=file_name[:200],
+            )
+            .exists()
+        )
+        if seen:
+            continue
+        practices[practice.pk] = practice
+        rows.append(
+            Acknowledgement(
+                workspace_id=practice.workspace_id,
+                practice_id=practice.pk,
+                kind=AckKind.CLAIM,
+                accepted=False,
+                status_code=code,
+                message=message,
+                file_name=file_name[:200],
+                received_at=now,
+            )
+        )
+    return rows

@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from bureau.claims import batches
+from bureau.claims.selectors import unmatched_acknowledgement_list
 from bureau.claims.x12_mapping import MappingError
 from bureau.tenancy.roles import Capability
 from bureau.web.access import (
@@ -38,6 +39,9 @@ def batch_list_view(request: HttpRequest) -> HttpResponse:
             "practices": actor.practices(Capability.CLAIMS_VIEW),
             "can_build": actor.can(Capability.CLAIMS_SUBMIT),
             "downloadable": file_practice_ids(actor, BATCH_FILE_CARRIES),
+            "unmatched_acks": unmatched_acknowledgement_list(
+                actor=actor, practice_id=practice.pk if practice else None
+            ),
         },
     )
 

@@ -14,7 +14,15 @@ from django.http import Http404
 from bureau.audit.listing import Page, audited_page
 from bureau.audit.models import AuditAction
 from bureau.audit.services import audit_record
-from bureau.claims.models import Acknowledgement, Claim, ClaimEvent, ClaimLine, ClaimState, ScrubHit
+from bureau.claims.models import (
+    AckKind,
+    Acknowledgement,
+    Claim,
+    ClaimEvent,
+    ClaimLine,
+    ClaimState,
+    ScrubHit,
+)
 from bureau.patients.models import Patient
 from bureau.tenancy.actor import Actor
 from bureau.tenancy.roles import Capability
@@ -283,3 +291,21 @@ def patient_for_encounter(*, actor: Actor, practice_id: int, account_number: str
         .filter(practice_id=practice_id, account_number__iexact=account_number.strip())
         .first()
     )
+
+
+UNMATCHED_ACKS_SHOWN = 50
+
+
+def unmatched_acknowledgement_list(
+    *, actor: Actor, practice_id: int | None = None, limit: int = UNMATCHED_ACKS_SHOWN
+) -> list[Acknowledgement]:
+    """277CA rejections of a whole batch or provider (HL 20/21/19) that matched no batch or
+    claim of ours, newest first: staff must chase them, or claims would sit submitted. They
+    carry codes, the batch trace and the level's NPI, no patient, like the batch list beside
+    which they are shown (so, like it, the listing is not a PHI read)."""
+    qs = Acknowledgement.objects.visible_to(actor, Capability.CLAIMS_VIEW).filter(
+        kind=AckKind.CLAIM, accepted=False, batch__isnull=True, claim__isnull=True
+    )
+    if practice_id is not None:
+        qs = qs.filter(practice_id=practice_id)
+    return list(qs.select_related("practice").order_by("-received_at", "-id")[:limit])

@@ -4,6 +4,11 @@ A 277CA reports, per claim of our 837P, whether the payer (or clearinghouse) too
 adjudication (STC category A1/A2) or rejected it at the front door (A3, A6, A7, A8, ...), with
 the reason. The claim is identified by TRN02 in loop 2200D, which echoes CLM01 (our patient
 control number), and gets the payer's claim number in REF*1K when accepted.
+
+A payer may also answer above the claims: an STC at the information source (HL 20), receiver
+(HL 21) or billing provider (HL 19) level. Rejected there, it rejects every claim under that
+level: the claims listed beneath it, or, when none are (a whole file or provider refused at the
+door), every claim of the acknowledged batch (of that billing provider, for HL 19).
 """
 
 from __future__ import annotations
@@ -41,6 +46,43 @@ class ClaimStatus:
         return self.category in REJECTED_CATEGORIES or self.action == "U"
 
 
+# HL03 of the levels above the claims, and what each is.
+LEVEL_NAMES = {
+    "20": "information source (payer)",
+    "21": "information receiver (whole batch)",
+    "19": "billing provider",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class LevelStatus:
+    """The STC of loop 2200A/B/C: the status of everything under an HL 20, 21 or 19."""
+
+    level: str  # HL03: "20", "21" or "19"
+    category: str  # STC01-1
+    status_code: str  # STC01-2
+    entity: str = ""  # STC01-3
+    status_date: date | None = None  # STC02
+    action: str = ""  # STC03
+    charge: Decimal | None = None  # STC04
+    message: str = ""  # STC12 of every STC of the level, joined
+    trace: str = ""  # TRN02 of the level (2200B: the batch being answered)
+    identifier: str = ""  # NM109: payer id (20), submitter id (21), billing NPI (19)
+    name: str = ""  # NM103
+    # TRN02 of every claim (2200D) listed beneath the level, in file order: the claims the
+    # status is about. Empty means the level answers for claims it does not list.
+    claim_numbers: tuple[str, ...] = ()
+    segment_index: int = 0  # of the STC
+
+    @property
+    def rejected(self) -> bool:
+        return self.category in REJECTED_CATEGORIES or self.action == "U"
+
+    @property
+    def level_name(self) -> str:
+        return LEVEL_NAMES.get(self.level, self.level)
+
+
 @dataclass(frozen=True, slots=True)
 class Ack277:
     """One 277CA transaction set inside its interchange."""
@@ -61,3 +103,9 @@ class Ack277:
     received: date | None = None  # 2200A DTP*050 (the payer's receipt date)
     billing_provider_name: str = ""  # 2100C NM1*85
     billing_provider_npi: str = ""  # 2100C NM109 (XX)
+    # Statuses of the levels above the claims (HL 20/21/19) that carry an STC, in file order.
+    levels: tuple[LevelStatus, ...] = ()
+
+    @property
+    def rejected_levels(self) -> tuple[LevelStatus, ...]:
+        return tuple(level for level in self.levels if level.rejected)

@@ -9,8 +9,11 @@
     SE
 
 The HL level decides what TRN, STC, REF and DTP mean, so they are read by level. A claim's first
-STC is its status; later STCs (a payer may send several) add their messages. Malformed input
-raises `X12Error` naming the segment; nothing else escapes.
+STC is its status; later STCs (a payer may send several) add their messages. An STC at HL 20, 21
+or 19 is that level's status (`LevelStatus`, with the claims listed beneath it): a rejection there
+is the payer refusing the whole batch or provider, and must not read as "zero claims". Levels
+nest by their codes (20 > 21 > 19 > PT), as the guide orders them. Malformed input raises
+`X12Error` naming the segment; nothing else escapes.
 """
 
 from __future__ import annotations
@@ -21,12 +24,13 @@ from datetime import date
 from decimal import Decimal
 from typing import TextIO
 
-from bureau.x12.ack277 import Ack277, ClaimStatus
+from bureau.x12.ack277 import Ack277, ClaimStatus, LevelStatus
 from bureau.x12.errors import X12Error
 from bureau.x12.interchange import EnvelopeCheck
 from bureau.x12.tokens import Tokens, element, numbered, parse_amount, parse_date, required
 
-_LEVELS = frozenset({"20", "21", "19", "PT"})
+# HL03 → depth: a level closes every open level at its depth or deeper.
+_LEVELS = {"20": 0, "21": 1, "19": 2, "PT": 3}
 _BODY = frozenset({"HL", "NM1", "TRN", "STC", "REF", "DTP", "QTY", "AMT", "SVC"})
 
 
@@ -60,6 +64,47 @@ class _Claim:
 
 
 @dataclass(slots=True)
+class _Level:
+    """An open HL 20/21/19 and what was read under it."""
+
+    index: int  # of the HL segment, for file order
+    level: str
+    name: str = ""
+    identifier: str = ""
+    trace: str = ""
+    status: ClaimStatus | None = None
+    messages: list[str] = field(default_factory=list)
+    claim_numbers: list[str] = field(default_factory=list)
+
+    def add_status(self, status: ClaimStatus) -> None:
+        # The first rejecting STC is the level's status (else the first STC): a payer that
+        # sends an acknowledgement and a rejection for one level has not accepted it.
+        if self.status is None or (status.rejected and not self.status.rejected):
+            self.status = status
+        self.messages.append(status.message)
+
+    def build(self) -> LevelStatus | None:
+        status = self.status
+        if status is None:
+            return None  # a level without an STC says nothing about its claims
+        return LevelStatus(
+            level=self.level,
+            category=status.category,
+            status_code=status.status_code,
+            entity=status.entity,
+            status_date=status.status_date,
+            action=status.action,
+            charge=status.charge,
+            message="; ".join(m for m in self.messages if m),
+            trace=self.trace,
+            identifier=self.identifier,
+            name=self.name,
+            claim_numbers=tuple(self.claim_numbers),
+            segment_index=status.segment_index,
+        )
+
+
+@dataclass(slots=True)
 class _Set:
     """The 277 transaction set being read."""
 
@@ -80,11 +125,24 @@ class _Set:
     patient: tuple[str, str, str] = ("", "", "")  # NM1*QC last, first, member id
     claim: _Claim | None = None
     claims: list[ClaimStatus] = field(default_factory=list)
+    open_levels: list[_Level] = field(default_factory=list)  # 20, 21, 19 from the outside in
+    levels: list[tuple[int, LevelStatus]] = field(default_factory=list)
 
     def close_claim(self) -> None:
         if self.claim is not None:
             self.claims.append(self.claim.build())
             self.claim = None
+
+    def close_levels(self, depth: int) -> None:
+        """Close the open levels at `depth` or deeper (0 closes them all)."""
+        while self.open_levels and _LEVELS[self.open_levels[-1].level] >= depth:
+            closed = self.open_levels.pop()
+            built = closed.build()
+            if built is not None:
+                self.levels.append((closed.index, built))
+
+    def level_statuses(self) -> tuple[LevelStatus, ...]:
+        return tuple(status for _, status in sorted(self.levels, key=lambda pair: pair[0]))
 
 
 class _Reader:
@@ -137,6 +195,9 @@ class _Reader:
             if level not in _LEVELS:
                 raise X12Error(index, f"HL03 {level!r} is not a 277CA level", segment_id="HL")
             current.close_claim()
+            current.close_levels(_LEVELS[level])
+            if level != "PT":
+                current.open_levels.append(_Level(index, level))
             current.level, current.in_service = level, False
             current.patient = ("", "", "")
             return
@@ -145,10 +206,17 @@ class _Reader:
             raise X12Error(index, f"{seg_id} before the first HL", segment_id=seg_id)
         if level == "PT":
             self._claim_segment(index, tokens, current)
-        elif seg_id == "NM1":
+            return
+        opened = current.open_levels[-1]
+        if seg_id == "NM1":
             _party(tokens, current)
-        elif seg_id == "TRN" and level == "21":
-            current.receiver_trace = element(tokens, 2)
+            opened.name, opened.identifier = element(tokens, 3), element(tokens, 9)
+        elif seg_id == "TRN":
+            opened.trace = element(tokens, 2)
+            if level == "21":
+                current.receiver_trace = opened.trace
+        elif seg_id == "STC":
+            opened.add_status(self._stc(index, tokens, ""))
         elif seg_id == "DTP" and level == "20" and element(tokens, 1) == "050":
             current.received = parse_date(required(tokens, 3, index), index, "DTP03")
         elif seg_id == "SVC":
@@ -167,6 +235,8 @@ class _Reader:
             last, first, member = current.patient
             number = required(tokens, 2, index)
             current.claim = _Claim(index, number, last, first, member)
+            for opened in current.open_levels:
+                opened.claim_numbers.append(number)
             return
         claim = current.claim
         if claim is None:
@@ -201,6 +271,7 @@ class _Reader:
             action=element(tokens, 3),
             charge=charge,
             message=element(tokens, 12),
+            segment_index=index,
         )
 
     def _se(self, index: int, tokens: Tokens) -> None:
@@ -208,6 +279,7 @@ class _Reader:
         if current.created is None:
             raise X12Error(index, "the 277CA has no BHT", segment_id="SE")
         current.close_claim()
+        current.close_levels(0)
         self.env.se(index, tokens)
         self.acks.append(
             Ack277(
@@ -226,6 +298,7 @@ class _Reader:
                 received=current.received,
                 billing_provider_name=current.provider_name,
                 billing_provider_npi=current.provider_npi,
+                levels=current.level_statuses(),
             )
         )
         self.set = None

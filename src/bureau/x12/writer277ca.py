@@ -7,7 +7,11 @@
     2000D HL*n*3*PT    each claim: NM1*QC, TRN*2 (our CLM01), STC, REF*1K, DTP*472
     SE
 
-One `Ack277` holds one payer's answer for one billing provider's claims.
+One `Ack277` holds one payer's answer for one billing provider's claims. A `LevelStatus` for
+HL 21 or 19 in `ack.levels` replaces that level's default acknowledgement (A1:19), e.g. a whole
+batch rejected (A3 at HL 21). The guide still lists the claims beneath a rejected level (2000C
+and 2000D are required) and has no STC12 text at 2200B/C (nor STC02 at 2200C), so the level's
+status is its code; its `message` is not written.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 
-from bureau.x12.ack277 import Ack277, ClaimStatus
+from bureau.x12.ack277 import Ack277, ClaimStatus, LevelStatus
 from bureau.x12.envelope import Envelope, SegmentWriter
 from bureau.x12.errors import FieldError
 from bureau.x12.values import format_amount, format_date, format_time
@@ -55,7 +59,7 @@ def write_277ca(
     w.segment("NM1", "41", "2", ack.receiver_name, "", "", "", "", "46", ack.submitter_id)
     w.segment("TRN", "2", ack.receiver_trace or ack.reference)
     # A1:19 "acknowledged / entity acknowledges receipt of claim", about the payer.
-    w.segment("STC", ("A1", "19", "PR"), format_date(ack.created), "WQ", _total(ack.claims))
+    _level_stc(w, _level(ack, "21"), format_date(ack.created), _total(ack.claims))
     _totals(w, ("90", "AA"), accepted, rejected)
     # 2000C: the billing provider the claims belong to.
     w.segment("HL", "3", "2", "19", "1")
@@ -63,7 +67,7 @@ def write_277ca(
         "NM1", "85", "2", ack.billing_provider_name, "", "", "", "", "XX", ack.billing_provider_npi
     )
     w.segment("TRN", "1", "0")
-    w.segment("STC", ("A1", "19", "PR"), "", "WQ", _total(ack.claims))
+    _level_stc(w, _level(ack, "19"), "", _total(ack.claims))
     _totals(w, ("QA", "QC"), accepted, rejected)
     for n, claim in enumerate(ack.claims, 4):
         _claim(w, n, claim, ack.created)
@@ -88,6 +92,11 @@ def _check(ack: Ack277) -> None:
             raise FieldError(f"Ack277.{name}", "is required to write a 277CA")
     if not ack.claims:
         raise FieldError("Ack277.claims", "a 277CA answers at least one claim")
+    for n, level in enumerate(ack.levels):
+        if level.level not in ("21", "19"):
+            raise FieldError(f"Ack277.levels[{n}].level", f"{level.level!r} must be 21 or 19")
+        if level.action not in ("", "WQ", "U"):
+            raise FieldError(f"Ack277.levels[{n}].action", f"{level.action!r} must be WQ or U")
     for n, claim in enumerate(ack.claims):
         owner = f"Ack277.claims[{n}]"
         if claim.charge is None or claim.charge < 0:
@@ -98,6 +107,21 @@ def _check(ack: Ack277) -> None:
             raise FieldError(f"{owner}.patient_last_name", "NM1*QC needs a name and member id")
         if claim.action not in ("", "WQ", "U"):
             raise FieldError(f"{owner}.action", f"{claim.action!r} must be WQ or U")
+
+
+def _level(ack: Ack277, level: str) -> LevelStatus | None:
+    return next((status for status in ack.levels if status.level == level), None)
+
+
+def _level_stc(w: SegmentWriter, status: LevelStatus | None, when: str, total: str) -> None:
+    """The level's STC; `when` is "" at 2200C, where STC02 is not used."""
+    if status is None:
+        w.segment("STC", ("A1", "19", "PR"), when, "WQ", total)
+        return
+    action = status.action or ("U" if status.rejected else "WQ")
+    stc_date = format_date(status.status_date) if status.status_date and when else when
+    code = (status.category, status.status_code, status.entity)
+    w.segment("STC", code, stc_date, action, total)
 
 
 def _total(claims: Sequence[ClaimStatus]) -> str:
