@@ -176,10 +176,12 @@ def _group_message(group: GroupAck) -> str:
 
 
 def _control_number(value: str) -> int | None:
-    try:
-        return int(value.strip())
-    except ValueError:
+    """AK102 / TRN02 as our batch's control number: ASCII digits only (`int` would take
+    Arabic-Indic digits and "1_000"), at most nine (ISA13's width)."""
+    value = value.strip()
+    if not (value.isascii() and value.isdigit()) or len(value) > 9:
         return None
+    return int(value)
 
 
 def ingest_999(

@@ -361,3 +361,13 @@ def test_a_rejected_claim_is_reopened_corrected_and_sent_again_in_a_new_batch():
     assert new_batch.interchange_control_number != batch.interchange_control_number
     assert fresh(bad).state == ClaimState.SUBMITTED
     assert f"CLM*{bad.number}*" in new_batch.content
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [("000000123", 123), (" 42 ", 42), ("٣", None), ("1_000", None), ("", None), ("9" * 10, None)],
+)
+def test_an_acknowledged_control_number_is_ascii_digits_only(text: str, number: int | None) -> None:
+    from bureau.claims.acknowledgements import _control_number
+
+    assert _control_number(text) == number
