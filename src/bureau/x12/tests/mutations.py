@@ -83,17 +83,16 @@ def seed(name: str, text: str) -> Seed:
     return Seed(name, text, seps.element, seps.component, seps.segment, pattern)
 
 
-class Pieces(io.TextIOBase):
+class Pieces(io.StringIO):
     """A text file whose `read(n)` returns pieces of random size (1-300 characters), so the
     streaming reader meets segments, separators and the ISA split across reads."""
 
     def __init__(self, text: str, rng: random.Random) -> None:
-        self._text, self._at, self._rng = text, 0, rng
+        super().__init__(text)
+        self._rng = rng
 
     def read(self, size: int | None = -1) -> str:
-        end = self._at + 1 + self._rng.randrange(300)
-        piece, self._at = self._text[self._at : end], min(end, len(self._text))
-        return piece
+        return super().read(1 + self._rng.randrange(300))
 
 
 def mutated(rng: random.Random, base: Seed, *, first: str | None = None) -> str:
