@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 # Never let uv fetch a Python; use the machine's.
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: install install-dev demo deps test test-sqlite test-pg bench lint lock clean
+.PHONY: install install-dev demo deps test test-sqlite test-pg bench fuzz lint lock clean
 
 install: $(VENV)/.stamp-runtime
 
@@ -51,6 +51,11 @@ test-pg: install-dev deps
 
 bench: install-dev
 	$(PY) -m bench
+
+# A million mutated inputs through the X12 readers in one process (not part of `make test`);
+# FUZZ_COUNT, FUZZ_SEED and FUZZ_BUDGET (seconds) override; crashing inputs go to var/fuzz/.
+fuzz: install-dev
+	$(PY) -m bench.fuzz_x12
 
 lint: install-dev
 	$(VENV)/bin/ruff check $(wildcard src tests bench)
