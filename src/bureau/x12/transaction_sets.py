@@ -48,7 +48,7 @@ def split_transaction_sets(text: str, set_id: str) -> list[TransactionSet]:
     seps, batches = raw_segments(text)
     element, terminator = seps.element, seps.segment
     env = EnvelopeCheck(set_id)
-    done: list[TransactionSet] = []
+    closed: list[tuple[str, _Set, str]] = []  # each set with the ISA and IEA around it
     isa = gs = ""
     in_group: list[_Set] = []  # the open group's sets, closed by its GE
     in_interchange: list[_Set] = []  # closed groups' sets, waiting for the IEA
@@ -89,24 +89,26 @@ def split_transaction_sets(text: str, set_id: str) -> list[TransactionSet]:
                 in_group.clear()
             elif seg == "IEA":
                 iea = _count_of_one(raw, element)
-                done.extend(
-                    TransactionSet(
-                        s.index,
-                        s.control_number,
-                        terminator.join([isa, s.gs, *s.segments, s.ge, iea]) + terminator,
-                    )
-                    for s in in_interchange
-                )
+                closed.extend((isa, s, iea) for s in in_interchange)
                 in_interchange.clear()
         if current is not None and len(current.segments) > 1:
             # One string per chunk, not per segment: a 50,000-claim set is ~850,000 segments,
             # and joining what is already joined with the terminator gives the same text.
             current.segments[:] = [terminator.join(current.segments)]
     env.finish(index)
-    if len(done) == 1 and index == in_sets + 4:
-        # ISA, GS, the set, GE, IEA and nothing else: the file is this set's interchange.
-        return [TransactionSet(done[0].index, done[0].control_number, text)]
-    return done
+    if len(closed) == 1 and index == in_sets + 4:
+        # ISA, GS, the set, GE, IEA and nothing else: the file is this set's interchange (and
+        # a 50,000-claim payment's text is never built a second time).
+        only = closed[0][1]
+        return [TransactionSet(only.index, only.control_number, text)]
+    return [
+        TransactionSet(
+            s.index,
+            s.control_number,
+            terminator.join([isa, s.gs, *s.segments, s.ge, iea]) + terminator,
+        )
+        for isa, s, iea in closed
+    ]
 
 
 _ENVELOPE = frozenset({"ISA", "GS", "ST", "GE", "IEA"})
