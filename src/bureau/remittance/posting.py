@@ -37,7 +37,7 @@ from bureau.x12.remit835 import (
 )
 
 REASON = "ERA posting"
-CHUNK = 2_000  # claims posted per round of queries and bulk inserts
+CHUNK = 1_000  # claims posted per round of queries and bulk inserts
 
 __all__ = ["CHUNK", "era_status", "post_payment", "post_remittance"]
 
