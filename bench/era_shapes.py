@@ -27,6 +27,8 @@ class Shape:
     claim_cas_rate: float = 0.0  # claims with a claim-level CAS (OA-23, paid by another payer)
     reversal_rate: float = 0.0  # claims sent as a reversal (CLP02 = 22) of a payment
     plb: int = 0  # provider-level adjustments (six per PLB segment)
+    distinct: bool = False  # every charge its own amount: no CAS, SVC or AMT text repeats
+    deductible_rate: float = 0.0  # lines whose patient share is a deductible of any amount
 
 
 SHAPES = (
@@ -35,6 +37,12 @@ SHAPES = (
     Shape("lines_6", (6, 6)),
     Shape("claim_cas_reversals", (1, 3), claim_cas_rate=0.3, reversal_rate=0.1),
     Shape("plb", (2, 3), plb=40),
+    # The reader remembers repeated segments (a fee schedule pays alike); here nothing repeats
+    # but dates, the worst case for that.
+    Shape("distinct_amounts", (2, 3), distinct=True),
+    # Fee-schedule charges and allowed amounts, but a third of the lines carry a deductible
+    # of any amount (so their PR and paid amounts rarely repeat): nearer a real remit.
+    Shape("deductibles", (2, 3), deductible_rate=0.35),
 )
 
 
@@ -90,8 +98,12 @@ def _claim(rng: random.Random, shape: Shape, k: int) -> object:
     services = []
     for n in range(1, rng.randint(*shape.lines) + 1):
         code, charge = CODES[rng.randrange(len(CODES))]
+        if shape.distinct:
+            charge = Decimal(rng.randint(2_000, 99_999)) / 100  # $20.00-$999.99
         allowed = (charge * Decimal("0.80")).quantize(CENT)
         patient = (allowed * Decimal("0.20")).quantize(CENT)
+        if rng.random() < shape.deductible_rate:
+            patient = Decimal(rng.randint(1, int(allowed * 100))) / 100
         services.append(
             ServicePayment(
                 procedure_code=code,

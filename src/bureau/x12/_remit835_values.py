@@ -53,14 +53,20 @@ def money(text: str, index: int, name: str) -> Decimal:
     """`parse_amount`, cached."""
     value = _amounts.get(text)
     if value is None:
-        value = _cached(_amounts, parse_amount, text, index, name)
+        value = parse_amount(text, index, name)
+        if len(_amounts) >= _CACHE_LIMIT:  # a worker reads file after file: start afresh
+            _amounts.clear()
+        _amounts[text] = value
     return value
 
 
 def a_date(text: str, index: int, name: str) -> date:
     value = _dates.get(text)
     if value is None:
-        value = _cached(_dates, parse_date, text, index, name)
+        value = parse_date(text, index, name)
+        if len(_dates) >= _CACHE_LIMIT:
+            _dates.clear()
+        _dates[text] = value
     return value
 
 

@@ -63,8 +63,10 @@ from bureau.x12.tokens import required as _need
 
 Event = PaymentHeader | ClaimPayment | PaymentEnd
 # Distinct raw segments remembered per file (`_remit835_values`): a fee schedule's worth of
-# CAS, DTM, AMT and SVC texts, bounded so a file of all-different amounts costs no memory.
+# CAS, DTM, AMT and SVC texts; when full it keeps what it has (the first texts met are the
+# common ones), so a file of all-different amounts costs no more memory than this.
 _MEMO_LIMIT = 20_000
+_MEMO_TRIAL = 4_096
 
 
 class _Reader:
@@ -137,16 +139,22 @@ class _Reader:
         handlers, parsers, memo, env = self.handlers, self.parsers, self.memo, self.env
         index = 0
         expect_bpr = False
+        # The memo pays where payers repeat themselves (a fee schedule); on a file where
+        # nothing repeats it is only cost, so it is dropped once it has stored `_MEMO_TRIAL`
+        # segments and been hit fewer times than that.
+        memoizing, hits, stored = True, 0, 0
         for batch in batches:
             try:
                 for raw in batch:
                     if not raw:
                         continue
                     index += 1
-                    known = memo.get(raw)
-                    if known is not None and not expect_bpr:
-                        known[0](index, known[1])
-                        continue
+                    if memoizing:
+                        known = memo.get(raw)
+                        if known is not None and not expect_bpr:
+                            hits += 1
+                            known[0](index, known[1])
+                            continue
                     tokens = raw.split(separator)
                     seg = tokens[0]
                     handler = handlers.get(seg)
@@ -160,9 +168,12 @@ class _Reader:
                             raise X12Error(index, "ST must be followed by BPR", segment_id=seg)
                         parse, apply = parsers[seg]
                         value = parse(index, tokens)
-                        if len(memo) >= _MEMO_LIMIT:
-                            memo.clear()
-                        memo[raw] = (apply, value)
+                        if memoizing and len(memo) < _MEMO_LIMIT:
+                            memo[raw] = (apply, value)
+                            stored += 1
+                            if stored % _MEMO_TRIAL == 0 and hits < stored:
+                                memoizing = False
+                                memo.clear()
                         apply(index, value)
                     elif seg == "SE":
                         if expect_bpr:
