@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 
 from bureau.directory.models import Provider
 from bureau.tenancy.models import Practice, Workspace
@@ -16,7 +16,7 @@ class PayeeUnknown(ValueError):
 def payee_practice(
     workspace: Workspace,
     remittance: PaymentHeader,
-    claim_practices: set[int],
+    claim_practices: Callable[[], set[int]],
     *,
     postable: Collection[int] | None = None,
 ) -> Practice:
@@ -24,15 +24,17 @@ def payee_practice(
     NPI that belongs to one practice only), else the one practice its matched claims share.
 
     `postable` are the practices the ingest may post for (None: the system's, all of them) and
-    `claim_practices` the practices of the file's claims found among those only. The payee NPI
-    is looked up in the whole workspace, so a payment to another practice is never posted to
-    this one; but whether that NPI names a practice the uploader may not post for, or none at
-    all, the refusal is the same words, so an upload cannot learn which NPIs or claims other
-    practices hold."""
+    `claim_practices()` the practices of the file's claims found among those only (asked only
+    when the payee NPI names no practice: a 50,000-claim payment's numbers are not looked up
+    for nothing). The payee NPI is looked up in the whole workspace, so a payment to another
+    practice is never posted to this one; but whether that NPI names a practice the uploader
+    may not post for, or none at all, the refusal is the same words, so an upload cannot learn
+    which NPIs or claims other practices hold."""
     practice = _by_npi(workspace, remittance.payee_npi) if remittance.payee_npi else None
     if practice is None:
-        if len(claim_practices) == 1:
-            practice = Practice.objects.get(pk=next(iter(claim_practices)))
+        practice_ids = claim_practices()
+        if len(practice_ids) == 1:
+            practice = Practice.objects.get(pk=next(iter(practice_ids)))
     if practice is None or (postable is not None and practice.pk not in postable):
         npi = remittance.payee_npi or "(none sent)"
         raise PayeeUnknown(

@@ -118,7 +118,10 @@ def post_payment(
         ws_ids if actor is None else [p for p in ws_ids if actor.can(Capability.PAYMENTS_POST, p)]
     )
     practice = payee_practice(
-        workspace, r, practices_of_numbers(workspace.pk, postable, numbers), postable=postable
+        workspace,
+        r,
+        lambda: practices_of_numbers(workspace.pk, postable, numbers),
+        postable=postable,
     )
     if actor is not None:
         actor.require(Capability.PAYMENTS_POST, practice)
