@@ -1,8 +1,9 @@
 """835 read rate and memory: Bureau's streaming reader beside an honest floor and the PHP peer.
 
 For each shape (`era_shapes.SHAPES`: 1, 2-3 or 6 lines a claim, claim-level CAS with reversals,
-a long PLB, deductibles of any amount, every amount different) at 1,000, 10,000 and 50,000 claims in ONE transaction set, on a file on disk, in the
-same run and in turns (best of five, so load hits each alike):
+a long PLB, deductibles of any amount, every amount different) at 1,000, 10,000 and 50,000
+claims in ONE transaction set, on a file on disk, in the same run and in turns (best of five,
+so load hits each alike):
 
 - `bureau`: `stream_835` over the open file — reading it, parsing, the guide's balancing checks —
   summing CLP04, then one `gc.collect()`: the garbage the reader leaves is paid for in the timed
