@@ -355,3 +355,25 @@ def test_a_file_name_that_is_not_utf8_does_not_stop_the_poll(
         b"01-\xff\xfe.999.error",
         b"02.999",
     ]
+
+
+def test_a_file_name_too_long_for_its_error_suffix_is_still_moved_out(
+    folders: Path, django_capture_on_commit_callbacks
+):
+    # 252 bytes is a legal name, but "<name>.error" is not (255 at most): the move out of the
+    # inbox failed at every poll and the file stayed there for good.
+    practice, _, _ = submitted(1)
+    inbox = folders / "inbox"
+    long_name = "A" * 248 + ".835"
+    (inbox / long_name).write_text("not X12 at all")
+    (inbox / ("B" * 251)).write_text("not X12 either")
+    (folders / "archive").mkdir()
+    (folders / "archive" / ("B" * 251)).write_text("an earlier delivery of that name")
+
+    first, second = poll("folder", practice, django_capture_on_commit_callbacks)
+
+    assert first.quarantine_id and second.quarantine_id
+    assert not list(inbox.iterdir())
+    archived = sorted(p.name for p in (folders / "archive").iterdir())
+    assert len(archived) == 3 and all(len(n.encode()) <= 255 for n in archived)
+    assert sum(n.endswith(".error") for n in archived) == 2
