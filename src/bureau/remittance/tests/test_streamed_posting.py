@@ -163,9 +163,9 @@ def test_the_second_read_sees_what_the_first_planned() -> None:
 
 @pytest.mark.parametrize("chunk", [1, 2, 3, posting.CHUNK])
 def test_a_payment_and_its_reversal_in_one_file_post_the_same_whatever_the_chunks(
-    setup,
+    setup,  # noqa: F811
     monkeypatch,
-    chunk,  # noqa: F811
+    chunk,
 ):
     # A claim paid and then reversed in the same payment: whether the two land in one chunk or
     # in two must not change what is posted. (They differed: within a chunk the reversal found
