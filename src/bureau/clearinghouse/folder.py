@@ -8,6 +8,7 @@ same reason the inbox listing skips dot-files and `.part` files that another wri
 
 from __future__ import annotations
 
+import hashlib
 import os
 from datetime import date
 from pathlib import Path
@@ -96,17 +97,32 @@ class FolderPort:
         source = self.inbox / name
         if not source.exists():
             return  # already archived by an earlier run: nothing left to do
-        target = self.archive / archived_as
+        target = self.archive / _fitting(archived_as)
         if target.exists():
             # Same name delivered twice (a resend): keep both copies.
             stem = 1
-            while (candidate := self.archive / f"{archived_as}.{stem}").exists():
+            while (candidate := self.archive / _fitting(f"{archived_as}.{stem}")).exists():
                 stem += 1
             target = candidate
         try:
             source.replace(target)
         except OSError as exc:
             raise ClearinghouseError(f"folder route: cannot archive {source}: {exc}") from exc
+
+
+NAME_MAX = 255  # bytes of one file name (ext4, xfs, btrfs)
+
+
+def _fitting(name: str) -> str:
+    """`name` as an archive file name: a delivered name may already be as long as the file
+    system allows, and `.error` or `.1` added to it would not be, so the move would fail at
+    every poll. Such a name keeps its end (the suffix) and a hash of the whole."""
+    raw = os.fsencode(name)
+    if len(raw) <= NAME_MAX:
+        return name
+    digest = hashlib.sha256(raw).hexdigest()[:16]
+    tail = raw[-(NAME_MAX - len(digest) - 1) :]
+    return os.fsdecode(digest.encode() + b"~" + tail)
 
 
 def write_atomic(target: Path, data: bytes | str) -> None:

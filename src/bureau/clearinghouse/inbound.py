@@ -204,7 +204,9 @@ def poll_and_ingest(
     port = port_for(route, workspace)
     results: list[InboundResult] = []
     for file in port.poll(as_of=as_of):
-        result = _take_in(actor=actor, workspace=workspace, route=route, file=file)
+        # Recorded and shown under a name a database column takes; moved under its own.
+        named = InboundFile(name=stored_name(file.name), content=file.content)
+        result = _take_in(actor=actor, workspace=workspace, route=route, file=named)
         results.append(result)
         if result.left_in_inbox:
             continue
@@ -212,6 +214,16 @@ def poll_and_ingest(
         # a caller's transaction it waits for that commit.
         transaction.on_commit(partial(_archive, port, file.name, failed=bool(result.error)))
     return results
+
+
+def stored_name(name: str) -> str:
+    """A route's file name as the database keeps it: bytes of the name that are not UTF-8
+    (which Python carries as surrogates and no text column takes) written as `\\xff`."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return name
 
 
 def _take_in(

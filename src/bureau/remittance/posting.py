@@ -12,8 +12,7 @@ from what the earlier chunk wrote. `post_remittance` posts a `Remittance` held w
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from itertools import islice
+from collections.abc import Iterable, Iterator, Sequence
 
 from django.db import IntegrityError, transaction
 
@@ -166,8 +165,28 @@ def post_payment(
         return outcome
     outcome.era_id = era.pk
     poster = ClaimPoster(actor, practice, payer, era, end, problems, ticker, outcome)
-    pending = iter(claims)
-    while chunk := list(islice(pending, CHUNK)):
+    for chunk in _chunks(claims, CHUNK):
         poster.post(chunk)
     poster.finish()
     return outcome
+
+
+def _chunks(claims: Iterable[ClaimPayment], size: int) -> Iterator[list[ClaimPayment]]:
+    """The claims in chunks of at most `size`. A reversal of a claim already met in the open
+    chunk starts the next one: a chunk reads what a reversal may take back (`unreversed_entries`)
+    before it posts anything, so the reversal must see the earlier posting written, as it does
+    when the two fall in different chunks. Where the boundaries fall never changes the outcome."""
+    chunk: list[ClaimPayment] = []
+    seen: set[str] = set()
+    for claim in claims:
+        number = claim.patient_control_number.strip()
+        if claim.is_reversal and number in seen:
+            yield chunk
+            chunk, seen = [], set()
+        chunk.append(claim)
+        seen.add(number)
+        if len(chunk) >= size:  # handed over full, before the next claim is read
+            yield chunk
+            chunk, seen = [], set()
+    if chunk:
+        yield chunk

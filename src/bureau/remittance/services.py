@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
@@ -54,6 +55,7 @@ from bureau.x12.transaction_sets import split_transaction_sets
 
 ZERO = Decimal("0.00")
 MAX_TOTAL = Decimal("1E10")  # money columns: 12 digits, 2 of them cents
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2199, 12, 31)  # payment dates (BPR16) taken
 
 
 @dataclass
@@ -159,6 +161,15 @@ def _check_storable(end: PaymentEnd, claims_magnitude: Decimal) -> None:
     at most the sum of them all without sign, so that is what must fit: refused before anything
     is written, rather than failing in the database half-way."""
     header = end.header
+    if not FIRST_DAY <= header.payment_date <= LAST_DAY:
+        # Deadlines are counted from the payment date (a denial's appeal limit): a date where
+        # the calendar ends would fail half-way, not as the file's fault.
+        raise X12Error(
+            header.segment_index,
+            f"payment {header.trace_number}: BPR16 {header.payment_date.isoformat()} is not a "
+            f"payment date Bureau can post ({FIRST_DAY.year}-{LAST_DAY.year})",
+            segment_id="ST",
+        )
     total = abs(header.payment_amount) + claims_magnitude
     total += sum((abs(p.amount) for p in end.provider_adjustments), ZERO)
     if total >= MAX_TOTAL:

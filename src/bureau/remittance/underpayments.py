@@ -15,6 +15,7 @@ from bureau.directory.models import ContractRate
 from bureau.x12.remit835 import ServicePayment
 
 CENT = Decimal("0.01")
+STORABLE = Decimal("1E10")  # money columns: 12 digits, 2 of them cents
 RateKey = tuple[int, str, str]  # payer id, code, modifier
 
 
@@ -46,7 +47,10 @@ def expected_allowed(
     for modifier in [first, ""] if first else [""]:
         rate = rates.get((payer_id, code, modifier))
         if rate is not None:
-            return (rate * units).quantize(CENT)
+            expected = rate * units
+            # SVC05 may say up to 18 digits of units: a product no money column holds (and no
+            # service is worth) is no expectation, rather than a value the database refuses.
+            return expected.quantize(CENT) if abs(expected) < STORABLE else None
     return None
 
 
@@ -63,4 +67,4 @@ def underpaid_by(
     if expected is None:
         return None
     short = expected - allowed_amount(svc)
-    return short if short > tolerance else None
+    return short if tolerance < short < STORABLE else None

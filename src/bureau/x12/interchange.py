@@ -35,6 +35,7 @@ class EnvelopeCheck:
     receiver_id: str = ""  # ISA08
     control_number: str = ""  # ISA13
     usage: str = ""  # ISA15
+    component: str = ""  # ISA16 of the first interchange: the file is split with it
     group_control_number: str = ""  # GS06 of the open (or last) group
     group_version: str = ""  # GS08 of the open group
     isa_open: bool = False
@@ -50,6 +51,17 @@ class EnvelopeCheck:
             raise X12Error(index, "ISA inside an open interchange (no IEA)", segment_id="ISA")
         if len(tokens) != 17:
             raise X12Error(index, "ISA must have 16 elements", segment_id="ISA")
+        # The file is split with the first ISA's separators: a later interchange that declares
+        # others would be misread (its component separator silently so).
+        component = tokens[16]
+        if self.interchanges and component != self.component:
+            raise X12Error(
+                index,
+                f"ISA16 {component[:10]!r} is not the component separator of the file's first "
+                f"interchange ({self.component!r}): one file, one set of separators",
+                segment_id="ISA",
+            )
+        self.component = component
         self.sender_id = tokens[6].strip()
         self.receiver_id = tokens[8].strip()
         self.control_number = tokens[13].strip()

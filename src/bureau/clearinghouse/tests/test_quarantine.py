@@ -328,3 +328,52 @@ def test_failure_messages_are_one_line_and_bounded() -> None:
     assert quarantine.failure_message(RuntimeError()) == "could not be read: RuntimeError"
     long = quarantine.failure_message(ValueError("x" * 5000 + "\r\n"))
     assert len(long) == quarantine.ERROR_LENGTH and long.isprintable()
+
+
+def test_a_file_name_that_is_not_utf8_does_not_stop_the_poll(
+    folders: Path, django_capture_on_commit_callbacks
+):
+    # A drop agent (or a payer) leaves a file whose name has bytes that are not UTF-8: Python
+    # names it with surrogates, which no database text column takes. The poll aborted with a
+    # UnicodeEncodeError on that name before anything was tried (and again at every poll, so
+    # the files after it were never taken in).
+    import os
+
+    practice, batch, _ = submitted(1)
+    inbox = folders / "inbox"
+    odd = os.fsdecode(b"01-\xff\xfe.999")
+    (inbox / odd).write_text("not X12 at all")
+    (inbox / "02.999").write_text(ack999_text(batch.interchange_control_number))
+
+    first, second = poll("folder", practice, django_capture_on_commit_callbacks)
+
+    assert first.quarantine_id and second.ok
+    held = QuarantinedFile.objects.get()
+    assert held.file_name == "01-\\xff\\xfe.999" and held.file_name.isprintable()
+    assert not list(inbox.iterdir())
+    assert sorted(os.fsencode(p.name) for p in (folders / "archive").iterdir()) == [
+        b"01-\xff\xfe.999.error",
+        b"02.999",
+    ]
+
+
+def test_a_file_name_too_long_for_its_error_suffix_is_still_moved_out(
+    folders: Path, django_capture_on_commit_callbacks
+):
+    # 252 bytes is a legal name, but "<name>.error" is not (255 at most): the move out of the
+    # inbox failed at every poll and the file stayed there for good.
+    practice, _, _ = submitted(1)
+    inbox = folders / "inbox"
+    long_name = "A" * 248 + ".835"
+    (inbox / long_name).write_text("not X12 at all")
+    (inbox / ("B" * 251)).write_text("not X12 either")
+    (folders / "archive").mkdir()
+    (folders / "archive" / ("B" * 251)).write_text("an earlier delivery of that name")
+
+    first, second = poll("folder", practice, django_capture_on_commit_callbacks)
+
+    assert first.quarantine_id and second.quarantine_id
+    assert not list(inbox.iterdir())
+    archived = sorted(p.name for p in (folders / "archive").iterdir())
+    assert len(archived) == 3 and all(len(n.encode()) <= 255 for n in archived)
+    assert sum(n.endswith(".error") for n in archived) == 2

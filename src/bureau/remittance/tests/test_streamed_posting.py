@@ -159,3 +159,25 @@ def test_the_second_read_sees_what_the_first_planned() -> None:
     plans = plan_835(text)
     claims = [e.patient_control_number for e in stream_835(text) if type(e) is ClaimPayment]
     assert [n for p in plans for n in p.numbers] == claims
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, posting.CHUNK])
+def test_a_payment_and_its_reversal_in_one_file_post_the_same_whatever_the_chunks(
+    setup,  # noqa: F811
+    monkeypatch,
+    chunk,
+):
+    # A claim paid and then reversed in the same payment: whether the two land in one chunk or
+    # in two must not change what is posted. (They differed: within a chunk the reversal found
+    # nothing to reverse (TAKEBACK) because the reversal originals are read once per chunk,
+    # before the payment is posted; across a boundary it reversed the payment.)
+    practice, payer = setup
+    monkeypatch.setattr(posting, "CHUNK", chunk)
+    pad, claim = b.submitted_claims(practice, payer, count=2)
+    paid_pad, paid = _payments([pad, claim])
+    text = _file(b.remittance(practice, payer, [paid_pad, paid, b.reversal_of(paid)]))
+    [outcome] = _ingest(practice, text).eras
+    assert (outcome.posted, outcome.exceptions) == (3, 0)
+    assert [e.reason for e in rows(EraException, practice)] == []
+    assert fresh(claim).state == ClaimState.ACCEPTED
+    assert fresh(pad).state == ClaimState.PAID
