@@ -64,6 +64,7 @@ class AuditAction(StrEnum):
     BATCH_TRANSMITTED = "batch.transmitted"
     ACK_RECEIVED = "ack.received"
     INBOUND_QUARANTINED = "inbound.quarantined"
+    QUARANTINE_LISTED = "inbound.quarantine_listed"
     ERA_UPLOADED = "era.uploaded"
     ERA_INGESTED = "era.ingested"
     ERA_DUPLICATE = "era.duplicate"

@@ -110,4 +110,12 @@ def quarantine_list(*, actor: Actor, limit: int = RECENT) -> list[QuarantinedFil
     content."""
     if not actor.can_workspace(Capability.PAYMENTS_POST):
         return []
-    return list(QuarantinedFile.objects.filter(workspace=actor.workspace)[:limit])
+    rows = list(QuarantinedFile.objects.filter(workspace=actor.workspace)[:limit])
+    if rows:  # a file's name and error may quote a patient: showing them is a read
+        audit_record(
+            action=AuditAction.QUARANTINE_LISTED,
+            actor=actor,
+            model="clearinghouse.QuarantinedFile",
+            record_ids=[row.pk for row in rows],
+        )
+    return rows

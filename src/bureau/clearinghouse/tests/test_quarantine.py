@@ -307,12 +307,20 @@ def test_staff_who_take_in_every_practice_see_the_quarantine_on_the_era_page(
     body = verified_client("olivia.owner").get(reverse("eras:list")).content.decode()
     assert "Quarantined inbound files" in body and "01.999" in body
     assert "could not be read: ValueError: the reader tripped over" in body
+    # The names and errors shown may quote a patient: the showing is a read, audited.
+    from bureau.audit.models import AuditAction, AuditEvent
+    from bureau.clearinghouse.models import QuarantinedFile
+
+    shown = AuditEvent.objects.filter(action=AuditAction.QUARANTINE_LISTED).latest("id")
+    [row] = QuarantinedFile.objects.filter(file_name="01.999")
+    assert shown.record_ids == [str(row.pk)] and shown.user.username == "olivia.owner"
 
     # A poster of some practices only: a route's file may be any practice's.
     poster = resolve_actor(_user("priya.poster"))
     assert poster is not None and not poster.can_workspace(Capability.PAYMENTS_POST)
     body = verified_client("priya.poster").get(reverse("eras:list")).content.decode()
     assert "Quarantined inbound files" not in body and "01.999" not in body
+    assert AuditEvent.objects.filter(action=AuditAction.QUARANTINE_LISTED).count() == 1
 
 
 def _user(username: str) -> Any:
