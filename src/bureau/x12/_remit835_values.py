@@ -50,7 +50,8 @@ def _cached(
 
 
 def money(text: str, index: int, name: str) -> Decimal:
-    """`parse_amount`, cached."""
+    """`parse_amount`, cached: `_cached` written out, as this is called for every amount of a
+    file whose amounts do not repeat."""
     value = _amounts.get(text)
     if value is None:
         value = parse_amount(text, index, name)
@@ -61,13 +62,7 @@ def money(text: str, index: int, name: str) -> Decimal:
 
 
 def a_date(text: str, index: int, name: str) -> date:
-    value = _dates.get(text)
-    if value is None:
-        value = parse_date(text, index, name)
-        if len(_dates) >= _CACHE_LIMIT:
-            _dates.clear()
-        _dates[text] = value
-    return value
+    return _cached(_dates, parse_date, text, index, name)
 
 
 def quantity(text: str, index: int, name: str) -> Decimal:

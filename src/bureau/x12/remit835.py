@@ -12,7 +12,7 @@ that does not add up is ingested as an exception instead of being posted blindly
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 from decimal import Decimal
 from typing import NamedTuple
@@ -159,23 +159,7 @@ class Remittance:
 
     def header(self) -> PaymentHeader:
         """What a streamed read hands over first for this payment."""
-        return PaymentHeader(
-            control_number=self.control_number,
-            handling_code=self.handling_code,
-            payment_amount=self.payment_amount,
-            credit_debit=self.credit_debit,
-            payment_method=self.payment_method,
-            payment_date=self.payment_date,
-            trace_number=self.trace_number,
-            originator_id=self.originator_id,
-            payer_name=self.payer_name,
-            payer_id=self.payer_id,
-            payee_name=self.payee_name,
-            payee_npi=self.payee_npi,
-            payee_tax_id=self.payee_tax_id,
-            production_date=self.production_date,
-            segment_index=self.segment_index,
-        )
+        return PaymentHeader(**{name: getattr(self, name) for name in _HEADER_FIELDS})
 
     def end(self) -> PaymentEnd:
         """What a streamed read hands over last for this payment: totals and balancing."""
@@ -197,23 +181,9 @@ class Remittance:
     ) -> Remittance:
         """A whole payment from what `reader835` streams: its header, claims and PLBs."""
         return cls(
-            control_number=header.control_number,
-            handling_code=header.handling_code,
-            payment_amount=header.payment_amount,
-            credit_debit=header.credit_debit,
-            payment_method=header.payment_method,
-            payment_date=header.payment_date,
-            trace_number=header.trace_number,
-            originator_id=header.originator_id,
-            payer_name=header.payer_name,
-            payer_id=header.payer_id,
-            payee_name=header.payee_name,
-            payee_npi=header.payee_npi,
-            payee_tax_id=header.payee_tax_id,
-            production_date=header.production_date,
+            **{name: getattr(header, name) for name in _HEADER_FIELDS},
             claims=claims,
             provider_adjustments=provider_adjustments,
-            segment_index=header.segment_index,
         )
 
 
@@ -238,6 +208,10 @@ class PaymentHeader:
     payee_tax_id: str
     production_date: date | None
     segment_index: int  # of the ST segment
+
+
+# The fields a header and a whole payment share (all of the header's).
+_HEADER_FIELDS = tuple(f.name for f in fields(PaymentHeader))
 
 
 @dataclass(frozen=True, slots=True)
