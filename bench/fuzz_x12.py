@@ -45,12 +45,7 @@ from bureau.x12.ack277 import Ack277, ClaimStatus
 from bureau.x12.ack999 import GroupAck, SegmentError, TransactionAck
 from bureau.x12.envelope import Envelope, Party
 from bureau.x12.errors import X12Error
-from bureau.x12.reader277 import read_277ca
-from bureau.x12.reader835 import iter_remittances, read_835
-from bureau.x12.reader837 import read_837p_summary
-from bureau.x12.reader999 import read_999
-from bureau.x12.sniff import identify
-from bureau.x12.tests.mutations import Pieces, Seed, mutated, seed
+from bureau.x12.tests.mutations import READERS, Seed, mutated, seed
 from bureau.x12.writer277ca import write_277ca
 from bureau.x12.writer837 import write_837p
 from bureau.x12.writer999 import write_999
@@ -65,30 +60,6 @@ LARGE_SHARE = 0.1  # of inputs mutate a generated file of 25-60 claims rather th
 class InputTimeout(BaseException):
     """Raised by SIGALRM inside a reader that runs past --input-timeout (a BaseException, so no
     reader's `except Exception` swallows it)."""
-
-
-def _835(text: str, rng: random.Random) -> object:
-    return [r.balancing_problems() for r in iter_remittances(text)]
-
-
-def _835_file(text: str, rng: random.Random) -> object:
-    return [r.balancing_problems() for r in read_835(Pieces(text, rng)).remittances]
-
-
-READERS: dict[str, tuple[tuple[str, ...], Callable[[str, random.Random], object]]] = {
-    "835": (("payment.835", "reversal_plb.835", "separators.835"), _835),
-    "835-file": (("payment.835", "reversal_plb.835", "separators.835"), _835_file),
-    "999": (("accepted.999", "rejected.999"), lambda text, rng: read_999(text)),
-    "277CA": (("claims.277",), lambda text, rng: read_277ca(text)),
-    "837P": (
-        ("primary.x12", "secondary.x12", "dependents.x12"),
-        lambda text, rng: read_837p_summary(text),
-    ),
-    "sniff": (
-        ("payment.835", "accepted.999", "claims.277", "primary.x12"),
-        lambda text, rng: identify(text),
-    ),
-}
 
 
 def _golden(name: str) -> str:

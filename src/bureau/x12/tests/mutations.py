@@ -20,6 +20,11 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bureau.x12.reader277 import read_277ca
+from bureau.x12.reader835 import iter_remittances, read_835
+from bureau.x12.reader837 import read_837p_summary
+from bureau.x12.reader999 import read_999
+from bureau.x12.sniff import identify
 from bureau.x12.tokens import LAYOUT, delimiters
 
 KINDS = (
@@ -224,3 +229,29 @@ def _numeric_segment(rng: random.Random, parts: list[str], base: Seed, i: int) -
 
 def _is_number(value: str, base: Seed) -> bool:
     return _NUMERIC.fullmatch(value.partition(base.component)[0]) is not None
+
+
+def _835(text: str, rng: random.Random) -> object:
+    return [r.balancing_problems() for r in iter_remittances(text)]
+
+
+def _835_file(text: str, rng: random.Random) -> object:
+    return [r.balancing_problems() for r in read_835(Pieces(text, rng)).remittances]
+
+
+# Each reader under fuzz and the property tests: the golden files it is seeded with, and how
+# it reads a text (the 835 as a string and as a file handed over in random-sized pieces).
+READERS: dict[str, tuple[tuple[str, ...], Callable[[str, random.Random], object]]] = {
+    "835": (("payment.835", "reversal_plb.835", "separators.835"), _835),
+    "835-file": (("payment.835", "reversal_plb.835", "separators.835"), _835_file),
+    "999": (("accepted.999", "rejected.999"), lambda text, rng: read_999(text)),
+    "277CA": (("claims.277",), lambda text, rng: read_277ca(text)),
+    "837P": (
+        ("primary.x12", "secondary.x12", "dependents.x12"),
+        lambda text, rng: read_837p_summary(text),
+    ),
+    "sniff": (
+        ("payment.835", "accepted.999", "claims.277", "primary.x12"),
+        lambda text, rng: identify(text),
+    ),
+}

@@ -21,12 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bureau.x12.errors import X12Error
-from bureau.x12.reader277 import read_277ca
-from bureau.x12.reader835 import iter_remittances, read_835
-from bureau.x12.reader837 import read_837p_summary
-from bureau.x12.reader999 import read_999
-from bureau.x12.sniff import identify
-from bureau.x12.tests.mutations import HUGE, KINDS, Pieces, Seed, mutate, mutated, seed
+from bureau.x12.tests.mutations import HUGE, KINDS, READERS, Seed, mutate, mutated, seed
 
 GOLDEN = Path(__file__).parent / "golden"
 # Reasons an X12Error may give without a segment: the file as a whole is wrong.
@@ -40,30 +35,6 @@ EXAMPLES = 50  # per reader and kind (6 x 12 pairs): the file runs in about 5 s
 def _golden(name: str) -> Seed:
     with (GOLDEN / name).open(encoding="utf-8", newline="") as handle:
         return seed(name, handle.read())
-
-
-def _835(text: str, rng: random.Random) -> object:
-    return [r.balancing_problems() for r in iter_remittances(text)]
-
-
-def _835_file(text: str, rng: random.Random) -> object:
-    return [r.balancing_problems() for r in read_835(Pieces(text, rng)).remittances]
-
-
-READERS: dict[str, tuple[tuple[str, ...], Callable[[str, random.Random], Any]]] = {
-    "835": (("payment.835", "reversal_plb.835", "separators.835"), _835),
-    "835-file": (("payment.835", "reversal_plb.835", "separators.835"), _835_file),
-    "999": (("accepted.999", "rejected.999"), lambda text, rng: read_999(text)),
-    "277CA": (("claims.277",), lambda text, rng: read_277ca(text)),
-    "837P": (
-        ("primary.x12", "secondary.x12", "dependents.x12"),
-        lambda text, rng: read_837p_summary(text),
-    ),
-    "sniff": (
-        ("payment.835", "accepted.999", "claims.277", "primary.x12"),
-        lambda text, rng: identify(text),
-    ),
-}
 
 
 def check(read: Callable[[str, random.Random], Any], text: str, rng: random.Random) -> None:
