@@ -65,6 +65,7 @@ class AuditAction(StrEnum):
     ACK_RECEIVED = "ack.received"
     INBOUND_QUARANTINED = "inbound.quarantined"
     QUARANTINE_LISTED = "inbound.quarantine_listed"
+    UNMATCHED_ACKS_LISTED = "ack.unmatched_listed"
     ERA_UPLOADED = "era.uploaded"
     ERA_INGESTED = "era.ingested"
     ERA_DUPLICATE = "era.duplicate"

@@ -13,7 +13,7 @@ from django.http import Http404
 
 from bureau.audit.listing import Page, audited_page
 from bureau.audit.models import AuditAction
-from bureau.audit.services import audit_record
+from bureau.audit.services import audit_record, audit_record_per_practice
 from bureau.claims.models import (
     AckKind,
     Acknowledgement,
@@ -301,11 +301,18 @@ def unmatched_acknowledgement_list(
 ) -> list[Acknowledgement]:
     """277CA rejections of a whole batch or provider (HL 20/21/19) that matched no batch or
     claim of ours, newest first: staff must chase them, or claims would sit submitted. They
-    carry codes, the batch trace and the level's NPI, no patient, like the batch list beside
-    which they are shown (so, like it, the listing is not a PHI read)."""
+    carry codes, the batch trace and the level's NPI; but the file's name may quote a patient,
+    so showing them is an audited read (one event per practice), as the quarantine list is."""
     qs = Acknowledgement.objects.visible_to(actor, Capability.CLAIMS_VIEW).filter(
         kind=AckKind.CLAIM, accepted=False, batch__isnull=True, claim__isnull=True
     )
     if practice_id is not None:
         qs = qs.filter(practice_id=practice_id)
-    return list(qs.select_related("practice").order_by("-received_at", "-id")[:limit])
+    rows = list(qs.select_related("practice").order_by("-received_at", "-id")[:limit])
+    audit_record_per_practice(
+        action=AuditAction.UNMATCHED_ACKS_LISTED,
+        actor=actor,
+        model="claims.Acknowledgement",
+        records=[(row.practice_id, row.public_id) for row in rows],
+    )
+    return rows

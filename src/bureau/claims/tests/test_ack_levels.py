@@ -276,6 +276,8 @@ def test_an_unmatched_level_rejection_is_kept_for_staff_on_the_batches_page(capl
     page = verified_client("olivia.owner").get(reverse("batches:list")).content.decode()
     assert "277CA rejections that matched no batch" in page
     assert "Unmatched 277CA trace" in page and "lost.277" in page
+    shown = AuditEvent.objects.filter(action=AuditAction.UNMATCHED_ACKS_LISTED).latest("id")
+    assert shown.record_ids == [str(row.public_id)] and shown.practice_id == practice.pk
 
 
 def test_an_unmatched_batch_rejection_naming_no_practice_is_still_reported(caplog):
