@@ -467,8 +467,7 @@ def _return_to_pool(shared: _Shared, practice: Practice) -> int:
     expired = [i for i in items if i.status == ItemStatus.CLAIMED]
     resumed = [i for i in items if i.status == ItemStatus.PENDED]
     for item in items:
-        if item.status == ItemStatus.CLAIMED:
-            item.assignee = None
+        item.assignee = None
         item.status = ItemStatus.OPEN
         item.claimed_until = None
         item.pended_until = None
