@@ -18,11 +18,11 @@ from bureau.audit.services import audit_record
 from bureau.claims.models import Claim, ClaimLine
 from bureau.claims.selectors import patient_label
 from bureau.denials.models import Denial
+from bureau.remittance.exception_queue import exception_rows
 from bureau.remittance.models import Era, EraException
 from bureau.remittance.selectors import carc_description
 from bureau.tenancy.actor import Actor
 from bureau.tenancy.roles import Capability
-from bureau.remittance.exception_queue import exception_rows
 from bureau.workqueues.functions import CAPABILITY, CLOSED_BY_PERSON, Function, label_of
 from bureau.workqueues.models import Attempt, ItemStatus, WorkItem, WorkItemEvent
 from bureau.workqueues.selectors import workable

@@ -36,7 +36,6 @@ from bureau.tenancy.rls import practice_scope
 from bureau.workqueues import sla
 from bureau.workqueues.functions import CLOSED_BY_PERSON, Function
 from bureau.workqueues.models import (
-    LIVE_STATUSES,
     EventKind,
     ItemStatus,
     RecoveryRate,
@@ -201,7 +200,8 @@ def _sync_practice(
         live = {
             item.subject_key: item
             for item in WorkItem.objects.for_system([practice.pk], reason=REASON)
-            .filter(practice_id=practice.pk, function=function, status__in=LIVE_STATUSES)
+            .filter(practice_id=practice.pk, function=function)
+            .exclude(status=ItemStatus.DONE)
             .filter(where)
         }
         if function in CLOSED_BY_PERSON:
