@@ -21,6 +21,7 @@ from bureau.denials.models import Denial
 from bureau.remittance.exception_queue import exception_rows
 from bureau.remittance.models import Era, EraException
 from bureau.remittance.selectors import carc_description
+from bureau.x12.adjustment_codes import rarc_description
 from bureau.tenancy.actor import Actor
 from bureau.tenancy.roles import Capability
 from bureau.workqueues.functions import CAPABILITY, CLOSED_BY_PERSON, Function, label_of
@@ -127,7 +128,7 @@ def item_detail(*, actor: Actor, public_id: Any) -> ItemDetail:
                     "line": d.claim_line.line_number if d.claim_line else None,
                     "code": d.claim_line.procedure_code if d.claim_line else "",
                     "carc_text": carc_description(d.carc),
-                    "rarcs": ", ".join(d.rarcs),
+                    "rarcs": [(code, rarc_description(code)) for code in d.rarcs],
                 }
             )
     if item.era_id is not None and actor.can(Capability.PAYMENTS_VIEW, practice_id):
