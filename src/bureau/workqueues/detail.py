@@ -21,13 +21,13 @@ from bureau.denials.models import Denial
 from bureau.remittance.exception_queue import exception_rows
 from bureau.remittance.models import Era, EraException
 from bureau.remittance.selectors import carc_description
-from bureau.x12.adjustment_codes import rarc_description
 from bureau.tenancy.actor import Actor
 from bureau.tenancy.roles import Capability
 from bureau.workqueues.functions import CAPABILITY, CLOSED_BY_PERSON, Function, label_of
 from bureau.workqueues.models import Attempt, ItemStatus, WorkItem, WorkItemEvent
 from bureau.workqueues.selectors import workable
 from bureau.workqueues.sla import sla_state
+from bureau.x12.adjustment_codes import rarc_description
 
 
 @dataclass(frozen=True)
