@@ -33,6 +33,19 @@ def provider_list(
     return qs
 
 
+def provider_for_setup(
+    *, actor: Actor, capability: Capability, public_id: object
+) -> Provider | None:
+    """The provider with this public id if the actor holds `capability` on its practice (and on
+    it, where the grant is limited to some providers); None otherwise: a 404 for foreign and
+    missing providers alike."""
+    provider = provider_list(actor=actor, capability=capability).filter(public_id=public_id).first()
+    if provider is None:
+        return None
+    allowed = actor.provider_ids(provider.practice_id, capability)
+    return provider if allowed is None or provider.pk in allowed else None
+
+
 def payer_list(*, actor: Actor, active_only: bool = False) -> QuerySet[Payer]:
     qs = Payer.objects.filter(workspace=actor.workspace)
     return qs.filter(is_active=True) if active_only else qs
