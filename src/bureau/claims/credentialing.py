@@ -41,7 +41,7 @@ class ReleaseResult:
         return len(self.ready) + len(self.scrubbed)
 
     def summary(self) -> str:
-        """"3 held claims released, 1 still held: date of service before the effective date";
+        """ "3 held claims released, 1 still held: date of service before the effective date";
         "" when nothing was held."""
         parts = []
         if self.released:

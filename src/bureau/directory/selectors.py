@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from uuid import UUID
 
 from django.db.models import Q, QuerySet
 
@@ -34,7 +35,7 @@ def provider_list(
 
 
 def provider_for_setup(
-    *, actor: Actor, capability: Capability, public_id: object
+    *, actor: Actor, capability: Capability, public_id: UUID | str
 ) -> Provider | None:
     """The provider with this public id if the actor holds `capability` on its practice (and on
     it, where the grant is limited to some providers); None otherwise: a 404 for foreign and

@@ -190,9 +190,7 @@ class EnrollmentForm(forms.Form):
     status = forms.ChoiceField(choices=EnrollmentStatus.choices)
     effective_date = forms.DateField(required=False, widget=forms.DateInput(attrs=DATE_INPUT))
     end_date = forms.DateField(required=False, widget=forms.DateInput(attrs=DATE_INPUT))
-    revalidation_date = forms.DateField(
-        required=False, widget=forms.DateInput(attrs=DATE_INPUT)
-    )
+    revalidation_date = forms.DateField(required=False, widget=forms.DateInput(attrs=DATE_INPUT))
     reason = forms.CharField(max_length=500, help_text="Why: recorded in the audit log.")
 
     def __init__(self, payers: list[Payer], fixed: Payer | None, *args: Any, **kwargs: Any):

@@ -105,9 +105,10 @@ def test_the_matrix_links_each_cell_for_a_manager_only(as_user):
     manager = as_user(OWNER).get(reverse("directory:enrollments"), query).content.decode()
     assert f"{edit_url(provider)}?payer=" in manager
     viewer = as_user("alex.manager").get(reverse("directory:enrollments"), query)
-    assert viewer.status_code == 200 and "/setup/enrollments/" + str(
-        provider.public_id
-    ) not in viewer.content.decode()
+    assert (
+        viewer.status_code == 200
+        and "/setup/enrollments/" + str(provider.public_id) not in viewer.content.decode()
+    )
 
 
 # -- saving -------------------------------------------------------------------------------------
