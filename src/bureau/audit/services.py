@@ -171,17 +171,21 @@ def audit_record_many(
     targets: Sequence[tuple[Practice, Sequence[Any]]],
     detail: dict[str, Any] | None = None,
     label: str = "",
+    user: User | None = None,
+    reason: str = "",
 ) -> None:
     """One event per practice for a bulk change (a scrub run, a batch), chained under one lock
-    of the chain head: the audit cost of a run grows with its practices, not its claims."""
+    of the chain head: the audit cost of a run grows with its practices, not its claims.
+    `user` names the person a system run (actor None) works for, `reason` their why."""
     if targets:
         _append(
             action=action,
             actor=actor,
-            user=None,
+            user=user,
             workspace=workspace,
             model=model,
             targets=list(targets),
+            reason=reason,
             detail=detail,
             label=label,
         )

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings as django_settings
@@ -36,11 +36,14 @@ from bureau.claims.scrubber import (
     scrub,
 )
 from bureau.claims.scrubber.tables import MUE_SAMPLE, NCCI_SAMPLE, load_mue_csv, load_ncci_csv
-from bureau.claims.services import claims_transition
+from bureau.claims.services import claims_transition, system_label
 from bureau.configuration.resolver import EffectiveSettings, settings_for
 from bureau.directory.models import Enrollment, EnrollmentStatus
 from bureau.tenancy.actor import Actor
 from bureau.tenancy.roles import Capability
+
+if TYPE_CHECKING:
+    from bureau.accounts.models import User
 
 S = ClaimState
 SCRUBBABLE = frozenset({S.DRAFT, S.SCRUBBED, S.CREDENTIALING_HOLD, S.READY})
@@ -122,10 +125,19 @@ def claim_scrub(*, actor: Actor | None, claim: Claim) -> ScrubOutcome:
 
 
 @transaction.atomic
-def claims_scrub(*, actor: Actor | None, claims: Iterable[Claim]) -> list[ScrubOutcome]:
+def claims_scrub(
+    *,
+    actor: Actor | None,
+    claims: Iterable[Claim],
+    note: str = "scrub",
+    on_behalf_of: User | None = None,
+    reason: str = "",
+) -> list[ScrubOutcome]:
     """Scrub many claims. `actor` None means the system (the `scrub` command); an actor needs
-    claims.edit on every claim's practice. Queries: claims, lines, duplicate candidates,
-    enrollments, one settings read per practice, then the writes."""
+    claims.edit on every claim's practice. A system run caused by a person's change elsewhere
+    (an enrollment turned active) names them (`on_behalf_of`, `reason`) in the claims' history
+    and the audit. Queries: claims, lines, duplicate candidates, enrollments, one settings read
+    per practice, then the writes."""
     wanted = list(claims)
     if not wanted:
         return []
@@ -241,7 +253,9 @@ def claims_scrub(*, actor: Actor | None, claims: Iterable[Claim]) -> list[ScrubO
     claims_transition(
         actor=actor,
         moves=[(o.claim, o.state) for o in outcomes if o.state != o.claim.state],
-        note="scrub",
+        note=note,
+        on_behalf_of=on_behalf_of if actor is None else None,
+        reason=reason,
     )
     per_practice: dict[int, list[ScrubOutcome]] = defaultdict(list)
     for o in outcomes:
@@ -261,7 +275,9 @@ def claims_scrub(*, actor: Actor | None, claims: Iterable[Claim]) -> list[ScrubO
             "warnings": sum(o.warnings for o in outcomes),
             "states": dict(sorted(Counter(o.state.value for o in outcomes).items())),
         },
-        label="" if actor is not None else "system",
+        label=system_label(actor, on_behalf_of),
+        user=on_behalf_of if actor is None else None,
+        reason=reason,
     )
     return outcomes
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import simple_icd_10_cm
 from django.db import connection, transaction
@@ -38,6 +38,9 @@ from bureau.tenancy.actor import Actor
 from bureau.tenancy.bulk import insert, update_ids
 from bureau.tenancy.models import Practice
 from bureau.tenancy.roles import Capability
+
+if TYPE_CHECKING:
+    from bureau.accounts.models import User
 
 S = ClaimState
 
@@ -151,10 +154,14 @@ def claims_transition(
     moves: Sequence[tuple[Claim, ClaimState]],
     note: str = "",
     capability: Capability = Capability.CLAIMS_EDIT,
+    on_behalf_of: User | None = None,
+    reason: str = "",
 ) -> None:
     """Many transitions in one go (a scrub run, an ERA): one UPDATE per target state, one insert
     of the history rows, and one audit event per practice and (from, to) pair listing its
-    claims. `actor` and `capability` as for `claim_transition`."""
+    claims. `actor` and `capability` as for `claim_transition`. A system run (actor None) done
+    for a person's change elsewhere (an enrollment turned active releases its held claims)
+    names that person in the history and the audit, with their `reason`."""
     checked: list[tuple[Claim, ClaimState, ClaimState]] = []
     for claim, to_state in moves:
         from_state, to_state = ClaimState(claim.state), ClaimState(to_state)
@@ -183,7 +190,8 @@ def claims_transition(
     for to_state, ids in by_target.items():
         update_ids(scoped, ids, state=to_state.value, updated_at=now)
     _ensure_scope(opened)  # for_system narrowed the RLS setting; give the caller's back
-    user_id = actor.user.pk if actor is not None else None
+    person = actor.user if actor is not None else on_behalf_of
+    user_id = person.pk if person is not None else None
     insert(
         ClaimEvent,
         [
@@ -213,14 +221,24 @@ def claims_transition(
                 (claims[0].practice, [c.public_id for c in claims])
                 for _, claims in sorted(per_practice.items())
             ],
-            detail={"from": from_state.value, "to": to_state.value},
-            label="" if actor is not None else "system",
+            detail={"from": from_state.value, "to": to_state.value}
+            | ({"note": note[:300]} if on_behalf_of is not None else {}),
+            label=system_label(actor, on_behalf_of),
+            user=on_behalf_of if actor is None else None,
+            reason=reason,
         )
     _tell_queue(
         actor,
         checked[0][0].workspace_id,
         [(c.pk, c.practice_id, before.value, after.value) for c, before, after in checked],
     )
+
+
+def system_label(actor: Actor | None, on_behalf_of: User | None) -> str:
+    """The audit label: the person's own (""), the system's, or the system's for a person."""
+    if actor is not None:
+        return ""
+    return f"system, for {on_behalf_of.label}" if on_behalf_of is not None else "system"
 
 
 def set_payer_claim_numbers(

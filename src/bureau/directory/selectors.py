@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from uuid import UUID
 
 from django.db.models import Q, QuerySet
 
@@ -31,6 +32,19 @@ def provider_list(
     if practice is not None:
         qs = qs.filter(practice=practice)
     return qs
+
+
+def provider_for_setup(
+    *, actor: Actor, capability: Capability, public_id: UUID | str
+) -> Provider | None:
+    """The provider with this public id if the actor holds `capability` on its practice (and on
+    it, where the grant is limited to some providers); None otherwise: a 404 for foreign and
+    missing providers alike."""
+    provider = provider_list(actor=actor, capability=capability).filter(public_id=public_id).first()
+    if provider is None:
+        return None
+    allowed = actor.provider_ids(provider.practice_id, capability)
+    return provider if allowed is None or provider.pk in allowed else None
 
 
 def payer_list(*, actor: Actor, active_only: bool = False) -> QuerySet[Payer]:

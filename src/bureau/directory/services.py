@@ -6,7 +6,7 @@ event records old and new values (setup data, never PHI).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import date
 from typing import Any
 
@@ -14,6 +14,7 @@ from django.db import transaction
 
 from bureau.audit.models import AuditAction
 from bureau.audit.services import audit_record
+from bureau.claims.credentialing import ReleaseResult, release_credentialing_holds
 from bureau.directory.models import (
     ClearinghouseRoute,
     Enrollment,
@@ -231,6 +232,16 @@ def payer_update(*, actor: Actor, payer: Payer, data: PayerData, reason: str) ->
 
 
 # -- enrollment ---------------------------------------------------------------------------------
+# Dates a person means: a typo such as 0205 or 20255 is refused rather than stored.
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2199, 12, 31)
+DATE_LABELS = {
+    "effective_date": "effective date",
+    "end_date": "end date",
+    "revalidation_date": "revalidation date",
+}
+
+
 @dataclass(frozen=True)
 class EnrollmentData:
     status: str
@@ -239,23 +250,51 @@ class EnrollmentData:
     revalidation_date: date | None = None
 
 
-@transaction.atomic
-def enrollment_upsert(
-    *, actor: Actor, provider: Provider, payer: Payer, data: EnrollmentData, reason: str
-) -> Enrollment:
-    """Create or change the enrollment of `provider` with `payer` (for the provider's practice)."""
-    practice = provider.practice
-    require_practice_manage(actor, practice)
-    if payer.workspace_id != actor.workspace.pk:
-        raise CapabilityDenied("payer outside the workspace")
-    reason = require_reason(reason)
+@dataclass(frozen=True)
+class EnrollmentChange:
+    enrollment: Enrollment
+    changed: bool  # False: the form said what was stored already; nothing was written
+    release: ReleaseResult = field(default_factory=ReleaseResult)
+
+
+def _clean_enrollment(data: EnrollmentData) -> dict[str, Any]:
     if data.status not in EnrollmentStatus.values:
         raise DirectoryError("Unknown enrollment status.", "status")
+    for name, label in DATE_LABELS.items():
+        value = getattr(data, name)
+        if value is not None and not EARLIEST_DATE <= value <= LATEST_DATE:
+            raise DirectoryError(
+                f"The {label} must be between {EARLIEST_DATE:%Y} and {LATEST_DATE:%Y}.", name
+            )
     if data.effective_date and data.end_date and data.end_date < data.effective_date:
         raise DirectoryError("The end date is before the effective date.", "end_date")
     if data.status == EnrollmentStatus.ACTIVE and data.effective_date is None:
         raise DirectoryError("An active enrollment needs an effective date.", "effective_date")
-    values = {f.name: getattr(data, f.name) for f in fields(data)}
+    return {f.name: getattr(data, f.name) for f in fields(data)}
+
+
+def require_provider_manage(actor: Actor, provider: Provider) -> None:
+    """setup.manage on the provider's practice, and on this provider when the grant is limited
+    to some providers (their enrollments are their setup)."""
+    require_practice_manage(actor, provider.practice)
+    allowed = actor.provider_ids(provider.practice, Capability.SETUP_MANAGE)
+    if allowed is not None and provider.pk not in allowed:
+        raise CapabilityDenied(Capability.SETUP_MANAGE)
+
+
+@transaction.atomic
+def enrollment_change(
+    *, actor: Actor, provider: Provider, payer: Payer, data: EnrollmentData, reason: str
+) -> EnrollmentChange:
+    """Create or change the enrollment of `provider` with `payer` (for the provider's practice).
+    An enrollment left active with an effective date releases the provider's claims held for
+    this payer (re-scrubbed, `claims.credentialing`), in this transaction."""
+    practice = provider.practice
+    require_provider_manage(actor, provider)
+    if payer.workspace_id != actor.workspace.pk:
+        raise CapabilityDenied("payer outside the workspace")
+    reason = require_reason(reason)
+    values = _clean_enrollment(data)
     enrollment = (
         Enrollment.objects.select_for_update().filter(provider=provider, payer=payer).first()
     )
@@ -272,11 +311,18 @@ def enrollment_upsert(
     else:
         changed = _changes(enrollment, values)
         if not changed:
-            return enrollment
+            return EnrollmentChange(enrollment, changed=False)
         enrollment.save(update_fields=list(changed))
         action = AuditAction.ENROLLMENT_UPDATED
         detail = {"changes": changed}
+    # Before the enrollment's own event, so that event can say what the change released.
+    release = release_credentialing_holds(actor=actor, enrollment=enrollment, reason=reason)
     detail |= {"provider": str(provider.public_id), "payer": payer.payer_id}
+    if release.released or release.held:
+        detail["holds"] = {
+            "released": [str(c.public_id) for c in (*release.ready, *release.scrubbed)],
+            "still_held": [str(c.public_id) for c, _ in release.held],
+        }
     audit_record(
         action=action,
         actor=actor,
@@ -286,4 +332,13 @@ def enrollment_upsert(
         reason=reason,
         detail=detail,
     )
-    return enrollment
+    return EnrollmentChange(enrollment, changed=True, release=release)
+
+
+def enrollment_upsert(
+    *, actor: Actor, provider: Provider, payer: Payer, data: EnrollmentData, reason: str
+) -> Enrollment:
+    """`enrollment_change`, for callers that need only the enrollment."""
+    return enrollment_change(
+        actor=actor, provider=provider, payer=payer, data=data, reason=reason
+    ).enrollment

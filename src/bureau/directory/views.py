@@ -2,21 +2,33 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 
 from bureau.directory import imports, selectors, services
-from bureau.directory.models import ClearinghouseRoute, PayerKind, ProviderKind
+from bureau.directory.models import (
+    ClearinghouseRoute,
+    Enrollment,
+    EnrollmentStatus,
+    Payer,
+    PayerKind,
+    Provider,
+    ProviderKind,
+)
 from bureau.tenancy.actor import Actor, CapabilityDenied
 from bureau.tenancy.models import Practice
 from bureau.tenancy.roles import Capability
-from bureau.web.access import actor_of, chosen_practice, requires
+from bureau.web.access import actor_of, chosen_practice, record_in_context, requires
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+DATE_INPUT = {"type": "date", "min": "1900-01-01", "max": "2199-12-31"}
 
 
 def _base(actor: Actor, practice: Practice | None, **extra: Any) -> dict[str, Any]:
@@ -141,6 +153,13 @@ def provider_create_view(request: HttpRequest) -> HttpResponse:
 
 
 # -- enrollment ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class MatrixLine:
+    row: selectors.MatrixRow
+    editable: bool  # the actor may change this provider's enrollments
+    cells: list[tuple[Payer, Enrollment | None]]
+
+
 @requires(Capability.SETUP_VIEW)
 def enrollment_matrix_view(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
@@ -148,10 +167,117 @@ def enrollment_matrix_view(request: HttpRequest) -> HttpResponse:
     practice = chosen_practice(request, actor, Capability.SETUP_VIEW)
     payers, rows = selectors.enrollment_matrix(actor=actor, practice=practice)
     missing = sum(cell is None for row in rows for cell in row.cells)
+    lines = [
+        MatrixLine(row, _may_edit(actor, row.provider), list(zip(payers, row.cells, strict=True)))
+        for row in rows
+    ]
     return render(
         request,
         "directory/enrollments.html",
-        _base(actor, practice, payers=payers, rows=rows, missing=missing),
+        _base(actor, practice, payers=payers, lines=lines, missing=missing),
+    )
+
+
+def _may_edit(actor: Actor, provider: Provider) -> bool:
+    if not actor.can(Capability.SETUP_MANAGE, provider.practice_id):
+        return False
+    allowed = actor.provider_ids(provider.practice_id, Capability.SETUP_MANAGE)
+    return allowed is None or provider.pk in allowed
+
+
+class EnrollmentForm(forms.Form):
+    payer = forms.ChoiceField()
+    status = forms.ChoiceField(choices=EnrollmentStatus.choices)
+    effective_date = forms.DateField(required=False, widget=forms.DateInput(attrs=DATE_INPUT))
+    end_date = forms.DateField(required=False, widget=forms.DateInput(attrs=DATE_INPUT))
+    revalidation_date = forms.DateField(required=False, widget=forms.DateInput(attrs=DATE_INPUT))
+    reason = forms.CharField(max_length=500, help_text="Why: recorded in the audit log.")
+
+    def __init__(self, payers: list[Payer], fixed: Payer | None, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        field = self.fields["payer"]
+        field.choices = [(str(p.public_id), p.name) for p in payers]  # type: ignore[attr-defined]
+        if fixed is not None:  # the page is about one payer: the title names it
+            field.widget = forms.HiddenInput()
+
+
+def _chosen_payer(request: HttpRequest, payers: list[Payer]) -> Payer | None:
+    """The payer the page is for (?payer= to show, the form's field to save); a value that is
+    not one of the workspace's payers is a 404, like a missing one."""
+    value = (request.POST if request.method == "POST" else request.GET).get("payer") or ""
+    if not value:
+        return None
+    try:
+        wanted = UUID(value)
+    except ValueError as exc:
+        raise Http404 from exc
+    found = next((p for p in payers if p.public_id == wanted), None)
+    if found is None:
+        raise Http404
+    return found
+
+
+@requires(Capability.SETUP_MANAGE)
+def enrollment_edit_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    """One provider's enrollment with one payer: GET shows it, POST changes it (with a reason).
+    Making it active releases the provider's claims held for this payer."""
+    actor = actor_of(request)
+    provider = selectors.provider_for_setup(
+        actor=actor, capability=Capability.SETUP_MANAGE, public_id=public_id
+    )
+    if provider is None:
+        raise Http404
+    payers = list(selectors.payer_list(actor=actor).order_by("name", "pk"))
+    payer = _chosen_payer(request, payers)
+    here = reverse("directory:enrollment_edit", kwargs={"public_id": public_id})
+    back = f"{here}?payer={payer.public_id}" if payer else here
+    record_in_context(request, provider.practice_id, noun="enrollment", back=back)
+    current = (
+        selectors.enrollment_list(
+            actor=actor, capability=Capability.SETUP_MANAGE, provider=provider, payer=payer
+        ).first()
+        if payer is not None
+        else None
+    )
+    initial: dict[str, Any] = {"payer": str(payer.public_id) if payer else ""}
+    if current is not None:
+        initial |= {name: getattr(current, name) for name in services.DATE_LABELS}
+        initial["status"] = current.status
+    form = EnrollmentForm(payers, payer, request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid() and payer is not None:
+        cleaned = form.cleaned_data
+        data = services.EnrollmentData(
+            status=cleaned["status"],
+            effective_date=cleaned["effective_date"],
+            end_date=cleaned["end_date"],
+            revalidation_date=cleaned["revalidation_date"],
+        )
+        try:
+            change = services.enrollment_change(
+                actor=actor, provider=provider, payer=payer, data=data, reason=cleaned["reason"]
+            )
+        except services.DirectoryError as exc:
+            _apply(form, exc)
+        except CapabilityDenied as exc:
+            raise Http404 from exc
+        else:
+            said = f"Enrollment of {provider.name} with {payer.name} "
+            said += "saved." if change.changed else "unchanged: nothing to save."
+            if change.release.summary():
+                said += f" {change.release.summary()}."
+            messages.success(request, said)
+            matrix = reverse("directory:enrollments")
+            return redirect(f"{matrix}?practice={provider.practice.public_id}")
+    return render(
+        request,
+        "directory/enrollment_form.html",
+        {
+            "form": form,
+            "provider": provider,
+            "payer": payer,
+            "current": current,
+            "practice": provider.practice,
+        },
     )
 
 

@@ -146,6 +146,10 @@ CLASSIFICATION: dict[str, Spec] = {
     # Workspace-level: needs setup.manage on every practice (only all-practices grants have it).
     "directory:payer_create": Spec("capability", needs=(C.SETUP_MANAGE,), form_post=True),
     "directory:enrollments": Spec("capability", needs=(C.SETUP_VIEW,), list_filter=True),
+    # A provider's enrollment with a payer (?payer=; no payer: the form asks for one).
+    "directory:enrollment_edit": Spec(
+        "capability", needs=(C.SETUP_MANAGE,), record="provider", form_post=True
+    ),
     "directory:fees": Spec("capability", needs=(C.SETUP_VIEW,), list_filter=True),
     "directory:fees_upload": Spec("capability", needs=(C.SETUP_MANAGE,), form_post=True),
     "directory:contracts": Spec("capability", needs=(C.SETUP_VIEW,), list_filter=True),
@@ -455,6 +459,17 @@ def _records(spec: Spec, world: World) -> list[tuple[str, Any, bool]]:
                 world.holds(spec.needs, r.practice_id),
             )
             for r in money(world)[spec.record]
+        ]
+    elif spec.record == "provider":
+        from bureau.directory.models import Provider
+
+        codes = {p.pk: p.code for p in world.practices}
+        first_provider: dict[int, Any] = {}
+        for provider in Provider.objects.order_by("id"):  # control data: no PHI scope
+            first_provider.setdefault(provider.practice_id, provider)
+        rows = [
+            (f"provider of {codes[pid]}", pr.public_id, world.holds(spec.needs, pid))
+            for pid, pr in first_provider.items()
         ]
     elif spec.record == "job":
         needs = world.holds_anywhere(spec.needs)

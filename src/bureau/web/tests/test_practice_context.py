@@ -120,6 +120,27 @@ def an_era(p: Practice) -> Any:
     return ingest_scenario(p).era.public_id
 
 
+def a_provider(p: Practice) -> Any:
+    from bureau.directory.models import Provider
+
+    return Provider.objects.filter(practice=p).order_by("id").first().public_id  # type: ignore[union-attr]
+
+
+def enrollment_form(public_id: Any) -> dict[str, str]:
+    """A provider's enrollment with a payer, made active (with its reason)."""
+    from bureau.directory.models import Provider
+
+    provider = Provider.objects.get(public_id=public_id)
+    payer = Payer.objects.filter(workspace_id=provider.workspace_id).order_by("id").first()
+    assert payer is not None
+    return {
+        "payer": str(payer.public_id),
+        "status": "active",
+        "effective_date": "2024-02-01",
+        "reason": "approved by the payer",
+    }
+
+
 def patient_form(public_id: Any) -> dict[str, str]:
     """The edit form as the page fills it in, with one change (the phone)."""
     patient = Patient.objects.for_system(
@@ -162,6 +183,7 @@ WRITES: dict[str, Write] = {
         lambda _id: {"status": DenialStatus.IN_PROGRESS, "assignee": "keep", "note": "called"},
     ),
     "patients:edit": Write("patient", a_patient, patient_form),
+    "directory:enrollment_edit": Write("enrollment", a_provider, enrollment_form),
     "eras:exception_resolve": Write(
         "ERA exception", an_exception, lambda _id: {"action": "dismiss", "note": "not ours"}
     ),
@@ -176,6 +198,7 @@ PAGES: dict[str, tuple[str, Callable[[Practice], Any]]] = {
     "patients:edit": ("patient", a_patient),
     "denials:detail": ("denial", a_denial),
     "eras:detail": ("ERA", an_era),
+    "directory:enrollment_edit": ("enrollment", a_provider),
 }
 
 
@@ -233,7 +256,9 @@ def test_a_write_from_a_page_opened_under_another_practice_is_refused(name: str)
         "Reload and try again.",
     )
     # Back to a page that shows the record (or its queue), never elsewhere.
-    assert response["Location"].startswith(("/claims/", "/denials/", "/patients/", "/eras/"))
+    assert response["Location"].startswith(
+        ("/claims/", "/denials/", "/patients/", "/eras/", "/setup/")
+    )
 
     # The form carries nothing (an old page, a script): the session's context stands in.
     set_context(client, riverbend)
