@@ -94,8 +94,8 @@ def release_credentialing_holds(
         on_behalf_of=actor.user,
         reason=reason,
     )
-    # workqueue sync: the lead closes (or keeps) the credentialing-hold work items of these
-    # claims here, in this same transaction.
+    # The claims' moves tell the work queue (claims_transition); the enrollment's own change
+    # re-derives its credentialing item and setup gaps (directory.services.enrollment_change).
     return ReleaseResult(
         ready=tuple(o.claim for o in outcomes if o.state == ClaimState.READY),
         scrubbed=tuple(o.claim for o in outcomes if o.state == ClaimState.SCRUBBED),

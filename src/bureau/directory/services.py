@@ -332,6 +332,15 @@ def enrollment_change(
         reason=reason,
         detail=detail,
     )
+    # The queue's credentialing item and setup gaps of this provider × payer, in this change.
+    from bureau.workqueues.hooks import enrollments_changed
+
+    enrollments_changed(
+        actor=actor,
+        workspace_id=practice.workspace_id,
+        practice_id=practice.pk,
+        pairs=[(provider.pk, payer.pk)],
+    )
     return EnrollmentChange(enrollment, changed=True, release=release)
 
 
