@@ -30,6 +30,8 @@ from bureau.web.access import (
     record_in_context,
     requires,
 )
+from bureau.workqueues.functions import Function
+from bureau.workqueues.views import worklist_redirect
 
 
 def _date(value: str | None) -> date | None:
@@ -41,6 +43,10 @@ def _date(value: str | None) -> date | None:
 
 @requires(Capability.CLAIMS_VIEW)
 def claim_list_view(request: HttpRequest) -> HttpResponse:
+    if request.GET.get("state") == ClaimState.REJECTED and not request.htmx:  # type: ignore[attr-defined]
+        moved = worklist_redirect(request, Function.REJECTIONS)
+        if moved is not None:
+            return moved
     actor = actor_of(request)
     practice = chosen_practice(request, actor, Capability.CLAIMS_VIEW)
     payers = list(payer_list(actor=actor).order_by("name"))

@@ -25,10 +25,15 @@ from bureau.web.access import (
     record_in_context,
     requires,
 )
+from bureau.workqueues.functions import Function
+from bureau.workqueues.views import worklist_redirect
 
 
 @requires(Capability.DENIALS_VIEW)
 def denial_list_view(request: HttpRequest) -> HttpResponse:
+    moved = worklist_redirect(request, Function.DENIALS)
+    if moved is not None:
+        return moved
     actor = actor_of(request)
     practice = chosen_practice(request, actor, Capability.DENIALS_VIEW)
     payers = list(payer_list(actor=actor).order_by("name"))

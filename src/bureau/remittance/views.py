@@ -31,6 +31,8 @@ from bureau.web.access import (
     requires,
     serves_file,
 )
+from bureau.workqueues.functions import Function
+from bureau.workqueues.views import worklist_redirect
 
 # An 835 names each patient (NM1*QC) with member id beside the money.
 ERA_FILE_CARRIES = frozenset({Capability.PAYMENTS_VIEW, Capability.PATIENTS_DEMOGRAPHICS})
@@ -149,6 +151,12 @@ def era_download_view(request: HttpRequest, public_id: UUID) -> FileDownload:
 
 @requires(Capability.PAYMENTS_VIEW)
 def exception_list_view(request: HttpRequest) -> HttpResponse:
+    holds = request.GET.get("tab") == "holds"
+    moved = worklist_redirect(
+        request, Function.POSTING_REVIEW if holds else Function.ERA_EXCEPTIONS
+    )
+    if moved is not None:
+        return moved
     actor = actor_of(request)
     practice = chosen_practice(request, actor, Capability.PAYMENTS_VIEW)
     payers = selectors.era_payer_names(actor=actor)

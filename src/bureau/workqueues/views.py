@@ -358,3 +358,21 @@ def bulk_view(request: HttpRequest) -> HttpResponse:
     except services.QueueError as exc:
         messages.error(request, str(exc))
     return redirect(_back(request))
+
+
+# The lists the queue replaced (rejected claims, ERA exceptions, denials) send the people who
+# work them here, filtered to their function; people who only read them keep the read-only list.
+CARRIED = ("practice", "payer", "category")
+
+
+def worklist_redirect(request: HttpRequest, function: str) -> HttpResponse | None:
+    actor = actor_of(request)
+    if not actor.can(CAPABILITY[function]):
+        return None
+    query = QueryDict(mutable=True)
+    query["function"] = function
+    for name in CARRIED:
+        value = request.GET.get(name, "")
+        if value and value.isascii() and len(value) <= 64:
+            query[name] = value
+    return redirect(reverse("workqueues:queue") + "?" + query.urlencode())
