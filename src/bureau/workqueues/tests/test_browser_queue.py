@@ -125,6 +125,11 @@ def test_denial_specialist_works_the_queue_by_keyboard(
     html = page.content()
     assert not [s for s in secrets if s in html], "unmasked demographics in the queue"
     page.screenshot(path=str(SHOTS / "workqueue-denials.png"), full_page=True)
+    # The key hint on the primary button is legible (not the button's white ink on a pale cap).
+    key = page.locator("#take-next kbd")
+    expect(key).to_have_text("n")
+    ink, cap = key.evaluate("k => [getComputedStyle(k).color, getComputedStyle(k).backgroundColor]")
+    assert ink != "rgb(255, 255, 255)" and ink != cap, (ink, cap)
 
     # j/k move the cursor row.
     expect(rows.nth(0)).to_have_class(re.compile(r"\bcursor\b"))
