@@ -19,22 +19,23 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q, Sum
 
 from bureau import clock
 from bureau.audit.models import AuditAction
 from bureau.audit.services import audit_record_many
+from bureau.claims.services import _current_scope
 from bureau.configuration.resolver import workspace_settings
 from bureau.directory.models import Payer
 from bureau.remittance.models import EntryKind, EraException, ExceptionStatus, LedgerEntry
+from bureau.tenancy import rls
 from bureau.tenancy.actor import Actor
 from bureau.tenancy.models import Practice, Workspace
 from bureau.tenancy.rls import practice_scope
 from bureau.workqueues import sla
 from bureau.workqueues.functions import CLOSED_BY_PERSON, Function
 from bureau.workqueues.models import (
-    LIVE_STATUSES,
     EventKind,
     ItemStatus,
     RecoveryRate,
@@ -147,8 +148,14 @@ def sync_records(
         return report
     shared = _Shared.load(workspace, clock.now())
     practices = Practice.objects.filter(workspace=workspace, pk__in=set(practice_ids))
-    for practice in practices:
-        report.add(_sync_practice(shared, practice, narrow, functions, actor, cause))
+    # Each rule reads one practice under RLS; the caller's wider scope comes back after.
+    opened = _current_scope()
+    try:
+        for practice in practices:
+            report.add(_sync_practice(shared, practice, narrow, functions, actor, cause))
+    finally:
+        if connection.vendor == "postgresql":
+            rls.activate(opened)
     return report
 
 
@@ -193,7 +200,8 @@ def _sync_practice(
         live = {
             item.subject_key: item
             for item in WorkItem.objects.for_system([practice.pk], reason=REASON)
-            .filter(practice_id=practice.pk, function=function, status__in=LIVE_STATUSES)
+            .filter(practice_id=practice.pk, function=function)
+            .exclude(status=ItemStatus.DONE)
             .filter(where)
         }
         if function in CLOSED_BY_PERSON:
