@@ -108,6 +108,8 @@ def test_denial_specialist_works_the_queue_by_keyboard(
         ),
     )
 
+    errors: list[str] = []  # script errors (a key handler that throws)
+    page.on("pageerror", lambda e: errors.append(str(e)))
     sign_in(page, live_server.url, "dan.denials")
     page.goto(f"{live_server.url}{QUEUE}")
 
@@ -215,4 +217,13 @@ def test_denial_specialist_works_the_queue_by_keyboard(
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text(f"pended to {back_on.strftime('%m-%d')}")
     assert row_ids(rows) == [taken]
+
+    # Enter opens the cursor row; / goes to the filters.
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(rf"/queue/{taken}/"))
+    expect(page.locator("#item-facts")).to_contain_text("Payer promised a reprocess")
+    page.goto(f"{live_server.url}{QUEUE}")
+    page.keyboard.press("/")
+    expect(page.locator("#queue-filters select[name=function]")).to_be_focused()
     assert not blocked, blocked
+    assert not errors, errors
