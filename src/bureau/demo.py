@@ -383,7 +383,8 @@ def seed_demo(
         for workspace in Workspace.objects.filter(slug__in=[WORKSPACE_SLUG, OTHER_WORKSPACE_SLUG]):
             report = demo_queue(workspace, seed=seed, work=simulate_days > 0)
             if say is not None:
-                say(f"work queue {workspace.slug}: {dict(report.opened)} items opened")
+                opened = {str(f): n for f, n in report.opened.items()}
+                say(f"work queue {workspace.slug}: items opened {opened}")
     return created
 
 

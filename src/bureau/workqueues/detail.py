@@ -27,6 +27,7 @@ from bureau.workqueues.functions import CAPABILITY, CLOSED_BY_PERSON, Function, 
 from bureau.workqueues.models import Attempt, ItemStatus, WorkItem, WorkItemEvent
 from bureau.workqueues.selectors import workable
 from bureau.workqueues.sla import sla_state
+from bureau.x12.adjustment_codes import rarc_description
 
 
 @dataclass(frozen=True)
@@ -127,7 +128,7 @@ def item_detail(*, actor: Actor, public_id: Any) -> ItemDetail:
                     "line": d.claim_line.line_number if d.claim_line else None,
                     "code": d.claim_line.procedure_code if d.claim_line else "",
                     "carc_text": carc_description(d.carc),
-                    "rarcs": ", ".join(d.rarcs),
+                    "rarcs": [(code, rarc_description(code)) for code in d.rarcs],
                 }
             )
     if item.era_id is not None and actor.can(Capability.PAYMENTS_VIEW, practice_id):

@@ -17,10 +17,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.db import connection, transaction
-from django.db.models import Q, Sum
+from django.db.models import Field, Q, Sum
 
 from bureau import clock
 from bureau.audit.models import AuditAction
@@ -336,7 +336,7 @@ def _update(
     live: dict[str, WorkItem],
     report: SyncReport,
 ) -> list[Any]:
-    changed: list[WorkItem] = []
+    changed: dict[tuple[str, ...], list[WorkItem]] = defaultdict(list)
     drifted: list[Any] = []
     for key, item in live.items():
         d = desired.get(key)
@@ -348,17 +348,48 @@ def _update(
             continue
         for name in moved:
             setattr(item, name, values[name])
-        changed.append(item)
+        changed[tuple(moved)].append(item)
         if any(name in RULE_FIELDS for name in moved):
             report.changed[function] += 1
             drifted.append(item.public_id)
         else:
             report.recomputed[function] += 1
-    if changed:
-        WorkItem.objects.for_system([facts.practice.pk], reason=REASON).bulk_update(
-            changed, [*RULE_FIELDS, *TIME_FIELDS], batch_size=500
-        )
+    for fields, items in changed.items():
+        _save(facts.practice, items, list(fields))
     return drifted
+
+
+def _save(practice: Practice, items: list[WorkItem], fields: list[str]) -> None:
+    """Write these fields of these items. Most days only the calendar moved (priority, SLA):
+    on PostgreSQL one UPDATE … FROM (VALUES …) per 1,000 items, not Django's CASE per field."""
+    if connection.vendor != "postgresql":
+        WorkItem.objects.for_system([practice.pk], reason=REASON).bulk_update(
+            items, fields, batch_size=200
+        )
+        return
+    columns: list[Field[Any, Any]] = [
+        cast(Field, WorkItem._meta.get_field(name))  # type: ignore[type-arg]
+        for name in fields
+    ]
+    table = WorkItem._meta.db_table
+    sets = ", ".join(f"{c.column} = v.{c.column}" for c in columns)
+    names = ", ".join(["id", *(str(c.column) for c in columns)])
+    casts = ["bigint", *(str(c.db_type(connection)) for c in columns)]
+    with connection.cursor() as cursor:
+        for start in range(0, len(items), 1000):
+            batch = items[start : start + 1000]
+            row = "(" + ", ".join(f"%s::{cast}" for cast in casts) + ")"
+            params: list[Any] = []
+            for item in batch:
+                params.append(item.pk)
+                params += [
+                    c.get_db_prep_save(getattr(item, c.attname), connection) for c in columns
+                ]
+            cursor.execute(
+                f"UPDATE {table} AS t SET {sets} FROM (VALUES {', '.join([row] * len(batch))})"  # noqa: S608 - columns from the model
+                f" AS v({names}) WHERE t.id = v.id",
+                params,
+            )
 
 
 def _close(
