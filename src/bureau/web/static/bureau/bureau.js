@@ -15,7 +15,11 @@
     if (typing(e) || e.ctrlKey || e.metaKey || e.altKey) return;
     if (e.key === "/") {
       const search = document.querySelector("[data-search]");
-      if (search) { e.preventDefault(); search.focus(); search.select(); }
+      if (search) {
+        e.preventDefault();
+        search.focus();
+        if (typeof search.select === "function") search.select(); // a <select> has no text to select
+      }
     } else if (e.key === "p" && switcher && !document.querySelector("[data-keys=queue]")) {
       e.preventDefault();
       switcher.open = true;
