@@ -13,6 +13,8 @@ is a short placeholder: the bench book is about row counts, not files).
 
 from __future__ import annotations
 
+import functools
+import itertools
 import random
 from collections import Counter
 from collections.abc import Callable
@@ -65,7 +67,7 @@ STATE_WEIGHTS = {
 }
 HOLD_SHARE = 0.05  # of the claims of a practice with a pending enrollment
 CARCS = ["16", "50", "197", "27", "97", "18", "4", "11", "22", "29", "96", "151"]
-CARC_WEIGHTS = [20, 12, 12, 10, 12, 8, 6, 5, 6, 4, 3, 2]
+CARC_CUM = list(itertools.accumulate([20, 12, 12, 10, 12, 8, 6, 5, 6, 4, 3, 2]))
 REJECTIONS = [
     ("A7:562", "Entity's National Provider Identifier (NPI) is invalid"),
     ("A7:33", "Subscriber and subscriber id not found"),
@@ -116,6 +118,7 @@ COLUMNS: dict[type[models.Model], str] = {
 LOADED = list(COLUMNS)
 
 
+@functools.lru_cache(maxsize=4096)
 def at(day: date, hour: int = 12) -> datetime:
     return datetime.combine(day, time(hour), tzinfo=UTC)
 
@@ -157,15 +160,18 @@ class ClaimWriter:
         by_payer = self._patients(f, max(len(f.payers), n_claims // 3))
         rng = self.rng
         states = list(STATE_WEIGHTS)
-        weights = list(STATE_WEIGHTS.values())
+        weights = list(itertools.accumulate(STATE_WEIGHTS.values()))
+        payer_ids = [p.pk for p in f.payers]
+        payer_weights = list(itertools.accumulate(f.payer_weights))
+        doctor_ids = [d.pk for d in f.doctors]
         hold_pairs = sorted(f.pending)
         for seq in range(1, n_claims + 1):
             if hold_pairs and rng.random() < HOLD_SHARE:
                 state, (doctor, payer) = S.CREDENTIALING_HOLD, rng.choice(hold_pairs)
             else:
-                state = rng.choices(states, weights)[0]
-                payer = rng.choices(f.payers, f.payer_weights)[0].pk
-                doctor = rng.choice(f.doctors).pk
+                state = rng.choices(states, cum_weights=weights)[0]
+                payer = rng.choices(payer_ids, cum_weights=payer_weights)[0]
+                doctor = rng.choice(doctor_ids)
                 if (doctor, payer) in f.pending:
                     doctor = next(d.pk for d in f.doctors if (d.pk, payer) not in f.pending)
             patient, coverage = rng.choice(by_payer[payer])
@@ -225,7 +231,7 @@ class ClaimWriter:
         dos, submitted, pay_day = self._dates(state)
         if state == "paid_or_closed":
             state = S.CLOSED if (self.today - dos).days > 150 and rng.random() < 0.35 else S.PAID
-        n_lines = rng.choices((1, 2, 3, 4), (40, 35, 18, 7))[0]
+        n_lines = rng.choices((1, 2, 3, 4), cum_weights=(40, 75, 93, 100))[0]
         if state == S.PARTIALLY_PAID:
             n_lines = max(2, n_lines)
         codes = rng.sample(f.codes, min(n_lines, len(f.codes)))
@@ -320,7 +326,7 @@ class ClaimWriter:
         era_id, day = era[0], era[5]
         held = f.policy_hold and (self.today - day).days <= 21
         ec = t[EraClaim].ids()
-        carc = rng.choices(CARCS, CARC_WEIGHTS)[0]
+        carc = rng.choices(CARCS, cum_weights=CARC_CUM)[0]
         denied_lines = {0} if state == S.PARTIALLY_PAID else set()
         if state == S.DENIED:
             denied_lines = set(range(len(lines)))
