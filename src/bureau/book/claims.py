@@ -65,6 +65,8 @@ STATE_WEIGHTS = {
     S.SCRUBBED: 1.5,
     S.READY: 2.0,
 }
+DENIAL_OLD = ("resolved", "written_off", "appealed", "open")
+DENIAL_MIDDLE = ("open", "in_progress", "appealed", "resolved")
 HOLD_SHARE = 0.05  # of the claims of a practice with a pending enrollment
 CARCS = ["16", "50", "197", "27", "97", "18", "4", "11", "22", "29", "96", "151"]
 CARC_CUM = list(itertools.accumulate([20, 12, 12, 10, 12, 8, 6, 5, 6, 4, 3, 2]))
@@ -166,6 +168,7 @@ class ClaimWriter:
         doctor_ids = [d.pk for d in f.doctors]
         hold_pairs = sorted(f.pending)
         for seq in range(1, n_claims + 1):
+            state: str
             if hold_pairs and rng.random() < HOLD_SHARE:
                 state, (doctor, payer) = S.CREDENTIALING_HOLD, rng.choice(hold_pairs)
             else:
@@ -358,7 +361,8 @@ class ClaimWriter:
                     allowed = rate - short
             else:
                 allowed = (charge * self.book.factor[payer.pk]).quantize(CENT)
-            share = ZERO if payer.kind == PayerKind.MEDICAID else Decimal(rng.choice((0, 10, 20, 20, 30)))
+            medicaid = payer.kind == PayerKind.MEDICAID
+            share = ZERO if medicaid else Decimal(rng.choice((0, 10, 20, 20, 30)))
             pr = (allowed * share / 100).quantize(CENT)
             paid = allowed - pr
             co45 = charge - allowed
@@ -399,8 +403,7 @@ class ClaimWriter:
             era[4] += 1
             denied = state == S.DENIED
             detail = (
-                f"Claim {number}: auto-posting is off for this practice and payer; "
-                "review and post."
+                f"Claim {number}: auto-posting is off for this practice and payer; review and post."
             )
             self._exception(era_id, ec, claim_id, "policy_hold", detail,
                             charge_total if denied else total_paid, day)  # fmt: skip
@@ -421,9 +424,9 @@ class ClaimWriter:
         age = (self.today - day).days
         rng = self.rng
         if age > 180:
-            status = rng.choices(("resolved", "written_off", "appealed", "open"), (40, 25, 15, 20))[0]
+            status = rng.choices(DENIAL_OLD, (40, 25, 15, 20))[0]
         elif age > 60:
-            status = rng.choices(("open", "in_progress", "appealed", "resolved"), (50, 20, 20, 10))[0]
+            status = rng.choices(DENIAL_MIDDLE, (50, 20, 20, 10))[0]
         else:
             status = rng.choices(("open", "in_progress"), (85, 15))[0]
         assignee = self.denials_user_id if status == "in_progress" and rng.random() < 0.3 else None
@@ -477,9 +480,11 @@ class ClaimWriter:
             later[1] -= paid
             later[2] += 1
             later[4] += 1
-            self._exception(later[0], ec, claim_id, "takeback",
-                            f"Claim {number} is not a reversal but carries negative amounts "
-                            f"(paid {-paid}): the payer is taking money back.", paid, later[5])  # fmt: skip
+            detail = (
+                f"Claim {number} is not a reversal but carries negative amounts "
+                f"(paid {-paid}): the payer is taking money back."
+            )
+            self._exception(later[0], ec, claim_id, "takeback", detail, paid, later[5])
 
     def _close_practice(self) -> None:
         """The practice's batches, their 999s, and its ERAs, now that their totals are known."""

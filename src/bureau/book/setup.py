@@ -4,6 +4,7 @@ fees, contract rates, settings and the people who work it. Small tables: plain O
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -171,7 +172,7 @@ def make_book(rng: random.Random, n_practices: int, name: str) -> Book:
 
 
 def _practice(
-    workspace: Workspace, i: int, payers: list[Payer], rng: random.Random, npis: object
+    workspace: Workspace, i: int, payers: list[Payer], rng: random.Random, npis: Iterator[int]
 ) -> PracticeFacts:
     specialty, codes = SPECIALTIES[i % len(SPECIALTIES)]
     practice = Practice.objects.create(
@@ -180,7 +181,7 @@ def _practice(
         code=f"P{i + 1:02d}"[:8],
         specialty=specialty,
         timezone=TIMEZONES[i % len(TIMEZONES)],
-        npi=make_npi(f"1{next(npis)}"),  # type: ignore[call-overload]
+        npi=make_npi(f"1{next(npis)}"),
         tax_id=f"{rng.randrange(10, 99)}{rng.randrange(10**7):07d}",
     )
     doctors = []
@@ -193,7 +194,7 @@ def _practice(
                 name=f"Dr. {first} {last}",
                 first_name=first,
                 last_name=last,
-                npi=make_npi(f"1{next(npis)}"),  # type: ignore[call-overload]
+                npi=make_npi(f"1{next(npis)}"),
                 taxonomy="207Q00000X",
             )
         )
@@ -204,7 +205,7 @@ def _practice(
             practice=practice,
             kind=ProviderKind.ORGANIZATION,
             name=f"{practice.name} Group",
-            npi=make_npi(f"2{next(npis)}"),  # type: ignore[call-overload]
+            npi=make_npi(f"2{next(npis)}"),
         )
         billing = {d.pk: group.pk for d in doctors}
     facility = None
@@ -213,7 +214,7 @@ def _practice(
             workspace=workspace,
             practice=practice,
             name=f"{practice.name} Surgery Center",
-            npi=make_npi(f"1{next(npis)}"),  # type: ignore[call-overload]
+            npi=make_npi(f"1{next(npis)}"),
             address_line1=f"{rng.randint(10, 999)} Main St",
             city="Springfield",
             state="IL",
@@ -299,12 +300,12 @@ def _people(
     authenticator, so a test client can sign in with MFA verified."""
     password = make_password(BOOK_PASSWORD)
     half = len(practices) // 2 or 1
-    specs = [
+    specs: list[tuple[str, str, Role, list[Practice | None]]] = [
         ("owner", "Owner (all practices)", Role.OWNER, [None]),
         ("denials", f"Denial specialist ({half} practices)", Role.DENIAL_SPECIALIST,
-         practices[:half]),
-        ("biller", f"Biller ({half} practices)", Role.BILLER, practices[-half:]),
-        ("poster", "Payment poster (2 practices)", Role.PAYMENT_POSTER, practices[1:3]),
+         list(practices[:half])),
+        ("biller", f"Biller ({half} practices)", Role.BILLER, list(practices[-half:])),
+        ("poster", "Payment poster (2 practices)", Role.PAYMENT_POSTER, list(practices[1:3])),
     ]  # fmt: skip
     users = {}
     for short, title, role, scope in specs:
