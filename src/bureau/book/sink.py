@@ -128,6 +128,10 @@ class BulkLoad:
         if not self.on_postgres:
             return self
         with connection.cursor() as cursor:
+            # Altering a table with deferred key checks still queued on it is refused: run
+            # them now (rows written earlier in this transaction), then defer again.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
             cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
             cursor.execute(
                 "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid),"
@@ -170,6 +174,8 @@ class BulkLoad:
         if not self.on_postgres:
             return
         with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
             for table in self.tables:
                 cursor.execute(
                     "SELECT 1 FROM information_schema.columns WHERE table_name = %s"
