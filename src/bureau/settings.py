@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "bureau.configuration",
     "bureau.remittance",
     "bureau.denials",
+    "bureau.workqueues",
     "bureau.clearinghouse",
     "bureau.web",
     "django_tasks",

@@ -12,6 +12,7 @@ urlpatterns = [
     path("batches/", include("bureau.claims.batch_urls")),
     path("eras/", include("bureau.remittance.urls")),
     path("denials/", include("bureau.denials.urls")),
+    path("queue/", include("bureau.workqueues.urls")),
 ]
 
 handler404 = "bureau.web.errors.not_found"

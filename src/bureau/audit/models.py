@@ -81,6 +81,15 @@ class AuditAction(StrEnum):
     DENIAL_VIEWED = "denial.viewed"
     DENIAL_UPDATED = "denial.updated"
     SIMULATOR_RAN = "simulator.ran"
+    WORKITEMS_SYNCED = "workitem.synced"
+    WORKITEM_LISTED = "workitem.listed"
+    WORKITEM_VIEWED = "workitem.viewed"
+    WORKITEM_CLAIMED = "workitem.claimed"
+    WORKITEM_ASSIGNED = "workitem.assigned"
+    WORKITEM_RELEASED = "workitem.released"
+    WORKITEM_PENDED = "workitem.pended"
+    WORKITEM_ATTEMPT = "workitem.attempt"
+    WORKITEM_DONE = "workitem.done"
 
     @property
     def is_phi_read(self) -> bool:
@@ -97,6 +106,8 @@ class AuditAction(StrEnum):
             AuditAction.LEDGER_VIEWED,
             AuditAction.DENIAL_LISTED,
             AuditAction.DENIAL_VIEWED,
+            AuditAction.WORKITEM_LISTED,
+            AuditAction.WORKITEM_VIEWED,
         }
 
 

@@ -35,6 +35,9 @@ class Capability(StrEnum):
     AUDIT_VIEW = "audit.view"
     COMPLIANCE_VIEW = "compliance.view"
     COMPLIANCE_MANAGE = "compliance.manage"
+    # Supervising the work queue: every assignee's load, and handing items to other people.
+    QUEUE_VIEW = "queue.view"
+    QUEUE_ASSIGN = "queue.assign"
 
     @property
     def domain(self) -> str:
@@ -60,6 +63,7 @@ READ_CAPABILITIES: frozenset[Capability] = frozenset(
         Capability.USERS_VIEW,
         Capability.AUDIT_VIEW,
         Capability.COMPLIANCE_VIEW,
+        Capability.QUEUE_VIEW,
     }
 )
 
@@ -129,6 +133,7 @@ ROLE_DEFINITIONS: dict[Role, RoleDefinition] = {
                 C.WRITEOFFS_REQUEST,
                 C.REPORTS_VIEW,
                 C.SETUP_VIEW,
+                C.QUEUE_ASSIGN,
             }
         ),
     ),

@@ -148,6 +148,29 @@ class ScopedQuerySet(models.QuerySet[Any]):
             qs._bureau_providers = True
         return qs
 
+    def visible_to_any(self, actor: Actor, conditions: Mapping[Capability, Q]) -> Self:
+        """Rows that `visible_to(actor, capability)` admits for some capability, each only
+        where its condition holds: one list of rows worked under different capabilities
+        (the work queue: denials under denials.work, rejections under claims.edit)."""
+        rls.activate(actor.practice_ids())
+        union = Q(pk__in=[])
+        scope: set[int] = set()
+        for capability, condition in conditions.items():
+            practice_ids = actor.practice_ids(capability)
+            if not practice_ids:
+                continue
+            scope |= practice_ids
+            limited = actor.limited_providers(capability)
+            if limited:
+                where = provider_condition(self.model, limited, practice_ids - set(limited))
+            else:
+                where = Q(practice_id__in=sorted(practice_ids))
+            union |= condition & where
+        qs = self.filter(union, workspace_id=actor.workspace.pk)
+        qs._bureau_scope = frozenset(scope)
+        qs._bureau_providers = True
+        return qs
+
     def whole_practice(self, actor: Actor, capability: Capability, *, reason: str) -> Self:
         """Rows of the practices where the actor holds `capability`, of every provider: for the
         integrity checks of a write (the next claim number, an account number already taken)

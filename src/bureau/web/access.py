@@ -80,6 +80,25 @@ def requires(capability: Capability) -> Callable[[View], View]:
     return decorate
 
 
+def requires_any(*capabilities: Capability) -> Callable[[View], View]:
+    """The actor must hold one of `capabilities` on some practice (a page that gathers work
+    done under several, like the work queue); otherwise 404."""
+    needed = tuple(capabilities)
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            actor: Actor | None = getattr(request, "actor", None)
+            if actor is None or not any(actor.can(c) for c in needed):
+                raise Http404
+            return view(request, *args, **kwargs)
+
+        setattr(wrapper, CAPABILITY_ATTR, needed)
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
 @dataclass(frozen=True)
 class FileDownload:
     """What a `serves_file` view returns: the file, the practice it belongs to, and the name

@@ -16,7 +16,7 @@
     if (e.key === "/") {
       const search = document.querySelector("[data-search]");
       if (search) { e.preventDefault(); search.focus(); search.select(); }
-    } else if (e.key === "p" && switcher) {
+    } else if (e.key === "p" && switcher && !document.querySelector("[data-keys=queue]")) {
       e.preventDefault();
       switcher.open = true;
       const current = switcher.querySelector("button.current") || switcher.querySelector("button");
@@ -49,4 +49,61 @@
     });
     arm();
   }
+})();
+// The work queue, by keyboard: j/k move the cursor row, Enter opens it, n takes the next item,
+// a assigns the cursor row (or the open item) to me, p pends (focuses the pend form), / goes to
+// the filters. Rows carry data-href (open) and data-claim (assign to me).
+(function () {
+  "use strict";
+  const table = document.getElementById("queue-table");
+  const itemPage = document.getElementById("item-facts");
+  if (!table && !itemPage) return;
+  const rows = table ? Array.from(table.querySelectorAll("tbody tr[data-href]")) : [];
+  let cursor = rows.length ? 0 : -1;
+  function mark() {
+    rows.forEach(function (r, i) { r.classList.toggle("cursor", i === cursor); });
+    if (cursor >= 0) rows[cursor].scrollIntoView({ block: "nearest" });
+  }
+  mark();
+  function post(action) {
+    const form = document.createElement("form");
+    form.method = "post";
+    form.action = action;
+    const token = document.querySelector("input[name=csrfmiddlewaretoken]");
+    if (token) form.appendChild(token.cloneNode());
+    document.body.appendChild(form);
+    form.submit();
+  }
+  function submit(id) {
+    const form = document.getElementById(id);
+    if (!form) return false;
+    if (form.requestSubmit) form.requestSubmit(); else form.submit();
+    return true;
+  }
+  document.addEventListener("keydown", function (e) {
+    const t = e.target;
+    if (t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT")) return;
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    if (e.key === "j" && rows.length) { cursor = Math.min(cursor + 1, rows.length - 1); mark(); }
+    else if (e.key === "k" && rows.length) { cursor = Math.max(cursor - 1, 0); mark(); }
+    else if (e.key === "Enter" && cursor >= 0 && table) { window.location.assign(rows[cursor].dataset.href); }
+    else if (e.key === "n") { if (!submit("take-next")) return; }
+    else if (e.key === "a") {
+      if (itemPage) { if (!submit("claim-form")) return; }
+      else if (cursor >= 0) post(rows[cursor].dataset.claim);
+    } else if (e.key === "p") {
+      const until = document.getElementById("pend-until") || document.querySelector("#bulk-actions input[name=until]");
+      if (!until) return;
+      if (table && cursor >= 0) {
+        const box = rows[cursor].querySelector("input[type=checkbox]");
+        if (box) box.checked = true;
+      }
+      until.focus();
+    } else if (e.key === "/") {
+      const first = document.querySelector("#queue-filters select, #queue-filters input");
+      if (!first) return;
+      first.focus();
+    } else return;
+    e.preventDefault();
+  });
 })();

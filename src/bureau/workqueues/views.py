@@ -1,0 +1,360 @@
+"""The work queue's pages: the queue across every practice, take next, an item with its
+subject and history, and the actions on it. Thin: parse, call a selector or service, render."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from urllib.parse import quote
+from uuid import UUID
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from bureau import clock
+from bureau.denials.models import DenialCategory
+from bureau.directory.selectors import payer_list
+from bureau.tenancy.models import Practice
+from bureau.tenancy.roles import Capability
+from bureau.web.access import (
+    actor_of,
+    chosen_by_public_id,
+    record_in_context,
+    requires_any,
+)
+from bureau.workqueues import services
+from bureau.workqueues.detail import item_detail
+from bureau.workqueues.functions import CAPABILITY
+from bureau.workqueues.models import Channel, ItemStatus, Outcome
+from bureau.workqueues.selectors import (
+    AGE_BUCKETS,
+    PAGE_SIZE,
+    QueueFilters,
+    functions_of,
+    item_practice_id,
+    people_of,
+    queue_page,
+    work_summary,
+)
+from bureau.workqueues.sla import SlaState
+
+WORK = tuple(dict.fromkeys(CAPABILITY.values()))
+MONEY_MAX = Decimal("9999999999.99")
+
+
+def _money(raw: str | None) -> Decimal | None:
+    if not raw or len(raw) > 16 or not raw.isascii():
+        return None
+    try:
+        value = Decimal(raw.replace(",", "").lstrip("$"))
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() and abs(value) <= MONEY_MAX else None
+
+
+def _int(raw: str | None, *, low: int, high: int) -> int | None:
+    if not raw or not raw.isascii() or not raw.isdigit() or len(raw) > 6:
+        return None
+    value = int(raw)
+    return value if low <= value <= high else None
+
+
+def _date(raw: str | None) -> date | None:
+    if not raw or len(raw) != 10 or not raw.isascii():
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        return None
+
+
+def _filters(request: HttpRequest, source: dict[str, str] | None = None) -> QueueFilters:
+    """The queue's filters from the query (or a form echoing it): anything unknown or
+    malformed filters nothing rather than failing."""
+    q = source if source is not None else request.GET
+    actor = actor_of(request)
+    mine = {f for f, _ in functions_of(actor)}
+    functions = (
+        tuple(f for f in q.getlist("function") if f in mine) if hasattr(q, "getlist") else ()
+    )
+    practice = _practice(request, q.get("practice"))
+    payers = list(payer_list(actor=actor))
+    payer = (
+        chosen_by_public_id(request, "payer", payers)
+        if source is None
+        else next((p for p in payers if str(p.public_id) == q.get("payer", "")), None)
+    )
+    assignee = q.get("assignee", "anyone")
+    if assignee not in ("anyone", "mine", "unassigned"):
+        try:
+            assignee = str(UUID(assignee)) if actor.can(Capability.QUEUE_VIEW) else "anyone"
+        except ValueError:
+            assignee = "anyone"
+    return QueueFilters(
+        functions=functions,
+        practice_id=practice.pk if practice else None,
+        payer_id=payer.pk if payer else None,
+        category=q.get("category", "") if q.get("category") in DenialCategory.values else "",
+        carc=q.get("carc", "")[:5]
+        if q.get("carc", "").isascii() and q.get("carc", "").isalnum()
+        else "",
+        assignee=assignee,
+        age=q.get("age", "") if q.get("age") in AGE_BUCKETS else "",
+        amount_min=_money(q.get("amount_min")),
+        amount_max=_money(q.get("amount_max")),
+        sla=q.get("sla", "") if q.get("sla") in {s.value for s in SlaState} else "",
+        deadline_days=_int(q.get("deadline_days"), low=0, high=3650),
+        status=q.get("status", "live")
+        if q.get("status") in ("live", *ItemStatus.values)
+        else "live",
+    )
+
+
+def _practice(request: HttpRequest, chosen: str | None) -> Practice | None:
+    """?practice=: one practice the actor works in (a foreign or unknown one is a 404), `all`,
+    or nothing: the practice context when the actor works there."""
+    actor = actor_of(request)
+    working = {p.pk for cap in WORK for p in actor.practices(cap)}
+    if chosen == "all":
+        return None
+    if chosen:
+        practice = actor.practice_by_public_id(chosen)
+        if practice is None or practice.pk not in working:
+            raise Http404
+        return practice
+    context: Practice | None = getattr(request, "practice_context", None)
+    return context if context is not None and context.pk in working else None
+
+
+@requires_any(*WORK)
+def queue_view(request: HttpRequest) -> HttpResponse:
+    actor = actor_of(request)
+    filters = _filters(request)
+    per_page = _int(request.GET.get("per_page"), low=1, high=200) or PAGE_SIZE
+    page = queue_page(
+        actor=actor, filters=filters, cursor=request.GET.get("after", "")[:60], per_page=per_page
+    )
+    query = request.GET.copy()
+    query.pop("after", None)
+    return render(
+        request,
+        "workqueues/queue.html",
+        {
+            "page": page,
+            "filters": filters,
+            "functions": functions_of(actor),
+            "practices": sorted(
+                {p for cap in WORK for p in actor.practices(cap)}, key=lambda p: p.name.lower()
+            ),
+            "practice": next((p for p in actor.practices() if p.pk == filters.practice_id), None),
+            "payers": list(payer_list(actor=actor)),
+            "categories": DenialCategory.choices,
+            "ages": list(AGE_BUCKETS),
+            "slas": [(s.value, s.value.replace("_", " ")) for s in SlaState],
+            "query": query.urlencode(),
+            "any_masked": any(r.masked for r in page.rows),
+            "can_assign": actor.can(Capability.QUEUE_ASSIGN),
+            "people": people_of(actor=actor) if actor.can(Capability.QUEUE_ASSIGN) else [],
+            "summary": work_summary(actor=actor),
+        },
+    )
+
+
+@require_POST
+@requires_any(*WORK)
+def take_next_view(request: HttpRequest) -> HttpResponse:
+    actor = actor_of(request)
+    item = services.take_next(actor=actor, filters=_filters(request, request.POST))
+    if item is None:
+        messages.info(request, "Nothing left to take in this queue.")
+        return redirect(_back(request))
+    return _to_item(item.public_id, request.POST.get("query", ""))
+
+
+def _to_item(public_id: UUID, query: str) -> HttpResponse:
+    url = reverse("workqueues:item", kwargs={"public_id": public_id})
+    query = _query_text(query)
+    return redirect(url + (f"?q={quote(query)}" if query else ""))
+
+
+def _back(request: HttpRequest) -> str:
+    query = request.POST.get("query", "")
+    return reverse("workqueues:queue") + (f"?{query}" if query and query.isascii() else "")
+
+
+@requires_any(*WORK)
+def item_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    detail = item_detail(actor=actor_of(request), public_id=public_id)
+    record_in_context(request, detail.item.practice_id, noun="work item", back=request.path)
+    return render(
+        request,
+        "workqueues/item.html",
+        {
+            "d": detail,
+            "channels": Channel.choices,
+            "outcomes": Outcome.choices,
+            "today": clock.now().date().isoformat(),
+            "back_query": _query_text(request.GET.get("q", "")),
+        },
+    )
+
+
+def _act(request: HttpRequest, public_id: UUID, action: str) -> HttpResponse:
+    """One action on one item, from its page: refused changes say why and change nothing."""
+    actor = actor_of(request)
+    back = reverse("workqueues:item", kwargs={"public_id": public_id})
+    record_in_context(
+        request, item_practice_id(actor=actor, public_id=public_id), noun="work item", back=back
+    )
+    post = request.POST
+    try:
+        if action == "claim":
+            services.item_claim(actor=actor, public_id=public_id)
+            messages.success(request, "The item is yours.")
+        elif action == "release":
+            services.items_release(actor=actor, public_ids=[public_id])
+            messages.success(request, "Back in the queue.")
+        elif action == "pend":
+            until = _date(post.get("until"))
+            if until is None:
+                raise services.QueueError("Give the date the item comes back (YYYY-MM-DD).")
+            services.items_pend(
+                actor=actor, public_ids=[public_id], until=until, reason=post.get("reason", "")
+            )
+            messages.success(request, f"Pended until {until.isoformat()}.")
+            if post.get("then") == "next":
+                return _take_after(request)
+        elif action == "assign":
+            services.items_assign(
+                actor=actor,
+                public_ids=[public_id],
+                assignee=post.get("assignee") or None,
+                note=post.get("note", "")[:300],
+            )
+            messages.success(request, "Assignment saved.")
+        elif action == "attempt":
+            minutes = _int(post.get("minutes"), low=0, high=100000)
+            if minutes is None:
+                raise services.QueueError("Minutes spent must be a whole number.")
+            next_on = post.get("next_action_on") or None
+            next_date = _date(next_on)
+            if next_on and next_date is None:
+                raise services.QueueError("The next action date must be a date (YYYY-MM-DD).")
+            services.attempt_record(
+                actor=actor,
+                public_id=public_id,
+                data=services.AttemptData(
+                    channel=post.get("channel", ""),
+                    outcome=post.get("outcome", ""),
+                    minutes=minutes,
+                    representative=post.get("representative", "").strip(),
+                    reference=post.get("reference", "").strip(),
+                    next_action_on=next_date,
+                    note=post.get("note", ""),
+                ),
+            )
+            messages.success(request, "Attempt recorded.")
+        elif action == "done":
+            raw = post.get("recovered", "").strip()
+            recovered = _money(raw) if raw else None
+            if raw and recovered is None:
+                raise services.QueueError("Recovered must be an amount in dollars.")
+            services.item_done(
+                actor=actor, public_id=public_id, note=post.get("note", ""), recovered=recovered
+            )
+            messages.success(request, "Marked done.")
+        else:  # pragma: no cover - the URLs name the actions
+            raise Http404
+    except services.QueueError as exc:
+        messages.error(request, str(exc))
+    return redirect(back)
+
+
+def _query_text(raw: str) -> str:
+    """A queue query carried through an item's page: ASCII and short, or nothing."""
+    return raw if raw.isascii() and len(raw) <= 1000 else ""
+
+
+def _take_after(request: HttpRequest) -> HttpResponse:
+    """Pend, then the next item of the queue the person came from."""
+    query = QueryDict(_query_text(request.POST.get("query", "")))
+    item = services.take_next(actor=actor_of(request), filters=_filters(request, query))
+    if item is None:
+        messages.info(request, "Nothing left to take in this queue.")
+        return redirect(_back(request))
+    return _to_item(item.public_id, request.POST.get("query", ""))
+
+
+@require_POST
+@requires_any(*WORK)
+def item_claim_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    return _act(request, public_id, "claim")
+
+
+@require_POST
+@requires_any(*WORK)
+def item_release_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    return _act(request, public_id, "release")
+
+
+@require_POST
+@requires_any(*WORK)
+def item_pend_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    return _act(request, public_id, "pend")
+
+
+@require_POST
+@requires_any(*WORK)
+def item_assign_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    return _act(request, public_id, "assign")
+
+
+@require_POST
+@requires_any(*WORK)
+def item_attempt_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    return _act(request, public_id, "attempt")
+
+
+@require_POST
+@requires_any(*WORK)
+def item_done_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    return _act(request, public_id, "done")
+
+
+@require_POST
+@requires_any(*WORK)
+def bulk_view(request: HttpRequest) -> HttpResponse:
+    """Assign, pend or release the checked rows at once (all or nothing)."""
+    actor = actor_of(request)
+    ids = []
+    for raw in request.POST.getlist("item")[:200]:
+        try:
+            ids.append(UUID(raw))
+        except ValueError:
+            continue
+    action = request.POST.get("action", "")
+    try:
+        if not ids:
+            raise services.QueueError("Tick the items first.")
+        if action == "assign":
+            services.items_assign(
+                actor=actor, public_ids=ids, assignee=request.POST.get("assignee") or None
+            )
+        elif action == "release":
+            services.items_release(actor=actor, public_ids=ids)
+        elif action == "pend":
+            until = _date(request.POST.get("until"))
+            if until is None:
+                raise services.QueueError("Give the date the items come back (YYYY-MM-DD).")
+            services.items_pend(
+                actor=actor, public_ids=ids, until=until, reason=request.POST.get("reason", "")
+            )
+        else:
+            raise services.QueueError("Choose assign, pend or release.")
+        messages.success(request, f"{len(ids)} item(s) updated.")
+    except services.QueueError as exc:
+        messages.error(request, str(exc))
+    return redirect(_back(request))
