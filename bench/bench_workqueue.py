@@ -95,21 +95,25 @@ def _run() -> None:
 
 
 def _refresh(workspace: Any, role: str) -> None:
-    from bureau.workqueues.sync import refresh  # TODO(lead): confirm the entry point
+    """Twice: the first run derives every item of a book that has none (the generator writes
+    records only), the second is the nightly run over a queue already in step."""
+    from bureau.workqueues.sync import refresh
 
-    started = time.perf_counter()
-    report = refresh(workspace=workspace)
-    seconds = time.perf_counter() - started
-    emit(
-        {
-            "bench": "workqueue_refresh",
-            "role": role or "owner",
-            "seconds": round(seconds, 1),
-            "report": report.as_dict(),
-            "target_seconds": TARGET_REFRESH_S,
-            "meets_target": seconds < TARGET_REFRESH_S,
-        }
-    )
+    for name in ("workqueue_refresh_first", "workqueue_refresh_steady"):
+        started = time.perf_counter()
+        report = refresh(workspace=workspace)
+        seconds = time.perf_counter() - started
+        emit(
+            {
+                "bench": name,
+                "role": role or "owner",
+                "seconds": round(seconds, 1),
+                "drift": report.drift,
+                "report": report.as_dict(),
+                "target_seconds": TARGET_REFRESH_S,
+                "meets_target": seconds < TARGET_REFRESH_S,
+            }
+        )
 
 
 def _signed_in(username: str) -> Any:
@@ -223,7 +227,7 @@ def _query_counts(client: Any, role: str) -> None:
     counts = {}
     for rows in (25, 100):
         with CaptureQueriesContext(connection) as captured:
-            _get(client, f"/queue/?per_page={rows}")  # TODO(lead): the page-size parameter
+            _get(client, f"/queue/?per_page={rows}")
         counts[rows] = len(captured)
     emit(
         {
