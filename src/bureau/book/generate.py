@@ -12,8 +12,10 @@ them; four users with confirmed authenticators and grants (`<slug>.owner` on eve
 
 This is seeding, like `seed-demo`: the rows are written directly, not through the services, and
 no audit event is written per row — one `system.seeded` event records the generation in the new
-workspace's chain, exactly as the demo seed does. Each run creates a NEW workspace (a unique
-slug), so it can sit beside the demo or an earlier book. On PostgreSQL run it as the table
+workspace's chain, exactly as the demo seed does. Work items are not written: they are derived
+state, and `bureau workqueue refresh` derives them from these records. Each run creates a NEW
+workspace (a unique slug), so it can sit beside the demo or an earlier book. On PostgreSQL run
+it as the table
 owner (the migration role), on a database nobody is working in (see `sink.py`).
 """
 
