@@ -15,8 +15,7 @@ no audit event is written per row — one `system.seeded` event records the gene
 workspace's chain, exactly as the demo seed does. Work items are not written: they are derived
 state, and `bureau workqueue refresh` derives them from these records. Each run creates a NEW
 workspace (a unique slug), so it can sit beside the demo or an earlier book. On PostgreSQL run
-it as the table
-owner (the migration role), on a database nobody is working in (see `sink.py`).
+it as the table owner (the migration role), on a database nobody is working in (`sink.py`).
 """
 
 from __future__ import annotations
