@@ -1,0 +1,1 @@
+"""A synthetic book of business at scale, for benchmarks: `bureau generate-book`."""
