@@ -31,6 +31,7 @@ from bureau.directory.models import Payer
 from bureau.remittance.models import EntryKind, EraException, ExceptionStatus, LedgerEntry
 from bureau.tenancy import rls
 from bureau.tenancy.actor import Actor
+from bureau.tenancy.bulk import allocate_ids, insert
 from bureau.tenancy.models import Practice, Workspace
 from bureau.tenancy.rls import practice_scope
 from bureau.workqueues import sla
@@ -197,13 +198,7 @@ def _sync_practice(
         if where is None:
             continue
         desired = {d.subject_key: d for d in rule.desired(facts, narrow)}
-        live = {
-            item.subject_key: item
-            for item in WorkItem.objects.for_system([practice.pk], reason=REASON)
-            .filter(practice_id=practice.pk, function=function)
-            .exclude(status=ItemStatus.DONE)
-            .filter(where)
-        }
+        live = _live(practice, function, where)
         if function in CLOSED_BY_PERSON:
             _drop_worked(practice, function, desired, live)
         touched += _open(shared, facts, function, desired, live, actor, report)
@@ -222,8 +217,52 @@ def _sync_practice(
     return report
 
 
+class LiveItem:
+    """A live item as the sync compares it: the columns it decides, read as plain values (no
+    model instance, no priority breakdown JSON) so a refresh of 200,000 items stays cheap."""
+
+    __slots__ = ("row",)
+
+    def __init__(self, row: dict[str, Any]) -> None:
+        self.row = row
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.row[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+LOADED = (
+    "pk",
+    "public_id",
+    "workspace_id",
+    "practice_id",
+    "subject_key",
+    "opened_on",
+    *RULE_FIELDS,
+    "deadlines",
+    "deadline_due",
+    "sla_due",
+    "priority",
+)
+# Compared to decide whether an item moved; `priority_factors` follows `priority`.
+COMPARED = (*RULE_FIELDS, "deadlines", "deadline_due", "sla_due", "priority")
+
+
+def _live(practice: Practice, function: str, where: Q) -> dict[str, LiveItem]:
+    rows = (
+        WorkItem.objects.for_system([practice.pk], reason=REASON)
+        .filter(practice_id=practice.pk, function=function)
+        .exclude(status=ItemStatus.DONE)
+        .filter(where)
+        .values_list(*LOADED)
+    )
+    return {row[4]: LiveItem(dict(zip(LOADED, row, strict=True))) for row in rows}
+
+
 def _drop_worked(
-    practice: Practice, function: str, desired: dict[str, Desired], live: dict[str, WorkItem]
+    practice: Practice, function: str, desired: dict[str, Desired], live: dict[str, LiveItem]
 ) -> None:
     """A person closed these: the record still shows the condition, but the work is done."""
     keys = [k for k in desired if k not in live]
@@ -297,7 +336,7 @@ def _open(
     facts: PracticeFacts,
     function: str,
     desired: dict[str, Desired],
-    live: dict[str, WorkItem],
+    live: dict[str, LiveItem],
     actor: Actor | None,
     report: SyncReport,
 ) -> list[Any]:
@@ -322,7 +361,10 @@ def _open(
         )
     if not new:
         return []
-    WorkItem.objects.bulk_create(new, batch_size=BATCH)
+    ids = allocate_ids(WorkItem, len(new))  # PostgreSQL: known before the insert, for events
+    for item, pk in zip(new, ids or [], strict=False):
+        item.pk = pk
+    insert(WorkItem, new)
     _events(new, EventKind.OPENED, actor, shared.now)
     report.opened[function] += len(new)
     return [item.public_id for item in new]
@@ -333,36 +375,38 @@ def _update(
     facts: PracticeFacts,
     function: str,
     desired: dict[str, Desired],
-    live: dict[str, WorkItem],
+    live: dict[str, LiveItem],
     report: SyncReport,
 ) -> list[Any]:
-    changed: dict[tuple[str, ...], list[WorkItem]] = defaultdict(list)
+    changed: dict[tuple[str, ...], list[tuple[int, dict[str, Any]]]] = defaultdict(list)
     drifted: list[Any] = []
     for key, item in live.items():
         d = desired.get(key)
         if d is None:
             continue
         values = {**_rule_values(d), **computed(shared, facts, function, d, item.opened_on)}
-        moved = [name for name, value in values.items() if getattr(item, name) != value]
+        moved = [name for name in COMPARED if item.row[name] != values[name]]
         if not moved:
             continue
-        for name in moved:
-            setattr(item, name, values[name])
-        changed[tuple(moved)].append(item)
+        if "priority" in moved:
+            moved.append("priority_factors")
+        changed[tuple(moved)].append((item.pk, values))
         if any(name in RULE_FIELDS for name in moved):
             report.changed[function] += 1
             drifted.append(item.public_id)
         else:
             report.recomputed[function] += 1
-    for fields, items in changed.items():
-        _save(facts.practice, items, list(fields))
+    for fields, rows in changed.items():
+        _save(facts.practice, rows, list(fields))
     return drifted
 
 
-def _save(practice: Practice, items: list[WorkItem], fields: list[str]) -> None:
-    """Write these fields of these items. Most days only the calendar moved (priority, SLA):
-    on PostgreSQL one UPDATE … FROM (VALUES …) per 1,000 items, not Django's CASE per field."""
+def _save(practice: Practice, rows: list[tuple[int, dict[str, Any]]], fields: list[str]) -> None:
+    """Write these fields of these items (pk, new values). Most days only the calendar moved
+    (priority, SLA): on PostgreSQL one UPDATE … FROM (VALUES …) per 1,000 items, not Django's
+    CASE per field."""
     if connection.vendor != "postgresql":
+        items = [WorkItem(pk=pk, **{name: values[name] for name in fields}) for pk, values in rows]
         WorkItem.objects.for_system([practice.pk], reason=REASON).bulk_update(
             items, fields, batch_size=200
         )
@@ -376,15 +420,13 @@ def _save(practice: Practice, items: list[WorkItem], fields: list[str]) -> None:
     names = ", ".join(["id", *(str(c.column) for c in columns)])
     casts = ["bigint", *(str(c.db_type(connection)) for c in columns)]
     with connection.cursor() as cursor:
-        for start in range(0, len(items), 1000):
-            batch = items[start : start + 1000]
+        for start in range(0, len(rows), 1000):
+            batch = rows[start : start + 1000]
             row = "(" + ", ".join(f"%s::{cast}" for cast in casts) + ")"
             params: list[Any] = []
-            for item in batch:
-                params.append(item.pk)
-                params += [
-                    c.get_db_prep_save(getattr(item, c.attname), connection) for c in columns
-                ]
+            for pk, values in batch:
+                params.append(pk)
+                params += [c.get_db_prep_save(values[c.name], connection) for c in columns]
             cursor.execute(
                 f"UPDATE {table} AS t SET {sets} FROM (VALUES {', '.join([row] * len(batch))})"  # noqa: S608 - columns from the model
                 f" AS v({names}) WHERE t.id = v.id",
@@ -397,7 +439,7 @@ def _close(
     practice: Practice,
     function: str,
     desired: dict[str, Desired],
-    live: dict[str, WorkItem],
+    live: dict[str, LiveItem],
     actor: Actor | None,
     cause: str,
     report: SyncReport,
@@ -406,24 +448,24 @@ def _close(
     if not gone:
         return []
     recovered = _recovered(practice, function, gone)
-    for item in gone:
-        item.status = ItemStatus.DONE
-        item.resolved_at = shared.now
-        item.resolved_by = actor.user if actor is not None else None
-        item.resolution = (cause or "The record no longer calls for this work.")[:200]
-        item.claimed_until = None
-        item.recovered = recovered.get(item.pk)
-    WorkItem.objects.for_system([practice.pk], reason=REASON).bulk_update(
-        gone,
-        ["status", "resolved_at", "resolved_by", "resolution", "claimed_until", "recovered"],
-        batch_size=500,
-    )
+    scoped = WorkItem.objects.for_system([practice.pk], reason=REASON)
+    for start in range(0, len(gone), BATCH):
+        scoped.filter(pk__in=[i.pk for i in gone[start : start + BATCH]]).update(
+            status=ItemStatus.DONE,
+            resolved_at=shared.now,
+            resolved_by=actor.user if actor is not None else None,
+            resolution=(cause or "The record no longer calls for this work.")[:200],
+            claimed_until=None,
+        )
+    worth = [(i.pk, {"recovered": recovered[i.pk]}) for i in gone if i.pk in recovered]
+    if worth:
+        _save(practice, worth, ["recovered"])
     _events(gone, EventKind.DONE, actor, shared.now, note=cause)
     report.closed[function] += len(gone)
     return [item.public_id for item in gone]
 
 
-def _recovered(practice: Practice, function: str, items: list[WorkItem]) -> dict[int, Decimal]:
+def _recovered(practice: Practice, function: str, items: list[LiveItem]) -> dict[int, Decimal]:
     """What the work brought in: payments on the claim since the item opened (at most the
     dollars at stake), or for an ERA exception whether it was posted."""
     found: dict[int, Decimal] = {}
@@ -467,26 +509,27 @@ def _recovered(practice: Practice, function: str, items: list[WorkItem]) -> dict
 
 
 def _events(
-    items: list[WorkItem],
+    items: Sequence[Any],
     kind: EventKind,
     actor: Actor | None,
     now: datetime,
     note: str = "",
 ) -> None:
-    WorkItemEvent.objects.bulk_create(
+    user_id = actor.user.pk if actor is not None else None
+    insert(
+        WorkItemEvent,
         [
             WorkItemEvent(
                 workspace_id=item.workspace_id,
                 practice_id=item.practice_id,
-                item=item,
+                item_id=item.pk,
                 kind=kind,
                 occurred_at=now,
-                user=actor.user if actor is not None else None,
+                user_id=user_id,
                 note=note[:300],
             )
             for item in items
         ],
-        batch_size=BATCH,
     )
 
 

@@ -33,7 +33,7 @@ def _claims(facts: PracticeFacts, narrow: Narrow, **state: Any) -> Iterator[dict
         .filter(practice_id=facts.practice.pk, **state)
         .filter(within(narrow.claim_ids, "pk"))
     )
-    yield from qs.values(*CLAIM_FIELDS).iterator(chunk_size=5000)
+    yield from qs.values(*CLAIM_FIELDS)
 
 
 def claim_items(narrow: Narrow) -> Q | None:
@@ -190,7 +190,7 @@ def credentialing(facts: PracticeFacts, narrow: Narrow) -> Iterator[Desired]:
             condition |= Q(encounter__rendering_provider_id=provider_id, payer_id=payer_id)
         qs = qs.filter(condition)
     held: dict[tuple[int, int], list[dict[str, Any]]] = defaultdict(list)
-    for row in qs.values(*CLAIM_FIELDS).iterator(chunk_size=5000):
+    for row in qs.values(*CLAIM_FIELDS):
         held[(row["encounter__rendering_provider_id"], row["payer_id"])].append(row)
     if not held:
         return

@@ -53,7 +53,7 @@ def denials(facts: PracticeFacts, narrow: Narrow) -> Iterator[Desired]:
         )
     )
     by_claim: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for row in rows.iterator(chunk_size=5000):
+    for row in rows:
         by_claim[row["claim_id"]].append(row)
     for claim_id, lines in by_claim.items():
         top = max(lines, key=lambda r: r["amount"])
@@ -121,7 +121,7 @@ def posting_review(facts: PracticeFacts, narrow: Narrow) -> Iterator[Desired]:
         "era__trace_number",
         "era__payment_amount",
     )
-    for row in rows.iterator(chunk_size=5000):
+    for row in rows:
         held[row["era_id"]].append(row)
     for era_id, claims in held.items():
         first = claims[0]
@@ -147,7 +147,7 @@ def era_exceptions(facts: PracticeFacts, narrow: Narrow) -> Iterator[Desired]:
     rows = _open_exceptions(facts, narrow, holds=False).values(
         "pk", "era_id", "claim_id", "reason", "detail", "amount", "created_at", "era__payer_id"
     )
-    for row in rows.iterator(chunk_size=5000):
+    for row in rows:
         yield Desired(
             subject_kind=SubjectKind.ERA_EXCEPTION,
             subject_key=f"exception:{row['pk']}",
@@ -210,7 +210,7 @@ def underpayments(facts: PracticeFacts, narrow: Narrow) -> Iterator[Desired]:
             "era_claim__claim__encounter__date_of_service",
         )
     )
-    for row in rows.iterator(chunk_size=5000):
+    for row in rows:
         payer_id = row["era_claim__era__payer_id"] or row["era_claim__claim__payer_id"]
         claim_id = row["era_claim__claim_id"]
         clocks = []
