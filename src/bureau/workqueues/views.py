@@ -37,7 +37,6 @@ from bureau.workqueues.selectors import (
     item_practice_id,
     people_of,
     queue_page,
-    work_summary,
 )
 from bureau.workqueues.sla import SlaState
 
@@ -158,7 +157,6 @@ def queue_view(request: HttpRequest) -> HttpResponse:
             "any_masked": any(r.masked for r in page.rows),
             "can_assign": actor.can(Capability.QUEUE_ASSIGN),
             "people": people_of(actor=actor) if actor.can(Capability.QUEUE_ASSIGN) else [],
-            "summary": work_summary(actor=actor),
         },
     )
 
