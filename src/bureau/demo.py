@@ -377,6 +377,14 @@ def seed_demo(
         from bureau.demo_claims import simulate_demo
 
         simulate_demo(WORKSPACE_SLUG, days=simulate_days, seed=seed, say=say)
+    if created:
+        from bureau.workqueues.demo import demo_queue
+
+        for workspace in Workspace.objects.filter(slug__in=[WORKSPACE_SLUG, OTHER_WORKSPACE_SLUG]):
+            report = demo_queue(workspace, seed=seed, work=simulate_days > 0)
+            if say is not None:
+                opened = {str(f): n for f, n in report.opened.items()}
+                say(f"work queue {workspace.slug}: items opened {opened}")
     return created
 
 

@@ -132,7 +132,17 @@ def claim_transition(
         detail={"from": from_state.value, "to": to_state.value},
         label="" if actor is not None else "system",
     )
+    _tell_queue(actor, claim.workspace_id, [(claim.pk, claim.practice_id, from_state, to_state)])
     return claim
+
+
+def _tell_queue(
+    actor: Actor | None, workspace_id: int, moves: list[tuple[int, int, str, str]]
+) -> None:
+    """The work queue opens or closes the items these moves call for, in this transaction."""
+    from bureau.workqueues.hooks import claims_moved
+
+    claims_moved(actor=actor, workspace_id=workspace_id, moves=moves)
 
 
 def claims_transition(
@@ -206,6 +216,11 @@ def claims_transition(
             detail={"from": from_state.value, "to": to_state.value},
             label="" if actor is not None else "system",
         )
+    _tell_queue(
+        actor,
+        checked[0][0].workspace_id,
+        [(c.pk, c.practice_id, before.value, after.value) for c, before, after in checked],
+    )
 
 
 def set_payer_claim_numbers(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
@@ -36,6 +37,7 @@ class Kind(StrEnum):
     CHOICE = "choice"
     STR = "str"
     RULES = "rules"
+    DATES = "dates"  # a list of calendar days, stored as ISO text
 
 
 class RuleOp(StrEnum):
@@ -97,6 +99,13 @@ class SettingSpec:
     maximum: int | Decimal | None = None
     choices: tuple[str, ...] = ()
     live: bool = True  # False: declared, but no code reads it yet (hidden everywhere)
+    # True: one value for the whole workspace (its holidays); practices and payers cannot
+    # override it, and the resolver ignores any row below the workspace.
+    workspace_only: bool = False
+
+    def __post_init__(self) -> None:
+        if self.workspace_only and self.payer_override:
+            raise ValueError(f"{self.key}: a workspace-only setting has no payer overrides")
 
     def parse(self, raw: Any) -> Any:
         """The typed value of `raw` (stored JSON or form text), or SettingInvalid."""
@@ -111,6 +120,8 @@ class SettingSpec:
     def to_json(self, value: Any) -> Any:
         if self.kind == Kind.DECIMAL:
             return str(value)
+        if self.kind == Kind.DATES:
+            return [day.isoformat() for day in value]
         return value
 
     def display(self, value: Any) -> str:
@@ -118,6 +129,8 @@ class SettingSpec:
             return "on" if value else "off"
         if self.kind == Kind.RULES:
             return json.dumps(value, indent=1) if value else "[]"
+        if self.kind == Kind.DATES:
+            return ", ".join(day.isoformat() for day in value) if value else "none"
         return str(value)
 
     def form_text(self, value: Any) -> str:
@@ -125,6 +138,8 @@ class SettingSpec:
             return "true" if value else "false"
         if self.kind == Kind.RULES:
             return json.dumps(value, indent=2)
+        if self.kind == Kind.DATES:
+            return "\n".join(self.to_json(value))
         return str(self.to_json(value))
 
 
@@ -244,6 +259,58 @@ def _parse_rules(spec: SettingSpec, raw: Any) -> list[dict[str, Any]]:
     return rules
 
 
+MAX_DATES = 200
+DATE_YEARS = (1900, 2199)
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # ASCII: fromisoformat takes more forms
+_DATE_SEPARATORS = re.compile(r"[\s,;]+")
+
+
+def _parse_dates(spec: SettingSpec, raw: Any) -> tuple[date, ...]:
+    """Form text (dates separated by commas, semicolons, spaces or new lines) or a stored JSON
+    list of ISO dates; sorted, duplicates collapsed."""
+    if isinstance(raw, str):
+        tokens = [t for t in _DATE_SEPARATORS.split(raw) if t]
+    elif isinstance(raw, list | tuple):
+        tokens = list(raw)
+    else:
+        raise SettingInvalid(spec.key, f"expected dates such as 2026-12-25, got {shown(raw)}")
+    # Counted before parsing, so a pasted megabyte is refused without reading it all.
+    if len(tokens) > 5 * MAX_DATES:
+        raise SettingInvalid(spec.key, f"at most {MAX_DATES} dates, got {len(tokens)}")
+    days: set[date] = set()
+    bad: list[str] = []
+    far: list[str] = []
+    for token in tokens:
+        day = None
+        if isinstance(token, str) and _ISO_DAY.fullmatch(token.strip()):
+            try:
+                day = date.fromisoformat(token.strip())
+            except ValueError:  # 2026-02-30, 2026-13-01
+                day = None
+        elif type(token) is date:  # a typed value parsed again (a datetime is not a day)
+            day = token
+        if day is None:
+            bad.append(shown(token, 20))
+        elif not DATE_YEARS[0] <= day.year <= DATE_YEARS[1]:
+            far.append(day.isoformat())
+        else:
+            days.add(day)
+    problems = []
+    if bad:
+        more = f" and {len(bad) - 3} more" if len(bad) > 3 else ""
+        problems.append(f"not a date (write YYYY-MM-DD): {', '.join(bad[:3])}{more}")
+    if far:
+        more = f" and {len(far) - 3} more" if len(far) > 3 else ""
+        problems.append(
+            f"dates must fall in {DATE_YEARS[0]}–{DATE_YEARS[1]}: {', '.join(far[:3])}{more}"
+        )
+    if problems:
+        raise SettingInvalid(spec.key, "; ".join(problems))
+    if len(days) > MAX_DATES:
+        raise SettingInvalid(spec.key, f"at most {MAX_DATES} dates, got {len(days)}")
+    return tuple(sorted(days))
+
+
 _PARSERS = {
     Kind.BOOL: _parse_bool,
     Kind.INT: _parse_int,
@@ -251,6 +318,7 @@ _PARSERS = {
     Kind.CHOICE: _parse_choice,
     Kind.STR: _parse_str,
     Kind.RULES: _parse_rules,
+    Kind.DATES: _parse_dates,
 }
 
 
@@ -318,29 +386,76 @@ DECLARED: tuple[SettingSpec, ...] = (
         choices=tuple(r.value for r in Role),
         live=False,
     ),
-    _spec(
-        "denials.sla_days",
-        Kind.INT,
-        14,
-        "Days to work a denial before it is overdue.",
-        minimum=1,
-        maximum=365,
-        live=False,
-    ),
+    # Work queues: business days to work an item of each function before its SLA is breached.
     _spec(
         "rejections.sla_days",
         Kind.INT,
-        3,
-        "Days to correct a clearinghouse or payer rejection.",
+        2,
+        "Business days to correct a clearinghouse or payer rejection.",
         minimum=1,
         maximum=365,
-        live=False,
+    ),
+    _spec(
+        "denials.sla_days",
+        Kind.INT,
+        10,
+        "Business days to work a denial before it is overdue.",
+        minimum=1,
+        maximum=365,
+    ),
+    _spec(
+        "posting_review.sla_days",
+        Kind.INT,
+        4,
+        "Business days to review an ERA held from auto-posting.",
+        minimum=1,
+        maximum=365,
+    ),
+    _spec(
+        "era_exceptions.sla_days",
+        Kind.INT,
+        4,
+        "Business days to resolve an ERA exception (unmatched claim or line, takeback, balance).",
+        minimum=1,
+        maximum=365,
+    ),
+    _spec(
+        "followup.sla_days",
+        Kind.INT,
+        20,
+        "Business days to follow up a claim the payer has not answered.",
+        minimum=1,
+        maximum=365,
+    ),
+    _spec(
+        "credentialing.sla_days",
+        Kind.INT,
+        10,
+        "Business days to clear a credentialing hold.",
+        minimum=1,
+        maximum=365,
+    ),
+    _spec(
+        "underpayments.sla_days",
+        Kind.INT,
+        10,
+        "Business days to work a line paid below contract.",
+        minimum=1,
+        maximum=365,
+    ),
+    _spec(
+        "setup_gaps.sla_days",
+        Kind.INT,
+        10,
+        "Business days to close a setup gap (a missing or expiring enrollment).",
+        minimum=1,
+        maximum=365,
     ),
     _spec(
         "followup.interval_days",
         Kind.INT,
         30,
-        "Days without a payer response before a claim needs follow-up.",
+        "Days an accepted claim may go without a payer response (835) before it needs follow-up.",
         payer_override=True,
         minimum=1,
         maximum=365,
@@ -349,8 +464,7 @@ DECLARED: tuple[SettingSpec, ...] = (
         "followup.no_ack_days",
         Kind.INT,
         2,
-        "Days without a 999/277CA acknowledgement before a submitted claim needs follow-up.",
-        payer_override=True,
+        "Days a submitted claim may go without an acknowledgement before it needs follow-up.",
         minimum=1,
         maximum=60,
     ),
@@ -362,6 +476,22 @@ DECLARED: tuple[SettingSpec, ...] = (
         payer_override=True,
         minimum=1,
         maximum=3650,
+    ),
+    _spec(
+        "workqueue.claim_minutes",
+        Kind.INT,
+        120,
+        "Minutes a taken work item stays with its taker before it returns to the pool.",
+        minimum=5,
+        maximum=1440,
+    ),
+    _spec(
+        "workspace.holidays",
+        Kind.DATES,
+        (),
+        "Holidays skipped when counting SLA business days (dates such as 2026-12-25, "
+        "one per line or separated by commas).",
+        workspace_only=True,
     ),
     _spec(
         "statements.cycle_days",

@@ -43,9 +43,11 @@ class EffectiveSettings:
 
     def _resolve(self, key: str, payer_id: int | None) -> tuple[Any, str]:
         spec = spec_of(key)
-        if payer_id is not None and (payer_id, key) in self.payer_rows:
+        # A workspace-only key (the holidays) is never overridden, even by a row that got in.
+        below = not spec.workspace_only
+        if below and payer_id is not None and (payer_id, key) in self.payer_rows:
             return spec.parse(self.payer_rows[(payer_id, key)]), "payer"
-        if key in self.practice_rows:
+        if below and key in self.practice_rows:
             return spec.parse(self.practice_rows[key]), "practice"
         if key in self.workspace_rows:
             return spec.parse(self.workspace_rows[key]), "workspace"

@@ -50,7 +50,13 @@ def _require_manage(actor: Actor, practice: Practice | None) -> None:
         raise CapabilityDenied(Capability.SETUP_MANAGE)
 
 
+def workspace_only_problem(key: str) -> str:
+    return f"{key}: applies to the whole workspace; set it under All practices."
+
+
 def _check_payer(key: str, practice: Practice | None, payer: Payer | None) -> None:
+    if practice is not None and spec_of(key).workspace_only:
+        raise ConfigurationError(workspace_only_problem(key))
     if payer is None:
         return
     if practice is None:
@@ -236,6 +242,9 @@ def _validated(
     for key, raw in overrides.items():
         try:
             spec = spec_of(key)
+            if spec.workspace_only:
+                problems.append(workspace_only_problem(key))
+                continue
             practice_values[key] = spec.to_json(spec.parse(raw))
         except SettingInvalid as exc:
             problems.append(str(exc))

@@ -178,6 +178,17 @@ def denial_update(
             reason=note[:200],
             detail=changes,
         )
+        from bureau.workqueues.functions import Function
+        from bureau.workqueues.hooks import remittance_changed
+
+        remittance_changed(
+            actor=actor,
+            workspace_id=locked.workspace_id,
+            practice_ids=[locked.practice_id],
+            claim_ids=[locked.claim_id],
+            functions=(Function.DENIALS,),
+            cause="denial updated",
+        )
     return locked
 
 

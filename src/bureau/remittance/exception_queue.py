@@ -264,3 +264,23 @@ def exception_get(*, actor: Actor, public_id: Any, capability: Capability) -> Er
     if exc is None:
         raise Http404
     return exc
+
+
+def exception_rows(
+    *, actor: Actor, era_id: int | None = None, exception_id: int | None = None
+) -> list[ExceptionRow]:
+    """The rows a work item resolves, shown as the exception list shows them (same forms): one
+    exception, or an ERA's open policy holds. The caller's page audits the read."""
+    qs: QuerySet[EraException] = EraException.objects.visible_to(actor, Capability.PAYMENTS_VIEW)
+    if exception_id is not None:
+        qs = qs.filter(pk=exception_id)
+    elif era_id is not None:
+        qs = qs.filter(era_id=era_id, reason__in=HOLD_REASONS, status=ExceptionStatus.OPEN)
+    else:
+        return []
+    found = list(
+        qs.select_related("era", "claim", "era_claim").defer("era__content").order_by("id")[:500]
+    )
+    today = timezone.localdate()
+    extras = _PageExtras(_suggested_claims(actor, found), *_line_choices(actor, found))
+    return [_exception_row(actor, e, today, extras) for e in found]

@@ -64,6 +64,8 @@ from bureau.tenancy.actor import Actor
 from bureau.tenancy.bulk import allocate_ids, insert
 from bureau.tenancy.models import Practice
 from bureau.tenancy.roles import Capability
+from bureau.workqueues.functions import Function
+from bureau.workqueues.hooks import remittance_changed
 from bureau.x12.remit835 import (
     ClaimPayment,
     PaymentEnd,
@@ -185,6 +187,14 @@ class ClaimPoster:
         era.posted_count, era.exception_count = outcome.posted, outcome.exceptions
         era.status = era_status(era)
         era.save(update_fields=["posted_count", "exception_count", "status"])
+        remittance_changed(
+            actor=self.actor,
+            workspace_id=era.workspace_id,
+            practice_ids=[self.practice.pk],
+            era_ids=[era.pk],
+            functions=(Function.POSTING_REVIEW, Function.ERA_EXCEPTIONS),
+            cause=f"ERA {self.r.trace_number}",
+        )
         outcome.status = era.status
         audit_record(
             action=AuditAction.ERA_INGESTED,
@@ -500,6 +510,14 @@ class ClaimPoster:
                 claim.payer_claim_number = cp.payer_claim_number[:50]
                 changed[claim.pk] = claim
         set_payer_claim_numbers(self.ids, list(changed.values()))
+        remittance_changed(
+            actor=self.actor,
+            workspace_id=era.workspace_id,
+            practice_ids=[self.practice.pk],
+            claim_ids=[c.pk for c in self.own.values()],
+            functions=(Function.DENIALS, Function.UNDERPAYMENTS),
+            cause=note,
+        )
         outcome.exceptions += len(self.exceptions)
         outcome.denials += len(denials)
         outcome.underpayments += sum(1 for ln in self.era_lines if ln["underpaid_by"] is not None)

@@ -308,6 +308,16 @@ def era_exception_resolve(
             "note": note[:200],
         },
     )
+    from bureau.workqueues.hooks import remittance_changed
+
+    remittance_changed(
+        actor=actor,
+        workspace_id=era.workspace_id,
+        practice_ids=[current.practice_id],
+        claim_ids=[current.claim_id] if current.claim_id else [],
+        era_ids=[era.pk],
+        cause=f"ERA exception {action}",
+    )
     return current
 
 

@@ -13,15 +13,19 @@ from bureau.audit.services import audit_record
 from bureau.tenancy.context import ALL, switch_practice
 from bureau.web.access import actor_of, local_next, public
 from bureau.web.selectors import PAID_WINDOW_DAYS, practice_summaries, summary_totals
+from bureau.workqueues.functions import CAPABILITY
+from bureau.workqueues.selectors import work_summary
 
 
 def home_view(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     summaries = practice_summaries(actor=actor)
+    works = any(actor.can(c) for c in set(CAPABILITY.values()))
     return render(
         request,
         "web/home.html",
         {
+            "work": work_summary(actor=actor) if works else None,
             "summaries": summaries,
             "totals": summary_totals(summaries) if len(summaries) > 1 else None,
             "paid_window": PAID_WINDOW_DAYS,

@@ -18,14 +18,16 @@ from bureau.audit.services import audit_record
 from bureau.claims.models import Claim, ClaimLine
 from bureau.claims.selectors import patient_label
 from bureau.denials.models import Denial
+from bureau.remittance.exception_queue import exception_rows
 from bureau.remittance.models import Era, EraException
 from bureau.remittance.selectors import carc_description
 from bureau.tenancy.actor import Actor
 from bureau.tenancy.roles import Capability
-from bureau.workqueues.functions import CAPABILITY, CLOSED_BY_PERSON, label_of
+from bureau.workqueues.functions import CAPABILITY, CLOSED_BY_PERSON, Function, label_of
 from bureau.workqueues.models import Attempt, ItemStatus, WorkItem, WorkItemEvent
 from bureau.workqueues.selectors import workable
 from bureau.workqueues.sla import sla_state
+from bureau.x12.adjustment_codes import rarc_description
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class ItemDetail:
     denials: list[dict[str, Any]] = field(default_factory=list)
     era: Era | None = None
     exception: EraException | None = None
+    exception_rows: list[Any] = field(default_factory=list)  # resolvable here, as on the list
     events: list[WorkItemEvent] = field(default_factory=list)
     attempts: list[Attempt] = field(default_factory=list)
     held_by_other: bool = False
@@ -125,7 +128,7 @@ def item_detail(*, actor: Actor, public_id: Any) -> ItemDetail:
                     "line": d.claim_line.line_number if d.claim_line else None,
                     "code": d.claim_line.procedure_code if d.claim_line else "",
                     "carc_text": carc_description(d.carc),
-                    "rarcs": ", ".join(d.rarcs),
+                    "rarcs": [(code, rarc_description(code)) for code in d.rarcs],
                 }
             )
     if item.era_id is not None and actor.can(Capability.PAYMENTS_VIEW, practice_id):
@@ -137,6 +140,14 @@ def item_detail(*, actor: Actor, public_id: Any) -> ItemDetail:
             EraException.objects.visible_to(actor, Capability.PAYMENTS_VIEW)
             .filter(pk=item.era_exception_id)
             .first()
+        )
+    if item.function in (Function.POSTING_REVIEW, Function.ERA_EXCEPTIONS) and actor.can(
+        Capability.PAYMENTS_VIEW, practice_id
+    ):
+        detail.exception_rows = exception_rows(
+            actor=actor,
+            era_id=item.era_id if item.function == Function.POSTING_REVIEW else None,
+            exception_id=item.era_exception_id,
         )
     detail.events = list(
         WorkItemEvent.objects.visible_to(actor, CAPABILITY[item.function])

@@ -25,6 +25,7 @@ from bureau.audit.services import audit_record, audit_record_many
 from bureau.configuration.resolver import settings_for
 from bureau.tenancy.actor import Actor
 from bureau.tenancy.roles import Capability
+from bureau.workqueues import sla
 from bureau.workqueues.functions import CAPABILITY, CLOSED_BY_PERSON, label_of
 from bureau.workqueues.models import (
     Attempt,
@@ -39,7 +40,6 @@ from bureau.workqueues.selectors import QueueFilters, filtered, workable
 
 MAX_PEND_DAYS = 366
 MAX_MINUTES = 480
-DEFAULT_CLAIM_MINUTES = 120
 
 
 class QueueError(ValueError):
@@ -62,11 +62,7 @@ def held_by_other(item: WorkItem, user: User, now: datetime) -> bool:
 
 
 def claim_minutes(item: WorkItem) -> int:
-    from bureau.configuration.registry import REGISTRY
-
-    if "workqueue.claim_minutes" not in REGISTRY:
-        return DEFAULT_CLAIM_MINUTES
-    return int(settings_for(item.practice).get("workqueue.claim_minutes"))
+    return sla.claim_minutes(settings_for(item.practice))
 
 
 def _locked(actor: Actor, public_id: Any) -> WorkItem:

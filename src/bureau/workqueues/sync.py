@@ -17,24 +17,25 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from django.db import transaction
-from django.db.models import Q, Sum
+from django.db import connection, transaction
+from django.db.models import Field, Q, Sum
 
 from bureau import clock
 from bureau.audit.models import AuditAction
 from bureau.audit.services import audit_record_many
+from bureau.claims.services import _current_scope
 from bureau.configuration.resolver import workspace_settings
 from bureau.directory.models import Payer
 from bureau.remittance.models import EntryKind, EraException, ExceptionStatus, LedgerEntry
+from bureau.tenancy import rls
 from bureau.tenancy.actor import Actor
 from bureau.tenancy.models import Practice, Workspace
 from bureau.tenancy.rls import practice_scope
 from bureau.workqueues import sla
 from bureau.workqueues.functions import CLOSED_BY_PERSON, Function
 from bureau.workqueues.models import (
-    LIVE_STATUSES,
     EventKind,
     ItemStatus,
     RecoveryRate,
@@ -147,8 +148,14 @@ def sync_records(
         return report
     shared = _Shared.load(workspace, clock.now())
     practices = Practice.objects.filter(workspace=workspace, pk__in=set(practice_ids))
-    for practice in practices:
-        report.add(_sync_practice(shared, practice, narrow, functions, actor, cause))
+    # Each rule reads one practice under RLS; the caller's wider scope comes back after.
+    opened = _current_scope()
+    try:
+        for practice in practices:
+            report.add(_sync_practice(shared, practice, narrow, functions, actor, cause))
+    finally:
+        if connection.vendor == "postgresql":
+            rls.activate(opened)
     return report
 
 
@@ -193,7 +200,8 @@ def _sync_practice(
         live = {
             item.subject_key: item
             for item in WorkItem.objects.for_system([practice.pk], reason=REASON)
-            .filter(practice_id=practice.pk, function=function, status__in=LIVE_STATUSES)
+            .filter(practice_id=practice.pk, function=function)
+            .exclude(status=ItemStatus.DONE)
             .filter(where)
         }
         if function in CLOSED_BY_PERSON:
@@ -328,7 +336,7 @@ def _update(
     live: dict[str, WorkItem],
     report: SyncReport,
 ) -> list[Any]:
-    changed: list[WorkItem] = []
+    changed: dict[tuple[str, ...], list[WorkItem]] = defaultdict(list)
     drifted: list[Any] = []
     for key, item in live.items():
         d = desired.get(key)
@@ -340,17 +348,48 @@ def _update(
             continue
         for name in moved:
             setattr(item, name, values[name])
-        changed.append(item)
+        changed[tuple(moved)].append(item)
         if any(name in RULE_FIELDS for name in moved):
             report.changed[function] += 1
             drifted.append(item.public_id)
         else:
             report.recomputed[function] += 1
-    if changed:
-        WorkItem.objects.for_system([facts.practice.pk], reason=REASON).bulk_update(
-            changed, [*RULE_FIELDS, *TIME_FIELDS], batch_size=500
-        )
+    for fields, items in changed.items():
+        _save(facts.practice, items, list(fields))
     return drifted
+
+
+def _save(practice: Practice, items: list[WorkItem], fields: list[str]) -> None:
+    """Write these fields of these items. Most days only the calendar moved (priority, SLA):
+    on PostgreSQL one UPDATE … FROM (VALUES …) per 1,000 items, not Django's CASE per field."""
+    if connection.vendor != "postgresql":
+        WorkItem.objects.for_system([practice.pk], reason=REASON).bulk_update(
+            items, fields, batch_size=200
+        )
+        return
+    columns: list[Field[Any, Any]] = [
+        cast(Field, WorkItem._meta.get_field(name))  # type: ignore[type-arg]
+        for name in fields
+    ]
+    table = WorkItem._meta.db_table
+    sets = ", ".join(f"{c.column} = v.{c.column}" for c in columns)
+    names = ", ".join(["id", *(str(c.column) for c in columns)])
+    casts = ["bigint", *(str(c.db_type(connection)) for c in columns)]
+    with connection.cursor() as cursor:
+        for start in range(0, len(items), 1000):
+            batch = items[start : start + 1000]
+            row = "(" + ", ".join(f"%s::{cast}" for cast in casts) + ")"
+            params: list[Any] = []
+            for item in batch:
+                params.append(item.pk)
+                params += [
+                    c.get_db_prep_save(getattr(item, c.attname), connection) for c in columns
+                ]
+            cursor.execute(
+                f"UPDATE {table} AS t SET {sets} FROM (VALUES {', '.join([row] * len(batch))})"  # noqa: S608 - columns from the model
+                f" AS v({names}) WHERE t.id = v.id",
+                params,
+            )
 
 
 def _close(

@@ -22,14 +22,25 @@ LIVE = {
     "era.autopost_enabled",
     "era.autopost_tolerance",
     "era.autopost_denials",
+    # Read by the work queues (workqueues/sla.py).
+    "rejections.sla_days",
+    "denials.sla_days",
+    "posting_review.sla_days",
+    "era_exceptions.sla_days",
+    "followup.sla_days",
+    "credentialing.sla_days",
+    "underpayments.sla_days",
+    "setup_gaps.sla_days",
+    "followup.interval_days",
+    "followup.no_ack_days",
+    "claims.corrected_claim_days",
+    "workqueue.claim_minutes",
+    "workspace.holidays",
 }
-# Declared for the work queues and write-offs to come; hidden until code reads them.
+# Declared for the write-offs and statements to come; hidden until code reads them.
 NOT_LIVE = {
     "writeoffs.auto_approve_limit",
     "writeoffs.approver_role",
-    "denials.sla_days",
-    "rejections.sla_days",
-    "followup.interval_days",
     "statements.cycle_days",
 }
 
@@ -50,7 +61,10 @@ def test_payer_overridable_keys():
     assert {s.key for s in SETTINGS if s.payer_override} == {
         "claims.timely_filing_days",
         "scrub.custom_rules",
+        "followup.interval_days",
+        "claims.corrected_claim_days",
     }
+    assert {s.key for s in SETTINGS if s.workspace_only} == {"workspace.holidays"}
 
 
 @pytest.mark.parametrize(

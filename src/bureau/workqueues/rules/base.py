@@ -20,6 +20,7 @@ from bureau.claims.scrubbing import timely_filing_days
 from bureau.configuration.resolver import EffectiveSettings, settings_for
 from bureau.directory.models import PayerKind
 from bureau.tenancy.models import Practice
+from bureau.workqueues import sla
 from bureau.workqueues.deadlines import ClaimFacts, Clock, claim_clocks
 
 ZERO = Decimal("0.00")
@@ -106,7 +107,7 @@ class PracticeFacts:
                 payer_name=payer.name,
                 timely_filing_days=timely_filing_days(self.effective, payer),
                 appeal_limit_days=payer.appeal_limit_days,
-                corrected_claim_days=int(self.setting("claims.corrected_claim_days", payer_id)),
+                corrected_claim_days=sla.corrected_claim_days(self.effective, payer_id),
                 accepted_on=accepted_on,
                 determined_on=determined_on,
                 carc=carc,

@@ -11,6 +11,7 @@ from django.db.models import Q
 
 from bureau.claims.models import Acknowledgement, Claim, ClaimState
 from bureau.directory.models import Enrollment
+from bureau.workqueues import sla
 from bureau.workqueues.models import SubjectKind
 from bureau.workqueues.rules.base import Desired, Narrow, PracticeFacts, money, within
 
@@ -90,7 +91,7 @@ def followup(facts: PracticeFacts, narrow: Narrow) -> Iterator[Desired]:
     calls or checks the portal. Opened on the day the silence became late, so age counts from
     then."""
     for row in _claims(facts, narrow, state=ClaimState.ACCEPTED):
-        days = int(facts.setting("followup.interval_days", row["payer_id"]))
+        days = sla.followup_interval_days(facts.effective, row["payer_id"])
         due = row["updated_at"] + timedelta(days=days)
         if due > facts.now:
             continue
@@ -114,7 +115,7 @@ def followup(facts: PracticeFacts, narrow: Narrow) -> Iterator[Desired]:
             ),
         )
     for row in _claims(facts, narrow, state=ClaimState.SUBMITTED):
-        days = int(facts.setting("followup.no_ack_days", row["payer_id"]))
+        days = sla.no_ack_days(facts.effective)
         due = row["updated_at"] + timedelta(days=days)
         if due > facts.now:
             continue

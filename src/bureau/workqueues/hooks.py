@@ -1,0 +1,106 @@
+"""Where the services that change records tell the queue, in their own transaction. Each hook
+names the functions its change can touch, so a change costs only those rules' queries; the
+nightly refresh mends whatever a hook missed (and says so)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from bureau.claims.models import ClaimState
+from bureau.tenancy.actor import Actor
+from bureau.tenancy.models import Workspace
+from bureau.workqueues.functions import Function
+
+S = ClaimState
+# A claim entering or leaving one of these states can open or close an item at once.
+LEAVING = frozenset({S.REJECTED, S.SUBMITTED, S.ACCEPTED, S.CREDENTIALING_HOLD})
+# Entering SUBMITTED or ACCEPTED opens nothing yet (follow-up waits for days of silence).
+ENTERING = frozenset({S.REJECTED, S.CREDENTIALING_HOLD})
+CLAIM_STATE_FUNCTIONS = (Function.REJECTIONS, Function.FOLLOWUP, Function.CREDENTIALING)
+REMITTANCE_FUNCTIONS = (
+    Function.DENIALS,
+    Function.UNDERPAYMENTS,
+    Function.POSTING_REVIEW,
+    Function.ERA_EXCEPTIONS,
+)
+
+
+def claims_moved(
+    *, actor: Actor | None, workspace_id: int, moves: Iterable[tuple[int, int, str, str]]
+) -> None:
+    """(claim id, practice id, from state, to state) of claims that changed state."""
+    touched = [
+        (claim_id, practice_id)
+        for claim_id, practice_id, before, after in moves
+        if before in LEAVING or after in ENTERING
+    ]
+    if not touched:
+        return
+    _sync(
+        actor,
+        workspace_id,
+        practice_ids={p for _, p in touched},
+        claim_ids=[c for c, _ in touched],
+        functions=CLAIM_STATE_FUNCTIONS,
+        cause="claim state changed",
+    )
+
+
+def remittance_changed(
+    *,
+    actor: Actor | None,
+    workspace_id: int,
+    practice_ids: Iterable[int],
+    claim_ids: Iterable[int] = (),
+    era_ids: Iterable[int] = (),
+    functions: Sequence[str] = REMITTANCE_FUNCTIONS,
+    cause: str,
+) -> None:
+    _sync(
+        actor,
+        workspace_id,
+        practice_ids=set(practice_ids),
+        claim_ids=list(claim_ids),
+        era_ids=list(era_ids),
+        functions=functions,
+        cause=cause,
+    )
+
+
+def enrollments_changed(
+    *, actor: Actor | None, workspace_id: int, practice_id: int, pairs: Iterable[tuple[int, int]]
+) -> None:
+    _sync(
+        actor,
+        workspace_id,
+        practice_ids={practice_id},
+        pairs=list(pairs),
+        functions=(Function.CREDENTIALING, Function.SETUP_GAPS),
+        cause="enrollment changed",
+    )
+
+
+def _sync(
+    actor: Actor | None,
+    workspace_id: int,
+    *,
+    practice_ids: set[int],
+    claim_ids: Sequence[int] = (),
+    era_ids: Sequence[int] = (),
+    pairs: Sequence[tuple[int, int]] = (),
+    functions: Sequence[str],
+    cause: str,
+) -> None:
+    from bureau.workqueues.sync import sync_records
+
+    workspace = actor.workspace if actor is not None else Workspace.objects.get(pk=workspace_id)
+    sync_records(
+        actor=actor,
+        workspace=workspace,
+        practice_ids=practice_ids,
+        claim_ids=claim_ids,
+        era_ids=era_ids,
+        pairs=pairs,
+        functions=functions,
+        cause=cause,
+    )
