@@ -135,7 +135,8 @@ def test_an_expired_claim_and_an_ended_pend_return_to_the_pool(world):
     assert get(held).status == ItemStatus.CLAIMED and get(pended).status == ItemStatus.PENDED
     items = h.system(WorkItem, [practice.pk])
     items.filter(pk=held.pk).update(claimed_until=timezone.now() - timedelta(minutes=1))
-    items.filter(pk=pended.pk).update(pended_until=clock.now().date())
+    # Yesterday: past in UTC and in the practice's own day alike.
+    items.filter(pk=pended.pk).update(pended_until=clock.now().date() - timedelta(days=1))
     report = h.refresh_all()
     assert report.returned == 2 and report.drift == 0
     for item, event in ((held, EventKind.EXPIRED), (pended, EventKind.RESUMED)):
