@@ -7,11 +7,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
-
-from zoneinfo import ZoneInfo
 
 from bureau.claims.models import Claim, ClaimState
 from bureau.claims.tests import factories
@@ -346,7 +345,9 @@ def test_setup_gap_revalidation_due_within_90_days(setup):
     assert enrollment is not None, "the seed enrolls its providers"
     pair = (enrollment.provider_id, enrollment.payer_id)
     today = timezone.localdate()
-    Enrollment.objects.filter(pk=enrollment.pk).update(revalidation_date=today + timedelta(days=120))
+    Enrollment.objects.filter(pk=enrollment.pk).update(
+        revalidation_date=today + timedelta(days=120)
+    )
     assert not h.sync(practice, pairs=[pair]).opened
     Enrollment.objects.filter(pk=enrollment.pk).update(revalidation_date=today + timedelta(days=60))
     assert h.sync(practice, pairs=[pair]).opened == {F.SETUP_GAPS: 1}
@@ -354,5 +355,7 @@ def test_setup_gap_revalidation_due_within_90_days(setup):
     assert item.facts["kind"] == "revalidation" and item.enrollment_id == enrollment.pk
     assert item.deadline_due == today + timedelta(days=60)
     # Revalidated: the date moves out of the window and the item closes.
-    Enrollment.objects.filter(pk=enrollment.pk).update(revalidation_date=today + timedelta(days=900))
+    Enrollment.objects.filter(pk=enrollment.pk).update(
+        revalidation_date=today + timedelta(days=900)
+    )
     assert h.sync(practice, pairs=[pair]).closed == {F.SETUP_GAPS: 1}
