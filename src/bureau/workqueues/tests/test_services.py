@@ -354,3 +354,25 @@ def test_done_only_for_the_functions_no_record_state_closes(summit):
         services.item_done(actor=olivia, public_id=gap.public_id, note="again")
     with pytest.raises(QueueError, match="This item is done"):
         services.item_claim(actor=olivia, public_id=gap.public_id)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="reported, not fixed here: the services' 'today' is the UTC date, the refresh's "
+    "the practice's own; in a US evening a pend until the practice's tomorrow is refused",
+)
+def test_pend_until_tomorrow_in_the_practices_own_day(summit, monkeypatch):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    practice = summit[0]
+    assert practice.timezone == "America/Chicago"
+    # 21:00 on June 9 in Chicago is 02:00 on June 10 in UTC.
+    evening = datetime(2026, 6, 9, 21, 0, tzinfo=ZoneInfo(practice.timezone))
+    monkeypatch.setattr(clock, "now", lambda: evening.astimezone(ZoneInfo("UTC")))
+    item = free_items([practice])[0]
+    tomorrow = evening.date() + timedelta(days=1)
+    services.items_pend(
+        actor=h.actor("bella.biller"), public_ids=[item.public_id], until=tomorrow, reason="x"
+    )
+    assert get(item).pended_until == tomorrow
