@@ -98,6 +98,12 @@ def claim_state(claim: Claim, state: str, *, days_ago: int = 0) -> None:
 
 def reject(claim: Claim, code: str = "A7:21", message: str = "Missing subscriber ID") -> None:
     """A 277CA rejection of the claim, as the acknowledgement reader records it."""
+    with rls.practice_scope([claim.practice_id]):
+        _acknowledge(claim, code, message)
+    claim_state(claim, ClaimState.REJECTED)
+
+
+def _acknowledge(claim: Claim, code: str, message: str) -> None:
     Acknowledgement.objects.create(
         workspace_id=claim.workspace_id,
         practice_id=claim.practice_id,
@@ -108,7 +114,6 @@ def reject(claim: Claim, code: str = "A7:21", message: str = "Missing subscriber
         message=message,
         file_name="test.277",
     )
-    claim_state(claim, ClaimState.REJECTED)
 
 
 def ingest(practice: Practice, payer: Payer, payments: list[Any]) -> Era:

@@ -164,6 +164,7 @@ HOSTILE = [
     "?carc=" + "x" * 10_000,
     "?carc=٣٣",
     "?after=abc:xyz",
+    "?after=a%00b",  # PostgreSQL stores no NUL: the audit detail once carried the raw cursor
     "?after=99999999999999999999999:1",
     "?after=1:99999999999999999999999",
     "?after=-:",
