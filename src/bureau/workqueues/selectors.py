@@ -233,7 +233,8 @@ def queue_page(
         actor=actor,
         model="workqueues.WorkItem",
         records=[(i.practice_id, i.public_id) for i in items],
-        detail={"cursor": cursor[:60]} if cursor else None,
+        # The cursor as parsed, never as sent: raw input (a NUL) is no JSON PostgreSQL stores.
+        detail={"cursor": f"{after[0]}:{after[1]}"} if after is not None else None,
     )
     last = items[-1] if items else None
     return QueuePage(

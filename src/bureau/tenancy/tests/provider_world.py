@@ -32,6 +32,7 @@ from bureau.tenancy import rls
 from bureau.tenancy.actor import Actor, resolve_actor
 from bureau.tenancy.models import Practice, Workspace
 from bureau.tenancy.scoping import PracticeScoped
+from bureau.workqueues.models import WorkItem
 from bureau.x12.remit835 import ClaimPayment
 
 LIMITED_USER = "lina.limited"
@@ -192,6 +193,7 @@ def truth(world: ProviderWorld) -> dict[type[PracticeScoped], Rule]:
         batch_claims = list(
             system(Claim, practice).filter(batch__isnull=False).values_list("batch_id", "pk")
         )
+        work_items = list(system(WorkItem, practice).values_list("pk", "claim_id", "provider_id"))
     my_encounters = {
         pk for pk, (_, rendering, billing) in encounters.items() if {rendering, billing} & allowed
     }
@@ -204,6 +206,11 @@ def truth(world: ProviderWorld) -> dict[type[PracticeScoped], Rule]:
 
     def by_claim(row: Any) -> bool:
         return row.claim_id is not None and row.claim_id in my_claims
+
+    # A work item reaches a provider through its claim or, for enrollment work, its provider.
+    my_items = {
+        pk for pk, claim, provider in work_items if claim in my_claims or provider in allowed
+    }
 
     rules: dict[str, Rule] = {
         "Patient": lambda r: r.pk in my_patients,
@@ -223,6 +230,9 @@ def truth(world: ProviderWorld) -> dict[type[PracticeScoped], Rule]:
         "ProviderAdjustmentEntry": lambda r: False,  # the practice's, no one provider's
         "EraException": by_claim,
         "Denial": by_claim,
+        "WorkItem": lambda r: r.pk in my_items,
+        "WorkItemEvent": lambda r: r.item_id in my_items,
+        "Attempt": lambda r: r.item_id in my_items,
     }
     return {model: rules[model.__name__] for model in phi_models() if model.__name__ in rules}
 

@@ -35,6 +35,7 @@ from bureau.tenancy.models import Grant, Practice, PracticeStatus
 from bureau.tenancy.roles import ROLE_CAPABILITIES, Capability, Role
 from bureau.tenancy.scoping import PracticeScoped
 from bureau.web.access import CAPABILITY_ATTR
+from bureau.workqueues.functions import CAPABILITY as WORK_CAPABILITY
 
 C = Capability
 LOGIN_URL = "/accounts/login/"
@@ -43,12 +44,18 @@ MFA_ENROLL_URL = "/accounts/mfa/enroll/"
 
 
 # -- classification -----------------------------------------------------------------------------
+# The capabilities that work some function of the queue, in the order the views name them.
+QUEUE_WORK: tuple[Capability, ...] = tuple(dict.fromkeys(WORK_CAPABILITY.values()))
+
+
 @dataclass(frozen=True)
 class Spec:
     """How to call a URL and who may.
 
     access: "public" (no login), "pre_mfa" (login, no second factor), "verified" (any verified
-    user with a workspace) or "capability" (verified, and `needs` on one practice).
+    user with a workspace), "capability" (verified, and `needs` on one practice) or "any"
+    (verified, and one of `needs` on some practice: the work queue, each function under its
+    own capability; the view's mark is the whole tuple).
     record: what the URL's argument is: None (no argument), "patient", "user", "grant", or
     "practice" (a POST field rather than a URL argument).
     """
@@ -189,6 +196,25 @@ CLASSIFICATION: dict[str, Spec] = {
     "denials:update": Spec(
         "capability", method="POST", needs=(C.DENIALS_WORK,), record="denial", ok=302
     ),
+    # The work queue: a user works an item when they hold its function's capability on its
+    # practice (over its provider); others get 404, like a missing item.
+    # Its ?practice= (a foreign one is a 404) is probed in workqueues/tests/test_queue_views.py:
+    # the queue does not use the shared list filter the list_filter tests expect.
+    "workqueues:queue": Spec("any", needs=QUEUE_WORK),
+    # Takes the top free item (to its page) or says there is none (back to the queue).
+    "workqueues:take_next": Spec("any", method="POST", needs=QUEUE_WORK, ok=302),
+    # Nothing ticked: refused with a message.
+    "workqueues:bulk": Spec("any", method="POST", needs=QUEUE_WORK, ok=302),
+    "workqueues:item": Spec("any", needs=QUEUE_WORK, record="workitem"),
+    # Claims the probed item for the user (it is free).
+    "workqueues:claim": Spec("any", method="POST", needs=QUEUE_WORK, record="workitem", ok=302),
+    "workqueues:release": Spec("any", method="POST", needs=QUEUE_WORK, record="workitem", ok=302),
+    # No date, no reason / no channel / no note: refused with a message, nothing changes.
+    "workqueues:pend": Spec("any", method="POST", needs=QUEUE_WORK, record="workitem", ok=302),
+    "workqueues:attempt": Spec("any", method="POST", needs=QUEUE_WORK, record="workitem", ok=302),
+    "workqueues:done": Spec("any", method="POST", needs=QUEUE_WORK, record="workitem", ok=302),
+    # No one named: a supervisor puts it back in the pool, anyone else is refused (message).
+    "workqueues:assign": Spec("any", method="POST", needs=QUEUE_WORK, record="workitem", ok=302),
 }
 # The URL argument of each record kind (the rest take `public_id`).
 RECORD_KWARG = {"job": "job_id"}
@@ -271,10 +297,12 @@ def test_view_marks_agree_with_the_classification():
             if marked != (spec.access == access):
                 problems.append(f"{name}: marked {access}={marked}, classified {spec.access}")
         mark = getattr(view, CAPABILITY_ATTR, None)
-        expected = spec.needs[0] if spec.needs else None
+        expected: Any = spec.needs[0] if spec.needs else None
+        if spec.access == "any":
+            expected = spec.needs  # `requires_any`: the whole tuple
         if mark != expected:
             problems.append(f"{name}: view requires {mark}, classified {expected}")
-        if (spec.access == "capability") != bool(spec.needs):
+        if (spec.access in ("capability", "any")) != bool(spec.needs):
             problems.append(f"{name}: capability access needs a capability")
         args = set(found.pattern.pattern.converters)
         if bool(args) != (spec.record not in (None, "practice")):
@@ -296,9 +324,18 @@ class World:
     foreign: list[str]  # strings that must appear in no response
     claims: list[Any] = field(default_factory=list)  # one per practice that has claims
     money: dict[str, list[Any]] | None = None  # ERAs, exceptions, denials, jobs (made lazily)
+    items: list[Any] | None = None  # one live work item per practice (made lazily)
 
     def holds(self, needs: tuple[Capability, ...], practice_id: int) -> bool:
         return set(needs) <= self.caps.get(practice_id, frozenset())
+
+    def allows(self, spec: Spec, practice_id: int | None = None) -> bool:
+        """Whether `spec`'s capabilities are held on `practice_id` (None: on some practice):
+        all of `needs`, or for "any" access one of them."""
+        practices = list(self.caps) if practice_id is None else [practice_id]
+        if spec.access == "any":
+            return any(self.holds((c,), p) for c in spec.needs for p in practices)
+        return any(self.holds(spec.needs, p) for p in practices)
 
     def holds_anywhere(self, needs: tuple[Capability, ...]) -> bool:
         return any(self.holds(needs, pid) for pid in self.caps)
@@ -471,6 +508,16 @@ def _records(spec: Spec, world: World) -> list[tuple[str, Any, bool]]:
             (f"provider of {codes[pid]}", pr.public_id, world.holds(spec.needs, pid))
             for pid, pr in first_provider.items()
         ]
+    elif spec.record == "workitem":
+        codes = {p.pk: p.code for p in world.practices}
+        rows = [
+            (
+                f"{i.function} item of {codes[i.practice_id]}",
+                i.public_id,
+                world.holds((WORK_CAPABILITY[i.function],), i.practice_id),
+            )
+            for i in workitems(world)
+        ]
     elif spec.record == "job":
         needs = world.holds_anywhere(spec.needs)
         rows = [(label, job.pk, may and needs) for label, job, may in money(world)["job"]]
@@ -558,6 +605,33 @@ def money(world: World) -> dict[str, list[Any]]:
     return made
 
 
+def workitems(world: World) -> list[Any]:
+    """One live work item per practice, its function turning from practice to practice
+    (follow-up, denials, ERA exceptions), so each user meets items of a function they may not
+    work in a practice they may open: made by the refresh from the ERAs `money` ingests and
+    the seed's claims left three days without an acknowledgement."""
+    if world.items is not None:
+        return world.items
+    from bureau.workqueues.functions import Function
+    from bureau.workqueues.tests import helpers
+
+    money(world)
+    helpers.followup_items()
+    turn = [Function.FOLLOWUP, Function.DENIALS, Function.ERA_EXCEPTIONS]
+    hidden = {p.pk for p in world.practices} - set(world.caps)
+    chosen = []
+    for n, practice in enumerate(world.practices):
+        live = helpers.live([practice.pk])
+        order = turn[n % len(turn) :] + turn[: n % len(turn)]  # its turn first, then any
+        item = next((i for f in order for i in live if i.function == f), None)
+        assert item is not None, f"no work item in {practice.code}"
+        chosen.append(item)
+        if practice.pk in hidden:
+            world.foreign.append(str(item.public_id))
+    world.items = chosen
+    return chosen
+
+
 def _call(client: Client, method: str, url: str, data: dict[str, str]) -> Any:
     return client.post(url, data) if method == "POST" else client.get(url)
 
@@ -566,7 +640,7 @@ def check_url(name: str, spec: Spec, world: World, probe: Probe) -> None:
     # Session-changing URLs (logout, practice switch) get their own client.
     client = verified_client(world.user.username)
     if spec.record is None:
-        allowed = spec.access != "capability" or world.holds_anywhere(spec.needs)
+        allowed = spec.access not in ("capability", "any") or world.allows(spec)
         url = reverse(name)
         probe.expect(
             f"{spec.method} {name}",
@@ -579,9 +653,7 @@ def check_url(name: str, spec: Spec, world: World, probe: Probe) -> None:
                 f"POST {name} (empty form)", client.post(url, {}), 200 if allowed else 404, world
             )
         if spec.list_filter:
-            filters = [
-                (p.code, p.public_id, world.holds(spec.needs, p.pk)) for p in world.practices
-            ]
+            filters = [(p.code, p.public_id, world.allows(spec, p.pk)) for p in world.practices]
             for code, value, may in [*filters, ("missing", uuid.uuid4(), False)]:
                 probe.expect(
                     f"GET {name}?practice={code}",

@@ -94,6 +94,10 @@ def _records(spec: matrix.Spec, world: matrix.World, pw: ProviderWorld) -> list[
         ],
     }
     missing = ("missing", uuid.uuid4(), False)
+    if spec.record == "workitem":
+        others = [r for r in matrix._records(spec, world) if r[0] != "missing"]
+        own_code = f"of {pw.practice.code}"
+        return [*_items(pw, world), *(r for r in others if not r[0].endswith(own_code)), missing]
     if spec.record in ("patient", "claim"):
         others = [r for r in matrix._records(spec, world) if r[0] != "missing"]
         own_code = f"of {pw.practice.code}"
@@ -117,6 +121,27 @@ def _records(spec: matrix.Spec, world: matrix.World, pw: ProviderWorld) -> list[
         )
         return [("own job", own.pk, holds), ("missing", 2**31 - 1, False)]
     return matrix._records(spec, world)  # users, grants, practices: nothing per provider
+
+
+def _items(pw: ProviderWorld, world: matrix.World) -> list[tuple[str, Any, bool]]:
+    """A follow-up item of her provider's claim and one of another provider's (the matrix's
+    `workitems` made them, with the refresh)."""
+    from bureau.workqueues.functions import Function
+    from bureau.workqueues.tests import helpers
+
+    with rls.practice_scope([pw.practice.pk]):
+        providers = {
+            c.pk: {c.encounter.rendering_provider_id, c.encounter.billing_provider_id}
+            for c in system(Claim, pw.practice).select_related("encounter")
+        }
+    items = helpers.live([pw.practice.pk], function=Function.FOLLOWUP)
+    holds = world.holds((matrix.WORK_CAPABILITY[Function.FOLLOWUP],), pw.practice.pk)
+    mine = next(i for i in items if providers[i.claim_id] & pw.allowed)
+    theirs = next(i for i in items if not providers[i.claim_id] & pw.allowed)
+    return [
+        ("her provider's claim's item", mine.public_id, holds),
+        ("another provider's claim's item", theirs.public_id, False),
+    ]
 
 
 def test_provider_limited_matrix():

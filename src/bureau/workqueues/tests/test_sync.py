@@ -1,0 +1,147 @@
+"""The refresh: drift a service failed to sync is reported and mended, and a second refresh
+finds none; claims past their expiry and pends past their date go back to the pool, with
+history."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from bureau import clock
+from bureau.audit.models import AuditAction, AuditEvent
+from bureau.claims.models import Claim, ClaimState
+from bureau.remittance.tests import builders as b
+from bureau.tenancy.roles import Capability
+from bureau.workqueues import services
+from bureau.workqueues.functions import Function
+from bureau.workqueues.models import EventKind, ItemStatus, WorkItem, WorkItemEvent
+from bureau.workqueues.tests import helpers as h
+from bureau.workqueues.tests.test_rules import enrolled_payers
+
+pytestmark = pytest.mark.django_db
+F = Function
+
+
+@pytest.fixture
+def world():
+    """Follow-up items for the seed's silent claims, and three rejected claims."""
+    practice = h.summit()[0]
+    payer = enrolled_payers(practice)[0]
+    rejected = b.submitted_claims(practice, payer, count=3)
+    for claim in rejected:
+        h.reject(claim)
+    h.followup_items()
+    assert h.refresh_all().drift == 0  # settled
+    return practice, rejected
+
+
+def get(item):
+    found = h.system(WorkItem, [item.practice_id]).get(pk=item.pk)
+    h.rls.activate([])
+    return found
+
+
+def kinds(item):
+    found = list(
+        h.system(WorkItemEvent, [item.practice_id])
+        .filter(item_id=item.pk)
+        .values_list("kind", flat=True)
+    )
+    h.rls.activate([])
+    return found
+
+
+def test_injected_drift_is_reported_and_mended_and_then_there_is_none(world):
+    practice, (deleted, changed, moved) = world
+    by_claim = {i.claim_id: i for i in h.live([practice.pk], function=F.REJECTIONS)}
+    assert set(by_claim) >= {deleted.pk, changed.pk, moved.pk}
+    items = h.system(WorkItem, [practice.pk])
+    # 1. An item deleted behind the engine's back (its history with it).
+    h.system(WorkItemEvent, [practice.pk]).filter(item=by_claim[deleted.pk]).delete()
+    items.filter(pk=by_claim[deleted.pk].pk).delete()
+    # 2. An item's dollars changed.
+    items.filter(pk=by_claim[changed.pk].pk).update(amount=Decimal("1.00"))
+    # 3. The claim moved on (resubmitted) but no service synced its item.
+    h.system(Claim, [practice.pk]).filter(pk=moved.pk).update(state=ClaimState.SUBMITTED)
+    # 4. An item no record calls for: a draft claim "rejected".
+    draft = h.system(Claim, [practice.pk]).filter(state=ClaimState.DRAFT).first()
+    assert draft is not None
+    template = by_claim[changed.pk]
+    bogus = WorkItem.objects.create(
+        workspace_id=practice.workspace_id,
+        practice=practice,
+        function=F.REJECTIONS,
+        subject_kind="claim",
+        subject_key=f"claim:{draft.pk}",
+        claim=draft,
+        title="Rejected out of nowhere",
+        amount=Decimal("5.00"),
+        opened_on=template.opened_on,
+        sla_due=template.sla_due,
+    )
+    report = h.refresh_all()
+    assert report.opened == {F.REJECTIONS: 1}
+    assert report.changed == {F.REJECTIONS: 1}
+    assert report.closed == {F.REJECTIONS: 2}
+    assert report.drift == 4
+    # Mended: the deleted item is back, the amount right, the stale and bogus items closed.
+    [back] = h.live([practice.pk], function=F.REJECTIONS, claim=deleted)
+    assert kinds(back) == [EventKind.OPENED]
+    assert get(by_claim[changed.pk]).amount == changed.total_charge
+    for item in (by_claim[moved.pk], bogus):
+        closed = get(item)
+        assert closed.status == ItemStatus.DONE and closed.resolution == "refresh: recomputed"
+        assert kinds(item)[-1] == EventKind.DONE
+    synced = AuditEvent.objects.filter(
+        action=AuditAction.WORKITEMS_SYNCED, practice=practice
+    ).order_by("-seq")
+    assert synced.exists() and synced[0].detail["closed"] == {F.REJECTIONS: 2}
+    again = h.refresh_all()
+    assert again.drift == 0 and again.returned == 0
+
+
+def test_the_command_prints_what_it_mended(world):
+    practice, (claim, *_) = world
+    [item] = h.live([practice.pk], function=F.REJECTIONS, claim=claim)
+    h.system(WorkItem, [practice.pk]).filter(pk=item.pk).update(title="tampered")
+    out = StringIO()
+    call_command("workqueue", "refresh", "--workspace", "summit", stdout=out)
+    [line] = out.getvalue().splitlines()
+    summary = json.loads(line)
+    assert summary["workspace"] == "summit" and summary["drift"] == 1
+    assert summary["changed"] == {F.REJECTIONS: 1}
+    assert get(item).title != "tampered"
+
+
+def test_an_expired_claim_and_an_ended_pend_return_to_the_pool(world):
+    practice, (claim, pended_claim, _) = world
+    biller = h.actor("bella.biller")
+    assert biller.can(Capability.CLAIMS_EDIT, practice.pk)
+    [held] = h.live([practice.pk], function=F.REJECTIONS, claim=claim)
+    [pended] = h.live([practice.pk], function=F.REJECTIONS, claim=pended_claim)
+    services.item_claim(actor=biller, public_id=held.public_id)
+    tomorrow = clock.now().date() + timedelta(days=1)
+    services.items_pend(
+        actor=biller, public_ids=[pended.public_id], until=tomorrow, reason="Waiting for records"
+    )
+    # Not yet: the claim runs and the pend waits.
+    assert h.refresh_all().returned == 0
+    assert get(held).status == ItemStatus.CLAIMED and get(pended).status == ItemStatus.PENDED
+    items = h.system(WorkItem, [practice.pk])
+    items.filter(pk=held.pk).update(claimed_until=timezone.now() - timedelta(minutes=1))
+    # Yesterday: past in UTC and in the practice's own day alike.
+    items.filter(pk=pended.pk).update(pended_until=clock.now().date() - timedelta(days=1))
+    report = h.refresh_all()
+    assert report.returned == 2 and report.drift == 0
+    for item, event in ((held, EventKind.EXPIRED), (pended, EventKind.RESUMED)):
+        back = get(item)
+        assert back.status == ItemStatus.OPEN
+        assert back.assignee_id is None and back.claimed_until is None and back.pended_until is None
+        assert kinds(item)[-1] == event
+    assert h.refresh_all().returned == 0
