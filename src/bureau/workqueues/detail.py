@@ -26,7 +26,7 @@ from bureau.tenancy.roles import Capability
 from bureau.workqueues.functions import CAPABILITY, CLOSED_BY_PERSON, Function, label_of
 from bureau.workqueues.models import Attempt, ItemStatus, WorkItem, WorkItemEvent
 from bureau.workqueues.selectors import workable
-from bureau.workqueues.sla import sla_state
+from bureau.workqueues.sla import local_date, sla_state
 from bureau.x12.adjustment_codes import rarc_description
 
 
@@ -81,7 +81,6 @@ def item_detail(*, actor: Actor, public_id: Any) -> ItemDetail:
     from bureau.workqueues.services import assignable_people, held_by_other
 
     now = clock.now()
-    today = now.date()
     item = (
         workable(actor)
         .select_related("practice", "payer", "assignee", "provider", "enrollment", "resolved_by")
@@ -91,6 +90,7 @@ def item_detail(*, actor: Actor, public_id: Any) -> ItemDetail:
     if item is None:
         raise Http404
     practice_id = item.practice_id
+    today = local_date(now, item.practice.timezone)
     detail = ItemDetail(
         item=item,
         function_label=label_of(item.function),

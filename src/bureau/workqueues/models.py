@@ -101,6 +101,8 @@ class WorkItem(PracticeScoped):
     )
     claimed_until = models.DateTimeField(null=True, blank=True)  # None with an assignee: assigned
     pended_until = models.DateField(null=True, blank=True)
+    # Midnight of `pended_until` in the practice's timezone: the moment the pend ends.
+    resumes_at = models.DateTimeField(null=True, blank=True)
     pend_reason = models.CharField(max_length=200, blank=True)
     next_action_on = models.DateField(null=True, blank=True)  # from the latest attempt
     created_at = models.DateTimeField(default=clock.now)

@@ -21,7 +21,7 @@ from bureau.tenancy.actor import Actor
 from bureau.tenancy.models import Practice
 from bureau.workqueues.functions import CAPABILITY, Function, label_of
 from bureau.workqueues.models import ItemStatus, WorkItem
-from bureau.workqueues.sla import SlaState, sla_state
+from bureau.workqueues.sla import SlaState, local_date, sla_state
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -238,7 +238,7 @@ def queue_page(
     )
     last = items[-1] if items else None
     return QueuePage(
-        rows=[_row(actor, item, today, now) for item in items],
+        rows=[_row(actor, item, local_date(now, item.practice.timezone), now) for item in items],
         next_cursor=f"{last.priority}:{last.pk}" if more and last is not None else "",
         first=after is None,
         per_page=per_page,
@@ -271,7 +271,7 @@ def work_summary(*, actor: Actor) -> WorkSummary:
                 "pk",
                 filter=Q(status=ItemStatus.OPEN)
                 | Q(status=ItemStatus.CLAIMED, claimed_until__lt=now)
-                | Q(status=ItemStatus.PENDED, pended_until__lte=today),
+                | Q(status=ItemStatus.PENDED, resumes_at__lte=now),
             ),
             breached=Count("pk", filter=Q(sla_due__lt=today)),
             dollars=Sum("amount"),

@@ -51,7 +51,7 @@ def free(now: datetime) -> Q:
     return (
         Q(status=ItemStatus.OPEN)
         | Q(status=ItemStatus.CLAIMED, claimed_until__lt=now)
-        | Q(status=ItemStatus.PENDED, pended_until__lte=now.date())
+        | Q(status=ItemStatus.PENDED, resumes_at__lte=now)
     )
 
 
@@ -111,8 +111,8 @@ def _hold(item: WorkItem, user: User, now: datetime, minutes: int | None) -> Non
     item.status = ItemStatus.CLAIMED
     item.assignee = user
     item.claimed_until = now + timedelta(minutes=minutes) if minutes is not None else None
-    item.pended_until = None
-    item.save(update_fields=["status", "assignee", "claimed_until", "pended_until"])
+    item.pended_until = item.resumes_at = None
+    item.save(update_fields=["status", "assignee", "claimed_until", "pended_until", "resumes_at"])
 
 
 # -- taking work ---------------------------------------------------------------------------------
@@ -222,9 +222,16 @@ def items_release(*, actor: Actor, public_ids: Sequence[Any]) -> list[WorkItem]:
         ):
             raise QueueError(f"{item.assignee.label} is working this item.")  # type: ignore[union-attr]
         item.status, item.assignee, item.claimed_until = ItemStatus.OPEN, None, None
-        item.pended_until, item.pend_reason = None, ""
+        item.pended_until, item.resumes_at, item.pend_reason = None, None, ""
         item.save(
-            update_fields=["status", "assignee", "claimed_until", "pended_until", "pend_reason"]
+            update_fields=[
+                "status",
+                "assignee",
+                "claimed_until",
+                "pended_until",
+                "resumes_at",
+                "pend_reason",
+            ]
         )
         _event(item, EventKind.RELEASED, actor, now)
     _audit_many(AuditAction.WORKITEM_RELEASED, actor, items)
@@ -257,16 +264,17 @@ def items_pend(
     """Out of the queue until a date, with a reason (waiting for records, a payer's promise).
     On that day it is free again, for whoever takes it next (its history shows who pended it)."""
     now = clock.now()
-    today = now.date()
     reason = reason.strip()
     if not reason:
         raise QueueError("Say why the item waits (a reason is required).")
-    if until <= today:
-        raise QueueError("Pend until a future date.")
-    if until > today + timedelta(days=MAX_PEND_DAYS):
-        raise QueueError("Pend for at most a year.")
     items = [_locked(actor, pid) for pid in public_ids]
     _writes(actor, items)
+    for item in items:  # each practice's own calendar day
+        today = sla.local_date(now, item.practice.timezone)
+        if until <= today:
+            raise QueueError("Pend until a future date.")
+        if until > today + timedelta(days=MAX_PEND_DAYS):
+            raise QueueError("Pend for at most a year.")
     for item in items:
         if held_by_other(item, actor.user, now) and not actor.can(
             Capability.QUEUE_ASSIGN, item.practice_id
@@ -274,9 +282,12 @@ def items_pend(
             raise QueueError(f"{item.assignee.label} is working this item.")  # type: ignore[union-attr]
         item.status = ItemStatus.PENDED
         item.pended_until = until
+        item.resumes_at = sla.start_of_day(until, item.practice.timezone)
         item.pend_reason = reason[:200]
         item.claimed_until = None
-        item.save(update_fields=["status", "pended_until", "pend_reason", "claimed_until"])
+        item.save(
+            update_fields=["status", "pended_until", "resumes_at", "pend_reason", "claimed_until"]
+        )
         _event(item, EventKind.PENDED, actor, now, reason, {"until": until.isoformat()})
     _audit_many(AuditAction.WORKITEM_PENDED, actor, items, until=until.isoformat())
     return items
@@ -318,8 +329,9 @@ def _check_attempt(data: AttemptData, today: date) -> None:
 @transaction.atomic
 def attempt_record(*, actor: Actor, public_id: Any, data: AttemptData) -> Attempt:
     now = clock.now()
-    _check_attempt(data, now.date())
+    _check_attempt(data, now.date() - timedelta(days=1))  # cheap checks before the lock
     item = _locked(actor, public_id)
+    _check_attempt(data, sla.local_date(now, item.practice.timezone))
     _writes(actor, [item])
     if held_by_other(item, actor.user, now) and not actor.can(
         Capability.QUEUE_ASSIGN, item.practice_id

@@ -11,9 +11,10 @@ from memory.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:  # the resolver imports the ORM; this module only calls `.get()` on it
     from bureau.configuration.resolver import EffectiveSettings
@@ -133,3 +134,13 @@ def claim_minutes(effective: EffectiveSettings) -> int:
 def holidays(effective: EffectiveSettings) -> frozenset[date]:
     """The workspace's holidays (a workspace-wide setting: the same for every practice)."""
     return frozenset(effective.get("workspace.holidays"))
+
+
+def local_date(moment: datetime, tz_name: str) -> date:
+    """The calendar day `moment` falls on where the practice is (its timezone)."""
+    return moment.astimezone(ZoneInfo(tz_name)).date()
+
+
+def start_of_day(day: date, tz_name: str) -> datetime:
+    """Midnight of `day` where the practice is: when a pend until that day ends."""
+    return datetime.combine(day, time(0), tzinfo=ZoneInfo(tz_name))

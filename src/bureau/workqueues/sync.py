@@ -538,11 +538,10 @@ def _events(
 
 def _return_to_pool(shared: _Shared, practice: Practice) -> int:
     """Claims past their expiry and pends past their date go back to the pool, with history."""
-    facts_today = PracticeFacts.load(practice, shared.now, shared.payers).today
     items = list(
         WorkItem.objects.for_system([practice.pk], reason=REASON).filter(
             Q(status=ItemStatus.CLAIMED, claimed_until__lt=shared.now)
-            | Q(status=ItemStatus.PENDED, pended_until__lte=facts_today),
+            | Q(status=ItemStatus.PENDED, resumes_at__lte=shared.now),
             practice_id=practice.pk,
         )
     )
@@ -552,9 +551,9 @@ def _return_to_pool(shared: _Shared, practice: Practice) -> int:
         item.assignee = None
         item.status = ItemStatus.OPEN
         item.claimed_until = None
-        item.pended_until = None
+        item.pended_until = item.resumes_at = None
     WorkItem.objects.for_system([practice.pk], reason=REASON).bulk_update(
-        items, ["status", "assignee", "claimed_until", "pended_until"], batch_size=500
+        items, ["status", "assignee", "claimed_until", "pended_until", "resumes_at"], batch_size=500
     )
     _events(expired, EventKind.EXPIRED, None, shared.now)
     _events(resumed, EventKind.RESUMED, None, shared.now)

@@ -21,6 +21,7 @@ from bureau.tenancy.roles import Capability
 from bureau.workqueues import services
 from bureau.workqueues.functions import Function
 from bureau.workqueues.models import EventKind, ItemStatus, WorkItem, WorkItemEvent
+from bureau.workqueues.sla import local_date
 from bureau.workqueues.tests import helpers as h
 from bureau.workqueues.tests.test_rules import enrolled_payers
 
@@ -126,7 +127,7 @@ def test_an_expired_claim_and_an_ended_pend_return_to_the_pool(world):
     [held] = h.live([practice.pk], function=F.REJECTIONS, claim=claim)
     [pended] = h.live([practice.pk], function=F.REJECTIONS, claim=pended_claim)
     services.item_claim(actor=biller, public_id=held.public_id)
-    tomorrow = clock.now().date() + timedelta(days=1)
+    tomorrow = local_date(clock.now(), practice.timezone) + timedelta(days=1)
     services.items_pend(
         actor=biller, public_ids=[pended.public_id], until=tomorrow, reason="Waiting for records"
     )
@@ -135,8 +136,8 @@ def test_an_expired_claim_and_an_ended_pend_return_to_the_pool(world):
     assert get(held).status == ItemStatus.CLAIMED and get(pended).status == ItemStatus.PENDED
     items = h.system(WorkItem, [practice.pk])
     items.filter(pk=held.pk).update(claimed_until=timezone.now() - timedelta(minutes=1))
-    # Yesterday: past in UTC and in the practice's own day alike.
-    items.filter(pk=pended.pk).update(pended_until=clock.now().date() - timedelta(days=1))
+    # The pend's day has begun where the practice is.
+    items.filter(pk=pended.pk).update(resumes_at=timezone.now() - timedelta(minutes=1))
     report = h.refresh_all()
     assert report.returned == 2 and report.drift == 0
     for item, event in ((held, EventKind.EXPIRED), (pended, EventKind.RESUMED)):
