@@ -28,9 +28,9 @@ from bureau.directory.npi import make_npi
 from bureau.tenancy import rls
 from bureau.tenancy.actor import resolve_actor
 from bureau.tenancy.models import Practice
-from bureau.x12.ack277 import ClaimStatus, LevelStatus
 from bureau.workqueues.functions import Function
 from bureau.workqueues.tests.pages import queue_rows, queue_url, row_naming
+from bureau.x12.ack277 import ClaimStatus, LevelStatus
 from bureau.x12.tests.test_reader277_levels import HEAD, interchange
 
 pytestmark = pytest.mark.django_db
