@@ -1,15 +1,20 @@
-"""Reading the work queue's pages in tests: an item of a record, its page's address, and the
-queue row that names a text (the lists the queue replaced are tested through these)."""
+"""Reading the work queue's pages in tests: an item of a record, its page's address, the queue
+row that names a text (the lists the queue replaced are tested through these), and a reader
+who still gets those lists."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
+from django.test import Client
 from django.urls import reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from bureau.accounts.models import User
 from bureau.tenancy import rls
-from bureau.tenancy.models import Practice
+from bureau.tenancy.models import Grant, Practice, Workspace
+from bureau.tenancy.roles import Role
 from bureau.workqueues.models import WorkItem
 
 ROW = re.compile(r"<tr\b[^>]*>.*?</tr>", re.S)
@@ -46,3 +51,22 @@ def row_naming(body: str, text: str) -> str:
     """The one queue row that names `text` (a claim number, a CLP01)."""
     [row] = [r for r in queue_rows(body) if text in r]
     return row
+
+
+# The lists whose workers the queue took: a list-page test opens them as a reader.
+MOVED_LISTS = frozenset({"denials:list", "eras:exceptions"})
+READER = "rhoda.reader"
+
+
+def workspace_reader(workspace: Workspace) -> Client:
+    """Someone who reads every practice and works none (a workspace-wide read-only grant):
+    the lists the queue replaced are still theirs."""
+    from bureau.conftest import verified_client
+
+    user, made = User.objects.get_or_create(username=READER, workspace=workspace)
+    if made:
+        Grant.objects.create(
+            workspace=workspace, user=user, role=Role.OWNER.value, reason="test", read_only=True
+        )
+        TOTPDevice.objects.create(user=user, name="Authenticator", confirmed=True)
+    return verified_client(READER)
