@@ -197,9 +197,11 @@ class _Incomplete(Exception):
 
 
 def _back_to_queue(request: HttpRequest) -> str:
-    """Where the queue was (its filters and page), never anywhere else."""
+    """Where the exception was worked from: the list (its filters and page) or the work
+    queue's item page; never anywhere else."""
     back = request.POST.get("next", "")
-    return back if back.startswith(reverse("eras:exceptions")) else reverse("eras:exceptions")
+    here = (reverse("eras:exceptions"), reverse("workqueues:queue"))
+    return back if back.startswith(here) else reverse("eras:exceptions")
 
 
 def _work_exception(

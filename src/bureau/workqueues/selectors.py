@@ -17,6 +17,7 @@ from bureau import clock
 from bureau.accounts.models import User
 from bureau.audit.models import AuditAction
 from bureau.audit.services import audit_record_per_practice
+from bureau.denials.selectors import URGENT_DAYS
 from bureau.tenancy.actor import Actor
 from bureau.tenancy.models import Practice
 from bureau.workqueues.functions import CAPABILITY, Function, label_of
@@ -152,6 +153,7 @@ class QueueRow:
     deadline: str
     overdue: bool
     held_by: str
+    urgent: bool = False  # the nearest clock runs out within URGENT_DAYS (or has): highlighted
 
 
 @dataclass(frozen=True)
@@ -207,6 +209,7 @@ def _row(actor: Actor, item: WorkItem, today: date, now: Any) -> QueueRow:
         deadline=deadline,
         overdue=overdue,
         held_by=held,
+        urgent=item.deadline_due is not None and (item.deadline_due - today).days < URGENT_DAYS,
     )
 
 

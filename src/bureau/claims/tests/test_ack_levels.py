@@ -28,6 +28,8 @@ from bureau.directory.npi import make_npi
 from bureau.tenancy import rls
 from bureau.tenancy.actor import resolve_actor
 from bureau.tenancy.models import Practice
+from bureau.workqueues.functions import Function
+from bureau.workqueues.tests.pages import queue_rows, queue_url, row_naming
 from bureau.x12.ack277 import ClaimStatus, LevelStatus
 from bureau.x12.tests.test_reader277_levels import HEAD, interchange
 
@@ -110,17 +112,26 @@ def test_a_whole_batch_rejected_at_the_receiver_rejects_every_claim_of_that_batc
     assert sorted(event.record_ids) == sorted(str(r.public_id) for r in rows)
     assert event.detail["rejected"] == len(rows)
 
-    # The claim page and the rejected list say why, and that the batch was refused.
+    # The claim page and the rejected list say why, and that the batch was refused: to whoever
+    # works rejections, the list is the work queue's rejections; a reader keeps the list.
     client = verified_client("olivia.owner")
     page = client.get(reverse("claims:detail", kwargs={"public_id": claims[0].public_id}))
     body = page.content.decode()
     assert "Rejected: Batch-level rejection (HL 21 information receiver" in body
     assert "SUBMITTER NOT AUTHORIZED (A3:24)" in body
     assert 'id="claim-acks"' in body and "A3:24" in body
-    listed = client.get(
-        reverse("claims:list"), {"state": "rejected", "practice": practice.public_id}
-    ).content.decode()
-    assert listed.count("Batch-level rejection (HL 21") >= len(claims)
+    rejected = {"state": "rejected", "practice": practice.public_id}
+    queue = client.get(reverse("claims:list"), rejected, follow=True)
+    assert queue.redirect_chain == [
+        (queue_url(Function.REJECTIONS, practice=str(practice.public_id)), 302)
+    ]
+    rows = queue_rows(queue.content.decode())
+    for claim in claims:
+        assert "Batch-level rejection (HL 21" in row_naming(queue.content.decode(), claim.number)
+    assert len(rows) >= len(claims)
+    listed = verified_client("cliff.client").get(reverse("claims:list"), rejected)
+    assert listed.status_code == 200
+    assert listed.content.decode().count("Batch-level rejection (HL 21") >= len(claims)
 
 
 def test_the_same_level_rejection_again_adds_nothing():

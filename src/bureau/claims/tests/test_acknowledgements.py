@@ -295,12 +295,19 @@ def test_claim_list_says_why_each_rejected_claim_was_rejected():
     assert why[by_payer.number] == "Member ID bad (A7:562)"
     assert "IK3 NM1#12" in why[by_clearinghouse.number]
     assert kept.number not in why  # still submitted, not on the rejected list
-    body = (
-        verified_client("olivia.owner")
-        .get(reverse("claims:list"), {"state": "rejected", "practice": practice.public_id})
-        .content.decode()
-    )
-    assert "Member ID bad" in body and "IK3 NM1#12" in body
+    # Whoever works rejections reads why in the work queue; a reader on the rejected list.
+    for username in ("olivia.owner", "cliff.client"):
+        body = (
+            verified_client(username)
+            .get(
+                reverse("claims:list"),
+                {"state": "rejected", "practice": practice.public_id},
+                follow=True,
+            )
+            .content.decode()
+        )
+        assert "Member ID bad" in body and "IK3 NM1#12" in body
+        assert ('id="queue-table"' in body) == (username == "olivia.owner")
 
 
 def test_a_rejected_claim_is_reopened_corrected_and_sent_again_in_a_new_batch():

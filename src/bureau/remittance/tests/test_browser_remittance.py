@@ -1,6 +1,7 @@
 """Money in, in the browser: a poster uploads an 835 on /eras/, the database worker ingests it
 while the page polls the job's progress bar to 100 %, the ERA opens with its claims and CARCs,
-and the paid claim's page shows its remittance and ledger.
+the paid claim's page shows its remittance and ledger, and the exception and the denial are
+worked from their items in the work queue.
 
 Drives the system Chromium through Playwright against `live_server`, like the claims flow.
 Screenshots land in `test-output/screenshots/`.
@@ -121,34 +122,55 @@ def test_upload_an_era_watch_it_post_and_read_the_ledger(
     expect(page.locator("#insurance-balance")).to_have_text("0.00")
     page.screenshot(path=str(SHOTS / "claim-ledger.png"), full_page=True)
 
-    # The exception queue: dismiss the claim that is not ours, with a note.
+    # The exception list is the work queue's ERA exceptions for a poster: open the claim that
+    # is not ours and dismiss it there, with a note.
     page.goto(f"{live_server.url}/eras/exceptions/")
-    row = page.locator("#exception-table tbody tr").filter(has_text="NOTOURS999")
+    page.wait_for_url(re.compile(r"/queue/\?function=era_exceptions$"))
+    row = page.locator("#queue-table tbody tr").filter(has_text="NOTOURS999")
     expect(row).to_contain_text("Unmatched claim")
+    expect(row).to_contain_text(practice.name)
     page.screenshot(path=str(SHOTS / "era-exceptions.png"), full_page=True)
+    row.get_by_role("link").first.click()
+    page.wait_for_url(re.compile(r"/queue/[0-9a-f-]{36}/"))
+    item_path = page.url.removeprefix(live_server.url)  # with the queue's filters (?q=)
+    expect(page.locator("#item-era")).to_contain_text(payer.name)
+    row = page.locator("#item-exceptions tbody tr").filter(has_text="NOTOURS999")
+    expect(row).to_contain_text("Unmatched claim")
+    expect(row).to_contain_text(re.compile(r"\b\d+ d\b"))  # its age, from the payment date
     # Matching it to a claim we do not have is refused and says why; the row stays open.
     row.get_by_label("Match to claim number").fill("NOPE-000001")
     row.get_by_label("Note", exact=True).fill("payer typo?")
     row.get_by_role("button", name="Match & post").click()
     expect(page.locator(".messages")).to_contain_text("Not matched: no claim NOPE-000001")
-    row = page.locator("#exception-table tbody tr").filter(has_text="NOTOURS999")
+    assert page.url.removeprefix(live_server.url) == item_path  # back on the item
+    row = page.locator("#item-exceptions tbody tr").filter(has_text="NOTOURS999")
     row.get_by_label("Dismissal note").fill("Not our patient; payer notified")
     row.get_by_role("button", name="Dismiss").click()
     expect(page.locator(".messages")).to_contain_text("Exception dismissed")
-    expect(page.locator("#exception-table")).not_to_contain_text("NOTOURS999")
+    assert page.url.removeprefix(live_server.url) == item_path
+    expect(page.locator("h1 .badge")).to_have_text("Done")
+    expect(page.locator("#item-exceptions")).to_contain_text("Not our patient; payer notified")
+    page.locator(".pagehead").get_by_role("link", name="Queue", exact=True).click()
+    expect(page.locator("#queue-table")).not_to_contain_text("NOTOURS999")
 
-    # The denial worklist: the denied claim, its CARC, category and deadline; work it.
+    # The denial worklist is the work queue's denials: the denied claim, its CARC, category
+    # and deadline on its item; work the denial from there.
     nav = page.locator("#topbar .mainnav").get_by_role("link", name="Denials")
     expect(nav).to_have_attribute("accesskey", "4")
     nav.click()
-    page.wait_for_url(re.compile(r"/denials/$"))
-    denial = page.locator("#denial-table tbody tr").filter(
-        has_text=payments[1].patient_control_number
-    )
+    page.wait_for_url(re.compile(r"/queue/\?function=denials$"))
+    denied_number = payments[1].patient_control_number
+    denial = page.locator("#queue-table tbody tr").filter(has_text=denied_number)
     expect(denial.first).to_contain_text("CO-50")
-    expect(denial.first).to_contain_text("Medical necessity")
+    expect(denial.first).to_contain_text("medical necessity")
     page.screenshot(path=str(SHOTS / "denials.png"), full_page=True)
     denial.first.get_by_role("link").first.click()
+    lines = page.locator("#item-denials")
+    expect(lines).to_contain_text("CO-50")
+    expect(lines).to_contain_text("Medical necessity")
+    expect(lines).to_contain_text("Not medically necessary")
+    expect(page.locator("#item-deadlines")).to_contain_text("Appeal")
+    lines.get_by_role("link", name="CO-50").first.click()
     form = page.locator("#denial-update")
     form.get_by_label("Status").select_option("appealed")
     form.get_by_label("Note (required)").fill("Appeal with records")

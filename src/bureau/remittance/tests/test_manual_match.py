@@ -1,5 +1,6 @@
 """Matching an unmatched ERA claim to ours: posts what the payer sent, once, audited; every
-refusal leaves the exception open and the ledger untouched."""
+refusal leaves the exception open and the ledger untouched. A poster does it on the exception's
+page in the work queue, with the forms the exception list had."""
 
 from __future__ import annotations
 
@@ -30,6 +31,8 @@ from bureau.remittance.tests import builders as b
 from bureau.tenancy import rls
 from bureau.tenancy.actor import Actor, resolve_actor
 from bureau.tenancy.models import Practice, Workspace
+from bureau.workqueues.functions import Function
+from bureau.workqueues.tests.pages import item_of, item_url
 
 from .test_views import era_text
 
@@ -228,16 +231,32 @@ def test_a_claim_of_another_practice_cannot_be_named(mistyped):
         era_exception_match(actor=owner(), exception=exc, claim_number=theirs.number, note="n")
 
 
+def exception_page(client, practice: Practice, exc: EraException) -> tuple[str, str]:
+    """The exception's item in the work queue: its address (listed on the queue the old list
+    sends a poster to) and its page."""
+    queue = client.get(reverse("eras:exceptions"), follow=True).content.decode()
+    here = item_url(item_of(practice, Function.ERA_EXCEPTIONS, era_exception=exc))
+    assert here in queue
+    page = client.get(here).content.decode()
+    assert f'name="next" value="{here}"' in page
+    return here, page
+
+
 def test_the_queue_offers_match_and_the_page_posts_it(mistyped):
     practice, paid, _ = mistyped
     exc = open_exceptions(practice)["X" + paid.number]
     client = verified_client("olivia.owner")
-    body = client.get(reverse("eras:exceptions")).content.decode()
-    assert reverse("eras:exception_match", kwargs={"public_id": exc.public_id}) in body
+    here, page = exception_page(client, practice, exc)
     url = reverse("eras:exception_match", kwargs={"public_id": exc.public_id})
-    refused = client.post(url, {"claim_number": "NOPE-1", "note": "typo"}, follow=True)
+    assert url in page
+    refused = client.post(
+        url, {"claim_number": "NOPE-1", "note": "typo", "next": here}, follow=True
+    )
+    assert refused.redirect_chain == [(here, 302)]
     assert b"Not matched: no claim NOPE-1 in this practice" in refused.content
-    done = client.post(url, {"claim_number": paid.number, "note": "typo"}, follow=True)
+    done = client.post(
+        url, {"claim_number": paid.number, "note": "typo", "next": here}, follow=True
+    )
     assert f"Matched to {paid.number} and posted.".encode() in done.content
     assert fresh(paid).state == ClaimState.PAID
 
@@ -262,7 +281,8 @@ def test_the_queue_suggests_our_claim_for_a_rekeyed_number():
     )
     [row] = [r for r in exception_list(actor=owner()).rows if r.control_number == rekeyed]
     assert row.can_match and row.suggested_claim == claim.number
-    body = verified_client("olivia.owner").get(reverse("eras:exceptions")).content.decode()
+    exc = open_exceptions(practice)[rekeyed]
+    _, body = exception_page(verified_client("olivia.owner"), practice, exc)
     assert f'value="{claim.number}"' in body
     assert f'Likely our <span class="mono nowrap">{claim.number}</span>' in body
 
@@ -333,18 +353,20 @@ def test_matching_a_recoded_line_posts_the_claim(recoded):
 
 
 def test_the_page_matches_lines_and_refuses_a_bad_choice(recoded):
-    _, claim, exc = recoded
+    practice, claim, exc = recoded
     [row] = [r for r in exception_list(actor=owner()).rows if r.public_id == str(exc.public_id)]
     [(era_line_id, _, _)] = row.unplaced
     client = verified_client("olivia.owner")
     url = reverse("eras:exception_match_lines", kwargs={"public_id": exc.public_id})
-    page = client.get(reverse("eras:exceptions")).content.decode()
+    here, page = exception_page(client, practice, exc)
     assert url in page and '<option value="1" selected>1: 99213 110.00</option>' in page
-    bad = client.post(url, {f"line-{era_line_id}": "x", "note": "n"}, follow=True)
+    line = f"line-{era_line_id}"
+    bad = client.post(url, {line: "x", "note": "n", "next": here}, follow=True)
+    assert bad.redirect_chain == [(here, 302)]
     assert b"Choose the claim line each service pays" in bad.content
-    twice = client.post(url, {f"line-{era_line_id}": "2", "note": "n"}, follow=True)
+    twice = client.post(url, {line: "2", "note": "n", "next": here}, follow=True)
     assert b"Not matched: line 2 of claim" in twice.content
-    done = client.post(url, {f"line-{era_line_id}": "1", "note": "recoded"}, follow=True)
+    done = client.post(url, {line: "1", "note": "recoded", "next": here}, follow=True)
     assert b"Lines matched and posted." in done.content
     assert fresh(claim).state == ClaimState.PAID
 

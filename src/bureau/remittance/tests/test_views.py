@@ -30,6 +30,9 @@ from bureau.tenancy import rls
 from bureau.tenancy.actor import resolve_actor
 from bureau.tenancy.models import Practice, Workspace
 from bureau.tenancy.roles import Capability
+from bureau.workqueues.functions import Function
+from bureau.workqueues.sync import refresh
+from bureau.workqueues.tests.pages import item_of, item_url, queue_rows, queue_url, row_naming
 from bureau.x12.claim837 import Address
 from bureau.x12.envelope import Envelope, Party, Usage
 from bureau.x12.remit835 import ClaimPayment, Remittance
@@ -271,48 +274,85 @@ def test_a_biller_sees_eras_but_may_not_upload():
 
 
 # -- exceptions --------------------------------------------------------------------------------
+def exception_of(s: Scenario, reason: str = "unmatched_claim") -> EraException:
+    with rls.practice_scope([s.practice.pk]):
+        return EraException.objects.for_system([s.practice.pk], reason="test").get(
+            era=s.era, reason=reason
+        )
+
+
 def test_exception_queue_lists_open_exceptions_and_resolves_one():
+    """A poster works exceptions in the work queue (/eras/exceptions/ sends her there) and
+    resolves one on its item's page, which she comes back to."""
     s = ingest_scenario()
     client = verified_client("olivia.owner")
-    body = client.get(reverse("eras:exceptions")).content.decode()
-    assert "NOTOURS999" in body and "Unmatched claim" in body
-    with rls.practice_scope([s.practice.pk]):
-        exc = EraException.objects.for_system([s.practice.pk], reason="test").get(
-            era=s.era, reason="unmatched_claim"
-        )
+    moved = client.get(reverse("eras:exceptions"), follow=True)
+    assert moved.redirect_chain == [(queue_url(Function.ERA_EXCEPTIONS), 302)]
+    row = row_naming(moved.content.decode(), "NOTOURS999")
+    assert "Unmatched claim" in row
+    exc = exception_of(s)
+    item = item_of(s.practice, Function.ERA_EXCEPTIONS, era_exception=exc)
+    here = item_url(item)
+    assert here in row
+    page = client.get(here).content.decode()
+    assert "NOTOURS999" in page and "Unmatched claim" in page
     url = reverse("eras:exception_resolve", kwargs={"public_id": exc.public_id})
-    response = client.post(url, {"action": "dismiss", "note": "not our patient"})
-    assert response.status_code == 302
+    assert url in page and f'name="next" value="{here}"' in page
+    response = client.post(url, {"action": "dismiss", "note": "not our patient", "next": here})
+    assert response.status_code == 302 and response["Location"] == here
     with rls.practice_scope([s.practice.pk]):
         exc.refresh_from_db()
     assert exc.status == ExceptionStatus.DISMISSED and exc.resolution_note == "not our patient"
     assert events(AuditAction.ERA_EXCEPTION_RESOLVED, "olivia.owner")
-    assert "NOTOURS999" not in client.get(reverse("eras:exceptions")).content.decode()
-    body = client.get(reverse("eras:exceptions"), {"status": "dismissed"}).content.decode()
-    assert "NOTOURS999" in body and "not our patient" in body
+    assert "NOTOURS999" not in client.get(queue_url(Function.ERA_EXCEPTIONS)).content.decode()
+    done = client.get(queue_url(Function.ERA_EXCEPTIONS, status="done")).content.decode()
+    assert here in row_naming(done, "NOTOURS999")
+    page = client.get(here).content.decode()
+    assert "Dismissed" in page and "not our patient" in page and url not in page
     # Resolving it again is refused with a message, not an error.
-    again = client.post(url, {"action": "post", "note": "x"}, follow=True)
-    assert b"Not resolved" in again.content
+    again = client.post(url, {"action": "post", "note": "x", "next": here}, follow=True)
+    assert again.redirect_chain == [(here, 302)] and b"Not resolved" in again.content
 
 
 def test_exception_resolve_needs_a_note_and_payments_post_on_the_practice():
     s = ingest_scenario(foreign_practice("priya.poster", Capability.PAYMENTS_POST))
-    with rls.practice_scope([s.practice.pk]):
-        exc = EraException.objects.for_system([s.practice.pk], reason="test").get(
-            era=s.era, reason="unmatched_claim"
-        )
+    exc = exception_of(s)
     url = reverse("eras:exception_resolve", kwargs={"public_id": exc.public_id})
     assert (
         verified_client("priya.poster").post(url, {"action": "dismiss", "note": "n"}).status_code
         == 404
     )
+    item = item_of(s.practice, Function.ERA_EXCEPTIONS, era_exception=exc)
+    assert verified_client("priya.poster").get(item_url(item)).status_code == 404
     owner = verified_client("olivia.owner")
-    response = owner.post(url, {"action": "dismiss", "note": ""}, follow=True)
+    assert owner.get(item_url(item)).status_code == 200
+    response = owner.post(
+        url, {"action": "dismiss", "note": "", "next": item_url(item)}, follow=True
+    )
+    assert response.redirect_chain == [(item_url(item), 302)]
     assert b"write a note" in response.content
     with rls.practice_scope([s.practice.pk]):
         exc.refresh_from_db()
     assert exc.status == ExceptionStatus.OPEN
-    assert events(AuditAction.ERA_EXCEPTION_LISTED, "olivia.owner")
+    viewed = events(AuditAction.WORKITEM_VIEWED, "olivia.owner")
+    assert [str(item.public_id)] in [e.record_ids for e in viewed]
+
+
+def test_a_reader_keeps_the_read_only_exception_list():
+    """A biller sees payments but does not post them: she keeps the list, audited, without
+    the forms that resolve."""
+    s = ingest_scenario(foreign_practice("priya.poster", Capability.PAYMENTS_POST))
+    assert s.practice in practice_for("bella.biller", Capability.PAYMENTS_VIEW)
+    client = verified_client("bella.biller")
+    response = client.get(reverse("eras:exceptions"))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "NOTOURS999" in body and "Unmatched claim" in body and s.practice.name in body
+    assert (
+        reverse("eras:exception_resolve", kwargs={"public_id": exception_of(s).public_id})
+        not in body
+    )
+    assert events(AuditAction.ERA_EXCEPTION_LISTED, "bella.biller")
 
 
 # -- the claim page ----------------------------------------------------------------------------
@@ -342,8 +382,8 @@ def test_denials_are_made_for_the_denied_claim():
 
 def test_exception_queue_query_count_does_not_grow_with_exceptions():
     ingest_scenario()
-    client = verified_client("olivia.owner")
-    client.get(reverse("eras:exceptions"))
+    client = verified_client("bella.biller")  # a reader: a poster is sent to the work queue
+    assert client.get(reverse("eras:exceptions")).status_code == 200
     with CaptureQueriesContext(connection) as one:
         client.get(reverse("eras:exceptions"))
     for practice in b.summit()[1:3]:
@@ -363,13 +403,19 @@ def test_exception_age_counts_from_the_payers_payment_date():
     actor = resolve_actor(User.objects.get(username="olivia.owner"))
     rows = exception_list(actor=actor).rows
     assert rows and {r.age_days for r in rows if r.era_public_id == str(s.era.public_id)} == {20}
-    body = verified_client("olivia.owner").get(reverse("eras:exceptions")).content.decode()
-    assert "20 d" in body
+    # The poster's item page and the reader's list both say it.
+    item = item_of(s.practice, Function.ERA_EXCEPTIONS, era_exception=exception_of(s))
+    page = verified_client("olivia.owner").get(item_url(item)).content.decode()
+    exceptions = page[page.index('id="item-exceptions"') :]
+    assert "20 d</td>" in exceptions[: exceptions.index("</table>")]
+    body = verified_client("bella.biller").get(reverse("eras:exceptions")).content.decode()
+    assert "20 d</td>" in body
 
 
 def test_policy_holds_have_their_own_tab_and_home_figure():
     """An ERA held by the practice's review-before-posting policy is not an exception to fix:
-    it is counted and listed apart from them."""
+    it is counted and listed apart from them (posting review in the work queue, its own tab
+    on the read-only list)."""
     from bureau.web.selectors import practice_summaries
 
     s = ingest_scenario()
@@ -377,16 +423,35 @@ def test_policy_holds_have_their_own_tab_and_home_figure():
         EraException.objects.for_system([s.practice.pk], reason="test").filter(
             era=s.era, reason="unmatched_claim"
         ).update(reason="policy_hold")
+    refresh(workspace=s.practice.workspace)  # the items follow the records
     client = verified_client("olivia.owner")
-    queue = client.get(reverse("eras:exceptions")).content.decode()
-    assert "NOTOURS999" not in queue
-    assert 'Policy holds <span class="count">1</span>' in queue
-    holds = client.get(reverse("eras:exceptions"), {"tab": "holds"}).content.decode()
-    assert "NOTOURS999" in holds and "Policy hold" in holds
-    # The reason filter of a tab offers only that tab's reasons.
-    assert 'value="unmatched_claim"' not in holds and 'value="unmatched_claim"' in queue
+    practice = str(s.practice.public_id)
+    queue = client.get(reverse("eras:exceptions"), {"practice": practice}, follow=True)
+    assert queue.redirect_chain == [(queue_url(Function.ERA_EXCEPTIONS, practice=practice), 302)]
+    assert queue_rows(queue.content.decode()) == []
+    holds = client.get(
+        reverse("eras:exceptions"), {"tab": "holds", "practice": practice}, follow=True
+    )
+    assert holds.redirect_chain == [(queue_url(Function.POSTING_REVIEW, practice=practice), 302)]
+    [row] = queue_rows(holds.content.decode())
+    item = item_of(s.practice, Function.POSTING_REVIEW, era=s.era)
+    assert item_url(item) in row and "Posting review" in row and s.era.trace_number in row
+    page = client.get(item_url(item)).content.decode()
+    held = page[page.index('id="item-exceptions"') :]
+    assert "NOTOURS999" in held and "Policy hold" in held
+    # A reader keeps the tabs: the reason filter of a tab offers only that tab's reasons.
+    reader = verified_client("bella.biller")
+    listed = reader.get(reverse("eras:exceptions")).content.decode()
+    assert "NOTOURS999" not in listed
+    assert 'Policy holds <span class="count">1</span>' in listed
+    tab = reader.get(reverse("eras:exceptions"), {"tab": "holds"}).content.decode()
+    assert "NOTOURS999" in tab and "Policy hold" in tab
+    assert 'value="unmatched_claim"' not in tab and 'value="unmatched_claim"' in listed
     owner = resolve_actor(User.objects.get(username="olivia.owner"))
     [row] = [r for r in practice_summaries(actor=owner) if r.practice.pk == s.practice.pk]
     assert (row.open_exceptions, row.policy_holds) == (0, 1)
     home = client.get("/").content.decode()
-    assert f"?tab=holds&amp;practice={s.practice.public_id}" in home
+    link = f"{reverse('eras:exceptions')}?tab=holds&amp;practice={s.practice.public_id}"
+    assert link in home
+    followed = client.get(link.replace("&amp;", "&"), follow=True)
+    assert item_url(item) in followed.content.decode()

@@ -18,9 +18,10 @@ from bureau.conftest import verified_client
 from bureau.directory.models import ContractRate, Payer, Provider
 from bureau.tenancy.actor import resolve_actor
 from bureau.tenancy.context import ALL
-from bureau.tenancy.models import Practice
+from bureau.tenancy.models import Practice, Workspace
 from bureau.tenancy.roles import Capability
 from bureau.web.tests.test_authorization_matrix import CLASSIFICATION
+from bureau.workqueues.tests.pages import MOVED_LISTS, workspace_reader
 
 pytestmark = pytest.mark.django_db
 
@@ -47,7 +48,11 @@ def first_cells(response: Any, table_class: str) -> list[str]:
 
 @pytest.mark.parametrize("name", LIST_PAGES)
 def test_a_list_under_all_practices_names_no_single_practice(name: str) -> None:
-    client = verified_client("olivia.owner")
+    client = (
+        workspace_reader(Workspace.objects.get(slug="summit"))
+        if name in MOVED_LISTS  # the owner works these in the queue; a reader keeps the list
+        else verified_client("olivia.owner")
+    )
     names = list(Practice.objects.filter(workspace__slug="summit").values_list("name", flat=True))
     for query in [{}, {"practice": ALL}]:
         response = client.get(reverse(name), query)

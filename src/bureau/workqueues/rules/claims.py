@@ -24,6 +24,7 @@ CLAIM_FIELDS = (
     "updated_at",
     "encounter__date_of_service",
     "encounter__rendering_provider_id",
+    "batch_id",
 )
 
 
@@ -45,18 +46,38 @@ def claim_items(narrow: Narrow) -> Q | None:
 # -- rejections ----------------------------------------------------------------------------------
 
 
-def _rejection_reasons(facts: PracticeFacts, claim_ids: list[int]) -> dict[int, tuple[str, str]]:
-    """The latest rejection (status code, message) of each claim."""
+def _rejection_reasons(
+    facts: PracticeFacts, rows: list[dict[str, Any]]
+) -> dict[int, tuple[str, str]]:
+    """The latest rejection (status code, message) of each claim: its own 277CA line or its
+    batch's 999, whichever came later (as the claim list says it)."""
     found: dict[int, tuple[str, str]] = {}
-    for start in range(0, len(claim_ids), 5000):
-        rows = (
+    for start in range(0, len(rows), 5000):
+        chunk = rows[start : start + 5000]
+        batch_ids = sorted({r["batch_id"] for r in chunk if r["batch_id"] is not None})
+        acks = (
             Acknowledgement.objects.for_system([facts.practice.pk], reason=REASON)
-            .filter(claim_id__in=claim_ids[start : start + 5000], accepted=False)
-            .order_by("claim_id", "-received_at", "-id")
-            .values_list("claim_id", "status_code", "message")
+            .filter(accepted=False)
+            .filter(
+                Q(claim_id__in=[r["pk"] for r in chunk])
+                | Q(claim__isnull=True, batch_id__in=batch_ids)
+            )
+            .order_by("received_at", "id")
+            .values_list("claim_id", "batch_id", "status_code", "message")
         )
-        for claim_id, code, message in rows:
-            found.setdefault(claim_id, (code, message))
+        # Oldest first, so each dict ends holding the latest word.
+        by_claim: dict[int, tuple[int, str, str]] = {}
+        by_batch: dict[int, tuple[int, str, str]] = {}
+        for order, (claim_id, batch_id, code, message) in enumerate(acks):
+            if claim_id is not None:
+                by_claim[claim_id] = (order, code, message)
+            elif batch_id is not None:
+                by_batch[batch_id] = (order, code, message)
+        none = (-1, "", "")
+        for r in chunk:
+            _, code, message = max(by_claim.get(r["pk"], none), by_batch.get(r["batch_id"], none))
+            if code or message:
+                found[r["pk"]] = (code, message)
     return found
 
 
@@ -64,7 +85,7 @@ def rejections(facts: PracticeFacts, narrow: Narrow) -> Iterator[Desired]:
     """A claim the clearinghouse or payer rejected (999/277CA) is corrected and resubmitted;
     the filing limit still runs, since a rejected claim never reached adjudication."""
     rows = list(_claims(facts, narrow, state=ClaimState.REJECTED))
-    reasons = _rejection_reasons(facts, [r["pk"] for r in rows])
+    reasons = _rejection_reasons(facts, rows)
     for row in rows:
         code, message = reasons.get(row["pk"], ("", ""))
         yield Desired(
