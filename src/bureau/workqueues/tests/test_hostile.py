@@ -21,8 +21,10 @@ from bureau.claims.models import Claim, ClaimState
 from bureau.conftest import verified_client
 from bureau.demo import WORKSPACE_SLUG
 from bureau.tenancy import rls
+from bureau.tenancy.actor import resolve_actor
 from bureau.tenancy.models import Practice, Workspace
 from bureau.workqueues.models import Attempt, ItemStatus, WorkItem, WorkItemEvent
+from bureau.workqueues.selectors import workable
 from bureau.workqueues.sync import refresh
 
 pytestmark = pytest.mark.django_db
@@ -60,6 +62,12 @@ def open_items() -> dict[int, list[WorkItem]]:
     found = {pid: items for pid, items in by_practice.items() if len(items) >= 2}
     assert len(found) >= 2, "the session seed should leave open items in several practices"
     return found
+
+
+def _workable_pks(username: str) -> set[int]:
+    actor = resolve_actor(User.objects.get(username=username))
+    assert actor is not None
+    return set(workable(actor).values_list("pk", flat=True))
 
 
 def _state(item: WorkItem) -> tuple[str, Any, Any]:
@@ -188,6 +196,36 @@ def test_bulk_counts_a_repeated_item_once(open_items: dict[int, list[WorkItem]])
     assert "1 item(s) updated." in _messages(response)
     events = _system(WorkItemEvent).filter(item_id=items[0].pk, kind="pended")
     assert events.count() == 1
+
+
+# -- a pend keeps its holder ------------------------------------------------------------------
+
+
+def test_a_worker_cannot_take_or_release_another_workers_pended_item(
+    open_items: dict[int, list[WorkItem]],
+) -> None:
+    """Casey claims and pends an item until next week; Bella (same function, no queue.assign)
+    could press `a` on it and silently drop Casey's pend. Refused with who holds it; a
+    supervisor still releases it."""
+    casey = verified_client("casey.contractor")
+    bella = verified_client("bella.biller")
+    both = _workable_pks("casey.contractor") & _workable_pks("bella.biller")
+    rls.activate([])
+    item = next(i for items in open_items.values() for i in items if i.pk in both)
+    base = f"/queue/{item.public_id}/"
+    _post(casey, base + "claim/", [])
+    until = (clock.now().date() + timedelta(days=7)).isoformat()
+    _post(casey, base + "pend/", [("until", until), ("reason", "waiting for records")])
+    held = _state(item)
+    assert held[0] == ItemStatus.PENDED
+    for action in ("claim/", "release/"):
+        response = _post(bella, base + action, [])
+        assert any("Casey" in m and "working this item" in m for m in _messages(response))
+        assert _state(item) == held
+    response = _post(bella, "/queue/bulk/", [("action", "release"), ("item", str(item.public_id))])
+    assert _state(item) == held
+    _post(verified_client(SUPERVISOR), base + "release/", [])
+    assert _state(item)[0] == ItemStatus.OPEN
 
 
 # -- free text with a NUL ---------------------------------------------------------------------
