@@ -53,6 +53,17 @@ def item_practice_id(*, actor: Actor, public_id: Any) -> int:
     return int(practice_id)
 
 
+def items_practice_ids(*, actor: Actor, public_ids: list[Any]) -> list[int]:
+    """The practices of items the actor may work, in order; 404 when any is missing or
+    not theirs (forbidden = missing), before anything is written."""
+    found = dict(
+        workable(actor).filter(public_id__in=public_ids).values_list("public_id", "practice_id")
+    )
+    if len(found) != len(set(public_ids)):
+        raise Http404
+    return sorted(set(found.values()))
+
+
 def people_of(*, actor: Actor) -> list[User]:
     """The workspace's active people, for a supervisor's assign menu (each assignment is
     checked against the item: the person must be able to work it)."""

@@ -56,7 +56,13 @@ def free(now: datetime) -> Q:
 
 
 def held_by_other(item: WorkItem, user: User, now: datetime) -> bool:
-    if item.status != ItemStatus.CLAIMED or item.assignee_id in (None, user.pk):
+    """Someone else holds the item: their live claim or assignment, or their pend (a pend
+    keeps its holder) until its date comes; a supervisor still reassigns or releases it."""
+    if item.assignee_id in (None, user.pk):
+        return False
+    if item.status == ItemStatus.PENDED:
+        return item.pended_until is not None and item.pended_until > now.date()
+    if item.status != ItemStatus.CLAIMED:
         return False
     return item.claimed_until is None or item.claimed_until >= now
 

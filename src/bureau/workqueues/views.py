@@ -3,6 +3,7 @@ subject and history, and the actions on it. Thin: parse, call a selector or serv
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from urllib.parse import quote
@@ -31,10 +32,12 @@ from bureau.workqueues.functions import CAPABILITY
 from bureau.workqueues.models import Channel, ItemStatus, Outcome
 from bureau.workqueues.selectors import (
     AGE_BUCKETS,
+    MAX_PAGE_SIZE,
     PAGE_SIZE,
     QueueFilters,
     functions_of,
     item_practice_id,
+    items_practice_ids,
     people_of,
     queue_page,
 )
@@ -59,6 +62,12 @@ def _int(raw: str | None, *, low: int, high: int) -> int | None:
         return None
     value = int(raw)
     return value if low <= value <= high else None
+
+
+def _text(raw: str | None) -> str:
+    """Free text from a form, without control characters: PostgreSQL refuses a NUL in a text
+    value (a 500), and every field here is one line."""
+    return "".join(c for c in (raw or "") if unicodedata.category(c) != "Cc").strip()
 
 
 def _date(raw: str | None) -> date | None:
@@ -220,7 +229,7 @@ def _act(request: HttpRequest, public_id: UUID, action: str) -> HttpResponse:
             if until is None:
                 raise services.QueueError("Give the date the item comes back (YYYY-MM-DD).")
             services.items_pend(
-                actor=actor, public_ids=[public_id], until=until, reason=post.get("reason", "")
+                actor=actor, public_ids=[public_id], until=until, reason=_text(post.get("reason"))
             )
             messages.success(request, f"Pended until {until.isoformat()}.")
             if post.get("then") == "next":
@@ -230,7 +239,7 @@ def _act(request: HttpRequest, public_id: UUID, action: str) -> HttpResponse:
                 actor=actor,
                 public_ids=[public_id],
                 assignee=post.get("assignee") or None,
-                note=post.get("note", "")[:300],
+                note=_text(post.get("note"))[:300],
             )
             messages.success(request, "Assignment saved.")
         elif action == "attempt":
@@ -248,10 +257,10 @@ def _act(request: HttpRequest, public_id: UUID, action: str) -> HttpResponse:
                     channel=post.get("channel", ""),
                     outcome=post.get("outcome", ""),
                     minutes=minutes,
-                    representative=post.get("representative", "").strip(),
-                    reference=post.get("reference", "").strip(),
+                    representative=_text(post.get("representative")),
+                    reference=_text(post.get("reference")),
                     next_action_on=next_date,
-                    note=post.get("note", ""),
+                    note=_text(post.get("note")),
                 ),
             )
             messages.success(request, "Attempt recorded.")
@@ -261,7 +270,7 @@ def _act(request: HttpRequest, public_id: UUID, action: str) -> HttpResponse:
             if raw and recovered is None:
                 raise services.QueueError("Recovered must be an amount in dollars.")
             services.item_done(
-                actor=actor, public_id=public_id, note=post.get("note", ""), recovered=recovered
+                actor=actor, public_id=public_id, note=_text(post.get("note")), recovered=recovered
             )
             messages.success(request, "Marked done.")
         else:  # pragma: no cover - the URLs name the actions
@@ -278,12 +287,19 @@ def _query_text(raw: str) -> str:
 
 def _take_after(request: HttpRequest) -> HttpResponse:
     """Pend, then the next item of the queue the person came from."""
-    query = QueryDict(_query_text(request.POST.get("query", "")))
-    item = services.take_next(actor=actor_of(request), filters=_filters(request, query))
+    carried = _query_text(request.POST.get("query", ""))
+    try:
+        filters = _filters(request, QueryDict(carried))
+    except Http404:
+        # The carried query names a practice the person no longer works in; the pend is saved
+        # already, so a 404 page would hide it: take from the whole queue instead.
+        carried = ""
+        filters = _filters(request, QueryDict(""))
+    item = services.take_next(actor=actor_of(request), filters=filters)
     if item is None:
         messages.info(request, "Nothing left to take in this queue.")
-        return redirect(_back(request))
-    return _to_item(item.public_id, request.POST.get("query", ""))
+        return redirect(reverse("workqueues:queue") + (f"?{carried}" if carried else ""))
+    return _to_item(item.public_id, carried)
 
 
 @require_POST
@@ -325,18 +341,23 @@ def item_done_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
 @require_POST
 @requires_any(*WORK)
 def bulk_view(request: HttpRequest) -> HttpResponse:
-    """Assign, pend or release the checked rows at once (all or nothing)."""
+    """Assign, pend or release the checked rows at once (all or nothing): a malformed, missing
+    or foreign id is a 404 like on an item's page, and the rows' practices answer to the
+    context the page was opened under, as the item page's forms do."""
     actor = actor_of(request)
-    ids = []
-    for raw in request.POST.getlist("item")[:200]:
-        try:
-            ids.append(UUID(raw))
-        except ValueError:
-            continue
+    raws = request.POST.getlist("item")
     action = request.POST.get("action", "")
     try:
+        if len(raws) > MAX_PAGE_SIZE:
+            raise services.QueueError(f"Tick at most {MAX_PAGE_SIZE} items at once.")
+        try:
+            ids = list(dict.fromkeys(UUID(raw) for raw in raws))
+        except ValueError as exc:
+            raise Http404 from exc
         if not ids:
             raise services.QueueError("Tick the items first.")
+        for practice_id in items_practice_ids(actor=actor, public_ids=ids):
+            record_in_context(request, practice_id, noun="work item", back=_back(request))
         if action == "assign":
             services.items_assign(
                 actor=actor, public_ids=ids, assignee=request.POST.get("assignee") or None
@@ -348,7 +369,7 @@ def bulk_view(request: HttpRequest) -> HttpResponse:
             if until is None:
                 raise services.QueueError("Give the date the items come back (YYYY-MM-DD).")
             services.items_pend(
-                actor=actor, public_ids=ids, until=until, reason=request.POST.get("reason", "")
+                actor=actor, public_ids=ids, until=until, reason=_text(request.POST.get("reason"))
             )
         else:
             raise services.QueueError("Choose assign, pend or release.")
