@@ -61,7 +61,7 @@ def held_by_other(item: WorkItem, user: User, now: datetime) -> bool:
     if item.assignee_id in (None, user.pk):
         return False
     if item.status == ItemStatus.PENDED:
-        return item.pended_until is not None and item.pended_until > now.date()
+        return item.resumes_at is None or item.resumes_at > now
     if item.status != ItemStatus.CLAIMED:
         return False
     return item.claimed_until is None or item.claimed_until >= now
