@@ -70,6 +70,9 @@ class Spec:
     # (re-rendered form when allowed, 404 when not), and never write for a forbidden record.
     form_post: bool = False
     list_filter: bool = False  # accepts ?practice=<public_id>; a foreign one is a 404
+    # A list the work queue replaced: people holding this capability anywhere are sent to the
+    # queue (302, whatever the query: nothing about the practice asked for is looked at).
+    workers_redirected: Capability | None = None
 
 
 CLASSIFICATION: dict[str, Spec] = {
@@ -177,7 +180,9 @@ CLASSIFICATION: dict[str, Spec] = {
     "eras:job_retry": Spec(
         "capability", method="POST", needs=(C.PAYMENTS_POST,), record="job", ok=302
     ),
-    "eras:exceptions": Spec("capability", needs=(C.PAYMENTS_VIEW,), list_filter=True),
+    "eras:exceptions": Spec(
+        "capability", needs=(C.PAYMENTS_VIEW,), list_filter=True, workers_redirected=C.PAYMENTS_POST
+    ),
     # No action and no note: refused with a message, the exception stays open.
     "eras:exception_resolve": Spec(
         "capability", method="POST", needs=(C.PAYMENTS_POST,), record="era_exception", ok=302
@@ -190,7 +195,9 @@ CLASSIFICATION: dict[str, Spec] = {
     "eras:exception_match_lines": Spec(
         "capability", method="POST", needs=(C.PAYMENTS_POST,), record="era_exception", ok=302
     ),
-    "denials:list": Spec("capability", needs=(C.DENIALS_VIEW,), list_filter=True),
+    "denials:list": Spec(
+        "capability", needs=(C.DENIALS_VIEW,), list_filter=True, workers_redirected=C.DENIALS_WORK
+    ),
     "denials:detail": Spec("capability", needs=(C.DENIALS_VIEW,), record="denial"),
     # No note: refused with a message, nothing changes.
     "denials:update": Spec(
@@ -641,11 +648,14 @@ def check_url(name: str, spec: Spec, world: World, probe: Probe) -> None:
     client = verified_client(world.user.username)
     if spec.record is None:
         allowed = spec.access not in ("capability", "any") or world.allows(spec)
+        redirected = spec.workers_redirected is not None and world.holds_anywhere(
+            (spec.workers_redirected,)
+        )
         url = reverse(name)
         probe.expect(
             f"{spec.method} {name}",
             _call(client, spec.method, url, spec.post),
-            spec.ok if allowed else 404,
+            302 if redirected else spec.ok if allowed else 404,
             world,
         )
         if spec.form_post:
@@ -658,7 +668,7 @@ def check_url(name: str, spec: Spec, world: World, probe: Probe) -> None:
                 probe.expect(
                     f"GET {name}?practice={code}",
                     client.get(url, {"practice": str(value)}),
-                    200 if may else 404,
+                    302 if redirected else 200 if may else 404,
                     world,
                 )
         return
