@@ -9,6 +9,7 @@ from django.http import HttpRequest
 
 from bureau.tenancy.context import OPENED_UNDER, context_value
 from bureau.tenancy.roles import Capability
+from bureau.workqueues.functions import CAPABILITY as WORK_CAPABILITY
 
 
 def shell(request: HttpRequest) -> dict[str, Any]:
@@ -23,6 +24,7 @@ def shell(request: HttpRequest) -> dict[str, Any]:
         "opened_under": {"name": OPENED_UNDER, "value": context_value(context)},
         "switch_practices": actor.practices(),
         "nav": {
+            "queue": any(actor.can(c) for c in set(WORK_CAPABILITY.values())),
             "patients": actor.can(Capability.PATIENTS_VIEW),
             "claims": actor.can(Capability.CLAIMS_VIEW),
             "eras": actor.can(Capability.PAYMENTS_VIEW),

@@ -73,8 +73,11 @@
     const form = document.createElement("form");
     form.method = "post";
     form.action = action;
-    const token = document.querySelector("input[name=csrfmiddlewaretoken]");
-    if (token) form.appendChild(token.cloneNode());
+    // The CSRF token, and the practice the page was opened under (a write is checked against it).
+    ["csrfmiddlewaretoken", "opened_under"].forEach(function (name) {
+      const field = document.querySelector("input[name=" + name + "]");
+      if (field) form.appendChild(field.cloneNode());
+    });
     document.body.appendChild(form);
     form.submit();
   }
