@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
+from bureau import clock
 from bureau.accounts.models import User
 from bureau.audit.models import AuditAction, AuditEvent
 from bureau.conftest import verified_client
@@ -23,6 +24,7 @@ from bureau.tenancy import rls
 from bureau.tenancy.actor import CapabilityDenied, resolve_actor
 from bureau.tenancy.roles import Capability
 from bureau.workqueues.functions import Function
+from bureau.workqueues.sla import local_date
 from bureau.workqueues.sync import refresh
 from bureau.workqueues.tests.pages import item_of, item_url, queue_url, row_naming
 
@@ -77,7 +79,7 @@ def test_worklist_filters_and_highlights_near_deadlines():
     clock runs out within two weeks is highlighted, one with months left is not."""
     s = ingest_scenario(unmatched=False)
     other = ingest_scenario(b.summit()[1], unmatched=False)
-    today = timezone.localdate()
+    today = local_date(clock.now(), s.practice.timezone)  # the queue counts the practice's days
     for scenario, denied_on in ((s, today - timedelta(days=85)), (other, today)):
         practice = scenario.practice
         with rls.practice_scope([practice.pk]):
