@@ -613,10 +613,12 @@ def money(world: World) -> dict[str, list[Any]]:
 
 
 def workitems(world: World) -> list[Any]:
-    """One live work item per practice, its function turning from practice to practice
+    """One live work item in each of four practices — two the user may open, two they may not
+    (fewer when there are not so many) — its function turning from practice to practice
     (follow-up, denials, ERA exceptions), so each user meets items of a function they may not
     work in a practice they may open: made by the refresh from the ERAs `money` ingests and
-    the seed's claims left three days without an acknowledgement."""
+    the seed's claims left three days without an acknowledgement. Four, not every practice:
+    ten queue URLs × every practice × every user cost a minute of the suite per database."""
     if world.items is not None:
         return world.items
     from bureau.workqueues.functions import Function
@@ -627,7 +629,9 @@ def workitems(world: World) -> list[Any]:
     turn = [Function.FOLLOWUP, Function.DENIALS, Function.ERA_EXCEPTIONS]
     hidden = {p.pk for p in world.practices} - set(world.caps)
     chosen = []
-    for n, practice in enumerate(world.practices):
+    opened = [p for p in world.practices if p.pk not in hidden][:2]
+    probed = opened + [p for p in world.practices if p.pk in hidden][: 4 - len(opened)]
+    for n, practice in enumerate(probed):
         live = helpers.live([practice.pk])
         order = turn[n % len(turn) :] + turn[: n % len(turn)]  # its turn first, then any
         item = next((i for f in order for i in live if i.function == f), None)
