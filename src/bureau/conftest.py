@@ -26,16 +26,39 @@ ON_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
 APP_ROLE = settings.BUREAU_DB_APP_ROLE
 
 
+# Pure code reads the same on either database: the X12 library (`x12/tests/test_purity.py`: no
+# Django, no database) and the work queue's calendar (deadlines, SLA days, priority).
+PURE = (
+    os.sep + os.path.join("bureau", "x12") + os.sep,
+    *(
+        os.sep + os.path.join("bureau", "workqueues", "tests", f"test_{name}.py")
+        for name in ("deadlines", "sla", "priority")
+    ),
+)
+# The browser drives the same views on either database; the PostgreSQL half keeps the one
+# that signs in and is refused across practices under row-level security (test_browser.py),
+# and leaves the page-by-page journeys to the SQLite half.
+BROWSER_ON_PG = os.sep + os.path.join("bureau", "web", "tests", "test_browser.py")
+
+
+def _sqlite_only(path: str) -> bool:
+    if any(part in path for part in PURE):
+        return True
+    name = os.path.basename(path)
+    return name.startswith("test_browser") and not path.endswith(BROWSER_ON_PG)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """`bureau.x12` is a pure library (`x12/tests/test_purity.py`: no Django, no database), so
-    its tests read the same on either database: `make test` runs them in its SQLite half only,
-    and the PostgreSQL half spends its minutes on what the database changes."""
+    """`make test` runs pure code's tests and most browser journeys in its SQLite half only;
+    the PostgreSQL half spends its minutes on what the database changes (RLS, locks, SQL),
+    and the whole suite stays within its 15 minutes."""
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         return
-    pure = os.sep + os.path.join("bureau", "x12") + os.sep
-    kept = [item for item in items if pure not in str(item.path)]
+    kept = [item for item in items if not _sqlite_only(str(item.path))]
     if len(kept) < len(items) and kept:
-        config.hook.pytest_deselected(items=[item for item in items if pure in str(item.path)])
+        config.hook.pytest_deselected(
+            items=[item for item in items if _sqlite_only(str(item.path))]
+        )
         items[:] = kept
 
 
