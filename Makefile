@@ -4,6 +4,9 @@ VENV        := .venv
 PY          := $(VENV)/bin/python
 UV          := $(VENV)/bin/uv
 PYTEST_ARGS ?=
+# pytest-xdist workers per half (one per CPU; each seeds its own test database).
+# TEST_WORKERS=0 runs in one process, quicker for a handful of tests.
+TEST_WORKERS ?= auto
 
 # Never let uv fetch a Python; use the machine's.
 export UV_PYTHON_DOWNLOADS := never
@@ -44,10 +47,10 @@ test: install-dev
 	$(MAKE) --no-print-directory -k test-sqlite test-pg
 
 test-sqlite: install-dev deps
-	env -u DATABASE_URL -u BUREAU_DB_APP_ROLE $(VENV)/bin/pytest -q $(PYTEST_ARGS)
+	env -u DATABASE_URL -u BUREAU_DB_APP_ROLE $(VENV)/bin/pytest -q -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 test-pg: install-dev deps
-	scripts/with-postgres.sh $(VENV)/bin/pytest -q $(PYTEST_ARGS)
+	scripts/with-postgres.sh $(VENV)/bin/pytest -q -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 bench: install-dev
 	$(PY) -m bench

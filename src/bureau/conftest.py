@@ -1,5 +1,6 @@
-"""Shared fixtures: the demo workspace seeded once per session, signed-in clients, and the
-PostgreSQL runtime role, so that on PostgreSQL every test runs subject to row-level security."""
+"""Shared fixtures: the demo workspace seeded once per session (once per xdist worker, each
+with its own test database), signed-in clients, and the PostgreSQL runtime role, so that on
+PostgreSQL every test runs subject to row-level security."""
 
 from __future__ import annotations
 
