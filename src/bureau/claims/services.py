@@ -71,25 +71,6 @@ class ClaimStateError(ValueError):
         self.to_state = to_state
 
 
-def _current_scope() -> set[int]:
-    if connection.vendor != "postgresql":
-        return set()
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT current_setting(%s, true)", [rls.SETTING])
-        row = cursor.fetchone()
-    return {int(v) for v in (row[0] or "").split(",") if v.strip()} if row else set()
-
-
-def _ensure_scope(practice_ids: set[int]) -> None:
-    """Make sure the transaction's RLS setting admits these practices, keeping what the caller
-    already opened (PostgreSQL; no-op elsewhere)."""
-    if connection.vendor != "postgresql":
-        return
-    current = _current_scope()
-    if not practice_ids <= current:
-        rls.activate(current | practice_ids)
-
-
 @transaction.atomic
 def claim_transition(
     *,
@@ -109,8 +90,8 @@ def claim_transition(
         raise ClaimStateError(from_state.value, to_state.value)
     if actor is not None:
         actor.require(capability, claim.practice_id)
-        _ensure_scope(set(actor.practice_ids()))
-    _ensure_scope({claim.practice_id})
+        rls.widen(set(actor.practice_ids()))
+    rls.widen({claim.practice_id})
     now = clock.now()
     claim.state = to_state.value
     claim.updated_at = now
@@ -174,8 +155,8 @@ def claims_transition(
     if actor is not None:
         for practice_id in sorted(practice_ids):
             actor.require(capability, practice_id)
-        _ensure_scope(set(actor.practice_ids()))
-    _ensure_scope(practice_ids)
+        rls.widen(set(actor.practice_ids()))
+    rls.widen(practice_ids)
     now = clock.now()
     by_target: dict[ClaimState, list[int]] = {}
     by_pair: dict[tuple[ClaimState, ClaimState], dict[int, list[Claim]]] = {}
@@ -185,11 +166,11 @@ def claims_transition(
             claim
         )
     # The scope admits `practice_ids` (ensured above), so the set-based writes stay under RLS.
-    opened = _current_scope()
+    opened = rls.current()
     scoped = Claim.objects.for_system(practice_ids, reason="claim transition")
     for to_state, ids in by_target.items():
         update_ids(scoped, ids, state=to_state.value, updated_at=now)
-    _ensure_scope(opened)  # for_system narrowed the RLS setting; give the caller's back
+    rls.widen(opened)  # for_system narrowed the RLS setting; give the caller's back
     person = actor.user if actor is not None else on_behalf_of
     user_id = person.pk if person is not None else None
     insert(

@@ -33,6 +33,26 @@ def activate(practice_ids: Iterable[int]) -> None:
         cursor.execute("SELECT set_config(%s, %s, true)", [SETTING, value])
 
 
+def current() -> set[int]:
+    """The practices the current transaction's setting admits (empty outside PostgreSQL)."""
+    if connection.vendor != "postgresql":
+        return set()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting(%s, true)", [SETTING])
+        row = cursor.fetchone()
+    return {int(v) for v in (row[0] or "").split(",") if v.strip()} if row else set()
+
+
+def widen(practice_ids: set[int]) -> None:
+    """Make the transaction's setting admit these practices too, keeping what the caller
+    already opened (PostgreSQL; no-op elsewhere)."""
+    if connection.vendor != "postgresql":
+        return
+    opened = current()
+    if not practice_ids <= opened:
+        activate(opened | practice_ids)
+
+
 @contextmanager
 def practice_scope(practice_ids: Iterable[int]) -> Iterator[None]:
     """A transaction in which the given practices' rows are visible: for commands, tasks and

@@ -167,6 +167,23 @@ def item_detail(*, actor: Actor, public_id: Any) -> ItemDetail:
         practice=actor.access[practice_id].practice,
         model="workqueues.WorkItem",
         record_ids=[item.public_id],
-        detail={"function": item.function},
+        detail={"function": item.function, "shown": _shown(detail)},
     )
     return detail
+
+
+def _shown(detail: ItemDetail) -> dict[str, Any]:
+    """The records the page shows besides the item, by public id: who looked at which patient
+    through a work item is as answerable as through the claim's own page."""
+    shown: dict[str, Any] = {}
+    if detail.claim is not None:
+        shown["claim"] = str(detail.claim.public_id)
+        if not detail.masked:
+            shown["patient"] = str(detail.claim.patient.public_id)
+    if detail.denials:
+        shown["denials"] = [str(d["denial"].public_id) for d in detail.denials]
+    if detail.era is not None:
+        shown["era"] = str(detail.era.public_id)
+    if detail.exception is not None:
+        shown["era_exception"] = str(detail.exception.public_id)
+    return shown

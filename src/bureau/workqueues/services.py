@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 from django.db import connection, transaction
 from django.db.models import Q
@@ -159,25 +160,45 @@ def item_claim(*, actor: Actor, public_id: Any) -> WorkItem:
 
 
 def assignable_people(*, actor: Actor, item: WorkItem) -> list[User]:
-    """People who may work this item: active users of the workspace holding its function's
-    capability on its practice, over its provider when their grant is limited."""
+    """People who may work this item (the item page's assign menu)."""
+    people = User.objects.filter(workspace=actor.workspace, is_active=True).order_by("username")
+    return [user for user in people if _may_work(user, [item])]
+
+
+def _may_work(user: User, items: Sequence[WorkItem]) -> bool:
+    """Whether an active user of the workspace holds each item's function capability on its
+    practice, over its provider when their grant is limited: one scoped query for them all."""
     from bureau.tenancy.actor import resolve_actor
 
-    capability = CAPABILITY[item.function]
-    found = []
-    for user in User.objects.filter(workspace=actor.workspace, is_active=True).order_by("username"):
-        other = resolve_actor(user)
-        if other is None or not other.can(capability, item.practice_id):
-            continue
-        if workable(other).filter(pk=item.pk).exists():
-            found.append(user)
-    return found
+    other = resolve_actor(user)
+    if other is None:
+        return False
+    if any(not other.can(CAPABILITY[i.function], i.practice_id) for i in items):
+        return False
+    pks = {i.pk for i in items}
+    return workable(other).filter(pk__in=pks).count() == len(pks)
 
 
 def _writes(actor: Actor, items: Sequence[WorkItem]) -> None:
     for item in items:
         if item.status == ItemStatus.DONE:
             raise QueueError("A done item cannot be changed.")
+
+
+def _assignee(actor: Actor, items: Sequence[WorkItem], assignee: Any) -> User:
+    """The named person, when they may work every item; a stranger, an inactive user and
+    someone without the items' function read the same."""
+    person: User | None = None
+    try:
+        person = User.objects.filter(
+            workspace=actor.workspace, is_active=True, public_id=UUID(str(assignee))
+        ).first()
+    except ValueError:
+        pass  # not an id: nobody, said like somebody who may not
+    if person is None or not _may_work(person, items):
+        functions = sorted({label_of(i.function).lower() for i in items})
+        raise QueueError(f"That person cannot work {' and '.join(functions)} here.")
+    return person
 
 
 @transaction.atomic
@@ -191,13 +212,8 @@ def items_assign(
     _writes(actor, items)
     if any(not actor.can(Capability.QUEUE_ASSIGN, i.practice_id) for i in items):
         raise QueueError("Assigning work to others needs the supervisor's queue.assign.")
-    person: User | None = None
+    person = _assignee(actor, items, assignee) if assignee is not None else None
     for item in items:
-        if assignee is not None:
-            people = assignable_people(actor=actor, item=item)
-            person = next((u for u in people if str(u.public_id) == str(assignee)), None)
-            if person is None:
-                raise QueueError(f"That person cannot work {label_of(item.function).lower()} here.")
         before = item.assignee.username if item.assignee else None
         if person is None:
             item.status, item.assignee, item.claimed_until = ItemStatus.OPEN, None, None

@@ -25,7 +25,6 @@ from django.db.models import Field, Q, Sum
 from bureau import clock
 from bureau.audit.models import AuditAction
 from bureau.audit.services import audit_record_many
-from bureau.claims.services import _current_scope
 from bureau.configuration.resolver import workspace_settings
 from bureau.directory.models import Payer
 from bureau.remittance.models import EntryKind, EraException, ExceptionStatus, LedgerEntry
@@ -150,7 +149,7 @@ def sync_records(
     shared = _Shared.load(workspace, clock.now())
     practices = Practice.objects.filter(workspace=workspace, pk__in=set(practice_ids))
     # Each rule reads one practice under RLS; the caller's wider scope comes back after.
-    opened = _current_scope()
+    opened = rls.current()
     try:
         for practice in practices:
             report.add(_sync_practice(shared, practice, narrow, functions, actor, cause))

@@ -4,6 +4,7 @@ subject and history, and the actions on it. Thin: parse, call a selector or serv
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from urllib.parse import quote
@@ -18,6 +19,7 @@ from django.views.decorators.http import require_POST
 from bureau import clock
 from bureau.denials.models import DenialCategory
 from bureau.directory.selectors import payer_list
+from bureau.tenancy.actor import Actor
 from bureau.tenancy.models import Practice
 from bureau.tenancy.roles import Capability
 from bureau.web.access import (
@@ -121,6 +123,37 @@ def _filters(request: HttpRequest, source: dict[str, str] | None = None) -> Queu
     )
 
 
+# Filters typed by hand (or a link edited): what each must be, to name it when it is not.
+TYPED = {
+    "carc": ("CARC", "a claim adjustment reason code (letters and digits, up to 5)"),
+    "amount_min": ("Amount from", "an amount in dollars"),
+    "amount_max": ("Amount to", "an amount in dollars"),
+    "deadline_days": ("Deadline within", "a whole number of days up to 3650"),
+}
+
+
+def filter_problems(raw: QueryDict, filters: QueueFilters) -> list[str]:
+    """What the person asked for that the queue could not use, in words: a filter that is
+    silently dropped would show more than they think they are looking at."""
+    used = {
+        "carc": filters.carc,
+        "amount_min": filters.amount_min,
+        "amount_max": filters.amount_max,
+        "deadline_days": filters.deadline_days,
+    }
+    problems = [
+        f"{label}: “{raw[name][:20]}” is not {wanted}; that filter is off."
+        for name, (label, wanted) in TYPED.items()
+        if raw.get(name, "").strip() and used[name] in (None, "")
+    ]
+    low, high = filters.amount_min, filters.amount_max
+    if low is not None and high is not None and low > high:
+        problems.append(
+            f"Amount from ${low:,.2f} is above amount to ${high:,.2f}: nothing can match."
+        )
+    return problems
+
+
 def _practice(request: HttpRequest, chosen: str | None) -> Practice | None:
     """?practice=: one practice the actor works in (a foreign or unknown one is a 404), `all`,
     or nothing: the practice context when the actor works there."""
@@ -163,6 +196,7 @@ def queue_view(request: HttpRequest) -> HttpResponse:
             "ages": list(AGE_BUCKETS),
             "slas": [(s.value, s.value.replace("_", " ")) for s in SlaState],
             "query": query.urlencode(),
+            "problems": filter_problems(request.GET, filters),
             "any_masked": any(r.masked for r in page.rows),
             "can_assign": actor.can(Capability.QUEUE_ASSIGN),
             "people": people_of(actor=actor) if actor.can(Capability.QUEUE_ASSIGN) else [],
@@ -209,74 +243,91 @@ def item_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
     )
 
 
-def _act(request: HttpRequest, public_id: UUID, action: str) -> HttpResponse:
-    """One action on one item, from its page: refused changes say why and change nothing."""
+Done = str | HttpResponse  # what an action says it did, or where it goes next
+
+
+def _claim(request: HttpRequest, actor: Actor, public_id: UUID) -> Done:
+    services.item_claim(actor=actor, public_id=public_id)
+    return "The item is yours."
+
+
+def _release(request: HttpRequest, actor: Actor, public_id: UUID) -> Done:
+    services.items_release(actor=actor, public_ids=[public_id])
+    return "Back in the queue."
+
+
+def _pend(request: HttpRequest, actor: Actor, public_id: UUID) -> Done:
+    until = _date(request.POST.get("until"))
+    if until is None:
+        raise services.QueueError("Give the date the item comes back (YYYY-MM-DD).")
+    reason = _text(request.POST.get("reason"))
+    services.items_pend(actor=actor, public_ids=[public_id], until=until, reason=reason)
+    messages.success(request, f"Pended until {until.isoformat()}.")
+    return _take_after(request) if request.POST.get("then") == "next" else ""
+
+
+def _assign(request: HttpRequest, actor: Actor, public_id: UUID) -> Done:
+    services.items_assign(
+        actor=actor,
+        public_ids=[public_id],
+        assignee=request.POST.get("assignee") or None,
+        note=_text(request.POST.get("note"))[:300],
+    )
+    return "Assignment saved."
+
+
+def _attempt(request: HttpRequest, actor: Actor, public_id: UUID) -> Done:
+    post = request.POST
+    minutes = _int(post.get("minutes"), low=0, high=100000)
+    if minutes is None:
+        raise services.QueueError("Minutes spent must be a whole number.")
+    next_on = post.get("next_action_on") or None
+    next_date = _date(next_on)
+    if next_on and next_date is None:
+        raise services.QueueError("The next action date must be a date (YYYY-MM-DD).")
+    data = services.AttemptData(
+        channel=post.get("channel", ""),
+        outcome=post.get("outcome", ""),
+        minutes=minutes,
+        representative=_text(post.get("representative")),
+        reference=_text(post.get("reference")),
+        next_action_on=next_date,
+        note=_text(post.get("note")),
+    )
+    services.attempt_record(actor=actor, public_id=public_id, data=data)
+    return "Attempt recorded."
+
+
+def _done(request: HttpRequest, actor: Actor, public_id: UUID) -> Done:
+    raw = request.POST.get("recovered", "").strip()
+    recovered = _money(raw) if raw else None
+    if raw and recovered is None:
+        raise services.QueueError("Recovered must be an amount in dollars.")
+    note = _text(request.POST.get("note"))
+    services.item_done(actor=actor, public_id=public_id, note=note, recovered=recovered)
+    return "Marked done."
+
+
+Action = Callable[[HttpRequest, Actor, UUID], Done]
+
+
+def _act(request: HttpRequest, public_id: UUID, action: Action) -> HttpResponse:
+    """One action on one item, from its page, after the practice-context check: a refused
+    change says why and changes nothing; a done one says what it did (or moves on)."""
     actor = actor_of(request)
     back = reverse("workqueues:item", kwargs={"public_id": public_id})
     record_in_context(
         request, item_practice_id(actor=actor, public_id=public_id), noun="work item", back=back
     )
-    post = request.POST
     try:
-        if action == "claim":
-            services.item_claim(actor=actor, public_id=public_id)
-            messages.success(request, "The item is yours.")
-        elif action == "release":
-            services.items_release(actor=actor, public_ids=[public_id])
-            messages.success(request, "Back in the queue.")
-        elif action == "pend":
-            until = _date(post.get("until"))
-            if until is None:
-                raise services.QueueError("Give the date the item comes back (YYYY-MM-DD).")
-            services.items_pend(
-                actor=actor, public_ids=[public_id], until=until, reason=_text(post.get("reason"))
-            )
-            messages.success(request, f"Pended until {until.isoformat()}.")
-            if post.get("then") == "next":
-                return _take_after(request)
-        elif action == "assign":
-            services.items_assign(
-                actor=actor,
-                public_ids=[public_id],
-                assignee=post.get("assignee") or None,
-                note=_text(post.get("note"))[:300],
-            )
-            messages.success(request, "Assignment saved.")
-        elif action == "attempt":
-            minutes = _int(post.get("minutes"), low=0, high=100000)
-            if minutes is None:
-                raise services.QueueError("Minutes spent must be a whole number.")
-            next_on = post.get("next_action_on") or None
-            next_date = _date(next_on)
-            if next_on and next_date is None:
-                raise services.QueueError("The next action date must be a date (YYYY-MM-DD).")
-            services.attempt_record(
-                actor=actor,
-                public_id=public_id,
-                data=services.AttemptData(
-                    channel=post.get("channel", ""),
-                    outcome=post.get("outcome", ""),
-                    minutes=minutes,
-                    representative=_text(post.get("representative")),
-                    reference=_text(post.get("reference")),
-                    next_action_on=next_date,
-                    note=_text(post.get("note")),
-                ),
-            )
-            messages.success(request, "Attempt recorded.")
-        elif action == "done":
-            raw = post.get("recovered", "").strip()
-            recovered = _money(raw) if raw else None
-            if raw and recovered is None:
-                raise services.QueueError("Recovered must be an amount in dollars.")
-            services.item_done(
-                actor=actor, public_id=public_id, note=_text(post.get("note")), recovered=recovered
-            )
-            messages.success(request, "Marked done.")
-        else:  # pragma: no cover - the URLs name the actions
-            raise Http404
+        done = action(request, actor, public_id)
     except services.QueueError as exc:
         messages.error(request, str(exc))
+        return redirect(back)
+    if isinstance(done, HttpResponse):
+        return done
+    if done:
+        messages.success(request, done)
     return redirect(back)
 
 
@@ -305,37 +356,37 @@ def _take_after(request: HttpRequest) -> HttpResponse:
 @require_POST
 @requires_any(*WORK)
 def item_claim_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    return _act(request, public_id, "claim")
+    return _act(request, public_id, _claim)
 
 
 @require_POST
 @requires_any(*WORK)
 def item_release_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    return _act(request, public_id, "release")
+    return _act(request, public_id, _release)
 
 
 @require_POST
 @requires_any(*WORK)
 def item_pend_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    return _act(request, public_id, "pend")
+    return _act(request, public_id, _pend)
 
 
 @require_POST
 @requires_any(*WORK)
 def item_assign_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    return _act(request, public_id, "assign")
+    return _act(request, public_id, _assign)
 
 
 @require_POST
 @requires_any(*WORK)
 def item_attempt_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    return _act(request, public_id, "attempt")
+    return _act(request, public_id, _attempt)
 
 
 @require_POST
 @requires_any(*WORK)
 def item_done_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
-    return _act(request, public_id, "done")
+    return _act(request, public_id, _done)
 
 
 @require_POST

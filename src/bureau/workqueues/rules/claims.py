@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -106,57 +107,62 @@ def rejections(facts: PracticeFacts, narrow: Narrow) -> Iterator[Desired]:
 # -- follow-up -----------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Silence:
+    """One kind of silence follow-up answers: the state the claim waits in, how many days
+    are late for it, and what the item says."""
+
+    state: ClaimState
+    kind: str
+    days: Callable[[PracticeFacts, int], int]  # (facts, payer id) -> days
+    title: str  # with {days}
+    counts_acceptance: bool  # the acceptance date starts the corrected-claim window
+
+
+SILENCES = (
+    Silence(
+        ClaimState.ACCEPTED,
+        "no_835",
+        lambda facts, payer_id: sla.followup_interval_days(facts.effective, payer_id),
+        "No payment or denial {days} days after acceptance",
+        counts_acceptance=True,
+    ),
+    Silence(
+        ClaimState.SUBMITTED,
+        "no_ack",
+        lambda facts, _payer_id: sla.no_ack_days(facts.effective),
+        "No acknowledgement {days} days after submission",
+        counts_acceptance=False,
+    ),
+)
+
+
 def followup(facts: PracticeFacts, narrow: Narrow) -> Iterator[Desired]:
     """A claim the payer accepted with no 835 after `followup.interval_days` (per practice and
     payer), or a submitted claim with no acknowledgement after `followup.no_ack_days`: someone
     calls or checks the portal. Opened on the day the silence became late, so age counts from
     then."""
-    for row in _claims(facts, narrow, state=ClaimState.ACCEPTED):
-        days = sla.followup_interval_days(facts.effective, row["payer_id"])
-        due = row["updated_at"] + timedelta(days=days)
-        if due > facts.now:
-            continue
-        silent = (facts.today - facts.local_date(row["updated_at"])).days
-        yield Desired(
-            subject_kind=SubjectKind.CLAIM,
-            subject_key=f"claim:{row['pk']}",
-            title=f"No payment or denial {silent} days after acceptance",
-            amount=money(row["total_charge"]),
-            opened_at=due,
-            payer_id=row["payer_id"],
-            claim_id=row["pk"],
-            facts={
-                "waiting_since": facts.local_date(row["updated_at"]).isoformat(),
-                "kind": "no_835",
-            },
-            clocks=facts.claim_clocks(
+    for silence in SILENCES:
+        for row in _claims(facts, narrow, state=silence.state):
+            due = row["updated_at"] + timedelta(days=silence.days(facts, row["payer_id"]))
+            if due > facts.now:
+                continue
+            since = facts.local_date(row["updated_at"])
+            yield Desired(
+                subject_kind=SubjectKind.CLAIM,
+                subject_key=f"claim:{row['pk']}",
+                title=silence.title.format(days=(facts.today - since).days),
+                amount=money(row["total_charge"]),
+                opened_at=due,
                 payer_id=row["payer_id"],
-                date_of_service=row["encounter__date_of_service"],
-                accepted_on=facts.local_date(row["updated_at"]),
-            ),
-        )
-    for row in _claims(facts, narrow, state=ClaimState.SUBMITTED):
-        days = sla.no_ack_days(facts.effective)
-        due = row["updated_at"] + timedelta(days=days)
-        if due > facts.now:
-            continue
-        silent = (facts.today - facts.local_date(row["updated_at"])).days
-        yield Desired(
-            subject_kind=SubjectKind.CLAIM,
-            subject_key=f"claim:{row['pk']}",
-            title=f"No acknowledgement {silent} days after submission",
-            amount=money(row["total_charge"]),
-            opened_at=due,
-            payer_id=row["payer_id"],
-            claim_id=row["pk"],
-            facts={
-                "waiting_since": facts.local_date(row["updated_at"]).isoformat(),
-                "kind": "no_ack",
-            },
-            clocks=facts.claim_clocks(
-                payer_id=row["payer_id"], date_of_service=row["encounter__date_of_service"]
-            ),
-        )
+                claim_id=row["pk"],
+                facts={"waiting_since": since.isoformat(), "kind": silence.kind},
+                clocks=facts.claim_clocks(
+                    payer_id=row["payer_id"],
+                    date_of_service=row["encounter__date_of_service"],
+                    accepted_on=since if silence.counts_acceptance else None,
+                ),
+            )
 
 
 # -- credentialing holds -------------------------------------------------------------------------

@@ -140,6 +140,27 @@ def test_patient_names_are_masked_without_demographics():
     assert all(name in owner.content.decode() for name in names)
 
 
+def test_an_items_page_audits_the_claim_patient_and_denials_it_shows():
+    from bureau.audit.models import AuditAction, AuditEvent
+
+    practice = h.summit()[0]
+    [claim] = denied_claims(practice, count=1)
+    h.refresh_all()
+    [item] = h.live([practice.pk], function=F.DENIALS)
+    patient = h.system(Patient, [practice.pk]).get(pk=claim.patient_id)
+    h.rls.activate([])
+
+    for username, sees_patient in (("olivia.owner", True), ("dan.denials", False)):
+        assert verified_client(username).get(f"/queue/{item.public_id}/").status_code == 200
+        event = AuditEvent.objects.filter(action=AuditAction.WORKITEM_VIEWED).latest("id")
+        shown = event.detail["shown"]
+        assert event.record_ids == [str(item.public_id)]
+        assert shown["claim"] == str(claim.public_id)
+        assert len(shown["denials"]) == len(b.lines_of(claim))
+        # A masked name is not a read of the patient's demographics.
+        assert (shown.get("patient") == str(patient.public_id)) is sees_patient
+
+
 def test_keyset_paging_shows_the_next_rows_without_repeats():
     h.followup_items()
     client = verified_client("olivia.owner")
@@ -205,6 +226,23 @@ def test_hostile_query_input_never_fails():
     foreign = h.summit()[6]
     for value in [str(uuid.uuid4()), "٣", "x" * 10_000, str(foreign.public_id)]:
         assert client.get("/queue/", {"practice": value}).status_code == 404
+
+
+def test_a_filter_the_queue_cannot_use_says_so():
+    client = verified_client("bella.biller")
+    page = client.get(
+        "/queue/", {"amount_min": "12O", "deadline_days": "٣", "carc": "CO-45", "amount_max": "5"}
+    ).content.decode()
+    assert "Amount from: “12O” is not an amount in dollars; that filter is off." in page
+    assert "Deadline within: “٣” is not a whole number of days up to 3650" in page
+    assert "CARC: “CO-45” is not a claim adjustment reason code" in page
+    assert "Amount to" not in page.split('id="filter-problems"')[1].split("</ul>")[0]
+
+    page = client.get("/queue/", {"amount_min": "500", "amount_max": "20"}).content.decode()
+    assert "Amount from $500.00 is above amount to $20.00: nothing can match." in page
+
+    page = client.get("/queue/", {"amount_min": "20", "amount_max": "500", "carc": "45"})
+    assert 'id="filter-problems"' not in page.content.decode()
 
 
 def test_the_queue_page_query_count_does_not_grow_with_rows():
