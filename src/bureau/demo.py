@@ -206,8 +206,20 @@ DEMO_FEES = [
 ]
 
 
+def _revalidation(n: int) -> date:
+    """Medicare revalidates every five years; the second and fifth providers' dates fall
+    within the work queue's 90-day window (setup gaps), the rest years out."""
+    from bureau import clock
+
+    today = clock.now().date()
+    return {1: today + timedelta(days=38), 4: today + timedelta(days=74)}.get(
+        n, date(2029, 1, 1) + timedelta(days=31 * n)
+    )
+
+
 def _seed_directory(workspace: Workspace, practices: list[Practice]) -> None:
-    """Payers, enrollments (one missing, for a credentialing hold), fees and contract rates."""
+    """Payers, enrollments (one missing, for a credentialing hold; Medicare's revalidated every
+    five years, two of them due within the setup-gap window), fees and contract rates."""
     payers = [
         Payer.objects.create(
             workspace=workspace,
@@ -229,8 +241,9 @@ def _seed_directory(workspace: Workspace, practices: list[Practice]) -> None:
             payer=payer,
             status=EnrollmentStatus.ACTIVE,
             effective_date=since,
+            revalidation_date=_revalidation(n) if payer.kind == PayerKind.MEDICARE else None,
         )
-        for provider in providers
+        for n, provider in enumerate(providers)
         for payer in payers
         # The first provider is not enrolled with the first commercial payer.
         if not (provider.pk == providers[0].pk and payer.payer_id == "BLUPK")

@@ -25,7 +25,7 @@ from bureau import clock
 from bureau.audit.models import AuditAction
 from bureau.audit.services import audit_record
 from bureau.claims.models import Batch, Claim, ClaimLine, ClaimState, ControlNumber
-from bureau.claims.services import claim_transition
+from bureau.claims.services import claims_transition
 from bureau.claims.x12_mapping import ClaimBundle, MappingError, interchange_837
 from bureau.directory.models import ServiceFacility
 from bureau.patients.models import Coverage
@@ -184,13 +184,11 @@ def _build_one(
             created_by=actor.user if actor is not None else None,
         )
         batch.save(force_insert=True)
-        for bundle in good:
-            claim_transition(
-                actor=actor,
-                claim=bundle.claim,
-                to_state=ClaimState.SUBMITTED,
-                note=f"batch {batch.file_name}",
-            )
+        claims_transition(
+            actor=actor,
+            moves=[(b.claim, ClaimState.SUBMITTED) for b in good],
+            note=f"batch {batch.file_name}",
+        )
         _claims(actor, practice.pk).filter(id__in=[b.claim.pk for b in good]).update(batch=batch)
         from bureau.remittance.ledger import post_charges  # the ledger starts at submission
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -98,6 +99,8 @@ def run_cycle(
     say: Say | None = None,
 ) -> CycleSummary:
     """Replay `days` days ending `end` (default today); `say` gets one line per week."""
+    from bureau.workqueues.hooks import batched
+
     if days < 1:
         raise ValueError("simulate at least one day")
     end = end or timezone.localdate()
@@ -105,17 +108,28 @@ def run_cycle(
     practice_ids = sorted(Practice.objects.filter(workspace=workspace).values_list("pk", flat=True))
     summary = CycleSummary(start=start, end=end, seed=seed)
     week_files = 0
-    for offset in range(days):
-        day = start + timedelta(days=offset)
-        before = sum(summary.files.values())
-        run_day(workspace=workspace, practice_ids=practice_ids, day=day, seed=seed, summary=summary)
-        week_files += sum(summary.files.values()) - before
-        if say is not None and (offset % 7 == 6 or day == end):
-            say(
-                f"{day.isoformat()}: {summary.claims_submitted} claims submitted so far, "
-                f"{week_files} files in this week, {summary.files.get('835', 0)} ERAs so far"
+    # A run that fails leaves its week unsynced (the nightly refresh mends it), never half.
+    with ExitStack() as week:
+        for offset in range(days):
+            day = start + timedelta(days=offset)
+            if offset % 7 == 0:
+                # The work queue follows each week's changes at its end, in one sync: a sync per
+                # service call (thousands of claims and ERAs) would be most of the run's time.
+                week.enter_context(batched(f"clearinghouse cycle, week of {day.isoformat()}"))
+            before = sum(summary.files.values())
+            run_day(
+                workspace=workspace, practice_ids=practice_ids, day=day, seed=seed, summary=summary
             )
-            week_files = 0
+            week_files += sum(summary.files.values()) - before
+            if offset % 7 == 6 or day == end:
+                with simulated(day, seed=seed):
+                    week.close()  # on the week's last simulated day
+            if say is not None and (offset % 7 == 6 or day == end):
+                say(
+                    f"{day.isoformat()}: {summary.claims_submitted} claims submitted so far, "
+                    f"{week_files} files in this week, {summary.files.get('835', 0)} ERAs so far"
+                )
+                week_files = 0
     summary.outcome = workspace_outcome(workspace=workspace, practice_ids=practice_ids)
     with transaction.atomic():
         audit_record(

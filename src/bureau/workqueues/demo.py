@@ -1,6 +1,7 @@
 """The demo's queue: after the seed (and the simulated days) every item is derived from the
 records by the refresh, then a few are taken and worked by the demo's people, so the queue
-opens the way a Tuesday morning looks: some items held, attempts logged, one pended."""
+opens the way a Tuesday morning looks: some items held, attempts logged, one pended, two
+underpayments recovered."""
 
 from __future__ import annotations
 
@@ -64,3 +65,38 @@ def _work(workspace: Workspace, rng: random.Random) -> None:
                     until=today + timedelta(days=7),
                     reason="Waiting for the payer's callback",
                 )
+    _recover_underpayments(workspace, rng)
+
+
+def _recover_underpayments(workspace: Workspace, rng: random.Random) -> None:
+    """The account manager works two underpayments to the end: the payer reprocesses at the
+    contract rate, so the history shows work done and dollars recovered, not only work open."""
+    user = User.objects.filter(workspace=workspace, username="olivia.owner").first()
+    actor = resolve_actor(user) if user is not None else None
+    if actor is None:
+        return
+    for _ in range(2):
+        item = services.take_next(
+            actor=actor, filters=QueueFilters(functions=(Function.UNDERPAYMENTS,))
+        )
+        if item is None:
+            return
+        services.attempt_record(
+            actor=actor,
+            public_id=item.public_id,
+            data=services.AttemptData(
+                channel=Channel.PHONE,
+                outcome=Outcome.PROMISED,
+                minutes=rng.randint(8, 20),
+                representative="Provider services",
+                reference=f"RP{rng.randrange(10**7):07d}",
+                next_action_on=None,
+                note="Demo: paid below the contract rate; payer will reprocess.",
+            ),
+        )
+        services.item_done(
+            actor=actor,
+            public_id=item.public_id,
+            note="Demo: reprocessed at the contract rate.",
+            recovered=item.amount,
+        )

@@ -4,7 +4,12 @@ nightly refresh mends whatever a hook missed (and says so)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+
+from django.db import transaction
 
 from bureau.claims.models import ClaimState
 from bureau.tenancy.actor import Actor
@@ -80,7 +85,90 @@ def enrollments_changed(
     )
 
 
+@dataclass
+class _Touched:
+    """The records of one kind of change, gathered while hooks are batched."""
+
+    actor: Actor | None
+    workspace_id: int
+    functions: Sequence[str]
+    practice_ids: set[int] = field(default_factory=set)
+    claim_ids: set[int] = field(default_factory=set)
+    era_ids: set[int] = field(default_factory=set)
+    pairs: set[tuple[int, int]] = field(default_factory=set)
+
+
+_batch: ContextVar[dict[tuple[object, ...], _Touched] | None] = ContextVar("batch", default=None)
+
+
+@contextmanager
+def batched(cause: str) -> Iterator[None]:
+    """Gather the hooks of a run of system changes (a simulated day of the clearinghouse
+    cycle) and sync each kind of change once, at the end, in its own transaction: thousands
+    of claims moving in one run cost one sync, not one per service call. The records a sync
+    reads are the union of the calls' (same narrow shape, same functions), which brings each
+    of them up to date exactly as the separate calls would. `cause` names the run on the
+    items' history (one sync no longer knows which call moved which record)."""
+    if _batch.get() is not None:  # already batching: the outer run syncs
+        yield
+        return
+    gathered: dict[tuple[object, ...], _Touched] = {}
+    token = _batch.set(gathered)
+    try:
+        yield
+    finally:
+        _batch.reset(token)
+    with transaction.atomic():
+        for touched in gathered.values():
+            _sync_now(
+                touched.actor,
+                touched.workspace_id,
+                practice_ids=touched.practice_ids,
+                claim_ids=sorted(touched.claim_ids),
+                era_ids=sorted(touched.era_ids),
+                pairs=sorted(touched.pairs),
+                functions=touched.functions,
+                cause=cause,
+            )
+
+
 def _sync(
+    actor: Actor | None,
+    workspace_id: int,
+    *,
+    practice_ids: set[int],
+    claim_ids: Sequence[int] = (),
+    era_ids: Sequence[int] = (),
+    pairs: Sequence[tuple[int, int]] = (),
+    functions: Sequence[str],
+    cause: str,
+) -> None:
+    gathered = _batch.get()
+    if gathered is None:
+        _sync_now(
+            actor,
+            workspace_id,
+            practice_ids=practice_ids,
+            claim_ids=claim_ids,
+            era_ids=era_ids,
+            pairs=pairs,
+            functions=functions,
+            cause=cause,
+        )
+        return
+    # Calls join only when they narrow by the same kinds of record: a union across kinds
+    # would read "any ERA" for a call that named only claims.
+    shape = (bool(claim_ids), bool(era_ids), bool(pairs))
+    who = actor.user.pk if actor is not None else None
+    key = (who, workspace_id, tuple(functions), shape)
+    touched = gathered.setdefault(key, _Touched(actor, workspace_id, functions))
+    touched.practice_ids |= practice_ids
+    touched.claim_ids.update(claim_ids)
+    touched.era_ids.update(era_ids)
+    touched.pairs.update(pairs)
+
+
+def _sync_now(
     actor: Actor | None,
     workspace_id: int,
     *,

@@ -337,7 +337,7 @@ def test_done_only_for_the_functions_no_record_state_closes(summit):
     provider_id = claim.encounter.rendering_provider_id
     Enrollment.objects.filter(provider_id=provider_id, payer_id=claim.payer_id).delete()
     h.sync(summit[0], claim_ids=[claim.pk])
-    [gap] = h.live([summit[0].pk], function=F.SETUP_GAPS)
+    [gap] = h.live([summit[0].pk], function=F.SETUP_GAPS, provider_id=provider_id)
     with pytest.raises(QueueError, match="note is required"):
         services.item_done(actor=olivia, public_id=gap.public_id, note="  ")
     with pytest.raises(QueueError, match="Recovered must be between"):

@@ -146,3 +146,31 @@ def test_an_expired_claim_and_an_ended_pend_return_to_the_pool(world):
         assert back.assignee_id is None and back.claimed_until is None and back.pended_until is None
         assert kinds(item)[-1] == event
     assert h.refresh_all().returned == 0
+
+
+def test_batched_hooks_sync_once_at_the_end_and_not_at_all_when_the_run_fails():
+    from bureau.workqueues.hooks import batched
+
+    practice = h.summit()[0]
+    b.autopost(practice)
+    payer = enrolled_payers(practice)[0]
+    first, second, third = b.submitted_claims(practice, payer, count=3)
+    synced = AuditEvent.objects.filter(action=AuditAction.WORKITEMS_SYNCED)
+    before = synced.count()
+
+    with batched("simulated week"):
+        h.ingest(practice, payer, [h.denied(first)])
+        h.ingest(practice, payer, [h.denied(second)])
+        assert not h.live([practice.pk], function=Function.DENIALS)  # not yet: at the end
+    denied = {i.claim_id for i in h.live([practice.pk], function=Function.DENIALS)}
+    assert denied == {first.pk, second.pk}
+    # One sync for both ERAs' denials, under the run's name.
+    made = list(synced.order_by("id")[before:])
+    assert len(made) == 1 and made[0].detail["cause"] == "simulated week"
+
+    with pytest.raises(RuntimeError), batched("a run that fails"):
+        h.ingest(practice, payer, [h.denied(third)])
+        raise RuntimeError("the run stops")
+    assert third.pk not in {i.claim_id for i in h.live([practice.pk], function=Function.DENIALS)}
+    # Outside a batch the hooks sync at once again; the refresh mends what the failed run left.
+    assert h.refresh_all().opened == {Function.DENIALS: 1}

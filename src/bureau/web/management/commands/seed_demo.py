@@ -7,6 +7,8 @@ from bureau.demo import demo_logins, seed_demo
 
 class Command(BaseCommand):
     help = "Seed the demo billing company (idempotent) and print the demo logins."
+    # `make demo` runs this right after `migrate`, which ran the checks; `serve` runs them too.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--patients-per-practice", type=int, default=300)
