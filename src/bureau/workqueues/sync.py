@@ -174,7 +174,23 @@ def refresh(*, workspace: Workspace, functions: Sequence[str] | None = None) -> 
             report.add(
                 _sync_practice(shared, practice, EVERYTHING, functions, None, "refresh: recomputed")
             )
+    if report.drift >= ANALYZE_AFTER:
+        analyze_items()
     return report
+
+
+# A refresh that opened or closed this many items has moved the table far enough that the
+# queue's plan should not wait for autovacuum (a first refresh of a book opens them all).
+ANALYZE_AFTER = 1000
+
+
+def analyze_items() -> None:
+    """Bring PostgreSQL's statistics of the work items up to date (migration 0003 explains
+    why through a function: the runtime role does not own the table)."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT bureau_analyze_workitems()")
 
 
 # -- one practice --------------------------------------------------------------------------------

@@ -10,12 +10,14 @@ from decimal import Decimal
 from io import StringIO
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.utils import timezone
 
 from bureau import clock
 from bureau.audit.models import AuditAction, AuditEvent
 from bureau.claims.models import Claim, ClaimState
+from bureau.conftest import ON_POSTGRES
 from bureau.remittance.tests import builders as b
 from bureau.tenancy.roles import Capability
 from bureau.workqueues import services
@@ -174,3 +176,23 @@ def test_batched_hooks_sync_once_at_the_end_and_not_at_all_when_the_run_fails():
     assert third.pk not in {i.claim_id for i in h.live([practice.pk], function=Function.DENIALS)}
     # Outside a batch the hooks sync at once again; the refresh mends what the failed run left.
     assert h.refresh_all().opened == {Function.DENIALS: 1}
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="planner statistics are PostgreSQL's")
+def test_the_runtime_role_can_bring_the_items_statistics_up_to_date():
+    """ANALYZE needs the table's owner; the app role goes through migration 0003's function,
+    which a refresh calls after a large change (so the queue page's plan is not an empty
+    table's)."""
+    from django.db import connection
+
+    from bureau.tenancy.models import Practice
+    from bureau.workqueues.sync import analyze_items
+
+    h.followup_items()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_user")
+        assert cursor.fetchone()[0] == settings.BUREAU_DB_APP_ROLE  # not the owner
+        analyze_items()
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'workqueues_workitem'")
+        estimated = cursor.fetchone()[0]
+    assert estimated == h.system(WorkItem, Practice.objects.values_list("pk", flat=True)).count()
