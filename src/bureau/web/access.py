@@ -284,7 +284,7 @@ def chosen_by_public_id(request: HttpRequest, name: str, items: Iterable[Choice]
 def chosen_practice(
     request: HttpRequest,
     actor: Actor,
-    capability: Capability,
+    capability: Capability | tuple[Capability, ...],
     *,
     chosen: str | None = None,
     use_context: bool = True,
@@ -292,7 +292,8 @@ def chosen_practice(
     """The practice a page is asked for: `chosen` (default ?practice=), else the practice
     context. A practice the actor may not use with `capability`, or that does not exist,
     is a 404 — the same answer for both, so a foreign practice cannot be probed.
-    `all` asks for every practice, whatever the context.
+    `all` asks for every practice, whatever the context. Several capabilities: any of them
+    (the work queue is worked under one per function).
 
     A page that follows the context (`use_context`) and is asked for something the bar does
     not cover moves the bar to it: one practice under a bar naming another, or all practices
@@ -304,7 +305,7 @@ def chosen_practice(
         return None
     if chosen:
         practice = actor.practice_by_public_id(chosen)
-        if practice is None or not actor.can(capability, practice):
+        if practice is None or not _may(actor, capability, practice):
             raise Http404
         if use_context and bar_must_follow(getattr(request, "practice_context", None), practice):
             _follow_page(request, practice, f"Switched to {practice.name} to show this list.")
@@ -312,7 +313,12 @@ def chosen_practice(
     if not use_context:
         return None
     context: Practice | None = getattr(request, "practice_context", None)
-    return context if context is not None and actor.can(capability, context) else None
+    return context if context is not None and _may(actor, capability, context) else None
+
+
+def _may(actor: Actor, capability: Capability | tuple[Capability, ...], practice: Practice) -> bool:
+    wanted = capability if isinstance(capability, tuple) else (capability,)
+    return any(actor.can(c, practice) for c in wanted)
 
 
 # -- the bar and the record (DESIGN §2; the rules are in tenancy/context.py) --------------------

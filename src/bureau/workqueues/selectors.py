@@ -277,16 +277,17 @@ def work_summary(*, actor: Actor) -> WorkSummary:
     now = clock.now()
     today = now.date()
     qs = workable(actor).exclude(status=ItemStatus.DONE)
+    # An expired claim or an ended pend is back in the pool: free to take, no longer mine.
+    free = (
+        Q(status=ItemStatus.OPEN)
+        | Q(status=ItemStatus.CLAIMED, claimed_until__lt=now)
+        | Q(status=ItemStatus.PENDED, resumes_at__lte=now)
+    )
     rows = (
         qs.values("function", "practice_id")
         .annotate(
-            mine=Count("pk", filter=Q(assignee=actor.user)),
-            free=Count(
-                "pk",
-                filter=Q(status=ItemStatus.OPEN)
-                | Q(status=ItemStatus.CLAIMED, claimed_until__lt=now)
-                | Q(status=ItemStatus.PENDED, resumes_at__lte=now),
-            ),
+            mine=Count("pk", filter=Q(assignee=actor.user) & ~free),
+            free=Count("pk", filter=free),
             breached=Count("pk", filter=Q(sla_due__lt=today)),
             dollars=Sum("amount"),
         )

@@ -3,10 +3,11 @@ subject and history, and the actions on it. Thin: parse, call a selector or serv
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from urllib.parse import quote
 from uuid import UUID
 
@@ -20,11 +21,13 @@ from bureau import clock
 from bureau.denials.models import DenialCategory
 from bureau.directory.selectors import payer_list
 from bureau.tenancy.actor import Actor
+from bureau.tenancy.context import ALL, OPENED_UNDER
 from bureau.tenancy.models import Practice
 from bureau.tenancy.roles import Capability
 from bureau.web.access import (
     actor_of,
     chosen_by_public_id,
+    chosen_practice,
     record_in_context,
     requires_any,
 )
@@ -43,20 +46,23 @@ from bureau.workqueues.selectors import (
     people_of,
     queue_page,
 )
-from bureau.workqueues.sla import SlaState
+from bureau.workqueues.sla import SlaState, local_date
 
 WORK = tuple(dict.fromkeys(CAPABILITY.values()))
 MONEY_MAX = Decimal("9999999999.99")
 
 
+MONEY = re.compile(r"-?\$?\d{1,3}(,\d{3})*(\.\d{1,2})?|-?\$?\d+(\.\d{1,2})?", re.ASCII)
+
+
 def _money(raw: str | None) -> Decimal | None:
-    if not raw or len(raw) > 16 or not raw.isascii():
+    """Dollars as people type them ($1,234.50, 20, 20.5): no exponents (1E1), no third
+    decimal to be rounded away unseen."""
+    text = (raw or "").strip()
+    if len(text) > 16 or not MONEY.fullmatch(text):
         return None
-    try:
-        value = Decimal(raw.replace(",", "").lstrip("$"))
-    except InvalidOperation:
-        return None
-    return value if value.is_finite() and abs(value) <= MONEY_MAX else None
+    value = Decimal(text.replace(",", "").replace("$", ""))
+    return value if abs(value) <= MONEY_MAX else None
 
 
 def _int(raw: str | None, *, low: int, high: int) -> int | None:
@@ -67,9 +73,10 @@ def _int(raw: str | None, *, low: int, high: int) -> int | None:
 
 
 def _text(raw: str | None) -> str:
-    """Free text from a form, without control characters: PostgreSQL refuses a NUL in a text
-    value (a 500), and every field here is one line."""
-    return "".join(c for c in (raw or "") if unicodedata.category(c) != "Cc").strip()
+    """Free text from a form, without control or format characters: PostgreSQL refuses a NUL
+    in a text value (a 500), a bidi override would make a note read other than it was
+    written, and every field here is one line."""
+    return "".join(c for c in (raw or "") if unicodedata.category(c) not in ("Cc", "Cf")).strip()
 
 
 def _date(raw: str | None) -> date | None:
@@ -83,7 +90,8 @@ def _date(raw: str | None) -> date | None:
 
 def _filters(request: HttpRequest, source: dict[str, str] | None = None) -> QueueFilters:
     """The queue's filters from the query (or a form echoing it): anything unknown or
-    malformed filters nothing rather than failing."""
+    malformed filters nothing rather than failing (and the page says so), except a practice:
+    one the actor does not work in answers 404, as a foreign record does."""
     q = source if source is not None else request.GET
     actor = actor_of(request)
     mine = {f for f, _ in functions_of(actor)}
@@ -156,18 +164,10 @@ def filter_problems(raw: QueryDict, filters: QueueFilters) -> list[str]:
 
 def _practice(request: HttpRequest, chosen: str | None) -> Practice | None:
     """?practice=: one practice the actor works in (a foreign or unknown one is a 404), `all`,
-    or nothing: the practice context when the actor works there."""
-    actor = actor_of(request)
-    working = {p.pk for cap in WORK for p in actor.practices(cap)}
-    if chosen == "all":
-        return None
-    if chosen:
-        practice = actor.practice_by_public_id(chosen)
-        if practice is None or practice.pk not in working:
-            raise Http404
-        return practice
-    context: Practice | None = getattr(request, "practice_context", None)
-    return context if context is not None and context.pk in working else None
+    or nothing: the practice context when the actor works there. The queue page follows the
+    bar as every list does: asked for another practice (or all), the bar moves there, so the
+    forms on it carry what it shows."""
+    return chosen_practice(request, actor_of(request), WORK, chosen=chosen or "")
 
 
 @requires_any(*WORK)
@@ -207,8 +207,19 @@ def queue_view(request: HttpRequest) -> HttpResponse:
 @require_POST
 @requires_any(*WORK)
 def take_next_view(request: HttpRequest) -> HttpResponse:
+    """Take from the queue the page showed: its practice (or the practice it was opened
+    under, when the form names none) answers to the page's context like any write."""
     actor = actor_of(request)
-    item = services.take_next(actor=actor, filters=_filters(request, request.POST))
+    source = request.POST.copy()
+    opened_under = source.get(OPENED_UNDER, "")
+    if not source.get("practice") and (
+        opened_under == ALL or actor.practice_by_public_id(opened_under) is not None
+    ):
+        source["practice"] = opened_under
+    filters = _filters(request, source)
+    if filters.practice_id is not None:
+        record_in_context(request, filters.practice_id, noun="queue asked for", back=_back(request))
+    item = services.take_next(actor=actor, filters=filters)
     if item is None:
         messages.info(request, "Nothing left to take in this queue.")
         return redirect(_back(request))
@@ -237,7 +248,8 @@ def item_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
             "d": detail,
             "channels": Channel.choices,
             "outcomes": Outcome.choices,
-            "today": clock.now().date().isoformat(),
+            # The practice's today: the service refuses a pend "until today" by that calendar.
+            "today": local_date(clock.now(), detail.item.practice.timezone).isoformat(),
             "back_query": _query_text(request.GET.get("q", "")),
         },
     )
