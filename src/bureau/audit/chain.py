@@ -4,9 +4,18 @@ events join a chain, and how a chain is checked (links, head, purge checkpoints,
 Each workspace's events form one chain (events with no workspace form the "global" chain): event
 n stores HMAC-SHA256(BUREAU_AUDIT_KEY, its content + the hash of event n-1). The key lives
 outside the database, so write access to the database is not enough to rebuild a chain after
-changing it. `link` is the only definition of a link and `chain_append` the only place events
-are numbered and linked; everything before it builds content only, so the head lock can later
-move to a short append at the end of the transaction without touching the callers.
+changing it. `link` is the only definition of a link and `seal` the only place events are
+numbered and linked.
+
+Written, then sealed. An event is inserted in the transaction of the change or read it records
+(so they commit or roll back together), unsealed: no number yet, and a MAC of its own content
+under the key. Right after that transaction commits, `seal` locks the chain's head for a few
+milliseconds and numbers and links every waiting event in the order they were written. The head
+lock used to be held from an event's write to its transaction's end — through the rest of a
+request, or a whole ERA posting — which queued every audited request of a workspace behind it.
+An unsealed row whose MAC fails was not written by Bureau: it is never sealed, and verify
+reports it; so is a genuine one left unsealed (a process died between commit and seal) past a
+short grace, though any later seal of its chain, or `bureau audit verify`, seals it.
 
 Versioned hash scheme. Rows written before the chain was keyed carry an unkeyed SHA-256 of the
 same content ("legacy"); they are never rewritten. Migration 0009 closes every such chain with a
@@ -27,12 +36,14 @@ import hmac
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connection, transaction
 from django.db.models import Max
+from django.utils import timezone
 
 from bureau.audit.models import AuditAction, AuditChainHead, AuditEvent
 from bureau.tenancy.models import Workspace
@@ -44,7 +55,7 @@ class ChainedEvent(Protocol):
     """What a link covers: an AuditEvent, or its historical model in a migration."""
 
     workspace_id: int | None
-    seq: int
+    seq: int | None  # None until sealed
     occurred_at: datetime
     user_id: int | None
     actor_label: str
@@ -107,24 +118,86 @@ def legacy_digest(event: ChainedEvent) -> str:
     return hashlib.sha256(_content(event.prev_hash, event)).hexdigest()
 
 
-def chain_append(workspace_id: int | None, events: Sequence[AuditEvent]) -> None:
-    """Number, link and insert `events` at the tip of their chain, in the caller's transaction.
+def chain_write(workspace_id: int | None, events: Sequence[AuditEvent]) -> None:
+    """Insert `events` in the caller's transaction, unsealed, and have their chain sealed
+    right after that transaction commits.
 
-    The head row stays locked until that transaction ends; this is the one call a later change
-    moves to the end of the transaction to keep that lock short."""
-    head, _ = AuditChainHead.objects.select_for_update().get_or_create(
-        chain=chain_name(workspace_id)
-    )
+    No lock is taken here: the head row is locked only by `seal`, for the few milliseconds
+    it takes to number and link what is waiting, so a long request or an ERA posting no
+    longer holds up every other audited request of its workspace. The change and its events
+    still commit (or roll back, savepoints included) together. Each unsealed row carries its
+    own MAC, so a row slipped into the table without the key is never sealed into a chain."""
     for event in events:
-        event.seq = head.seq + 1
-        event.prev_hash = head.hash
-        event.hash = link(head.hash, event)
-        head.seq, head.hash = event.seq, event.hash
+        event.seq, event.prev_hash = None, ""
+        event.hash = link("", event)
     if len(events) == 1:
         events[0].save(force_insert=True)
     else:
         AuditEvent.objects.bulk_create(events)
-    head.save(update_fields=["seq", "hash"])
+    _seal_after_commit(workspace_id)
+
+
+class _Seal:
+    """The on-commit callback sealing one chain; equal per chain, so a transaction that writes
+    many events asks for one seal (a savepoint rolled back takes its request with it)."""
+
+    def __init__(self, workspace_id: int | None) -> None:
+        self.workspace_id = workspace_id
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Seal) and other.workspace_id == self.workspace_id
+
+    def __hash__(self) -> int:
+        return hash(("seal", self.workspace_id))
+
+    def __call__(self) -> None:
+        seal(self.workspace_id)
+
+
+def _seal_after_commit(workspace_id: int | None) -> None:
+    callback = _Seal(workspace_id)
+    waiting = getattr(connection, "run_on_commit", [])
+    if any(entry[1] == callback for entry in waiting):
+        return
+    # Robust: the change is committed already; an event left unsealed is sealed by the next
+    # seal of its chain (any later event, or `bureau audit verify`), never lost.
+    transaction.on_commit(callback, robust=True)
+
+
+def seal(workspace_id: int | None) -> int:
+    """Number and link every unsealed event of one chain, oldest first, under a short lock of
+    its head (the one place events join a chain). Returns how many it sealed; a row whose own
+    MAC does not hold (written without the key) is left unsealed for verify to report."""
+    with transaction.atomic():
+        head, _ = AuditChainHead.objects.select_for_update().get_or_create(
+            chain=chain_name(workspace_id)
+        )
+        waiting = list(
+            AuditEvent.objects.filter(workspace_id=workspace_id, seq__isnull=True)  # type: ignore[misc]
+            .order_by("id")
+            .select_for_update()
+        )
+        sealed = [e for e in waiting if hmac.compare_digest(e.hash, link("", e))]
+        for event in sealed:
+            event.seq = head.seq + 1
+            event.prev_hash = head.hash
+            event.hash = link(head.hash, event)
+            head.seq, head.hash = event.seq, event.hash
+        if sealed:
+            AuditEvent.objects.bulk_update(sealed, ["seq", "prev_hash", "hash"], batch_size=500)
+            head.save(update_fields=["seq", "hash"])
+    return len(sealed)
+
+
+def seal_all() -> int:
+    """Seal every chain's waiting events (before verifying, anchoring or purging)."""
+    chains = (
+        AuditEvent.objects.filter(seq__isnull=True)
+        .values_list("workspace_id", flat=True)
+        .distinct()
+        .order_by()
+    )
+    return sum(seal(workspace_id) for workspace_id in list(chains))
 
 
 # -- verification -----------------------------------------------------------------------------
@@ -136,9 +209,15 @@ class ChainProblem:
     event_id: int | None = None
 
     def __str__(self) -> str:
+        place = f"seq {self.seq}" if self.seq else "unsealed"
         if self.event_id is None:
-            return f"{self.chain}, seq {self.seq}: {self.reason}"
-        return f"event {self.event_id} ({self.chain}, seq {self.seq}): {self.reason}"
+            return f"{self.chain}, {place}: {self.reason}"
+        return f"event {self.event_id} ({self.chain}, {place}): {self.reason}"
+
+
+def _n(event: AuditEvent) -> int:
+    """A sealed event's seq (verification walks sealed events only; unsealed ones are 0)."""
+    return event.seq or 0
 
 
 def _label(workspace_id: int | None, slugs: dict[int, str] | None = None) -> str:
@@ -172,7 +251,7 @@ def audit_verify_chain(
     where = label or _label(workspace_id)
     # The head first: events appended while we walk lie beyond it and are checked as links.
     head = AuditChainHead.objects.filter(chain=chain_name(workspace_id)).first()
-    events = AuditEvent.objects.filter(workspace_id=workspace_id).order_by("seq")  # type: ignore[misc]
+    events = AuditEvent.objects.filter(workspace_id=workspace_id, seq__isnull=False).order_by("seq")  # type: ignore[misc]
     previous: AuditEvent | None = None
     at_head: AuditEvent | None = None
     keyed = False
@@ -181,38 +260,57 @@ def audit_verify_chain(
             problem = _check_start(event, workspace_id, where)
             if problem:
                 return problem
-        elif event.seq != previous.seq + 1:
-            return ChainProblem(where, event.seq, f"gap after seq {previous.seq}", event.pk)
+        elif _n(event) != _n(previous) + 1:
+            return ChainProblem(where, _n(event), f"gap after seq {_n(previous)}", event.pk)
         elif event.prev_hash != previous.hash:
-            return ChainProblem(where, event.seq, "does not link to its predecessor", event.pk)
+            return ChainProblem(where, _n(event), "does not link to its predecessor", event.pk)
         if hmac.compare_digest(event.hash, link(event.prev_hash, event)):
             keyed = True
         elif keyed or event.hash != legacy_digest(event):
             return ChainProblem(
                 where,
-                event.seq,
+                _n(event),
                 "content does not match its hash (changed, or BUREAU_AUDIT_KEY is not the key "
                 "it was written with)",
                 event.pk,
             )
-        if head is not None and event.seq == head.seq:
+        if head is not None and _n(event) == head.seq:
             at_head = event
         previous = event
-    return _check_end(previous, at_head, head, keyed, where)
+    return _check_end(previous, at_head, head, keyed, where) or _check_unsealed(workspace_id, where)
+
+
+# A genuine event waits for its seal a few milliseconds; one still waiting after this long was
+# left behind (its writer died between commit and seal) and says so until something seals it.
+SEAL_GRACE = timedelta(minutes=5)
+
+
+def _check_unsealed(workspace_id: int | None, where: str) -> ChainProblem | None:
+    waiting = AuditEvent.objects.filter(workspace_id=workspace_id, seq__isnull=True).order_by("id")  # type: ignore[misc]
+    for event in waiting.iterator(chunk_size=500):
+        if not hmac.compare_digest(event.hash, link("", event)):
+            return ChainProblem(
+                where, 0, "an unsealed event was not written by Bureau (its MAC fails)", event.pk
+            )
+        if event.occurred_at < timezone.now() - SEAL_GRACE:
+            return ChainProblem(
+                where, 0, "an event was never sealed into the chain (run audit verify)", event.pk
+            )
+    return None
 
 
 def _check_start(event: AuditEvent, workspace_id: int | None, where: str) -> ChainProblem | None:
     """The first surviving event is the genesis or the first after a purge checkpoint."""
-    if event.seq == 1:
+    if _n(event) == 1:
         expected: str | None = GENESIS
     else:
         checkpoints = _checkpoints(workspace_id)
-        if event.seq - 1 not in checkpoints:
-            return ChainProblem(where, event.seq, "events before it are missing", event.pk)
-        expected = checkpoints[event.seq - 1]
+        if _n(event) - 1 not in checkpoints:
+            return ChainProblem(where, _n(event), "events before it are missing", event.pk)
+        expected = checkpoints[_n(event) - 1]
     if expected is not None and event.prev_hash != expected:
-        what = "the genesis" if event.seq == 1 else "its purge checkpoint"
-        return ChainProblem(where, event.seq, f"does not link to {what}", event.pk)
+        what = "the genesis" if _n(event) == 1 else "its purge checkpoint"
+        return ChainProblem(where, _n(event), f"does not link to {what}", event.pk)
     return None
 
 
@@ -226,19 +324,19 @@ def _check_end(
     if head is None or head.seq == 0:
         if last is None:
             return None
-        return ChainProblem(where, last.seq, "the chain's head record is missing", last.pk)
+        return ChainProblem(where, _n(last), "the chain's head record is missing", last.pk)
     if last is None:
         return ChainProblem(where, head.seq, f"every event up to the head (seq {head.seq}) is gone")
     if at_head is None:
         return ChainProblem(
-            where, head.seq, f"events after seq {last.seq} are missing (head at seq {head.seq})"
+            where, head.seq, f"events after seq {_n(last)} are missing (head at seq {head.seq})"
         )
     if at_head.hash != head.hash:
-        return ChainProblem(where, at_head.seq, "does not match the chain's head", at_head.pk)
+        return ChainProblem(where, _n(at_head), "does not match the chain's head", at_head.pk)
     if not keyed:
         return ChainProblem(
             where,
-            last.seq,
+            _n(last),
             "no event is keyed: the chain was rebuilt without BUREAU_AUDIT_KEY, or predates it "
             "and was never closed by migration 0009",
             last.pk,

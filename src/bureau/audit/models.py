@@ -7,6 +7,7 @@ from enum import StrEnum, unique
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 from bureau.tenancy.models import Practice, Workspace
@@ -117,7 +118,8 @@ class AuditEvent(models.Model):
     workspace = models.ForeignKey(
         Workspace, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    seq = models.PositiveBigIntegerField()
+    # None until sealed into the chain, right after its transaction commits (chain.py).
+    seq = models.PositiveBigIntegerField(null=True, blank=True)
     occurred_at = models.DateTimeField(default=timezone.now, db_index=True)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -140,7 +142,8 @@ class AuditEvent(models.Model):
     reason = models.TextField(blank=True)
     # Changed field names, old/new values of setup data, counts — never PHI values.
     detail = models.JSONField(default=dict, blank=True)
-    prev_hash = models.CharField(max_length=64)
+    prev_hash = models.CharField(max_length=64, blank=True)
+    # Sealed: the link. Unsealed: the MAC of the event's own content (no seq, no predecessor).
     hash = models.CharField(max_length=64)
 
     class Meta:
@@ -152,6 +155,10 @@ class AuditEvent(models.Model):
             models.Index(fields=["workspace", "practice", "occurred_at"]),
             models.Index(fields=["workspace", "user", "occurred_at"]),
             models.Index(fields=["workspace", "action", "occurred_at"]),
+            # What `seal` picks up: a handful of rows at any moment.
+            models.Index(
+                fields=["workspace", "id"], condition=Q(seq__isnull=True), name="audit_unsealed"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -159,8 +166,8 @@ class AuditEvent(models.Model):
 
 
 class AuditChainHead(models.Model):
-    """The tip of one workspace's chain. Locked (SELECT ... FOR UPDATE) while an event is
-    appended, so concurrent requests extend the chain one after another instead of forking it."""
+    """The tip of one workspace's chain. Locked (SELECT ... FOR UPDATE) while waiting events
+    are sealed, so concurrent seals extend the chain one after another instead of forking it."""
 
     chain = models.CharField(max_length=40, unique=True)
     seq = models.PositiveBigIntegerField(default=0)

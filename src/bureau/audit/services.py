@@ -17,7 +17,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.ipv6 import clean_ipv6_address
 
-from bureau.audit.chain import audit_verify_chain, chain_append
+from bureau.audit.chain import audit_verify_chain, chain_write, seal
 from bureau.audit.context import current_origin
 from bureau.audit.models import AuditAction, AuditEvent
 from bureau.tenancy.models import Practice, Workspace
@@ -129,7 +129,7 @@ def _append(
         )
         for practice, record_ids in targets
     ]
-    chain_append(workspace.pk if workspace else None, events)
+    chain_write(workspace.pk if workspace else None, events)
     return events
 
 
@@ -232,6 +232,7 @@ def audit_purge(*, before: datetime, now: datetime | None = None) -> int:
         .order_by()
     )
     for workspace_id in chains:
+        seal(workspace_id)  # what waits joins the chain before it is checked
         if problem := audit_verify_chain(workspace_id):
             raise RetentionRefused(f"not purged, the chain does not verify: {problem}")
     deleted = 0
@@ -242,7 +243,7 @@ def audit_purge(*, before: datetime, now: datetime | None = None) -> int:
 
 
 def _purge_chain(workspace_id: int | None, before: datetime) -> int:
-    chain = AuditEvent.objects.filter(workspace_id=workspace_id)  # type: ignore[misc]
+    chain = AuditEvent.objects.filter(workspace_id=workspace_id, seq__isnull=False)  # type: ignore[misc]
     first_kept = (
         chain.filter(occurred_at__gte=before).order_by("seq").values_list("seq", flat=True).first()
     )

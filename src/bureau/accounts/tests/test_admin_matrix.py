@@ -67,7 +67,7 @@ def _state(user: User) -> tuple[Any, ...]:
 
 
 def _events(action: AuditAction, actor: User) -> list[AuditEvent]:
-    return list(AuditEvent.objects.filter(action=action, user=actor).order_by("seq"))
+    return list(AuditEvent.objects.filter(action=action, user=actor).order_by("id"))
 
 
 def _assert_done(action: str, cast: Cast, actor: User, target: User, grant: Grant) -> None:

@@ -108,8 +108,9 @@ def _new_workspace(slug: str) -> Workspace:
 
 
 def _record(workspace: Workspace, n: int, **extra: object) -> list[AuditEvent]:
+    """`n` events, as stored once sealed."""
     with transaction.atomic():
-        return [
+        written = [
             audit_record(
                 action=AuditAction.SYSTEM_SEEDED,
                 workspace=workspace,
@@ -119,6 +120,7 @@ def _record(workspace: Workspace, n: int, **extra: object) -> list[AuditEvent]:
             )  # type: ignore[arg-type]
             for i in range(n)
         ]
+    return [AuditEvent.objects.get(pk=e.pk) for e in written]
 
 
 @contextmanager

@@ -152,7 +152,7 @@ def test_cli_export_and_import(owner, summit, payers, tmp_path, capsys):
     )
     assert "4 values changed" in capsys.readouterr().out
     assert _effective(services.config_export(practice)) == _effective(before)
-    event = AuditEvent.objects.filter(action=AuditAction.CONFIG_IMPORTED).latest("seq")
+    event = AuditEvent.objects.filter(action=AuditAction.CONFIG_IMPORTED).latest("id")
     assert event.actor_label == "system (cli)" and event.user is None
     assert event.workspace_id == practice.workspace_id
 

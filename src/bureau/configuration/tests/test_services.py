@@ -78,7 +78,7 @@ def test_change_is_audited_with_old_and_new(owner, summit, payers):
     events = list(
         AuditEvent.objects.filter(
             practice=practice, action__in=[AuditAction.SETTING_CHANGED, AuditAction.SETTING_CLEARED]
-        ).order_by("seq")
+        ).order_by("id")
     )
     assert [(e.detail["old"], e.detail["new"], e.reason) for e in events] == [
         (None, 100, "first set"),

@@ -103,7 +103,7 @@ def test_injected_drift_is_reported_and_mended_and_then_there_is_none(world):
         assert kinds(item)[-1] == EventKind.DONE
     synced = AuditEvent.objects.filter(
         action=AuditAction.WORKITEMS_SYNCED, practice=practice
-    ).order_by("-seq")
+    ).order_by("-id")
     assert synced.exists() and synced[0].detail["closed"] == {F.REJECTIONS: 2}
     again = h.refresh_all()
     assert again.drift == 0 and again.returned == 0

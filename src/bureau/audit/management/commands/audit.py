@@ -19,6 +19,7 @@ from bureau.audit.chain import (
     audit_anchor_heads,
     audit_verify_all,
     audit_verify_anchors,
+    seal_all,
 )
 from bureau.audit.models import AuditEvent
 from bureau.audit.services import RetentionRefused, audit_purge
@@ -52,6 +53,7 @@ class Command(BaseCommand):
 
     def _verify(self, anchor_path: str | None) -> None:
         anchors = _read_anchors(anchor_path) if anchor_path else []
+        seal_all()  # what waits for its seal joins the chain first (a writer died after commit)
         problems = audit_verify_all() + audit_verify_anchors(anchors)
         if problems:
             self._fail(problems)
@@ -62,6 +64,7 @@ class Command(BaseCommand):
 
     def _anchor(self) -> None:
         # An anchor of a broken chain would vouch for the break: verify first.
+        seal_all()
         if problems := audit_verify_all():
             self._fail(problems)
         for anchor in audit_anchor_heads(timezone.now()):
