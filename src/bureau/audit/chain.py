@@ -34,6 +34,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -172,6 +174,7 @@ def seal(workspace_id: int | None) -> int:
         head, _ = AuditChainHead.objects.select_for_update().get_or_create(
             chain=chain_name(workspace_id)
         )
+        locked_at = time.perf_counter()
         waiting = list(
             AuditEvent.objects.filter(workspace_id=workspace_id, seq__isnull=True)  # type: ignore[misc]
             .order_by("id")
@@ -186,7 +189,17 @@ def seal(workspace_id: int | None) -> int:
         if sealed:
             AuditEvent.objects.bulk_update(sealed, ["seq", "prev_hash", "hash"], batch_size=500)
             head.save(update_fields=["seq", "hash"])
+    _note_hold(locked_at)
     return len(sealed)
+
+
+def _note_hold(locked_at: float) -> None:
+    """How long the head was held (lock to commit), appended in ms to the file named by
+    BUREAU_AUDIT_SEAL_TIMINGS when set: the load benchmark's measure of the chain's lock."""
+    path = os.environ.get("BUREAU_AUDIT_SEAL_TIMINGS")
+    if path:
+        with open(path, "a", encoding="ascii") as out:
+            out.write(f"{(time.perf_counter() - locked_at) * 1000:.3f}\n")
 
 
 def seal_all() -> int:

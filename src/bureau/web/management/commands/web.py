@@ -5,6 +5,8 @@ background jobs (README "Running in production").
 
 BUREAU_BIND         address gunicorn listens on (default 127.0.0.1:8000): the proxy's side only
 BUREAU_WEB_WORKERS  worker processes (default 2 x CPU cores + 1, gunicorn's rule of thumb)
+BUREAU_WEB_THREADS  threads per worker (default 1); more than 1 serves a worker's requests
+                    concurrently (gunicorn's gthread worker), each thread with its connection
 BUREAU_WEB_TIMEOUT  seconds a request may take before its worker is replaced (default 60)
 """
 
@@ -63,6 +65,7 @@ class Command(BaseCommand):
         gunicorn_options = {
             "bind": [bind or env.get("BUREAU_BIND", "127.0.0.1:8000")],
             "workers": _positive_int("BUREAU_WEB_WORKERS", workers),
+            "threads": _positive_int("BUREAU_WEB_THREADS", env.get("BUREAU_WEB_THREADS", "1")),
             "timeout": _positive_int("BUREAU_WEB_TIMEOUT", env.get("BUREAU_WEB_TIMEOUT", "60")),
             # No access log: URLs carry search terms (patient names); the audit log has requests.
             "accesslog": None,

@@ -1,0 +1,310 @@
+"""The request path under load: gunicorn on loopback, closed-loop users, PostgreSQL and SQLite.
+
+For each database, in a throwaway data directory (PostgreSQL: a throwaway cluster, the app as
+the RLS runtime role): migrate, seed the demo (30 simulated days), add 50 users working every
+practice (supervisors, MFA verified in their sessions), then serve with `bureau web` (3
+workers x 4 threads, BUREAU_WEB_THREADS) and drive it with 1, 5, 20 and 50 closed-loop users,
+each on its own keep-alive connection, for BUREAU_BENCH_LOAD_SECONDS (default 30) per level.
+The mix: home, claims list, claim detail, patients list, patient detail, denials list, work
+queue. Prints one JSON object per level: requests/s, p50/p95/p99 overall and per page, errors,
+and how long each seal held its chain's head (`BUREAU_AUDIT_SEAL_TIMINGS`).
+
+Targets on the 2-core reference machine (issue 12): PostgreSQL >= 100 req/s for the mix,
+p95 < 300 ms at 20 users, 0 errors at 50 users, mean head hold < 2 ms.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from statistics import mean, quantiles
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+LEVELS = (1, 5, 20, 50)
+USERS = 50
+TARGET_RPS_PG = 100.0
+TARGET_P95_MS_AT_20 = 300.0
+TARGET_HOLD_MS = 2.0
+MIX = ("home", "claims", "claim", "patients", "patient", "denials", "queue")
+
+
+def main() -> None:
+    for database in ("postgresql", "sqlite"):
+        argv = [sys.executable, "-m", "bench.bench_load", database]
+        if database == "postgresql":
+            argv = [str(ROOT / "scripts/with-postgres.sh"), *argv]
+        env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+        done = subprocess.run(argv, cwd=ROOT, env=env, check=False)  # noqa: S603 - our own
+        if done.returncode != 0:
+            raise RuntimeError(f"the {database} load run failed (exit {done.returncode})")
+
+
+def emit(measure: dict[str, Any]) -> None:
+    print(json.dumps(measure), flush=True)
+
+
+# -- the book and its people ---------------------------------------------------------------------
+def _prepare(var: Path) -> tuple[list[str], dict[str, list[str]]]:
+    """Migrate, seed, add the load users; returns their session cookies and the URLs the mix
+    opens (claim and patient pages)."""
+    os.environ["BUREAU_VAR_DIR"] = str(var)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bureau.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from bureau.demo import seed_demo
+
+    call_command("migrate", verbosity=0)
+    seed_demo(patients_per_practice=60, simulate_days=30)
+    cookies = _load_users()
+    urls = _record_urls()
+    from django.db import connections
+
+    connections.close_all()
+    return cookies, urls
+
+
+def _load_users() -> list[str]:
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.auth.hashers import make_password
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.db import transaction
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from bureau.accounts.middleware import LAST_SEEN_KEY
+    from bureau.accounts.models import User
+    from bureau.tenancy.models import Grant, Workspace
+    from bureau.tenancy.roles import Role
+
+    workspace = Workspace.objects.get(slug="summit")
+    password = make_password("Load-bench-2026!")
+    cookies = []
+    with transaction.atomic():
+        for n in range(USERS):
+            user = User.objects.create(
+                username=f"load.user{n:02d}",
+                full_name=f"Load User {n:02d}",
+                workspace=workspace,
+                email=f"load{n}@example.test",
+                password=password,
+            )
+            Grant.objects.create(
+                workspace=workspace, user=user, role=Role.SUPERVISOR.value, reason="load bench"
+            )
+            device = TOTPDevice.objects.create(
+                user=user, name="Authenticator", confirmed=True, key=os.urandom(20).hex()
+            )
+            session = SessionStore()
+            session[SESSION_KEY] = str(user.pk)
+            session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+            session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+            session[LAST_SEEN_KEY] = int(time.time())
+            session.create()
+            cookies.append(session.session_key or "")
+    return cookies
+
+
+def _record_urls() -> dict[str, list[str]]:
+    from django.db import transaction
+
+    from bureau.claims.models import Claim
+    from bureau.patients.models import Patient
+    from bureau.tenancy import rls
+    from bureau.tenancy.models import Practice
+
+    ids = list(Practice.objects.filter(workspace__slug="summit").values_list("pk", flat=True))
+    with transaction.atomic():
+        rls.activate(ids)
+        claims = Claim.objects.for_system(ids, reason="load bench").values_list("public_id")
+        patients = Patient.objects.for_system(ids, reason="load bench").values_list("public_id")
+        return {
+            "claim": [f"/claims/{c}/" for (c,) in claims.order_by("id")[:400]],
+            "patient": [f"/patients/{p}/" for (p,) in patients.order_by("id")[:400]],
+        }
+
+
+# -- the server ----------------------------------------------------------------------------------
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _serve(port: int, timings: Path) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        # As production: on PostgreSQL the non-owner runtime role, under RLS (the seed above
+        # ran as the owner, as migrations do).
+        "BUREAU_DB_ASSUME_APP_ROLE": "1",
+        "BUREAU_WEB_THREADS": "4",
+        "BUREAU_AUDIT_SEAL_TIMINGS": str(timings),
+        "BUREAU_ALLOWED_HOSTS": "127.0.0.1",
+    }
+    server = subprocess.Popen(  # noqa: S603 - our own interpreter and command
+        [sys.executable, "-m", "bureau.cli", "web", "--bind", f"127.0.0.1:{port}"]
+        + ["--workers", "3"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                return server
+        except OSError:
+            time.sleep(0.3)
+    server.kill()
+    raise RuntimeError("bureau web did not answer /healthz within a minute")
+
+
+# -- the load ------------------------------------------------------------------------------------
+@dataclass
+class Results:
+    times: dict[str, list[float]] = field(default_factory=lambda: {p: [] for p in MIX})
+    errors: dict[str, int] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, page: str, ms: float, status: int) -> None:
+        with self.lock:
+            self.times[page].append(ms)
+            if status != 200:
+                key = f"{page} {status}"
+                self.errors[key] = self.errors.get(key, 0) + 1
+
+
+def _path(page: str, urls: dict[str, list[str]], rng: random.Random) -> str:
+    fixed = {
+        "home": "/",
+        "claims": "/claims/?practice=all",
+        "patients": "/patients/?practice=all",
+        "denials": "/denials/?practice=all",
+        "queue": "/queue/?practice=all",
+    }
+    return fixed.get(page) or rng.choice(urls[page])
+
+
+def _user_loop(
+    port: int, cookie: str, urls: dict[str, list[str]], stop: float, results: Results, seed: int
+) -> None:
+    rng = random.Random(seed)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    headers = {"Cookie": f"sessionid={cookie}", "Host": "127.0.0.1"}
+    turn = seed
+    while time.monotonic() < stop:
+        page = MIX[turn % len(MIX)]
+        turn += 1
+        started = time.perf_counter()
+        try:
+            conn.request("GET", _path(page, urls, rng), headers=headers)
+            response = conn.getresponse()
+            response.read()
+            status = response.status
+        except (OSError, http.client.HTTPException):
+            status = 0
+            conn.close()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        results.add(page, (time.perf_counter() - started) * 1000, status)
+    conn.close()
+
+
+def _stats(times: list[float]) -> dict[str, float]:
+    if len(times) < 2:
+        return {"n": len(times)}
+    cuts = quantiles(times, n=100)
+    return {
+        "n": len(times),
+        "p50_ms": round(cuts[49], 1),
+        "p95_ms": round(cuts[94], 1),
+        "p99_ms": round(cuts[98], 1),
+    }
+
+
+def _holds(timings: Path) -> list[float]:
+    if not timings.exists():
+        return []
+    return [float(line) for line in timings.read_text().split() if line]
+
+
+def _level(port: int, users: int, cookies: list[str], urls: dict[str, list[str]],
+           seconds: float, timings: Path, database: str) -> None:  # fmt: skip
+    timings.write_text("")
+    results = Results()
+    stop = time.monotonic() + seconds
+    threads = [
+        threading.Thread(target=_user_loop, args=(port, cookies[n], urls, stop, results, n))
+        for n in range(users)
+    ]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - started
+    every = [ms for page in MIX for ms in results.times[page]]
+    holds = _holds(timings)
+    overall = _stats(every)
+    measure: dict[str, Any] = {
+        "bench": "load_mix",
+        "database": database,
+        "users": users,
+        "seconds": round(elapsed, 1),
+        "requests": len(every),
+        "req_per_s": round(len(every) / elapsed, 1),
+        **{k: v for k, v in overall.items() if k != "n"},
+        "errors": sum(results.errors.values()),
+        "error_kinds": results.errors,
+        "pages": {page: _stats(results.times[page]) for page in MIX},
+        "seals": len(holds),
+        "head_hold_mean_ms": round(mean(holds), 3) if holds else None,
+        "head_hold_max_ms": round(max(holds), 3) if holds else None,
+        "target_head_hold_mean_ms": TARGET_HOLD_MS,
+    }
+    if database == "postgresql":
+        measure["target_req_per_s"] = TARGET_RPS_PG
+    if users == 20:
+        measure["target_p95_ms"] = TARGET_P95_MS_AT_20
+    if users == 50:
+        measure["target_errors"] = 0
+    emit(measure)
+
+
+def run(database: str) -> None:
+    if database == "postgresql" and not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        raise RuntimeError("run the PostgreSQL half under scripts/with-postgres.sh")
+    var = Path(tempfile.mkdtemp(prefix=f"bureau-load-{database}-"))
+    prepared = time.perf_counter()
+    cookies, urls = _prepare(var)
+    print(f"{database}: prepared in {time.perf_counter() - prepared:.0f} s", file=sys.stderr)
+    seconds = float(os.environ.get("BUREAU_BENCH_LOAD_SECONDS", "30"))
+    timings = var / "seal-timings.txt"
+    port = _free_port()
+    server = _serve(port, timings)
+    try:
+        for users in LEVELS:
+            _level(port, users, cookies, urls, seconds, timings, database)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    run(sys.argv[1])

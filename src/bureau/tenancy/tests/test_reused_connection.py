@@ -1,0 +1,63 @@
+"""A PostgreSQL connection is kept from one request to the next (CONN_MAX_AGE), and a reused
+connection carries nothing of the request before it: the practice scope lives and dies with
+each request's transaction (`set_config(..., is_local)`), the role is the runtime role for all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.db import close_old_connections, connection
+
+from bureau.conftest import ON_POSTGRES, TEST_PATIENTS_PER_PRACTICE, verified_client
+from bureau.tenancy import rls
+
+pytestmark = [
+    pytest.mark.skipif(not ON_POSTGRES, reason="connection reuse and RLS: PostgreSQL"),
+    pytest.mark.django_db(transaction=True),
+]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _restore_session_seed(django_db_blocker: Any) -> Iterator[None]:
+    """A transactional test ends with a flush: put the session's demo seed back afterwards."""
+    yield
+    if not ON_POSTGRES:
+        return
+    from bureau.demo import seed_demo
+
+    with django_db_blocker.unblock():
+        seed_demo(patients_per_practice=TEST_PATIENTS_PER_PRACTICE)
+
+
+def _one(sql: str) -> Any:
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return cursor.fetchone()[0]
+
+
+def test_a_reused_connection_starts_the_next_request_with_no_practice_scope() -> None:
+    assert connection.settings_dict["CONN_MAX_AGE"] > 0
+    assert connection.settings_dict["CONN_HEALTH_CHECKS"] is True
+    owner = verified_client("olivia.owner")
+    pid = _one("SELECT pg_backend_pid()")
+
+    response = owner.get("/patients/")
+    assert response.status_code == 200 and response.context["page"].rows
+    close_old_connections()  # what the handler does when a request ends
+
+    # The same server connection, kept for the next request...
+    assert connection.connection is not None and _one("SELECT pg_backend_pid()") == pid
+    # ...still the runtime role, with no practice scope left: it sees no PHI row at all.
+    assert _one("SELECT current_user") == settings.BUREAU_DB_APP_ROLE
+    assert not _one(f"SELECT current_setting('{rls.SETTING}', true)")
+    assert _one("SELECT count(*) FROM patients_patient") == 0
+
+    # The next person's request on it sees only their own practices.
+    poster = verified_client("priya.poster")
+    shown = {c.practice_name for c in poster.get("/patients/").context["page"].rows}
+    assert shown and len(shown) <= 2
+    assert _one("SELECT pg_backend_pid()") == pid
