@@ -5,9 +5,10 @@ the RLS runtime role): migrate, seed the demo (30 simulated days), add 50 users 
 practice (supervisors, MFA verified in their sessions), then serve with `bureau web` (3
 workers x 4 threads, BUREAU_WEB_THREADS) and drive it with 1, 5, 20 and 50 closed-loop users,
 each on its own keep-alive connection, for BUREAU_BENCH_LOAD_SECONDS (default 30) per level.
-The mix: home, claims list, claim detail, patients list, patient detail, denials list, work
-queue. Prints one JSON object per level: requests/s, p50/p95/p99 overall and per page, errors,
-and how long each seal held its chain's head (`BUREAU_AUDIT_SEAL_TIMINGS`).
+The mix: home, claims list, claim detail, patients list, patient detail, denials (the queue
+filtered to them: /denials/ sends workers there), the whole work queue. Prints one JSON
+object per level: requests/s, p50/p95/p99 overall and per page, errors, and how long each
+seal held its chain's head (`BUREAU_AUDIT_SEAL_TIMINGS`).
 
 Targets on the 2-core reference machine (issue 12): PostgreSQL >= 100 req/s for the mix,
 p95 < 300 ms at 20 users, 0 errors at 50 users, mean head hold < 2 ms.
@@ -196,7 +197,8 @@ def _path(page: str, urls: dict[str, list[str]], rng: random.Random) -> str:
         "home": "/",
         "claims": "/claims/?practice=all",
         "patients": "/patients/?practice=all",
-        "denials": "/denials/?practice=all",
+        # A worker's denial list is the queue filtered to denials (/denials/ redirects there).
+        "denials": "/queue/?function=denials&practice=all",
         "queue": "/queue/?practice=all",
     }
     return fixed.get(page) or rng.choice(urls[page])
