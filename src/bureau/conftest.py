@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -73,6 +74,32 @@ def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> None:
     settings.BUREAU_OUTBOX_DIR = tempfile.mkdtemp(prefix="bureau-test-outbox-")
     with django_db_blocker.unblock():
         seed_demo(patients_per_practice=TEST_PATIENTS_PER_PRACTICE)
+
+
+@pytest.fixture(scope="module")
+def session_seed_restored(django_db_blocker: Any) -> Iterator[None]:
+    """For a module of transactional tests: each ends with a flush, so put the session's demo
+    seed back once the module is done (use it with `pytest.mark.usefixtures`)."""
+    yield
+    from bureau.demo import seed_demo
+
+    with django_db_blocker.unblock():
+        seed_demo(patients_per_practice=TEST_PATIENTS_PER_PRACTICE)
+
+
+def in_thread(work: Callable[[], Any], results: list[Any]) -> threading.Thread:
+    """A thread running `work` on its own database connection (closed after), its result or
+    exception appended to `results` for the test to report rather than lost in the thread."""
+
+    def run() -> None:
+        try:
+            results.append(work())
+        except BaseException as exc:
+            results.append(exc)
+        finally:
+            connection.close()
+
+    return threading.Thread(target=run)
 
 
 def _set_role(role: str | None) -> None:

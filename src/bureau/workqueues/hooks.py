@@ -87,7 +87,7 @@ def enrollments_changed(
 
 @dataclass
 class _Touched:
-    """The records of one kind of change, gathered while hooks are batched."""
+    """The records one hook call touched (or, while batched, the union of several calls')."""
 
     actor: Actor | None
     workspace_id: int
@@ -97,13 +97,44 @@ class _Touched:
     era_ids: set[int] = field(default_factory=set)
     pairs: set[tuple[int, int]] = field(default_factory=set)
 
+    def key(self) -> tuple[object, ...]:
+        """Calls join only when they narrow by the same kinds of record: a union across kinds
+        would read "any ERA" for a call that named only claims."""
+        who = self.actor.user.pk if self.actor is not None else None
+        shape = (bool(self.claim_ids), bool(self.era_ids), bool(self.pairs))
+        return (who, self.workspace_id, tuple(self.functions), shape)
+
+    def join(self, other: _Touched) -> None:
+        self.practice_ids |= other.practice_ids
+        self.claim_ids |= other.claim_ids
+        self.era_ids |= other.era_ids
+        self.pairs |= other.pairs
+
+    def sync(self, cause: str) -> None:
+        from bureau.workqueues.sync import sync_records
+
+        actor = self.actor
+        workspace = (
+            actor.workspace if actor is not None else Workspace.objects.get(pk=self.workspace_id)
+        )
+        sync_records(
+            actor=actor,
+            workspace=workspace,
+            practice_ids=self.practice_ids,
+            claim_ids=sorted(self.claim_ids),
+            era_ids=sorted(self.era_ids),
+            pairs=sorted(self.pairs),
+            functions=self.functions,
+            cause=cause,
+        )
+
 
 _batch: ContextVar[dict[tuple[object, ...], _Touched] | None] = ContextVar("batch", default=None)
 
 
 @contextmanager
 def batched(cause: str) -> Iterator[None]:
-    """Gather the hooks of a run of system changes (a simulated day of the clearinghouse
+    """Gather the hooks of a run of system changes (a simulated week of the clearinghouse
     cycle) and sync each kind of change once, at the end, in its own transaction: thousands
     of claims moving in one run cost one sync, not one per service call. The records a sync
     reads are the union of the calls' (same narrow shape, same functions), which brings each
@@ -120,16 +151,7 @@ def batched(cause: str) -> Iterator[None]:
         _batch.reset(token)
     with transaction.atomic():
         for touched in gathered.values():
-            _sync_now(
-                touched.actor,
-                touched.workspace_id,
-                practice_ids=touched.practice_ids,
-                claim_ids=sorted(touched.claim_ids),
-                era_ids=sorted(touched.era_ids),
-                pairs=sorted(touched.pairs),
-                functions=touched.functions,
-                cause=cause,
-            )
+            touched.sync(cause)
 
 
 def _sync(
@@ -143,52 +165,11 @@ def _sync(
     functions: Sequence[str],
     cause: str,
 ) -> None:
+    touched = _Touched(
+        actor, workspace_id, functions, set(practice_ids), set(claim_ids), set(era_ids), set(pairs)
+    )
     gathered = _batch.get()
     if gathered is None:
-        _sync_now(
-            actor,
-            workspace_id,
-            practice_ids=practice_ids,
-            claim_ids=claim_ids,
-            era_ids=era_ids,
-            pairs=pairs,
-            functions=functions,
-            cause=cause,
-        )
-        return
-    # Calls join only when they narrow by the same kinds of record: a union across kinds
-    # would read "any ERA" for a call that named only claims.
-    shape = (bool(claim_ids), bool(era_ids), bool(pairs))
-    who = actor.user.pk if actor is not None else None
-    key = (who, workspace_id, tuple(functions), shape)
-    touched = gathered.setdefault(key, _Touched(actor, workspace_id, functions))
-    touched.practice_ids |= practice_ids
-    touched.claim_ids.update(claim_ids)
-    touched.era_ids.update(era_ids)
-    touched.pairs.update(pairs)
-
-
-def _sync_now(
-    actor: Actor | None,
-    workspace_id: int,
-    *,
-    practice_ids: set[int],
-    claim_ids: Sequence[int] = (),
-    era_ids: Sequence[int] = (),
-    pairs: Sequence[tuple[int, int]] = (),
-    functions: Sequence[str],
-    cause: str,
-) -> None:
-    from bureau.workqueues.sync import sync_records
-
-    workspace = actor.workspace if actor is not None else Workspace.objects.get(pk=workspace_id)
-    sync_records(
-        actor=actor,
-        workspace=workspace,
-        practice_ids=practice_ids,
-        claim_ids=claim_ids,
-        era_ids=era_ids,
-        pairs=pairs,
-        functions=functions,
-        cause=cause,
-    )
+        touched.sync(cause)
+    else:
+        gathered.setdefault(touched.key(), _Touched(actor, workspace_id, functions)).join(touched)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 from unittest import mock
@@ -23,7 +22,7 @@ from bureau.audit.chain import audit_verify_chain, link, seal, seal_all
 from bureau.audit.models import AuditAction, AuditChainHead, AuditEvent
 from bureau.audit.services import audit_record
 from bureau.audit.tests.test_chain import _audit
-from bureau.conftest import ON_POSTGRES, TEST_PATIENTS_PER_PRACTICE
+from bureau.conftest import ON_POSTGRES, in_thread
 from bureau.tenancy.models import Workspace
 
 pytestmark = pytest.mark.django_db
@@ -165,34 +164,14 @@ def test_the_only_update_of_an_unsealed_event_is_its_seal(statement: str) -> Non
 
 # -- two connections (PostgreSQL: SQLite has one writer at a time anyway) -----------------------
 concurrent = pytest.mark.skipif(not ON_POSTGRES, reason="concurrent connections: PostgreSQL")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _restore_session_seed(django_db_blocker: Any) -> Iterator[None]:
-    """A transactional test ends with a flush: put the session's demo seed back afterwards."""
-    yield
-    if not ON_POSTGRES:
-        return
-    from bureau.demo import seed_demo
-
-    with django_db_blocker.unblock():
-        seed_demo(patients_per_practice=TEST_PATIENTS_PER_PRACTICE)
-
-
-def _thread(work: Callable[[], Any], results: list[Any]) -> threading.Thread:
-    def run() -> None:
-        try:
-            results.append(work())
-        except BaseException as exc:  # reported by the test, not lost in the thread
-            results.append(exc)
-        finally:
-            connection.close()
-
-    return threading.Thread(target=run)
+# Transactional: each ends with a flush, and the session's seed comes back after the module.
+committing = pytest.mark.django_db(transaction=True)
+reseeded = pytest.mark.usefixtures("session_seed_restored")
 
 
 @concurrent
-@pytest.mark.django_db(transaction=True)
+@committing
+@reseeded
 def test_a_long_transaction_does_not_hold_up_another_write_of_its_workspace() -> None:
     """Request A has written its event and is still working; request B of the same workspace
     writes and commits meanwhile. B used to wait on the head row until A committed."""
@@ -215,7 +194,7 @@ def test_a_long_transaction_does_not_hold_up_another_write_of_its_workspace() ->
         b_done.set()
         return time.perf_counter() - started
 
-    threads = [_thread(request_a, results), _thread(request_b, results)]
+    threads = [in_thread(request_a, results), in_thread(request_b, results)]
     for t in threads:
         t.start()
     for t in threads:
@@ -230,7 +209,8 @@ def test_a_long_transaction_does_not_hold_up_another_write_of_its_workspace() ->
 
 
 @concurrent
-@pytest.mark.django_db(transaction=True)
+@committing
+@reseeded
 def test_concurrent_writers_leave_an_unbroken_chain() -> None:
     workspace = _workspace("many")
     start = threading.Barrier(6)
@@ -243,7 +223,7 @@ def test_concurrent_writers_leave_an_unbroken_chain() -> None:
                 _write(workspace, 1 + (n + i) % 3, writer=n)
         return n
 
-    threads = [_thread(lambda n=n: writer(n), results) for n in range(6)]
+    threads = [in_thread(lambda n=n: writer(n), results) for n in range(6)]
     for t in threads:
         t.start()
     for t in threads:

@@ -12,7 +12,6 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -33,19 +32,10 @@ from bureau.x12.writer835 import write_835
 pytestmark = [
     pytest.mark.skipif(not ON_POSTGRES, reason="the crash test runs against PostgreSQL"),
     pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("session_seed_restored"),
 ]
 BUREAU = str(Path(sys.executable).parent / "bureau")
 CLAIMS_PER_ERA = 15
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _restore_session_seed(django_db_blocker: Any) -> Iterator[None]:
-    """A transactional test ends with a flush: put the session's demo seed back afterwards."""
-    yield
-    from bureau.demo import seed_demo
-
-    with django_db_blocker.unblock():
-        seed_demo(patients_per_practice=TEST_PATIENTS_PER_PRACTICE)
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ import signal
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -41,19 +40,10 @@ from bureau.web.management.commands.serve import WorkerSupervisor
 pytestmark = [
     pytest.mark.skipif(not ON_POSTGRES, reason="the worker crash test runs against PostgreSQL"),
     pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("session_seed_restored"),
 ]
 LEASE = 2  # seconds: short, so the test waits little for a lease to lapse
 PAUSE_AFTER = CLAIMS_PER_ERA + 5  # inside the posting transaction, the first ERA written
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _restore_session_seed(django_db_blocker: Any) -> Iterator[None]:
-    """A transactional test ends with a flush: put the session's demo seed back afterwards."""
-    yield
-    from bureau.demo import seed_demo
-
-    with django_db_blocker.unblock():
-        seed_demo(patients_per_practice=TEST_PATIENTS_PER_PRACTICE)
 
 
 @pytest.fixture

@@ -5,32 +5,20 @@ each request's transaction (`set_config(..., is_local)`), the role is the runtim
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.conf import settings
 from django.db import close_old_connections, connection
 
-from bureau.conftest import ON_POSTGRES, TEST_PATIENTS_PER_PRACTICE, verified_client
+from bureau.conftest import ON_POSTGRES, verified_client
 from bureau.tenancy import rls
 
 pytestmark = [
     pytest.mark.skipif(not ON_POSTGRES, reason="connection reuse and RLS: PostgreSQL"),
     pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("session_seed_restored"),
 ]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _restore_session_seed(django_db_blocker: Any) -> Iterator[None]:
-    """A transactional test ends with a flush: put the session's demo seed back afterwards."""
-    yield
-    if not ON_POSTGRES:
-        return
-    from bureau.demo import seed_demo
-
-    with django_db_blocker.unblock():
-        seed_demo(patients_per_practice=TEST_PATIENTS_PER_PRACTICE)
 
 
 def _one(sql: str) -> Any:

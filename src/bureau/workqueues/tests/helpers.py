@@ -18,7 +18,7 @@ from bureau.remittance.tests import builders as b
 from bureau.tenancy import rls
 from bureau.tenancy.actor import Actor, resolve_actor
 from bureau.tenancy.models import Practice, Workspace
-from bureau.workqueues.models import LIVE_STATUSES, WorkItem
+from bureau.workqueues.models import LIVE_STATUSES, WorkItem, WorkItemEvent
 from bureau.workqueues.sync import SyncReport, refresh, sync_records
 
 REASON = "test: work queue"
@@ -75,6 +75,25 @@ def live(practice_ids: Iterable[int], **filters: Any) -> list[WorkItem]:
         system(WorkItem, practice_ids)
         .filter(status__in=LIVE_STATUSES, **filters)
         .order_by("-priority", "-id")
+    )
+    rls.activate([])
+    return found
+
+
+def stored(item: WorkItem) -> WorkItem:
+    """The item as it is stored now."""
+    found = system(WorkItem, [item.practice_id]).get(pk=item.pk)
+    rls.activate([])
+    return found
+
+
+def event_kinds(item: WorkItem) -> list[str]:
+    """The item's history, oldest first: the kinds of its events."""
+    found = list(
+        system(WorkItemEvent, [item.practice_id])
+        .filter(item_id=item.pk)
+        .order_by("occurred_at", "id")
+        .values_list("kind", flat=True)
     )
     rls.activate([])
     return found

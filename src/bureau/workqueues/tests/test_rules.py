@@ -20,13 +20,16 @@ from bureau.remittance.models import EraException, EraLine, ExceptionReason, Exc
 from bureau.remittance.tests import builders as b
 from bureau.workqueues import services
 from bureau.workqueues.functions import CAPABILITY, CLOSED_BY_PERSON, Function
-from bureau.workqueues.models import EventKind, ItemStatus, WorkItem, WorkItemEvent
+from bureau.workqueues.models import EventKind, ItemStatus
 from bureau.workqueues.rules import RULES
 from bureau.workqueues.tests import helpers as h
 
 pytestmark = pytest.mark.django_db
 D = Decimal
 F = Function
+
+fresh = h.stored
+events = h.event_kinds
 
 
 def enrolled_payers(practice):
@@ -57,20 +60,6 @@ def one(practice, function, **filters):
     found = items(practice, function, **filters)
     assert len(found) == 1, found
     return found[0]
-
-
-def fresh(item):
-    found = h.system(WorkItem, [item.practice_id]).get(pk=item.pk)
-    h.rls.activate([])
-    return found
-
-
-def events(item):
-    found = list(
-        h.system(WorkItemEvent, [item.practice_id]).filter(item=item).values_list("kind", flat=True)
-    )
-    h.rls.activate([])
-    return found
 
 
 def test_every_function_has_one_rule_and_a_capability():

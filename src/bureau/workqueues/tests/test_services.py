@@ -16,7 +16,7 @@ from bureau.conftest import verified_client
 from bureau.directory.models import Enrollment
 from bureau.workqueues import services
 from bureau.workqueues.functions import Function
-from bureau.workqueues.models import Attempt, EventKind, ItemStatus, WorkItem, WorkItemEvent
+from bureau.workqueues.models import Attempt, EventKind, ItemStatus, WorkItem
 from bureau.workqueues.selectors import QueueFilters
 from bureau.workqueues.services import AttemptData, QueueError
 from bureau.workqueues.sla import local_date
@@ -26,28 +26,15 @@ pytestmark = pytest.mark.django_db
 F = Function
 BILLER_WORK = (F.REJECTIONS, F.FOLLOWUP)
 
+get = h.stored
+history = h.event_kinds
+
 
 @pytest.fixture
 def summit():
     """Follow-up items in every practice; bella works the first four, casey the 2nd to 4th."""
     h.followup_items()
     return h.summit()
-
-
-def get(item):
-    found = h.system(WorkItem, [item.practice_id]).get(pk=item.pk)
-    h.rls.activate([])
-    return found
-
-
-def history(item):
-    found = list(
-        h.system(WorkItemEvent, [item.practice_id])
-        .filter(item_id=item.pk)
-        .values_list("kind", flat=True)
-    )
-    h.rls.activate([])
-    return found
 
 
 def audited(action, item):

@@ -30,6 +30,9 @@ from bureau.workqueues.tests.test_rules import enrolled_payers
 pytestmark = pytest.mark.django_db
 F = Function
 
+get = h.stored
+kinds = h.event_kinds
+
 
 @pytest.fixture
 def world():
@@ -42,22 +45,6 @@ def world():
     h.followup_items()
     assert h.refresh_all().drift == 0  # settled
     return practice, rejected
-
-
-def get(item):
-    found = h.system(WorkItem, [item.practice_id]).get(pk=item.pk)
-    h.rls.activate([])
-    return found
-
-
-def kinds(item):
-    found = list(
-        h.system(WorkItemEvent, [item.practice_id])
-        .filter(item_id=item.pk)
-        .values_list("kind", flat=True)
-    )
-    h.rls.activate([])
-    return found
 
 
 def test_injected_drift_is_reported_and_mended_and_then_there_is_none(world):

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from bureau.accounts.models import User
-from bureau.conftest import ON_POSTGRES, TEST_PATIENTS_PER_PRACTICE
+from bureau.conftest import ON_POSTGRES, TEST_PATIENTS_PER_PRACTICE, in_thread
 from bureau.tenancy.actor import resolve_actor
 from bureau.workqueues import services
 from bureau.workqueues.models import EventKind, ItemStatus, WorkItem, WorkItemEvent
@@ -27,18 +27,9 @@ from bureau.workqueues.tests import helpers as h
 pytestmark = [
     pytest.mark.skipif(not ON_POSTGRES, reason="row locks and concurrent connections: PostgreSQL"),
     pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("session_seed_restored"),
 ]
 TAKERS = ["bella.biller", "casey.contractor", "sam.supervisor", "olivia.owner", "bella.biller"]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _restore_session_seed(django_db_blocker: Any) -> Iterator[None]:
-    """A transactional test ends with a flush: put the session's demo seed back afterwards."""
-    yield
-    from bureau.demo import seed_demo
-
-    with django_db_blocker.unblock():
-        seed_demo(patients_per_practice=TEST_PATIENTS_PER_PRACTICE)
 
 
 @pytest.fixture
@@ -54,18 +45,6 @@ def pool(transactional_db: Any) -> QueueFilters:
     with transaction.atomic():
         assert len(h.live([practice.pk])) >= len(TAKERS) + 1
     return QueueFilters(practice_id=practice.pk)
-
-
-def _in_thread(work: Callable[[], Any], results: list[Any]) -> threading.Thread:
-    def run() -> None:
-        try:
-            results.append(work())
-        except BaseException as exc:  # reported by the test, not lost in the thread
-            results.append(exc)
-        finally:
-            connection.close()
-
-    return threading.Thread(target=run)
 
 
 def _taker(username: str, filters: QueueFilters, start: threading.Barrier) -> Callable[[], Any]:
@@ -98,7 +77,7 @@ def _holders() -> dict[int, tuple[str, int | None]]:
 def test_simultaneous_takers_get_different_items(pool):
     start = threading.Barrier(len(TAKERS))
     results: list[Any] = []
-    threads = [_in_thread(_taker(u, pool, start), results) for u in TAKERS]
+    threads = [in_thread(_taker(u, pool, start), results) for u in TAKERS]
     for t in threads:
         t.start()
     for t in threads:
@@ -143,7 +122,7 @@ def test_a_taker_never_gets_the_row_another_is_claiming(pool):
         item = services.take_next(actor=actor, filters=pool)
         return item.pk if item else None
 
-    threads = [_in_thread(slow, slow_results), _in_thread(fast, results)]
+    threads = [in_thread(slow, slow_results), in_thread(fast, results)]
     for t in threads:
         t.start()
     for t in threads:
