@@ -123,6 +123,8 @@ MIDDLEWARE = [
     "bureau.accounts.middleware.VerifiedLoginRequiredMiddleware",
     "bureau.tenancy.middleware.ActorMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Last, so it runs the view after every other middleware has had its say.
+    "bureau.audit.reads.ReadRequestMiddleware",
 ]
 
 ROOT_URLCONF = "bureau.urls"
@@ -160,6 +162,8 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # Every request runs in one transaction: the audit event of a read or a change commits or
 # rolls back with it, and PostgreSQL's per-transaction RLS setting covers the whole view.
+# On SQLite a page that only reads is the exception: built on a read snapshot, its events
+# appended in a short write right after (bureau.audit.reads).
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {})
@@ -167,8 +171,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         {
             "timeout": 20,
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-            # Every request writes an audit event: take the write lock at BEGIN so two requests
-            # queue up instead of one failing on a stale snapshot when it extends the chain.
+            # A transaction that writes takes the write lock at BEGIN, so two writers queue up
+            # instead of one failing on a stale snapshot. Read-only pages begin DEFERRED.
             "transaction_mode": "IMMEDIATE",
         }
     )

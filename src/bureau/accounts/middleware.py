@@ -14,6 +14,10 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from bureau.audit.models import AuditAction
 
 LAST_SEEN_KEY = "bureau_last_seen"
+# The last-seen time is stored at most this often: storing it on every request made every page a
+# session write (on SQLite, a turn at the single write lock). The logoff can come up to this much
+# early, never late.
+LAST_SEEN_EVERY_SECONDS = 60
 
 # Views that work before login or before the second factor (set by the `public`/`pre_mfa`
 # decorators in `bureau.web.access`).
@@ -36,7 +40,8 @@ class IdleLogoffMiddleware:
 
                 session_end(request, action=AuditAction.IDLE_LOGOUT)
                 return redirect(f"{reverse('accounts:login')}?{urlencode({'idle': 1})}")
-            request.session[LAST_SEEN_KEY] = now
+            if last_seen is None or now - last_seen >= LAST_SEEN_EVERY_SECONDS:
+                request.session[LAST_SEEN_KEY] = now
         return self.get_response(request)
 
 

@@ -9,10 +9,12 @@ numbered and linked.
 
 Written, then sealed. An event is inserted in the transaction of the change or read it records
 (so they commit or roll back together), unsealed: no number yet, and a MAC of its own content
-under the key. Right after that transaction commits, `seal` locks the chain's head for a few
-milliseconds and numbers and links every waiting event in the order they were written. The head
-lock used to be held from an event's write to its transaction's end — through the rest of a
-request, or a whole ERA posting — which queued every audited request of a workspace behind it.
+under the key. Right after that transaction commits, `seal` numbers and links every waiting
+event in the order they were written, from the head as it read it, and stores them with the new
+head in one write that happens only if the head has not moved meanwhile (else it reads again).
+The head is locked for that write alone. It used to be locked from an event's write to its
+transaction's end — through the rest of a request, or a whole ERA posting — which queued every
+audited request of a workspace behind it.
 An unsealed row whose MAC fails was not written by Bureau: it is never sealed, and verify
 reports it; so is a genuine one left unsealed (a process died between commit and seal) past a
 short grace, though any later seal of its chain, or `bureau audit verify`, seals it.
@@ -167,30 +169,115 @@ def _seal_after_commit(workspace_id: int | None) -> None:
 
 
 def seal(workspace_id: int | None) -> int:
-    """Number and link every unsealed event of one chain, oldest first, under a short lock of
-    its head (the one place events join a chain). Returns how many it sealed; a row whose own
-    MAC does not hold (written without the key) is left unsealed for verify to report."""
-    with transaction.atomic():
-        head, _ = AuditChainHead.objects.select_for_update().get_or_create(
-            chain=chain_name(workspace_id)
-        )
-        locked_at = time.perf_counter()
-        waiting = list(
-            AuditEvent.objects.filter(workspace_id=workspace_id, seq__isnull=True)  # type: ignore[misc]
-            .order_by("id")
-            .select_for_update()
-        )
-        sealed = [e for e in waiting if hmac.compare_digest(e.hash, link("", e))]
-        for event in sealed:
-            event.seq = head.seq + 1
-            event.prev_hash = head.hash
-            event.hash = link(head.hash, event)
-            head.seq, head.hash = event.seq, event.hash
-        if sealed:
-            AuditEvent.objects.bulk_update(sealed, ["seq", "prev_hash", "hash"], batch_size=500)
-            head.save(update_fields=["seq", "hash"])
+    """Number and link every unsealed event of one chain, oldest first (the one place events
+    join a chain). Returns how many it sealed; a row whose own MAC does not hold (written
+    without the key) is left unsealed for verify to report.
+
+    Optimistic: the head and the waiting events are read without a lock and linked in Python,
+    then one short write moves the head and seals the events only if the head is still where
+    it was read. Another seal that got there first makes that write change nothing, and this
+    one reads again. So the head is locked for that one write (on PostgreSQL a single
+    statement), not for the reads and the hashing."""
+    chain = chain_name(workspace_id)
+    total = lost = 0
+    while lost < SEAL_ATTEMPTS:
+        head = AuditChainHead.objects.filter(chain=chain).values_list("seq", "hash").first()
+        if head is None:
+            AuditChainHead.objects.get_or_create(chain=chain)
+            lost += 1
+            continue
+        waiting = AuditEvent.objects.filter(workspace_id=workspace_id, seq__isnull=True)  # type: ignore[misc]
+        batch = [e for e in waiting.order_by("id")[:SEAL_BATCH] if _written_by_bureau(e)]
+        if not batch:
+            return total
+        seq, prev = head
+        for event in batch:
+            seq += 1
+            event.seq, event.prev_hash = seq, prev
+            event.hash = prev = link(prev, event)
+        if _advance(chain, head, batch):
+            total += len(batch)
+        else:
+            lost += 1
+    return total
+
+
+def _written_by_bureau(event: AuditEvent) -> bool:
+    """An unsealed event's hash is the MAC of its own content under the key."""
+    return hmac.compare_digest(event.hash, link("", event))
+
+
+# A seal that keeps losing the race leaves the rest to the seals winning it (each transaction
+# that writes events asks for one).
+SEAL_ATTEMPTS = 20
+# Events linked per write: four parameters each, well under either database's limit.
+SEAL_BATCH = 500
+
+
+def _advance(chain: str, head: tuple[int, str], batch: list[AuditEvent]) -> bool:
+    """Move the head from `head` to the last of `batch` and store the batch's links, in one
+    write that does nothing if the head has moved since it was read. True if it moved."""
+    last = batch[-1]
+    rows = [(e.pk, e.seq, e.prev_hash, e.hash) for e in batch]
+    ids = [e.pk for e in batch]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            locked_at = time.perf_counter()
+            # One statement: the head's row lock lasts as long as the statement. The head moves
+            # only if it is where it was read and every event of the batch is still unsealed
+            # (a concurrent seal that sealed any of them moved the head, so this matches
+            # nothing and the events stay as they are).
+            values = ", ".join(["(%s::bigint, %s::bigint, %s, %s)"] * len(rows))
+            cursor.execute(
+                f"""
+                WITH head AS (
+                    UPDATE audit_auditchainhead SET seq = %s, hash = %s
+                    WHERE chain = %s AND seq = %s AND hash = %s
+                      AND (SELECT count(*) FROM audit_auditevent
+                           WHERE id = ANY(%s) AND seq IS NULL) = %s
+                    RETURNING 1
+                ), sealed AS (
+                    UPDATE audit_auditevent AS e
+                    SET seq = v.seq, prev_hash = v.prev_hash, hash = v.hash
+                    FROM (VALUES {values}) AS v(id, seq, prev_hash, hash)
+                    WHERE e.id = v.id AND e.seq IS NULL AND EXISTS (SELECT 1 FROM head)
+                    RETURNING 1
+                )
+                SELECT (SELECT count(*) FROM head), (SELECT count(*) FROM sealed)
+                """,  # noqa: S608 - only placeholders are formatted in
+                [last.seq, last.hash, chain, head[0], head[1], ids, len(ids)]
+                + [v for row in rows for v in row],
+            )
+            moved, sealed = cursor.fetchone()
+        else:
+            with transaction.atomic():  # BEGIN IMMEDIATE: SQLite's one write lock
+                locked_at = time.perf_counter()
+                cursor.execute(
+                    "UPDATE audit_auditchainhead SET seq = %s, hash = %s"
+                    " WHERE chain = %s AND seq = %s AND hash = %s",
+                    [last.seq, last.hash, chain, head[0], head[1]],
+                )
+                moved, sealed = cursor.rowcount, 0
+                if moved:
+                    values = ", ".join(["(%s, %s, %s, %s)"] * len(rows))
+                    cursor.execute(
+                        "UPDATE audit_auditevent SET seq = v.column2, prev_hash = v.column3,"  # noqa: S608 - placeholders only
+                        f" hash = v.column4 FROM (VALUES {values}) AS v"
+                        " WHERE audit_auditevent.id = v.column1 AND audit_auditevent.seq IS NULL",
+                        [v for row in rows for v in row],
+                    )
+                    sealed = cursor.rowcount
+                    if sealed != len(rows):
+                        raise ChainSealError(chain, len(rows), sealed)
     _note_hold(locked_at)
-    return len(sealed)
+    if moved and sealed != len(rows):
+        raise ChainSealError(chain, len(rows), sealed)
+    return bool(moved)
+
+
+class ChainSealError(RuntimeError):
+    def __init__(self, chain: str, expected: int, sealed: int) -> None:
+        super().__init__(f"{chain}: the head moved over {expected} events but {sealed} were sealed")
 
 
 def _note_hold(locked_at: float) -> None:
@@ -301,7 +388,7 @@ SEAL_GRACE = timedelta(minutes=5)
 def _check_unsealed(workspace_id: int | None, where: str) -> ChainProblem | None:
     waiting = AuditEvent.objects.filter(workspace_id=workspace_id, seq__isnull=True).order_by("id")  # type: ignore[misc]
     for event in waiting.iterator(chunk_size=500):
-        if not hmac.compare_digest(event.hash, link("", event)):
+        if not _written_by_bureau(event):
             return ChainProblem(
                 where, 0, "an unsealed event was not written by Bureau (its MAC fails)", event.pk
             )

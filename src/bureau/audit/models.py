@@ -166,8 +166,9 @@ class AuditEvent(models.Model):
 
 
 class AuditChainHead(models.Model):
-    """The tip of one workspace's chain. Locked (SELECT ... FOR UPDATE) while waiting events
-    are sealed, so concurrent seals extend the chain one after another instead of forking it."""
+    """The tip of one workspace's chain. A seal moves it only from where it read it, in the
+    same write as the events it links, so concurrent seals extend the chain one after another
+    instead of forking it (chain.seal)."""
 
     chain = models.CharField(max_length=40, unique=True)
     seq = models.PositiveBigIntegerField(default=0)

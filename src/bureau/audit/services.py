@@ -20,6 +20,7 @@ from django.utils.ipv6 import clean_ipv6_address
 from bureau.audit.chain import audit_verify_chain, chain_write, seal
 from bureau.audit.context import current_origin
 from bureau.audit.models import AuditAction, AuditEvent
+from bureau.audit.reads import held_events
 from bureau.tenancy.models import Practice, Workspace
 
 if TYPE_CHECKING:
@@ -99,7 +100,7 @@ def _append(
     detail: dict[str, Any] | None = None,
     label: str = "",
 ) -> list[AuditEvent]:
-    """One event per (practice, record ids) target, chained under a single lock of the head:
+    """One event per (practice, record ids) target, written in one statement (sealed as one):
     a list page showing rows of many practices costs the same queries as one showing one."""
     if not connection.in_atomic_block:
         raise AuditWriteOutsideTransaction(
@@ -129,7 +130,11 @@ def _append(
         )
         for practice, record_ids in targets
     ]
-    chain_write(workspace.pk if workspace else None, events)
+    held = held_events()
+    if held is not None:  # a page built on a read snapshot: appended once it is built
+        held.append((workspace.pk if workspace else None, events))
+    else:
+        chain_write(workspace.pk if workspace else None, events)
     return events
 
 

@@ -18,6 +18,7 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
+from bureau.audit import chain as chain_module
 from bureau.audit.chain import audit_verify_chain, link, seal, seal_all
 from bureau.audit.models import AuditAction, AuditChainHead, AuditEvent
 from bureau.audit.services import audit_record
@@ -136,6 +137,34 @@ def test_an_event_left_unsealed_is_reported_until_something_seals_it() -> None:
     code, out, _ = _audit("verify")
     assert code == 0, out
     assert _stored(left).seq == 2 and audit_verify_chain(workspace.pk) is None
+
+
+def test_a_seal_that_lost_the_race_changes_nothing_and_the_next_read_wins() -> None:
+    """Seals are optimistic: one linked from a head that has moved since it read it (another
+    seal got there first) writes nothing, neither the head nor its events, and reads again."""
+    workspace = _workspace("race")
+    chain = f"workspace:{workspace.pk}"
+    [first] = _write(workspace)
+    seal(workspace.pk)
+    [second] = _write(workspace)
+    late = _stored(second)
+    stale = (0, chain_module.GENESIS)  # the head as a slower seal read it, before `first`
+    late.seq, late.prev_hash = 1, stale[1]
+    late.hash = link(stale[1], late)
+    assert chain_module._advance(chain, stale, [late]) is False
+    assert _stored(second).seq is None and _head_seq(workspace) == 1
+    assert seal(workspace.pk) == 1
+    assert _stored(second).seq == 2 and _stored(second).prev_hash == _stored(first).hash
+    assert audit_verify_chain(workspace.pk) is None
+
+
+def test_a_backlog_larger_than_one_write_is_sealed_in_order() -> None:
+    workspace = _workspace("backlog")
+    with mock.patch.object(chain_module, "SEAL_BATCH", 4):
+        written = _write(workspace, 10)
+        assert seal(workspace.pk) == 10
+    assert [_stored(e).seq for e in written] == list(range(1, 11))
+    assert audit_verify_chain(workspace.pk) is None
 
 
 @pytest.mark.parametrize(

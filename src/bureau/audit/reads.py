@@ -1,0 +1,163 @@
+"""Pages that only read, on SQLite: built without the write lock, their audit events appended
+in a short write before the response leaves.
+
+SQLite has one writer at a time. Every request used to run in one IMMEDIATE transaction
+(ATOMIC_REQUESTS), because even a page that only reads writes its audit event, so each page held
+the database's single write lock while it queried and rendered: pages queued one behind another
+with a core idle. Now a GET (or HEAD) runs in a DEFERRED transaction, a snapshot that takes no
+write lock, while its audit events wait in memory; once the page is built they are appended in a
+short IMMEDIATE transaction, and only then does the response go out. It stays fail closed: if
+the events cannot be written the page is not sent (the error propagates; no PHI leaves).
+
+A GET that writes something else cannot do it on a read snapshot: SQLite refuses to turn a
+snapshot another writer has moved past into a write ("database is locked"). So its first write
+statement is stopped before it runs, everything the read did is dropped (its events and queued
+messages too), and the view runs again the usual way: one IMMEDIATE transaction for the request.
+So do views that fail in any other way than "not found" or "forbidden", so the other
+middleware's exception hooks see them exactly as before.
+
+PostgreSQL readers never wait for writers (MVCC), so there a request stays one transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import DEFAULT_DB_ALIAS, connection, transaction
+from django.http import Http404, HttpRequest, HttpResponse
+
+if TYPE_CHECKING:
+    from bureau.audit.models import AuditEvent
+
+log = logging.getLogger(__name__)
+
+READ_METHODS = frozenset({"GET", "HEAD"})
+WRITE_STATEMENTS = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+# Errors that answer the same page however the view ran, so they need no second run.
+PLAIN_ANSWERS = (Http404, PermissionDenied)
+
+Held = list[tuple[int | None, list["AuditEvent"]]]
+_held: ContextVar[Held | None] = ContextVar("bureau_audit_held_events", default=None)
+
+
+def held_events() -> Held | None:
+    """The events a read request holds until its page is built; None outside one (write now)."""
+    return _held.get()
+
+
+class _WroteDuringRead(Exception):
+    """A statement that writes, stopped before it ran on a read snapshot."""
+
+
+class ReadRequestMiddleware:
+    """Run a GET's view on a read snapshot (SQLite), then append its events (see the module)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self,
+        request: HttpRequest,
+        view: Callable[..., HttpResponse],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> HttpResponse | None:
+        if not _reads_only(request, view):
+            return None  # the handler runs it in one IMMEDIATE transaction (ATOMIC_REQUESTS)
+        built = _build_on_snapshot(request, view, args, kwargs)
+        if built is None:
+            return None  # it writes: run again the usual way
+        response, held = built
+        if held:
+            _append(held)
+        return response
+
+
+def _reads_only(request: HttpRequest, view: Callable[..., HttpResponse]) -> bool:
+    return (
+        connection.vendor == "sqlite"
+        and request.method in READ_METHODS
+        and connection.settings_dict.get("ATOMIC_REQUESTS", False)
+        and DEFAULT_DB_ALIAS not in getattr(view, "_non_atomic_requests", set())
+    )
+
+
+def _build_on_snapshot(
+    request: HttpRequest,
+    view: Callable[..., HttpResponse],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> tuple[HttpResponse, Held] | None:
+    """The view's response and the events it holds, or None when it tried to write (or failed
+    in a way the usual path handles), having dropped everything it did."""
+    held: Held = []
+    wrote: list[str] = []
+    queued = _queued_messages(request)
+    before = len(queued) if queued is not None else 0
+    token = _held.set(held)
+    try:
+        with _deferred(), connection.execute_wrapper(_refuse_writes(wrote)):
+            with transaction.atomic():
+                response = view(request, *args, **kwargs)
+                render = getattr(response, "render", None)
+                if callable(render):
+                    # Lazy querysets in a template read here, inside the snapshot.
+                    response = render()
+                if wrote:  # the view caught the refusal and carried on: its answer is wrong
+                    raise _WroteDuringRead(wrote[0])
+    except PLAIN_ANSWERS:
+        raise
+    except Exception as exc:
+        # Worth knowing when it is often: such a page does its reads twice.
+        log.info("%s %s runs again in a write transaction: %r", request.method, request.path, exc)
+        if queued is not None:
+            del queued[before:]
+        return None
+    finally:
+        _held.reset(token)
+    return response, held
+
+
+@contextmanager
+def _deferred() -> Iterator[None]:
+    """BEGIN DEFERRED for this connection's next transaction (set per connection, which is per
+    thread, and put back after)."""
+    connection.ensure_connection()
+    mode = connection.transaction_mode  # type: ignore[attr-defined]
+    connection.transaction_mode = "DEFERRED"  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        connection.transaction_mode = mode  # type: ignore[attr-defined]
+
+
+def _refuse_writes(wrote: list[str]) -> Callable[..., Any]:
+    def wrapper(execute: Callable[..., Any], sql: str, *rest: Any) -> Any:
+        if sql.lstrip()[:7].upper().startswith(WRITE_STATEMENTS):
+            wrote.append(sql[:60])
+            raise _WroteDuringRead(sql[:60])
+        return execute(sql, *rest)
+
+    return wrapper
+
+
+def _append(held: Held) -> None:
+    """The read's events, in one short IMMEDIATE transaction; sealed after it commits."""
+    from bureau.audit.chain import chain_write
+
+    with transaction.atomic():
+        for workspace_id, events in held:
+            chain_write(workspace_id, events)
+
+
+def _queued_messages(request: HttpRequest) -> list[Any] | None:
+    storage = getattr(request, "_messages", None)
+    return getattr(storage, "_queued_messages", None)
