@@ -134,11 +134,42 @@ def chain_write(workspace_id: int | None, events: Sequence[AuditEvent]) -> None:
     for event in events:
         event.seq, event.prev_hash = None, ""
         event.hash = link("", event)
+    _insert(events)
+    _seal_after_commit(workspace_id)
+
+
+def chain_write_sealed(workspace_id: int | None, events: Sequence[AuditEvent]) -> None:
+    """Insert `events` numbered and linked already, for a caller holding SQLite's write lock
+    (a read page's events, `reads`): nothing can move the head meanwhile, and a seal after
+    the commit would only queue for the lock again. Falls back to `chain_write` and a seal
+    when the chain has no head yet or has events waiting (they come first)."""
+    chain = chain_name(workspace_id)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT seq, hash, EXISTS (SELECT 1 FROM audit_auditevent"
+            " WHERE workspace_id IS %s AND seq IS NULL)"
+            " FROM audit_auditchainhead WHERE chain = %s",
+            [workspace_id, chain],
+        )
+        head = cursor.fetchone()
+    if head is None or head[2]:
+        chain_write(workspace_id, events)
+        seal(workspace_id)
+        return
+    seq, prev = head[0], head[1]
+    for event in events:
+        seq += 1
+        event.seq, event.prev_hash = seq, prev
+        event.hash = prev = link(prev, event)
+    _insert(events)
+    AuditChainHead.objects.filter(chain=chain).update(seq=seq, hash=prev)
+
+
+def _insert(events: Sequence[AuditEvent]) -> None:
     if len(events) == 1:
         events[0].save(force_insert=True)
     else:
         AuditEvent.objects.bulk_create(events)
-    _seal_after_commit(workspace_id)
 
 
 class _Seal:
@@ -220,6 +251,7 @@ def _advance(chain: str, head: tuple[int, str], batch: list[AuditEvent]) -> bool
     last = batch[-1]
     rows = [(e.pk, e.seq, e.prev_hash, e.hash) for e in batch]
     ids = [e.pk for e in batch]
+    timed = connection.vendor == "postgresql" or not connection.in_atomic_block
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             locked_at = time.perf_counter()
@@ -250,7 +282,9 @@ def _advance(chain: str, head: tuple[int, str], batch: list[AuditEvent]) -> bool
             )
             moved, sealed = cursor.fetchone()
         else:
-            with transaction.atomic():  # BEGIN IMMEDIATE: SQLite's one write lock
+            # BEGIN IMMEDIATE: SQLite's one write lock (a caller already in a transaction
+            # holds it, and times that hold itself: `reads`).
+            with transaction.atomic():
                 locked_at = time.perf_counter()
                 cursor.execute(
                     "UPDATE audit_auditchainhead SET seq = %s, hash = %s"
@@ -269,7 +303,8 @@ def _advance(chain: str, head: tuple[int, str], batch: list[AuditEvent]) -> bool
                     sealed = cursor.rowcount
                     if sealed != len(rows):
                         raise ChainSealError(chain, len(rows), sealed)
-    _note_hold(locked_at)
+    if timed:
+        note_hold(locked_at)
     if moved and sealed != len(rows):
         raise ChainSealError(chain, len(rows), sealed)
     return bool(moved)
@@ -280,7 +315,7 @@ class ChainSealError(RuntimeError):
         super().__init__(f"{chain}: the head moved over {expected} events but {sealed} were sealed")
 
 
-def _note_hold(locked_at: float) -> None:
+def note_hold(locked_at: float) -> None:
     """How long the head was held (lock to commit), appended in ms to the file named by
     BUREAU_AUDIT_SEAL_TIMINGS when set: the load benchmark's measure of the chain's lock."""
     path = os.environ.get("BUREAU_AUDIT_SEAL_TIMINGS")

@@ -22,6 +22,7 @@ PostgreSQL readers never wait for writers (MVCC), so there a request stays one t
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -150,12 +151,15 @@ def _refuse_writes(wrote: list[str]) -> Callable[..., Any]:
 
 
 def _append(held: Held) -> None:
-    """The read's events, in one short IMMEDIATE transaction; sealed after it commits."""
-    from bureau.audit.chain import chain_write
+    """The read's events, written and sealed in one short IMMEDIATE transaction: it holds the
+    database's write lock anyway, so a seal after the commit would only queue for it again."""
+    from bureau.audit import chain
 
     with transaction.atomic():
+        locked_at = time.perf_counter()
         for workspace_id, events in held:
-            chain_write(workspace_id, events)
+            chain.chain_write_sealed(workspace_id, events)
+    chain.note_hold(locked_at)
 
 
 def _queued_messages(request: HttpRequest) -> list[Any] | None:

@@ -17,7 +17,7 @@ from django.db import DatabaseError, connection
 from django.http import Http404, HttpRequest, HttpResponse
 from django.test import Client, RequestFactory
 
-from bureau.audit import reads
+from bureau.audit import chain, reads
 from bureau.audit.models import AuditAction, AuditEvent
 from bureau.conftest import ON_POSTGRES, verified_client
 from bureau.patients.models import Patient
@@ -88,7 +88,7 @@ class TestOnSQLite:
             raise DatabaseError("disk I/O error")
 
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr("bureau.audit.chain.chain_write", disk_full)
+            patch.setattr("bureau.audit.chain.chain_write_sealed", disk_full)
             response = failing.get("/patients/")
         assert response.status_code == 500
         everyone = Patient.objects.for_system(
@@ -152,6 +152,31 @@ class TestOnSQLite:
         response = _middleware().process_view(_request(), reads_and_audits, (), {})
         assert response is not None and response.content == b"page"
         assert AuditEvent.objects.filter(detail={"read": 1}).count() == 1
+
+    def test_held_events_join_the_chain_after_any_left_waiting(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Written sealed under the write lock, but never ahead of an event still waiting for
+        its seal (its writer died before sealing): that one is sealed first, in order."""
+        workspace = Workspace.objects.create(name="Read chain", slug="read-chain")
+
+        def event(n: int) -> AuditEvent:
+            return AuditEvent(
+                workspace=workspace,
+                actor_label="t",
+                action=AuditAction.SYSTEM_SEEDED,
+                detail={"n": n},
+            )
+
+        chain.chain_write_sealed(workspace.pk, [event(1)])  # a new chain: no head yet
+        monkeypatch.setattr(chain, "_seal_after_commit", lambda workspace_id: None)
+        chain.chain_write(workspace.pk, [event(2)])  # left waiting
+        chain.chain_write_sealed(workspace.pk, [event(3), event(4)])
+        stored = AuditEvent.objects.filter(workspace=workspace).order_by("seq")
+        assert [(e.seq, e.detail["n"]) for e in stored] == [(1, 1), (2, 2), (3, 3), (4, 4)]
+        chain.chain_write_sealed(workspace.pk, [event(5)])
+        assert AuditEvent.objects.get(workspace=workspace, detail={"n": 5}).seq == 5
+        assert chain.audit_verify_chain(workspace.pk) is None
 
     def test_posts_keep_their_single_transaction(self) -> None:
         ran: list[bool] = []
