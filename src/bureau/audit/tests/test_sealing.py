@@ -263,3 +263,16 @@ def test_concurrent_writers_leave_an_unbroken_chain() -> None:
     assert total == sum(1 + (n + i) % 3 for n in range(6) for i in range(8))
     assert _head_seq(workspace) == total
     assert audit_verify_chain(workspace.pk) is None
+
+
+def test_each_seal_notes_how_long_it_held_the_head_when_asked(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The load benchmark's measure of the chain's lock (BUREAU_AUDIT_SEAL_TIMINGS)."""
+    timings = tmp_path / "holds.txt"
+    monkeypatch.setenv("BUREAU_AUDIT_SEAL_TIMINGS", str(timings))
+    workspace = _workspace("timed")
+    _write(workspace, 2)
+    assert seal(workspace.pk) == 2
+    [held] = timings.read_text().split()
+    assert 0 <= float(held) < 5000
