@@ -16,6 +16,7 @@ from unittest import mock
 
 import pytest
 from django.db import DatabaseError, connection, transaction
+from django.test import Client
 from django.utils import timezone
 
 from bureau.audit import chain as chain_module
@@ -23,7 +24,13 @@ from bureau.audit.chain import audit_verify_chain, link, seal, seal_all
 from bureau.audit.models import AuditAction, AuditChainHead, AuditEvent
 from bureau.audit.services import audit_record
 from bureau.audit.tests.test_chain import _audit
-from bureau.conftest import ON_POSTGRES, in_thread
+from bureau.conftest import (
+    ON_POSTGRES,
+    TEST_PATIENTS_PER_PRACTICE,
+    in_thread,
+    verified_client,
+)
+from bureau.demo import WORKSPACE_SLUG, seed_demo
 from bureau.tenancy.models import Workspace
 
 pytestmark = pytest.mark.django_db
@@ -276,3 +283,33 @@ def test_each_seal_notes_how_long_it_held_the_head_when_asked(
     assert seal(workspace.pk) == 2
     [held] = timings.read_text().split()
     assert 0 <= float(held) < 5000
+
+
+@concurrent
+@committing
+@reseeded
+def test_concurrent_requests_of_one_workspace_leave_an_unbroken_chain() -> None:
+    """Whole requests through the handler (middleware, ATOMIC_REQUESTS, on-commit seal), four
+    people at once reading lists and records of the same workspace."""
+    if not Workspace.objects.filter(slug=WORKSPACE_SLUG).exists():  # flushed by a test before
+        seed_demo(patients_per_practice=TEST_PATIENTS_PER_PRACTICE)
+    people = ["sam.supervisor", "bella.biller", "priya.poster", "dan.denials"]
+    clients = [verified_client(name) for name in people]
+    workspace = Workspace.objects.get(slug=WORKSPACE_SLUG)
+    before = AuditEvent.objects.filter(workspace=workspace).count()
+    start = threading.Barrier(len(clients))
+    results: list[Any] = []
+
+    def browse(client: Client) -> list[int]:
+        start.wait(timeout=15)
+        return [client.get(url).status_code for url in ("/patients/", "/claims/", "/") * 3]
+
+    threads = [in_thread(lambda c=c: browse(c), results) for c in clients]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert results and all(codes == [200] * 9 for codes in results), results
+    assert seal_all() == 0  # every request's commit sealed its own events
+    assert AuditEvent.objects.filter(workspace=workspace).count() > before + len(clients) * 6
+    assert audit_verify_chain(workspace.pk) is None
