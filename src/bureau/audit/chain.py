@@ -156,13 +156,9 @@ def chain_write_sealed(workspace_id: int | None, events: Sequence[AuditEvent]) -
         chain_write(workspace_id, events)
         seal(workspace_id)
         return
-    seq, prev = head[0], head[1]
-    for event in events:
-        seq += 1
-        event.seq, event.prev_hash = seq, prev
-        event.hash = prev = link(prev, event)
+    last = _linked((head[0], head[1]), list(events))[-1]
     _insert(events)
-    AuditChainHead.objects.filter(chain=chain).update(seq=seq, hash=prev)
+    AuditChainHead.objects.filter(chain=chain).update(seq=last.seq, hash=last.hash)
 
 
 def _insert(events: Sequence[AuditEvent]) -> None:
@@ -210,27 +206,41 @@ def seal(workspace_id: int | None) -> int:
     one reads again. So the head is locked for that one write (on PostgreSQL a single
     statement), not for the reads and the hashing."""
     chain = chain_name(workspace_id)
-    total = lost = 0
+    total = lost = after = 0
     while lost < SEAL_ATTEMPTS:
         head = AuditChainHead.objects.filter(chain=chain).values_list("seq", "hash").first()
         if head is None:
             AuditChainHead.objects.get_or_create(chain=chain)
             lost += 1
             continue
-        waiting = AuditEvent.objects.filter(workspace_id=workspace_id, seq__isnull=True)  # type: ignore[misc]
-        batch = [e for e in waiting.order_by("id")[:SEAL_BATCH] if _written_by_bureau(e)]
-        if not batch:
-            return total
-        seq, prev = head
-        for event in batch:
-            seq += 1
-            event.seq, event.prev_hash = seq, prev
-            event.hash = prev = link(prev, event)
-        if _advance(chain, head, batch):
-            total += len(batch)
-        else:
+        waiting = AuditEvent.objects.filter(
+            workspace_id=workspace_id,  # type: ignore[misc]
+            seq__isnull=True,
+            id__gt=after,
+        )
+        fetched = list(waiting.order_by("id")[:SEAL_BATCH])
+        # Rows that fail their MAC stay where they are (verify names them) and are stepped over.
+        batch = [e for e in fetched if _written_by_bureau(e)]
+        if batch and not _advance(chain, head, _linked(head, batch)):
             lost += 1
+            continue
+        total += len(batch)
+        if len(fetched) < SEAL_BATCH:
+            # All that was waiting when read. Anything committed since has a seal of its own
+            # coming; no need to read again.
+            return total
+        after = fetched[-1].pk
     return total
+
+
+def _linked(head: tuple[int, str], batch: list[AuditEvent]) -> list[AuditEvent]:
+    """Number and link `batch` from `head` (seq, hash), in order."""
+    seq, prev = head
+    for event in batch:
+        seq += 1
+        event.seq, event.prev_hash = seq, prev
+        event.hash = prev = link(prev, event)
+    return batch
 
 
 def _written_by_bureau(event: AuditEvent) -> bool:

@@ -129,6 +129,23 @@ def test_a_row_slipped_in_without_the_key_is_never_sealed_and_verify_says_so() -
     assert "not written by Bureau" in str(problem) and "unsealed" in str(problem)
 
 
+def test_forged_rows_ahead_of_genuine_ones_do_not_stop_the_seal() -> None:
+    """A full batch of rows written without the key must not starve the events behind it."""
+    workspace = _workspace("forged-many")
+    for n in range(3):
+        AuditEvent.objects.create(
+            workspace=workspace,
+            actor_label="x",
+            action=AuditAction.SYSTEM_SEEDED,
+            detail={"n": n},
+            hash="0" * 64,
+        )
+    genuine = _write(workspace, 3)
+    with mock.patch.object(chain_module, "SEAL_BATCH", 2):
+        assert seal(workspace.pk) == 3
+    assert [_stored(e).seq for e in genuine] == [1, 2, 3]
+
+
 def test_an_event_left_unsealed_is_reported_until_something_seals_it() -> None:
     """A process that dies between its commit and the seal: the event is there, not chained."""
     workspace = _workspace("left")
