@@ -179,8 +179,8 @@ def audit_record_many(
     user: User | None = None,
     reason: str = "",
 ) -> None:
-    """One event per practice for a bulk change (a scrub run, a batch), chained under one lock
-    of the chain head: the audit cost of a run grows with its practices, not its claims.
+    """One event per practice for a bulk change (a scrub run, a batch), written in one statement
+    and sealed in one write: the audit cost of a run grows with its practices, not its claims.
     `user` names the person a system run (actor None) works for, `reason` their why."""
     if targets:
         _append(
