@@ -72,6 +72,24 @@ class ClaimRow:
 
 ClaimPage = Page[ClaimRow]
 
+# What a list row reads (`_row`, `rejection_reasons`): a page fetches these columns only. Every
+# column more rides through the database's sort of the whole list and is converted 50 times.
+ROW_FIELDS = (
+    "public_id",
+    "practice_id",
+    "number",
+    "state",
+    "total_charge",
+    "batch_id",
+    "patient__practice_id",
+    "patient__account_number",
+    "patient__first_name",
+    "patient__last_name",
+    "payer__name",
+    "encounter__date_of_service",
+    "encounter__rendering_provider__name",
+)
+
 
 def patient_label(actor: Actor, patient: Patient) -> tuple[str, bool]:
     """The patient's name as this actor may see it: initials only without demographics."""
@@ -187,9 +205,11 @@ def claim_list(
     qs = _searched(_filtered(qs, filters), actor, filters.search)
     if sort not in SORTS:
         sort = "date"
-    qs = qs.select_related(
-        "patient", "payer", "encounter", "encounter__rendering_provider"
-    ).order_by(*SORTS[sort])
+    qs = (
+        qs.select_related("patient", "payer", "encounter", "encounter__rendering_provider")
+        .only(*ROW_FIELDS)
+        .order_by(*SORTS[sort])
+    )
     claims = audited_page(
         qs,
         page=page,
