@@ -67,7 +67,11 @@ def items_practice_ids(*, actor: Actor, public_ids: list[Any]) -> list[int]:
 def people_of(*, actor: Actor) -> list[User]:
     """The workspace's active people, for a supervisor's assign menu (each assignment is
     checked against the item: the person must be able to work it)."""
-    return list(User.objects.filter(workspace=actor.workspace, is_active=True).order_by("username"))
+    return list(
+        User.objects.filter(workspace=actor.workspace, is_active=True)
+        .only("public_id", "username", "full_name")  # what a menu shows (`label`)
+        .order_by("username")
+    )
 
 
 def functions_of(actor: Actor) -> list[tuple[str, str]]:
@@ -167,6 +171,34 @@ class QueueRow:
     urgent: bool = False  # the nearest clock runs out within URGENT_DAYS (or has): highlighted
 
 
+# What a row reads (`_row`, queue.html, the audit and the cursor): a page fetches these columns
+# only, not the facts and priority breakdown of every item, nor every column of its claim.
+ROW_FIELDS = (
+    "public_id",
+    "practice_id",
+    "practice__name",
+    "practice__timezone",
+    "function",
+    "status",
+    "title",
+    "amount",
+    "priority",
+    "opened_on",
+    "sla_due",
+    "deadline_due",
+    "deadlines",
+    "pended_until",
+    "claimed_until",
+    "payer__name",
+    "assignee__username",
+    "assignee__full_name",
+    "claim__number",
+    "claim__patient__practice_id",
+    "claim__patient__first_name",
+    "claim__patient__last_name",
+)
+
+
 @dataclass(frozen=True)
 class QueuePage:
     rows: list[QueueRow]
@@ -236,9 +268,9 @@ def queue_page(
         priority, pk = after
         qs = qs.filter(Q(priority__lt=priority) | Q(priority=priority, id__lt=pk))
     items = list(
-        qs.select_related("practice", "payer", "assignee", "claim__patient").order_by(
-            "-priority", "-id"
-        )[: per_page + 1]
+        qs.select_related("practice", "payer", "assignee", "claim__patient")
+        .only(*ROW_FIELDS)
+        .order_by("-priority", "-id")[: per_page + 1]
     )
     more = len(items) > per_page
     items = items[:per_page]
