@@ -35,4 +35,6 @@ def record_url(public_id: Any, name: str) -> str:
     """The URL of route `name` (one `public_id` argument) for this record's public id."""
     head, tail = _around(name, get_script_prefix())
     # A UUID in canonical form, whatever was passed (a UUID, its text): never other text.
-    return f"{head}{uuid.UUID(str(public_id))}{tail}"
+    if not isinstance(public_id, uuid.UUID):
+        public_id = uuid.UUID(str(public_id))
+    return f"{head}{public_id}{tail}"
