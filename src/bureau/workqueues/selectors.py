@@ -38,10 +38,12 @@ ASSIGNEE_CHOICES = ("anyone", "mine", "unassigned")
 
 def workable(actor: Actor) -> QuerySet[WorkItem]:
     """Every item the actor may work: each function where they hold its capability."""
-    conditions: dict[Any, Q] = {}
+    functions: dict[Any, list[str]] = {}
     for function, capability in CAPABILITY.items():
-        conditions[capability] = conditions.get(capability, Q(pk__in=[])) | Q(function=function)
-    return WorkItem.objects.visible_to_any(actor, conditions)
+        functions.setdefault(capability, []).append(function)
+    return WorkItem.objects.visible_to_any(
+        actor, {capability: Q(function__in=fs) for capability, fs in functions.items()}
+    )
 
 
 def item_practice_id(*, actor: Actor, public_id: Any) -> int:
