@@ -4,8 +4,9 @@ Seeds the demo as the load benchmark does (30 simulated days; SQLite unless DATA
 points at PostgreSQL), signs in one supervisor who works every practice (MFA verified, as
 bench_load's users), then requests each page of bench_load's MIX through the whole Django
 stack with the test client and prints, per page: mean CPU ms (process time of this process:
-on SQLite that includes the database's own work, on PostgreSQL it does not), mean wall ms and
-queries per request, then the mean over the mix.
+on SQLite that includes the database's own work, on PostgreSQL it does not, and a column adds
+the CPU of the server process that ran the queries), mean wall ms and queries per request,
+then the mean over the mix.
 
 Not a timed part of `make bench` (bench_load measures the server): this is the tool for
 finding where a page's CPU goes.
@@ -154,6 +155,8 @@ def measure(pages: tuple[str, ...], requests: int, warmup: int, rounds: int,
             kept = best.setdefault(page, row)
             kept["cpu_ms"] = min(kept["cpu_ms"], row["cpu_ms"])
             kept["wall_ms"] = min(kept["wall_ms"], row["wall_ms"])
+            if "db_cpu_ms" in row:
+                kept["db_cpu_ms"] = min(kept["db_cpu_ms"], row["db_cpu_ms"])
     if profile is not None:
         profiler = cProfile.Profile()
         _round(client, profile, urls, rng, requests, profiler)
@@ -167,6 +170,7 @@ def _round(client: Any, page: str, urls: dict[str, list[str]], rng: random.Rando
 
     counter = _Counter()
     cpu = wall = 0.0
+    db_before = _db_cpu()
     with connection.execute_wrapper(counter):
         for _ in range(requests):
             path = _path(page, urls, rng)
@@ -178,12 +182,35 @@ def _round(client: Any, page: str, urls: dict[str, list[str]], rng: random.Rando
                 profiler.disable()
             cpu += time.process_time() - c0
             wall += time.perf_counter() - w0
+    db_after = _db_cpu()
     return {
         "page": page,
         "cpu_ms": round(cpu / requests * 1000, 2),
         "wall_ms": round(wall / requests * 1000, 2),
         "queries": round(counter.n / requests, 1),
+        **(
+            {"db_cpu_ms": round((db_after - db_before) / requests * 1000, 2)}
+            if db_before is not None and db_after is not None
+            else {}
+        ),
     }
+
+
+def _db_cpu() -> float | None:
+    """CPU seconds of the PostgreSQL backend serving this process's connection (the server's
+    share of a page: parsing, planning and running its queries), from /proc; None elsewhere or
+    when the connection changed (it is kept between requests, CONN_MAX_AGE)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    connection.ensure_connection()
+    pid = connection.connection.info.backend_pid
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _get(client: Any, path: str) -> None:
@@ -225,15 +252,19 @@ def main(argv: list[str] | None = None) -> None:
         f"{connection.vendor}: per page, the best of {args.rounds} rounds of {args.requests} "
         f"requests, after {args.warmup} warm-up"
     )
-    print(f"{'page':<10} {'cpu ms':>8} {'wall ms':>8} {'queries':>8}")
+    db = all("db_cpu_ms" in r for r in rows)
+    head = f"{'page':<10} {'cpu ms':>8} {'wall ms':>8} {'queries':>8}"
+    print(head + (f" {'db cpu ms':>10}" if db else ""))
     for row in rows:
         cpu, wall, queries = row["cpu_ms"], row["wall_ms"], row["queries"]
-        print(f"{row['page']:<10} {cpu:>8.2f} {wall:>8.2f} {queries:>8.1f}")
+        line = f"{row['page']:<10} {cpu:>8.2f} {wall:>8.2f} {queries:>8.1f}"
+        print(line + (f" {row['db_cpu_ms']:>10.2f}" if db else ""))
     n = len(rows)
-    print(
+    line = (
         f"{'mean':<10} {sum(r['cpu_ms'] for r in rows) / n:>8.2f} "
         f"{sum(r['wall_ms'] for r in rows) / n:>8.2f} {sum(r['queries'] for r in rows) / n:>8.1f}"
     )
+    print(line + (f" {sum(r['db_cpu_ms'] for r in rows) / n:>10.2f}" if db else ""))
 
 
 if __name__ == "__main__":
