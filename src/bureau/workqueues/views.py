@@ -186,6 +186,7 @@ def queue_view(request: HttpRequest) -> HttpResponse:
     )
     query = request.GET.copy()
     query.pop("after", None)
+    query_text = query.urlencode()
     return render(
         request,
         "workqueues/queue.html",
@@ -201,7 +202,9 @@ def queue_view(request: HttpRequest) -> HttpResponse:
             "categories": DenialCategory.choices,
             "ages": list(AGE_BUCKETS),
             "slas": [(s.value, s.value.replace("_", " ")) for s in SlaState],
-            "query": query.urlencode(),
+            "query": query_text,
+            # What a row's link carries back to this page of the queue.
+            "back": f"?q={quote(query_text, safe='/')}" if query_text else "",
             "problems": filter_problems(request.GET, filters),
             "any_masked": any(r.masked for r in page.rows),
             "can_assign": actor.can(Capability.QUEUE_ASSIGN),

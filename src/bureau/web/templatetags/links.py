@@ -1,40 +1,11 @@
-"""Links to records, for the rows of long lists: `{{ row.public_id|record_url:"claims:detail" }}`.
-
-`{% url %}` resolves its route anew for every row (about 15 µs each; a 50-row queue page made
-150 of them). A record's page takes one UUID, so its route is resolved once per process (and
-script prefix) and each row only puts its id in place: the same text `{% url %}` gives.
-"""
+"""`{{ row.public_id|record_url:"claims:detail" }}`: a record's page, for the rows of long lists
+(see bureau.web.links)."""
 
 from __future__ import annotations
 
-import uuid
-from functools import cache
-from typing import Any
-
 from django import template
-from django.urls import get_script_prefix, reverse
+
+from bureau.web.links import record_url
 
 register = template.Library()
-
-_MARK = "00000000-0000-0000-0000-000000000000"
-
-
-@cache
-def _around(name: str, prefix: str) -> tuple[str, str]:
-    """The route's text before and after its one UUID (`prefix` keys the cache: reverse()
-    starts with the script prefix of the current request)."""
-    url = reverse(name, kwargs={"public_id": _MARK})
-    head, found, tail = url.partition(_MARK)
-    if not found:
-        raise ValueError(f"{name} is not a route of one public_id")
-    return head, tail
-
-
-@register.filter
-def record_url(public_id: Any, name: str) -> str:
-    """The URL of route `name` (one `public_id` argument) for this record's public id."""
-    head, tail = _around(name, get_script_prefix())
-    # A UUID in canonical form, whatever was passed (a UUID, its text): never other text.
-    if not isinstance(public_id, uuid.UUID):
-        public_id = uuid.UUID(str(public_id))
-    return f"{head}{public_id}{tail}"
+register.filter("record_url", record_url)
