@@ -26,6 +26,7 @@ from bureau.claims.models import (
 from bureau.patients.models import Patient
 from bureau.tenancy.actor import Actor
 from bureau.tenancy.roles import Capability
+from bureau.web.links import record_url
 
 PAGE_SIZE = 50
 SORTS = {
@@ -68,6 +69,7 @@ class ClaimRow:
     state_label: str
     rendering_provider: str
     rejection: str = ""  # the payer's or clearinghouse's words, for a rejected claim
+    href: str = ""  # the claim's page
 
 
 ClaimPage = Page[ClaimRow]
@@ -114,6 +116,7 @@ def _row(actor: Actor, claim: Claim, rejection: str = "") -> ClaimRow:
         state_label=ClaimState(claim.state).label,
         rendering_provider=claim.encounter.rendering_provider.name,
         rejection=rejection,
+        href=record_url(claim.public_id, "claims:detail"),
     )
 
 
