@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 
-from bureau.tenancy.models import Grant, Practice, PracticeStatus, Workspace
+from bureau.tenancy import actor_reads
+from bureau.tenancy.models import Practice, PracticeStatus, Workspace
 from bureau.tenancy.roles import Capability, Role, grant_capabilities
 
 if TYPE_CHECKING:
@@ -163,19 +164,15 @@ VISIBLE_STATUS: tuple[str, ...] = (
 
 
 def resolve_actor(user: User) -> Actor | None:
-    """Build the actor from the user's live grants: two queries, whatever the grant count.
-
-    It runs on every request, so it reads plain values (each grant's provider subset joined
-    in, never model instances and a prefetch), and the workspace comes with the practices."""
+    """Build the actor from the user's live grants: three short reads, whatever the grant
+    count (grants with their provider subsets, the practices they reach, the workspace), in
+    SQL written once (`actor_reads`): this runs on every request."""
     if user.workspace_id is None or not user.is_active:
         return None
-    rows = (
-        Grant.objects.live(timezone.now())
-        .filter(user=user, workspace_id=user.workspace_id)
-        .values_list("pk", "role", "read_only", "practice_id", "providers")
-    )
     found: dict[int, tuple[str, bool, int | None, set[int]]] = {}
-    for pk, role, read_only, practice_id, provider_id in rows:
+    for pk, role, read_only, practice_id, provider_id in actor_reads.live_grant_rows(
+        user.pk, user.workspace_id, timezone.now()
+    ):
         terms = found.setdefault(pk, (role, read_only, practice_id, set()))
         if provider_id is not None:
             terms[3].add(provider_id)
@@ -188,12 +185,15 @@ def resolve_actor(user: User) -> Actor | None:
         )
         for role, read_only, practice_id, providers in found.values()
     ]
-    practices = Practice.objects.filter(workspace_id=user.workspace_id, status__in=VISIBLE_STATUS)
-    if all(g.practice_id is not None for g in grants):
-        practices = practices.filter(pk__in=sorted({g.practice_id for g in grants}))
-    visible = list(practices.select_related("workspace")) if grants else []
-    # The practices carry the workspace row: no query of its own (unless there is none).
-    workspace = visible[0].workspace if visible else user.workspace
+    visible: list[Practice] = []
+    if grants:
+        # A grant on every practice reaches them all; otherwise only the practices named.
+        named = [g.practice_id for g in grants if g.practice_id is not None]
+        everywhere = len(named) < len(grants)
+        visible = actor_reads.visible_practices(
+            user.workspace_id, VISIBLE_STATUS, None if everywhere else named
+        )
+    workspace = actor_reads.workspace(user.workspace_id)
     if workspace is None:
         return None
     # One instance for the user and every practice: reading `.workspace` costs no query.
