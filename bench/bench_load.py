@@ -78,7 +78,7 @@ def _prepare(var: Path) -> tuple[list[str], dict[str, list[str]]]:
     return cookies, urls
 
 
-def _load_users() -> list[str]:
+def _load_users(count: int = USERS) -> list[str]:
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.auth.hashers import make_password
     from django.contrib.sessions.backends.db import SessionStore
@@ -95,7 +95,7 @@ def _load_users() -> list[str]:
     password = make_password("Load-bench-2026!")
     cookies = []
     with transaction.atomic():
-        for n in range(USERS):
+        for n in range(count):
             user = User.objects.create(
                 username=f"load.user{n:02d}",
                 full_name=f"Load User {n:02d}",

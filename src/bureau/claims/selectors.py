@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
@@ -26,6 +27,7 @@ from bureau.claims.models import (
 from bureau.patients.models import Patient
 from bureau.tenancy.actor import Actor
 from bureau.tenancy.roles import Capability
+from bureau.web.links import record_url
 
 PAGE_SIZE = 50
 SORTS = {
@@ -68,16 +70,41 @@ class ClaimRow:
     state_label: str
     rendering_provider: str
     rejection: str = ""  # the payer's or clearinghouse's words, for a rejected claim
+    href: str = ""  # the claim's page
 
 
 ClaimPage = Page[ClaimRow]
 
+# What a list row reads (`_listed_row`, `rejection_reasons`): a page fetches these values only,
+# not five model instances per row. Every column more also rides through the database's sort of
+# the whole list.
+ROW_VALUES = (
+    "pk",
+    "public_id",
+    "practice_id",
+    "number",
+    "state",
+    "total_charge",
+    "batch_id",
+    "patient__practice_id",
+    "patient__account_number",
+    "patient__first_name",
+    "patient__last_name",
+    "payer__name",
+    "encounter__date_of_service",
+    "encounter__rendering_provider__name",
+)
+
 
 def patient_label(actor: Actor, patient: Patient) -> tuple[str, bool]:
     """The patient's name as this actor may see it: initials only without demographics."""
-    if actor.can(Capability.PATIENTS_DEMOGRAPHICS, patient.practice_id):
-        return f"{patient.last_name}, {patient.first_name}", False
-    return f"{patient.first_name[:1]}. {patient.last_name[:1]}.", True
+    return _name_shown(actor, patient.practice_id, patient.first_name, patient.last_name)
+
+
+def _name_shown(actor: Actor, practice_id: int, first: str, last: str) -> tuple[str, bool]:
+    if actor.can(Capability.PATIENTS_DEMOGRAPHICS, practice_id):
+        return f"{last}, {first}", False
+    return f"{first[:1]}. {last[:1]}.", True
 
 
 def _row(actor: Actor, claim: Claim, rejection: str = "") -> ClaimRow:
@@ -96,6 +123,30 @@ def _row(actor: Actor, claim: Claim, rejection: str = "") -> ClaimRow:
         state_label=ClaimState(claim.state).label,
         rendering_provider=claim.encounter.rendering_provider.name,
         rejection=rejection,
+        href=record_url(claim.public_id, "claims:detail"),
+    )
+
+
+def _listed_row(actor: Actor, c: Any, rejection: str = "") -> ClaimRow:
+    """`_row` from a list's ROW_VALUES (a named row): the same row, a test holds them equal."""
+    name, masked = _name_shown(
+        actor, c.patient__practice_id, c.patient__first_name, c.patient__last_name
+    )
+    return ClaimRow(
+        public_id=str(c.public_id),
+        practice_name=actor.access[c.practice_id].practice.name,
+        number=c.number,
+        patient_account=c.patient__account_number,
+        patient_name=name,
+        masked=masked,
+        payer_name=c.payer__name,
+        date_of_service=c.encounter__date_of_service,
+        total_charge=c.total_charge,
+        state=c.state,
+        state_label=ClaimState(c.state).label,
+        rendering_provider=c.encounter__rendering_provider__name,
+        rejection=rejection,
+        href=record_url(c.public_id, "claims:detail"),
     )
 
 
@@ -103,7 +154,13 @@ def _ack_reason(status_code: str, message: str) -> str:
     return f"{message} ({status_code})" if message and status_code else message or status_code
 
 
-def rejection_reasons(actor: Actor, claims: list[Claim]) -> dict[int, str]:
+class _Rejectable(Protocol):
+    pk: Any
+    state: str
+    batch_id: int | None
+
+
+def rejection_reasons(actor: Actor, claims: Sequence[_Rejectable]) -> dict[int, str]:
     """Why each rejected claim on the page was rejected, in the payer's or clearinghouse's
     words: the latest of its rejecting 277CA lines and its batch's rejecting 999. One query."""
     rejected = [c for c in claims if c.state == ClaimState.REJECTED]
@@ -187,11 +244,9 @@ def claim_list(
     qs = _searched(_filtered(qs, filters), actor, filters.search)
     if sort not in SORTS:
         sort = "date"
-    qs = qs.select_related(
-        "patient", "payer", "encounter", "encounter__rendering_provider"
-    ).order_by(*SORTS[sort])
+    rows = qs.order_by(*SORTS[sort]).values_list(*ROW_VALUES, named=True)
     claims = audited_page(
-        qs,
+        rows,  # named rows: practice_id and public_id as attributes, like the models
         page=page,
         page_size=page_size,
         actor=actor,
@@ -199,7 +254,7 @@ def claim_list(
         model="claims.Claim",
     )
     reasons = rejection_reasons(actor, claims.rows)
-    return claims.shown_as(lambda c: _row(actor, c, reasons.get(c.pk, "")), sort=sort)
+    return claims.shown_as(lambda c: _listed_row(actor, c, reasons.get(c.pk, "")), sort=sort)
 
 
 @dataclass(frozen=True)
@@ -246,8 +301,46 @@ def claim_get(*, actor: Actor, public_id: Any, capability: Capability) -> Claim:
     return claim
 
 
+# What the claim page reads of the claim and its encounter (`claim_detail`, `_row`, the view,
+# its template, `claim_money`): a hundred columns of six tables cost more to compile than the
+# rest of the page's queries together.
+DETAIL_FIELDS = (
+    "public_id",
+    "practice_id",
+    "number",
+    "state",
+    "responsibility",
+    "total_charge",
+    "batch_id",
+    "patient__practice_id",
+    "patient__account_number",
+    "patient__first_name",
+    "patient__last_name",
+    "payer__name",
+    "encounter__date_of_service",
+    "encounter__diagnosis_codes",
+    "encounter__place_of_service",
+    "encounter__rendering_provider__name",
+    "encounter__billing_provider__name",
+)
+
+
 def claim_detail(*, actor: Actor, public_id: Any) -> ClaimDetail:
-    claim = claim_get(actor=actor, public_id=public_id, capability=Capability.CLAIMS_VIEW)
+    claim: Claim | None = (
+        Claim.objects.visible_to(actor, Capability.CLAIMS_VIEW)
+        .filter(public_id=public_id)
+        .select_related(
+            "patient",
+            "payer",
+            "encounter",
+            "encounter__rendering_provider",
+            "encounter__billing_provider",
+        )
+        .only(*DETAIL_FIELDS)
+        .first()
+    )
+    if claim is None:
+        raise Http404
     view = Capability.CLAIMS_VIEW
     lines = list(
         ClaimLine.objects.visible_to(actor, view).filter(claim=claim).order_by("line_number")

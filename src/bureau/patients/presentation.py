@@ -12,6 +12,7 @@ from datetime import date
 from bureau.patients.models import Patient, Sex
 from bureau.tenancy.actor import Actor
 from bureau.tenancy.roles import Capability
+from bureau.web.links import record_url
 
 MASK = "•••"
 
@@ -28,6 +29,8 @@ class PatientCard:
     sex: str
     address: str
     phone: str
+    href: str = ""  # the patient's page
+    born: str = MASK  # the date of birth as shown (yyyy-mm-dd), or the mask
 
 
 def present_patient(actor: Actor, patient: Patient) -> PatientCard:
@@ -37,6 +40,7 @@ def present_patient(actor: Actor, patient: Patient) -> PatientCard:
         "practice_name": practice.name,
         "practice_public_id": str(practice.public_id),
         "account_number": patient.account_number,
+        "href": record_url(patient.public_id, "patients:detail"),
     }
     if not actor.can(Capability.PATIENTS_DEMOGRAPHICS, patient.practice_id):
         return PatientCard(
@@ -63,6 +67,7 @@ def present_patient(actor: Actor, patient: Patient) -> PatientCard:
         name=f"{patient.last_name}, {patient.first_name}",
         masked=False,
         date_of_birth=patient.date_of_birth,
+        born=patient.date_of_birth.isoformat() if patient.date_of_birth else MASK,
         sex=Sex(patient.sex).label,
         address=address,
         phone=patient.phone,

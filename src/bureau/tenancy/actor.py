@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 
-from bureau.tenancy.models import Grant, Practice, PracticeStatus, Workspace
+from bureau.tenancy import actor_reads
+from bureau.tenancy.models import Practice, PracticeStatus, Workspace
 from bureau.tenancy.roles import Capability, Role, grant_capabilities
 
 if TYPE_CHECKING:
@@ -144,28 +145,62 @@ def _merge_provider_ids(
     return current | grant_providers
 
 
+@dataclass(frozen=True)
+class GrantTerms:
+    """What build_actor needs of one live grant: its role, flag, practice (None: every
+    practice of the workspace) and provider subset (empty: every provider)."""
+
+    role: str
+    read_only: bool
+    practice_id: int | None
+    provider_ids: frozenset[int]
+
+
+VISIBLE_STATUS: tuple[str, ...] = (
+    PracticeStatus.ONBOARDING,
+    PracticeStatus.ACTIVE,
+    PracticeStatus.SUSPENDED,
+)
+
+
 def resolve_actor(user: User) -> Actor | None:
-    """Build the actor from the user's live grants: two queries, whatever the grant count."""
-    workspace = user.workspace
-    if workspace is None or not user.is_active:
+    """Build the actor from the user's live grants: three short reads, whatever the grant
+    count (grants with their provider subsets, the practices they reach, the workspace), in
+    SQL written once (`actor_reads`): this runs on every request."""
+    if user.workspace_id is None or not user.is_active:
         return None
-    grants = list(
-        Grant.objects.live(timezone.now())
-        .filter(user=user, workspace=workspace)
-        .select_related("practice")
-        .prefetch_related("providers")
-    )
-    visible_status: list[str] = [
-        PracticeStatus.ONBOARDING,
-        PracticeStatus.ACTIVE,
-        PracticeStatus.SUSPENDED,
-    ]
-    all_practices: list[Practice] = []
-    if any(g.practice_id is None for g in grants):
-        all_practices = list(
-            Practice.objects.filter(workspace=workspace, status__in=visible_status)
+    found: dict[int, tuple[str, bool, int | None, set[int]]] = {}
+    for pk, role, read_only, practice_id, provider_id in actor_reads.live_grant_rows(
+        user.pk, user.workspace_id, timezone.now()
+    ):
+        terms = found.setdefault(pk, (role, read_only, practice_id, set()))
+        if provider_id is not None:
+            terms[3].add(provider_id)
+    grants = [
+        GrantTerms(
+            role=role,
+            read_only=read_only,
+            practice_id=practice_id,
+            provider_ids=frozenset(providers),
         )
-    return build_actor(user, workspace, grants, all_practices, visible_status)
+        for role, read_only, practice_id, providers in found.values()
+    ]
+    visible: list[Practice] = []
+    if grants:
+        # A grant on every practice reaches them all; otherwise only the practices named.
+        named = [g.practice_id for g in grants if g.practice_id is not None]
+        everywhere = len(named) < len(grants)
+        visible = actor_reads.visible_practices(
+            user.workspace_id, VISIBLE_STATUS, None if everywhere else named
+        )
+    workspace = actor_reads.workspace(user.workspace_id)
+    if workspace is None:
+        return None
+    # One instance for the user and every practice: reading `.workspace` costs no query.
+    user.workspace = workspace
+    for practice in visible:
+        practice.workspace = workspace
+    return build_actor(user, workspace, grants, visible)
 
 
 def _confine_demographics(
@@ -189,12 +224,11 @@ def _confine_demographics(
 
 
 def build_actor(
-    user: User,
-    workspace: Workspace,
-    grants: Iterable[Grant],
-    all_practices: list[Practice],
-    visible_status: list[str],
+    user: User, workspace: Workspace, grants: Iterable[GrantTerms], visible: list[Practice]
 ) -> Actor:
+    """The actor of these grants over the `visible` practices (every visible practice of the
+    workspace when a grant covers them all; otherwise at least those the grants name)."""
+    by_id = {p.pk: p for p in visible}
     caps: dict[int, set[Capability]] = {}
     providers: dict[int, frozenset[int] | None] = {}
     cap_providers: dict[int, dict[Capability, frozenset[int] | None]] = {}
@@ -207,12 +241,12 @@ def build_actor(
         grant_caps = grant_capabilities(role, read_only=grant.read_only)
         if grant.practice_id is None:
             workspace_caps |= grant_caps
-            targets = all_practices
-        elif grant.practice is not None and grant.practice.status in visible_status:
-            targets = [grant.practice]
+            targets = visible
+        elif grant.practice_id in by_id:  # a practice offboarded is no longer seen
+            targets = [by_id[grant.practice_id]]
         else:
             targets = []
-        grant_providers = frozenset(p.pk for p in grant.providers.all())
+        grant_providers = grant.provider_ids
         for practice in targets:
             pid = practice.pk
             practices[pid] = practice

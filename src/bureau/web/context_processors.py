@@ -9,13 +9,14 @@ from django.http import HttpRequest
 
 from bureau.tenancy.context import OPENED_UNDER, context_value
 from bureau.tenancy.roles import Capability
+from bureau.web.links import shell_urls
 from bureau.workqueues.functions import CAPABILITY as WORK_CAPABILITY
 
 
 def shell(request: HttpRequest) -> dict[str, Any]:
     actor = getattr(request, "actor", None)
     if actor is None:
-        return {"idle_minutes": settings.BUREAU_IDLE_MINUTES}
+        return {"idle_minutes": settings.BUREAU_IDLE_MINUTES, "shell_urls": shell_urls()}
     context = getattr(request, "practice_context", None)
     return {
         "actor": actor,
@@ -35,4 +36,6 @@ def shell(request: HttpRequest) -> dict[str, Any]:
             "setup": actor.can(Capability.SETUP_VIEW),
         },
         "idle_minutes": settings.BUREAU_IDLE_MINUTES,
+        # The bar's links, resolved once per process, not a {% url %} each on every page.
+        "shell_urls": shell_urls(),
     }

@@ -58,6 +58,26 @@ def _per_practice(
     )
 
 
+def _open_exceptions(actor: Actor) -> tuple[dict[int, int], dict[int, int]]:
+    """Open ERA exceptions per practice: those a poster must fix, and those the practice's
+    own policy holds for review. One query for both columns."""
+    if not actor.can(Capability.PAYMENTS_VIEW):
+        return {}, {}
+    holds = Q(reason__in=HOLD_REASONS)
+    rows = (
+        EraException.objects.visible_to(actor, Capability.PAYMENTS_VIEW)
+        .filter(status=ExceptionStatus.OPEN)
+        .values_list("practice_id")
+        .annotate(fix=Count("id", filter=~holds), held=Count("id", filter=holds))
+        .order_by()
+    )
+    fix: dict[int, int] = {}
+    held: dict[int, int] = {}
+    for practice_id, n_fix, n_held in rows:
+        fix[practice_id], held[practice_id] = n_fix, n_held
+    return fix, held
+
+
 def _shown(
     actor: Actor, capability: Capability, practice: Practice, figures: dict[int, Any], zero: Any = 0
 ) -> Any:
@@ -68,12 +88,7 @@ def practice_summaries(*, actor: Actor) -> list[PracticeSummary]:
     since = timezone.localdate() - timedelta(days=PAID_WINDOW_DAYS)
     patients = _per_practice(actor, Patient, Capability.PATIENTS_VIEW, Q())
     rejected = _per_practice(actor, Claim, Capability.CLAIMS_VIEW, Q(state=ClaimState.REJECTED))
-    open_exceptions = Q(status=ExceptionStatus.OPEN)
-    holds = Q(reason__in=HOLD_REASONS)
-    exceptions = _per_practice(
-        actor, EraException, Capability.PAYMENTS_VIEW, open_exceptions & ~holds
-    )
-    held = _per_practice(actor, EraException, Capability.PAYMENTS_VIEW, open_exceptions & holds)
+    exceptions, held = _open_exceptions(actor)
     denials = _per_practice(actor, Denial, Capability.DENIALS_VIEW, Q(status=DenialStatus.OPEN))
     limited = sorted(actor.limited_providers(Capability.PAYMENTS_VIEW))
     paid = _per_practice(

@@ -12,25 +12,38 @@ from bureau.audit.models import AuditAction
 from bureau.audit.services import audit_record
 from bureau.tenancy.context import ALL, switch_practice
 from bureau.web.access import actor_of, local_next, public
+from bureau.web.links import shell_urls
 from bureau.web.selectors import PAID_WINDOW_DAYS, practice_summaries, summary_totals
 from bureau.workqueues.functions import CAPABILITY
-from bureau.workqueues.selectors import work_summary
+from bureau.workqueues.selectors import WorkSummary, work_summary
 
 
 def home_view(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     summaries = practice_summaries(actor=actor)
     works = any(actor.can(c) for c in set(CAPABILITY.values()))
+    work = _linked(work_summary(actor=actor)) if works else None
     return render(
         request,
         "web/home.html",
         {
-            "work": work_summary(actor=actor) if works else None,
+            "work": work,
             "summaries": summaries,
             "totals": summary_totals(summaries) if len(summaries) > 1 else None,
             "paid_window": PAID_WINDOW_DAYS,
         },
     )
+
+
+def _linked(work: WorkSummary) -> WorkSummary:
+    """Each row's links into the queue (its function; its function in its practice), made
+    here once rather than spelled out by the template in every cell."""
+    queue = shell_urls()["queue"]
+    for row in work.rows:
+        practice = row["practice"]
+        row["function_link"] = f"{queue}?function={row['function']}"
+        row["link"] = f"{row['function_link']}&practice={practice.public_id if practice else ''}"
+    return work
 
 
 @require_POST

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from bureau import clock
 from bureau.denials.models import DenialCategory
+from bureau.directory.models import Payer
 from bureau.directory.selectors import payer_list
 from bureau.tenancy.actor import Actor
 from bureau.tenancy.context import ALL, OPENED_UNDER
@@ -88,10 +89,13 @@ def _date(raw: str | None) -> date | None:
         return None
 
 
-def _filters(request: HttpRequest, source: dict[str, str] | None = None) -> QueueFilters:
+def _filters(
+    request: HttpRequest, source: dict[str, str] | None = None, *, payers: list[Payer] | None = None
+) -> QueueFilters:
     """The queue's filters from the query (or a form echoing it): anything unknown or
     malformed filters nothing rather than failing (and the page says so), except a practice:
-    one the actor does not work in answers 404, as a foreign record does."""
+    one the actor does not work in answers 404, as a foreign record does. `payers`: the
+    workspace's, when the caller has read them already."""
     q = source if source is not None else request.GET
     actor = actor_of(request)
     mine = {f for f, _ in functions_of(actor)}
@@ -99,7 +103,8 @@ def _filters(request: HttpRequest, source: dict[str, str] | None = None) -> Queu
         tuple(f for f in q.getlist("function") if f in mine) if hasattr(q, "getlist") else ()
     )
     practice = _practice(request, q.get("practice"))
-    payers = list(payer_list(actor=actor))
+    if payers is None:
+        payers = list(payer_list(actor=actor))
     payer = (
         chosen_by_public_id(request, "payer", payers)
         if source is None
@@ -173,13 +178,15 @@ def _practice(request: HttpRequest, chosen: str | None) -> Practice | None:
 @requires_any(*WORK)
 def queue_view(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
-    filters = _filters(request)
+    payers = list(payer_list(actor=actor))
+    filters = _filters(request, payers=payers)
     per_page = _int(request.GET.get("per_page"), low=1, high=200) or PAGE_SIZE
     page = queue_page(
         actor=actor, filters=filters, cursor=request.GET.get("after", "")[:60], per_page=per_page
     )
     query = request.GET.copy()
     query.pop("after", None)
+    query_text = query.urlencode()
     return render(
         request,
         "workqueues/queue.html",
@@ -191,15 +198,20 @@ def queue_view(request: HttpRequest) -> HttpResponse:
                 {p for cap in WORK for p in actor.practices(cap)}, key=lambda p: p.name.lower()
             ),
             "practice": next((p for p in actor.practices() if p.pk == filters.practice_id), None),
-            "payers": list(payer_list(actor=actor)),
+            "payers": payers,
             "categories": DenialCategory.choices,
             "ages": list(AGE_BUCKETS),
             "slas": [(s.value, s.value.replace("_", " ")) for s in SlaState],
-            "query": query.urlencode(),
+            "query": query_text,
+            # What a row's link carries back to this page of the queue.
+            "back": f"?q={quote(query_text, safe='/')}" if query_text else "",
             "problems": filter_problems(request.GET, filters),
             "any_masked": any(r.masked for r in page.rows),
             "can_assign": actor.can(Capability.QUEUE_ASSIGN),
-            "people": people_of(actor=actor) if actor.can(Capability.QUEUE_ASSIGN) else [],
+            # (public id, label) of each person, for both assign menus.
+            "people": [(str(u.public_id), u.label) for u in people_of(actor=actor)]
+            if actor.can(Capability.QUEUE_ASSIGN)
+            else [],
         },
     )
 
