@@ -146,9 +146,9 @@ def chain_write_sealed(workspace_id: int | None, events: Sequence[AuditEvent]) -
     chain = chain_name(workspace_id)
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT seq, hash, EXISTS (SELECT 1 FROM audit_auditevent"
+            'SELECT seq, hash, EXISTS (SELECT 1 FROM "audit_auditevent"'
             " WHERE workspace_id IS %s AND seq IS NULL)"
-            " FROM audit_auditchainhead WHERE chain = %s",
+            ' FROM "audit_auditchainhead" WHERE chain = %s',
             [workspace_id, chain],
         )
         head = cursor.fetchone()
@@ -271,13 +271,13 @@ def _advance(chain: str, head: tuple[int, str], batch: list[AuditEvent]) -> bool
             cursor.execute(
                 f"""
                 WITH head AS (
-                    UPDATE audit_auditchainhead SET seq = %s, hash = %s
+                    UPDATE "audit_auditchainhead" SET seq = %s, hash = %s
                     WHERE chain = %s AND seq = %s AND hash = %s
-                      AND (SELECT count(*) FROM audit_auditevent
+                      AND (SELECT count(*) FROM "audit_auditevent"
                            WHERE id = ANY(%s) AND seq IS NULL) = %s
                     RETURNING 1
                 ), sealed AS (
-                    UPDATE audit_auditevent AS e
+                    UPDATE "audit_auditevent" AS e
                     SET seq = v.seq, prev_hash = v.prev_hash, hash = v.hash
                     FROM (VALUES {values}) AS v(id, seq, prev_hash, hash)
                     WHERE e.id = v.id AND e.seq IS NULL AND EXISTS (SELECT 1 FROM head)
@@ -298,7 +298,7 @@ def _advance(chain: str, head: tuple[int, str], batch: list[AuditEvent]) -> bool
             with transaction.atomic():
                 locked_at = time.perf_counter()
                 cursor.execute(
-                    "UPDATE audit_auditchainhead SET seq = %s, hash = %s"
+                    'UPDATE "audit_auditchainhead" SET seq = %s, hash = %s'
                     " WHERE chain = %s AND seq = %s AND hash = %s",
                     [last.seq, last.hash, chain, head[0], head[1]],
                 )
@@ -306,9 +306,10 @@ def _advance(chain: str, head: tuple[int, str], batch: list[AuditEvent]) -> bool
                 if moved:
                     values = ", ".join(["(%s, %s, %s, %s)"] * len(rows))
                     cursor.execute(
-                        "UPDATE audit_auditevent SET seq = v.column2, prev_hash = v.column3,"  # noqa: S608 - placeholders only
+                        'UPDATE "audit_auditevent" SET seq = v.column2, prev_hash = v.column3,'  # noqa: S608 - placeholders only
                         f" hash = v.column4 FROM (VALUES {values}) AS v"
-                        " WHERE audit_auditevent.id = v.column1 AND audit_auditevent.seq IS NULL",
+                        ' WHERE "audit_auditevent".id = v.column1'
+                        ' AND "audit_auditevent".seq IS NULL',
                         [v for row in rows for v in row],
                     )
                     sealed = cursor.rowcount
