@@ -41,13 +41,8 @@ from bureau.denials.categories import category_for
 from bureau.denials.models import Denial
 from bureau.directory.models import PayerKind
 from bureau.patients.models import Coverage, Patient
-from bureau.remittance.models import (
-    Era,
-    EraClaim,
-    EraException,
-    EraLine,
-    LedgerEntry,
-)
+from bureau.ledger.models import LedgerEntry
+from bureau.remittance.models import Era, EraClaim, EraException, EraLine
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")

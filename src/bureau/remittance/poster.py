@@ -41,7 +41,7 @@ from bureau.remittance.amounts import (
     state_after,
     unreversed_entries,
 )
-from bureau.remittance.ledger import LedgerAppender
+from bureau.ledger.services import LedgerAppender
 from bureau.remittance.matching import (
     ClaimMatch,
     claims_by_number,
