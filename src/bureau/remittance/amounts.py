@@ -15,8 +15,8 @@ from decimal import Decimal
 from typing import Any
 
 from bureau.claims.models import ClaimLine, ClaimState
-from bureau.ledger.services import LedgerAppender
 from bureau.ledger.models import EntryKind, LedgerEntry
+from bureau.ledger.services import LedgerAppender
 from bureau.x12.remit835 import Adjustment
 
 ZERO = Decimal("0.00")

@@ -33,6 +33,7 @@ from bureau.denials.services import (
     is_denied_claim,
 )
 from bureau.directory.models import Payer
+from bureau.ledger.services import LedgerAppender
 from bureau.remittance.amounts import (
     LineAmounts,
     adjustments_json,
@@ -41,7 +42,6 @@ from bureau.remittance.amounts import (
     state_after,
     unreversed_entries,
 )
-from bureau.ledger.services import LedgerAppender
 from bureau.remittance.matching import (
     ClaimMatch,
     claims_by_number,

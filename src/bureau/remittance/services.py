@@ -25,6 +25,7 @@ from bureau.claims.models import Claim, ClaimLine, ClaimState
 from bureau.claims.services import ALLOWED_TRANSITIONS, claim_transition
 from bureau.denials.models import Denial
 from bureau.denials.services import denials_reversed_by_payer
+from bureau.ledger.services import LedgerAppender
 from bureau.remittance.amounts import (
     LineAmounts,
     adjustments_from_json,
@@ -33,7 +34,6 @@ from bureau.remittance.amounts import (
     state_after,
     unreversed_entries,
 )
-from bureau.ledger.services import LedgerAppender
 from bureau.remittance.models import (
     Era,
     EraClaimOutcome,

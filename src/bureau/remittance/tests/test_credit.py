@@ -28,10 +28,18 @@ from bureau.claims.tests import factories
 from bureau.denials.models import Denial
 from bureau.denials.services import denial_update
 from bureau.directory.models import ContractRate
+from bureau.ledger.models import LedgerEntry
 from bureau.remittance import jobs
 from bureau.remittance.manual_match import era_exception_match
-from bureau.ledger.models import LedgerEntry
-from bureau.remittance.models import Era, EraException, ExceptionReason, ExceptionStatus, IngestJob, JobStatus, ProviderAdjustmentEntry
+from bureau.remittance.models import (
+    Era,
+    EraException,
+    ExceptionReason,
+    ExceptionStatus,
+    IngestJob,
+    JobStatus,
+    ProviderAdjustmentEntry,
+)
 from bureau.remittance.services import era_exception_resolve, ingest_era_text
 from bureau.remittance.tests import builders as b
 from bureau.remittance.tests.test_views import era_text, paid_and_denied

@@ -17,9 +17,9 @@ from bureau.claims.models import ClaimState
 from bureau.conftest import ON_POSTGRES
 from bureau.directory.models import ContractRate
 from bureau.ledger.check import ledger_check
+from bureau.ledger.models import EntryKind, LedgerEntry
 from bureau.ledger.selectors import ledger_for_claim
 from bureau.ledger.services import post_charges
-from bureau.ledger.models import EntryKind, LedgerEntry
 from bureau.remittance.models import EraException, EraStatus, ExceptionStatus
 from bureau.remittance.services import ResolutionError, era_exception_resolve, ingest_remittances
 from bureau.remittance.tests import builders as b

@@ -15,11 +15,17 @@ from bureau.claims.models import Claim, ClaimState
 from bureau.conftest import verified_client
 from bureau.denials.models import Denial
 from bureau.directory.models import ContractRate
-from bureau.remittance.exception_queue import exception_list
 from bureau.ledger.check import ledger_check
-from bureau.remittance.manual_match import era_exception_match, era_exception_match_lines
 from bureau.ledger.models import LedgerEntry
-from bureau.remittance.models import EraClaim, EraException, EraLine, ExceptionReason, ExceptionStatus
+from bureau.remittance.exception_queue import exception_list
+from bureau.remittance.manual_match import era_exception_match, era_exception_match_lines
+from bureau.remittance.models import (
+    EraClaim,
+    EraException,
+    EraLine,
+    ExceptionReason,
+    ExceptionStatus,
+)
 from bureau.remittance.services import ResolutionError, ingest_era_text
 from bureau.remittance.tests import builders as b
 from bureau.tenancy import rls

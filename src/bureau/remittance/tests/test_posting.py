@@ -14,7 +14,15 @@ from bureau.denials.models import Denial, DenialCategory, DenialStatus
 from bureau.directory.models import ContractRate, Provider
 from bureau.ledger.check import ledger_check
 from bureau.ledger.models import EntryKind, LedgerEntry
-from bureau.remittance.models import Era, EraClaim, EraException, EraLine, EraStatus, ExceptionReason, ProviderAdjustmentEntry
+from bureau.remittance.models import (
+    Era,
+    EraClaim,
+    EraException,
+    EraLine,
+    EraStatus,
+    ExceptionReason,
+    ProviderAdjustmentEntry,
+)
 from bureau.remittance.payee import PayeeUnknown
 from bureau.remittance.services import era_exception_resolve, ingest_remittances
 from bureau.remittance.tests import builders as b
