@@ -15,7 +15,9 @@ transaction with the practices in RLS scope, build a `LedgerAppender(practice_id
 `append(line, EntryKind.WRITE_OFF, -amount, effective_date=..., posted_by_id=..., reason_code=...,
 note=...)` — the amount is the signed effect on the insurance balance (see `RAISING`) — then
 `flush()`, and audit the change in the same transaction. A reversal is the same kind with the
-opposite sign and `reverses_id` set. Never write `LedgerEntry` rows any other way: the appender
+opposite sign and `reverses_id` set: `unreversed_entries` finds what may be taken back and
+`reverse_entries` appends the reversals (a payer's CLP02 = 22 today; a void or replacement claim
+moving a balance next). Never write `LedgerEntry` rows any other way: the appender
 is what keeps sequences and running balances right, and `bureau ledger check` proves it.
 """
 
@@ -121,6 +123,60 @@ class LedgerAppender:
             entry["posted_at"] = now
         insert(LedgerEntry, written)
         return written
+
+
+def unreversed_entries(
+    practice_ids: Sequence[int], claim_ids: Sequence[int]
+) -> dict[int, list[dict[str, Any]]]:
+    """Per claim, its posted non-charge entries that no reversal points at yet: what a reversal
+    (a payer's CLP02 = 22, a voided or replaced claim) may take back."""
+    if not claim_ids:
+        return {}
+    rows = list(
+        LedgerEntry.objects.for_system(practice_ids, reason=REASON)
+        .filter(claim_id__in=list(claim_ids))
+        .exclude(kind=EntryKind.CHARGE)
+        .order_by("claim_line_id", "sequence")
+        .values(
+            "id",
+            "claim_id",
+            "claim_line_id",
+            "kind",
+            "amount",
+            "group_code",
+            "reason_code",
+            "reverses_id",
+        )
+    )
+    reversed_ids = {r["reverses_id"] for r in rows if r["reverses_id"] is not None}
+    found: dict[int, list[dict[str, Any]]] = {}
+    for row in rows:
+        if row["reverses_id"] is None and row["id"] not in reversed_ids:
+            found.setdefault(row["claim_id"], []).append(row)
+    return found
+
+
+def reverse_entries(
+    appender: LedgerAppender,
+    originals: Sequence[dict[str, Any]],
+    lines: dict[int, ClaimLine],
+    *,
+    note: str,
+    **common: Any,
+) -> None:
+    """Append, for each original (rows of `unreversed_entries`), the same kind with the opposite
+    sign pointing at it; `common` carries effective_date, era, posted_by_id."""
+    for entry in originals:
+        appender.append(
+            lines[entry["claim_line_id"]],
+            entry["kind"],
+            -entry["amount"],
+            group_code=entry["group_code"],
+            reason_code=entry["reason_code"],
+            reverses_id=entry["id"],
+            note=note,
+            **common,
+        )
 
 
 def post_charges(

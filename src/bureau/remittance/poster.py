@@ -33,14 +33,13 @@ from bureau.denials.services import (
     is_denied_claim,
 )
 from bureau.directory.models import Payer
-from bureau.ledger.services import LedgerAppender
+from bureau.ledger.services import LedgerAppender, unreversed_entries
 from bureau.remittance.amounts import (
     LineAmounts,
     adjustments_json,
     post_claim_amounts,
     reverse_entries,
     state_after,
-    unreversed_entries,
 )
 from bureau.remittance.matching import (
     ClaimMatch,

@@ -8,6 +8,7 @@ so a lazy import inside a function counts as much as one at the top of a module.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -112,3 +113,25 @@ def test_the_table_is_there_under_its_old_name():
         tables = connection.introspection.table_names(cursor)
     assert "remittance_ledgerentry" in tables
     assert "ledger_ledgerentry" not in tables
+
+
+WRITES = re.compile(
+    r"LedgerEntry\.objects\b[^\n]*\.(?:create|bulk_create|update|get_or_create|update_or_create|"
+    r"delete)\(|\b(?:insert|update_ids)\(\s*LedgerEntry\b"
+)
+# Synthetic books written straight to the table (a generator, not a writer of real money).
+BOOK_WRITERS = {"bureau.book.claims"}
+
+
+def test_only_the_ledger_service_writes_entries():
+    """Every writer goes through `bureau.ledger.services` (module doc there): no other module
+    of the application creates, updates or deletes `LedgerEntry` rows itself."""
+    offences = []
+    for path in sorted(SRC.rglob("*.py")):
+        rel = path.relative_to(SRC.parent).with_suffix("")
+        module = ".".join(rel.parts)
+        if "tests" in rel.parts or rel.parts[1] == "ledger" or module in BOOK_WRITERS:
+            continue
+        if WRITES.search(path.read_text(encoding="utf-8")):
+            offences.append(module)
+    assert offences == []
