@@ -64,7 +64,7 @@ def _run() -> None:
     from django.db import connection
 
     from bench.scale import envelope, remittances_for, seed_submitted_claims
-    from bureau.remittance.ledger import ledger_check
+    from bureau.ledger.check import ledger_check
     from bureau.remittance.services import ingest_era_text
     from bureau.tenancy.models import Workspace
     from bureau.x12.writer835 import write_835

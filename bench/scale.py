@@ -46,8 +46,8 @@ def seed_submitted_claims(n_claims: int, *, practices: int = 4, seed: int = 7) -
     from bureau.configuration.models import SettingValue
     from bureau.directory.models import Payer, Provider
     from bureau.directory.npi import make_npi
+    from bureau.ledger.models import EntryKind, LedgerEntry
     from bureau.patients.models import Coverage, Patient
-    from bureau.remittance.models import EntryKind, LedgerEntry
     from bureau.tenancy import rls
     from bureau.tenancy.models import Practice, Workspace
 

@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "bureau.patients",
     "bureau.claims",
     "bureau.configuration",
+    "bureau.ledger",
     "bureau.remittance",
     "bureau.denials",
     "bureau.workqueues",

@@ -40,14 +40,9 @@ from bureau.claims.services import claim_number
 from bureau.denials.categories import category_for
 from bureau.denials.models import Denial
 from bureau.directory.models import PayerKind
+from bureau.ledger.models import LedgerEntry
 from bureau.patients.models import Coverage, Patient
-from bureau.remittance.models import (
-    Era,
-    EraClaim,
-    EraException,
-    EraLine,
-    LedgerEntry,
-)
+from bureau.remittance.models import Era, EraClaim, EraException, EraLine
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")

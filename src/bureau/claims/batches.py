@@ -190,7 +190,7 @@ def _build_one(
             note=f"batch {batch.file_name}",
         )
         _claims(actor, practice.pk).filter(id__in=[b.claim.pk for b in good]).update(batch=batch)
-        from bureau.remittance.ledger import post_charges  # the ledger starts at submission
+        from bureau.ledger.services import post_charges  # the ledger starts at submission
 
         post_charges(
             claims=[b.claim for b in good],

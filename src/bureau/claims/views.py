@@ -16,7 +16,7 @@ from bureau.claims import scrubbing, selectors, services
 from bureau.claims.forms import EncounterForm
 from bureau.claims.models import ClaimState
 from bureau.directory.selectors import payer_list, provider_list
-from bureau.remittance.selectors import claim_money
+from bureau.ledger.selectors import claim_money
 from bureau.tenancy.actor import Actor, CapabilityDenied
 from bureau.tenancy.models import Practice
 from bureau.tenancy.roles import Capability

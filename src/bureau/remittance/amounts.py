@@ -15,12 +15,12 @@ from decimal import Decimal
 from typing import Any
 
 from bureau.claims.models import ClaimLine, ClaimState
-from bureau.remittance.ledger import LedgerAppender
-from bureau.remittance.models import EntryKind, LedgerEntry
+from bureau.ledger import services as ledger_services
+from bureau.ledger.models import EntryKind
+from bureau.ledger.services import LedgerAppender
 from bureau.x12.remit835 import Adjustment
 
 ZERO = Decimal("0.00")
-REASON = "ERA posting"
 S = ClaimState
 
 
@@ -125,47 +125,10 @@ def reverse_entries(
     lines: dict[int, ClaimLine],
     **common: Any,
 ) -> None:
-    for entry in originals:
-        appender.append(
-            lines[entry["claim_line_id"]],
-            entry["kind"],
-            -entry["amount"],
-            group_code=entry["group_code"],
-            reason_code=entry["reason_code"],
-            reverses_id=entry["id"],
-            note="payer reversal (CLP02 22)",
-            **common,
-        )
-
-
-def unreversed_entries(
-    practice_ids: Sequence[int], claim_ids: Sequence[int]
-) -> dict[int, list[dict[str, Any]]]:
-    """Per claim, its posted non-charge entries that no reversal points at yet."""
-    if not claim_ids:
-        return {}
-    rows = list(
-        LedgerEntry.objects.for_system(practice_ids, reason=REASON)
-        .filter(claim_id__in=list(claim_ids))
-        .exclude(kind=EntryKind.CHARGE)
-        .order_by("claim_line_id", "sequence")
-        .values(
-            "id",
-            "claim_id",
-            "claim_line_id",
-            "kind",
-            "amount",
-            "group_code",
-            "reason_code",
-            "reverses_id",
-        )
+    """A payer's reversal (CLP02 = 22): the ledger's reversal, with the payer's note."""
+    ledger_services.reverse_entries(
+        appender, originals, lines, note="payer reversal (CLP02 22)", **common
     )
-    reversed_ids = {r["reverses_id"] for r in rows if r["reverses_id"] is not None}
-    found: dict[int, list[dict[str, Any]]] = {}
-    for row in rows:
-        if row["reverses_id"] is None and row["id"] not in reversed_ids:
-            found.setdefault(row["claim_id"], []).append(row)
-    return found
 
 
 def state_after(balances: Sequence[Decimal], paid: Decimal, denied: bool) -> ClaimState:

@@ -22,7 +22,7 @@ from bureau.claims.models import Claim, ClaimLine, ClaimState
 from bureau.configuration.resolver import settings_for
 from bureau.denials.models import Denial
 from bureau.denials.services import denials_from_era, denied_service
-from bureau.remittance.ledger import LedgerAppender
+from bureau.ledger.services import LedgerAppender
 from bureau.remittance.matching import match_services
 from bureau.remittance.models import (
     Era,

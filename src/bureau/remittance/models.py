@@ -1,15 +1,13 @@
-"""ERAs (835 payments), their claims and lines, the append-only ledger, ERA exceptions, jobs.
+"""ERAs (835 payments), their claims and lines, PLB postings, ERA exceptions, jobs.
 
 Every table that names a patient, a claim or a payment to a practice is `PracticeScoped` (RLS on
 PostgreSQL, read only through scoped selectors). `IngestJob` is control data: a file name, a
 status and counts, never content.
 
-The ledger: a claim line's insurance balance is the sum of its `LedgerEntry.amount`s. A charge is
-positive; payments, adjustments, transfers to patient responsibility and write-offs are negative;
-a reversal repeats the original entry's kind with the opposite sign and points at it. Entries are
-numbered per line (`sequence`, unique) and carry the running `balance_after`, so a concurrent
-double post collides on the unique key and `bureau ledger check` can prove every line adds up.
-Nothing here is ever updated or deleted (a PostgreSQL trigger refuses it).
+The claim-line ledger the poster writes to lives in its own app (`bureau.ledger`), shared with
+every other writer. `ProviderAdjustmentEntry` stays here: a PLB adjusts the practice's payment on
+one ERA, not any claim line's balance, so it is part of the remittance, not of the ledger. Like
+the ledger it is append-only (a PostgreSQL trigger refuses UPDATE and DELETE).
 """
 
 from __future__ import annotations
@@ -141,63 +139,6 @@ class EraLine(HighVolumePracticeScoped):
 
     def __str__(self) -> str:
         return f"SVC {self.procedure_code}"
-
-
-class EntryKind(models.TextChoices):
-    CHARGE = "charge", "Charge"
-    PAYMENT = "payment", "Payment"
-    ADJUSTMENT = "adjustment", "Adjustment"
-    PATIENT_RESPONSIBILITY = "patient_resp", "Transfer to patient"
-    WRITE_OFF = "write_off", "Write-off"
-    REFUND = "refund", "Refund"
-
-
-class LedgerEntry(HighVolumePracticeScoped):
-    """One append-only movement on a claim line's insurance balance (see the module doc)."""
-
-    provider_scope = encounter_providers("claim__encounter")
-
-    # Copied from the line (checked by `ledger check`): indexed for the claim page, no FK check.
-    claim = models.ForeignKey(
-        "claims.Claim", on_delete=models.PROTECT, related_name="ledger", db_constraint=False
-    )
-    # Indexed by the (line, sequence) key below; no separate index (every index slows posting).
-    claim_line = models.ForeignKey(
-        "claims.ClaimLine", on_delete=models.PROTECT, related_name="ledger", db_index=False
-    )
-    sequence = models.PositiveIntegerField()  # 1, 2, 3 … per line
-    kind = models.CharField(max_length=12, choices=EntryKind.choices)
-    # The signed effect on the line's insurance balance.
-    amount = models.DecimalField(max_digits=12, decimal_places=2)
-    balance_after = models.DecimalField(max_digits=12, decimal_places=2)
-    group_code = models.CharField(max_length=2, blank=True)  # CAS group for adjustments
-    reason_code = models.CharField(max_length=5, blank=True)  # CARC
-    reverses = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
-    )
-    era = models.ForeignKey(
-        Era, on_delete=models.PROTECT, null=True, blank=True, related_name="entries"
-    )
-    effective_date = models.DateField()  # business date: the ERA's payment date, the batch date
-    posted_at = models.DateTimeField(default=clock.now)
-    posted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        related_name="+",
-        db_index=False,
-    )
-    note = models.CharField(max_length=200, blank=True)
-
-    class Meta:
-        ordering = ["claim_line_id", "sequence"]
-        constraints = [
-            models.UniqueConstraint(fields=["claim_line", "sequence"], name="ledger_line_sequence"),
-        ]
-        indexes = [models.Index(fields=["workspace", "practice", "effective_date"])]
-
-    def __str__(self) -> str:
-        return f"{self.kind} {self.amount}"
 
 
 class ProviderAdjustmentEntry(PracticeScoped):

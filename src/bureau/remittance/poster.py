@@ -33,15 +33,14 @@ from bureau.denials.services import (
     is_denied_claim,
 )
 from bureau.directory.models import Payer
+from bureau.ledger.services import LedgerAppender, unreversed_entries
 from bureau.remittance.amounts import (
     LineAmounts,
     adjustments_json,
     post_claim_amounts,
     reverse_entries,
     state_after,
-    unreversed_entries,
 )
-from bureau.remittance.ledger import LedgerAppender
 from bureau.remittance.matching import (
     ClaimMatch,
     claims_by_number,

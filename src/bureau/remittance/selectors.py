@@ -15,8 +15,8 @@ from django.http import Http404
 from bureau.audit.listing import Page, audited_page
 from bureau.audit.models import AuditAction
 from bureau.audit.services import audit_record
-from bureau.claims.models import Acknowledgement, Claim
-from bureau.remittance import ledger
+from bureau.claims.models import Claim
+from bureau.ledger.selectors import reading_capability
 from bureau.remittance.models import (
     Era,
     EraClaim,
@@ -247,94 +247,14 @@ def era_for_download(*, actor: Actor, public_id: Any) -> Era:
     return era
 
 
-# -- a claim's money ---------------------------------------------------------------------------
-@dataclass(frozen=True)
-class LedgerRow:
-    line_number: int
-    procedure_code: str
-    kind: str
-    kind_label: str
-    group_code: str
-    reason_code: str
-    description: str
-    amount: Decimal
-    balance_after: Decimal
-    effective_date: date
-    era_public_id: str | None
-    trace_number: str
-    note: str
-    reversal: bool
-
-
-@dataclass(frozen=True)
-class LineBalance:
-    line_number: int
-    procedure_code: str
-    charge: Decimal
-    balance: Decimal
-
-
-@dataclass(frozen=True)
-class ClaimMoney:
-    remittances: list[EraClaim]
-    acknowledgements: list[Acknowledgement]
-    entries: list[LedgerRow]
-    balances: list[LineBalance]
-    insurance_balance: Decimal
-    shows_ledger: bool
-
-
-def claim_money(*, actor: Actor, claim: Claim) -> ClaimMoney:
-    """A claim's acknowledgements (claims.view) and, for actors with payments.view on its
-    practice, its remittances and ledger with each line's insurance balance (audited)."""
-    acks = list(
-        Acknowledgement.objects.visible_to(actor, Capability.CLAIMS_VIEW)
+# -- a claim's remittances (the claim page's money panel, read by bureau.ledger.selectors) -------
+def remittances_for_claim(*, actor: Actor, claim: Claim) -> list[EraClaim]:
+    """Every ERA claim loop matched to the claim, oldest payment first. Registered with the
+    ledger's `claim_money` at start-up (apps.py), so the claim page needs no import of ours."""
+    return list(
+        EraClaim.objects.visible_to(actor, reading_capability(actor, claim))
         .filter(claim_id=claim.pk)
-        .order_by("-received_at", "-id")
-    )
-    if not actor.can(Capability.PAYMENTS_VIEW, claim.practice_id):
-        return ClaimMoney([], acks, [], [], ZERO, shows_ledger=False)
-    remittances = ledger.remittances_for_claim(actor=actor, claim=claim)
-    entries = ledger.ledger_for_claim(actor=actor, claim=claim)
-    rows: list[LedgerRow] = []
-    balances: dict[int, LineBalance] = {}
-    for e in entries:
-        line = e.claim_line
-        rows.append(
-            LedgerRow(
-                line_number=line.line_number,
-                procedure_code=line.procedure_code,
-                kind=e.kind,
-                kind_label=e.get_kind_display(),
-                group_code=e.group_code,
-                reason_code=e.reason_code,
-                description=carc_description(e.reason_code) if e.reason_code else "",
-                amount=e.amount,
-                balance_after=e.balance_after,
-                effective_date=e.effective_date,
-                era_public_id=str(e.era.public_id) if e.era else None,
-                trace_number=e.era.trace_number if e.era else "",
-                note=e.note,
-                reversal=e.reverses_id is not None,
-            )
-        )
-        balances[line.pk] = LineBalance(
-            line.line_number, line.procedure_code, line.charge, e.balance_after
-        )
-    audit_record(
-        action=AuditAction.LEDGER_VIEWED,
-        actor=actor,
-        practice=actor.access[claim.practice_id].practice,
-        model="claims.Claim",
-        record_ids=[claim.public_id],
-        detail={"entries": len(rows), "remittances": len(remittances)},
-    )
-    ordered = sorted(balances.values(), key=lambda b: b.line_number)
-    return ClaimMoney(
-        remittances=remittances,
-        acknowledgements=acks,
-        entries=rows,
-        balances=ordered,
-        insurance_balance=sum((b.balance for b in ordered), ZERO),
-        shows_ledger=True,
+        .select_related("era")
+        .defer("era__content")
+        .order_by("era__payment_date", "id")
     )

@@ -25,15 +25,14 @@ from bureau.claims.models import Claim, ClaimLine, ClaimState
 from bureau.claims.services import ALLOWED_TRANSITIONS, claim_transition
 from bureau.denials.models import Denial
 from bureau.denials.services import denials_reversed_by_payer
+from bureau.ledger.services import LedgerAppender, unreversed_entries
 from bureau.remittance.amounts import (
     LineAmounts,
     adjustments_from_json,
     post_claim_amounts,
     reverse_entries,
     state_after,
-    unreversed_entries,
 )
-from bureau.remittance.ledger import LedgerAppender
 from bureau.remittance.models import (
     Era,
     EraClaimOutcome,

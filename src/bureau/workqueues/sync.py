@@ -27,7 +27,8 @@ from bureau.audit.models import AuditAction
 from bureau.audit.services import audit_record_many
 from bureau.configuration.resolver import workspace_settings
 from bureau.directory.models import Payer
-from bureau.remittance.models import EntryKind, EraException, ExceptionStatus, LedgerEntry
+from bureau.ledger.models import EntryKind, LedgerEntry
+from bureau.remittance.models import EraException, ExceptionStatus
 from bureau.tenancy import rls
 from bureau.tenancy.actor import Actor
 from bureau.tenancy.bulk import allocate_ids, insert

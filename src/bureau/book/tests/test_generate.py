@@ -22,8 +22,9 @@ from bureau.claims.models import Acknowledgement, Claim, ClaimLine, Encounter
 from bureau.denials.models import Denial
 from bureau.directory.models import Enrollment, EnrollmentStatus, Payer, Provider
 from bureau.directory.npi import is_valid_npi
-from bureau.remittance.ledger import ledger_check
-from bureau.remittance.models import EraClaim, EraException, EraLine, LedgerEntry
+from bureau.ledger.check import ledger_check
+from bureau.ledger.models import LedgerEntry
+from bureau.remittance.models import EraClaim, EraException, EraLine
 from bureau.tenancy.models import Grant, Practice
 
 pytestmark = pytest.mark.django_db

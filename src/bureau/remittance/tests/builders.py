@@ -13,7 +13,7 @@ from bureau.claims.models import Claim, ClaimLine, ClaimState
 from bureau.claims.tests import factories
 from bureau.configuration.models import SettingValue
 from bureau.directory.models import Payer
-from bureau.remittance.ledger import post_charges
+from bureau.ledger.services import post_charges
 from bureau.tenancy import rls
 from bureau.tenancy.models import Practice
 from bureau.x12.claim837 import Address

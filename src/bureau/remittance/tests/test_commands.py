@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from bureau.remittance.models import EntryKind, LedgerEntry
+from bureau.ledger.models import EntryKind, LedgerEntry
 from bureau.remittance.tests import builders as b
 from bureau.tenancy import rls
 from bureau.x12.envelope import Envelope, Party

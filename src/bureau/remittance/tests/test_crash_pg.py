@@ -23,7 +23,8 @@ from django.db import connection
 from bureau.claims.models import Claim, ClaimState
 from bureau.conftest import ON_POSTGRES, TEST_PATIENTS_PER_PRACTICE
 from bureau.directory.models import ContractRate
-from bureau.remittance.models import Era, LedgerEntry
+from bureau.ledger.models import LedgerEntry
+from bureau.remittance.models import Era
 from bureau.remittance.tests import builders as b
 from bureau.tenancy import rls
 from bureau.x12.envelope import Envelope, Party

@@ -28,6 +28,7 @@ from bureau.claims.tests import factories
 from bureau.denials.models import Denial
 from bureau.denials.services import denial_update
 from bureau.directory.models import ContractRate
+from bureau.ledger.models import LedgerEntry
 from bureau.remittance import jobs
 from bureau.remittance.manual_match import era_exception_match
 from bureau.remittance.models import (
@@ -37,7 +38,6 @@ from bureau.remittance.models import (
     ExceptionStatus,
     IngestJob,
     JobStatus,
-    LedgerEntry,
     ProviderAdjustmentEntry,
 )
 from bureau.remittance.services import era_exception_resolve, ingest_era_text

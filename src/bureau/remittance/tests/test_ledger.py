@@ -16,14 +16,11 @@ from bureau.audit.models import AuditAction, AuditEvent
 from bureau.claims.models import ClaimState
 from bureau.conftest import ON_POSTGRES
 from bureau.directory.models import ContractRate
-from bureau.remittance.ledger import ledger_check, ledger_for_claim, post_charges
-from bureau.remittance.models import (
-    EntryKind,
-    EraException,
-    EraStatus,
-    ExceptionStatus,
-    LedgerEntry,
-)
+from bureau.ledger.check import ledger_check
+from bureau.ledger.models import EntryKind, LedgerEntry
+from bureau.ledger.selectors import ledger_for_claim
+from bureau.ledger.services import post_charges
+from bureau.remittance.models import EraException, EraStatus, ExceptionStatus
 from bureau.remittance.services import ResolutionError, era_exception_resolve, ingest_remittances
 from bureau.remittance.tests import builders as b
 from bureau.tenancy import rls

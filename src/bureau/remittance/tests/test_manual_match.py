@@ -15,8 +15,9 @@ from bureau.claims.models import Claim, ClaimState
 from bureau.conftest import verified_client
 from bureau.denials.models import Denial
 from bureau.directory.models import ContractRate
+from bureau.ledger.check import ledger_check
+from bureau.ledger.models import LedgerEntry
 from bureau.remittance.exception_queue import exception_list
-from bureau.remittance.ledger import ledger_check
 from bureau.remittance.manual_match import era_exception_match, era_exception_match_lines
 from bureau.remittance.models import (
     EraClaim,
@@ -24,7 +25,6 @@ from bureau.remittance.models import (
     EraLine,
     ExceptionReason,
     ExceptionStatus,
-    LedgerEntry,
 )
 from bureau.remittance.services import ResolutionError, ingest_era_text
 from bureau.remittance.tests import builders as b

@@ -12,16 +12,15 @@ from bureau.audit.models import AuditAction, AuditEvent
 from bureau.claims.models import Claim, ClaimState
 from bureau.denials.models import Denial, DenialCategory, DenialStatus
 from bureau.directory.models import ContractRate, Provider
-from bureau.remittance.ledger import ledger_check
+from bureau.ledger.check import ledger_check
+from bureau.ledger.models import EntryKind, LedgerEntry
 from bureau.remittance.models import (
-    EntryKind,
     Era,
     EraClaim,
     EraException,
     EraLine,
     EraStatus,
     ExceptionReason,
-    LedgerEntry,
     ProviderAdjustmentEntry,
 )
 from bureau.remittance.payee import PayeeUnknown

@@ -23,8 +23,8 @@ from bureau.claims.models import Claim, ClaimState, Encounter
 from bureau.claims.tests import factories
 from bureau.denials.models import Denial
 from bureau.directory.models import ContractRate, Payer, Provider
+from bureau.ledger.services import post_charges
 from bureau.patients.models import Patient
-from bureau.remittance.ledger import post_charges
 from bureau.remittance.models import Era, EraClaim, EraException, ExceptionReason
 from bureau.remittance.services import ingest_remittances
 from bureau.remittance.tests import builders as b

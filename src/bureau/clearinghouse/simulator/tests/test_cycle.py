@@ -61,7 +61,8 @@ def _business_rows(ids: list[int]) -> dict[str, dict[int, Any]]:
     """{kind: {pk: timestamp}} of the records the cycle writes."""
     from bureau.claims.models import Acknowledgement, Batch, ClaimEvent
     from bureau.denials.models import Denial
-    from bureau.remittance.models import Era, LedgerEntry
+    from bureau.ledger.models import LedgerEntry
+    from bureau.remittance.models import Era
 
     def local_days(model: Any, field: str, **where: Any) -> dict[int, Any]:
         return dict(
@@ -128,7 +129,7 @@ def test_batch_build_takes_only_claims_served_by_the_simulated_day(
         )
         assert max(dates) <= day
     # The charges post on the simulated day, not on the wall clock's: A/R ages from there.
-    from bureau.remittance.models import EntryKind, LedgerEntry
+    from bureau.ledger.models import EntryKind, LedgerEntry
 
     charge_dates = set(
         LedgerEntry.objects.for_system(ids, reason="test")

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from bureau.remittance.ledger import ledger_check
+from bureau.ledger.check import ledger_check
 from bureau.tenancy.cli import workspace_named
 
 

@@ -1,0 +1,87 @@
+"""The append-only claim-line ledger: every movement on a claim line's insurance balance.
+
+A claim line's insurance balance is the sum of its `LedgerEntry.amount`s. A charge is positive;
+payments, adjustments, transfers to patient responsibility and write-offs are negative; a
+reversal repeats the original entry's kind with the opposite sign and points at it. Entries are
+numbered per line (`sequence`, unique) and carry the running `balance_after`, so a concurrent
+double post collides on the unique key and `bureau ledger check` can prove every line adds up.
+Nothing here is ever updated or deleted (a PostgreSQL trigger refuses it).
+
+Why an app of its own: the ledger has several writers — claims post charges at submission,
+remittance posts payments and adjustments, write-offs and patient payments come next — and none
+of them should import another to reach it. The ledger sits below them all: it names claim lines
+(`claims.models`) and, for entries an ERA made, the ERA by its label ("remittance.Era"), but it
+imports no writer. Writers go through `bureau.ledger.services` only.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from bureau import clock
+from bureau.claims.models import encounter_providers
+from bureau.tenancy.scoping import HighVolumePracticeScoped
+
+
+class EntryKind(models.TextChoices):
+    CHARGE = "charge", "Charge"
+    PAYMENT = "payment", "Payment"
+    ADJUSTMENT = "adjustment", "Adjustment"
+    PATIENT_RESPONSIBILITY = "patient_resp", "Transfer to patient"
+    WRITE_OFF = "write_off", "Write-off"
+    REFUND = "refund", "Refund"
+
+
+class LedgerEntry(HighVolumePracticeScoped):
+    """One append-only movement on a claim line's insurance balance (see the module doc)."""
+
+    provider_scope = encounter_providers("claim__encounter")
+
+    # Copied from the line (checked by `ledger check`): indexed for the claim page, no FK check.
+    claim = models.ForeignKey(
+        "claims.Claim", on_delete=models.PROTECT, related_name="ledger", db_constraint=False
+    )
+    # Indexed by the (line, sequence) key below; no separate index (every index slows posting).
+    claim_line = models.ForeignKey(
+        "claims.ClaimLine", on_delete=models.PROTECT, related_name="ledger", db_index=False
+    )
+    sequence = models.PositiveIntegerField()  # 1, 2, 3 … per line
+    kind = models.CharField(max_length=12, choices=EntryKind.choices)
+    # The signed effect on the line's insurance balance.
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    balance_after = models.DecimalField(max_digits=12, decimal_places=2)
+    group_code = models.CharField(max_length=2, blank=True)  # CAS group for adjustments
+    reason_code = models.CharField(max_length=5, blank=True)  # CARC
+    reverses = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
+    # The ERA whose posting made the entry (None: a charge, a write-off, a patient payment).
+    # Named by label, not imported: the ledger sits below remittance (module doc).
+    era = models.ForeignKey(
+        "remittance.Era", on_delete=models.PROTECT, null=True, blank=True, related_name="entries"
+    )
+    effective_date = models.DateField()  # business date: the ERA's payment date, the batch date
+    posted_at = models.DateTimeField(default=clock.now)
+    posted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        db_index=False,
+    )
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["claim_line_id", "sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["claim_line", "sequence"], name="ledger_line_sequence"),
+        ]
+        indexes = [models.Index(fields=["workspace", "practice", "effective_date"])]
+        # The table keeps the name it was created under in `remittance`: the move to this app
+        # changed no row, and the append-only trigger (remittance 0002) and the RLS policy
+        # name this table.
+        db_table = "remittance_ledgerentry"
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount}"
