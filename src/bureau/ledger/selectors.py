@@ -47,6 +47,8 @@ def ledger_for_claim(*, actor: Actor, claim: Claim) -> list[LedgerEntry]:
         LedgerEntry.objects.visible_to(actor, reading_capability(actor, claim))
         .filter(claim_id=claim.pk)
         .select_related("claim_line", "era")
+        # Not the 835 as received, once per entry: the ledger names its ERA, no more.
+        .defer("era__content")
         .order_by("claim_line__line_number", "sequence")
     )
 
