@@ -4,9 +4,9 @@ exactly the records shown."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, overload
 
 from django.core.paginator import Paginator
 from django.db.models import Model, QuerySet
@@ -43,6 +43,7 @@ class Page(Generic[Row]):
         )
 
 
+@overload
 def audited_page(
     qs: QuerySet[Record],
     *,
@@ -52,17 +53,48 @@ def audited_page(
     action: AuditAction,
     model: str,
     detail: dict[str, Any] | None = None,
-) -> Page[Record]:
+    read: None = None,
+) -> Page[Record]: ...
+
+
+@overload
+def audited_page(
+    qs: QuerySet[Record],
+    *,
+    page: int,
+    page_size: int,
+    actor: Actor,
+    action: AuditAction,
+    model: str,
+    detail: dict[str, Any] | None = None,
+    read: Callable[[QuerySet[Record]], Iterable[Shown]],
+) -> Page[Shown]: ...
+
+
+def audited_page(
+    qs: QuerySet[Record],
+    *,
+    page: int,
+    page_size: int,
+    actor: Actor,
+    action: AuditAction,
+    model: str,
+    detail: dict[str, Any] | None = None,
+    read: Callable[[QuerySet[Record]], Iterable[Any]] | None = None,
+) -> Page[Any]:
     """Page `page` of the (already scoped, filtered and ordered) query; the records on it are
-    audited under `action`, one event per practice, with the page number in the detail."""
+    audited under `action`, one event per practice, with the page number in the detail.
+    `read` turns the page's slice into what the list shows (e.g. named values: each carries
+    `practice_id` and `public_id`), while the count stays a count of the query's own rows."""
     paginator = Paginator(qs, page_size)
     page_obj = paginator.get_page(page)
-    records: list[Record] = list(page_obj.object_list)
+    sliced: Any = page_obj.object_list
+    records: list[Any] = list(read(sliced) if read is not None else sliced)
     audit_record_per_practice(
         action=action,
         actor=actor,
         model=model,
-        records=[(r.practice_id, r.public_id) for r in records],  # type: ignore[attr-defined]
+        records=[(r.practice_id, r.public_id) for r in records],
         detail={**(detail or {}), "page": page_obj.number},
     )
     return Page(

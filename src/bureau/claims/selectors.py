@@ -244,14 +244,16 @@ def claim_list(
     qs = _searched(_filtered(qs, filters), actor, filters.search)
     if sort not in SORTS:
         sort = "date"
-    rows = qs.order_by(*SORTS[sort]).values_list(*ROW_VALUES, named=True)
     claims = audited_page(
-        rows,  # named rows: practice_id and public_id as attributes, like the models
+        qs.order_by(*SORTS[sort]),
         page=page,
         page_size=page_size,
         actor=actor,
         action=AuditAction.CLAIM_LISTED,
         model="claims.Claim",
+        # The page's rows as named values; the count stays a plain count of claims (values of
+        # related rows would join their tables into it).
+        read=lambda shown: shown.values_list(*ROW_VALUES, named=True),
     )
     reasons = rejection_reasons(actor, claims.rows)
     return claims.shown_as(lambda c: _listed_row(actor, c, reasons.get(c.pk, "")), sort=sort)
