@@ -1,4 +1,5 @@
-"""Denial pages: the worklist and one denial with its status/assignee update."""
+"""Denial pages: the worklist and one claim's denial (its lines, history, playbook) with its
+update (status, assignee, category, root cause on closing, note)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from bureau.denials import selectors, services
-from bureau.denials.models import DenialCategory, DenialStatus
+from bureau.denials.models import DenialCategory, DenialStatus, RootCause
 from bureau.directory.selectors import payer_list
 from bureau.tenancy.actor import CapabilityDenied
 from bureau.tenancy.roles import Capability
@@ -71,7 +72,12 @@ def denial_detail_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
     return render(
         request,
         "denials/denial_detail.html",
-        {"d": detail, "statuses": DenialStatus.choices},
+        {
+            "d": detail,
+            "statuses": DenialStatus.choices,
+            "categories": DenialCategory.choices,
+            "root_causes": RootCause.choices,
+        },
     )
 
 
@@ -91,6 +97,8 @@ def denial_update_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
             denial=denial,
             status=request.POST.get("status") or None,
             assignee=chosen or None,  # "" unassigns
+            category=request.POST.get("category") or None,
+            root_cause=request.POST.get("root_cause") or None,
             note=request.POST.get("note", ""),
         )
     except CapabilityDenied as exc:
