@@ -110,7 +110,9 @@ def parse_rules(text: str) -> list[Rule]:
             raise CodeFileError(f"{where}: group {group!r} is not CO, OA, PI or PR")
         category = col(row, "category")
         if category and category not in C.values:
-            raise CodeFileError(f"{where}: category {category!r} is not one of {', '.join(C.values)}")
+            raise CodeFileError(
+                f"{where}: category {category!r} is not one of {', '.join(C.values)}"
+            )
         rules.append(
             Rule(
                 code=code,

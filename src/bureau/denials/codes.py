@@ -135,7 +135,11 @@ def override_remove(*, actor: Actor, override_id: int, reason: str) -> None:
             model="denials.CategoryOverride",
             record_ids=[found.pk],
             reason=reason.strip()[:200],
-            detail={"carc": found.carc, "group": found.group_code, "category": [found.category, None]},
+            detail={
+                "carc": found.carc,
+                "group": found.group_code,
+                "category": [found.category, None],
+            },
         )
         found.delete()
 

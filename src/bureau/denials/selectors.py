@@ -18,10 +18,10 @@ from bureau.audit.services import audit_record
 from bureau.denials.models import Denial, DenialCategory, DenialEvent, DenialStatus, RootCause
 from bureau.denials.playbook import Step, steps_for
 from bureau.remittance.selectors import carc_description
-from bureau.x12.adjustment_codes import group_description, rarc_description
 from bureau.tenancy.actor import Actor
 from bureau.tenancy.models import Grant
 from bureau.tenancy.roles import ROLE_CAPABILITIES, Capability, Role
+from bureau.x12.adjustment_codes import group_description, rarc_description
 
 PAGE_SIZE = 50
 URGENT_DAYS = 14  # appeal deadlines closer than this are highlighted

@@ -203,7 +203,7 @@ def denial_update(
                     locked.assignee.username if locked.assignee else None,
                     person.username if person is not None else None,
                 ]
-            values: dict[str, Any] = {}
+        values: dict[str, Any] = {}
         if "status" in changes:
             values["status"] = status
         if "root_cause" in changes:

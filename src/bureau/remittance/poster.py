@@ -465,7 +465,7 @@ class ClaimPoster:
         insert(EraLine, self.era_lines)
         self.appender.flush()
         denials: list[Denial] = []
-        # The category table (default + this workspace's overrides): two reads per ERA, not per claim.
+        # The category table (default + the workspace's overrides): two reads per ERA.
         table = CategoryTable.load(era.workspace_id) if self.denial_jobs else None
         for ec, m in self.denial_jobs:
             assert m.claim is not None
