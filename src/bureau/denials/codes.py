@@ -145,9 +145,9 @@ def override_remove(*, actor: Actor, override_id: int, reason: str) -> None:
 
 
 def override_list(*, actor: Actor) -> list[CategoryOverride]:
-    if not (
-        actor.can_workspace(Capability.SETUP_VIEW) or actor.can_workspace(Capability.SETUP_MANAGE)
-    ):
+    """The workspace's overrides: workspace configuration (no PHI), readable with setup.view on
+    any practice, like the workspace's other settings."""
+    if not actor.can(Capability.SETUP_VIEW):
         raise CapabilityDenied(Capability.SETUP_VIEW)
     return list(
         CategoryOverride.objects.filter(workspace=actor.workspace).select_related("created_by")

@@ -195,3 +195,30 @@ def test_reversal_is_clp02_22_and_a_cr_group_is_no_denial():
     cr_only = b.paid_claim(second, [b.svc(line, "0", ("CR", "50", "110.00"))], status="1")
     ingest(practice, b.remittance(practice, payer, [cr_only]))
     assert len(rows(Denial, practice)) == 1
+
+
+def test_category_page_lists_the_table_and_sets_an_override():
+    from django.urls import reverse
+
+    from bureau.conftest import verified_client
+
+    url = reverse("denials:categories")
+    owner = verified_client("olivia.owner")
+    body = owner.get(url).content.decode()
+    assert 'id="category-table"' in body and "Benefit maximum for this period" in body
+    response = owner.post(url, {"carc": "50", "category": "coding", "reason": ""})
+    assert response.status_code == 200 and "Reason: say why" in response.content.decode()
+    assert not CategoryOverride.objects.exists()
+    response = owner.post(
+        url, {"carc": "50", "group_code": "CO", "category": "coding", "reason": "payer mix"}
+    )
+    assert response.status_code == 302
+    body = owner.get(url).content.decode()
+    overrides = body[body.index('id="category-overrides"') : body.index('id="category-table"')]
+    assert "payer mix" in overrides and "Coding" in overrides
+    found = CategoryOverride.objects.get()
+    response = owner.post(url, {"action": "remove", "override": "x", "reason": "r"})
+    assert "Choose an override" in response.content.decode()
+    response = owner.post(url, {"action": "remove", "override": str(found.pk), "reason": "r"})
+    assert response.status_code == 302 and not CategoryOverride.objects.exists()
+    assert verified_client("dan.denials").get(url).status_code == 404  # no setup.view
