@@ -263,15 +263,31 @@ def denials_reversed_by_payer(
             status__in=[DenialStatus.OPEN, DenialStatus.IN_PROGRESS],
         )
         .exclude(era=era)
-        .values_list("pk", "practice_id", "public_id")
+        .order_by("id")
+        .values_list("pk", "practice_id", "public_id", "era_claim_id", "workspace_id", "status")
     )
     if not open_ones:
         return 0
     Denial.objects.for_system(list(by_id), reason="payer reversal").filter(
-        pk__in=[pk for pk, _, _ in open_ones]
+        pk__in=[row[0] for row in open_ones]
     ).update(status=DenialStatus.REVERSED)
+    # The denial's page history: one entry per claim's denial (on its first line), by the system.
+    firsts: dict[int, tuple[Any, ...]] = {}
+    for row in open_ones:
+        firsts.setdefault(row[3], row)
+    DenialEvent.objects.bulk_create(
+        DenialEvent(
+            workspace_id=workspace_id,
+            practice_id=practice_id,
+            denial_id=pk,
+            user=actor.user if actor is not None else None,
+            note=f"Payer reversed the claim (CLP02 = 22) on ERA {era.trace_number}"[:300],
+            changes={"status": [status, DenialStatus.REVERSED.value]},
+        )
+        for pk, practice_id, _, _, workspace_id, status in firsts.values()
+    )
     per_practice: dict[int, list[Any]] = {}
-    for _, practice_id, public_id in open_ones:
+    for _, practice_id, public_id, *_rest in open_ones:
         per_practice.setdefault(practice_id, []).append(public_id)
     audit_record_many(
         action=AuditAction.DENIAL_UPDATED,

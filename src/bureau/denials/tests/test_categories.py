@@ -20,7 +20,7 @@ from bureau.denials.categories import (
     is_denial_reason,
     parse_rules,
 )
-from bureau.denials.models import CarcCategory, CategoryOverride, Denial, DenialStatus
+from bureau.denials.models import CarcCategory, CategoryOverride, Denial, DenialEvent, DenialStatus
 from bureau.denials.models import DenialCategory as C
 from bureau.remittance.tests import builders as b
 from bureau.remittance.tests.test_posting import ingest, rows
@@ -191,6 +191,9 @@ def test_reversal_is_clp02_22_and_a_cr_group_is_no_denial():
     ingest(practice, b.remittance(practice, payer, [b.reversal_of(denied)]))
     [after] = rows(Denial, practice)
     assert after.pk == original.pk and after.status == DenialStatus.REVERSED
+    [event] = rows(DenialEvent, practice)  # the reversal shows in the denial's history
+    assert event.denial_id == original.pk and event.changes == {"status": ["open", "reversed"]}
+    assert "CLP02 = 22" in event.note and event.user_id is None
     line, _ = b.lines_of(second)
     cr_only = b.paid_claim(second, [b.svc(line, "0", ("CR", "50", "110.00"))], status="1")
     ingest(practice, b.remittance(practice, payer, [cr_only]))
