@@ -77,6 +77,7 @@ def denial_detail_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
             "statuses": DenialStatus.choices,
             "categories": DenialCategory.choices,
             "root_causes": RootCause.choices,
+            "can_see_table": actor_of(request).can(Capability.SETUP_VIEW),
         },
     )
 
