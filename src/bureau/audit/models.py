@@ -81,8 +81,6 @@ class AuditAction(StrEnum):
     DENIAL_LISTED = "denial.listed"
     DENIAL_VIEWED = "denial.viewed"
     DENIAL_UPDATED = "denial.updated"
-    DENIAL_CATEGORY_OVERRIDDEN = "denial.category_overridden"
-    DENIAL_CODES_LOADED = "denial.codes_loaded"
     SIMULATOR_RAN = "simulator.ran"
     WORKITEMS_SYNCED = "workitem.synced"
     WORKITEM_LISTED = "workitem.listed"

@@ -109,7 +109,7 @@ def override_set(
         except IntegrityError as exc:  # a concurrent first override of the same code
             raise OverrideError("That code was just overridden by someone else; reload.") from exc
         audit_record(
-            action=AuditAction.DENIAL_CATEGORY_OVERRIDDEN,
+            action=AuditAction.SETTING_CHANGED,
             actor=actor,
             workspace=actor.workspace,
             model="denials.CategoryOverride",
@@ -129,7 +129,7 @@ def override_remove(*, actor: Actor, override_id: int, reason: str) -> None:
         if found is None:
             raise OverrideError("No such override in this workspace.")
         audit_record(
-            action=AuditAction.DENIAL_CATEGORY_OVERRIDDEN,
+            action=AuditAction.SETTING_CHANGED,
             actor=actor,
             workspace=actor.workspace,
             model="denials.CategoryOverride",

@@ -73,7 +73,7 @@ def test_workspace_override_wins_for_that_workspace_only_and_is_audited():
     )
     assert CategoryTable.load(owner.workspace.pk).category("50", "CO") == C.CODING
     assert CategoryTable.load().category("50", "CO") == C.MEDICAL_NECESSITY  # default kept
-    event = AuditEvent.objects.filter(action=AuditAction.DENIAL_CATEGORY_OVERRIDDEN).latest("id")
+    event = AuditEvent.objects.filter(action=AuditAction.SETTING_CHANGED).latest("id")
     assert event.reason == "our payer mix" and event.detail["category"] == [None, "coding"]
     assert event.record_ids == [str(found.pk)] or event.record_ids == [found.pk]
     codes.override_set(actor=owner, carc="50", group_code="CO", category=C.BUNDLING, reason="r")
