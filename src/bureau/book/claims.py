@@ -37,8 +37,8 @@ from bureau.claims.models import (
 )
 from bureau.claims.models import ClaimState as S
 from bureau.claims.services import claim_number
-from bureau.denials.categories import category_for
-from bureau.denials.models import Denial
+from bureau.denials.categories import default_table
+from bureau.denials.models import CLOSED_STATUSES, Denial, RootCause
 from bureau.directory.models import PayerKind
 from bureau.ledger.models import LedgerEntry
 from bureau.patients.models import Coverage, Patient
@@ -110,9 +110,10 @@ COLUMNS: dict[type[models.Model], str] = {
     "status created_at resolved_at resolved_by_id resolution_note",
     Denial: "id workspace_id practice_id claim_id claim_line_id era_id era_claim_id payer_id "
     "group_code carc rarcs amount category denied_on appeal_deadline status assignee_id "
-    "created_at",
+    "root_cause created_at",
 }
 LOADED = list(COLUMNS)
+ROOT_CAUSES = tuple(RootCause.values)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -425,10 +426,13 @@ class ClaimWriter:
         else:
             status = rng.choices(("open", "in_progress"), (85, 15))[0]
         assignee = self.denials_user_id if status == "in_progress" and rng.random() < 0.3 else None
+        # A closed denial says where it started (required when closing since H13).
+        cause = rng.choice(ROOT_CAUSES) if status in CLOSED_STATUSES else ""
         self.t[Denial].add(
             (self.t[Denial].ids(), self.ws, self.pid, claim_id, ln, era_id, ec, payer.pk, "CO",
-             carc, [], amount, category_for(carc).value, day,
-             day + timedelta(days=payer.appeal_limit_days), status, assignee, at(day, 15))
+             carc, [], amount, default_table().category(carc, "CO", (), day).value, day,
+             day + timedelta(days=payer.appeal_limit_days), status, assignee, cause,
+             at(day, 15))
         )  # fmt: skip
 
     def _exception(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -15,11 +15,13 @@ from bureau.accounts.models import User
 from bureau.audit.listing import Page, audited_page
 from bureau.audit.models import AuditAction
 from bureau.audit.services import audit_record
-from bureau.denials.models import Denial, DenialStatus
+from bureau.denials.models import Denial, DenialCategory, DenialEvent, DenialStatus, RootCause
+from bureau.denials.playbook import Step, steps_for
 from bureau.remittance.selectors import carc_description
 from bureau.tenancy.actor import Actor
 from bureau.tenancy.models import Grant
 from bureau.tenancy.roles import ROLE_CAPABILITIES, Capability, Role
+from bureau.x12.adjustment_codes import group_description, rarc_description
 
 PAGE_SIZE = 50
 URGENT_DAYS = 14  # appeal deadlines closer than this are highlighted
@@ -133,11 +135,37 @@ def denial_get(*, actor: Actor, public_id: Any, capability: Capability) -> Denia
 
 
 @dataclass(frozen=True)
+class DenialLine:
+    """One denied line of the claim's denial, its codes with their descriptions."""
+
+    denial: Denial
+    line_number: int | None
+    procedure_code: str
+    group: tuple[str, str]
+    carc: tuple[str, str]
+    rarcs: list[tuple[str, str]]
+    category_label: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    occurred_at: Any
+    who: str
+    note: str
+    changes: list[tuple[str, str, str]]  # (field, before, after)
+
+
+@dataclass(frozen=True)
 class DenialDetail:
     denial: Denial
     row: DenialRow
     can_work: bool
     assignees: list[User]
+    lines: list[DenialLine] = field(default_factory=list)
+    total: Decimal = Decimal("0.00")
+    history: list[HistoryEntry] = field(default_factory=list)
+    playbook: tuple[Step, ...] = ()
 
 
 def assignee_choices(*, actor: Actor, denial: Denial) -> list[User]:
@@ -165,19 +193,81 @@ def _covers(allowed: set[int], doctors: set[int]) -> bool:
     return not allowed or bool(allowed & doctors)  # no providers: every provider
 
 
+_LABELS: dict[str, dict[str, str]] = {
+    "status": dict(DenialStatus.choices),
+    "category": dict(DenialCategory.choices),
+    "root_cause": dict(RootCause.choices),
+}
+
+
+def _shown(field_name: str, value: Any) -> str:
+    if value in (None, ""):
+        return "—"
+    return _LABELS.get(field_name, {}).get(str(value), str(value))
+
+
+def _history(actor: Actor, rows: list[Denial]) -> list[HistoryEntry]:
+    events = (
+        DenialEvent.objects.visible_to(actor, Capability.DENIALS_VIEW)
+        .filter(denial_id__in=[d.pk for d in rows])
+        .select_related("user")
+        .order_by("-occurred_at", "-id")
+    )
+    return [
+        HistoryEntry(
+            occurred_at=e.occurred_at,
+            who=e.user.label if e.user else "system",
+            note=e.note,
+            changes=[
+                (name.replace("_", " "), _shown(name, pair[0]), _shown(name, pair[1]))
+                for name, pair in sorted(e.changes.items())
+                if isinstance(pair, list) and len(pair) == 2
+            ],
+        )
+        for e in events
+    ]
+
+
 def denial_detail(*, actor: Actor, public_id: Any) -> DenialDetail:
+    """The claim's denial: every denied line of the claim on that ERA (group/CARC/RARC with
+    descriptions, amounts, total), its history and the category's playbook; one audit event
+    naming every line shown."""
+    from bureau.denials.services import claim_denial_rows
+
     denial = denial_get(actor=actor, public_id=public_id, capability=Capability.DENIALS_VIEW)
     can_work = actor.can(Capability.DENIALS_WORK, denial.practice_id)
+    rows = list(
+        claim_denial_rows(_scoped(actor, Capability.DENIALS_VIEW), denial).order_by(
+            "claim_line__line_number", "id"
+        )
+    )
     audit_record(
         action=AuditAction.DENIAL_VIEWED,
         actor=actor,
         practice=actor.access[denial.practice_id].practice,
         model="denials.Denial",
-        record_ids=[denial.public_id],
+        record_ids=[d.public_id for d in rows],
     )
+    lines = [
+        DenialLine(
+            denial=d,
+            line_number=d.claim_line.line_number if d.claim_line else None,
+            procedure_code=d.claim_line.procedure_code if d.claim_line else "",
+            group=(d.group_code, group_description(d.group_code)),
+            carc=(d.carc, carc_description(d.carc)),
+            rarcs=[(code, rarc_description(code)) for code in d.rarcs or []],
+            category_label=d.get_category_display(),
+            amount=d.amount,
+        )
+        for d in rows
+    ]
     return DenialDetail(
         denial=denial,
         row=_row(actor, denial, timezone.localdate()),
         can_work=can_work,
         assignees=assignee_choices(actor=actor, denial=denial) if can_work else [],
+        lines=lines,
+        total=sum((ln.amount for ln in lines), Decimal("0.00")),
+        history=_history(actor, rows),
+        playbook=steps_for(denial.category),
     )

@@ -1,6 +1,6 @@
 """Denials: created from ERAs (one per denied line, or per claim when only the claim is denied).
 
-A line is denied when the payer paid nothing and gave a non-contractual CO/PI/OA/CR reason, or
+A line is denied when the payer paid nothing and gave a non-contractual CO/PI/OA reason, or
 when the whole claim is denied (CLP02 = 4). The denial's CARC is the line's largest denying
 adjustment and its amount the sum of them; RARCs come from LQ*HE and the claim's MOA. The appeal
 deadline is the payment date plus the payer's appeal limit (180 days when the payer is unknown).
@@ -14,14 +14,22 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import Http404
 
 from bureau.accounts.models import User
 from bureau.audit.models import AuditAction
 from bureau.audit.services import audit_record, audit_record_many
 from bureau.claims.models import Claim, ClaimLine
-from bureau.denials.categories import category_for, is_denial_reason
-from bureau.denials.models import Denial, DenialStatus
+from bureau.denials.categories import CategoryTable, is_denial_reason
+from bureau.denials.models import (
+    CLOSED_STATUSES,
+    Denial,
+    DenialCategory,
+    DenialEvent,
+    DenialStatus,
+    RootCause,
+)
 from bureau.denials.selectors import assignee_choices
 from bureau.directory.models import Payer
 from bureau.tenancy.actor import Actor
@@ -78,9 +86,13 @@ def denials_from_era(
     services: Sequence[tuple[ServicePayment, ClaimLine | None]],
     payer: Payer | None,
     payment_date: date,
+    table: CategoryTable | None = None,
 ) -> list[Denial]:
-    """Unsaved Denial rows for one matched claim loop (the caller bulk-creates them)."""
+    """Unsaved Denial rows for one matched claim loop (the caller bulk-creates them). The
+    category is the table's (workspace override, else default rule in force on the payment
+    date) for the top reason's CARC, group code and RARCs."""
     whole = payment.is_denial
+    table = table if table is not None else CategoryTable.load(claim.workspace_id)
     deadline = appeal_deadline(payment_date, payer)
     made: list[Denial] = []
 
@@ -98,7 +110,7 @@ def denials_from_era(
             carc=top.reason[:5],
             rarcs=rarcs,
             amount=sum((a.amount for a in denying), ZERO),
-            category=category_for(top.reason),
+            category=table.category(top.reason, top.group, rarcs, payment_date),
             denied_on=payment_date,
             appeal_deadline=deadline,
         )
@@ -122,30 +134,43 @@ class DenialUpdateError(ValueError):
     """The change cannot be made; the message says why, for the person."""
 
 
+def claim_denial_rows(qs: QuerySet[Denial], denial: Denial) -> QuerySet[Denial]:
+    """The rows worked as one item with `denial`: every denied line of the same claim on the
+    same ERA claim loop (a claim denied on several lines is one denial to work)."""
+    return qs.filter(claim_id=denial.claim_id, era_claim_id=denial.era_claim_id)
+
+
 def denial_update(
     *,
     actor: Actor,
     denial: Denial,
     status: str | None = None,
     assignee: str | None | Literal["keep"] = "keep",
+    category: str | None = None,
+    root_cause: str | None = None,
     note: str,
 ) -> Denial:
-    """Change a denial's status and/or assignee (denials.work on its practice), audited with the
-    note. `assignee` is the public id of a person who may work the practice's denials; None
-    unassigns; the default keeps the current one."""
+    """Work a claim's denial (denials.work on its practice): status, assignee and category apply
+    to every denied line of the claim on that ERA; a note alone is a change too. Closing
+    (resolved, written off) needs a root cause. Audited with the note, and written to the
+    denial's history (`DenialEvent`) that its page shows. `assignee` is the public id of a person
+    who may work the practice's denials; None unassigns; the default keeps the current one."""
     actor.require(Capability.DENIALS_WORK, denial.practice_id)
     note = note.strip()
     if not note:
         raise DenialUpdateError("A note is required.")
     if status is not None and status not in DenialStatus.values:
         raise DenialUpdateError(f"Unknown status {status!r}.")
+    if category is not None and category not in DenialCategory.values:
+        raise DenialUpdateError(f"Unknown category {category!r}.")
+    if root_cause and root_cause not in RootCause.values:
+        raise DenialUpdateError(f"Unknown root cause {root_cause!r}.")
     with transaction.atomic():
-        locked: Denial | None = (
-            Denial.objects.visible_to(actor, Capability.DENIALS_WORK)
-            .select_for_update()
-            .filter(pk=denial.pk)
-            .first()
+        scoped = Denial.objects.visible_to(actor, Capability.DENIALS_WORK)
+        rows: list[Denial] = list(
+            claim_denial_rows(scoped, denial).select_for_update().order_by("id")
         )
+        locked = next((d for d in rows if d.pk == denial.pk), None)
         if locked is None:  # outside the actor's practices or providers: as if missing
             raise Http404
         person: User | None = None
@@ -157,7 +182,20 @@ def denial_update(
         changes: dict[str, Any] = {}
         if status is not None and status != locked.status:
             changes["status"] = [locked.status, status]
-            locked.status = status
+        closing = (status or locked.status) in CLOSED_STATUSES
+        cause = (root_cause or "").strip()
+        if closing and "status" in changes and not cause:
+            raise DenialUpdateError(
+                "Root cause: say where this denial started before closing it "
+                "(registration, eligibility, authorization, coding, documentation, charge entry, "
+                "payer error or credentialing)."
+            )
+        if cause and cause != locked.root_cause:
+            if not closing:
+                raise DenialUpdateError("Root cause: it is given when the denial is closed.")
+            changes["root_cause"] = [locked.root_cause or None, cause]
+        if category is not None and category != locked.category:
+            changes["category"] = [locked.category, category]
         if assignee != "keep":
             new_id = person.pk if person is not None else None
             if new_id != locked.assignee_id:
@@ -165,18 +203,35 @@ def denial_update(
                     locked.assignee.username if locked.assignee else None,
                     person.username if person is not None else None,
                 ]
-                locked.assignee = person
-        if not changes:
-            raise DenialUpdateError("Nothing to change.")
-        locked.save(update_fields=[f for f in ("status", "assignee") if f in changes])
+        values: dict[str, Any] = {}
+        if "status" in changes:
+            values["status"] = status
+        if "root_cause" in changes:
+            values["root_cause"] = cause
+        if "category" in changes:
+            values["category"] = category
+        if "assignee" in changes:
+            values["assignee"] = person
+        if values:  # the same values for every line: one scoped UPDATE
+            scoped.filter(pk__in=[d.pk for d in rows]).update(**values)
+            for name, value in values.items():
+                setattr(locked, name, value)
+        DenialEvent.objects.create(
+            workspace_id=locked.workspace_id,
+            practice_id=locked.practice_id,
+            denial=rows[0],  # the claim's denial: its history hangs off its first line
+            user=actor.user,
+            note=note[:300],
+            changes=changes,
+        )
         audit_record(
             action=AuditAction.DENIAL_UPDATED,
             actor=actor,
             practice=actor.access[locked.practice_id].practice,
             model="denials.Denial",
-            record_ids=[locked.public_id],
+            record_ids=[d.public_id for d in rows],
             reason=note[:200],
-            detail=changes,
+            detail=changes or {"note": True},
         )
         from bureau.workqueues.functions import Function
         from bureau.workqueues.hooks import remittance_changed
@@ -208,15 +263,31 @@ def denials_reversed_by_payer(
             status__in=[DenialStatus.OPEN, DenialStatus.IN_PROGRESS],
         )
         .exclude(era=era)
-        .values_list("pk", "practice_id", "public_id")
+        .order_by("id")
+        .values_list("pk", "practice_id", "public_id", "era_claim_id", "workspace_id", "status")
     )
     if not open_ones:
         return 0
     Denial.objects.for_system(list(by_id), reason="payer reversal").filter(
-        pk__in=[pk for pk, _, _ in open_ones]
+        pk__in=[row[0] for row in open_ones]
     ).update(status=DenialStatus.REVERSED)
+    # The denial's page history: one entry per claim's denial (on its first line), by the system.
+    firsts: dict[int, tuple[Any, ...]] = {}
+    for row in open_ones:
+        firsts.setdefault(row[3], row)
+    DenialEvent.objects.bulk_create(
+        DenialEvent(
+            workspace_id=workspace_id,
+            practice_id=practice_id,
+            denial_id=pk,
+            user=actor.user if actor is not None else None,
+            note=f"Payer reversed the claim (CLP02 = 22) on ERA {era.trace_number}"[:300],
+            changes={"status": [status, DenialStatus.REVERSED.value]},
+        )
+        for pk, practice_id, _, _, workspace_id, status in firsts.values()
+    )
     per_practice: dict[int, list[Any]] = {}
-    for _, practice_id, public_id in open_ones:
+    for _, practice_id, public_id, *_rest in open_ones:
         per_practice.setdefault(practice_id, []).append(public_id)
     audit_record_many(
         action=AuditAction.DENIAL_UPDATED,

@@ -1,4 +1,5 @@
-"""Denial pages: the worklist and one denial with its status/assignee update."""
+"""Denial pages: the worklist and one claim's denial (its lines, history, playbook) with its
+update (status, assignee, category, root cause on closing, note)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from bureau.denials import selectors, services
-from bureau.denials.models import DenialCategory, DenialStatus
+from bureau.denials import codes, selectors, services
+from bureau.denials.models import CarcCategory, DenialCategory, DenialStatus, RootCause
 from bureau.directory.selectors import payer_list
 from bureau.tenancy.actor import CapabilityDenied
 from bureau.tenancy.roles import Capability
@@ -71,7 +72,13 @@ def denial_detail_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
     return render(
         request,
         "denials/denial_detail.html",
-        {"d": detail, "statuses": DenialStatus.choices},
+        {
+            "d": detail,
+            "statuses": DenialStatus.choices,
+            "categories": DenialCategory.choices,
+            "root_causes": RootCause.choices,
+            "can_see_table": actor_of(request).can(Capability.SETUP_VIEW),
+        },
     )
 
 
@@ -91,6 +98,8 @@ def denial_update_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
             denial=denial,
             status=request.POST.get("status") or None,
             assignee=chosen or None,  # "" unassigns
+            category=request.POST.get("category") or None,
+            root_cause=request.POST.get("root_cause") or None,
             note=request.POST.get("note", ""),
         )
     except CapabilityDenied as exc:
@@ -100,3 +109,47 @@ def denial_update_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
     else:
         messages.success(request, "Denial updated.")
     return redirect("denials:detail", public_id=public_id)
+
+
+@requires(Capability.SETUP_VIEW)
+def categories_view(request: HttpRequest) -> HttpResponse:
+    """The CARC → category table and this workspace's overrides; setup.manage (workspace-wide)
+    sets or removes an override with a reason. A refused change re-renders with the error."""
+    actor = actor_of(request)
+    error = ""
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "remove":
+                raw = request.POST.get("override", "")
+                if not raw.isdigit():
+                    raise codes.OverrideError("Choose an override to remove.")
+                codes.override_remove(
+                    actor=actor, override_id=int(raw), reason=request.POST.get("reason", "")
+                )
+            else:
+                codes.override_set(
+                    actor=actor,
+                    carc=request.POST.get("carc", ""),
+                    group_code=request.POST.get("group_code", ""),
+                    category=request.POST.get("category", ""),
+                    reason=request.POST.get("reason", ""),
+                )
+        except CapabilityDenied:
+            error = "You may not change this workspace's denial categories."
+        except codes.OverrideError as exc:
+            error = str(exc)
+        else:
+            messages.success(request, "Denial categories saved.")
+            return redirect("denials:categories")
+    return render(
+        request,
+        "denials/categories.html",
+        {
+            "rules": CarcCategory.objects.all(),
+            "overrides": codes.override_list(actor=actor),
+            "categories": DenialCategory.choices,
+            "can_manage": actor.can_workspace(Capability.SETUP_MANAGE),
+            "error": error,
+            "post": request.POST if error else {},
+        },
+    )

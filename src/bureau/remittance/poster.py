@@ -25,6 +25,7 @@ from bureau.audit.services import audit_record
 from bureau.claims.models import Claim, ClaimLine, ClaimState
 from bureau.claims.services import ALLOWED_TRANSITIONS, claims_transition, set_payer_claim_numbers
 from bureau.configuration.resolver import settings_for
+from bureau.denials.categories import CategoryTable
 from bureau.denials.models import Denial
 from bureau.denials.services import (
     denials_from_era,
@@ -463,6 +464,8 @@ class ClaimPoster:
         insert(EraLine, self.era_lines)
         self.appender.flush()
         denials: list[Denial] = []
+        # The category table (default + the workspace's overrides): two reads per ERA.
+        table = CategoryTable.load(era.workspace_id) if self.denial_jobs else None
         for ec, m in self.denial_jobs:
             assert m.claim is not None
             payer = self.payer or self.claim_payers.get(m.claim.payer_id)
@@ -475,6 +478,7 @@ class ClaimPoster:
                     services=m.services,
                     payer=payer,
                     payment_date=self.r.payment_date,
+                    table=table,
                 )
             )
         insert(Denial, denials)

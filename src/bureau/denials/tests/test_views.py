@@ -162,7 +162,9 @@ def test_detail_is_audited_and_a_foreign_denial_is_a_404():
     response = verified_client("dan.denials").get(url)
     assert response.status_code == 200 and b"denial-update" in response.content
     event = AuditEvent.objects.filter(action=AuditAction.DENIAL_VIEWED).latest("id")
-    assert event.record_ids == [str(denial.public_id)]
+    # The page is the claim's denial: the event names every denied line it shows (H13).
+    lines = [d for d in denials_of(s.practice) if d.era_claim_id == denial.era_claim_id]
+    assert event.record_ids == [str(d.public_id) for d in lines]
 
 
 def test_working_a_denial_changes_status_and_assignee_with_an_audited_note():

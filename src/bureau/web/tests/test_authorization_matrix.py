@@ -199,6 +199,8 @@ CLASSIFICATION: dict[str, Spec] = {
         "capability", needs=(C.DENIALS_VIEW,), list_filter=True, workers_redirected=C.DENIALS_WORK
     ),
     "denials:detail": Spec("capability", needs=(C.DENIALS_VIEW,), record="denial"),
+    # The CARC category table and overrides; an empty POST re-renders with the error.
+    "denials:categories": Spec("capability", needs=(C.SETUP_VIEW,), form_post=True),
     # No note: refused with a message, nothing changes.
     "denials:update": Spec(
         "capability", method="POST", needs=(C.DENIALS_WORK,), record="denial", ok=302
