@@ -78,3 +78,6 @@ class Denial(PracticeScoped):
 
     def __str__(self) -> str:
         return f"{self.group_code}-{self.carc} {self.amount}"
+
+
+from bureau.denials.appeal_models import Appeal, AppealLetterTemplate  # noqa: E402,F401

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from bureau.denials import selectors, services
+from bureau.denials.appeal_selectors import appeal_section
 from bureau.denials.models import DenialCategory, DenialStatus
 from bureau.directory.selectors import payer_list
 from bureau.tenancy.actor import CapabilityDenied
@@ -71,7 +72,11 @@ def denial_detail_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
     return render(
         request,
         "denials/denial_detail.html",
-        {"d": detail, "statuses": DenialStatus.choices},
+        {
+            "d": detail,
+            "statuses": DenialStatus.choices,
+            "appeals": appeal_section(actor=actor_of(request), denial=detail.denial),
+        },
     )
 
 
