@@ -9,6 +9,7 @@ from uuid import UUID
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from bureau.denials import appeal_selectors, appeals, selectors
@@ -44,7 +45,8 @@ def appeal_create_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
     denial = selectors.denial_get(
         actor=actor, public_id=public_id, capability=Capability.DENIALS_WORK
     )
-    record_in_context(request, denial.practice_id, noun="denial", back=request.path)
+    back = reverse("denials:detail", kwargs={"public_id": public_id})
+    record_in_context(request, denial.practice_id, noun="denial", back=back)
     return _run(request, public_id, "Appeal opened.", lambda: appeals.appeal_create(
         actor=actor, denial=denial, level=request.POST.get("level"),
         late_reason=request.POST.get("late_reason", ""),
@@ -54,7 +56,8 @@ def appeal_create_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
 def _appeal_for_work(request: HttpRequest, public_id: UUID) -> appeals.Appeal:
     actor = actor_of(request)
     appeal = appeals.appeal_get(actor=actor, public_id=public_id, capability=Capability.DENIALS_WORK)
-    record_in_context(request, appeal.practice_id, noun="denial", back=request.path)
+    back = reverse("denials:detail", kwargs={"public_id": appeal.denial.public_id})
+    record_in_context(request, appeal.practice_id, noun="denial", back=back)
     return appeal
 
 

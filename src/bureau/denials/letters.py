@@ -14,6 +14,7 @@ import hashlib
 from typing import Any
 
 from django.template import Context, Engine, TemplateDoesNotExist, TemplateSyntaxError
+from django.template.defaulttags import DebugNode
 from django.template.loader import render_to_string
 
 from bureau.denials.appeal_models import Appeal, AppealLetterTemplate
@@ -130,7 +131,11 @@ def render_html(actor: Actor, appeal: Appeal, denial: Denial, *, unmasked: bool)
     """The letter's body (the page's preview shows it as is; the PDF wraps it in a document)."""
     body = template_for(denial, appeal.level)
     try:
-        inner = SANDBOX.from_string(body).render(
+        compiled = SANDBOX.from_string(body)
+        # {% debug %} would print the interpreter's loaded modules: nothing a letter needs.
+        if compiled.nodelist.get_nodes_by_type(DebugNode):
+            raise TemplateSyntaxError("the debug tag is not allowed in a letter")
+        inner = compiled.render(
             Context(letter_context(actor, appeal, denial, unmasked=unmasked))
         )
     except (TemplateSyntaxError, TemplateDoesNotExist) as exc:
