@@ -48,9 +48,7 @@ class Appeal(PracticeScoped):
     reference = models.CharField(max_length=100, blank=True)
     outcome = models.CharField(max_length=12, choices=AppealOutcome.choices, blank=True)
     decided_on = models.DateField(null=True, blank=True)
-    amount_recovered = models.DecimalField(
-        max_digits=12, decimal_places=2, null=True, blank=True
-    )
+    amount_recovered = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     letter_pdf = models.BinaryField(null=True, blank=True)
     letter_sha256 = models.CharField(max_length=64, blank=True)
     letter_rendered_at = models.DateTimeField(null=True, blank=True)

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from bureau.denials import appeal_selectors, appeals, selectors
+from bureau.denials.appeal_models import Appeal
 from bureau.denials.letters import LetterError
 from bureau.tenancy.actor import CapabilityDenied
 from bureau.tenancy.roles import Capability
@@ -25,8 +26,9 @@ def _back(request: HttpRequest, denial_public_id: object) -> HttpResponse:
     return redirect("denials:detail", public_id=denial_public_id)
 
 
-def _run(request: HttpRequest, denial_public_id: object, done: str, work: Callable[[], object]
-         ) -> HttpResponse:
+def _run(
+    request: HttpRequest, denial_public_id: object, done: str, work: Callable[[], object]
+) -> HttpResponse:
     try:
         work()
     except CapabilityDenied as exc:
@@ -47,15 +49,24 @@ def appeal_create_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
     )
     back = reverse("denials:detail", kwargs={"public_id": public_id})
     record_in_context(request, denial.practice_id, noun="denial", back=back)
-    return _run(request, public_id, "Appeal opened.", lambda: appeals.appeal_create(
-        actor=actor, denial=denial, level=request.POST.get("level"),
-        late_reason=request.POST.get("late_reason", ""),
-    ))
+    return _run(
+        request,
+        public_id,
+        "Appeal opened.",
+        lambda: appeals.appeal_create(
+            actor=actor,
+            denial=denial,
+            level=request.POST.get("level"),
+            late_reason=request.POST.get("late_reason", ""),
+        ),
+    )
 
 
-def _appeal_for_work(request: HttpRequest, public_id: UUID) -> appeals.Appeal:
+def _appeal_for_work(request: HttpRequest, public_id: UUID) -> Appeal:
     actor = actor_of(request)
-    appeal = appeals.appeal_get(actor=actor, public_id=public_id, capability=Capability.DENIALS_WORK)
+    appeal = appeals.appeal_get(
+        actor=actor, public_id=public_id, capability=Capability.DENIALS_WORK
+    )
     back = reverse("denials:detail", kwargs={"public_id": appeal.denial.public_id})
     record_in_context(request, appeal.practice_id, noun="denial", back=back)
     return appeal
@@ -65,36 +76,53 @@ def _appeal_for_work(request: HttpRequest, public_id: UUID) -> appeals.Appeal:
 @requires(Capability.DENIALS_WORK)
 def appeal_write_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
     appeal = _appeal_for_work(request, public_id)
-    return _run(request, appeal.denial.public_id, "Letter saved.", lambda: appeals.appeal_write(
-        actor=actor_of(request), appeal=appeal, rebuttal=request.POST.get("rebuttal", ""),
-        attachments=request.POST.get("attachments", ""),
-    ))
+    return _run(
+        request,
+        appeal.denial.public_id,
+        "Letter saved.",
+        lambda: appeals.appeal_write(
+            actor=actor_of(request),
+            appeal=appeal,
+            rebuttal=request.POST.get("rebuttal", ""),
+            attachments=request.POST.get("attachments", ""),
+        ),
+    )
 
 
 @require_POST
 @requires(Capability.DENIALS_WORK)
 def appeal_submit_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
     appeal = _appeal_for_work(request, public_id)
-    return _run(request, appeal.denial.public_id, "Appeal marked submitted.",
-                lambda: appeals.appeal_submit(
-                    actor=actor_of(request), appeal=appeal,
-                    submitted_on=request.POST.get("submitted_on", ""),
-                    method=request.POST.get("method", ""),
-                    reference=request.POST.get("reference", ""),
-                ))
+    return _run(
+        request,
+        appeal.denial.public_id,
+        "Appeal marked submitted.",
+        lambda: appeals.appeal_submit(
+            actor=actor_of(request),
+            appeal=appeal,
+            submitted_on=request.POST.get("submitted_on", ""),
+            method=request.POST.get("method", ""),
+            reference=request.POST.get("reference", ""),
+        ),
+    )
 
 
 @require_POST
 @requires(Capability.DENIALS_WORK)
 def appeal_decide_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
     appeal = _appeal_for_work(request, public_id)
-    return _run(request, appeal.denial.public_id, "Outcome recorded.",
-                lambda: appeals.appeal_decide(
-                    actor=actor_of(request), appeal=appeal,
-                    outcome=request.POST.get("outcome", ""),
-                    decided_on=request.POST.get("decided_on", ""),
-                    amount=request.POST.get("amount_recovered", ""),
-                ))
+    return _run(
+        request,
+        appeal.denial.public_id,
+        "Outcome recorded.",
+        lambda: appeals.appeal_decide(
+            actor=actor_of(request),
+            appeal=appeal,
+            outcome=request.POST.get("outcome", ""),
+            decided_on=request.POST.get("decided_on", ""),
+            amount=request.POST.get("amount_recovered", ""),
+        ),
+    )
 
 
 @requires(Capability.DENIALS_VIEW)

@@ -187,15 +187,18 @@ def appeal_create(
     with transaction.atomic():
         locked = _locked_denial(actor, denial)
         if locked.status in (DenialStatus.WRITTEN_OFF, DenialStatus.REVERSED):
-            raise AppealError(f"A denial that is {locked.get_status_display().lower()} "
-                              "cannot be appealed.")
-        existing = list(Appeal.objects.visible_to(actor, Capability.DENIALS_WORK).filter(
-            denial=locked
-        ))
+            raise AppealError(
+                f"A denial that is {locked.get_status_display().lower()} cannot be appealed."
+            )
+        existing = list(
+            Appeal.objects.visible_to(actor, Capability.DENIALS_WORK).filter(denial=locked)
+        )
         step = next_level(locked, existing, today)
         if step is None:
-            raise AppealError("No appeal level can be opened now: one is pending, the last one "
-                              "was won, or every level has been used.")
+            raise AppealError(
+                "No appeal level can be opened now: one is pending, the last one "
+                "was won, or every level has been used."
+            )
         if level not in (None, "") and str(level).strip() != str(step.level):
             raise AppealError(f"The next level is {step.level}; level {level} cannot be opened.")
         if (
@@ -209,11 +212,14 @@ def appeal_create(
         approved_by = None
         if step.late:
             if not actor.can(Capability.DENIALS_SUPERVISE, locked.practice_id):
-                raise AppealError(f"The deadline ({step.deadline:%Y-%m-%d}) has passed; only a "
-                                  "supervisor may open a late appeal, with a reason.")
+                raise AppealError(
+                    f"The deadline ({step.deadline:%Y-%m-%d}) has passed; only a "
+                    "supervisor may open a late appeal, with a reason."
+                )
             if not late_reason:
-                raise AppealError(f"The deadline ({step.deadline:%Y-%m-%d}) has passed; "
-                                  "a reason is required.")
+                raise AppealError(
+                    f"The deadline ({step.deadline:%Y-%m-%d}) has passed; a reason is required."
+                )
             approved_by = actor.user
         appeal = Appeal.objects.create(
             workspace_id=locked.workspace_id,
@@ -228,18 +234,26 @@ def appeal_create(
             created_by=actor.user,
         )
         changes = _set_status(actor, locked, DenialStatus.APPEALED)
-        _audit(actor, appeal, locked, {
-            "opened": step.kind, "deadline": str(step.deadline),
-            **({"late_reason": late_reason} if step.late else {}), **changes,
-        })
+        _audit(
+            actor,
+            appeal,
+            locked,
+            {
+                "opened": step.kind,
+                "deadline": str(step.deadline),
+                **({"late_reason": late_reason} if step.late else {}),
+                **changes,
+            },
+        )
     return appeal
 
 
 def appeal_get(*, actor: Actor, public_id: Any, capability: Capability) -> Appeal:
     appeal: Appeal | None = (
         Appeal.objects.visible_to(actor, capability)
-        .select_related("denial__claim__encounter", "denial__payer", "denial__era",
-                        "denial__claim_line")
+        .select_related(
+            "denial__claim__encounter", "denial__payer", "denial__era", "denial__claim_line"
+        )
         .filter(public_id=public_id)
         .first()
     )
@@ -274,8 +288,12 @@ def appeal_write(*, actor: Actor, appeal: Appeal, rebuttal: str, attachments: st
             raise AppealError("The appeal was submitted; its letter cannot change.")
         locked.rebuttal, locked.attachments = rebuttal, attachments
         locked.save(update_fields=["rebuttal", "attachments"])
-        _audit(actor, locked, appeal.denial, {"rebuttal": len(rebuttal),
-                                              "attachments": len(attachments.splitlines())})
+        _audit(
+            actor,
+            locked,
+            appeal.denial,
+            {"rebuttal": len(rebuttal), "attachments": len(attachments.splitlines())},
+        )
     return locked
 
 
@@ -308,7 +326,12 @@ def parse_money(value: str) -> Decimal:
 
 
 def appeal_submit(
-    *, actor: Actor, appeal: Appeal, submitted_on: str, method: str, reference: str,
+    *,
+    actor: Actor,
+    appeal: Appeal,
+    submitted_on: str,
+    method: str,
+    reference: str,
     today: date | None = None,
 ) -> Appeal:
     """Record that the appeal was sent; the letter is frozen as rendered then."""
@@ -331,18 +354,33 @@ def appeal_submit(
             store_pdf(actor, locked, appeal.denial)
         locked.submitted_on, locked.method, locked.reference = day, method, reference
         locked.save(update_fields=["submitted_on", "method", "reference"])
-        _audit(actor, locked, appeal.denial, {"submitted_on": str(day), "method": method,
-                                              "reference": reference,
-                                              "letter_sha256": locked.letter_sha256})
+        _audit(
+            actor,
+            locked,
+            appeal.denial,
+            {
+                "submitted_on": str(day),
+                "method": method,
+                "reference": reference,
+                "letter_sha256": locked.letter_sha256,
+            },
+        )
     return locked
 
 
 def _status_after(outcome: str) -> str:
-    return DenialStatus.RESOLVED if outcome == AppealOutcome.OVERTURNED else DenialStatus.IN_PROGRESS
+    return (
+        DenialStatus.RESOLVED if outcome == AppealOutcome.OVERTURNED else DenialStatus.IN_PROGRESS
+    )
 
 
 def appeal_decide(
-    *, actor: Actor, appeal: Appeal, outcome: str, decided_on: str, amount: str,
+    *,
+    actor: Actor,
+    appeal: Appeal,
+    outcome: str,
+    decided_on: str,
+    amount: str,
     today: date | None = None,
 ) -> Appeal:
     """Record the payer's decision; the denial's status follows (resolved on overturn)."""
@@ -367,8 +405,17 @@ def appeal_decide(
         locked.outcome, locked.decided_on, locked.amount_recovered = outcome, day, recovered
         locked.save(update_fields=["outcome", "decided_on", "amount_recovered"])
         changes = _set_status(actor, denial, _status_after(outcome))
-        _audit(actor, locked, denial, {"outcome": outcome, "decided_on": str(day),
-                                       "amount_recovered": str(recovered), **changes})
+        _audit(
+            actor,
+            locked,
+            denial,
+            {
+                "outcome": outcome,
+                "decided_on": str(day),
+                "amount_recovered": str(recovered),
+                **changes,
+            },
+        )
     return locked
 
 
@@ -400,7 +447,9 @@ def appeals_paid_by_payer(
         if share <= 0:
             continue
         appeal.outcome = (
-            AppealOutcome.OVERTURNED if share >= denial.amount else AppealOutcome.PARTIALLY_OVERTURNED
+            AppealOutcome.OVERTURNED
+            if share >= denial.amount
+            else AppealOutcome.PARTIALLY_OVERTURNED
         )
         appeal.amount_recovered = share
         appeal.decided_on = era.payment_date

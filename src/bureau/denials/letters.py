@@ -11,49 +11,28 @@ then refused by the caller).
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 from typing import Any
 
 from django.template import Context, Engine, TemplateDoesNotExist, TemplateSyntaxError
 from django.template.defaulttags import DebugNode
 from django.template.loader import render_to_string
 
+from bureau import clock
+from bureau.claims.models import Claim, ClaimLine
 from bureau.denials.appeal_models import Appeal, AppealLetterTemplate
 from bureau.denials.models import Denial
 from bureau.remittance.selectors import carc_description
-from bureau.claims.models import Claim, ClaimLine
-from bureau import clock
 from bureau.tenancy.actor import Actor
 from bureau.tenancy.roles import Capability
 
 MASK = "•••"
 SANDBOX = Engine(dirs=[], app_dirs=False, loaders=[], libraries={}, debug=False, autoescape=True)
 
-DEFAULT_BODY = """<p>{{ today }}</p>
-<p>{{ payer.name }}<br>Appeals department</p>
-<p><strong>Re: {{ level_label }} — request for reconsideration</strong></p>
-<table class="facts">
-<tr><th>Patient</th><td>{{ patient.name }}</td></tr>
-<tr><th>Date of birth</th><td>{{ patient.date_of_birth }}</td></tr>
-<tr><th>Member ID</th><td>{{ patient.member_id }}</td></tr>
-<tr><th>Claim number</th><td>{{ claim.number }}</td></tr>
-<tr><th>Payer claim number</th><td>{{ claim.payer_claim_number|default:"—" }}</td></tr>
-<tr><th>Dates of service</th><td>{{ claim.dates_of_service }}</td></tr>
-<tr><th>Billed</th><td>${{ claim.total_charge }}</td></tr>
-<tr><th>Denied</th><td>${{ denial.amount }} on {{ denial.denied_on }}</td></tr>
-</table>
-<p>To whom it may concern: we ask you to reconsider the denial of the services below.</p>
-<table class="lines">
-<tr><th>Line</th><th>Date</th><th>Code</th><th>Modifiers</th><th>Charge</th></tr>
-{% for line in claim.lines %}<tr><td>{{ line.number }}</td><td>{{ line.date }}</td>
-<td>{{ line.code }}</td><td>{{ line.modifiers }}</td><td>${{ line.charge }}</td></tr>{% endfor %}
-</table>
-<p>Reason given: <strong>{{ denial.group_code }}-{{ denial.carc }}</strong> {{ denial.carc_description }}
-{% if denial.rarcs %}(remarks: {{ denial.rarcs|join:", " }}){% endif %}</p>
-<h3>Why the denial should be reversed</h3>
-<div class="rebuttal">{{ rebuttal|linebreaks }}</div>
-{% if attachments %}<h3>Enclosed</h3><ul>{% for a in attachments %}<li>{{ a }}</li>{% endfor %}</ul>{% endif %}
-<p>Sincerely,<br>{{ practice.name }}</p>
-"""
+# The shipped letter (a workspace's own templates take its place): the same sandboxed syntax.
+DEFAULT_BODY = (
+    Path(__file__).parent / "templates" / "denials" / "letters" / "default_body.html"
+).read_text(encoding="utf-8")
 
 
 class LetterError(ValueError):
@@ -104,22 +83,30 @@ def letter_context(
         "claim": {
             "number": claim.number,
             "payer_claim_number": claim.payer_claim_number,
-            "dates_of_service": " – ".join(dict.fromkeys([dates[0].isoformat(),
-                                                          dates[-1].isoformat()])),
+            "dates_of_service": " – ".join(
+                dict.fromkeys([dates[0].isoformat(), dates[-1].isoformat()])
+            ),
             "total_charge": str(claim.total_charge),
             "diagnoses": ", ".join(str(c) for c in claim.encounter.diagnosis_codes or []),
             "lines": [
-                {"number": ln.line_number, "date": ln.date_of_service.isoformat(),
-                 "code": ln.procedure_code, "modifiers": " ".join(ln.modifiers or []),
-                 "units": str(ln.units), "charge": str(ln.charge)}
+                {
+                    "number": ln.line_number,
+                    "date": ln.date_of_service.isoformat(),
+                    "code": ln.procedure_code,
+                    "modifiers": " ".join(ln.modifiers or []),
+                    "units": str(ln.units),
+                    "charge": str(ln.charge),
+                }
                 for ln in lines
             ],
         },
         "denial": {
-            "group_code": denial.group_code, "carc": denial.carc,
+            "group_code": denial.group_code,
+            "carc": denial.carc,
             "carc_description": carc_description(denial.carc),
             "rarcs": [str(r) for r in denial.rarcs or []],
-            "amount": str(denial.amount), "denied_on": denial.denied_on.isoformat(),
+            "amount": str(denial.amount),
+            "denied_on": denial.denied_on.isoformat(),
             "category": denial.get_category_display(),
         },
         "rebuttal": appeal.rebuttal,
@@ -135,9 +122,7 @@ def render_html(actor: Actor, appeal: Appeal, denial: Denial, *, unmasked: bool)
         # {% debug %} would print the interpreter's loaded modules: nothing a letter needs.
         if compiled.nodelist.get_nodes_by_type(DebugNode):
             raise TemplateSyntaxError("the debug tag is not allowed in a letter")
-        inner = compiled.render(
-            Context(letter_context(actor, appeal, denial, unmasked=unmasked))
-        )
+        inner = compiled.render(Context(letter_context(actor, appeal, denial, unmasked=unmasked)))
     except (TemplateSyntaxError, TemplateDoesNotExist) as exc:
         raise LetterError(f"The letter template cannot be used: {exc}") from exc
     return inner

@@ -23,8 +23,8 @@ from bureau.audit.models import AuditAction
 from bureau.audit.services import audit_record
 from bureau.claims.models import Claim, ClaimLine, ClaimState
 from bureau.claims.services import ALLOWED_TRANSITIONS, claim_transition
-from bureau.denials.models import Denial
 from bureau.denials.appeals import appeals_paid_by_payer
+from bureau.denials.models import Denial
 from bureau.denials.services import denials_reversed_by_payer
 from bureau.remittance.amounts import (
     LineAmounts,

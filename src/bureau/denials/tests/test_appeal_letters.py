@@ -35,8 +35,12 @@ def appealed():
     denial = current(denials_of(s.practice)[0])
     dan = actor("dan.denials")
     appeal = appeal_create(actor=dan, denial=denial, level=1)
-    appeal = appeal_write(actor=dan, appeal=appeal, rebuttal=REBUTTAL + "\n<script>x</script>",
-                          attachments="Progress note\nOperative report")
+    appeal = appeal_write(
+        actor=dan,
+        appeal=appeal,
+        rebuttal=REBUTTAL + "\n<script>x</script>",
+        attachments="Progress note\nOperative report",
+    )
     with rls.practice_scope([s.practice.pk]):
         claim = (
             Claim.objects.for_system([s.practice.pk], reason="t")
@@ -66,8 +70,11 @@ def test_preview_is_masked_without_demographics_and_the_pdf_refused():
     assert claim.number in letter and REBUTTAL in letter and "Operative report" in letter
     assert escape(carc_description(denial.carc)) in letter
     assert MASK in letter and 'id="letter-masked"' in body
-    for secret in (claim.patient.last_name, claim.patient.date_of_birth.isoformat(),
-                   claim.coverage.member_id):
+    for secret in (
+        claim.patient.last_name,
+        claim.patient.date_of_birth.isoformat(),
+        claim.coverage.member_id,
+    ):
         assert secret not in body
     assert "<script>x</script>" not in body  # the rebuttal is escaped
     assert 'id="letter-pdf"' not in body
@@ -96,8 +103,13 @@ def test_pdf_carries_the_patient_and_is_stored_audited_and_frozen_once_submitted
     assert events[-1].detail["sha256"] == stored.letter_sha256
     # Submitted: the letter is frozen, the stored PDF served as it was sent.
     sam = actor("sam.supervisor")
-    appeal_submit(actor=sam, appeal=stored, submitted_on=str(timezone.localdate()),
-                  method="fax", reference="FAX-1")
+    appeal_submit(
+        actor=sam,
+        appeal=stored,
+        submitted_on=str(timezone.localdate()),
+        method="fax",
+        reference="FAX-1",
+    )
     sent = appeals_of(denial)[0].letter_sha256
     again = client.get(reverse("denials:appeal_pdf", args=[appeal.public_id]))
     again_bytes = b"".join(again.streaming_content) if again.streaming else again.content
@@ -109,14 +121,22 @@ def test_workspace_template_is_used_and_rendered_sandboxed():
     s, denial, appeal, claim = appealed()
     sam = actor("sam.supervisor")
     AppealLetterTemplate.objects.create(
-        workspace_id=denial.workspace_id, category=denial.category, level=1, name="Ours",
+        workspace_id=denial.workspace_id,
+        category=denial.category,
+        level=1,
+        name="Ours",
         body="OURS {{ claim.number }} {{ patient.name }} {{ settings.SECRET_KEY }}"
-             "{{ rebuttal.upper }}",
+        "{{ rebuttal.upper }}",
     )
     html = render_html(sam, appeal, denial, unmasked=True)
     assert html.startswith(f"OURS {claim.number} {claim.patient.first_name}")
-    for body in ('{% include "web/base.html" %}', "{% load static %}", "{% if %}", "{% debug %}",
-                 '{% extends "web/base.html" %}'):
+    for body in (
+        '{% include "web/base.html" %}',
+        "{% load static %}",
+        "{% if %}",
+        "{% debug %}",
+        '{% extends "web/base.html" %}',
+    ):
         AppealLetterTemplate.objects.filter(workspace_id=denial.workspace_id).update(body=body)
         with pytest.raises(LetterError):
             render_html(sam, appeal, denial, unmasked=True)

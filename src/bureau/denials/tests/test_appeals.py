@@ -56,10 +56,17 @@ def appeals_of(denial: Denial) -> list[Appeal]:
 
 def decide_upheld(denial: Denial, on: date, who: str = "dan.denials") -> Appeal:
     last = appeals_of(denial)[-1]
-    appeal_submit(actor=actor(who), appeal=last, submitted_on=str(on), method="fax",
-                  reference="R1", today=on)
-    return appeal_decide(actor=actor(who), appeal=last, outcome=AppealOutcome.UPHELD,
-                         decided_on=str(on), amount="", today=on)
+    appeal_submit(
+        actor=actor(who), appeal=last, submitted_on=str(on), method="fax", reference="R1", today=on
+    )
+    return appeal_decide(
+        actor=actor(who),
+        appeal=last,
+        outcome=AppealOutcome.UPHELD,
+        decided_on=str(on),
+        amount="",
+        today=on,
+    )
 
 
 def test_commercial_payer_two_levels_each_from_the_last_decision():
@@ -100,7 +107,9 @@ def test_medicare_five_levels_with_windows_and_amount_in_controversy():
     for level, kind, days in expected:
         appeal = appeal_create(actor=dan, denial=denial, level=level, today=day)
         assert (appeal.level, appeal.kind, appeal.deadline) == (
-            level, kind, start + timedelta(days=days)
+            level,
+            kind,
+            start + timedelta(days=days),
         )
         day = day + timedelta(days=3)
         decide_upheld(denial, day)
@@ -127,18 +136,25 @@ def test_late_appeal_refused_unless_a_supervisor_gives_a_reason():
     denial = reload(denials_of(s.practice)[0])
     late = denial.appeal_deadline + timedelta(days=1)
     with pytest.raises(AppealError, match="only a supervisor"):
-        appeal_create(actor=actor("dan.denials"), denial=denial, level=1, today=late,
-                      late_reason="please")
+        appeal_create(
+            actor=actor("dan.denials"), denial=denial, level=1, today=late, late_reason="please"
+        )
     with pytest.raises(AppealError, match="a reason is required"):
         appeal_create(actor=actor("sam.supervisor"), denial=denial, level=1, today=late)
     assert appeals_of(denial) == []
-    appeal = appeal_create(actor=actor("sam.supervisor"), denial=denial, level=1, today=late,
-                           late_reason="Payer portal outage, ticket 4411")
+    appeal = appeal_create(
+        actor=actor("sam.supervisor"),
+        denial=denial,
+        level=1,
+        today=late,
+        late_reason="Payer portal outage, ticket 4411",
+    )
     assert appeal.late_reason == "Payer portal outage, ticket 4411"
     assert appeal.late_approved_by is not None
     assert appeal.late_approved_by.username == "sam.supervisor"
-    event = AuditEvent.objects.filter(action=AuditAction.DENIAL_UPDATED,
-                                      model="denials.Appeal").last()
+    event = AuditEvent.objects.filter(
+        action=AuditAction.DENIAL_UPDATED, model="denials.Appeal"
+    ).last()
     assert event is not None and event.detail["late_reason"].startswith("Payer portal")
 
 
@@ -150,13 +166,26 @@ def test_a_later_835_paying_the_claim_records_the_outcome_and_amount():
     dan = actor("dan.denials")
     for denial in (first, second):
         appeal = appeal_create(actor=dan, denial=denial, level=1, today=PAY)
-        appeal_submit(actor=dan, appeal=appeal, submitted_on=str(PAY), method="portal",
-                      reference="WEB-1", today=PAY)
+        appeal_submit(
+            actor=dan,
+            appeal=appeal,
+            submitted_on=str(PAY),
+            method="portal",
+            reference="WEB-1",
+            today=PAY,
+        )
     d1, d2 = b.lines_of(s.denied)
-    paying = b.paid_claim(s.denied, [b.svc(d1, "110.00"), b.svc(d2, "5.00", ("CO", "45", "7.00"))],
-                          payer_claim_number="PCN2")
-    ingest_era_text(actor=None, workspace=Workspace.objects.get(pk=s.practice.workspace_id),
-                    text=era_text(s.practice, s.payer, [paying]), file_name="later.835")
+    paying = b.paid_claim(
+        s.denied,
+        [b.svc(d1, "110.00"), b.svc(d2, "5.00", ("CO", "45", "7.00"))],
+        payer_claim_number="PCN2",
+    )
+    ingest_era_text(
+        actor=None,
+        workspace=Workspace.objects.get(pk=s.practice.workspace_id),
+        text=era_text(s.practice, s.payer, [paying]),
+        file_name="later.835",
+    )
     (a1,), (a2,) = appeals_of(first), appeals_of(second)
     assert (a1.outcome, a1.amount_recovered) == (AppealOutcome.OVERTURNED, D("110.00"))
     assert (a2.outcome, a2.amount_recovered) == (AppealOutcome.PARTIALLY_OVERTURNED, D("5.00"))
@@ -195,8 +224,9 @@ def test_page_refuses_bad_input_with_a_message_never_a_500():
     denial = current(denials_of(s.practice)[0])
     client = verified_client("dan.denials")
     detail = reverse("denials:detail", args=[denial.public_id])
-    opened = client.post(reverse("denials:appeal_create", args=[denial.public_id]),
-                         {"level": "1"}, follow=True)
+    opened = client.post(
+        reverse("denials:appeal_create", args=[denial.public_id]), {"level": "1"}, follow=True
+    )
     assert opened.status_code == 200 and "Appeal opened." in opened.content.decode()
     (appeal,) = appeals_of(denial)
     write = reverse("denials:appeal_write", args=[appeal.public_id])
@@ -215,17 +245,31 @@ def test_page_refuses_bad_input_with_a_message_never_a_500():
         assert response.status_code == 200, (url, data)
         assert message in response.content.decode(), (url, data)
     today = str(timezone.localdate())
-    ok = client.post(submit, {"submitted_on": today, "method": "mail", "reference": "TRK 1"},
-                     follow=True)
+    ok = client.post(
+        submit, {"submitted_on": today, "method": "mail", "reference": "TRK 1"}, follow=True
+    )
     assert "Appeal marked submitted." in ok.content.decode()
-    for amount, message in (("1e400", "between"), ("12,5x", "a number"), ("99999999999999", "between"),
-                            ("١٠", "a number"), ("-5", "between"), ("NaN", "between"),
-                            ("500.00", "cannot exceed"), ("1.005", "two decimal")):
-        response = client.post(decide, {"outcome": "partial", "decided_on": today,
-                                        "amount_recovered": amount}, follow=True)
+    for amount, message in (
+        ("1e400", "between"),
+        ("12,5x", "a number"),
+        ("99999999999999", "between"),
+        ("١٠", "a number"),
+        ("-5", "between"),
+        ("NaN", "between"),
+        ("500.00", "cannot exceed"),
+        ("1.005", "two decimal"),
+    ):
+        response = client.post(
+            decide,
+            {"outcome": "partial", "decided_on": today, "amount_recovered": amount},
+            follow=True,
+        )
         assert response.status_code == 200 and message in response.content.decode(), amount
-    done = client.post(decide, {"outcome": "overturned", "decided_on": today,
-                                "amount_recovered": "110.00"}, follow=True)
+    done = client.post(
+        decide,
+        {"outcome": "overturned", "decided_on": today, "amount_recovered": "110.00"},
+        follow=True,
+    )
     assert "Outcome recorded." in done.content.decode()
     assert reload(denial).status == DenialStatus.RESOLVED
     assert client.get(detail).status_code == 200

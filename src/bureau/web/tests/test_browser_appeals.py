@@ -49,8 +49,12 @@ def denied(transactional_db: Any) -> Any:
     s = ingest_scenario(unmatched=False)
     dan = User.objects.get(username="dan.denials")
     Grant.objects.create(
-        workspace_id=s.practice.workspace_id, user=dan, practice=s.practice,
-        role=Role.READ_ONLY.value, read_only=True, reason="sends appeal letters",
+        workspace_id=s.practice.workspace_id,
+        user=dan,
+        practice=s.practice,
+        role=Role.READ_ONLY.value,
+        read_only=True,
+        reason="sends appeal letters",
     )
     return current(denials_of(s.practice)[0]), s
 
@@ -61,9 +65,7 @@ def test_specialist_writes_a_level_one_appeal_downloads_the_pdf_and_submits_it(
     denial, s = denied
     sign_in(page, live_server.url, "dan.denials", next_path=f"/denials/{denial.public_id}/")
     expect(page.locator("#appeals")).to_contain_text("No appeal yet.")
-    expect(page.locator("#appeal-next-deadline")).to_have_text(
-        denial.appeal_deadline.isoformat()
-    )
+    expect(page.locator("#appeal-next-deadline")).to_have_text(denial.appeal_deadline.isoformat())
     page.get_by_role("button", name="Open level 1 appeal").click()
     expect(page.locator("#appeal-table")).to_contain_text("Level 1 appeal")
     page.get_by_label("Rebuttal (why the denial should be reversed)").fill(REBUTTAL)
