@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 
 from bureau import clock
+from bureau.claims.models import encounter_providers
 from bureau.tenancy.scoping import PracticeScoped
 
 
@@ -31,6 +32,8 @@ class AppealOutcome(models.TextChoices):
 
 
 class Appeal(PracticeScoped):
+    provider_scope = encounter_providers("denial__claim__encounter")
+
     denial = models.ForeignKey("denials.Denial", on_delete=models.PROTECT, related_name="appeals")
     level = models.PositiveSmallIntegerField()  # 1 = first level
     kind = models.CharField(max_length=20)  # the deadline engine's ClockKind value

@@ -194,6 +194,7 @@ def truth(world: ProviderWorld) -> dict[type[PracticeScoped], Rule]:
             system(Claim, practice).filter(batch__isnull=False).values_list("batch_id", "pk")
         )
         work_items = list(system(WorkItem, practice).values_list("pk", "claim_id", "provider_id"))
+        denial_claims = dict(system(Denial, practice).values_list("pk", "claim_id"))
     my_encounters = {
         pk for pk, (_, rendering, billing) in encounters.items() if {rendering, billing} & allowed
     }
@@ -230,6 +231,7 @@ def truth(world: ProviderWorld) -> dict[type[PracticeScoped], Rule]:
         "ProviderAdjustmentEntry": lambda r: False,  # the practice's, no one provider's
         "EraException": by_claim,
         "Denial": by_claim,
+        "Appeal": lambda r: denial_claims.get(r.denial_id) in my_claims,
         "WorkItem": lambda r: r.pk in my_items,
         "WorkItemEvent": lambda r: r.item_id in my_items,
         "Attempt": lambda r: r.item_id in my_items,
