@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from django.db import transaction
 from django.http import Http404
-from django.utils import timezone
 
 from bureau.audit.models import AuditAction
 from bureau.audit.services import audit_record
@@ -42,7 +42,7 @@ class AppealSection:
 
 def appeal_section(*, actor: Actor, denial: Denial) -> AppealSection:
     """The appeals of a denial the actor already may see (its page audited the view)."""
-    today = timezone.localdate()
+    today = svc.practice_today(actor, denial.practice_id)
     appeals = list(
         Appeal.objects.visible_to(actor, Capability.DENIALS_VIEW)
         .filter(denial=denial)
@@ -111,8 +111,9 @@ def letter_pdf(*, actor: Actor, public_id: Any) -> tuple[Appeal, bytes]:
     appeal = svc.appeal_get(actor=actor, public_id=public_id, capability=Capability.DENIALS_VIEW)
     if not actor.can(Capability.PATIENTS_DEMOGRAPHICS, appeal.practice_id):
         raise Http404
-    if appeal.letter_pdf is None or appeal.submitted_on is None:
-        store_pdf(actor, appeal, appeal.denial)
-    assert appeal.letter_pdf is not None
-    _audit_letter(actor, appeal, {"letter": "pdf", "sha256": appeal.letter_sha256})
+    with transaction.atomic():  # the stored PDF and its audited read commit together
+        if appeal.letter_pdf is None or appeal.submitted_on is None:
+            store_pdf(actor, appeal, appeal.denial)
+        assert appeal.letter_pdf is not None
+        _audit_letter(actor, appeal, {"letter": "pdf", "sha256": appeal.letter_sha256})
     return appeal, bytes(appeal.letter_pdf)

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.http import Http404
-from django.utils import timezone
 
+from bureau import clock
 from bureau.audit.models import AuditAction
 from bureau.audit.services import audit_record, audit_record_many
 from bureau.denials.appeal_models import Appeal, AppealMethod, AppealOutcome
@@ -30,6 +30,7 @@ from bureau.tenancy.models import Practice
 from bureau.tenancy.roles import Capability
 from bureau.workqueues import deadlines
 from bureau.workqueues.deadlines import AIC_YEAR, ClaimFacts, ClockKind
+from bureau.workqueues.sla import local_date
 
 if TYPE_CHECKING:
     from bureau.remittance.models import Era
@@ -49,6 +50,11 @@ APPEAL_KINDS = {
 }
 # Decisions against us: the next level may be asked for.
 OPENS_NEXT = {AppealOutcome.UPHELD, AppealOutcome.PARTIALLY_OVERTURNED}
+
+
+def practice_today(actor: Actor, practice_id: int) -> date:
+    """The practice's calendar day: its clocks run out at its midnight, as in the work queue."""
+    return local_date(clock.now(), actor.access[practice_id].practice.timezone)
 
 
 class AppealError(ValueError):
@@ -138,7 +144,7 @@ def next_level(denial: Denial, appeals: Sequence[Appeal], today: date) -> NextLe
 def _locked_denial(actor: Actor, denial: Denial) -> Denial:
     locked: Denial | None = (
         Denial.objects.visible_to(actor, Capability.DENIALS_WORK)
-        .select_for_update()
+        .select_for_update(of=("self",))
         .select_related("claim__encounter", "payer", "era")
         .filter(pk=denial.pk)
         .first()
@@ -180,7 +186,7 @@ def appeal_create(
     may, and only with a reason; Medicare's ALJ and court levels need their minimum amount in
     controversy."""
     actor.require(Capability.DENIALS_WORK, denial.practice_id)
-    today = today or timezone.localdate()
+    today = today or practice_today(actor, denial.practice_id)
     late_reason = (late_reason or "").strip()
     if len(late_reason) > 300:
         raise AppealError("The reason is too long (300 characters at most).")
@@ -337,7 +343,8 @@ def appeal_submit(
     """Record that the appeal was sent; the letter is frozen as rendered then."""
     from bureau.denials.letters import store_pdf
 
-    today = today or timezone.localdate()
+    actor.require(Capability.DENIALS_WORK, appeal.practice_id)
+    today = today or practice_today(actor, appeal.practice_id)
     day = parse_date(submitted_on, "submission date", today)
     if method not in AppealMethod.values:
         raise AppealError("Choose how the appeal was sent.")
@@ -384,7 +391,8 @@ def appeal_decide(
     today: date | None = None,
 ) -> Appeal:
     """Record the payer's decision; the denial's status follows (resolved on overturn)."""
-    today = today or timezone.localdate()
+    actor.require(Capability.DENIALS_WORK, appeal.practice_id)
+    today = today or practice_today(actor, appeal.practice_id)
     if outcome not in AppealOutcome.values:
         raise AppealError("Choose the outcome.")
     day = parse_date(decided_on, "decision date", today)

@@ -10,7 +10,6 @@ import io
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import escape
 from pypdf import PdfReader
 
@@ -20,7 +19,7 @@ from bureau.conftest import verified_client
 from bureau.denials.appeal_models import AppealLetterTemplate
 from bureau.denials.appeals import appeal_create, appeal_submit, appeal_write
 from bureau.denials.letters import MASK, LetterError, render_html
-from bureau.denials.tests.test_appeals import appeals_of, current
+from bureau.denials.tests.test_appeals import appeals_of, current, today_of
 from bureau.denials.tests.test_views import actor, denials_of
 from bureau.remittance.selectors import carc_description
 from bureau.remittance.tests.test_views import ingest_scenario
@@ -106,7 +105,7 @@ def test_pdf_carries_the_patient_and_is_stored_audited_and_frozen_once_submitted
     appeal_submit(
         actor=sam,
         appeal=stored,
-        submitted_on=str(timezone.localdate()),
+        submitted_on=str(today_of(denial.practice_id)),
         method="fax",
         reference="FAX-1",
     )

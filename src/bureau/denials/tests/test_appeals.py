@@ -9,8 +9,8 @@ from decimal import Decimal as D
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
+from bureau import clock
 from bureau.audit.models import AuditAction, AuditEvent
 from bureau.conftest import verified_client
 from bureau.denials.appeal_models import Appeal, AppealOutcome
@@ -22,7 +22,8 @@ from bureau.remittance.services import ingest_era_text
 from bureau.remittance.tests import builders as b
 from bureau.remittance.tests.test_views import era_text, ingest_scenario
 from bureau.tenancy import rls
-from bureau.tenancy.models import Workspace
+from bureau.tenancy.models import Practice, Workspace
+from bureau.workqueues.sla import local_date
 
 pytestmark = pytest.mark.django_db
 PAY = b.PAY_DATE  # the ERA's payment date: the denial's determination
@@ -209,9 +210,14 @@ def test_an_835_leaves_appeals_of_unpaid_claims_alone():
 # -- the page ------------------------------------------------------------------------------
 
 
+def today_of(practice_id: int) -> date:
+    """The practice's calendar day (the appeal clocks count its days)."""
+    return local_date(clock.now(), Practice.objects.get(pk=practice_id).timezone)
+
+
 def current(denial: Denial) -> Denial:
     """The denial moved to today, so its deadline is open."""
-    today = timezone.localdate()
+    today = today_of(denial.practice_id)
     with rls.practice_scope([denial.practice_id]):
         Denial.objects.for_system([denial.practice_id], reason="t").filter(pk=denial.pk).update(
             denied_on=today, appeal_deadline=today + timedelta(days=180)
@@ -237,14 +243,22 @@ def test_page_refuses_bad_input_with_a_message_never_a_500():
         (submit, {"submitted_on": "9999-12-31", "method": "fax"}, "between"),
         (submit, {"submitted_on": "٢٠٢٦-٠١-٠١", "method": "fax"}, "a date like"),
         (submit, {"submitted_on": "2026-02-30", "method": "fax"}, "a date like"),
-        (submit, {"submitted_on": str(timezone.localdate()), "method": "pigeon"}, "how the"),
-        (decide, {"outcome": "overturned", "decided_on": str(timezone.localdate())}, "submitted"),
+        (
+            submit,
+            {"submitted_on": str(today_of(denial.practice_id)), "method": "pigeon"},
+            "how the",
+        ),
+        (
+            decide,
+            {"outcome": "overturned", "decided_on": str(today_of(denial.practice_id))},
+            "submitted",
+        ),
     ]
     for url, data, message in cases:
         response = client.post(url, data, follow=True)
         assert response.status_code == 200, (url, data)
         assert message in response.content.decode(), (url, data)
-    today = str(timezone.localdate())
+    today = str(today_of(denial.practice_id))
     ok = client.post(
         submit, {"submitted_on": today, "method": "mail", "reference": "TRK 1"}, follow=True
     )

@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 from django.db import connection
-from django.utils import timezone
 from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
@@ -22,7 +21,7 @@ from bureau.accounts.models import User
 from bureau.conftest import TEST_PATIENTS_PER_PRACTICE
 from bureau.demo import seed_demo
 from bureau.denials.appeal_models import AppealMethod
-from bureau.denials.tests.test_appeals import appeals_of, current
+from bureau.denials.tests.test_appeals import appeals_of, current, today_of
 from bureau.denials.tests.test_views import denials_of
 from bureau.remittance.tests.test_views import ingest_scenario
 from bureau.tenancy.models import Grant
@@ -93,7 +92,7 @@ def test_specialist_writes_a_level_one_appeal_downloads_the_pdf_and_submits_it(
     page.get_by_role("button", name="Mark submitted").click()
     table = page.locator("#appeal-table")
     expect(table).to_contain_text("FAX-20261206")
-    expect(table).to_contain_text(timezone.localdate().isoformat())
+    expect(table).to_contain_text(today_of(denial.practice_id).isoformat())
     page.screenshot(path=str(SHOTS / "appeal-submitted.png"), full_page=True)
     (appeal,) = appeals_of(denial)
     assert appeal.submitted_on is not None and appeal.letter_sha256
