@@ -172,3 +172,6 @@ class CategoryOverride(models.Model):
 
     def __str__(self) -> str:
         return f"{self.group_code or '*'}-{self.carc} → {self.category}"
+
+
+from bureau.denials.appeal_models import Appeal, AppealLetterTemplate  # noqa: E402,F401

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from bureau.denials import codes, selectors, services
+from bureau.denials.appeal_selectors import appeal_section
 from bureau.denials.models import CarcCategory, DenialCategory, DenialStatus, RootCause
 from bureau.directory.selectors import payer_list
 from bureau.tenancy.actor import CapabilityDenied
@@ -78,6 +79,7 @@ def denial_detail_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
             "categories": DenialCategory.choices,
             "root_causes": RootCause.choices,
             "can_see_table": actor_of(request).can(Capability.SETUP_VIEW),
+            "appeals": appeal_section(actor=actor_of(request), denial=detail.denial),
         },
     )
 

@@ -25,6 +25,7 @@ from bureau.audit.services import audit_record
 from bureau.claims.models import Claim, ClaimLine, ClaimState
 from bureau.claims.services import ALLOWED_TRANSITIONS, claims_transition, set_payer_claim_numbers
 from bureau.configuration.resolver import settings_for
+from bureau.denials.appeals import appeals_paid_by_payer
 from bureau.denials.categories import CategoryTable
 from bureau.denials.models import Denial
 from bureau.denials.services import (
@@ -502,8 +503,11 @@ class ClaimPoster:
             capability=posting,
         )
         changed = {}
+        paid: dict[int, Decimal] = {}  # claims this ERA pays: their pending appeals are decided
         for cp in claims:
             claim = self.own.get(cp.patient_control_number.strip())
+            if claim is not None and not cp.is_reversal and cp.paid > 0:
+                paid[claim.pk] = paid.get(claim.pk, ZERO) + cp.paid
             if (
                 claim is not None
                 and cp.payer_claim_number
@@ -513,6 +517,7 @@ class ClaimPoster:
                 claim.payer_claim_number = cp.payer_claim_number[:50]
                 changed[claim.pk] = claim
         set_payer_claim_numbers(self.ids, list(changed.values()))
+        appeals_paid_by_payer(actor=self.actor, practices=[self.practice], paid=paid, era=era)
         remittance_changed(
             actor=self.actor,
             workspace_id=era.workspace_id,

@@ -23,6 +23,7 @@ from bureau.audit.models import AuditAction
 from bureau.audit.services import audit_record
 from bureau.claims.models import Claim, ClaimLine, ClaimState
 from bureau.claims.services import ALLOWED_TRANSITIONS, claim_transition
+from bureau.denials.appeals import appeals_paid_by_payer
 from bureau.denials.models import Denial
 from bureau.denials.services import denials_reversed_by_payer
 from bureau.ledger.services import LedgerAppender, unreversed_entries
@@ -374,6 +375,9 @@ def _post_as_received(actor: Actor, exc: EraException, era: Era) -> None:
             .exists()
         )
         target = state_after([appender.balance(pk) for pk in lines], era_claim.paid, denied)
+        appeals_paid_by_payer(
+            actor=actor, practices=[exc.practice], paid={claim.pk: era_claim.paid}, era=era
+        )
     appender.flush()
     state = ClaimState(claim.state)
     if target != state and target in ALLOWED_TRANSITIONS[state]:

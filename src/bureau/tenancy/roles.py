@@ -24,6 +24,8 @@ class Capability(StrEnum):
     PAYMENTS_POST = "payments.post"
     DENIALS_VIEW = "denials.view"
     DENIALS_WORK = "denials.work"
+    # Overriding a denial workflow guard (an appeal past its deadline), with a recorded reason.
+    DENIALS_SUPERVISE = "denials.supervise"
     WRITEOFFS_VIEW = "writeoffs.view"
     WRITEOFFS_REQUEST = "writeoffs.request"
     WRITEOFFS_APPROVE = "writeoffs.approve"

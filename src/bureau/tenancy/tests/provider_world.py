@@ -232,6 +232,7 @@ def truth(world: ProviderWorld) -> dict[type[PracticeScoped], Rule]:
         "EraException": by_claim,
         "Denial": by_claim,
         "DenialEvent": lambda r: denial_claim.get(r.denial_id) in my_claims,
+        "Appeal": lambda r: denial_claim.get(r.denial_id) in my_claims,
         "WorkItem": lambda r: r.pk in my_items,
         "WorkItemEvent": lambda r: r.item_id in my_items,
         "Attempt": lambda r: r.item_id in my_items,

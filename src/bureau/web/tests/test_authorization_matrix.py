@@ -205,6 +205,25 @@ CLASSIFICATION: dict[str, Spec] = {
     "denials:update": Spec(
         "capability", method="POST", needs=(C.DENIALS_WORK,), record="denial", ok=302
     ),
+    # Appeals (issue 13): the seeded denials are past their deadline, so an empty create is
+    # refused with a message; empty submit/decide forms are refused; an empty letter saves.
+    "denials:appeal_create": Spec(
+        "capability", method="POST", needs=(C.DENIALS_WORK,), record="denial", ok=302
+    ),
+    "denials:appeal_write": Spec(
+        "capability", method="POST", needs=(C.DENIALS_WORK,), record="appeal", ok=302
+    ),
+    "denials:appeal_submit": Spec(
+        "capability", method="POST", needs=(C.DENIALS_WORK,), record="appeal", ok=302
+    ),
+    "denials:appeal_decide": Spec(
+        "capability", method="POST", needs=(C.DENIALS_WORK,), record="appeal", ok=302
+    ),
+    "denials:appeal_letter": Spec("capability", needs=(C.DENIALS_VIEW,), record="appeal"),
+    # The letter's PDF names the patient: no masked form, demographics or 404.
+    "denials:appeal_pdf": Spec(
+        "capability", needs=(C.DENIALS_VIEW, C.PATIENTS_DEMOGRAPHICS), record="appeal"
+    ),
     # The work queue: a user works an item when they hold its function's capability on its
     # practice (over its provider); others get 404, like a missing item.
     # Its ?practice= (a foreign one is a 404) is probed in workqueues/tests/test_queue_views.py:
@@ -446,6 +465,21 @@ class Probe:
             self.failures.append(f"{label}: response shows foreign identifiers {leaked[:5]}")
 
 
+def appeal_of(denial: Any, user: Any) -> Any:
+    from bureau.denials.appeal_models import Appeal
+
+    return Appeal.objects.create(
+        workspace_id=denial.workspace_id,
+        practice_id=denial.practice_id,
+        denial=denial,
+        level=1,
+        kind="appeal",
+        deadline=denial.appeal_deadline,
+        deadline_source="test",
+        created_by=user,
+    )
+
+
 def _records(spec: Spec, world: World) -> list[tuple[str, Any, bool]]:
     """(label, value, allowed) for each record to try, including one that does not exist."""
     missing = ("missing", uuid.uuid4(), False)
@@ -496,7 +530,7 @@ def _records(spec: Spec, world: World) -> list[tuple[str, Any, bool]]:
             (f"batch of {b.practice.code}", b.public_id, world.holds(spec.needs, b.practice_id))
             for b in first_batch.values()
         ]
-    elif spec.record in ("era", "era_exception", "denial"):
+    elif spec.record in ("era", "era_exception", "denial", "appeal"):
         codes = {p.pk: p.code for p in world.practices}
         rows = [
             (
@@ -560,7 +594,13 @@ def money(world: World) -> dict[str, list[Any]]:
     from bureau.remittance.models import EraException, IngestJob
     from bureau.remittance.tests.test_views import ingest_scenario
 
-    made: dict[str, list[Any]] = {"era": [], "era_exception": [], "denial": [], "job": []}
+    made: dict[str, list[Any]] = {
+        "era": [],
+        "era_exception": [],
+        "denial": [],
+        "appeal": [],
+        "job": [],
+    }
     hidden = {p.pk for p in world.practices} - set(world.caps)
     for practice in world.practices:
         scenario = ingest_scenario(practice)
@@ -579,6 +619,7 @@ def money(world: World) -> dict[str, list[Any]]:
                 .order_by("id")
                 .first()
             )
+            made["appeal"].append(appeal_of(made["denial"][-1], world.user))
         if practice.pk in hidden:
             world.foreign += [str(scenario.era.public_id), scenario.era.trace_number]
     assert all(made["era_exception"]) and all(made["denial"]), "each ERA makes both"
