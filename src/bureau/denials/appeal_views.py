@@ -136,12 +136,12 @@ def letter_preview_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
         )
         messages.error(request, str(exc))
         return _back(request, appeal.denial.public_id)
-    record_in_context(request, preview.appeal.practice_id, noun="denial", back=request.path)
+    record_in_context(request, preview.appeal.practice_id, noun="appeal letter", back=request.path)
     return render(request, "denials/appeal_letter.html", {"p": preview})
 
 
 @requires(Capability.DENIALS_VIEW)
-@serves_file(carries=LETTER_CARRIES)
+@serves_file(carries=LETTER_CARRIES, one_record=True)
 def letter_pdf_view(request: HttpRequest, public_id: UUID) -> FileDownload:
     # The letter names the patient with date of birth and member id: no masked PDF exists.
     try:

@@ -102,6 +102,13 @@ class Denial(PracticeScoped):
 # Statuses that close a denial: closing asks for a root cause.
 CLOSED_STATUSES = frozenset({"resolved", "written_off"})
 
+# Statuses the work that causes them sets, never picked on the form: filing an appeal (which
+# checks its deadline) and the payer's reversal on an 835.
+SET_BY_THEIR_WORK = {
+    "appealed": "Appealed is set by filing the appeal below, which checks its deadline.",
+    "reversed": "Reversed by payer is set only by the payer's 835.",
+}
+
 
 class DenialEvent(PracticeScoped):
     """A denial's history on its page: every note and change (status, assignee, category, root

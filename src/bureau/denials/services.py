@@ -24,6 +24,7 @@ from bureau.claims.models import Claim, ClaimLine
 from bureau.denials.categories import CategoryTable, is_denial_reason
 from bureau.denials.models import (
     CLOSED_STATUSES,
+    SET_BY_THEIR_WORK,
     Denial,
     DenialCategory,
     DenialEvent,
@@ -181,6 +182,8 @@ def denial_update(
                 raise DenialUpdateError("That person cannot work this practice's denials.")
         changes: dict[str, Any] = {}
         if status is not None and status != locked.status:
+            if status in SET_BY_THEIR_WORK:
+                raise DenialUpdateError(SET_BY_THEIR_WORK[status])
             changes["status"] = [locked.status, status]
         closing = (status or locked.status) in CLOSED_STATUSES
         cause = (root_cause or "").strip()

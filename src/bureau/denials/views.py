@@ -13,7 +13,13 @@ from django.views.decorators.http import require_POST
 
 from bureau.denials import codes, selectors, services
 from bureau.denials.appeal_selectors import appeal_section
-from bureau.denials.models import CarcCategory, DenialCategory, DenialStatus, RootCause
+from bureau.denials.models import (
+    SET_BY_THEIR_WORK,
+    CarcCategory,
+    DenialCategory,
+    DenialStatus,
+    RootCause,
+)
 from bureau.directory.selectors import payer_list
 from bureau.tenancy.actor import CapabilityDenied
 from bureau.tenancy.roles import Capability
@@ -75,7 +81,13 @@ def denial_detail_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
         "denials/denial_detail.html",
         {
             "d": detail,
-            "statuses": DenialStatus.choices,
+            # The current status stays on the menu (saving a note keeps it); the others set by
+            # their own work are not offered.
+            "statuses": [
+                (value, label)
+                for value, label in DenialStatus.choices
+                if value not in SET_BY_THEIR_WORK or value == detail.denial.status
+            ],
             "categories": DenialCategory.choices,
             "root_causes": RootCause.choices,
             "can_see_table": actor_of(request).can(Capability.SETUP_VIEW),

@@ -117,13 +117,19 @@ FileView = Callable[..., FileDownload]
 ResponseView = Callable[..., HttpResponse]
 
 
-def serves_file(*, carries: Iterable[Capability]) -> Callable[[FileView], ResponseView]:
+def serves_file(
+    *, carries: Iterable[Capability], one_record: bool = False
+) -> Callable[[FileView], ResponseView]:
     """The view answers with a file (or an export) holding the data of `carries`, e.g. an 835
     carries payments and patient demographics. Its actor is narrowed to the practices whose
     whole files it may take (`file_practice_ids`: every one of them held over every provider),
     so the view's own lookups find the file only there: elsewhere it is a 404 like a missing
     record, and nothing is audited as read. Raw files cannot be masked, hence minimum
     necessary is all or nothing per file; pages offer a link by the same rule.
+
+    A `one_record` file (an appeal letter) carries one claim's people, not the practice's: its
+    view reads it through a scoped lookup (practice and provider), so the actor keeps every
+    practice where it holds what the file carries, over some providers or all.
 
     The view returns a `FileDownload`; the response (name, no-store) is built here, once."""
     needed = frozenset(carries)
@@ -134,7 +140,12 @@ def serves_file(*, carries: Iterable[Capability]) -> Callable[[FileView], Respon
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             actor = actor_of(request)
-            narrowed = actor_narrowed_to(actor, file_practice_ids(actor, needed))
+            allowed = (
+                record_file_practice_ids(actor, needed)
+                if one_record
+                else file_practice_ids(actor, needed)
+            )
+            narrowed = actor_narrowed_to(actor, allowed)
             if not narrowed.access:
                 raise Http404
             request.actor = narrowed  # type: ignore[attr-defined]
@@ -164,6 +175,14 @@ def file_practice_ids(actor: Actor, carries: Iterable[Capability]) -> frozenset[
     for capability in wanted[1:]:
         shared &= actor.whole_practice_ids(capability)
     return shared
+
+
+def record_file_practice_ids(actor: Actor, carries: Iterable[Capability]) -> frozenset[int]:
+    """Practices where the actor holds every capability a one-record file carries."""
+    wanted = list(carries)
+    return frozenset(
+        pid for pid in actor.access if wanted and all(actor.can(c, pid) for c in wanted)
+    )
 
 
 def actor_narrowed_to(actor: Actor, practice_ids: frozenset[int]) -> Actor:

@@ -174,18 +174,35 @@ def test_working_a_denial_changes_status_and_assignee_with_an_audited_note():
     client = verified_client("dan.denials")
     url = reverse("denials:update", kwargs={"public_id": denial.public_id})
     response = client.post(
-        url, {"status": "appealed", "assignee": str(dan.public_id), "note": "appeal sent"}
+        url, {"status": "in_progress", "assignee": str(dan.public_id), "note": "called payer"}
     )
     assert response.status_code == 302
     denial.refresh_from_db()
-    assert denial.status == DenialStatus.APPEALED and denial.assignee == dan
+    assert denial.status == DenialStatus.IN_PROGRESS and denial.assignee == dan
     event = AuditEvent.objects.filter(action=AuditAction.DENIAL_UPDATED).latest("id")
-    assert event.reason == "appeal sent" and event.detail["status"] == ["open", "appealed"]
+    assert event.reason == "called payer" and event.detail["status"] == ["open", "in_progress"]
     # Without a note nothing changes.
     follow = client.post(url, {"status": "resolved", "note": ""}, follow=True)
     assert b"A note is required" in follow.content
     denial.refresh_from_db()
-    assert denial.status == DenialStatus.APPEALED
+    assert denial.status == DenialStatus.IN_PROGRESS
+
+
+def test_appealed_and_reversed_are_not_picked_by_hand():
+    """Filing an appeal sets Appealed (past its deadline only with a supervisor's reason); the
+    payer's 835 sets Reversed. The form neither offers them nor accepts them."""
+    s = ingest_scenario(unmatched=False)
+    denial = denials_of(s.practice)[0]
+    client = verified_client("dan.denials")
+    page = client.get(reverse("denials:detail", kwargs={"public_id": denial.public_id}))
+    assert b'<option value="appealed"' not in page.content
+    assert b'<option value="in_progress"' in page.content
+    url = reverse("denials:update", kwargs={"public_id": denial.public_id})
+    for status, said in (("appealed", b"filing the appeal"), ("reversed", b"payer&#x27;s 835")):
+        follow = client.post(url, {"status": status, "note": "sent"}, follow=True)
+        assert said in follow.content, follow.content
+        denial.refresh_from_db()
+        assert denial.status == DenialStatus.OPEN
 
 
 def test_only_denials_work_on_the_practice_may_update():
@@ -194,11 +211,13 @@ def test_only_denials_work_on_the_practice_may_update():
     url = reverse("denials:update", kwargs={"public_id": denial.public_id})
     # A biller sees denials but does not work them.
     assert (
-        verified_client("bella.biller").post(url, {"status": "appealed", "note": "x"}).status_code
+        verified_client("bella.biller")
+        .post(url, {"status": "in_progress", "note": "x"})
+        .status_code
         == 404
     )
     with pytest.raises(CapabilityDenied):
-        denial_update(actor=actor("bella.biller"), denial=denial, status="appealed", note="x")
+        denial_update(actor=actor("bella.biller"), denial=denial, status="in_progress", note="x")
     with pytest.raises(DenialUpdateError):
         denial_update(actor=actor("dan.denials"), denial=denial, status="bogus", note="x")
     harbor = User.objects.get(username="hank.harbor")

@@ -172,9 +172,9 @@ def test_upload_an_era_watch_it_post_and_read_the_ledger(
     expect(page.locator("#item-deadlines")).to_contain_text("Appeal")
     lines.get_by_role("link", name="CO-50").first.click()
     form = page.locator("#denial-update")
-    form.get_by_label("Status").select_option("appealed")
-    form.get_by_label("Note (required)").fill("Appeal with records")
+    form.get_by_label("Status").select_option("in_progress")
+    form.get_by_label("Note (required)").fill("Requesting records for the appeal")
     form.get_by_role("button", name="Save").click()
     expect(page.locator(".messages")).to_contain_text("Denial updated")
-    expect(page.locator("h1 .badge")).to_have_text("Appealed")
+    expect(page.locator("h1 .badge")).to_have_text("In progress")
     assert not csp_errors, csp_errors

@@ -133,7 +133,7 @@ def test_every_write_on_another_providers_record_is_refused_like_a_missing_one()
     worker = colleague(pw, Role.ACCOUNT_MANAGER, "limited.manager")
     denial = denials_of(pw)["theirs"]
     with pytest.raises(Http404):
-        denial_update(actor=worker, denial=denial, status="appealed", note="working it")
+        denial_update(actor=worker, denial=denial, status="in_progress", note="working it")
     assert refresh(type(denial), denial, pw.practice).status == denial.status
     for key in ("theirs", "unmatched"):
         exception = exceptions_of(pw)[key]
@@ -149,8 +149,8 @@ def test_her_own_records_are_worked_as_before():
     era_exception_resolve(actor=worker, exception=mine, action="dismiss", note="reviewed")
     assert refresh(type(mine), mine, pw.practice).status == "dismissed"
     denial = denials_of(pw)["mine"]
-    denial_update(actor=worker, denial=denial, status="appealed", note="appealing")
-    assert refresh(type(denial), denial, pw.practice).status == "appealed"
+    denial_update(actor=worker, denial=denial, status="in_progress", note="calling")
+    assert refresh(type(denial), denial, pw.practice).status == "in_progress"
     patient_services.patient_update(
         actor=pw.actor,
         patient=pw.my_patient,

@@ -50,6 +50,7 @@ NOT_PRACTICE_RECORDS = {"user", "grant", "job"}
 NOT_PAGES = {
     "eras:download": "serves a file",
     "batches:download": "serves a file",
+    "denials:appeal_pdf": "serves a file",
     "eras:job": "an htmx fragment polled by the ERA list",
 }
 
@@ -108,6 +109,26 @@ def a_denial(p: Practice) -> Any:
     with rls.practice_scope([p.pk]):
         found = Denial.objects.for_system([p.pk], reason="test").filter(era=era)
         return found.order_by("id").first().public_id  # type: ignore[union-attr]
+
+
+def an_appeal(p: Practice) -> Any:
+    """A level-1 appeal of the scenario's first denial, not yet submitted."""
+    from bureau.accounts.models import User
+    from bureau.denials.models import Denial
+    from bureau.web.tests.test_authorization_matrix import appeal_of
+
+    denial_id = a_denial(p)
+    with rls.practice_scope([p.pk]):
+        denial = Denial.objects.for_system([p.pk], reason="test").get(public_id=denial_id)
+        appeal = appeal_of(denial, User.objects.get(username=OWNER))
+    rls.activate([])
+    return appeal.public_id
+
+
+def today() -> str:
+    from bureau import clock
+
+    return clock.now().date().isoformat()
 
 
 def an_exception(p: Practice) -> Any:
@@ -215,6 +236,22 @@ WRITES: dict[str, Write] = {
         a_denial,
         lambda _id: {"status": DenialStatus.IN_PROGRESS, "assignee": "keep", "note": "called"},
     ),
+    # The scenario's denials are past their appeal deadline: the owner (a supervisor) appeals
+    # with the reason a late appeal needs.
+    "denials:appeal_create": Write(
+        "denial", a_denial, lambda _id: {"level": "1", "late_reason": "payer lost the first"}
+    ),
+    # An appeal's forms live on its denial's page, and their messages name the denial.
+    "denials:appeal_write": Write(
+        "denial", an_appeal, lambda _id: {"rebuttal": "Coded as documented.", "attachments": ""}
+    ),
+    "denials:appeal_submit": Write(
+        "denial",
+        an_appeal,
+        lambda _id: {"submitted_on": today(), "method": "portal", "reference": "R-1"},
+    ),
+    # Not submitted yet: the view answers that no outcome can be recorded.
+    "denials:appeal_decide": Write("denial", an_appeal, writes=False),
     "patients:edit": Write("patient", a_patient, patient_form),
     "directory:enrollment_edit": Write("enrollment", a_provider, enrollment_form),
     "eras:exception_resolve": Write(
@@ -247,6 +284,7 @@ PAGES: dict[str, tuple[str, Callable[[Practice], Any]]] = {
     "patients:detail": ("patient", a_patient),
     "patients:edit": ("patient", a_patient),
     "denials:detail": ("denial", a_denial),
+    "denials:appeal_letter": ("appeal letter", an_appeal),
     "eras:detail": ("ERA", an_era),
     "directory:enrollment_edit": ("enrollment", a_provider),
     "workqueues:item": ("work item", a_work_item),

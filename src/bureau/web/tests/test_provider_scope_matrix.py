@@ -92,6 +92,10 @@ def _records(spec: matrix.Spec, world: matrix.World, pw: ProviderWorld) -> list[
             ("her claim's denial", denials["mine"].public_id, holds),
             ("another provider's claim's denial", denials["theirs"].public_id, False),
         ],
+        "appeal": [
+            ("her claim's denial's appeal", _appeal(denials["mine"], pw), holds),
+            ("another provider's claim's appeal", _appeal(denials["theirs"], pw), False),
+        ],
     }
     missing = ("missing", uuid.uuid4(), False)
     if spec.record == "workitem":
@@ -121,6 +125,18 @@ def _records(spec: matrix.Spec, world: matrix.World, pw: ProviderWorld) -> list[
         )
         return [("own job", own.pk, holds), ("missing", 2**31 - 1, False)]
     return matrix._records(spec, world)  # users, grants, practices: nothing per provider
+
+
+def _appeal(denial: Any, pw: ProviderWorld) -> Any:
+    """The denial's level-1 appeal, made once for all the appeal URLs."""
+    from bureau.denials.appeal_models import Appeal
+
+    with rls.practice_scope([pw.practice.pk]):
+        appeal = system(Appeal, pw.practice).filter(denial=denial, level=1).first()
+        if appeal is None:
+            appeal = matrix.appeal_of(denial, pw.user)
+    rls.activate([])
+    return appeal.public_id
 
 
 def _items(pw: ProviderWorld, world: matrix.World) -> list[tuple[str, Any, bool]]:
