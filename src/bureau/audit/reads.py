@@ -51,6 +51,38 @@ def held_events() -> Held | None:
     return _held.get()
 
 
+class _Kept:
+    """A no-op put on Django's on-commit list beside each held entry. Rolling back a savepoint
+    takes away what was registered inside it, so the entries whose marker survives are exactly
+    the ones the write path would have kept (an event made inside a savepoint the view rolled
+    back is dropped, as its INSERT would have been)."""
+
+    def __init__(self, entry: tuple[int | None, list[AuditEvent]]) -> None:
+        self.entry = entry
+
+    def __call__(self) -> None:
+        pass
+
+
+def hold(workspace_id: int | None, events: list[AuditEvent]) -> None:
+    """Keep a read request's events until its page is built (`held_events()` is not None)."""
+    held = _held.get()
+    assert held is not None, "hold() is only called inside a read request"
+    entry = (workspace_id, events)
+    held.append(entry)
+    transaction.on_commit(_Kept(entry))
+
+
+def _kept(held: Held) -> Held:
+    """The held entries no rolled-back savepoint took away (see `_Kept`)."""
+    alive = {
+        id(func.entry)
+        for _, func, *_ in connection.run_on_commit  # (savepoint ids, callable, robust)
+        if isinstance(func, _Kept)
+    }
+    return [entry for entry in held if id(entry) in alive]
+
+
 class _WroteDuringRead(Exception):
     """A statement that writes, stopped before it ran on a read snapshot."""
 
@@ -114,6 +146,7 @@ def _build_on_snapshot(
                     response = render()
                 if wrote:  # the view caught the refusal and carried on: its answer is wrong
                     raise _WroteDuringRead(wrote[0])
+                held[:] = _kept(held)  # before the commit runs (and clears) the on-commit list
     except PLAIN_ANSWERS:
         raise
     except Exception as exc:

@@ -20,7 +20,7 @@ from django.utils.ipv6 import clean_ipv6_address
 from bureau.audit.chain import audit_verify_chain, chain_write, seal
 from bureau.audit.context import current_origin
 from bureau.audit.models import AuditAction, AuditEvent
-from bureau.audit.reads import held_events
+from bureau.audit.reads import held_events, hold
 from bureau.tenancy.models import Practice, Workspace
 
 if TYPE_CHECKING:
@@ -130,9 +130,8 @@ def _append(
         )
         for practice, record_ids in targets
     ]
-    held = held_events()
-    if held is not None:  # a page built on a read snapshot: appended once it is built
-        held.append((workspace.pk if workspace else None, events))
+    if held_events() is not None:  # a page built on a read snapshot: appended once it is built
+        hold(workspace.pk if workspace else None, events)
     else:
         chain_write(workspace.pk if workspace else None, events)
     return events

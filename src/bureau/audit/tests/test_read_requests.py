@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from django.contrib import messages
 from django.contrib.messages.storage.cookie import CookieStorage
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connection, transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.test import Client, RequestFactory
 
@@ -152,6 +152,33 @@ class TestOnSQLite:
         response = _middleware().process_view(_request(), reads_and_audits, (), {})
         assert response is not None and response.content == b"page"
         assert AuditEvent.objects.filter(detail={"read": 1}).count() == 1
+
+    def test_an_event_of_a_rolled_back_savepoint_is_dropped_as_on_the_write_path(self) -> None:
+        workspace = Workspace.objects.order_by("pk").first()
+        assert workspace is not None
+
+        def changes_its_mind(request: HttpRequest) -> HttpResponse:
+            from bureau.audit.services import audit_record
+
+            for outcome in ("undone", "kept"):
+                try:
+                    with transaction.atomic():
+                        audit_record(
+                            action=AuditAction.SYSTEM_SEEDED,
+                            workspace=workspace,
+                            label="t",
+                            detail={"savepoint": outcome},
+                        )
+                        if outcome == "undone":
+                            raise LookupError("the view gives this step up")
+                except LookupError:
+                    pass
+            return HttpResponse("page")
+
+        response = _middleware().process_view(_request(), changes_its_mind, (), {})
+        assert response is not None and response.content == b"page"
+        assert AuditEvent.objects.filter(detail={"savepoint": "kept"}).count() == 1
+        assert not AuditEvent.objects.filter(detail={"savepoint": "undone"}).exists()
 
     def test_held_events_join_the_chain_after_any_left_waiting(
         self, monkeypatch: pytest.MonkeyPatch
