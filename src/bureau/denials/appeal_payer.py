@@ -66,20 +66,30 @@ def appeals_awaiting_payer(*, practice_ids: Sequence[int], as_of: date) -> list[
     ]
 
 
+def _settled_elsewhere(group: str, carc: str) -> bool:
+    """The patient's share, or what a prior payer paid (OA-23): allowed, just not paid here."""
+    return group == "PR" or (group == "OA" and carc.strip() == "23")
+
+
+def _denying(group: str, carc: str, amount: Decimal) -> bool:
+    return amount > 0 and not _settled_elsewhere(group, carc) and is_denial_reason(group, carc)
+
+
 def paid_as_allowed(payment: ClaimPayment) -> bool:
-    """The payer paid every line all it allows (AMT*B6 = paid + patient share) and no denying
-    reason is left: an appeal of the claim was won outright, whatever the charge was."""
+    """The payer paid every line all it allows (AMT*B6 = paid + patient share + a prior
+    payer's) and no denying reason is left: an appeal of the claim was won outright, however
+    far the allowed amount is below the charge."""
     if payment.is_reversal or payment.paid <= 0 or not payment.services:
         return False
-    if any(is_denial_reason(a.group, a.reason) and a.amount > 0 for a in payment.adjustments):
+    if any(_denying(a.group, a.reason, a.amount) for a in payment.adjustments):
         return False
     for svc in payment.services:
         if svc.allowed is None:
             return False
-        patient = sum((a.amount for a in svc.adjustments if a.group == "PR"), ZERO)
-        if svc.paid + patient != svc.allowed:
+        elsewhere = [a.amount for a in svc.adjustments if _settled_elsewhere(a.group, a.reason)]
+        if svc.paid + sum(elsewhere, ZERO) != svc.allowed:
             return False
-        if any(is_denial_reason(a.group, a.reason) and a.amount > 0 for a in svc.adjustments):
+        if any(_denying(a.group, a.reason, a.amount) for a in svc.adjustments):
             return False
     return True
 

@@ -46,7 +46,7 @@ from typing import Any
 from bureau.clearinghouse.folder import safe_name
 from bureau.clearinghouse.simulator import adjudication as adj
 from bureau.clearinghouse.simulator import store
-from bureau.clearinghouse.simulator.profiles import PayerProfile
+from bureau.clearinghouse.simulator.profiles import DENIAL_MIX, PayerProfile
 from bureau.x12.remit835 import STATUS_DENIED, Adjustment, ClaimPayment, ServicePayment
 
 ZERO = Decimal("0.00")
@@ -138,8 +138,17 @@ def review_days(record: AppealRecord, profile: PayerProfile, *, seed: int | str)
     return rng.randint(low, high) + 7 * (record.level - 1)
 
 
+# The payer's own denial reasons (a line paid nothing for its deductible or a prior payer's
+# payment is not denied).
+DENIAL_CODES = frozenset((reason.group, reason.carc) for _, reason in DENIAL_MIX)
+
+
 def _denied(svc: ServicePayment, whole: bool) -> bool:
-    return svc.charge > 0 and (whole or svc.paid == 0)
+    if svc.charge <= 0:
+        return False
+    return whole or (
+        svc.paid == 0 and any((a.group, a.reason) in DENIAL_CODES for a in svc.adjustments)
+    )
 
 
 def has_denial(payment: ClaimPayment) -> bool:
