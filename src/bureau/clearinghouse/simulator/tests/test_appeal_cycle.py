@@ -147,6 +147,7 @@ def _exceptions(ids: list[int], claim_ids: list[int]) -> int:
     """ERA exceptions on these claims, or on ERA claim loops of them."""
     with rls.practice_scope(ids):
         rows = EraException.objects.for_system(ids, reason="test")
-        return rows.filter(claim_id__in=claim_ids).count() + rows.filter(
-            era_claim__claim_id__in=claim_ids
-        ).count()
+        return (
+            rows.filter(claim_id__in=claim_ids).count()
+            + rows.filter(era_claim__claim_id__in=claim_ids).count()
+        )
