@@ -166,7 +166,9 @@ def test_overturned_payment_balances_and_repays_only_the_denied_lines(share: Dec
 
     paid_line = ServicePayment(
         "99213", Decimal("145.00"), Decimal("74.00"), allowed=Decimal("92.50"),
-        adjustments=(Adjustment("CO", "45", Decimal("52.50")), Adjustment("PR", "2", Decimal("18.50"))),
+        adjustments=(
+            Adjustment("CO", "45", Decimal("52.50")), Adjustment("PR", "2", Decimal("18.50"))
+        ),
     )  # fmt: skip
     denied_line = ServicePayment(
         "93000", Decimal("60.00"), Decimal("0.00"), units=Decimal(2), allowed=Decimal("0.00"),
