@@ -139,16 +139,16 @@ def review_days(record: AppealRecord, profile: PayerProfile, *, seed: int | str)
 
 
 # The payer's own denial reasons (a line paid nothing for its deductible or a prior payer's
-# payment is not denied).
+# payment is not denied; a line paid in part after an appeal, the rest still denied, is).
 DENIAL_CODES = frozenset((reason.group, reason.carc) for _, reason in DENIAL_MIX)
 
 
+def _denials(svc: ServicePayment) -> list[Adjustment]:
+    return [a for a in svc.adjustments if (a.group, a.reason) in DENIAL_CODES and a.amount > 0]
+
+
 def _denied(svc: ServicePayment, whole: bool) -> bool:
-    if svc.charge <= 0:
-        return False
-    return whole or (
-        svc.paid == 0 and any((a.group, a.reason) in DENIAL_CODES for a in svc.adjustments)
-    )
+    return svc.charge > 0 and (whole or bool(_denials(svc)))
 
 
 def has_denial(payment: ClaimPayment) -> bool:
@@ -186,7 +186,7 @@ def overturned_payment(
         if svc.charge > full:
             adjustments.append(Adjustment("CO", "45", svc.charge - full))
         if full > allowed:  # partly overturned: the rest stays denied, for the same reason
-            reason = max(svc.adjustments, key=lambda a: a.amount, default=None)
+            reason = max(_denials(svc), key=lambda a: a.amount, default=None)
             group, carc = (reason.group, reason.reason) if reason else ("CO", "50")
             adjustments.append(Adjustment(group, carc, full - allowed))
         if coinsurance > 0:

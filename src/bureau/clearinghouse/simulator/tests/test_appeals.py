@@ -134,10 +134,20 @@ def test_won_appeals_are_paid_on_a_later_835_upheld_ones_answered_by_letter(
         assert name.startswith((decided_on + timedelta(days=ap.MAIL_DAYS)).strftime("%Y%m%d"))
         desk.letter_delivered(name)
     assert desk.letters_due(later) == []
-    # The paid claims are remembered as paid: a second appeal of them finds nothing to review.
-    won = [r for r in records if decided[r.appeal_id].outcome == ap.OVERTURNED]
-    again_records = [record(r.claim_number, r.category, 2, r.payer_id) for r in won]
-    assert desk.receive(again_records, later) == []
+
+    # Paid in full, the claim is no longer denied: a second appeal finds nothing to review;
+    # paid in part, the rest is still denied: the next level is reviewed.
+    def level_two(outcome: str) -> list[ap.AppealRecord]:
+        return [
+            record(r.claim_number, r.category, 2, r.payer_id)
+            for r in records
+            if decided[r.appeal_id].outcome == outcome
+        ]
+
+    assert desk.receive(level_two(ap.OVERTURNED), later) == []
+    partly = level_two(ap.PARTIAL)
+    assert partly
+    assert sorted(desk.receive(partly, later)) == sorted(r.appeal_id for r in partly)
 
 
 def test_one_review_per_claim_at_a_time(tmp_path: Path) -> None:
