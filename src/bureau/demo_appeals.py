@@ -37,12 +37,16 @@ from bureau.denials.appeal_models import Appeal
 from bureau.denials.appeals import AppealError, appeal_create, appeal_submit, appeal_write
 from bureau.denials.models import Denial, DenialStatus
 from bureau.directory.models import PayerKind
+from bureau.remittance.models import EraException, ExceptionReason, ExceptionStatus
+from bureau.remittance.services import era_exception_resolve
 from bureau.tenancy import rls
 from bureau.tenancy.actor import Actor, resolve_actor
 from bureau.tenancy.models import Practice, Workspace
+from bureau.tenancy.roles import Capability
 
 REASON = "demo appeals"
 SPECIALIST = "dan.denials"
+POSTER = "olivia.owner"  # reviews the held denials before they are appealed
 OLD_DAYS = 45  # denials at least this old get a level-1 appeal the payer decides by today
 RECENT_DAYS = 21
 # How many level-1 appeals of old denials, by (Medicare or not, the payer's coming decision).
@@ -89,6 +93,23 @@ def _is_medicare(denial: Denial) -> bool:
     return denial.claim.payer is not None and denial.claim.payer.kind == PayerKind.MEDICARE
 
 
+def _post_held(poster: Actor | None, denial: Denial) -> None:
+    """Denials are not auto-posted in the demo (they wait in the exception queue): a poster
+    reviews and posts the denied claim before it is appealed, as an office does, so the payer's
+    reversal when it pays the appeal has the denial's entries to reverse (not a takeback)."""
+    if poster is None:
+        return
+    held = EraException.objects.visible_to(poster, Capability.PAYMENTS_POST).filter(
+        era_claim_id=denial.era_claim_id,
+        reason=ExceptionReason.POLICY_HOLD,
+        status=ExceptionStatus.OPEN,
+    )
+    for exception in list(held):
+        era_exception_resolve(
+            actor=poster, exception=exception, action="post", note="demo: reviewed before appeal"
+        )
+
+
 def _send(actor: Actor, denial: Denial, *, on: date, level: int, send: bool = True) -> Appeal:
     appeal = appeal_create(actor=actor, denial=denial, level=level, today=on)
     appeal = appeal_write(
@@ -119,6 +140,8 @@ def seed_appeals(workspace: Workspace, *, seed: int = 2026, say: Say | None = No
     ids = sorted(Practice.objects.filter(workspace=workspace).values_list("pk", flat=True))
     today = timezone.localdate()
     desk = AppealDesk(simulator_root(workspace), seed=seed, book=book_for(workspace))
+    owner = User.objects.filter(workspace=workspace, username=POSTER).first()
+    poster = resolve_actor(owner) if owner is not None else None
     wanted = dict(WANTED)
     first_round: list[Appeal] = []
     recent_sent = recent_drafts = 0
@@ -134,9 +157,11 @@ def seed_appeals(workspace: Workspace, *, seed: int = 2026, say: Say | None = No
                 key = (_is_medicare(denial), decide(record, seed=seed).outcome)
                 if wanted.get(key, 0) > 0:
                     on = denial.denied_on + timedelta(days=4)
+                    _post_held(poster, denial)
                     first_round.append(_send(actor, denial, on=on, level=1))
                     wanted[key] -= 1
             elif age <= RECENT_DAYS and recent_sent < RECENT_SENT:
+                _post_held(poster, denial)
                 _send(actor, denial, on=max(denial.denied_on, today - timedelta(days=2)), level=1)
                 recent_sent += 1
             elif age <= RECENT_DAYS and recent_drafts < RECENT_DRAFTS:

@@ -15,6 +15,8 @@ from bureau.demo import WORKSPACE_SLUG
 from bureau.demo_claims import simulate_demo
 from bureau.denials.appeal_models import Appeal, AppealOutcome
 from bureau.directory.models import PayerKind
+from bureau.ledger.check import ledger_check
+from bureau.remittance.models import EraException, ExceptionStatus
 from bureau.tenancy import rls
 from bureau.tenancy.models import Practice, Workspace
 
@@ -55,6 +57,17 @@ def test_the_simulated_demo_shows_appeals_at_several_levels_with_outcomes(
             assert first.outcome in (AppealOutcome.UPHELD, AppealOutcome.PARTIALLY_OVERTURNED)
     medicare = [a for a in appeals if a.denial.claim.payer.kind == PayerKind.MEDICARE]
     assert {a.kind for a in medicare} <= {"redetermination", "reconsideration"}
+    # The held denials were posted before they were appealed, so the payer's reversal when it
+    # paid an appeal had entries to reverse: no takeback, and the ledger holds.
+    won = [a.denial.claim_id for a in appeals if a.outcome and a.outcome != AppealOutcome.UPHELD]
+    with rls.practice_scope(ids):
+        reasons = set(
+            EraException.objects.for_system(ids, reason="test")
+            .filter(claim_id__in=won, status=ExceptionStatus.OPEN)
+            .values_list("reason", flat=True)
+        )
+    assert won and not reasons, reasons
+    assert ledger_check(workspace=workspace) == []
     assert AuditEvent.objects.filter(
         action=AuditAction.DENIAL_UPDATED, model="denials.Appeal", user__username="dan.denials"
     ).exists()
