@@ -45,21 +45,22 @@ class AppealForPayer:
 def appeals_awaiting_payer(*, practice_ids: Sequence[int], as_of: date) -> list[AppealForPayer]:
     """Appeals a payer could have received by `as_of`: submitted then or before, no outcome
     yet. (Not yet submitted, or decided, they are not the payer's business.)"""
-    rows = (
-        Appeal.objects.for_system(practice_ids, reason="appeals sent to the payer")
-        .filter(submitted_on__isnull=False, submitted_on__lte=as_of, outcome="")
-        .order_by("submitted_on", "id")
-        .values_list(
-            "public_id",
-            "practice_id",
-            "level",
-            "denial__category",
-            "denial__claim__payer__payer_id",
-            "denial__claim__number",
-            "denial__claim__payer_claim_number",
-            "submitted_on",
+    with transaction.atomic():  # the practice scope (RLS) holds for one transaction
+        rows = list(
+            Appeal.objects.for_system(practice_ids, reason="appeals sent to the payer")
+            .filter(submitted_on__isnull=False, submitted_on__lte=as_of, outcome="")
+            .order_by("submitted_on", "id")
+            .values_list(
+                "public_id",
+                "practice_id",
+                "level",
+                "denial__category",
+                "denial__claim__payer__payer_id",
+                "denial__claim__number",
+                "denial__claim__payer_claim_number",
+                "submitted_on",
+            )
         )
-    )
     return [
         AppealForPayer(str(pid), practice, level, category, payer or "", number, pcn or "", on)
         for pid, practice, level, category, payer, number, pcn, on in rows

@@ -152,7 +152,7 @@ def _denied(svc: ServicePayment, whole: bool) -> bool:
 
 
 def has_denial(payment: ClaimPayment) -> bool:
-    """The claim was denied, or some line of it paid nothing."""
+    """The claim was denied, or some line of it is (by one of the payer's denial reasons)."""
     if payment.is_reversal:
         return False
     whole = payment.status == STATUS_DENIED
@@ -254,10 +254,17 @@ class AppealDesk:
                 continue
             # A partly paid claim the payer will reverse and re-adjudicate by itself (the
             # port schedules that at submission): its denial is moot, no appeal is reviewed.
+            # (A claim paid again after an appeal — one is under review — is always kept.)
+            key = self._key(payer_id, claim.patient_control_number)
+            appealed = (self._dir("reviewing") / key).exists()
             stub = SimpleNamespace(
                 payer_id=payer_id, patient_control_number=claim.patient_control_number
             )
-            if adj.is_paid(claim) and adj.reversal_delay(stub, profile, seed=self.seed):  # type: ignore[arg-type]
+            if (
+                not appealed
+                and adj.is_paid(claim)
+                and adj.reversal_delay(stub, profile, seed=self.seed)  # type: ignore[arg-type]
+            ):
                 continue
             store.write_json(path, {"head": kept, "claim": store.claim_to_json(claim)})
 
