@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import date, timedelta
 
+from django.db import transaction
 from django.utils import timezone
 
 from bureau.accounts.models import User
@@ -99,12 +100,15 @@ def _post_held(poster: Actor | None, denial: Denial) -> None:
     reversal when it pays the appeal has the denial's entries to reverse (not a takeback)."""
     if poster is None:
         return
-    held = EraException.objects.visible_to(poster, Capability.PAYMENTS_POST).filter(
-        era_claim_id=denial.era_claim_id,
-        reason=ExceptionReason.POLICY_HOLD,
-        status=ExceptionStatus.OPEN,
-    )
-    for exception in list(held):
+    with transaction.atomic():  # the actor's practice scope (RLS) holds for one transaction
+        held = list(
+            EraException.objects.visible_to(poster, Capability.PAYMENTS_POST).filter(
+                era_claim_id=denial.era_claim_id,
+                reason=ExceptionReason.POLICY_HOLD,
+                status=ExceptionStatus.OPEN,
+            )
+        )
+    for exception in held:
         era_exception_resolve(
             actor=poster, exception=exception, action="post", note="demo: reviewed before appeal"
         )
