@@ -169,6 +169,7 @@ def seed_appeals(workspace: Workspace, *, seed: int = 2026, say: Say | None = No
                 _send(actor, denial, on=max(denial.denied_on, today - timedelta(days=2)), level=1)
                 recent_sent += 1
             elif age <= RECENT_DAYS and recent_drafts < RECENT_DRAFTS:
+                _post_held(poster, denial)
                 _send(actor, denial, on=today, level=1, send=False)
                 recent_drafts += 1
         except AppealError:
