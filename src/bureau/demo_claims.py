@@ -258,6 +258,7 @@ def simulate_demo(
     from bureau.clearinghouse.cycle import run_cycle
     from bureau.clearinghouse.simulator.port import simulator_root
     from bureau.configuration.services import setting_set
+    from bureau.demo_appeals import seed_appeals
     from bureau.tenancy.actor import resolve_actor
 
     workspace = Workspace.objects.get(slug=slug)
@@ -282,4 +283,5 @@ def simulate_demo(
             f"{out['eras']} ERAs paying {out['paid_amount']}, {out['denials']} denials, "
             f"exceptions {out['era_exceptions']}, {out['underpaid_lines']} underpaid lines"
         )
+    seed_appeals(workspace, seed=seed, say=say)  # appeals decided by the simulated payer
     unpark_recent(practices)

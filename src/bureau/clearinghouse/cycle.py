@@ -30,6 +30,7 @@ from bureau.audit.models import AuditAction
 from bureau.audit.services import audit_record
 from bureau.claims.batches import batch_build
 from bureau.clearinghouse.inbound import poll_and_ingest
+from bureau.clearinghouse.simulator.appeal_mail import send_appeals, take_in_letters
 from bureau.clearinghouse.simulator.port import ROUTE, simulated
 from bureau.clearinghouse.transmission import transmit_batches
 from bureau.tenancy.models import Practice, Workspace
@@ -86,8 +87,16 @@ def run_day(*, workspace: Workspace, practice_ids: list[int], day: date, seed: i
         summary.claims_submitted += sum(b.claim_count for b in batches)
         sent = transmit_batches(actor=None, workspace=workspace, batches=batches or None)
         summary.transmissions_failed += sum(1 for t in sent if getattr(t, "error", ""))
+        # Appeals go to the payer by their own way (mail, fax, portal), and upheld ones come
+        # back by letter: the mail room carries both (simulator/appeal_mail.py).
+        send_appeals(workspace=workspace, practice_ids=practice_ids, day=day, seed=seed)
         results = poll_and_ingest(actor=None, workspace=workspace, route=ROUTE, as_of=day)
         _ingest_totals(summary, results)
+        letters = take_in_letters(
+            workspace=workspace, practice_ids=practice_ids, day=day, seed=seed
+        )
+        if letters:
+            summary.files["appeal letter"] += letters
 
 
 def run_cycle(

@@ -10,7 +10,7 @@ that decision.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -428,11 +428,18 @@ def appeal_decide(
 
 
 def appeals_paid_by_payer(
-    *, actor: Actor | None, practices: Sequence[Practice], paid: Mapping[int, Decimal], era: Era
+    *,
+    actor: Actor | None,
+    practices: Sequence[Practice],
+    paid: Mapping[int, Decimal],
+    era: Era,
+    settled: Collection[int] = (),
 ) -> int:
     """A later 835 paid claims under appeal: their pending appeals take the outcome by
-    themselves (overturned when the denied amount is paid, partially otherwise), the payment
-    shared among the claim's appealed denials in deadline order. Returns how many decided."""
+    themselves (overturned when the denied amount is paid, or when the claim is in `settled`
+    — paid all the payer allows with no denying reason left, `appeal_payer.paid_as_allowed`;
+    partially otherwise), the payment shared among the claim's appealed denials in deadline
+    order. Returns how many decided."""
     claim_ids = [cid for cid, amount in paid.items() if amount > 0]
     if not claim_ids:
         return 0
@@ -456,7 +463,7 @@ def appeals_paid_by_payer(
             continue
         appeal.outcome = (
             AppealOutcome.OVERTURNED
-            if share >= denial.amount
+            if share >= denial.amount or denial.claim_id in settled
             else AppealOutcome.PARTIALLY_OVERTURNED
         )
         appeal.amount_recovered = share

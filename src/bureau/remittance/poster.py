@@ -25,6 +25,7 @@ from bureau.audit.services import audit_record
 from bureau.claims.models import Claim, ClaimLine, ClaimState
 from bureau.claims.services import ALLOWED_TRANSITIONS, claims_transition, set_payer_claim_numbers
 from bureau.configuration.resolver import settings_for
+from bureau.denials.appeal_payer import paid_as_allowed
 from bureau.denials.appeals import appeals_paid_by_payer
 from bureau.denials.categories import CategoryTable
 from bureau.denials.models import Denial
@@ -503,11 +504,17 @@ class ClaimPoster:
             capability=posting,
         )
         changed = {}
-        paid: dict[int, Decimal] = {}  # claims this ERA pays: their pending appeals are decided
+        # Claims this ERA pays: their pending appeals are decided. Net of a reversal in the
+        # same ERA (a claim re-paid after an appeal comes reversed and paid again), so what the
+        # appeal won is the new money, not the lines paid before it too.
+        paid: dict[int, Decimal] = {}
+        settled: set[int] = set()
         for cp in claims:
             claim = self.own.get(cp.patient_control_number.strip())
-            if claim is not None and not cp.is_reversal and cp.paid > 0:
+            if claim is not None and cp.paid != 0:
                 paid[claim.pk] = paid.get(claim.pk, ZERO) + cp.paid
+                if paid_as_allowed(cp):
+                    settled.add(claim.pk)
             if (
                 claim is not None
                 and cp.payer_claim_number
@@ -517,7 +524,9 @@ class ClaimPoster:
                 claim.payer_claim_number = cp.payer_claim_number[:50]
                 changed[claim.pk] = claim
         set_payer_claim_numbers(self.ids, list(changed.values()))
-        appeals_paid_by_payer(actor=self.actor, practices=[self.practice], paid=paid, era=era)
+        appeals_paid_by_payer(
+            actor=self.actor, practices=[self.practice], paid=paid, era=era, settled=settled
+        )
         remittance_changed(
             actor=self.actor,
             workspace_id=era.workspace_id,

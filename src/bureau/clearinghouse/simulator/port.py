@@ -34,6 +34,7 @@ from bureau.clearinghouse.folder import write_atomic
 from bureau.clearinghouse.ports import ClearinghouseError, InboundFile
 from bureau.clearinghouse.simulator import adjudication as adj
 from bureau.clearinghouse.simulator import responses, store
+from bureau.clearinghouse.simulator.appeals import AppealDesk
 from bureau.clearinghouse.simulator.profiles import PayerProfile, profile_for
 from bureau.x12.errors import X12Error
 from bureau.x12.reader837 import read_837p_summary
@@ -334,6 +335,8 @@ class SimulatorPort:
                 remit, sender=payer_id, receiver=receiver, control_number=self._next(state, "icn")
             )
             self._pend(day, 3, "835", f"{responses.party_id(payer_id)}-{npi}-{trace}", text)
+            # The payer keeps its denials on file to review appeals of them against.
+            AppealDesk(self.root, seed=self.seed, book=self.book).remember(first, claims)
             paid = [[c.patient_control_number, str(c.paid)] for c in claims if _recoverable(c)]
             history[key] = (history.get(key, []) + paid)[-RECOVERABLE_KEPT:]
 
