@@ -45,7 +45,7 @@ def appeal_section(*, actor: Actor, denial: Denial) -> AppealSection:
     today = svc.practice_today(actor, denial.practice_id)
     appeals = list(
         Appeal.objects.visible_to(actor, Capability.DENIALS_VIEW)
-        .filter(denial=denial)
+        .filter(denial__in=svc.claim_rows(denial, actor))
         .defer("letter_pdf")
         .order_by("level")
     )
@@ -60,7 +60,7 @@ def appeal_section(*, actor: Actor, denial: Denial) -> AppealSection:
             )
             for a in appeals
         ],
-        next=svc.next_level(denial, appeals, today),
+        next=svc.next_level(denial, appeals, today, svc.denied_total(denial, actor)),
         can_work=actor.can(Capability.DENIALS_WORK, denial.practice_id),
         can_supervise=actor.can(Capability.DENIALS_SUPERVISE, denial.practice_id),
         today=today,

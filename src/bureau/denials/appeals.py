@@ -17,13 +17,14 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
+from django.db.models import QuerySet, Sum
 from django.http import Http404
 
 from bureau import clock
 from bureau.audit.models import AuditAction
 from bureau.audit.services import audit_record, audit_record_many
 from bureau.denials.appeal_models import Appeal, AppealMethod, AppealOutcome
-from bureau.denials.models import Denial, DenialStatus
+from bureau.denials.models import Denial, DenialEvent, DenialStatus
 from bureau.directory.models import PayerKind
 from bureau.tenancy.actor import Actor
 from bureau.tenancy.models import Practice
@@ -73,6 +74,30 @@ class NextLevel:
     late: bool
 
 
+# Lines no longer in dispute: written off, or taken back by the payer.
+SETTLED = (DenialStatus.WRITTEN_OFF, DenialStatus.REVERSED)
+
+
+def claim_rows(denial: Denial, actor: Actor | None = None) -> QuerySet[Denial]:
+    """Every denied line worked as one item with `denial` (the claim on that ERA loop, as
+    `services.claim_denial_rows`): an appeal is of all of them, for their total. Through the
+    actor's scope, or the system's for the payer's own answers."""
+    base = (
+        Denial.objects.visible_to(actor, Capability.DENIALS_VIEW)
+        if actor is not None
+        else Denial.objects.for_system([denial.practice_id], reason="appeal of a claim's denial")
+    )
+    return base.filter(claim_id=denial.claim_id, era_claim_id=denial.era_claim_id)
+
+
+def denied_total(denial: Denial, actor: Actor | None = None) -> Decimal:
+    """What the appeal disputes: the claim's denied lines still in dispute, together."""
+    total = (claim_rows(denial, actor).exclude(status__in=SETTLED).aggregate(total=Sum("amount")))[
+        "total"
+    ]
+    return total if total is not None else denial.amount
+
+
 def _is_medicare(denial: Denial) -> bool:
     return denial.payer is not None and denial.payer.kind == PayerKind.MEDICARE
 
@@ -88,7 +113,9 @@ def level_label(denial: Denial, level: int) -> str:
     return _label(denial, level)
 
 
-def next_level(denial: Denial, appeals: Sequence[Appeal], today: date) -> NextLevel | None:
+def next_level(
+    denial: Denial, appeals: Sequence[Appeal], today: date, disputed: Decimal | None = None
+) -> NextLevel | None:
     """The level that may be opened now, with its deadline; None when none may (one pending,
     the last one won, or every level used)."""
     decided = sorted(appeals, key=lambda a: a.level)
@@ -125,6 +152,7 @@ def next_level(denial: Denial, appeals: Sequence[Appeal], today: date) -> NextLe
     else:
         kind, due, source = clock.kind.value, clock.due, clock.source
     recovered = sum((a.amount_recovered or ZERO for a in decided), ZERO)
+    disputed = denial.amount if disputed is None else disputed
     minimum = None
     if _is_medicare(denial):
         step = deadlines.medicare_appeal_level(level)
@@ -136,7 +164,7 @@ def next_level(denial: Denial, appeals: Sequence[Appeal], today: date) -> NextLe
         deadline=due,
         source=source,
         minimum_in_controversy=minimum,
-        in_controversy=max(denial.amount - recovered, ZERO),
+        in_controversy=max(disputed - recovered, ZERO),
         late=today > due,
     )
 
@@ -166,12 +194,28 @@ def _audit(actor: Actor, appeal: Appeal, denial: Denial, detail: dict[str, Any])
 
 
 def _set_status(actor: Actor | None, denial: Denial, status: str) -> dict[str, list[str]]:
-    if denial.status == status:
+    """The status of every line of the claim's denial still in dispute (one item, one status,
+    as `services.denial_update` sets it)."""
+    moved = claim_rows(denial, actor).exclude(status__in=SETTLED).exclude(status=status)
+    if denial.status == status and not moved.exists():
         return {}
     change = {"status": [denial.status, status]}
+    moved.update(status=status)
     denial.status = status
-    denial.save(update_fields=["status"])
     return change
+
+
+def _history(actor: Actor | None, denial: Denial, note: str, changes: dict[str, Any]) -> None:
+    """The step on the denial's page (its history hangs off the claim's first denied line)."""
+    first = claim_rows(denial, actor).order_by("id").first() or denial
+    DenialEvent.objects.create(
+        workspace_id=denial.workspace_id,
+        practice_id=denial.practice_id,
+        denial=first,
+        user=actor.user if actor is not None else None,
+        note=note[:300],
+        changes=changes,
+    )
 
 
 def appeal_create(
@@ -196,10 +240,15 @@ def appeal_create(
             raise AppealError(
                 f"A denial that is {locked.get_status_display().lower()} cannot be appealed."
             )
+        # The claim's denial is one item: its appeals hang off its first denied line, whichever
+        # line's page the appeal was opened from.
+        anchor = claim_rows(locked, actor).order_by("id").first() or locked
         existing = list(
-            Appeal.objects.visible_to(actor, Capability.DENIALS_WORK).filter(denial=locked)
+            Appeal.objects.visible_to(actor, Capability.DENIALS_WORK).filter(
+                denial__in=claim_rows(locked, actor)
+            )
         )
-        step = next_level(locked, existing, today)
+        step = next_level(locked, existing, today, denied_total(locked, actor))
         if step is None:
             raise AppealError(
                 "No appeal level can be opened now: one is pending, the last one "
@@ -230,7 +279,7 @@ def appeal_create(
         appeal = Appeal.objects.create(
             workspace_id=locked.workspace_id,
             practice_id=locked.practice_id,
-            denial=locked,
+            denial=anchor,
             level=step.level,
             kind=step.kind,
             deadline=step.deadline,
@@ -240,6 +289,13 @@ def appeal_create(
             created_by=actor.user,
         )
         changes = _set_status(actor, locked, DenialStatus.APPEALED)
+        _history(
+            actor,
+            locked,
+            f"{step.label} opened for ${step.in_controversy}, due {step.deadline:%Y-%m-%d}"
+            + (f" (late: {late_reason})" if step.late else ""),
+            changes,
+        )
         _audit(
             actor,
             appeal,
@@ -361,6 +417,13 @@ def appeal_submit(
             store_pdf(actor, locked, appeal.denial)
         locked.submitted_on, locked.method, locked.reference = day, method, reference
         locked.save(update_fields=["submitted_on", "method", "reference"])
+        _history(
+            actor,
+            appeal.denial,
+            f"{level_label(appeal.denial, locked.level)} submitted {day:%Y-%m-%d} by "
+            f"{locked.get_method_display().lower()}" + (f", ref {reference}" if reference else ""),
+            {},
+        )
         _audit(
             actor,
             locked,
@@ -406,13 +469,21 @@ def appeal_decide(
             raise AppealError("Mark the appeal submitted before recording its outcome.")
         if day < locked.submitted_on:
             raise AppealError("The decision cannot come before the submission.")
-        if recovered > denial.amount:
-            raise AppealError(f"The amount recovered cannot exceed the denied ${denial.amount}.")
+        disputed = denied_total(denial, actor)
+        if recovered > disputed:
+            raise AppealError(f"The amount recovered cannot exceed the denied ${disputed}.")
         if outcome == AppealOutcome.UPHELD and recovered != ZERO:
             raise AppealError("An upheld appeal recovers nothing.")
         locked.outcome, locked.decided_on, locked.amount_recovered = outcome, day, recovered
         locked.save(update_fields=["outcome", "decided_on", "amount_recovered"])
         changes = _set_status(actor, denial, _status_after(outcome))
+        _history(
+            actor,
+            denial,
+            f"{level_label(denial, locked.level)}: {locked.get_outcome_display().lower()}, "
+            f"${recovered} recovered (decided {day:%Y-%m-%d})",
+            changes,
+        )
         _audit(
             actor,
             locked,
@@ -457,22 +528,27 @@ def appeals_paid_by_payer(
     per_practice: dict[int, list[Any]] = {}
     for appeal in pending:
         denial = appeal.denial
-        share = min(left[denial.claim_id], denial.amount)
+        disputed = denied_total(denial)
+        share = min(left[denial.claim_id], disputed)
         left[denial.claim_id] -= share
         if share <= 0:
             continue
         appeal.outcome = (
             AppealOutcome.OVERTURNED
-            if share >= denial.amount or denial.claim_id in settled
+            if share >= disputed or denial.claim_id in settled
             else AppealOutcome.PARTIALLY_OVERTURNED
         )
         appeal.amount_recovered = share
         appeal.decided_on = era.payment_date
         appeal.save(update_fields=["outcome", "amount_recovered", "decided_on"])
-        status = _status_after(appeal.outcome)
-        if denial.status != status:
-            denial.status = status
-            denial.save(update_fields=["status"])
+        changes = _set_status(None, denial, _status_after(appeal.outcome))
+        _history(
+            None,
+            denial,
+            f"Payer paid ${share} on the level {appeal.level} appeal "
+            f"({appeal.get_outcome_display().lower()}, ERA {era.trace_number})",
+            changes,
+        )
         per_practice.setdefault(appeal.practice_id, []).append(appeal.public_id)
     if not per_practice:
         return 0

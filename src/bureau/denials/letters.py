@@ -11,6 +11,7 @@ then refused by the caller).
 from __future__ import annotations
 
 import hashlib
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from bureau.denials.models import Denial
 from bureau.remittance.selectors import carc_description
 from bureau.tenancy.actor import Actor
 from bureau.tenancy.roles import Capability
+from bureau.x12.adjustment_codes import rarc_description
 
 MASK = "•••"
 SANDBOX = Engine(dirs=[], app_dirs=False, loaders=[], libraries={}, debug=False, autoescape=True)
@@ -55,7 +57,7 @@ def template_for(denial: Denial, level: int) -> str:
 def letter_context(
     actor: Actor, appeal: Appeal, denial: Denial, *, unmasked: bool
 ) -> dict[str, Any]:
-    from bureau.denials.appeals import level_label
+    from bureau.denials.appeals import SETTLED, claim_rows, level_label
 
     claim = (
         Claim.objects.visible_to(actor, Capability.DENIALS_VIEW)
@@ -68,6 +70,12 @@ def letter_context(
         .filter(claim_id=claim.pk)
         .order_by("line_number")
     )
+    denied = list(
+        claim_rows(denial, actor)
+        .exclude(status__in=SETTLED)
+        .select_related("claim_line")
+        .order_by("claim_line__line_number", "id")
+    ) or [denial]
     dates = sorted({ln.date_of_service for ln in lines}) or [claim.encounter.date_of_service]
     return {
         "today": clock.now().date().isoformat(),
@@ -100,12 +108,25 @@ def letter_context(
                 for ln in lines
             ],
         },
+        # Every denied line of the claim, with its reason: the appeal is of all of them.
+        "denials": [
+            {
+                "line": d.claim_line.line_number if d.claim_line else "",
+                "code": d.claim_line.procedure_code if d.claim_line else "",
+                "group_code": d.group_code,
+                "carc": d.carc,
+                "carc_description": carc_description(d.carc),
+                "rarcs": [f"{r} {rarc_description(str(r))}" for r in d.rarcs or []],
+                "amount": str(d.amount),
+            }
+            for d in denied
+        ],
         "denial": {
             "group_code": denial.group_code,
             "carc": denial.carc,
             "carc_description": carc_description(denial.carc),
             "rarcs": [str(r) for r in denial.rarcs or []],
-            "amount": str(denial.amount),
+            "amount": str(sum((d.amount for d in denied), Decimal("0.00"))),
             "denied_on": denial.denied_on.isoformat(),
             "category": denial.get_category_display(),
         },

@@ -15,7 +15,7 @@ from bureau.audit.models import AuditAction, AuditEvent
 from bureau.conftest import verified_client
 from bureau.denials.appeal_models import Appeal, AppealOutcome
 from bureau.denials.appeals import AppealError, appeal_create, appeal_decide, appeal_submit
-from bureau.denials.models import Denial, DenialStatus
+from bureau.denials.models import Denial, DenialEvent, DenialStatus
 from bureau.denials.tests.test_views import actor, denials_of
 from bureau.directory.models import Payer, PayerKind
 from bureau.remittance.services import ingest_era_text
@@ -160,21 +160,25 @@ def test_late_appeal_refused_unless_a_supervisor_gives_a_reason():
 
 
 def test_a_later_835_paying_the_claim_records_the_outcome_and_amount():
-    """Both lines' denials appealed and submitted; a later ERA pays the claim 110 + 5: line 1's
-    appeal is overturned (110), line 2's partially (5 of 12), and line 1's denial resolves."""
+    """The claim's denial (both lines) appealed once, from its second line's page: one appeal
+    of the claim, for both lines' total. A later ERA pays the claim 110 + 5 of the 122 denied:
+    partially overturned, 115 recovered, both lines back in progress."""
     s = ingest_scenario(unmatched=False)
     first, second = (reload(d) for d in denials_of(s.practice))
     dan = actor("dan.denials")
-    for denial in (first, second):
-        appeal = appeal_create(actor=dan, denial=denial, level=1, today=PAY)
-        appeal_submit(
-            actor=dan,
-            appeal=appeal,
-            submitted_on=str(PAY),
-            method="portal",
-            reference="WEB-1",
-            today=PAY,
-        )
+    appeal = appeal_create(actor=dan, denial=second, level=1, today=PAY)
+    assert appeal.denial_id == first.pk  # the claim's denial, not one line of it
+    assert reload(first).status == reload(second).status == DenialStatus.APPEALED
+    with pytest.raises(AppealError, match="one is pending"):
+        appeal_create(actor=dan, denial=first, level=1, today=PAY)
+    appeal_submit(
+        actor=dan,
+        appeal=appeal,
+        submitted_on=str(PAY),
+        method="portal",
+        reference="WEB-1",
+        today=PAY,
+    )
     d1, d2 = b.lines_of(s.denied)
     paying = b.paid_claim(
         s.denied,
@@ -187,12 +191,17 @@ def test_a_later_835_paying_the_claim_records_the_outcome_and_amount():
         text=era_text(s.practice, s.payer, [paying]),
         file_name="later.835",
     )
-    (a1,), (a2,) = appeals_of(first), appeals_of(second)
-    assert (a1.outcome, a1.amount_recovered) == (AppealOutcome.OVERTURNED, D("110.00"))
-    assert (a2.outcome, a2.amount_recovered) == (AppealOutcome.PARTIALLY_OVERTURNED, D("5.00"))
+    (a1,) = appeals_of(first)
+    assert first.amount + second.amount == D("122.00")
+    assert (a1.outcome, a1.amount_recovered) == (AppealOutcome.PARTIALLY_OVERTURNED, D("115.00"))
     assert a1.decided_on == PAY
-    assert reload(first).status == DenialStatus.RESOLVED
-    assert reload(second).status == DenialStatus.IN_PROGRESS
+    assert reload(first).status == reload(second).status == DenialStatus.IN_PROGRESS
+    with rls.practice_scope([first.practice_id]):
+        events = DenialEvent.objects.for_system([first.practice_id], reason="test")
+        history = [e.note for e in events.filter(denial=first).order_by("id")]
+    assert any("opened for $122.00" in n for n in history), history
+    assert any("submitted" in n for n in history), history
+    assert any("Payer paid $115.00" in n for n in history), history
     assert AuditEvent.objects.filter(
         action=AuditAction.DENIAL_UPDATED, model="denials.Appeal", detail__outcome="from 835"
     ).exists()
