@@ -25,20 +25,20 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     def _commit(self) -> None:
         self.rls_scope = None
-        super()._commit()
+        super()._commit()  # type: ignore[misc]  # private, not in the stubs
 
     def _rollback(self) -> None:
         self.rls_scope = None
-        super()._rollback()
+        super()._rollback()  # type: ignore[misc]  # private, not in the stubs
 
     def _savepoint_rollback(self, sid: str) -> None:
         self.rls_scope = None
-        super()._savepoint_rollback(sid)
+        super()._savepoint_rollback(sid)  # type: ignore[misc]  # private, not in the stubs
 
     def _set_autocommit(self, autocommit: bool) -> None:
         self.rls_scope = None
-        super()._set_autocommit(autocommit)
+        super()._set_autocommit(autocommit)  # type: ignore[misc]  # private, not in the stubs
 
     def _close(self) -> None:
         self.rls_scope = None
-        super()._close()
+        super()._close()  # type: ignore[misc]  # private, not in the stubs
