@@ -93,9 +93,13 @@ def install_policies(db: BaseDatabaseWrapper, app_role: str = "") -> None:
     """
     if db.vendor != "postgresql":
         return
+    # The setting parsed once per query (a scalar subquery is an InitPlan; the outer cast makes
+    # ANY take it as one array, not as a subquery of rows), not once per row: current_setting
+    # is only stable, so written inline PostgreSQL parses the list again for every row it
+    # filters (a count of 650 claims spent most of its time there).
     predicate = (
-        "practice_id = ANY (string_to_array(NULLIF(current_setting('app.practice_ids', true), ''),"
-        " ',')::bigint[])"
+        "practice_id = ANY ((SELECT string_to_array(NULLIF(current_setting('app.practice_ids',"
+        " true), ''), ',')::bigint[])::bigint[])"
     )
     with db.cursor() as cursor:
         for table in phi_tables():
