@@ -120,3 +120,18 @@ def _queue_row(r: Any, back: str) -> str:
         f'    <td class="mono num">{_v(item.priority)}</td>\n'
         "  </tr>\n  "
     )
+
+
+@register.simple_tag
+def options(choices: Iterable[tuple[Any, Any]], *selected: Any) -> SafeString:
+    """`<option>`s of (value, label) pairs, as the loop
+    `<option value="{{ value }}" {% if chosen == value %}selected{% endif %}>{{ label }}</option>`
+    printed them; without `selected`, plain `<option value="{{ value }}">`. The queue lists
+    every person of the workspace in two menus."""
+    if not selected:
+        return _join(f'<option value="{_v(v)}">{_v(label)}</option>' for v, label in choices)
+    chosen = selected[0]
+    return _join(
+        f'<option value="{_v(v)}" {"selected" if chosen == v else ""}>{_v(label)}</option>'
+        for v, label in choices
+    )

@@ -147,6 +147,22 @@ def test_made_up_queue_rows_print_as_the_template_printed_them(back):
     assert after == before
 
 
+OLD_PEOPLE = (
+    '{% for value, label in people %}<option value="{{ value }}" {% if filters.assignee == value %}'
+    "selected{% endif %}>{{ label }}</option>{% endfor %}|"
+    '{% for value, label in people %}<option value="{{ value }}">{{ label }}</option>{% endfor %}'
+)
+NEW_PEOPLE = "{% load rows %}{% options people filters.assignee %}|{% options people %}"
+
+
+@pytest.mark.parametrize("assignee", ["", "me", "b", None, "<b>"])
+def test_the_queue_menus_of_people_print_as_the_template_printed_them(assignee):
+    people = [("me", "Me"), ("a", EVIL), ("b", "Bea <B>"), ("<b>", "tags & all")]
+    context = {"people": people, "filters": SimpleNamespace(assignee=assignee)}
+    before = Template(OLD_PEOPLE).render(Context(context))
+    assert Template(NEW_PEOPLE).render(Context(context)) == before
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("username", ["sam.supervisor", "dan.denials"])
 def test_the_pages_rows_print_as_the_template_printed_them(username):
