@@ -166,6 +166,10 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # On SQLite a page that only reads is the exception: built on a read snapshot, its events
 # appended in a short write right after (bureau.audit.reads).
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend, remembering the transaction's RLS scope so it is set once per
+    # transaction, not before every query (bureau.tenancy.postgresql).
+    DATABASES["default"]["ENGINE"] = "bureau.tenancy.postgresql"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"].update(

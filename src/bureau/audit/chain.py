@@ -46,7 +46,7 @@ from typing import Any, Protocol
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
-from django.db.models import Max
+from django.db.models import Max, Subquery
 from django.utils import timezone
 
 from bureau.audit.models import AuditAction, AuditChainHead, AuditEvent
@@ -207,18 +207,26 @@ def seal(workspace_id: int | None) -> int:
     statement), not for the reads and the hashing."""
     chain = chain_name(workspace_id)
     total = lost = after = 0
+    head_row = AuditChainHead.objects.filter(chain=chain).order_by("id")
     while lost < SEAL_ATTEMPTS:
-        head = AuditChainHead.objects.filter(chain=chain).values_list("seq", "hash").first()
-        if head is None:
-            AuditChainHead.objects.get_or_create(chain=chain)
-            lost += 1
-            continue
+        # The waiting events with the head beside them, one statement (one snapshot): a page's
+        # seal is a read and a write. Nothing waiting, no head needed.
         waiting = AuditEvent.objects.filter(
             workspace_id=workspace_id,  # type: ignore[misc]
             seq__isnull=True,
             id__gt=after,
+        ).annotate(
+            head_seq=Subquery(head_row.values("seq")[:1]),
+            head_hash=Subquery(head_row.values("hash")[:1]),
         )
-        fetched = list(waiting.order_by("id")[:SEAL_BATCH])
+        fetched: list[AuditEvent] = list(waiting.order_by("id")[:SEAL_BATCH])
+        if not fetched:
+            return total
+        head: tuple[int, str] = (fetched[0].head_seq, fetched[0].head_hash)  # type: ignore[attr-defined]
+        if head[0] is None:
+            AuditChainHead.objects.get_or_create(chain=chain)
+            lost += 1
+            continue
         # Rows that fail their MAC stay where they are (verify names them) and are stepped over.
         batch = [e for e in fetched if _written_by_bureau(e)]
         if batch and not _advance(chain, head, _linked(head, batch)):
