@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
@@ -311,7 +312,9 @@ def replacement_update(
 # -- submission and the payer's answer ------------------------------------------------------
 
 
-def corrections_submitted(*, actor: Actor | None, claims: Sequence[Claim], effective_date) -> int:  # type: ignore[no-untyped-def]
+def corrections_submitted(
+    *, actor: Actor | None, claims: Sequence[Claim], effective_date: date
+) -> int:
     """Called by the batch build once `claims` are SUBMITTED and charged: each correction's
     original closes ("replaced by"/"voided by") and its open balance is reversed on the ledger
     (the replacement carries its own charges). Returns how many originals closed."""
