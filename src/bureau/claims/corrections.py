@@ -309,6 +309,57 @@ def replacement_update(
     return current
 
 
+@dataclass(frozen=True)
+class CorrectionPanel:
+    """What the claim page says about corrections: what this claim corrects, what corrected
+    it, and whether (or why not) the actor may correct it now."""
+
+    replaces: Claim | None
+    corrections: list[Claim]
+    refusal: str  # "" when the actor may create a replacement or void now
+    can_edit: bool  # an unsent replacement the actor may edit
+
+
+def correction_panel(*, actor: Actor, claim: Claim) -> CorrectionPanel:
+    """Reads only claims the actor sees (the chain shares the claim's encounter and scope)."""
+    related = {
+        c.pk: c
+        for c in Claim.objects.visible_to(actor, Capability.CLAIMS_VIEW)
+        .filter(pk=claim.replaces_id)
+        .only("public_id", "number", "state", "frequency", "payer_claim_number")
+    }
+    made = list(
+        Claim.objects.visible_to(actor, Capability.CLAIMS_VIEW)
+        .filter(replaces_id=claim.pk)
+        .only("public_id", "number", "state", "frequency", "replaces_id")
+        .order_by("created_at", "id")
+    )
+    editor = actor.can(Capability.CLAIMS_EDIT, claim.practice_id)
+    pending = next((c for c in made if c.state != S.CLOSED), None)
+    return CorrectionPanel(
+        replaces=related.get(claim.replaces_id) if claim.replaces_id else None,
+        corrections=made,
+        refusal=correction_refusal(claim, pending) if editor else "",
+        can_edit=editor
+        and claim.frequency == ClaimFrequency.REPLACEMENT
+        and ClaimState(claim.state) in UNSENT,
+    )
+
+
+def correction_offer(*, actor: Actor, claim_id: int) -> tuple[Claim, CorrectionPanel] | None:
+    """For another record's page (a denial's): the claim and its panel when the actor may
+    correct claims of its practice (and provider), else None — the page offers nothing."""
+    claim: Claim | None = (
+        Claim.objects.visible_to(actor, Capability.CLAIMS_EDIT)
+        .filter(pk=claim_id)
+        .only("public_id", "number", "state", "frequency", "replaces_id", "payer_claim_number")
+        .first()
+    )
+    if claim is None:
+        return None
+    return claim, correction_panel(actor=actor, claim=claim)
+
+
 # -- submission and the payer's answer ------------------------------------------------------
 
 
