@@ -316,6 +316,7 @@ class CorrectionPanel:
 
     replaces: Claim | None
     corrections: list[Claim]
+    offered: bool  # the actor edits claims, and this one is out of the door (not a void)
     refusal: str  # "" when the actor may create a replacement or void now
     can_edit: bool  # an unsent replacement the actor may edit
 
@@ -336,10 +337,16 @@ def correction_panel(*, actor: Actor, claim: Claim) -> CorrectionPanel:
     )
     editor = actor.can(Capability.CLAIMS_EDIT, claim.practice_id)
     pending = next((c for c in made if c.state != S.CLOSED), None)
+    offered = (
+        editor
+        and ClaimState(claim.state) not in UNSENT
+        and claim.frequency != ClaimFrequency.VOID
+    )
     return CorrectionPanel(
         replaces=related.get(claim.replaces_id) if claim.replaces_id else None,
         corrections=made,
-        refusal=correction_refusal(claim, pending) if editor else "",
+        offered=offered,
+        refusal=correction_refusal(claim, pending) if offered else "",
         can_edit=editor
         and claim.frequency == ClaimFrequency.REPLACEMENT
         and ClaimState(claim.state) in UNSENT,
