@@ -338,9 +338,7 @@ def correction_panel(*, actor: Actor, claim: Claim) -> CorrectionPanel:
     editor = actor.can(Capability.CLAIMS_EDIT, claim.practice_id)
     pending = next((c for c in made if c.state != S.CLOSED), None)
     offered = (
-        editor
-        and ClaimState(claim.state) not in UNSENT
-        and claim.frequency != ClaimFrequency.VOID
+        editor and ClaimState(claim.state) not in UNSENT and claim.frequency != ClaimFrequency.VOID
     )
     return CorrectionPanel(
         replaces=related.get(claim.replaces_id) if claim.replaces_id else None,
