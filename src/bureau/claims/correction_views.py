@@ -215,12 +215,7 @@ def replacement_edit_view(request: HttpRequest, public_id: UUID) -> HttpResponse
                 )
                 return redirect(back)
     else:
-        lines_now = list(
-            ClaimLine.objects.visible_to(actor, Capability.CLAIMS_EDIT)
-            .filter(claim=claim)
-            .order_by("line_number")
-        )
-        rows = _rows_of(lines_now)
+        rows = _rows_of(corrections.replacement_lines(actor=actor, claim=claim))
         diagnoses = " ".join(claim.diagnosis_codes or [])
     while sum(1 for r in rows if not r.code and not r.source) < 1 and len(rows) < MAX_LINES:
         rows.append(Row(n=len(rows) + 1))

@@ -323,31 +323,46 @@ class CorrectionPanel:
 
 def correction_panel(*, actor: Actor, claim: Claim) -> CorrectionPanel:
     """Reads only claims the actor sees (the chain shares the claim's encounter and scope)."""
-    related = {
-        c.pk: c
-        for c in Claim.objects.visible_to(actor, Capability.CLAIMS_VIEW)
-        .filter(pk=claim.replaces_id)
-        .only("public_id", "number", "state", "frequency", "payer_claim_number")
-    }
-    made = list(
-        Claim.objects.visible_to(actor, Capability.CLAIMS_VIEW)
-        .filter(replaces_id=claim.pk)
-        .only("public_id", "number", "state", "frequency", "replaces_id")
-        .order_by("created_at", "id")
-    )
+    # No query for what the claim's own row already says is not there: an original (no
+    # `replaces`) that the claim page's read found uncorrected (its `corrected` annotation).
+    replaces = None
+    if claim.replaces_id is not None:
+        replaces = (
+            Claim.objects.visible_to(actor, Capability.CLAIMS_VIEW)
+            .filter(pk=claim.replaces_id)
+            .only("public_id", "number", "state", "frequency", "payer_claim_number")
+            .first()
+        )
+    made: list[Claim] = []
+    if getattr(claim, "corrected", True):
+        made = list(
+            Claim.objects.visible_to(actor, Capability.CLAIMS_VIEW)
+            .filter(replaces_id=claim.pk)
+            .only("public_id", "number", "state", "frequency", "replaces_id")
+            .order_by("created_at", "id")
+        )
     editor = actor.can(Capability.CLAIMS_EDIT, claim.practice_id)
     pending = next((c for c in made if c.state != S.CLOSED), None)
     offered = (
         editor and ClaimState(claim.state) not in UNSENT and claim.frequency != ClaimFrequency.VOID
     )
     return CorrectionPanel(
-        replaces=related.get(claim.replaces_id) if claim.replaces_id else None,
+        replaces=replaces,
         corrections=made,
         offered=offered,
         refusal=correction_refusal(claim, pending) if offered else "",
         can_edit=editor
         and claim.frequency == ClaimFrequency.REPLACEMENT
         and ClaimState(claim.state) in UNSENT,
+    )
+
+
+def replacement_lines(*, actor: Actor, claim: Claim) -> list[ClaimLine]:
+    """The replacement's lines as they stand, for its form (claims.edit scope)."""
+    return list(
+        ClaimLine.objects.visible_to(actor, Capability.CLAIMS_EDIT)
+        .filter(claim=claim)
+        .order_by("line_number")
     )
 
 

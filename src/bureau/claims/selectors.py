@@ -9,7 +9,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Protocol
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from bureau.audit.listing import Page, audited_page
@@ -347,6 +347,8 @@ def claim_detail(*, actor: Actor, public_id: Any) -> ClaimDetail:
             "encounter__billing_provider",
         )
         .only(*DETAIL_FIELDS)
+        # Whether a replacement or void names it (the page's corrections panel reads them then).
+        .annotate(corrected=Exists(Claim.objects.filter(replaces_id=OuterRef("pk"))))
         .first()
     )
     if claim is None:

@@ -79,7 +79,7 @@ def front_door(
     if not member_id_valid(claim.member_id):
         return FrontDoor(False, "A7", "562", "ENTITY'S MEMBER ID INVALID")
     if claim.frequency in CORRECTIONS and not knows_original:
-        return FrontDoor(False, "A7", "21", "ORIGINAL CLAIM NOT FOUND (REF*F8)")
+        return FrontDoor(False, "A7", "21", "ORIGINAL CLAIM NOT FOUND")
     rng = rng_for(seed, "277", claim.payer_id, claim.patient_control_number)
     roll = rng.random()
     if roll < profile.reject_rate / 2:

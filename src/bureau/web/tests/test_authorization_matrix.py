@@ -146,10 +146,9 @@ CLASSIFICATION: dict[str, Spec] = {
     "claims:void": Spec(
         "capability", method="POST", needs=(C.CLAIMS_EDIT,), record="claim", ok=302
     ),
-    # Not a replacement: back to the claim's page with a message (GET and an empty POST).
-    "claims:replacement": Spec(
-        "capability", needs=(C.CLAIMS_EDIT,), record="claim", ok=302, form_post=True
-    ),
+    # Not a replacement: back to the claim's page with a message (its form: see
+    # test_corrected_claims.py).
+    "claims:replacement": Spec("capability", needs=(C.CLAIMS_EDIT,), record="claim", ok=302),
     "batches:list": Spec("capability", needs=(C.CLAIMS_VIEW,), list_filter=True),
     # Builds from the seed's ready claims, then redirects to the list.
     "batches:build": Spec("capability", method="POST", needs=(C.CLAIMS_SUBMIT,), ok=302),
