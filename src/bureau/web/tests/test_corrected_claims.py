@@ -441,3 +441,27 @@ def test_a_claim_the_actor_may_not_edit_is_a_404_and_nothing_is_created(
             )
             assert response.status_code == 404
     assert not Claim.objects.for_system([denied.practice_id], reason="t").filter(replaces=denied)
+
+
+def test_the_denial_page_offers_a_corrected_claim(scenario: Scenario) -> None:
+    from bureau.denials.models import Denial
+
+    denial = (
+        Denial.objects.for_system([scenario.practice.pk], reason="t")
+        .filter(claim=scenario.denied)
+        .order_by("id")
+        .first()
+    )
+    assert denial is not None
+    owner = verified_client("olivia.owner")
+    page = owner.get(reverse("denials:detail", args=[denial.public_id])).content.decode()
+    action = reverse("claims:replace", args=[scenario.denied.public_id])
+    assert f'action="{action}"' in page and "Corrected claim" in page
+    # The denial specialist works denials but does not edit claims: nothing offered.
+    page = verified_client("dan.denials").get(reverse("denials:detail", args=[denial.public_id]))
+    assert page.status_code == 200 and action not in page.content.decode()
+    # Once a replacement is open, the page names it instead of offering another.
+    owner.post(action)
+    page = owner.get(reverse("denials:detail", args=[denial.public_id])).content.decode()
+    made = Claim.objects.for_system([scenario.practice.pk], reason="t").get(replaces=denial.claim)
+    assert made.number in page and f'action="{action}"' not in page
