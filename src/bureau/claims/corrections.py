@@ -13,8 +13,8 @@ States: the original goes to CLOSED when its correction is submitted — the pay
 for the correction from then on, and CLOSED is the machine's terminal state, so nothing (an ERA,
 a reopen) moves a replaced claim again; "replaced by"/"voided by" is read from `corrections`.
 A void closes too once the payer answers it (its original's reversal posts): it has nothing
-left to wait for. A correction is refused from states where the payer holds no adjudication
-(before ACCEPTED) and for a void (there is nothing left to correct).
+left to wait for. A correction is refused before the payer has adjudicated the claim (paid,
+partially paid or denied) and for a void (there is nothing left to correct).
 """
 
 from __future__ import annotations
@@ -51,8 +51,9 @@ from bureau.tenancy.actor import Actor
 from bureau.tenancy.roles import Capability
 
 S = ClaimState
-# Where the payer holds the claim (accepted by its front door, or adjudicated).
-CORRECTABLE = frozenset({S.ACCEPTED, S.PAID, S.PARTIALLY_PAID, S.DENIED})
+# Where the payer has adjudicated the claim. Not ACCEPTED: the payer would still pay the
+# original after we closed it, and a payment for a closed claim is a poster's exception.
+CORRECTABLE = frozenset({S.PAID, S.PARTIALLY_PAID, S.DENIED})
 # A correction still on our side: editable (replacement) and not yet charged.
 UNSENT = frozenset({S.DRAFT, S.SCRUBBED, S.CREDENTIALING_HOLD, S.READY})
 SUFFIX = {ClaimFrequency.REPLACEMENT: "R", ClaimFrequency.VOID: "V"}
@@ -107,7 +108,7 @@ def correction_refusal(claim: Claim, pending: Claim | None) -> str:
     if ClaimState(claim.state) not in CORRECTABLE:
         return (
             f"Claim {claim.number} is {claim.get_state_display().lower()}: only a claim the "
-            "payer has accepted or adjudicated can be replaced or voided."
+            "payer has adjudicated (paid or denied) can be replaced or voided."
         )
     if not claim.payer_claim_number.strip():
         return (

@@ -293,6 +293,8 @@ def claims_scrub(
 def _correction_links(scoped: Any, rows: Sequence[Claim]) -> dict[int, int | None]:
     """claim id → the claim it corrects, up every chain the run's corrections start (and the
     corrections of those claims), a few queries however long the chains are."""
+    if all(c.replaces_id is None for c in rows):
+        return {}  # no correction in the run: no query
     links: dict[int, int | None] = {c.pk: c.replaces_id for c in rows}
     wanted = {c.replaces_id for c in rows if c.replaces_id is not None} - set(links)
     for _ in range(20):

@@ -50,9 +50,8 @@ ALLOWED_TRANSITIONS: dict[ClaimState, frozenset[ClaimState]] = {
     S.CREDENTIALING_HOLD: frozenset({S.SCRUBBED, S.READY, S.CREDENTIALING_HOLD}),
     S.READY: frozenset({S.SUBMITTED, S.SCRUBBED, S.CREDENTIALING_HOLD, S.DRAFT}),
     # An ERA can arrive before (or without) a 277CA, so adjudication may skip ACCEPTED.
-    # CLOSED from SUBMITTED/ACCEPTED: a void the payer answered before or after its 277CA,
-    # and an accepted claim replaced or voided before the payer adjudicated it
-    # (`claims.corrections`).
+    # CLOSED from SUBMITTED/ACCEPTED: a void the payer answered (its original's reversal
+    # posted) before or after the void's 277CA (`claims.corrections`).
     S.SUBMITTED: frozenset({S.ACCEPTED, S.REJECTED, S.PAID, S.PARTIALLY_PAID, S.DENIED, S.CLOSED}),
     S.ACCEPTED: frozenset({S.PAID, S.PARTIALLY_PAID, S.DENIED, S.REJECTED, S.CLOSED}),
     S.REJECTED: frozenset({S.DRAFT, S.SCRUBBED, S.READY}),

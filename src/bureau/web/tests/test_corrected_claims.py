@@ -163,7 +163,7 @@ def test_refused_before_the_payer_holds_the_claim_and_for_a_void(
     Claim.objects.for_system([scenario.practice.pk], reason="test").filter(pk=draft.pk).update(
         payer_claim_number="X1"
     )
-    with pytest.raises(CorrectionError, match="accepted or adjudicated"):
+    with pytest.raises(CorrectionError, match="has adjudicated"):
         create(owner, fresh(draft), R)
     void = create(owner, fresh(scenario.denied), V)
     with pytest.raises(CorrectionError, match="void cannot be corrected"):
