@@ -171,10 +171,6 @@ class Claim(PracticeScoped):
         """The ICD-10-CM codes this claim bills: its own (a replacement's), else the encounter's."""
         return list(self.diagnosis_codes or self.encounter.diagnosis_codes or [])
 
-    @property
-    def is_correction(self) -> bool:
-        return self.frequency != ClaimFrequency.ORIGINAL
-
 
 class ClaimLine(PracticeScoped):
     provider_scope = encounter_providers("claim__encounter")
