@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from bureau.accounts.models import User
 from bureau.claims.batches import batch_build
-from bureau.claims.models import ChargeLine, Claim, ClaimLine, ClaimState, Encounter
+from bureau.claims.models import ChargeLine, Claim, ClaimFrequency, ClaimLine, ClaimState, Encounter
 from bureau.claims.scrubbing import claims_scrub
 from bureau.claims.services import claim_number
 from bureau.directory.models import Payer, Provider, ServiceFacility
@@ -100,7 +100,10 @@ def unpark_recent(practices: list[Practice]) -> None:
     ids = [p.pk for p in practices]
     with rls.practice_scope(ids):
         # Recent claims arrive after the batch run: half are scrubbed and wait for the user.
-        parked = Claim.objects.for_system(ids, reason=REASON).filter(state=ClaimState.CLOSED)
+        # Closed by a replacement or void (`demo_corrections`) is not parked: it stays closed.
+        parked = Claim.objects.for_system(ids, reason=REASON).filter(
+            state=ClaimState.CLOSED, frequency=ClaimFrequency.ORIGINAL, corrections__isnull=True
+        )
         parked_ids = list(parked.values_list("id", flat=True))
         parked.update(state=ClaimState.DRAFT)
         recent = Claim.objects.for_system(ids, reason=REASON).filter(pk__in=parked_ids)
@@ -259,6 +262,7 @@ def simulate_demo(
     from bureau.clearinghouse.simulator.port import simulator_root
     from bureau.configuration.services import setting_set
     from bureau.demo_appeals import seed_appeals
+    from bureau.demo_corrections import seed_corrections
     from bureau.tenancy.actor import resolve_actor
 
     workspace = Workspace.objects.get(slug=slug)
@@ -275,6 +279,7 @@ def simulate_demo(
     # A fresh database: whatever an earlier demo left in the simulator's folders is stale.
     shutil.rmtree(simulator_root(workspace), ignore_errors=True)
     summary = run_cycle(workspace=workspace, days=days, seed=seed, say=say)
+    seed_corrections(slug, replayed_days=days, seed=seed, say=say)  # issue 13
     if say is not None:
         out = summary.as_dict()
         say(

@@ -59,6 +59,7 @@ class AuditAction(StrEnum):
     CLAIM_LISTED = "claim.listed"
     CLAIM_VIEWED = "claim.viewed"
     CLAIM_SCRUBBED = "claim.scrubbed"
+    CLAIM_UPDATED = "claim.updated"
     COVERAGE_CREATED = "coverage.created"
     BATCH_BUILT = "batch.built"
     BATCH_DOWNLOADED = "batch.downloaded"

@@ -24,6 +24,7 @@ from django.utils import timezone
 from bureau import clock
 from bureau.audit.models import AuditAction
 from bureau.audit.services import audit_record
+from bureau.claims.corrections import corrections_submitted
 from bureau.claims.models import Batch, Claim, ClaimLine, ClaimState, ControlNumber
 from bureau.claims.services import claims_transition
 from bureau.claims.x12_mapping import ClaimBundle, MappingError, interchange_837
@@ -81,6 +82,7 @@ def _bundles(actor: Actor | None, practice: Practice, claim_ids: list[int]) -> l
             "coverage",
             "payer",
             "practice__workspace",
+            "replaces",
         )
         .order_by("number")
     )
@@ -196,6 +198,12 @@ def _build_one(
             claims=[b.claim for b in good],
             effective_date=as_of or timezone.localdate(now),
             actor=actor,
+        )
+        # Replacements and voids: their originals close and give up their open balance.
+        corrections_submitted(
+            actor=actor,
+            claims=[b.claim for b in good],
+            effective_date=as_of or timezone.localdate(now),
         )
         audit_record(
             action=AuditAction.BATCH_BUILT,

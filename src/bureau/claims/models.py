@@ -98,8 +98,20 @@ class ClaimState(models.TextChoices):
     CLOSED = "closed", "Closed"
 
 
+class ClaimFrequency(models.TextChoices):
+    """CLM05-3: an original claim, or a correction of one the payer already holds."""
+
+    ORIGINAL = "1", "Original"
+    REPLACEMENT = "7", "Replacement"
+    VOID = "8", "Void"
+
+
 class Claim(PracticeScoped):
-    """One encounter billed to one responsible payer (primary, secondary, tertiary)."""
+    """One encounter billed to one responsible payer (primary, secondary, tertiary).
+
+    A replacement (CLM05-3 = 7) or void (8) of a claim the payer holds is a claim of its own,
+    pointing at the claim it corrects (`replaces`): its own number, lines and history, so the
+    payer's answers (277CA, 835) match it like any claim's (see `claims.corrections`)."""
 
     provider_scope = encounter_providers("encounter")
 
@@ -117,6 +129,15 @@ class Claim(PracticeScoped):
     )
     # The payer's own number for the claim (277CA REF*1K, 835 CLP07), once it has one.
     payer_claim_number = models.CharField(max_length=50, blank=True)
+    frequency = models.CharField(
+        max_length=1, choices=ClaimFrequency.choices, default=ClaimFrequency.ORIGINAL
+    )
+    # The claim this one replaces or voids; REF*F8 carries its payer claim number.
+    replaces = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="corrections"
+    )
+    # A replacement's own diagnoses (2300 HI); empty: the encounter's.
+    diagnosis_codes = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(default=clock.now)
     updated_at = models.DateTimeField(default=clock.now)
 
@@ -124,8 +145,17 @@ class Claim(PracticeScoped):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["workspace", "number"], name="claim_number_unique"),
+            # One original per encounter and payer; its corrections are claims of the same pair.
             models.UniqueConstraint(
-                fields=["encounter", "coverage"], name="claim_per_encounter_coverage"
+                fields=["encounter", "coverage"],
+                condition=Q(replaces__isnull=True),
+                name="claim_per_encounter_coverage",
+            ),
+            # One correction at a time: a second is refused while one is open.
+            models.UniqueConstraint(
+                fields=["replaces"],
+                condition=~Q(state="closed"),
+                name="claim_one_open_correction",
             ),
         ]
         indexes = [
@@ -136,12 +166,20 @@ class Claim(PracticeScoped):
     def __str__(self) -> str:
         return f"Claim {self.number}"
 
+    @property
+    def billed_diagnoses(self) -> list[str]:
+        """The ICD-10-CM codes this claim bills: its own (a replacement's), else the encounter's."""
+        return list(self.diagnosis_codes or self.encounter.diagnosis_codes or [])
+
 
 class ClaimLine(PracticeScoped):
     provider_scope = encounter_providers("claim__encounter")
 
     claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="lines")
-    charge_line = models.ForeignKey(ChargeLine, on_delete=models.PROTECT, related_name="+")
+    # The encounter's charge the line bills; None for a line added on a replacement claim.
+    charge_line = models.ForeignKey(
+        ChargeLine, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     line_number = models.PositiveSmallIntegerField()
     procedure_code = models.CharField(max_length=5)
     modifiers = models.JSONField(default=list)

@@ -201,6 +201,7 @@ def claims_scrub(
     for claim_id, patient_id, dos, code, payer_id in candidates:
         existing[(patient_id, dos, code, payer_id)].add(claim_id)
     frozen_existing = {k: frozenset(v) for k, v in existing.items()}
+    chain_of = _correction_links(scoped, rows)
 
     enrollments = {
         (e["provider_id"], e["payer_id"]): e
@@ -228,7 +229,14 @@ def claims_scrub(
         snapshot = snapshot_of(
             claim, lines[claim.pk], eff, enrollments, _local_today(claim.practice.timezone, now)
         )
-        hits = scrub(snapshot, contexts[key])
+        context = contexts[key]
+        if claim.replaces_id is not None:
+            # A correction bills what its original billed: they are one claim to the payer.
+            context = replace(
+                context,
+                existing_claims=_without(frozen_existing, _chain_ids(claim, chain_of) - {claim.pk}),
+            )
+        hits = scrub(snapshot, context)
         outcomes.append(ScrubOutcome(claim, hits, target_state(hits)))
 
     scoped(ScrubHit).filter(claim_id__in=claim_ids, is_current=True).update(is_current=False)
@@ -282,6 +290,42 @@ def claims_scrub(
     return outcomes
 
 
+def _correction_links(scoped: Any, rows: Sequence[Claim]) -> dict[int, int | None]:
+    """claim id → the claim it corrects, up every chain the run's corrections start (and the
+    corrections of those claims), a few queries however long the chains are."""
+    if all(c.replaces_id is None for c in rows):
+        return {}  # no correction in the run: no query
+    links: dict[int, int | None] = {c.pk: c.replaces_id for c in rows}
+    wanted = {c.replaces_id for c in rows if c.replaces_id is not None} - set(links)
+    for _ in range(20):
+        if not wanted:
+            break
+        found = dict(scoped(Claim).filter(pk__in=wanted).values_list("pk", "replaces_id"))
+        links.update(found)
+        wanted = {p for p in found.values() if p is not None} - set(links)
+    for pk, replaces_id in (
+        scoped(Claim).filter(replaces_id__in=list(links)).values_list("pk", "replaces_id")
+    ):
+        links.setdefault(pk, replaces_id)
+    return links
+
+
+def _chain_ids(claim: Claim, links: Mapping[int, int | None]) -> set[int]:
+    ids = {claim.pk}
+    parent = links.get(claim.pk)
+    while parent is not None and parent not in ids:
+        ids.add(parent)
+        parent = links.get(parent)
+    ids |= {pk for pk, up in links.items() if up in ids}
+    return ids
+
+
+def _without(
+    existing: Mapping[tuple[int, date, str, int], frozenset[int | None]], ids: set[int]
+) -> dict[tuple[int, date, str, int], frozenset[int | None]]:
+    return {k: v - ids for k, v in existing.items()}
+
+
 def snapshot_of(
     claim: Claim,
     lines: Sequence[ClaimLine],
@@ -305,7 +349,8 @@ def snapshot_of(
         patient_dob=claim.patient.date_of_birth,
         patient_sex=claim.patient.sex,
         member_id=claim.coverage.member_id,
-        diagnosis_codes=tuple(encounter.diagnosis_codes or ()),
+        diagnosis_codes=tuple(claim.billed_diagnoses),
+        frequency=claim.frequency,
         billing_npi=encounter.billing_provider.npi,
         rendering_npi=rendering.npi,
         rendering_provider_id=rendering.pk,

@@ -9,7 +9,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Protocol
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from bureau.audit.listing import Page, audited_page
@@ -86,6 +86,10 @@ ROW_VALUES = (
     "state",
     "total_charge",
     "batch_id",
+    "frequency",
+    "replaces_id",
+    "payer_claim_number",
+    "diagnosis_codes",
     "patient__practice_id",
     "patient__account_number",
     "patient__first_name",
@@ -314,6 +318,10 @@ DETAIL_FIELDS = (
     "responsibility",
     "total_charge",
     "batch_id",
+    "frequency",
+    "replaces_id",
+    "payer_claim_number",
+    "diagnosis_codes",
     "patient__practice_id",
     "patient__account_number",
     "patient__first_name",
@@ -339,6 +347,8 @@ def claim_detail(*, actor: Actor, public_id: Any) -> ClaimDetail:
             "encounter__billing_provider",
         )
         .only(*DETAIL_FIELDS)
+        # Whether a replacement or void names it (the page's corrections panel reads them then).
+        .annotate(corrected=Exists(Claim.objects.filter(replaces_id=OuterRef("pk"))))
         .first()
     )
     if claim is None:
@@ -368,7 +378,7 @@ def claim_detail(*, actor: Actor, public_id: Any) -> ClaimDetail:
     return ClaimDetail(
         claim=claim,
         row=_row(actor, claim, rejection_reasons(actor, [claim]).get(claim.pk, "")),
-        diagnosis_codes=list(claim.encounter.diagnosis_codes),
+        diagnosis_codes=claim.billed_diagnoses,
         lines=lines,
         scrub_hits=hits,
         history=history,

@@ -50,8 +50,10 @@ ALLOWED_TRANSITIONS: dict[ClaimState, frozenset[ClaimState]] = {
     S.CREDENTIALING_HOLD: frozenset({S.SCRUBBED, S.READY, S.CREDENTIALING_HOLD}),
     S.READY: frozenset({S.SUBMITTED, S.SCRUBBED, S.CREDENTIALING_HOLD, S.DRAFT}),
     # An ERA can arrive before (or without) a 277CA, so adjudication may skip ACCEPTED.
-    S.SUBMITTED: frozenset({S.ACCEPTED, S.REJECTED, S.PAID, S.PARTIALLY_PAID, S.DENIED}),
-    S.ACCEPTED: frozenset({S.PAID, S.PARTIALLY_PAID, S.DENIED, S.REJECTED}),
+    # CLOSED from SUBMITTED/ACCEPTED: a void the payer answered (its original's reversal
+    # posted) before or after the void's 277CA (`claims.corrections`).
+    S.SUBMITTED: frozenset({S.ACCEPTED, S.REJECTED, S.PAID, S.PARTIALLY_PAID, S.DENIED, S.CLOSED}),
+    S.ACCEPTED: frozenset({S.PAID, S.PARTIALLY_PAID, S.DENIED, S.REJECTED, S.CLOSED}),
     S.REJECTED: frozenset({S.DRAFT, S.SCRUBBED, S.READY}),
     # A payer reversal (835 CLP02 = 22) puts an adjudicated claim back to ACCEPTED until the
     # corrected claim payment arrives; re-adjudication can move between the paid states.

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from bureau.claims import scrubbing, selectors, services
+from bureau.claims.corrections import correction_panel
 from bureau.claims.forms import EncounterForm
 from bureau.claims.models import ClaimState
 from bureau.directory.selectors import payer_list, provider_list
@@ -114,8 +115,11 @@ def claim_detail_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
                 if detail.can_edit and state in scrubbing.SCRUBBABLE
                 else None
             ),
-            "can_correct": detail.can_edit and state in services.CORRECTABLE,
+            "can_correct": detail.can_edit
+            and state in services.CORRECTABLE
+            and detail.claim.replaces_id is None,
             "can_reopen": detail.can_edit and state == ClaimState.REJECTED,
+            "correction": correction_panel(actor=actor, claim=detail.claim),
         },
     )
 

@@ -224,7 +224,7 @@ def _claim_837(bundle: ClaimBundle) -> x.Claim:
         billing_provider=billing_provider,
         subscriber=subscriber,
         payer=payer_837(claim.payer),
-        diagnoses=tuple(encounter.diagnosis_codes),
+        diagnoses=tuple(claim.billed_diagnoses),
         lines=lines,
         total_charge=Decimal(claim.total_charge).quantize(Decimal("0.01")),
         place_of_service=encounter.place_of_service,
@@ -232,7 +232,17 @@ def _claim_837(bundle: ClaimBundle) -> x.Claim:
         rendering_provider=rendering,
         service_facility=facility,
         other_subscribers=others,
+        frequency=x.ClaimFrequency(claim.frequency),
+        # A replacement or void names the payer's number for the claim it corrects (REF*F8);
+        # the writer refuses one without it.
+        payer_claim_control_number=_corrected_number(claim),
     )
+
+
+def _corrected_number(claim: Claim) -> str:
+    if claim.frequency == x.ClaimFrequency.ORIGINAL or claim.replaces_id is None:
+        return ""
+    return claim.replaces.payer_claim_number if claim.replaces is not None else ""
 
 
 def _usage() -> Usage:

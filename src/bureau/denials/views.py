@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from bureau.claims.corrections import correction_offer
 from bureau.denials import codes, selectors, services
 from bureau.denials.appeal_selectors import appeal_section
 from bureau.denials.models import (
@@ -92,6 +93,10 @@ def denial_detail_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
             "root_causes": RootCause.choices,
             "can_see_table": actor_of(request).can(Capability.SETUP_VIEW),
             "appeals": appeal_section(actor=actor_of(request), denial=detail.denial),
+            # Coding denials are fixed with a corrected claim (issue 13): offered here too.
+            "correction": correction_offer(
+                actor=actor_of(request), claim_id=detail.denial.claim_id
+            ),
         },
     )
 

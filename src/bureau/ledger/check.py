@@ -1,9 +1,10 @@
 """`bureau ledger check`: prove every claim line's ledger adds up.
 
 Read-only, for the system (every practice of a workspace, or of all): sequences 1..n, running
-balances, charges equal to the line's charge, signs by kind, reversals within the line and kind,
-and each entry's copied claim/practice/workspace equal to its line's. Any writer's mistake shows
-here, which is why every writer goes through `bureau.ledger.services`.
+balances, charges equal to the line's charge (or reversed to zero on a replaced or voided
+claim), signs by kind, reversals within the line and kind, and each entry's copied
+claim/practice/workspace equal to its line's. Any writer's mistake shows here, which is why
+every writer goes through `bureau.ledger.services`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any, NamedTuple
 from django.db import transaction
 
 from bureau.claims.models import ClaimLine
+from bureau.ledger.corrections import corrected_claim_ids
 from bureau.ledger.models import EntryKind, LedgerEntry
 from bureau.ledger.services import RAISING, ZERO
 from bureau.tenancy.models import Practice, Workspace
@@ -37,7 +39,9 @@ def _sign_ok(kind: str, amount: Decimal, reversal: bool) -> bool:
     return amount >= 0 if raising else amount <= 0
 
 
-def _check_line(entries: list[dict[str, Any]], charge: Decimal) -> list[str]:
+def _check_line(
+    entries: list[dict[str, Any]], charge: Decimal, corrected: bool = False
+) -> list[str]:
     problems: list[str] = []
     by_id = {e["id"]: e for e in entries}
     running = ZERO
@@ -63,7 +67,9 @@ def _check_line(entries: list[dict[str, Any]], charge: Decimal) -> list[str]:
                 problems.append(f"entry {entry['sequence']} reverses a {original['kind']} entry")
         if not _sign_ok(entry["kind"], entry["amount"], reversed_id is not None):
             problems.append(f"entry {entry['sequence']}: {entry['kind']} of {entry['amount']}")
-    if charged != charge:
+    # A replaced or voided claim's charges are reversed when its correction is submitted
+    # (`ledger.corrections`): net zero is right for it, and for it only.
+    if charged != charge and not (corrected and charged == ZERO):
         problems.append(f"charges {charged} ≠ line charge {charge}")
     if entries and running != entries[-1]["balance_after"]:
         problems.append(f"Σ amount {running} ≠ last balance {entries[-1]['balance_after']}")
@@ -114,14 +120,15 @@ def ledger_check(*, workspace: Workspace | None = None) -> list[LineProblem]:
                 .iterator(chunk_size=10_000)
             )
         }
+        corrected = corrected_claim_ids(practice_ids)
         current: list[dict[str, Any]] = []
         for entry in entries.iterator(chunk_size=10_000):
             if current and entry["claim_line_id"] != current[0]["claim_line_id"]:
-                problems.extend(_line_problems(current, info))
+                problems.extend(_line_problems(current, info, corrected))
                 current = []
             current.append(entry)
         if current:
-            problems.extend(_line_problems(current, info))
+            problems.extend(_line_problems(current, info, corrected))
     return problems
 
 
@@ -132,12 +139,14 @@ class LineFacts(NamedTuple):
     owners: tuple[int, int, int]  # claim, practice, workspace
 
 
-def _line_problems(group: list[dict[str, Any]], info: dict[int, LineFacts]) -> list[LineProblem]:
+def _line_problems(
+    group: list[dict[str, Any]], info: dict[int, LineFacts], corrected: set[int]
+) -> list[LineProblem]:
     line_id = group[0]["claim_line_id"]
     if line_id not in info:
         return [LineProblem("?", 0, f"claim line {line_id} not found")]
     facts = info[line_id]
-    texts = _check_line(group, facts.charge)
+    texts = _check_line(group, facts.charge, facts.owners[0] in corrected)
     texts.extend(
         f"entry {e['sequence']} belongs to claim/practice/workspace "
         f"{e['claim_id']}/{e['practice_id']}/{e['workspace_id']}, its line to "

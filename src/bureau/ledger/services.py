@@ -17,7 +17,7 @@ note=...)` — the amount is the signed effect on the insurance balance (see `RA
 `flush()`, and audit the change in the same transaction. A reversal is the same kind with the
 opposite sign and `reverses_id` set: `unreversed_entries` finds what may be taken back and
 `reverse_entries` appends the reversals (a payer's CLP02 = 22 today; a void or replacement claim
-moving a balance next). Never write `LedgerEntry` rows any other way: the appender
+moving a balance: `ledger.corrections`). Never write `LedgerEntry` rows any other way: the appender
 is what keeps sequences and running balances right, and `bureau ledger check` proves it.
 """
 
@@ -34,7 +34,7 @@ from django.db.models import Max, Sum
 from bureau import clock
 from bureau.audit.models import AuditAction
 from bureau.audit.services import audit_record_many
-from bureau.claims.models import Claim, ClaimLine
+from bureau.claims.models import Claim, ClaimFrequency, ClaimLine
 from bureau.ledger.models import EntryKind, LedgerEntry
 from bureau.tenancy import rls
 from bureau.tenancy.actor import Actor
@@ -195,6 +195,7 @@ def post_charges(
         lines = list(
             ClaimLine.objects.for_system(practice_ids, reason=REASON)
             .filter(claim_id__in=[c.pk for c in claims])
+            .exclude(claim__frequency=ClaimFrequency.VOID)  # a void bills nothing
             .order_by("claim_id", "line_number")
         )
         appender = LedgerAppender(practice_ids, [line.pk for line in lines])

@@ -5,14 +5,16 @@
 writes with bulk inserts; `finish` closes the ERA (its balancing exception, PLB entries, counts,
 audit). Nothing but what a chunk wrote carries over to the next.
 
-Per claim loop (CLP), in order: no match → UNMATCHED_CLAIM; a reversal (CLP02 = 22) reverses
-the claim's earlier postings (none found → TAKEBACK); a service line we cannot find →
-UNMATCHED_LINE; negative amounts → TAKEBACK; paid above the charge, the contract (+ tolerance)
-or the line's open balance → OVERPAYMENT; auto-posting off, or a denial while denials are not
-auto-posted → POLICY_HOLD. Otherwise each line posts: PAYMENT −paid, PR → transfer to patient,
-other groups → ADJUSTMENT. Claim-level CAS amounts (and the payment of a claim sent without
-service lines) are spread over the claim's lines in line order, each up to the line's remaining
-balance; whatever is left lands on the last line, so nothing the payer reported is dropped.
+Per claim loop (CLP), in order: no match → UNMATCHED_CLAIM; a reversal (CLP02 = 22) reverses the
+claim's earlier postings (none found → TAKEBACK, unless a replacement or void closed the claim:
+then the payer acknowledges what we already reversed, and a void is answered); a service line we
+cannot find → UNMATCHED_LINE; negative amounts → TAKEBACK; paid above the charge, the contract
+(+ tolerance) or the line's open balance → OVERPAYMENT; auto-posting off, or a denial while
+denials are not auto-posted → POLICY_HOLD. Otherwise each line posts: PAYMENT −paid, PR →
+transfer to patient, other groups → ADJUSTMENT. Claim-level CAS amounts (and the payment of a
+claim sent without service lines) are spread over the claim's lines in line order, each up to
+the line's remaining balance; whatever is left lands on the last line, so nothing the payer
+reported is dropped.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 
 from bureau.audit.models import AuditAction
 from bureau.audit.services import audit_record
+from bureau.claims.corrections import corrected_originals, voids_answered
 from bureau.claims.models import Claim, ClaimLine, ClaimState
 from bureau.claims.services import ALLOWED_TRANSITIONS, claims_transition, set_payer_claim_numbers
 from bureau.configuration.resolver import settings_for
@@ -132,6 +135,8 @@ class ClaimPoster:
             if c.is_reversal and c.patient_control_number.strip() in self.own
         ]
         self.originals = unreversed_entries(self.ids, reversal_ids)
+        # Reversals of replaced or voided claims may find nothing left: an acknowledgement.
+        self.corrected = corrected_originals(self.ids, reversal_ids)
         self.claim_payers = Payer.objects.in_bulk({c.payer_id for c in self.own.values()})
         self.rates = contract_rates(
             self.practice.pk,
@@ -337,7 +342,7 @@ class ClaimPoster:
             )
         state = self.planned.get(claim.pk, ClaimState(claim.state))
         if cp.is_reversal:
-            if not self.originals.get(claim.pk):
+            if not self.originals.get(claim.pk) and claim.pk not in self.corrected:
                 return (
                     ExceptionReason.TAKEBACK,
                     f"The payer reverses claim {number} ({cp.paid}) but no earlier posting "
@@ -433,7 +438,7 @@ class ClaimPoster:
         if cp.is_reversal:
             self.reversed_claims.add(claim.pk)
             by_id = {ln.pk: ln for ln in m.lines}
-            reverse_entries(self.appender, self.originals.pop(claim.pk), by_id, **self.common)
+            reverse_entries(self.appender, self.originals.pop(claim.pk, []), by_id, **self.common)
             if state in ADJUDICATED:
                 self.reversal_moves[claim.pk] = (claim, S.ACCEPTED)
                 self.planned[claim.pk] = S.ACCEPTED
@@ -492,6 +497,12 @@ class ClaimPoster:
             era=era,
         )
         note = f"ERA {self.r.trace_number}"
+        voids_answered(
+            actor=self.actor,
+            practice_ids=self.ids,
+            original_ids=[pk for pk in self.reversed_claims if pk in self.corrected],
+            note=note,
+        )
         # The person whose upload this is moves the claims by posting (None: the system).
         poster, posting = self.actor, Capability.PAYMENTS_POST
         claims_transition(

@@ -181,6 +181,10 @@ def dates(s: ClaimSnapshot, c: ScrubContext) -> list[Hit]:
 
 
 def timely_filing(s: ClaimSnapshot, c: ScrubContext) -> list[Hit]:
+    if s.frequency != "1":
+        # A replacement or void corrects a claim the payer already received in time; payers
+        # hold corrections to their own (later) limits, which they answer for.
+        return []
     deadline = s.date_of_service + timedelta(days=s.timely_filing_days)
     if s.today > deadline:
         return [

@@ -62,6 +62,7 @@ class ClaimSnapshot:
     lines: tuple[LineSnapshot, ...]
     payer_code: str = ""  # the payer's EDI id (what custom rules call `payer_id`)
     place_of_service: str = "11"
+    frequency: str = "1"  # CLM05-3: 1 original, 7 replacement, 8 void
 
     def line_date(self, line: LineSnapshot) -> date:
         return line.date_of_service or self.date_of_service

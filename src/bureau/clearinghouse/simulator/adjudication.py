@@ -36,6 +36,7 @@ RateLookup = Callable[[str, str], Decimal | None]
 
 _MEMBER_ID = re.compile(r"^[A-Za-z0-9-]{6,20}$")
 _STATUS_BY_RESPONSIBILITY = {"P": "1", "S": "2", "T": "3"}
+CORRECTIONS = frozenset({"7", "8"})  # CLM05-3: replacement, void
 
 
 def money(value: Decimal) -> Decimal:
@@ -69,10 +70,16 @@ def member_id_valid(member_id: str) -> bool:
     return bool(_MEMBER_ID.match(member_id)) and any(c.isdigit() for c in member_id)
 
 
-def front_door(claim: SubmittedClaim, profile: PayerProfile, *, seed: int | str) -> FrontDoor:
-    """Accept the claim into adjudication, or reject it as the payer's front end would."""
+def front_door(
+    claim: SubmittedClaim, profile: PayerProfile, *, seed: int | str, knows_original: bool = True
+) -> FrontDoor:
+    """Accept the claim into adjudication, or reject it as the payer's front end would. A
+    replacement or void whose REF*F8 names no claim the payer holds (`knows_original` False)
+    is rejected: there is nothing to replace."""
     if not member_id_valid(claim.member_id):
         return FrontDoor(False, "A7", "562", "ENTITY'S MEMBER ID INVALID")
+    if claim.frequency in CORRECTIONS and not knows_original:
+        return FrontDoor(False, "A7", "21", "ORIGINAL CLAIM NOT FOUND")
     rng = rng_for(seed, "277", claim.payer_id, claim.patient_control_number)
     roll = rng.random()
     if roll < profile.reject_rate / 2:
@@ -254,12 +261,16 @@ def adjudicate(
     seed: int | str,
     rates: RateLookup,
     revision: int = 0,
+    corrected: bool = False,
 ) -> ClaimPayment:
     """The claim as the payer pays or denies it. `revision` > 0 re-adjudicates a claim the
-    payer reversed: never denied, priced a few percent differently."""
+    payer reversed: never denied, priced a few percent differently. `corrected`: a
+    replacement claim (CLM05-3 = 7), priced like any claim but not denied again — the
+    correction fixed what the payer denied, which is the loop the demo shows."""
     rng = rng_for(seed, claim.payer_id, claim.patient_control_number, str(revision))
     status = _STATUS_BY_RESPONSIBILITY.get(claim.responsibility, "1")
-    denial = _pick_denial(rng) if rng.random() < profile.denial_rate and not revision else None
+    deniable = not revision and not corrected
+    denial = _pick_denial(rng) if rng.random() < profile.denial_rate and deniable else None
     if denial is not None and (not denial.line_only or len(claim.lines) < 2):
         denied = [_denied_line(line, denial) for line in claim.lines]
         return _claim_payment(claim, profile, denied, seed=seed, status=STATUS_DENIED)

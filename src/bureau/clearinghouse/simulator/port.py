@@ -7,6 +7,8 @@ State lives in VAR_DIR/clearinghouse/simulator/<workspace slug>/:
                  simulated day they are due (n orders a day's files: 999, then 277CA, then 835)
     delivered/   responses the caller acknowledged
     schedule/    `<YYYYMMDD>.json`: adjudicated claims waiting for that day's payment run
+    claims/      `<payer claim number>.json`: each adjudicated claim as the payer holds it,
+                 for the replacements (CLM05-3 = 7) and voids (8) that name it in REF*F8
     state.json   counters (interchange control numbers, trace numbers) and recent payments
 
 On submit the simulator answers at once with a 999 and a 277CA due the next day and
@@ -218,9 +220,15 @@ class SimulatorPort:
         statuses = []
         for claim in summary.claims:
             profile = book.profile(claim.payer_id)
-            outcome = adj.front_door(claim, profile, seed=seed)
+            correction = claim.frequency in adj.CORRECTIONS
+            original = self._known(claim.original_reference) if correction else None
+            outcome = adj.front_door(claim, profile, seed=seed, knows_original=original is not None)
             statuses.append(responses.claim_status(claim, outcome, day=next_day, seed=seed))
-            if outcome.accepted and claim.frequency != "8":
+            if not outcome.accepted:
+                continue
+            if original is not None:
+                self._correct(claim, profile, day, schedule, summary, original)
+            else:
                 self._schedule(claim, profile, day, schedule, summary)
         text = responses.write_277ca_for(
             summary, statuses, control_number=self._next(state, "icn"), day=next_day
@@ -238,17 +246,10 @@ class SimulatorPort:
         seed = self.seed
         rates = self.book.lookup(claim.billing_npi, claim.payer_id)
         payment = adj.adjudicate(claim, profile, seed=seed, rates=rates)
-        delay = adj.payment_delay(claim, profile, seed=seed)
-        pay_day = adj.payment_run(day + timedelta(days=delay), profile)
-        head = {
-            "payer": claim.payer_id,
-            "payer_name": self.book.names.get(claim.payer_id) or claim.payer_name,
-            "npi": claim.billing_npi,
-            "tax_id": claim.billing_tax_id,
-            "payee_name": summary.billing_name,
-            "receiver": summary.sender_id,  # our submitter id (the 837's ISA06)
-        }
+        pay_day = self._pay_day(claim, profile, day)
+        head = self._head(claim, summary)
         later = adj.reversal_delay(claim, profile, seed=seed) if adj.is_paid(payment) else None
+        clean = payment  # what the payer holds, whatever it garbles on the way out
         if later is None:  # a claim the payer garbles is never also reversed: one puzzle each
             garbled = adj.rekeyed(payment, claim, seed=seed)
             payment = garbled if garbled != payment else adj.downcoded(payment, claim, seed=seed)
@@ -258,9 +259,76 @@ class SimulatorPort:
             if corrected.paid == payment.paid:
                 corrected = adj.adjudicate(claim, profile, seed=seed, rates=rates, revision=2)
             claims = [adj.reversal_of(payment), corrected]
-            schedule.setdefault(
-                adj.payment_run(pay_day + timedelta(days=later), profile), []
-            ).append({**head, "claims": [store.claim_to_json(c) for c in claims]})
+            again = adj.payment_run(pay_day + timedelta(days=later), profile)
+            schedule.setdefault(again, []).append(
+                {**head, "claims": [store.claim_to_json(c) for c in claims]}
+            )
+            clean, pay_day = corrected, again
+        self._remember(clean, pay_day)
+
+    # Corrections (CLM05-3 = 7 replacement, 8 void) -----------------------------------------
+    #
+    # The payer remembers each claim it adjudicated under its own number (CLP07, 277CA REF*1K)
+    # in `claims/<number>.json`: the payment as it stands and the day it was (last) paid. A
+    # replacement or void naming that number in REF*F8 is answered on one payment run, no
+    # earlier than the original's: the original's payment reversed (CLP02 = 22, every amount
+    # negated, the original's CLP01 and CLP07 — a zero-pay reversal when it was denied), then,
+    # for a replacement, the new claim adjudicated under its own number and not denied again.
+    # A void's answer is the reversal alone. An original is reversed once, however many
+    # corrections name it.
+
+    def _claim_file(self, number: str) -> Path:
+        safe = "".join(c for c in number if c.isalnum())[:50] or "_"
+        return self._dir("claims") / f"{safe}.json"
+
+    def _known(self, number: str) -> dict[str, Any] | None:
+        if not number.strip():
+            return None
+        found: dict[str, Any] | None = store.read_json(self._claim_file(number), None)
+        return found
+
+    def _remember(self, payment: ClaimPayment, pay_day: date, **extra: Any) -> None:
+        record = {"payment": store.claim_to_json(payment), "pay_day": pay_day.isoformat()}
+        store.write_json(self._claim_file(payment.payer_claim_number), record | extra)
+
+    def _correct(
+        self,
+        claim: SubmittedClaim,
+        profile: PayerProfile,
+        day: date,
+        schedule: dict[date, list[dict[str, Any]]],
+        summary: Submitted837,
+        original: dict[str, Any],
+    ) -> None:
+        pay_day = max(self._pay_day(claim, profile, day), date.fromisoformat(original["pay_day"]))
+        answer: list[ClaimPayment] = []
+        held = store.claim_from_json(original["payment"])
+        if not original.get("reversed"):
+            answer.append(adj.reversal_of(held))
+            self._remember(held, pay_day, reversed=True)
+        if claim.frequency == "7":
+            rates = self.book.lookup(claim.billing_npi, claim.payer_id)
+            payment = adj.adjudicate(claim, profile, seed=self.seed, rates=rates, corrected=True)
+            answer.append(payment)
+            self._remember(payment, pay_day)
+        if answer:
+            schedule.setdefault(pay_day, []).append(
+                {**self._head(claim, summary), "claims": [store.claim_to_json(c) for c in answer]}
+            )
+
+    def _pay_day(self, claim: SubmittedClaim, profile: PayerProfile, day: date) -> date:
+        delay = adj.payment_delay(claim, profile, seed=self.seed)
+        return adj.payment_run(day + timedelta(days=delay), profile)
+
+    def _head(self, claim: SubmittedClaim, summary: Submitted837) -> dict[str, Any]:
+        return {
+            "payer": claim.payer_id,
+            "payer_name": self.book.names.get(claim.payer_id) or claim.payer_name,
+            "npi": claim.billing_npi,
+            "tax_id": claim.billing_tax_id,
+            "payee_name": summary.billing_name,
+            "receiver": summary.sender_id,  # our submitter id (the 837's ISA06)
+        }
 
     def poll(self, *, as_of: date | None = None) -> list[InboundFile]:
         day = self._today(as_of)

@@ -139,6 +139,16 @@ CLASSIFICATION: dict[str, Spec] = {
     "claims:diagnoses": Spec(
         "capability", method="POST", needs=(C.CLAIMS_EDIT,), record="claim", ok=302
     ),
+    # Corrected claims: the seeded claim is replaced/voided, or refused with a message.
+    "claims:replace": Spec(
+        "capability", method="POST", needs=(C.CLAIMS_EDIT,), record="claim", ok=302
+    ),
+    "claims:void": Spec(
+        "capability", method="POST", needs=(C.CLAIMS_EDIT,), record="claim", ok=302
+    ),
+    # Not a replacement: back to the claim's page with a message (its form: see
+    # test_corrected_claims.py).
+    "claims:replacement": Spec("capability", needs=(C.CLAIMS_EDIT,), record="claim", ok=302),
     "batches:list": Spec("capability", needs=(C.CLAIMS_VIEW,), list_filter=True),
     # Builds from the seed's ready claims, then redirects to the list.
     "batches:build": Spec("capability", method="POST", needs=(C.CLAIMS_SUBMIT,), ok=302),

@@ -97,6 +97,30 @@ def a_claim(state: str) -> Callable[[Practice], Any]:
     return make
 
 
+def a_correctable_claim(p: Practice) -> Any:
+    """A denied claim the payer numbered: it may be replaced or voided."""
+    public_id = a_claim(ClaimState.DENIED)(p)
+    Claim.objects.for_system([p.pk], reason="test").filter(public_id=public_id).update(
+        payer_claim_number="PCN-CTX"
+    )
+    return public_id
+
+
+def a_replacement(p: Practice) -> Any:
+    from bureau.accounts.models import User
+    from bureau.claims.corrections import correction_create
+    from bureau.claims.models import ClaimFrequency
+    from bureau.tenancy.actor import resolve_actor
+
+    public_id = a_correctable_claim(p)
+    owner = resolve_actor(User.objects.get(username=OWNER))
+    assert owner is not None
+    with rls.practice_scope(owner.practice_ids()):
+        claim = Claim.objects.for_system([p.pk], reason="test").get(public_id=public_id)
+        made = correction_create(actor=owner, claim=claim, frequency=ClaimFrequency.REPLACEMENT)
+    return made.public_id
+
+
 def a_patient(p: Practice) -> Any:
     with rls.practice_scope([p.pk]):
         return Patient.objects.for_system([p.pk], reason="test").order_by("id").first().public_id  # type: ignore[union-attr]
@@ -231,6 +255,8 @@ WRITES: dict[str, Write] = {
     "claims:reopen": Write(
         "claim", a_claim(ClaimState.REJECTED), lambda _id: {"note": "wrong member id"}
     ),
+    "claims:replace": Write("claim", a_correctable_claim),
+    "claims:void": Write("claim", a_correctable_claim),
     "denials:update": Write(
         "denial",
         a_denial,
@@ -281,6 +307,7 @@ WRITES: dict[str, Write] = {
 
 PAGES: dict[str, tuple[str, Callable[[Practice], Any]]] = {
     "claims:detail": ("claim", a_claim(ClaimState.DRAFT)),
+    "claims:replacement": ("claim", a_replacement),
     "patients:detail": ("patient", a_patient),
     "patients:edit": ("patient", a_patient),
     "denials:detail": ("denial", a_denial),
