@@ -91,7 +91,7 @@ def line_openings(*, claim: Claim, lines: Sequence[ClaimLine]) -> dict[int, Line
         .values_list("claim_line_id", "total")
     )
     worked = list(
-        _open_denials(practice_id, claim.pk, line_ids).values_list("claim_line_id", flat=True)
+        open_denials(practice_id, claim.pk, line_ids).values_list("claim_line_id", flat=True)
     )
     whole_claim = None in worked
     found: dict[int, LineOpening] = {}
@@ -129,7 +129,7 @@ def may_decide(actor: Actor, practice_id: int) -> bool:
     return Role.OWNER in access.roles or approver_role(access.practice) in access.roles
 
 
-def _open_denials(practice_id: int, claim_id: int, line_ids: Sequence[int]) -> Any:
+def open_denials(practice_id: int, claim_id: int, line_ids: Sequence[int]) -> Any:
     """The claim's denials still worked on these lines, or on the whole claim."""
     return (
         Denial.objects.for_system([practice_id], reason=REASON)
@@ -215,7 +215,7 @@ def writeoff_request(
                     f"{openings[line.pk].open} open on it."
                 )
         line_ids = [line.pk for line, _ in wanted]
-        if not root_cause and _open_denials(locked.practice_id, locked.pk, line_ids).exists():
+        if not root_cause and open_denials(locked.practice_id, locked.pk, line_ids).exists():
             raise WriteOffError(
                 "Root cause: this write-off closes an open denial; say where it started "
                 "(registration, eligibility, authorization, coding, documentation, charge entry, "
@@ -424,7 +424,7 @@ def _close_denials(
     """The claim's denials on the written-off lines close as written off, with the request's
     root cause, on the denial's history and in the audit log. Done for the approval (the
     requester may hold only denials.view), hence the system read."""
-    rows = list(_open_denials(request.practice_id, claim.pk, line_ids).order_by("id"))
+    rows = list(open_denials(request.practice_id, claim.pk, line_ids).order_by("id"))
     if not rows:
         return 0
     practice_id = request.practice_id

@@ -31,6 +31,7 @@ from bureau.configuration.services import setting_set
 from bureau.denials.models import DenialEvent, DenialStatus, RootCause
 from bureau.ledger.check import ledger_check
 from bureau.tenancy import rls
+from bureau.tenancy.roles import Capability
 from bureau.workqueues.functions import Function
 from bureau.workqueues.models import LIVE_STATUSES, WorkItem
 
@@ -248,18 +249,26 @@ def test_closing_an_open_denial_needs_a_root_cause():
 
 def test_a_claim_outside_the_actors_providers_is_missing():
     """lina.limited bills two providers of the first practice: a claim of another provider is
-    a 404, never a message that it exists."""
+    a 404 (requested, or decided), never a message that it exists."""
+    from bureau.claims.models import Encounter
     from bureau.demo import LIMITED_USER
+    from bureau.directory.models import Provider
 
     s = denied_claim()
     lina = actor(LIMITED_USER)
     limited = lina.access[s.practice.pk].provider_ids
     assert limited is not None
-    encounter = s.denied.encounter
-    if {encounter.rendering_provider_id, encounter.billing_provider_id} & set(limited):
-        pytest.skip("the scenario's claim belongs to one of her providers")
+    other = Provider.objects.filter(practice=s.practice).exclude(pk__in=limited).first()
+    assert other is not None
+    with rls.practice_scope([s.practice.pk]):
+        Encounter.objects.for_system([s.practice.pk], reason="test").filter(
+            pk=s.denied.encounter_id
+        ).update(rendering_provider=other, billing_provider=other)
     with pytest.raises(Http404):
         ask(s.denied, {0: "5.00"}, who=LIMITED_USER)
+    mine = ask(s.denied, {0: "110.00"})
+    assert mine.status == WriteOffStatus.PENDING
+    assert lina.can(Capability.WRITEOFFS_REQUEST, s.practice.pk)
 
 
 def test_every_step_is_audited():
