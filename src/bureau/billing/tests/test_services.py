@@ -297,3 +297,20 @@ def test_every_step_is_audited():
     other = ask(denied_claim(s.practice).denied, {0: "110.00"})
     writeoff_refuse(actor=actor("sam.supervisor"), request=other, note="No.")
     assert actions(other)[-1] == (AuditAction.WRITEOFF_REFUSED.value, "sam.supervisor")
+
+
+def test_demo_makes_write_offs_of_every_kind():
+    """The demo's write-offs (run after the simulator in `seed_demo`): over denied claims of
+    the first practices, one approved, one refused, two waiting, small balances auto-approved,
+    and the ledger still adds up."""
+    from bureau.demo import WORKSPACE_SLUG
+    from bureau.demo_writeoffs import demo_writeoffs
+    from bureau.remittance.tests import builders as b
+
+    for practice in b.summit()[:3]:
+        denied_claim(practice)
+        denied_claim(practice)
+    made = demo_writeoffs(WORKSPACE_SLUG)
+    assert (made.approved, made.refused, made.waiting) == (1, 1, 2)
+    assert made.auto_approved == 2
+    assert ledger_check() == []
