@@ -16,7 +16,7 @@ from bureau.audit.services import audit_record
 from bureau.billing.models import WriteOffLine, WriteOffRequest, WriteOffStatus
 from bureau.billing.services import LineOpening, auto_approve_limit, line_openings, may_decide
 from bureau.claims.models import Claim, ClaimLine
-from bureau.denials.models import Denial
+from bureau.denials.models import Denial, RootCause
 from bureau.tenancy.actor import Actor
 from bureau.tenancy.roles import Capability
 
@@ -109,6 +109,7 @@ class WriteOffDetail:
     denial: Denial | None
     can_decide: bool
     own: bool
+    root_cause: str  # its label, or "" when none was given
 
 
 def writeoff_detail(*, actor: Actor, public_id: Any) -> WriteOffDetail:
@@ -147,6 +148,11 @@ def writeoff_detail(*, actor: Actor, public_id: Any) -> WriteOffDetail:
             and may_decide(actor, request.practice_id)
         ),
         own=own,
+        root_cause=(
+            str(RootCause(request.root_cause).label)
+            if request.root_cause in RootCause.values
+            else ""
+        ),
     )
 
 
