@@ -91,6 +91,6 @@ def test_export_leaves_out_and_import_refuses_hidden_keys(owner, summit):
     assert "statements.cycle_days" not in document["overrides"]
     services.config_import(actor=owner, practice=practice, document=document, reason="round trip")
     assert SettingValue.objects.filter(key="statements.cycle_days").count() == 1
-    document["overrides"]["writeoffs.approver_role"] = "owner"
-    with pytest.raises(services.ConfigurationError, match="writeoffs.approver_role: unknown"):
+    document["overrides"]["statements.cycle_days"] = 14
+    with pytest.raises(services.ConfigurationError, match="statements.cycle_days: unknown"):
         services.config_import(actor=owner, practice=practice, document=document, reason="hidden")
