@@ -294,9 +294,7 @@ def _decide(actor: Actor, request: WriteOffRequest, status: str, note: str) -> W
     request is still pending: a second approver's UPDATE finds nothing to change)."""
     actor.require(Capability.WRITEOFFS_APPROVE, request.practice_id)
     if request.requested_by_id == actor.user.pk:
-        raise WriteOffError(
-            "You asked for this write-off: someone else must approve or refuse it."
-        )
+        raise WriteOffError("You asked for this write-off: someone else must approve or refuse it.")
     if not may_decide(actor, request.practice_id):
         role = approver_role(actor.access[request.practice_id].practice)
         raise WriteOffError(
@@ -307,7 +305,7 @@ def _decide(actor: Actor, request: WriteOffRequest, status: str, note: str) -> W
     changed = scoped.filter(pk=request.pk, status=WriteOffStatus.PENDING).update(
         status=status, decided_by=actor.user, decided_at=now, decision_note=note[:NOTE_MAX]
     )
-    current = scoped.filter(pk=request.pk).first()
+    current: WriteOffRequest | None = scoped.filter(pk=request.pk).first()
     if current is None:  # outside the actor's practices or providers: as if missing
         raise Http404
     if not changed:
@@ -411,9 +409,11 @@ def _post(actor: Actor, request: WriteOffRequest, claim: Claim, *, auto: bool) -
         )
     appender.flush()
     closed = _close_denials(actor, request, claim, [wl.claim_line_id for wl in lines])
-    functions = (Function.WRITEOFF_APPROVAL, Function.DENIALS) if closed else ()
-    if not auto:
-        functions = functions or (Function.WRITEOFF_APPROVAL,)
+    # Closed denials drop their denial items; a decided request drops its approval item (an
+    # auto-approved one never had one).
+    functions: list[str] = [Function.DENIALS] if closed else []
+    if not auto or closed:
+        functions.append(Function.WRITEOFF_APPROVAL)
     if functions:
         _sync(actor, request, functions)
 

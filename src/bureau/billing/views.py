@@ -68,7 +68,9 @@ def writeoff_new_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
     actor = actor_of(request)
     source = request.POST if request.method == "POST" else request.GET
     denial_id = _uuid(source.get("denial", ""))
-    form = selectors.writeoff_form(actor=actor, claim_public_id=public_id, denial_public_id=denial_id)
+    form = selectors.writeoff_form(
+        actor=actor, claim_public_id=public_id, denial_public_id=denial_id
+    )
     back = reverse("billing:writeoff_new", kwargs={"public_id": public_id})
     record_in_context(request, form.claim.practice_id, noun="claim", back=back)
     error = ""

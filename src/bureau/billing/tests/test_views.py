@@ -70,9 +70,7 @@ def test_form_shows_open_amounts_and_a_request_above_the_limit_waits():
     response = post_request(biller, s.denied, {0: "110.00", 1: "12.00"}, denial=denial)
     made = only_request(s.denied)
     assert response.status_code == 302
-    assert response["Location"] == reverse(
-        "billing:writeoff", kwargs={"public_id": made.public_id}
-    )
+    assert response["Location"] == reverse("billing:writeoff", kwargs={"public_id": made.public_id})
     assert made.status == WriteOffStatus.PENDING and made.denial_id == denial.pk
     detail = biller.get(response["Location"]).content.decode()
     assert "You asked for this write-off" in detail and 'id="writeoff-approve"' not in detail
