@@ -94,6 +94,23 @@ def writeoff_list(
     return found.shown_as(lambda r: _row(actor, r))
 
 
+def writeoffs_of_claim(*, actor: Actor, claim: Claim) -> list[WriteOffRow]:
+    """The claim's requests, newest first, for its page and its denial's (audited when any)."""
+    if not actor.can(Capability.WRITEOFFS_VIEW, claim.practice_id):
+        return []
+    found = list(_scoped(actor, Capability.WRITEOFFS_VIEW).filter(claim_id=claim.pk)[:20])
+    if found:
+        audit_record(
+            action=AuditAction.WRITEOFF_LISTED,
+            actor=actor,
+            practice=actor.access[claim.practice_id].practice,
+            model="billing.WriteOffRequest",
+            record_ids=[r.public_id for r in found],
+            detail={"claim": str(claim.public_id)},
+        )
+    return [_row(actor, r) for r in found]
+
+
 def writeoff_get(*, actor: Actor, public_id: Any, capability: Capability) -> WriteOffRequest:
     found: WriteOffRequest | None = _scoped(actor, capability).filter(public_id=public_id).first()
     if found is None:

@@ -1,5 +1,6 @@
-"""`{% writeoff_link claim denial %}`: the "Request write-off" link on a claim's or a denial's
-page, shown only to someone who may request one on that practice (one line in each page)."""
+"""`{% writeoff_link claim denial %}`: on a claim's or a denial's page (one line in each), the
+claim's write-off requests with their status, and the "Request write-off" link for someone who
+may request one on that practice."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 from django import template
 
+from bureau.billing.selectors import writeoffs_of_claim
 from bureau.tenancy.roles import Capability
 
 register = template.Library()
@@ -21,4 +23,9 @@ def writeoff_link(context: dict[str, Any], claim: Any, denial: Any = None) -> di
         and claim is not None
         and actor.can(Capability.WRITEOFFS_REQUEST, claim.practice_id)
     )
-    return {"claim": claim, "denial": denial, "allowed": allowed}
+    requests = (
+        writeoffs_of_claim(actor=actor, claim=claim)
+        if actor is not None and claim is not None
+        else []
+    )
+    return {"claim": claim, "denial": denial, "allowed": allowed, "requests": requests}

@@ -133,3 +133,38 @@ def test_list_filters_and_shows_the_practice_and_audits():
     assert AuditEvent.objects.filter(
         action=AuditAction.WRITEOFF_LISTED, user__username="sam.supervisor"
     ).exists()
+
+
+def test_the_denial_page_lists_the_claims_write_offs_with_their_status():
+    s = denied_claim()
+    denial = denials_of_claim(s.denied)[0]
+    biller = verified_client("bella.biller")
+    post_request(biller, s.denied, {0: "100.00"}, denial=denial)
+    page = biller.get(reverse("denials:detail", kwargs={"public_id": denial.public_id}))
+    body = page.content.decode()
+    assert 'id="claim-writeoffs"' in body and "Waiting for approval" in body
+
+
+def test_provider_limited_biller_gets_404_for_another_providers_write_off():
+    """lina.limited bills two providers of the first practice: another provider's claim form
+    and its write-off request answer 404, like a missing one."""
+    from bureau.claims.models import Encounter
+    from bureau.demo import LIMITED_USER
+    from bureau.denials.tests.test_views import actor
+    from bureau.directory.models import Provider
+
+    s = denied_claim()
+    limited = actor(LIMITED_USER).access[s.practice.pk].provider_ids
+    other = Provider.objects.filter(practice=s.practice).exclude(pk__in=limited).first()
+    with rls.practice_scope([s.practice.pk]):
+        Encounter.objects.for_system([s.practice.pk], reason="test").filter(
+            pk=s.denied.encounter_id
+        ).update(rendering_provider=other, billing_provider=other)
+    post_request(verified_client("bella.biller"), s.denied, {0: "100.00"})
+    made = only_request(s.denied)
+    lina = verified_client(LIMITED_USER)
+    assert lina.get(form_url(s.denied)).status_code == 404
+    assert post_request(lina, s.denied, {0: "1.00"}).status_code == 404
+    detail = reverse("billing:writeoff", kwargs={"public_id": made.public_id})
+    assert lina.get(detail).status_code == 404
+    assert s.denied.number not in lina.get(reverse("billing:writeoffs")).content.decode()
