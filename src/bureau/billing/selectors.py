@@ -184,16 +184,21 @@ class WriteOffForm:
     limit: Decimal
 
 
-def writeoff_form(
-    *, actor: Actor, claim_public_id: Any, denial_public_id: Any = None
-) -> WriteOffForm:
+def claim_for_writeoff(*, actor: Actor, public_id: Any) -> Claim:
+    """The claim a write-off is asked on (writeoffs.request over its provider), else 404."""
     claim: Claim | None = (
         Claim.objects.visible_to(actor, Capability.WRITEOFFS_REQUEST)
-        .filter(public_id=claim_public_id)
+        .select_related("practice")
+        .filter(public_id=public_id)
         .first()
     )
     if claim is None:
         raise Http404
+    return claim
+
+
+def writeoff_form(*, actor: Actor, claim: Claim, denial_public_id: Any = None) -> WriteOffForm:
+    """The form's lines with what is open on each (`claim` from `claim_for_writeoff`)."""
     lines = list(
         ClaimLine.objects.visible_to(actor, Capability.WRITEOFFS_REQUEST)
         .filter(claim_id=claim.pk)

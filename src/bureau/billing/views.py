@@ -66,13 +66,14 @@ def writeoff_new_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
     """GET: the form for claim `public_id` (?denial=<id> when opened from a denial). POST:
     the request; a refusal re-renders the form with what was typed and why."""
     actor = actor_of(request)
+    claim = selectors.claim_for_writeoff(actor=actor, public_id=public_id)
+    # Before anything is read for the page or written: a form opened under another practice.
+    back = reverse("claims:detail", kwargs={"public_id": public_id})
+    record_in_context(request, claim.practice_id, noun="claim", back=back)
     source = request.POST if request.method == "POST" else request.GET
-    denial_id = _uuid(source.get("denial", ""))
     form = selectors.writeoff_form(
-        actor=actor, claim_public_id=public_id, denial_public_id=denial_id
+        actor=actor, claim=claim, denial_public_id=_uuid(source.get("denial", ""))
     )
-    back = reverse("billing:writeoff_new", kwargs={"public_id": public_id})
-    record_in_context(request, form.claim.practice_id, noun="claim", back=back)
     error = ""
     if request.method == "POST":
         amounts = {

@@ -30,7 +30,6 @@ def shell(request: HttpRequest) -> dict[str, Any]:
             "claims": actor.can(Capability.CLAIMS_VIEW),
             "eras": actor.can(Capability.PAYMENTS_VIEW),
             "denials": actor.can(Capability.DENIALS_VIEW),
-            "writeoffs": actor.can(Capability.WRITEOFFS_VIEW),
             "audit": actor.can(Capability.AUDIT_VIEW),
             "users": actor.can(Capability.USERS_MANAGE),
             "settings": actor.can(Capability.SETUP_VIEW),

@@ -48,7 +48,6 @@ SHELL_ROUTES = {
     "claims": "claims:list",
     "eras": "eras:list",
     "denials": "denials:list",
-    "writeoffs": "billing:writeoffs",
     "audit": "audit:log",
     "setup": "directory:providers",
     "settings": "configuration:settings",
