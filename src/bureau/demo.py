@@ -390,6 +390,9 @@ def seed_demo(
         from bureau.demo_claims import simulate_demo
 
         simulate_demo(WORKSPACE_SLUG, days=simulate_days, seed=seed, say=say)
+        from bureau.demo_writeoffs import demo_writeoffs
+
+        demo_writeoffs(WORKSPACE_SLUG, say=say)  # after the replay: denials to write off
     if created:
         from bureau.workqueues.demo import demo_queue
 

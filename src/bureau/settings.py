@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "bureau.remittance",
     "bureau.denials",
     "bureau.workqueues",
+    "bureau.billing",
     "bureau.clearinghouse",
     "bureau.web",
     "django_tasks",

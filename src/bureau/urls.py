@@ -13,6 +13,7 @@ urlpatterns = [
     path("eras/", include("bureau.remittance.urls")),
     path("denials/", include("bureau.denials.urls")),
     path("queue/", include("bureau.workqueues.urls")),
+    path("billing/", include("bureau.billing.urls")),
 ]
 
 handler404 = "bureau.web.errors.not_found"

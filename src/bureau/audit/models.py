@@ -82,6 +82,11 @@ class AuditAction(StrEnum):
     DENIAL_LISTED = "denial.listed"
     DENIAL_VIEWED = "denial.viewed"
     DENIAL_UPDATED = "denial.updated"
+    WRITEOFF_REQUESTED = "writeoff.requested"
+    WRITEOFF_APPROVED = "writeoff.approved"
+    WRITEOFF_REFUSED = "writeoff.refused"
+    WRITEOFF_LISTED = "writeoff.listed"
+    WRITEOFF_VIEWED = "writeoff.viewed"
     SIMULATOR_RAN = "simulator.ran"
     WORKITEMS_SYNCED = "workitem.synced"
     WORKITEM_LISTED = "workitem.listed"
@@ -108,6 +113,8 @@ class AuditAction(StrEnum):
             AuditAction.LEDGER_VIEWED,
             AuditAction.DENIAL_LISTED,
             AuditAction.DENIAL_VIEWED,
+            AuditAction.WRITEOFF_LISTED,
+            AuditAction.WRITEOFF_VIEWED,
             AuditAction.WORKITEM_LISTED,
             AuditAction.WORKITEM_VIEWED,
         }

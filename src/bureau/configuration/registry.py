@@ -376,7 +376,6 @@ DECLARED: tuple[SettingSpec, ...] = (
         "Write-off requests up to this amount are approved without review.",
         minimum=Decimal("0"),
         maximum=Decimal("1000000"),
-        live=False,
     ),
     _spec(
         "writeoffs.approver_role",
@@ -384,7 +383,6 @@ DECLARED: tuple[SettingSpec, ...] = (
         Role.SUPERVISOR.value,
         "Role that approves write-offs above the auto-approve limit.",
         choices=tuple(r.value for r in Role),
-        live=False,
     ),
     # Work queues: business days to work an item of each function before its SLA is breached.
     _spec(
@@ -448,6 +446,14 @@ DECLARED: tuple[SettingSpec, ...] = (
         Kind.INT,
         10,
         "Business days to close a setup gap (a missing or expiring enrollment).",
+        minimum=1,
+        maximum=365,
+    ),
+    _spec(
+        "writeoff_approval.sla_days",
+        Kind.INT,
+        3,
+        "Business days to approve or refuse a write-off above the auto-approve limit.",
         minimum=1,
         maximum=365,
     ),

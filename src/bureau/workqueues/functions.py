@@ -19,6 +19,7 @@ class Function(models.TextChoices):
     CREDENTIALING = "credentialing", "Credentialing holds"
     UNDERPAYMENTS = "underpayments", "Underpayments"
     SETUP_GAPS = "setup_gaps", "Setup gaps"
+    WRITEOFF_APPROVAL = "writeoff_approval", "Write-off approvals"
 
 
 CAPABILITY: dict[str, Capability] = {
@@ -32,6 +33,8 @@ CAPABILITY: dict[str, Capability] = {
     # Recovering an underpaid line is an appeal of the payer's adjudication.
     Function.UNDERPAYMENTS: Capability.DENIALS_WORK,
     Function.SETUP_GAPS: Capability.SETUP_MANAGE,
+    # A write-off above the practice's auto-approve limit waits for an approver (billing/).
+    Function.WRITEOFF_APPROVAL: Capability.WRITEOFFS_APPROVE,
 }
 
 # Functions whose items no record state closes: the person working them says it is done

@@ -33,6 +33,7 @@ DEFAULT_SLA_DAYS: dict[str, int] = {
     "credentialing": 10,
     "underpayments": 10,
     "setup_gaps": 10,
+    "writeoff_approval": 3,
 }
 # Written out key by key (not built from the names) so the settings registry's test sees that
 # code reads each of them.
@@ -45,6 +46,7 @@ SLA_KEYS: dict[str, str] = {
     "credentialing": "credentialing.sla_days",
     "underpayments": "underpayments.sla_days",
     "setup_gaps": "setup_gaps.sla_days",
+    "writeoff_approval": "writeoff_approval.sla_days",
 }
 
 

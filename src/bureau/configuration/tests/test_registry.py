@@ -31,18 +31,18 @@ LIVE = {
     "credentialing.sla_days",
     "underpayments.sla_days",
     "setup_gaps.sla_days",
+    "writeoff_approval.sla_days",
+    # Read by write-offs (billing/services.py).
+    "writeoffs.auto_approve_limit",
+    "writeoffs.approver_role",
     "followup.interval_days",
     "followup.no_ack_days",
     "claims.corrected_claim_days",
     "workqueue.claim_minutes",
     "workspace.holidays",
 }
-# Declared for the write-offs and statements to come; hidden until code reads them.
-NOT_LIVE = {
-    "writeoffs.auto_approve_limit",
-    "writeoffs.approver_role",
-    "statements.cycle_days",
-}
+# Declared for the statements to come; hidden until code reads them.
+NOT_LIVE = {"statements.cycle_days"}
 
 
 def declared(key: str) -> SettingSpec:

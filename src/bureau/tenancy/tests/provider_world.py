@@ -19,7 +19,8 @@ from typing import Any
 from django.apps import apps
 
 from bureau.accounts.models import User
-from bureau.claims.models import Claim, ClaimState, Encounter
+from bureau.billing.models import WriteOffLine, WriteOffRequest
+from bureau.claims.models import Claim, ClaimLine, ClaimState, Encounter
 from bureau.claims.tests import factories
 from bureau.denials.models import Denial
 from bureau.directory.models import ContractRate, Payer, Provider
@@ -159,6 +160,8 @@ def build(username: str = LIMITED_USER) -> ProviderWorld:
         plb=[("WO", "5.00")],
     )
     theirs = _ingest(practice, payer, [_paid(their_other)])
+    for claim in (my_denied, their_denied):
+        _writeoff(claim, user)
     rls.activate([])  # requests get no help from the test's own scope
     return ProviderWorld(
         user=user,
@@ -183,6 +186,28 @@ def build(username: str = LIMITED_USER) -> ProviderWorld:
 Rule = Callable[[Any], bool]
 
 
+def _writeoff(claim: Claim, user: User) -> None:
+    """A pending write-off of the claim's first line (billing/), reaching its providers."""
+    with rls.practice_scope([claim.practice_id]):
+        line = system(ClaimLine, claim.practice).filter(claim_id=claim.pk).order_by("pk").first()
+        request = WriteOffRequest.objects.create(
+            workspace_id=claim.workspace_id,
+            practice_id=claim.practice_id,
+            claim=claim,
+            amount=Decimal("1.00"),
+            reason="administrative",
+            note="test",
+            requested_by=user,
+        )
+        WriteOffLine.objects.create(
+            workspace_id=claim.workspace_id,
+            practice_id=claim.practice_id,
+            request=request,
+            claim_line=line,
+            amount=Decimal("1.00"),
+        )
+
+
 def truth(world: ProviderWorld) -> dict[type[PracticeScoped], Rule]:
     """For each PHI model, whether the limited actor may see a row of her practice."""
     practice, allowed = world.practice, world.allowed
@@ -195,6 +220,7 @@ def truth(world: ProviderWorld) -> dict[type[PracticeScoped], Rule]:
         )
         work_items = list(system(WorkItem, practice).values_list("pk", "claim_id", "provider_id"))
         denial_claim = dict(system(Denial, practice).values_list("pk", "claim_id"))
+        writeoff_claim = dict(system(WriteOffRequest, practice).values_list("pk", "claim_id"))
     my_encounters = {
         pk for pk, (_, rendering, billing) in encounters.items() if {rendering, billing} & allowed
     }
@@ -233,6 +259,8 @@ def truth(world: ProviderWorld) -> dict[type[PracticeScoped], Rule]:
         "Denial": by_claim,
         "DenialEvent": lambda r: denial_claim.get(r.denial_id) in my_claims,
         "Appeal": lambda r: denial_claim.get(r.denial_id) in my_claims,
+        "WriteOffRequest": by_claim,
+        "WriteOffLine": lambda r: writeoff_claim.get(r.request_id) in my_claims,
         "WorkItem": lambda r: r.pk in my_items,
         "WorkItemEvent": lambda r: r.item_id in my_items,
         "Attempt": lambda r: r.item_id in my_items,

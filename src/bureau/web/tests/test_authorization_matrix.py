@@ -234,6 +234,19 @@ CLASSIFICATION: dict[str, Spec] = {
     "denials:appeal_pdf": Spec(
         "capability", needs=(C.DENIALS_VIEW, C.PATIENTS_DEMOGRAPHICS), record="appeal"
     ),
+    # Write-offs (billing/): an empty request form re-renders with its error; an approval or
+    # refusal of the probed request (the user's own: refused with a message) goes back to it.
+    "billing:writeoffs": Spec("capability", needs=(C.WRITEOFFS_VIEW,), list_filter=True),
+    "billing:writeoff": Spec("capability", needs=(C.WRITEOFFS_VIEW,), record="writeoff"),
+    "billing:writeoff_new": Spec(
+        "capability", needs=(C.WRITEOFFS_REQUEST,), record="claim", form_post=True
+    ),
+    "billing:writeoff_approve": Spec(
+        "capability", method="POST", needs=(C.WRITEOFFS_APPROVE,), record="writeoff", ok=302
+    ),
+    "billing:writeoff_refuse": Spec(
+        "capability", method="POST", needs=(C.WRITEOFFS_APPROVE,), record="writeoff", ok=302
+    ),
     # The work queue: a user works an item when they hold its function's capability on its
     # practice (over its provider); others get 404, like a missing item.
     # Its ?practice= (a foreign one is a 404) is probed in workqueues/tests/test_queue_views.py:
@@ -475,6 +488,22 @@ class Probe:
             self.failures.append(f"{label}: response shows foreign identifiers {leaked[:5]}")
 
 
+def writeoff_of(denial: Any, user: Any) -> Any:
+    """A pending write-off request of the denial's claim, asked for by the user (so an approval
+    the user tries is refused with a message: nothing is posted)."""
+    from bureau.billing.models import WriteOffRequest
+
+    return WriteOffRequest.objects.create(
+        workspace_id=denial.workspace_id,
+        practice_id=denial.practice_id,
+        claim_id=denial.claim_id,
+        amount="1.00",
+        reason="administrative",
+        note="test",
+        requested_by=user,
+    )
+
+
 def appeal_of(denial: Any, user: Any) -> Any:
     from bureau.denials.appeal_models import Appeal
 
@@ -540,7 +569,7 @@ def _records(spec: Spec, world: World) -> list[tuple[str, Any, bool]]:
             (f"batch of {b.practice.code}", b.public_id, world.holds(spec.needs, b.practice_id))
             for b in first_batch.values()
         ]
-    elif spec.record in ("era", "era_exception", "denial", "appeal"):
+    elif spec.record in ("era", "era_exception", "denial", "appeal", "writeoff"):
         codes = {p.pk: p.code for p in world.practices}
         rows = [
             (
@@ -609,6 +638,7 @@ def money(world: World) -> dict[str, list[Any]]:
         "era_exception": [],
         "denial": [],
         "appeal": [],
+        "writeoff": [],
         "job": [],
     }
     hidden = {p.pk for p in world.practices} - set(world.caps)
@@ -630,6 +660,7 @@ def money(world: World) -> dict[str, list[Any]]:
                 .first()
             )
             made["appeal"].append(appeal_of(made["denial"][-1], world.user))
+            made["writeoff"].append(writeoff_of(made["denial"][-1], world.user))
         if practice.pk in hidden:
             world.foreign += [str(scenario.era.public_id), scenario.era.trace_number]
     assert all(made["era_exception"]) and all(made["denial"]), "each ERA makes both"

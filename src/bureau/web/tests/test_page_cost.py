@@ -49,7 +49,8 @@ PAGE_READS = {
     "/queue/?function=denials&practice=all": 3,  # payers, page, people to assign to
     "/queue/?practice=all": 3,
 }
-CLAIM_READS = 7  # claim, lines, scrub findings, history, acknowledgements, remittances, ledger
+# claim, lines, scrub findings, history, acknowledgements, remittances, ledger, write-offs
+CLAIM_READS = 8
 PATIENT_READS = 2  # patient, coverages
 
 

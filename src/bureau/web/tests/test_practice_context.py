@@ -21,6 +21,7 @@ from django.contrib.messages import get_messages
 from django.test import Client
 from django.urls import reverse
 
+from bureau.accounts.models import User
 from bureau.audit.models import AuditAction, AuditEvent
 from bureau.claims.models import Claim, ClaimState
 from bureau.claims.tests import factories
@@ -239,6 +240,44 @@ def patient_form(public_id: Any) -> dict[str, str]:
     }
 
 
+def a_denied_claim(p: Practice) -> Any:
+    return ingest_scenario(p, unmatched=False).denied.public_id
+
+
+def a_writeoff(p: Practice) -> Any:
+    """A write-off above the limit, asked for by the denial specialist: pending."""
+    from bureau.billing.services import writeoff_request
+    from bureau.tenancy.actor import resolve_actor
+
+    claim = ingest_scenario(p, unmatched=False).denied
+    dan = resolve_actor(User.objects.get(username="dan.denials"))
+    assert dan is not None
+    return writeoff_request(
+        actor=dan, claim=claim, reason="bad_debt", note="test", root_cause="coding",
+        amounts=writeoff_form(claim.public_id),
+    ).public_id  # fmt: skip
+
+
+def writeoff_form(claim_public_id: Any) -> dict[str, str]:
+    """100.00 of the denied claim's first line (110.00 open): above the limit."""
+    from bureau.claims.models import ClaimLine
+
+    ids = list(Practice.objects.values_list("pk", flat=True))
+    line = (
+        ClaimLine.objects.for_system(ids, reason="test")
+        .filter(claim__public_id=claim_public_id)
+        .order_by("line_number")
+        .first()
+    )
+    assert line is not None
+    return {str(line.public_id): "100.00"}
+
+
+def writeoff_post(claim_public_id: Any) -> dict[str, str]:
+    amounts = {f"amount-{k}": v for k, v in writeoff_form(claim_public_id).items()}
+    return {**amounts, "reason": "bad_debt", "note": "test", "root_cause": "coding"}
+
+
 @dataclass(frozen=True)
 class Write:
     noun: str
@@ -303,6 +342,9 @@ WRITES: dict[str, Write] = {
     # Incomplete forms: the view answers with its own message once the practice check passes.
     "eras:exception_match": Write("ERA exception", an_exception, writes=False),
     "eras:exception_match_lines": Write("ERA exception", an_exception, writes=False),
+    "billing:writeoff_new": Write("claim", a_denied_claim, writeoff_post),
+    "billing:writeoff_approve": Write("write-off", a_writeoff),
+    "billing:writeoff_refuse": Write("write-off", a_writeoff, lambda _id: {"note": "appeal"}),
 }
 
 PAGES: dict[str, tuple[str, Callable[[Practice], Any]]] = {
@@ -315,6 +357,8 @@ PAGES: dict[str, tuple[str, Callable[[Practice], Any]]] = {
     "eras:detail": ("ERA", an_era),
     "directory:enrollment_edit": ("enrollment", a_provider),
     "workqueues:item": ("work item", a_work_item),
+    "billing:writeoff": ("write-off", a_writeoff),
+    "billing:writeoff_new": ("claim", a_denied_claim),
 }
 
 
@@ -373,7 +417,7 @@ def test_a_write_from_a_page_opened_under_another_practice_is_refused(name: str)
     )
     # Back to a page that shows the record (or its queue), never elsewhere.
     assert response["Location"].startswith(
-        ("/claims/", "/denials/", "/patients/", "/eras/", "/setup/", "/queue/")
+        ("/claims/", "/denials/", "/patients/", "/eras/", "/setup/", "/queue/", "/billing/")
     )
 
     # The form carries nothing (an old page, a script): the session's context stands in.

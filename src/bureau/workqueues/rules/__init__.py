@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from django.db.models import Q
 
 from bureau.workqueues.functions import Function
-from bureau.workqueues.rules import claims, remits, setup
+from bureau.workqueues.rules import claims, remits, setup, writeoffs
 from bureau.workqueues.rules.base import EVERYTHING, Desired, Narrow, PracticeFacts
 
 __all__ = ["EVERYTHING", "RULES", "Desired", "FunctionRule", "Narrow", "PracticeFacts"]
@@ -46,6 +46,9 @@ RULES: dict[str, FunctionRule] = {
         FunctionRule(Function.CREDENTIALING, claims.credentialing, claims.pair_items),
         FunctionRule(Function.UNDERPAYMENTS, remits.underpayments, _underpayment_items),
         FunctionRule(Function.SETUP_GAPS, setup.setup_gaps, setup.setup_gap_items),
+        FunctionRule(
+            Function.WRITEOFF_APPROVAL, writeoffs.writeoff_approvals, writeoffs.writeoff_items
+        ),
     )
 }
 if set(RULES) != set(Function.values):  # pragma: no cover - guarded by a test

@@ -88,6 +88,7 @@ def test_default_sla_days_are_the_published_service_levels():
         "credentialing": 10,
         "underpayments": 10,
         "setup_gaps": 10,
+        "writeoff_approval": 3,
     }
     # One setting per function, whose default is the table's.
     assert set(SLA_KEYS) == set(DEFAULT_SLA_DAYS)
