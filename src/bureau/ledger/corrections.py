@@ -19,14 +19,16 @@ from datetime import date
 
 from django.db import transaction
 
-from bureau.audit.models import AuditAction
-from bureau.audit.services import audit_record_many
 from bureau.claims.models import Claim, ClaimLine
 from bureau.ledger.models import EntryKind, LedgerEntry
-from bureau.ledger.services import REASON, LedgerAppender, reverse_entries
+from bureau.ledger.services import (
+    REASON,
+    LedgerAppender,
+    audit_claims_posted,
+    reverse_entries,
+)
 from bureau.tenancy import rls
 from bureau.tenancy.actor import Actor
-from bureau.tenancy.models import Practice, Workspace
 
 CASH = frozenset({EntryKind.PAYMENT, EntryKind.REFUND})
 NOTE = "balance moved: claim corrected"
@@ -85,30 +87,16 @@ def reverse_open_balances(
             posted_by_id=actor.user.pk if actor is not None else None,
         )
         written = appender.flush()
-        if written:
-            moved = {e["claim_id"] for e in written}
-            by_practice: dict[int, list[Claim]] = {}
-            for claim in originals:
-                if claim.pk in moved:
-                    by_practice.setdefault(claim.practice_id, []).append(claim)
-            practices = Practice.objects.in_bulk(list(by_practice))
-            first = next(iter(by_practice.values()))[0]
-            audit_record_many(
-                action=AuditAction.LEDGER_CHARGES_POSTED,
-                actor=actor,
-                workspace=Workspace.objects.get(pk=first.workspace_id) if actor is None else None,
-                model="claims.Claim",
-                targets=[
-                    (practices[pid], [c.public_id for c in made])
-                    for pid, made in sorted(by_practice.items())
-                ],
-                detail={
-                    "reversals": len(written),
-                    "reason": NOTE,
-                    "effective_date": effective_date.isoformat(),
-                },
-                label="" if actor is not None else "system",
-            )
+        audit_claims_posted(
+            actor,
+            originals,
+            written,
+            {
+                "reversals": len(written),
+                "reason": NOTE,
+                "effective_date": effective_date.isoformat(),
+            },
+        )
         rls.activate(scope)  # for_system narrowed the caller's scope; give it back
         return len(written)
 

@@ -211,25 +211,41 @@ def post_charges(
                     note="claim submitted",
                 )
         written = appender.flush()
-        if written:
-            charged = {e["claim_id"] for e in written}
-            by_practice: dict[int, list[Claim]] = {}
-            for claim in claims:
-                if claim.pk in charged:
-                    by_practice.setdefault(claim.practice_id, []).append(claim)
-            practices = Practice.objects.in_bulk(list(by_practice))
-            first = next(iter(by_practice.values()))[0]
-            audit_record_many(
-                action=AuditAction.LEDGER_CHARGES_POSTED,
-                actor=actor,
-                workspace=Workspace.objects.get(pk=first.workspace_id) if actor is None else None,
-                model="claims.Claim",
-                targets=[
-                    (practices[pid], [c.public_id for c in made])
-                    for pid, made in sorted(by_practice.items())
-                ],
-                detail={"entries": len(written), "effective_date": effective_date.isoformat()},
-                label="" if actor is not None else "system",
-            )
+        audit_claims_posted(
+            actor,
+            claims,
+            written,
+            {"entries": len(written), "effective_date": effective_date.isoformat()},
+        )
         rls.activate(scope)  # for_system narrowed the caller's scope; give it back
         return len(written)
+
+
+def audit_claims_posted(
+    actor: Actor | None,
+    claims: Sequence[Claim],
+    written: Sequence[dict[str, Any]],
+    detail: dict[str, Any],
+) -> None:
+    """One ledger-posted event per practice naming the claims that got entries (none: none)."""
+    if not written:
+        return
+    posted = {e["claim_id"] for e in written}
+    by_practice: dict[int, list[Claim]] = {}
+    for claim in claims:
+        if claim.pk in posted:
+            by_practice.setdefault(claim.practice_id, []).append(claim)
+    practices = Practice.objects.in_bulk(list(by_practice))
+    first = next(iter(by_practice.values()))[0]
+    audit_record_many(
+        action=AuditAction.LEDGER_CHARGES_POSTED,
+        actor=actor,
+        workspace=Workspace.objects.get(pk=first.workspace_id) if actor is None else None,
+        model="claims.Claim",
+        targets=[
+            (practices[pid], [c.public_id for c in made])
+            for pid, made in sorted(by_practice.items())
+        ],
+        detail=detail,
+        label="" if actor is not None else "system",
+    )
