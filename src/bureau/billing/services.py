@@ -139,8 +139,13 @@ def open_denials(practice_id: int, claim_id: int, line_ids: Sequence[int]) -> An
 
 
 def _amount(raw: Any, label: str) -> Decimal:
+    text = raw if isinstance(raw, Decimal) else str(raw).strip()
+    # Decimal() reads digits of any script ("٣٤" is 34) and underscores ("1_0" is 10): a
+    # person typing those did not mean that amount, so only ASCII digits count.
+    if isinstance(text, str) and (not text.isascii() or "_" in text):
+        raise WriteOffError(f"{label}: {text[:20]!r} is not an amount.")
     try:
-        value = raw if isinstance(raw, Decimal) else Decimal(str(raw).strip() or "0")
+        value = text if isinstance(text, Decimal) else Decimal(text or "0")
     except InvalidOperation:
         raise WriteOffError(f"{label}: {str(raw)[:20]!r} is not an amount.") from None
     if not value.is_finite():
