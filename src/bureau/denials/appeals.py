@@ -413,8 +413,9 @@ def appeal_submit(
             raise AppealError("The appeal was already submitted.")
         if locked.outcome:
             raise AppealError("The appeal already has an outcome.")
-        if locked.letter_pdf is None:
-            store_pdf(actor, locked, appeal.denial)
+        # Rendered now, always: a PDF downloaded while drafting was stored, and the rebuttal
+        # may have changed since; the letter frozen is the one as it stands when sent.
+        store_pdf(actor, locked, appeal.denial)
         locked.submitted_on, locked.method, locked.reference = day, method, reference
         locked.save(update_fields=["submitted_on", "method", "reference"])
         _history(
