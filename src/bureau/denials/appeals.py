@@ -394,9 +394,12 @@ def appeal_submit(
     submitted_on: str,
     method: str,
     reference: str,
+    late_reason: str = "",
     today: date | None = None,
 ) -> Appeal:
-    """Record that the appeal was sent; the letter is frozen as rendered then."""
+    """Record that the appeal was sent; the letter is frozen as rendered then. Sent after its
+    deadline is appealing late: as when opening one, only a supervisor may, with a reason
+    (unless a supervisor already approved the appeal as late when it was opened)."""
     from bureau.denials.letters import store_pdf
 
     actor.require(Capability.DENIALS_WORK, appeal.practice_id)
@@ -407,12 +410,34 @@ def appeal_submit(
     reference = (reference or "").strip()
     if len(reference) > 100:
         raise AppealError("The reference is too long (100 characters at most).")
+    late_reason = (late_reason or "").strip()
+    if len(late_reason) > 300:
+        raise AppealError("The reason is too long (300 characters at most).")
+    if day < appeal.denial.denied_on:
+        raise AppealError(
+            f"The submission date cannot be before the denial ({appeal.denial.denied_on})."
+        )
     with transaction.atomic():
         locked = _locked_appeal(actor, appeal)
         if locked.submitted_on is not None:
             raise AppealError("The appeal was already submitted.")
         if locked.outcome:
             raise AppealError("The appeal already has an outcome.")
+        # An appeal opened in time but sent after its deadline is a late appeal too: the rule
+        # on opening would mean nothing if marking it sent later were free.
+        late = day > locked.deadline and locked.late_approved_by_id is None
+        if late:
+            if not actor.can(Capability.DENIALS_SUPERVISE, locked.practice_id):
+                raise AppealError(
+                    f"Sent after the deadline ({locked.deadline:%Y-%m-%d}): only a supervisor "
+                    "may record a late appeal, with a reason."
+                )
+            if not late_reason:
+                raise AppealError(
+                    f"Sent after the deadline ({locked.deadline:%Y-%m-%d}): a reason is required."
+                )
+            locked.late_reason, locked.late_approved_by = late_reason, actor.user
+            locked.save(update_fields=["late_reason", "late_approved_by"])
         # Rendered now, always: a PDF downloaded while drafting was stored, and the rebuttal
         # may have changed since; the letter frozen is the one as it stands when sent.
         store_pdf(actor, locked, appeal.denial)
@@ -422,7 +447,9 @@ def appeal_submit(
             actor,
             appeal.denial,
             f"{level_label(appeal.denial, locked.level)} submitted {day:%Y-%m-%d} by "
-            f"{locked.get_method_display().lower()}" + (f", ref {reference}" if reference else ""),
+            f"{locked.get_method_display().lower()}"
+            + (f", ref {reference}" if reference else "")
+            + (f" (late: {late_reason})" if late else ""),
             {},
         )
         _audit(
@@ -434,6 +461,7 @@ def appeal_submit(
                 "method": method,
                 "reference": reference,
                 "letter_sha256": locked.letter_sha256,
+                **({"late_reason": late_reason} if late else {}),
             },
         )
     return locked

@@ -104,3 +104,54 @@ def test_rebuttal_with_markup_and_template_syntax_is_text_in_page_and_pdf():
     text = _pdf_text(b"".join(pdf.streaming_content) if pdf.streaming else pdf.content)
     assert "<script>alert(1)</script>" in text and "{{ patient.name }}" in text
     assert "add:1 }}" in text.replace("\n", "")  # shown as typed (the PDF may wrap it)
+
+
+def test_an_appeal_sent_after_its_deadline_is_late_and_needs_a_supervisors_reason():
+    """Opened in time, marked sent after the deadline: that is appealing late, so the same rule
+    as opening applies (the specialist is refused; a supervisor must give a reason)."""
+    from datetime import timedelta
+
+    from bureau.denials.appeals import AppealError, appeal_create, appeal_submit
+    from bureau.denials.tests.test_appeals import appeals_of, reload, today_of
+    from bureau.denials.tests.test_views import actor, denials_of
+    from bureau.remittance.tests.test_views import ingest_scenario
+
+    s = ingest_scenario(unmatched=False)
+    denial = reload(denials_of(s.practice)[0])
+    dan, sam = actor("dan.denials"), actor("sam.supervisor")
+    appeal = appeal_create(actor=dan, denial=denial, level=1, today=denial.denied_on)
+    late = appeal.deadline + timedelta(days=1)
+    today = max(late, today_of(denial.practice_id))
+    with pytest.raises(AppealError, match="only a supervisor"):
+        appeal_submit(
+            actor=dan, appeal=appeal, submitted_on=str(late), method="fax", reference="",
+            today=today,
+        )  # fmt: skip
+    with pytest.raises(AppealError, match="a reason is required"):
+        appeal_submit(
+            actor=sam, appeal=appeal, submitted_on=str(late), method="fax", reference="",
+            today=today,
+        )  # fmt: skip
+    with pytest.raises(AppealError, match="before the denial"):
+        before = str(denial.denied_on - timedelta(days=1))
+        appeal_submit(
+            actor=dan, appeal=appeal, submitted_on=before, method="fax", reference="",
+            today=today,
+        )  # fmt: skip
+    assert appeals_of(denial)[0].submitted_on is None
+    (fresh,) = appeals_of(denial)
+    sent = appeal_submit(
+        actor=sam, appeal=fresh, submitted_on=str(late), method="fax", reference="",
+        late_reason="Payer fax down, ticket 9", today=today,
+    )  # fmt: skip
+    assert sent.late_reason == "Payer fax down, ticket 9"
+    assert sent.late_approved_by_id == sam.user.pk
+    # In time: the specialist sends it without any reason.
+    other = reload(denials_of(s.practice)[-1])
+    if other.claim_id != denial.claim_id:
+        mine = appeal_create(actor=dan, denial=other, level=1, today=other.denied_on)
+        done = appeal_submit(
+            actor=dan, appeal=mine, submitted_on=str(other.denied_on), method="fax",
+            reference="", today=max(other.denied_on, today_of(other.practice_id)),
+        )  # fmt: skip
+        assert done.submitted_on == other.denied_on and done.late_reason == ""
