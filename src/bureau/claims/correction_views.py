@@ -49,6 +49,7 @@ def _create(request: HttpRequest, public_id: UUID, frequency: ClaimFrequency) ->
     except CapabilityDenied as exc:
         raise Http404 from exc
     if frequency == ClaimFrequency.VOID:
+        made.refresh_from_db(fields=["state"])  # the scrub moved it on: say where it stands
         messages.success(
             request,
             f"Void {made.number} of claim {claim.number} created and scrubbed "

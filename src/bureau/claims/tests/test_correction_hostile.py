@@ -92,3 +92,14 @@ def test_hostile_diagnoses_never_500(replacement):
     for value in HOSTILE:
         response = client.post(url, {**GOOD, "diagnoses": value})
         assert response.status_code in (200, 302), value[:20]
+
+
+def test_the_void_message_names_the_state_the_scrub_left_it_in(settings: Any, tmp_path: Path):
+    settings.VAR_DIR = tmp_path
+    settings.BUREAU_OUTBOX_DIR = str(tmp_path / "outbox")
+    s = ingest_scenario(unmatched=False)
+    client = verified_client("bella.biller")
+    page = client.post(reverse("claims:void", args=[s.denied.public_id]), follow=True)
+    made = Claim.objects.for_system([s.practice.pk], reason="t").get(replaces=s.denied)
+    assert made.state != "draft"
+    assert f"created and scrubbed ({made.get_state_display().lower()})" in page.content.decode()
