@@ -250,6 +250,11 @@ def writeoff_request(
         )
         practice = actor.access[locked.practice_id].practice
         limit = auto_approve_limit(practice)
+        # The limit is per claim, not per request: otherwise three requests of 25 write off 75
+        # with no approver. What the limit already let through on this claim counts.
+        before = WriteOffRequest.objects.for_system([locked.practice_id], reason=REASON).filter(
+            claim_id=locked.pk, status=WriteOffStatus.AUTO_APPROVED
+        ).exclude(pk=request.pk).aggregate(total=Sum("amount"))["total"] or ZERO
         audit_record(
             action=AuditAction.WRITEOFF_REQUESTED,
             actor=actor,
@@ -263,12 +268,16 @@ def writeoff_request(
                 "reason": reason,
                 "lines": {str(line.line_number): str(value) for line, value in wanted},
                 "auto_approve_limit": str(limit),
+                "auto_approved_before": str(before),
             },
         )
-        if total <= limit:
+        if total + before <= limit:
             request.status = WriteOffStatus.AUTO_APPROVED
             request.decided_at = clock.now()
-            request.decision_note = f"Within the practice's auto-approve limit of {limit}."
+            request.decision_note = (
+                f"Within the practice's auto-approve limit of {limit}"
+                + (f" ({before} already written off on this claim by it)." if before else ".")
+            )
             WriteOffRequest.objects.for_system([locked.practice_id], reason=REASON).filter(
                 pk=request.pk
             ).update(

@@ -72,3 +72,26 @@ def test_a_line_of_another_claim_is_refused_and_nothing_written():
     response = client.post(form_url(s.denied), data)
     assert response.status_code == 200 and b"not on this claim" in response.content
     assert nothing_written(s.practice.pk)
+
+
+def test_splitting_a_write_off_into_requests_under_the_limit_does_not_dodge_the_approver():
+    """Segregation of duties: the auto-approve limit holds per claim. Three requests of 25 on a
+    claim whose limit is 25 are one auto-approval and two waits, not 75 written off alone."""
+    from bureau.billing.models import WriteOffStatus
+    from bureau.billing.tests.helpers import set_limit, write_offs
+    from bureau.billing.tests.test_services import ask
+
+    s = denied_claim()
+    set_limit(s.practice, "25.00")
+    made = [ask(s.denied, {0: "25.00"}) for _ in range(3)]
+    assert [m.status for m in made] == [
+        WriteOffStatus.AUTO_APPROVED,
+        WriteOffStatus.PENDING,
+        WriteOffStatus.PENDING,
+    ]
+    assert sum(write_offs(s.denied)) == -25
+    # Below the limit together: both are approved by it.
+    other = denied_claim()
+    set_limit(other.practice, "25.00")
+    pair = [ask(other.denied, {1: "5.00"}), ask(other.denied, {1: "7.00"})]
+    assert [m.status for m in pair] == [WriteOffStatus.AUTO_APPROVED] * 2
