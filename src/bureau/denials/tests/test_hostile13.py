@@ -155,3 +155,36 @@ def test_an_appeal_sent_after_its_deadline_is_late_and_needs_a_supervisors_reaso
             reference="", today=max(other.denied_on, today_of(other.practice_id)),
         )  # fmt: skip
         assert done.submitted_on == other.denied_on and done.late_reason == ""
+
+
+def test_a_workspace_template_cannot_pull_server_files_or_urls_into_the_pdf(tmp_path):
+    """Templates are untrusted (sandboxed): WeasyPrint must fetch nothing, or a template's
+    `<link rel="attachment" href="file:///…">` embeds the server's files in the letter."""
+    import io
+
+    from pypdf import PdfReader
+
+    from bureau.denials.appeal_models import AppealLetterTemplate
+    from bureau.denials.tests.test_appeal_letters import appealed
+
+    secret = tmp_path / "secret_key"
+    secret.write_text("TOP-SECRET-KEY")
+    s, denial, appeal, claim = appealed()
+    AppealLetterTemplate.objects.create(
+        workspace_id=denial.workspace_id,
+        category="",
+        level=None,
+        name="Hostile",
+        body=f'<link rel="attachment" href="file://{secret}"><img src="file://{secret}">'
+        f'<a rel="attachment" href="file://{secret}">x</a>'
+        '<img src="http://127.0.0.1:9/ping"> {{ claim.number }}',
+    )
+    response = verified_client("sam.supervisor").get(
+        reverse("denials:appeal_pdf", args=[appeal.public_id])
+    )
+    assert response.status_code == 200
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    reader = PdfReader(io.BytesIO(content))
+    assert reader.attachments == {}
+    assert b"TOP-SECRET-KEY" not in content
+    assert claim.number in " ".join(p.extract_text() for p in reader.pages)
