@@ -231,7 +231,7 @@ def appeal_create(
     controversy."""
     actor.require(Capability.DENIALS_WORK, denial.practice_id)
     today = today or practice_today(actor, denial.practice_id)
-    late_reason = (late_reason or "").strip()
+    late_reason = (late_reason or "").replace("\x00", "").strip()  # no NUL in PG text
     if len(late_reason) > 300:
         raise AppealError("The reason is too long (300 characters at most).")
     with transaction.atomic():
@@ -338,8 +338,8 @@ def _locked_appeal(actor: Actor, appeal: Appeal) -> Appeal:
 
 
 def appeal_write(*, actor: Actor, appeal: Appeal, rebuttal: str, attachments: str) -> Appeal:
-    rebuttal = (rebuttal or "").replace("\r\n", "\n").strip()
-    attachments = (attachments or "").replace("\r\n", "\n").strip()
+    rebuttal = (rebuttal or "").replace("\x00", "").replace("\r\n", "\n").strip()
+    attachments = (attachments or "").replace("\x00", "").replace("\r\n", "\n").strip()
     if len(rebuttal) > MAX_REBUTTAL:
         raise AppealError(f"The rebuttal is too long ({MAX_REBUTTAL} characters at most).")
     if len(attachments) > MAX_ATTACHMENTS:
@@ -407,10 +407,10 @@ def appeal_submit(
     day = parse_date(submitted_on, "submission date", today)
     if method not in AppealMethod.values:
         raise AppealError("Choose how the appeal was sent.")
-    reference = (reference or "").strip()
+    reference = (reference or "").replace("\x00", "").strip()
     if len(reference) > 100:
         raise AppealError("The reference is too long (100 characters at most).")
-    late_reason = (late_reason or "").strip()
+    late_reason = (late_reason or "").replace("\x00", "").strip()  # no NUL in PG text
     if len(late_reason) > 300:
         raise AppealError("The reason is too long (300 characters at most).")
     if day < appeal.denial.denied_on:

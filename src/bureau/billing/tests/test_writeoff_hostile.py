@@ -95,3 +95,17 @@ def test_splitting_a_write_off_into_requests_under_the_limit_does_not_dodge_the_
     set_limit(other.practice, "25.00")
     pair = [ask(other.denied, {1: "5.00"}), ask(other.denied, {1: "7.00"})]
     assert [m.status for m in pair] == [WriteOffStatus.AUTO_APPROVED] * 2
+
+
+def test_nul_bytes_in_decision_notes_are_not_a_500():
+    from bureau.billing.tests.helpers import set_limit
+    from bureau.billing.tests.test_services import ask
+
+    s = denied_claim()
+    set_limit(s.practice, "0.00")
+    waiting = [ask(s.denied, {0: "5.00"}), ask(s.denied, {1: "5.00"})]
+    sam = verified_client("sam.supervisor")
+    sam.raise_request_exception = False
+    for made, verb in zip(waiting, ("approve", "refuse"), strict=True):
+        url = f"/billing/writeoffs/{made.public_id}/{verb}/"
+        assert sam.post(url, {"note": "ok\x00"}).status_code == 302, verb

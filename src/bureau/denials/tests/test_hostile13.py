@@ -188,3 +188,35 @@ def test_a_workspace_template_cannot_pull_server_files_or_urls_into_the_pdf(tmp_
     assert reader.attachments == {}
     assert b"TOP-SECRET-KEY" not in content
     assert claim.number in " ".join(p.extract_text() for p in reader.pages)
+
+
+def test_nul_bytes_in_every_appeal_and_denial_text_field_are_not_a_500():
+    """PostgreSQL text cannot hold NUL: typed (or pasted) into a free-text field it must not
+    reach the database as is."""
+    from bureau.denials.tests.test_appeals import appeals_of, current, today_of
+    from bureau.denials.tests.test_views import denials_of
+    from bureau.remittance.tests.test_views import ingest_scenario
+
+    s = ingest_scenario(unmatched=False)
+    denial = current(denials_of(s.practice)[0])
+    sam = verified_client("sam.supervisor")
+    sam.raise_request_exception = False
+    nul = "a\x00b"
+    update = reverse("denials:update", args=[denial.public_id])
+    assert sam.post(update, {"note": nul, "assignee": "keep"}).status_code == 302
+    opened = sam.post(
+        reverse("denials:appeal_create", args=[denial.public_id]),
+        {"level": "1", "late_reason": nul},
+    )
+    assert opened.status_code == 302
+    (appeal,) = appeals_of(denial)
+    write = reverse("denials:appeal_write", args=[appeal.public_id])
+    assert sam.post(write, {"rebuttal": nul, "attachments": nul}).status_code == 302
+    submit = reverse("denials:appeal_submit", args=[appeal.public_id])
+    today = str(today_of(denial.practice_id))
+    response = sam.post(
+        submit, {"submitted_on": today, "method": "fax", "reference": nul, "late_reason": nul}
+    )
+    assert response.status_code == 302
+    (appeal,) = appeals_of(denial)
+    assert "\x00" not in appeal.rebuttal + appeal.attachments + appeal.reference
