@@ -103,3 +103,15 @@ def test_the_void_message_names_the_state_the_scrub_left_it_in(settings: Any, tm
     made = Claim.objects.for_system([s.practice.pk], reason="t").get(replaces=s.denied)
     assert made.state != "draft"
     assert f"created and scrubbed ({made.get_state_display().lower()})" in page.content.decode()
+
+
+def test_opening_the_replacement_form_is_an_audited_read(replacement):
+    from bureau.audit.models import AuditAction, AuditEvent
+
+    client, made = replacement
+    before = AuditEvent.objects.filter(action=AuditAction.CLAIM_VIEWED).count()
+    assert client.get(reverse("claims:replacement", args=[made.public_id])).status_code == 200
+    event = AuditEvent.objects.filter(action=AuditAction.CLAIM_VIEWED).order_by("-id").first()
+    assert AuditEvent.objects.filter(action=AuditAction.CLAIM_VIEWED).count() == before + 1
+    assert event is not None and event.record_ids == [str(made.public_id)]
+    assert event.user is not None and event.user.username == "bella.biller"
