@@ -220,3 +220,35 @@ def test_nul_bytes_in_every_appeal_and_denial_text_field_are_not_a_500():
     assert response.status_code == 302
     (appeal,) = appeals_of(denial)
     assert "\x00" not in appeal.rebuttal + appeal.attachments + appeal.reference
+
+
+def test_the_denial_form_cannot_mark_a_denial_written_off_past_the_write_off_approval():
+    """Written off closes a denial with its balance gone: only an approved write-off (limit,
+    approver, ledger entry) may set it, never the denial's status field."""
+    from bureau.denials.models import DenialStatus, RootCause
+    from bureau.denials.services import DenialUpdateError, denial_update
+    from bureau.denials.tests.test_appeals import current
+    from bureau.denials.tests.test_views import actor, denials_of
+    from bureau.remittance.tests.test_views import ingest_scenario
+
+    s = ingest_scenario(unmatched=False)
+    denial = current(denials_of(s.practice)[0])
+    for who in ("dan.denials", "sam.supervisor", "olivia.owner"):
+        with pytest.raises(DenialUpdateError, match="approved write-off"):
+            denial_update(
+                actor=actor(who),
+                denial=denial,
+                status=DenialStatus.WRITTEN_OFF,
+                root_cause=RootCause.CODING,
+                note="hide it",
+            )
+    client = verified_client("dan.denials")
+    page = client.get(reverse("denials:detail", args=[denial.public_id])).content.decode()
+    assert 'value="written_off"' not in page
+    response = client.post(
+        reverse("denials:update", args=[denial.public_id]),
+        {"status": "written_off", "root_cause": "coding", "note": "x", "assignee": "keep"},
+        follow=True,
+    )
+    assert "approved write-off" in response.content.decode()
+    assert current(denial).status == DenialStatus.OPEN
