@@ -235,6 +235,16 @@ def appeal_create(
     if len(late_reason) > 300:
         raise AppealError("The reason is too long (300 characters at most).")
     with transaction.atomic():
+        # Every denied line of the claim, locked in id order before anything is read: the
+        # claim's appeal is one, opened from any line's page, so two people on two lines'
+        # pages must queue on the same rows (locking only their own line let both insert
+        # level 1 and the second hit the unique constraint: a 500).
+        list(
+            claim_rows(denial, actor)
+            .select_for_update(of=("self",))
+            .order_by("id")
+            .values_list("id", flat=True)
+        )
         locked = _locked_denial(actor, denial)
         if locked.status in (DenialStatus.WRITTEN_OFF, DenialStatus.REVERSED):
             raise AppealError(
