@@ -49,6 +49,7 @@ def _create(request: HttpRequest, public_id: UUID, frequency: ClaimFrequency) ->
     except CapabilityDenied as exc:
         raise Http404 from exc
     if frequency == ClaimFrequency.VOID:
+        made.refresh_from_db(fields=["state"])  # the scrub moved it on: say where it stands
         messages.success(
             request,
             f"Void {made.number} of claim {claim.number} created and scrubbed "
@@ -128,6 +129,10 @@ class FormError(ValueError):
 
 
 def _number(value: str, what: str, n: int) -> Decimal:
+    # Decimal() reads digits of any script ("٣" is 3) and underscores ("1_0" is 10): only
+    # ASCII digits are taken as typed.
+    if not value.isascii() or "_" in value:
+        raise FormError(f"Line {n}: {what} must be a number.")
     try:
         number = Decimal(value)
     except (InvalidOperation, ValueError) as exc:
@@ -148,12 +153,17 @@ def _parse(rows: list[Row]) -> list[corrections.CorrectedLine]:
         for part in SPLIT.split(row.pointers):
             if not part:
                 continue
-            if not part.isdigit() or len(part) > 2:
+            if not (part.isascii() and part.isdigit()) or len(part) > 2:
                 raise FormError(f"Line {n}: diagnosis pointers are numbers 1-12.")
             pointers.append(int(part))
         units = _number(row.units or "1", "units", n)
         charge = _number(row.charge, "charge", n) if row.charge else None
-        if charge is not None and charge.quantize(Decimal("0.01")) != charge:
+        # Out-of-range charges are refused by the line's validation; quantize cannot hold them.
+        if (
+            charge is not None
+            and abs(charge) < Decimal("1e10")
+            and charge.quantize(Decimal("0.01")) != charge
+        ):
             raise FormError(f"Line {n}: a charge has at most two decimals.")
         lines.append(
             corrections.CorrectedLine(
@@ -164,7 +174,11 @@ def _parse(rows: list[Row]) -> list[corrections.CorrectedLine]:
                     units=units,
                     charge=charge,
                 ),
-                source=int(row.source) if row.source.isdigit() and len(row.source) < 4 else None,
+                source=(
+                    int(row.source)
+                    if row.source.isascii() and row.source.isdigit() and len(row.source) < 4
+                    else None
+                ),
             )
         )
     return lines

@@ -359,12 +359,22 @@ def correction_panel(*, actor: Actor, claim: Claim) -> CorrectionPanel:
 
 
 def replacement_lines(*, actor: Actor, claim: Claim) -> list[ClaimLine]:
-    """The replacement's lines as they stand, for its form (claims.edit scope)."""
-    return list(
+    """The replacement's lines as they stand, for its form (claims.edit scope). The form shows
+    the claim's services and diagnoses: a read of PHI, audited like the claim's page."""
+    found = list(
         ClaimLine.objects.visible_to(actor, Capability.CLAIMS_EDIT)
         .filter(claim=claim)
         .order_by("line_number")
     )
+    audit_record(
+        action=AuditAction.CLAIM_VIEWED,
+        actor=actor,
+        practice=actor.access[claim.practice_id].practice,
+        model="claims.Claim",
+        record_ids=[claim.public_id],
+        detail={"for": "replacement form", "lines": len(found)},
+    )
+    return found
 
 
 def correction_offer(*, actor: Actor, claim_id: int) -> tuple[Claim, CorrectionPanel] | None:

@@ -103,6 +103,7 @@ def appeal_submit_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
             submitted_on=request.POST.get("submitted_on", ""),
             method=request.POST.get("method", ""),
             reference=request.POST.get("reference", ""),
+            late_reason=request.POST.get("late_reason", ""),
         ),
     )
 

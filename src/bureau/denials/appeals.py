@@ -231,10 +231,20 @@ def appeal_create(
     controversy."""
     actor.require(Capability.DENIALS_WORK, denial.practice_id)
     today = today or practice_today(actor, denial.practice_id)
-    late_reason = (late_reason or "").strip()
+    late_reason = (late_reason or "").replace("\x00", "").strip()  # no NUL in PG text
     if len(late_reason) > 300:
         raise AppealError("The reason is too long (300 characters at most).")
     with transaction.atomic():
+        # Every denied line of the claim, locked in id order before anything is read: the
+        # claim's appeal is one, opened from any line's page, so two people on two lines'
+        # pages must queue on the same rows (locking only their own line let both insert
+        # level 1 and the second hit the unique constraint: a 500).
+        list(
+            claim_rows(denial, actor)
+            .select_for_update(of=("self",))
+            .order_by("id")
+            .values_list("id", flat=True)
+        )
         locked = _locked_denial(actor, denial)
         if locked.status in (DenialStatus.WRITTEN_OFF, DenialStatus.REVERSED):
             raise AppealError(
@@ -338,8 +348,8 @@ def _locked_appeal(actor: Actor, appeal: Appeal) -> Appeal:
 
 
 def appeal_write(*, actor: Actor, appeal: Appeal, rebuttal: str, attachments: str) -> Appeal:
-    rebuttal = (rebuttal or "").replace("\r\n", "\n").strip()
-    attachments = (attachments or "").replace("\r\n", "\n").strip()
+    rebuttal = (rebuttal or "").replace("\x00", "").replace("\r\n", "\n").strip()
+    attachments = (attachments or "").replace("\x00", "").replace("\r\n", "\n").strip()
     if len(rebuttal) > MAX_REBUTTAL:
         raise AppealError(f"The rebuttal is too long ({MAX_REBUTTAL} characters at most).")
     if len(attachments) > MAX_ATTACHMENTS:
@@ -394,9 +404,12 @@ def appeal_submit(
     submitted_on: str,
     method: str,
     reference: str,
+    late_reason: str = "",
     today: date | None = None,
 ) -> Appeal:
-    """Record that the appeal was sent; the letter is frozen as rendered then."""
+    """Record that the appeal was sent; the letter is frozen as rendered then. Sent after its
+    deadline is appealing late: as when opening one, only a supervisor may, with a reason
+    (unless a supervisor already approved the appeal as late when it was opened)."""
     from bureau.denials.letters import store_pdf
 
     actor.require(Capability.DENIALS_WORK, appeal.practice_id)
@@ -404,24 +417,49 @@ def appeal_submit(
     day = parse_date(submitted_on, "submission date", today)
     if method not in AppealMethod.values:
         raise AppealError("Choose how the appeal was sent.")
-    reference = (reference or "").strip()
+    reference = (reference or "").replace("\x00", "").strip()
     if len(reference) > 100:
         raise AppealError("The reference is too long (100 characters at most).")
+    late_reason = (late_reason or "").replace("\x00", "").strip()  # no NUL in PG text
+    if len(late_reason) > 300:
+        raise AppealError("The reason is too long (300 characters at most).")
+    if day < appeal.denial.denied_on:
+        raise AppealError(
+            f"The submission date cannot be before the denial ({appeal.denial.denied_on})."
+        )
     with transaction.atomic():
         locked = _locked_appeal(actor, appeal)
         if locked.submitted_on is not None:
             raise AppealError("The appeal was already submitted.")
         if locked.outcome:
             raise AppealError("The appeal already has an outcome.")
-        if locked.letter_pdf is None:
-            store_pdf(actor, locked, appeal.denial)
+        # An appeal opened in time but sent after its deadline is a late appeal too: the rule
+        # on opening would mean nothing if marking it sent later were free.
+        late = day > locked.deadline and locked.late_approved_by_id is None
+        if late:
+            if not actor.can(Capability.DENIALS_SUPERVISE, locked.practice_id):
+                raise AppealError(
+                    f"Sent after the deadline ({locked.deadline:%Y-%m-%d}): only a supervisor "
+                    "may record a late appeal, with a reason."
+                )
+            if not late_reason:
+                raise AppealError(
+                    f"Sent after the deadline ({locked.deadline:%Y-%m-%d}): a reason is required."
+                )
+            locked.late_reason, locked.late_approved_by = late_reason, actor.user
+            locked.save(update_fields=["late_reason", "late_approved_by"])
+        # Rendered now, always: a PDF downloaded while drafting was stored, and the rebuttal
+        # may have changed since; the letter frozen is the one as it stands when sent.
+        store_pdf(actor, locked, appeal.denial)
         locked.submitted_on, locked.method, locked.reference = day, method, reference
         locked.save(update_fields=["submitted_on", "method", "reference"])
         _history(
             actor,
             appeal.denial,
             f"{level_label(appeal.denial, locked.level)} submitted {day:%Y-%m-%d} by "
-            f"{locked.get_method_display().lower()}" + (f", ref {reference}" if reference else ""),
+            f"{locked.get_method_display().lower()}"
+            + (f", ref {reference}" if reference else "")
+            + (f" (late: {late_reason})" if late else ""),
             {},
         )
         _audit(
@@ -433,6 +471,7 @@ def appeal_submit(
                 "method": method,
                 "reference": reference,
                 "letter_sha256": locked.letter_sha256,
+                **({"late_reason": late_reason} if late else {}),
             },
         )
     return locked

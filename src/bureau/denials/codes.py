@@ -77,6 +77,7 @@ def override_set(
 ) -> CategoryOverride:
     """Set (or change) the workspace's category for a CARC [+ group code], with its reason."""
     _require_manage(actor)
+    reason = reason.replace("\x00", "")  # PostgreSQL text holds no NUL
     carc, group_code, reason = carc.strip().upper(), group_code.strip().upper(), reason.strip()
     if not carc or len(carc) > 5 or not carc.isalnum():
         raise OverrideError("CARC: give the code, 1 to 5 letters or digits (e.g. 50 or B7).")
@@ -122,6 +123,7 @@ def override_set(
 
 def override_remove(*, actor: Actor, override_id: int, reason: str) -> None:
     _require_manage(actor)
+    reason = reason.replace("\x00", "")  # PostgreSQL text holds no NUL
     if not reason.strip():
         raise OverrideError("Reason: say why the override is removed.")
     with transaction.atomic():

@@ -149,10 +149,25 @@ def render_html(actor: Actor, appeal: Appeal, denial: Denial, *, unmasked: bool)
     return inner
 
 
+def _no_fetch() -> Any:
+    """WeasyPrint's fetcher for letters: it fetches nothing. A letter needs no resource, and a
+    workspace's template is untrusted — with the default fetcher `<link rel="attachment"
+    href="file:///…">` or an `<img>` would read the server's files (keys, the database) or
+    reach its network, and embed them in the PDF. A refused fetch is skipped, as a missing
+    image is."""
+    from weasyprint.urls import URLFetcher
+
+    class NoFetch(URLFetcher):  # type: ignore[misc]
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            raise ValueError(f"a letter fetches no resource ({url[:60]!r})")
+
+    return NoFetch()
+
+
 def render_pdf(html: str) -> bytes:
     import weasyprint  # heavy import: only when a PDF is made
 
-    pdf: bytes = weasyprint.HTML(string=html).write_pdf()
+    pdf: bytes = weasyprint.HTML(string=html, url_fetcher=_no_fetch()).write_pdf()
     return pdf
 
 

@@ -107,6 +107,9 @@ CLOSED_STATUSES = frozenset({"resolved", "written_off"})
 SET_BY_THEIR_WORK = {
     "appealed": "Appealed is set by filing the appeal below, which checks its deadline.",
     "reversed": "Reversed by payer is set only by the payer's 835.",
+    # Else a denial could close as written off with its balance still open on the ledger and
+    # no approver: the write-off (its limit, its approver, its ledger entry) sets it.
+    "written_off": "Written off is set by an approved write-off: request one from this page.",
 }
 
 

@@ -157,7 +157,7 @@ def denial_update(
     denial's history (`DenialEvent`) that its page shows. `assignee` is the public id of a person
     who may work the practice's denials; None unassigns; the default keeps the current one."""
     actor.require(Capability.DENIALS_WORK, denial.practice_id)
-    note = note.strip()
+    note = note.replace("\x00", "").strip()  # PostgreSQL text holds no NUL
     if not note:
         raise DenialUpdateError("A note is required.")
     if status is not None and status not in DenialStatus.values:

@@ -140,7 +140,9 @@ def categories_view(request: HttpRequest) -> HttpResponse:
         try:
             if request.POST.get("action") == "remove":
                 raw = request.POST.get("override", "")
-                if not raw.isdigit():
+                # A row id: ASCII digits that fit the column (int() of 5000 digits raises, and
+                # a number past 64 bits overflows the database driver).
+                if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
                     raise codes.OverrideError("Choose an override to remove.")
                 codes.override_remove(
                     actor=actor, override_id=int(raw), reason=request.POST.get("reason", "")
