@@ -313,7 +313,13 @@ WRITES: dict[str, Write] = {
     "denials:appeal_submit": Write(
         "denial",
         an_appeal,
-        lambda _id: {"submitted_on": today(), "method": "portal", "reference": "R-1"},
+        # Past the scenario's deadline: the owner (a supervisor) sends it with the reason.
+        lambda _id: {
+            "submitted_on": today(),
+            "method": "portal",
+            "reference": "R-1",
+            "late_reason": "the payer's portal was down",
+        },
     ),
     # Not submitted yet: the view answers that no outcome can be recorded.
     "denials:appeal_decide": Write("denial", an_appeal, writes=False),
