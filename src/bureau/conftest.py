@@ -85,6 +85,7 @@ def session_seed_restored(django_db_blocker: Any) -> Iterator[None]:
 
     with django_db_blocker.unblock():
         seed_demo(patients_per_practice=TEST_PATIENTS_PER_PRACTICE)
+        connection.close()  # a browser module's live server shared it across threads
 
 
 def in_thread(work: Callable[[], Any], results: list[Any]) -> threading.Thread:

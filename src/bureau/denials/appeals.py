@@ -102,15 +102,11 @@ def _is_medicare(denial: Denial) -> bool:
     return denial.payer is not None and denial.payer.kind == PayerKind.MEDICARE
 
 
-def _label(denial: Denial, level: int) -> str:
+def level_label(denial: Denial, level: int) -> str:
     if _is_medicare(denial):
         step = deadlines.medicare_appeal_level(level)
         return step.label if step else f"Level {level}"
     return f"Level {level} appeal"
-
-
-def level_label(denial: Denial, level: int) -> str:
-    return _label(denial, level)
 
 
 def next_level(
@@ -160,7 +156,7 @@ def next_level(
     return NextLevel(
         level=level,
         kind=kind,
-        label=_label(denial, level),
+        label=level_label(denial, level),
         deadline=due,
         source=source,
         minimum_in_controversy=minimum,

@@ -154,3 +154,11 @@ def override_list(*, actor: Actor) -> list[CategoryOverride]:
     return list(
         CategoryOverride.objects.filter(workspace=actor.workspace).select_related("created_by")
     )
+
+
+def default_table(*, actor: Actor) -> list[CarcCategory]:
+    """The shipped CARC → category table the page shows beside the overrides (reference data,
+    no PHI), read with setup.view like the overrides."""
+    if not actor.can(Capability.SETUP_VIEW):
+        raise CapabilityDenied(Capability.SETUP_VIEW)
+    return list(CarcCategory.objects.all())

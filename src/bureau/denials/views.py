@@ -16,7 +16,6 @@ from bureau.denials import codes, selectors, services
 from bureau.denials.appeal_selectors import appeal_section
 from bureau.denials.models import (
     SET_BY_THEIR_WORK,
-    CarcCategory,
     DenialCategory,
     DenialStatus,
     RootCause,
@@ -166,7 +165,7 @@ def categories_view(request: HttpRequest) -> HttpResponse:
         request,
         "denials/categories.html",
         {
-            "rules": CarcCategory.objects.all(),
+            "rules": codes.default_table(actor=actor),
             "overrides": codes.override_list(actor=actor),
             "categories": DenialCategory.choices,
             "can_manage": actor.can_workspace(Capability.SETUP_MANAGE),

@@ -9,16 +9,13 @@ read-only grant on the practice (demographics included), as a specialist who sen
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.db import connection
 from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
 from bureau.accounts.models import User
-from bureau.conftest import TEST_PATIENTS_PER_PRACTICE
 from bureau.demo import seed_demo
 from bureau.denials.appeal_models import AppealMethod
 from bureau.denials.tests.test_appeals import appeals_of, current, today_of
@@ -28,17 +25,12 @@ from bureau.tenancy.models import Grant
 from bureau.tenancy.roles import Role
 from bureau.web.tests.test_browser import PATIENTS_PER_PRACTICE, SHOTS, sign_in
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("session_seed_restored"),  # put the session's demo back after
+]
 REBUTTAL = "The office visit was medically necessary; the progress note is enclosed."
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _restore_session_seed(django_db_blocker: Any) -> Iterator[None]:
-    """Put the session-wide demo back once this module is done (see test_browser.py)."""
-    yield
-    with django_db_blocker.unblock():
-        seed_demo(patients_per_practice=TEST_PATIENTS_PER_PRACTICE)
-        connection.close()
 
 
 @pytest.fixture

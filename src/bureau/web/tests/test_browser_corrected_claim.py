@@ -6,18 +6,15 @@ queued for the next batch. Screenshots in the test's tmp dir and `test-output/sc
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import connection
 from playwright.sync_api import Page, expect
 
 from bureau.claims.models import Claim, ClaimFrequency, ClaimLine, ClaimState
 from bureau.claims.tests import factories
-from bureau.conftest import TEST_PATIENTS_PER_PRACTICE
 from bureau.demo import seed_demo
 from bureau.directory.models import ContractRate, Enrollment, EnrollmentStatus, Payer
 from bureau.remittance.services import ingest_era_text
@@ -27,16 +24,11 @@ from bureau.tenancy import rls
 from bureau.tenancy.models import Workspace
 from bureau.web.tests.test_browser import PATIENTS_PER_PRACTICE, SHOTS, sign_in
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _restore_session_seed(django_db_blocker: Any) -> Iterator[None]:
-    """Put the session-wide demo back once this module is done (see test_browser.py)."""
-    yield
-    with django_db_blocker.unblock():
-        seed_demo(patients_per_practice=TEST_PATIENTS_PER_PRACTICE)
-        connection.close()
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("session_seed_restored"),  # put the session's demo back after
+]
 
 
 @pytest.fixture

@@ -5,29 +5,21 @@ write-off. Screenshots in `test-output/screenshots/`."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.db import connection
 from playwright.sync_api import Page, expect
 
-from bureau.conftest import TEST_PATIENTS_PER_PRACTICE
 from bureau.demo import seed_demo
 from bureau.denials.tests.test_views import denials_of
 from bureau.remittance.tests.test_views import ingest_scenario
 from bureau.web.tests.test_browser import PATIENTS_PER_PRACTICE, SHOTS, sign_in
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _restore_session_seed(django_db_blocker: Any) -> Iterator[None]:
-    """Put the session-wide demo back once this module is done (see test_browser.py)."""
-    yield
-    with django_db_blocker.unblock():
-        seed_demo(patients_per_practice=TEST_PATIENTS_PER_PRACTICE)
-        connection.close()
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("session_seed_restored"),  # put the session's demo back after
+]
 
 
 @pytest.fixture
