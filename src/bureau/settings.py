@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "bureau.denials",
     "bureau.workqueues",
     "bureau.billing",
+    "bureau.reports",
     "bureau.clearinghouse",
     "bureau.web",
     "django_tasks",

@@ -14,6 +14,7 @@ urlpatterns = [
     path("denials/", include("bureau.denials.urls")),
     path("queue/", include("bureau.workqueues.urls")),
     path("billing/", include("bureau.billing.urls")),
+    path("reports/", include("bureau.reports.urls")),
 ]
 
 handler404 = "bureau.web.errors.not_found"

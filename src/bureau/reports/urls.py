@@ -1,0 +1,5 @@
+from django.urls import URLPattern, URLResolver
+
+app_name = "reports"
+# Each report adds its routes here.
+urlpatterns: list[URLPattern | URLResolver] = []
