@@ -26,6 +26,7 @@ from bureau.denials.models import Denial
 from bureau.remittance.selectors import carc_description
 from bureau.tenancy.actor import Actor
 from bureau.tenancy.roles import Capability
+from bureau.web.pdf import render_pdf
 from bureau.x12.adjustment_codes import rarc_description
 
 MASK = "•••"
@@ -147,28 +148,6 @@ def render_html(actor: Actor, appeal: Appeal, denial: Denial, *, unmasked: bool)
     except (TemplateSyntaxError, TemplateDoesNotExist) as exc:
         raise LetterError(f"The letter template cannot be used: {exc}") from exc
     return inner
-
-
-def _no_fetch() -> Any:
-    """WeasyPrint's fetcher for letters: it fetches nothing. A letter needs no resource, and a
-    workspace's template is untrusted — with the default fetcher `<link rel="attachment"
-    href="file:///…">` or an `<img>` would read the server's files (keys, the database) or
-    reach its network, and embed them in the PDF. A refused fetch is skipped, as a missing
-    image is."""
-    from weasyprint.urls import URLFetcher
-
-    class NoFetch(URLFetcher):  # type: ignore[misc]
-        def fetch(self, url: str, headers: Any = None) -> Any:
-            raise ValueError(f"a letter fetches no resource ({url[:60]!r})")
-
-    return NoFetch()
-
-
-def render_pdf(html: str) -> bytes:
-    import weasyprint  # heavy import: only when a PDF is made
-
-    pdf: bytes = weasyprint.HTML(string=html, url_fetcher=_no_fetch()).write_pdf()
-    return pdf
 
 
 def store_pdf(actor: Actor, appeal: Appeal, denial: Denial) -> None:
