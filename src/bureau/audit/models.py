@@ -85,6 +85,7 @@ class AuditAction(StrEnum):
     WRITEOFF_REQUESTED = "writeoff.requested"
     WRITEOFF_APPROVED = "writeoff.approved"
     WRITEOFF_REFUSED = "writeoff.refused"
+    WRITEOFF_TAKEN_BACK = "writeoff.taken_back"
     WRITEOFF_LISTED = "writeoff.listed"
     WRITEOFF_VIEWED = "writeoff.viewed"
     SIMULATOR_RAN = "simulator.ran"

@@ -35,6 +35,9 @@ class WriteOffStatus(models.TextChoices):
     APPROVED = "approved", "Approved"
     AUTO_APPROVED = "auto_approved", "Auto-approved"
     REFUSED = "refused", "Refused"
+    # Approved and posted, then undone: the claim's replacement or void was submitted, which
+    # moves the original's whole open balance (its write-off entries too) to the correction.
+    TAKEN_BACK = "taken_back", "Taken back: claim corrected"
 
 
 # Statuses under which the request's amounts are (or are about to be) off the ledger balance.

@@ -21,6 +21,7 @@ from django.http import Http404
 from bureau import clock
 from bureau.audit.models import AuditAction
 from bureau.audit.services import audit_record
+from bureau.billing.corrections import writeoff_refusal_for_correction
 from bureau.billing.models import WriteOffLine, WriteOffReason, WriteOffRequest, WriteOffStatus
 from bureau.claims.models import Claim, ClaimLine
 from bureau.configuration.resolver import settings_for
@@ -195,6 +196,9 @@ def writeoff_request(
         )
         if locked is None:
             raise Http404
+        refusal = writeoff_refusal_for_correction(actor, locked)
+        if refusal:
+            raise WriteOffError(refusal)
         lines = list(
             ClaimLine.objects.visible_to(actor, Capability.WRITEOFFS_REQUEST)
             .filter(claim_id=locked.pk)

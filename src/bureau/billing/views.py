@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from bureau.billing import selectors, services
+from bureau.billing.corrections import writeoff_refusal_for_correction
 from bureau.billing.models import WriteOffReason, WriteOffStatus
 from bureau.denials.models import RootCause
 from bureau.tenancy.actor import CapabilityDenied
@@ -112,6 +113,8 @@ def writeoff_new_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
             "reasons": WriteOffReason.choices,
             "root_causes": RootCause.choices,
             "error": error,
+            # Said before anything is typed: the claim's correction is about to move its balance.
+            "blocked": writeoff_refusal_for_correction(actor, claim),
             "post": typed,
             "prefix": AMOUNT_PREFIX,
         },

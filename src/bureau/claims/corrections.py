@@ -140,6 +140,11 @@ def correction_create(*, actor: Actor, claim: Claim, frequency: ClaimFrequency) 
     actor.require(Capability.CLAIMS_EDIT, claim.practice_id)
     original = _locked(actor, claim)
     refusal = correction_refusal(original, open_correction(actor=actor, claim=original))
+    if not refusal:
+        # A write-off waiting for approval decides part of this balance (billing.corrections).
+        from bureau.billing.corrections import correction_refusal_for_writeoffs
+
+        refusal = correction_refusal_for_writeoffs(original.practice_id, original)
     if refusal:
         raise CorrectionError(refusal)
     chain = _chain(actor, original)
@@ -429,6 +434,10 @@ def corrections_submitted(
     reverse_open_balances(
         originals=[o for o, _ in moves], effective_date=effective_date, actor=actor
     )
+    # The reversal took back the originals' write-offs too: their requests say so.
+    from bureau.billing.corrections import writeoffs_taken_back
+
+    writeoffs_taken_back(actor=actor, originals=[o for o, _ in moves])
     return len(moves)
 
 
