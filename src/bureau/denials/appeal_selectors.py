@@ -3,18 +3,18 @@ letter PDF, audited (the letter names the patient)."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.db import transaction
 from django.http import Http404
 
 from bureau.audit.models import AuditAction
 from bureau.audit.services import audit_record
 from bureau.denials import appeals as svc
 from bureau.denials.appeal_models import Appeal, AppealMethod, AppealOutcome
-from bureau.denials.letters import render_html, store_pdf
+from bureau.denials.letters import letter_pdf_bytes, render_html
 from bureau.denials.models import Denial
 from bureau.tenancy.actor import Actor
 from bureau.tenancy.roles import Capability
@@ -106,14 +106,19 @@ def letter_preview(*, actor: Actor, public_id: Any) -> LetterPreview:
 
 
 def letter_pdf(*, actor: Actor, public_id: Any) -> tuple[Appeal, bytes]:
-    """The letter's PDF: the stored one once submitted, else rendered now and stored. Refused
-    (404, as if missing) without `patients.demographics`: the PDF cannot be masked. Audited."""
+    """The letter's PDF: once submitted, the one stored as sent; before, a draft rendered now
+    and stored nowhere (a read writes nothing but its audit event; the letter is frozen at
+    submission). Refused (404, as if missing) without `patients.demographics`: the PDF cannot
+    be masked. Audited, with the hash of exactly what left."""
     appeal = svc.appeal_get(actor=actor, public_id=public_id, capability=Capability.DENIALS_VIEW)
     if not actor.can(Capability.PATIENTS_DEMOGRAPHICS, appeal.practice_id):
         raise Http404
-    with transaction.atomic():  # the stored PDF and its audited read commit together
-        if appeal.letter_pdf is None or appeal.submitted_on is None:
-            store_pdf(actor, appeal, appeal.denial)
-        assert appeal.letter_pdf is not None
-        _audit_letter(actor, appeal, {"letter": "pdf", "sha256": appeal.letter_sha256})
-    return appeal, bytes(appeal.letter_pdf)
+    if appeal.submitted_on is not None and appeal.letter_pdf is not None:
+        pdf, draft = bytes(appeal.letter_pdf), False
+    else:
+        pdf, draft = letter_pdf_bytes(actor, appeal, appeal.denial), True
+    detail: dict[str, Any] = {"letter": "pdf", "sha256": hashlib.sha256(pdf).hexdigest()}
+    if draft:
+        detail["draft"] = True
+    _audit_letter(actor, appeal, detail)
+    return appeal, pdf

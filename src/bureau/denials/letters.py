@@ -150,10 +150,16 @@ def render_html(actor: Actor, appeal: Appeal, denial: Denial, *, unmasked: bool)
     return inner
 
 
-def store_pdf(actor: Actor, appeal: Appeal, denial: Denial) -> None:
-    """Render the full letter to PDF and keep it with the appeal (caller saves and audits)."""
+def letter_pdf_bytes(actor: Actor, appeal: Appeal, denial: Denial) -> bytes:
+    """The full (unmasked) letter rendered to PDF now, stored nowhere."""
     body = render_html(actor, appeal, denial, unmasked=True)
-    pdf = render_pdf(render_to_string("denials/letters/letter.html", {"body": body}))
+    return render_pdf(render_to_string("denials/letters/letter.html", {"body": body}))
+
+
+def store_pdf(actor: Actor, appeal: Appeal, denial: Denial) -> None:
+    """Render the full letter to PDF and keep it with the appeal: at submission only, the
+    letter as sent (the caller audits)."""
+    pdf = letter_pdf_bytes(actor, appeal, denial)
     appeal.letter_pdf = pdf
     appeal.letter_sha256 = hashlib.sha256(pdf).hexdigest()
     appeal.letter_rendered_at = clock.now()

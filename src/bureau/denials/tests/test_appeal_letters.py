@@ -83,7 +83,7 @@ def test_preview_is_masked_without_demographics_and_the_pdf_refused():
     assert event.detail == {"letter": "preview", "masked": True}
 
 
-def test_pdf_carries_the_patient_and_is_stored_audited_and_frozen_once_submitted():
+def test_pdf_carries_the_patient_audited_stored_only_when_submitted_then_frozen():
     s, denial, appeal, claim = appealed()
     client = verified_client("sam.supervisor")
     page = client.get(reverse("denials:appeal_letter", args=[appeal.public_id])).content.decode()
@@ -95,11 +95,17 @@ def test_pdf_carries_the_patient_and_is_stored_audited_and_frozen_once_submitted
     assert claim.number in text and claim.patient.last_name in text
     assert claim.patient.date_of_birth.isoformat() in text and claim.coverage.member_id in text
     assert "medically necessary" in text
+    # A draft's PDF is a read: rendered for the download, stored nowhere (it is frozen only
+    # when the appeal is sent), and its audit event names the bytes that left.
     (stored,) = appeals_of(denial)
-    assert stored.letter_sha256 == hashlib.sha256(content).hexdigest()
+    assert stored.letter_pdf is None and stored.letter_sha256 == ""
     events = letter_events("sam.supervisor")
     assert [e.detail["letter"] for e in events] == ["preview", "pdf"]
-    assert events[-1].detail["sha256"] == stored.letter_sha256
+    assert events[-1].detail == {
+        "letter": "pdf",
+        "sha256": hashlib.sha256(content).hexdigest(),
+        "draft": True,
+    }
     # Submitted: the letter is frozen, the stored PDF served as it was sent.
     sam = actor("sam.supervisor")
     appeal_submit(
