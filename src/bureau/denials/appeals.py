@@ -193,11 +193,16 @@ def _set_status(actor: Actor | None, denial: Denial, status: str) -> dict[str, l
     """The status of every line of the claim's denial still in dispute (one item, one status,
     as `services.denial_update` sets it)."""
     moved = claim_rows(denial, actor).exclude(status__in=SETTLED).exclude(status=status)
-    if denial.status == status and not moved.exists():
-        return {}
-    change = {"status": [denial.status, status]}
+    was = moved.order_by("id").values_list("status", flat=True).first()
+    if was is None:
+        return {}  # nothing in dispute changes (settled lines keep theirs: no history line)
+    # A settled anchor (written off, reversed) keeps its status; the history names a status
+    # that actually moved, never "written off → resolved".
+    settled = denial.status in SETTLED
+    change = {"status": [was if settled else denial.status, status]}
     moved.update(status=status)
-    denial.status = status
+    if not settled:
+        denial.status = status
     return change
 
 
