@@ -16,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
-from bureau.tenancy.roles import Role
+from bureau.tenancy.roles import Capability, Role
 
 CENTS = Decimal("0.01")
 
@@ -382,7 +382,9 @@ DECLARED: tuple[SettingSpec, ...] = (
         Kind.CHOICE,
         Role.SUPERVISOR.value,
         "Role that approves write-offs above the auto-approve limit.",
-        choices=tuple(r.value for r in Role),
+        # Only a role that holds writeoffs.approve: any other would leave every request above
+        # the limit waiting for a person who may not decide it.
+        choices=tuple(r.value for r in Role if Capability.WRITEOFFS_APPROVE in r.capabilities),
     ),
     # Work queues: business days to work an item of each function before its SLA is breached.
     _spec(

@@ -146,6 +146,24 @@ def test_only_the_configured_approver_role_decides():
     writeoff_approve(actor=actor("olivia.owner"), request=request)
 
 
+@pytest.mark.parametrize("role", ["client_viewer", "biller", "account_manager", "read_only"])
+def test_the_approver_role_must_be_one_that_may_approve(role):
+    """A role without writeoffs.approve would leave every request above the limit waiting
+    for nobody: the setting refuses it, naming the value, and keeps the one in force."""
+    s = denied_claim()
+    with pytest.raises(ValueError, match=role):
+        setting_set(
+            actor=actor("olivia.owner"),
+            practice=s.practice,
+            key="writeoffs.approver_role",
+            value=role,
+            reason="test",
+        )
+    request = ask(s.denied, {0: "110.00"})
+    writeoff_approve(actor=actor("sam.supervisor"), request=request)  # still the supervisor
+    assert reload(request).status == WriteOffStatus.APPROVED
+
+
 # -- approval, refusal, amounts --------------------------------------------------------------
 
 
