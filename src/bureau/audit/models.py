@@ -98,6 +98,9 @@ class AuditAction(StrEnum):
     WORKITEM_PENDED = "workitem.pended"
     WORKITEM_ATTEMPT = "workitem.attempt"
     WORKITEM_DONE = "workitem.done"
+    QUESTION_ASKED = "question.asked"
+    QUESTION_ANSWERED = "question.answered"
+    QUESTION_LISTED = "question.listed"
 
     @property
     def is_phi_read(self) -> bool:
@@ -118,6 +121,7 @@ class AuditAction(StrEnum):
             AuditAction.WRITEOFF_VIEWED,
             AuditAction.WORKITEM_LISTED,
             AuditAction.WORKITEM_VIEWED,
+            AuditAction.QUESTION_LISTED,
         }
 
 

@@ -428,6 +428,15 @@ DECLARED: tuple[SettingSpec, ...] = (
         maximum=365,
     ),
     _spec(
+        "practice_questions.sla_days",
+        Kind.INT,
+        3,
+        "Business days a client practice has to answer the billing company's question on a "
+        "work item (missing documentation, a registration detail).",
+        minimum=1,
+        maximum=60,
+    ),
+    _spec(
         "credentialing.sla_days",
         Kind.INT,
         10,

@@ -40,6 +40,10 @@ class Capability(StrEnum):
     # Supervising the work queue: every assignee's load, and handing items to other people.
     QUEUE_VIEW = "queue.view"
     QUEUE_ASSIGN = "queue.assign"
+    # The billing company's questions to a client practice about its work items, and the
+    # practice's answers: a narrow write of its own, so a client viewer answers and edits nothing.
+    QUESTIONS_VIEW = "questions.view"
+    QUESTIONS_ANSWER = "questions.answer"
 
     @property
     def domain(self) -> str:
@@ -66,6 +70,7 @@ READ_CAPABILITIES: frozenset[Capability] = frozenset(
         Capability.AUDIT_VIEW,
         Capability.COMPLIANCE_VIEW,
         Capability.QUEUE_VIEW,
+        Capability.QUESTIONS_VIEW,
     }
 )
 
@@ -136,6 +141,7 @@ ROLE_DEFINITIONS: dict[Role, RoleDefinition] = {
                 C.REPORTS_VIEW,
                 C.SETUP_VIEW,
                 C.QUEUE_ASSIGN,
+                C.QUESTIONS_VIEW,
             }
         ),
     ),
@@ -178,7 +184,8 @@ ROLE_DEFINITIONS: dict[Role, RoleDefinition] = {
     ),
     Role.CLIENT_VIEWER: RoleDefinition(
         "Client viewer",
-        "A client practice's owner: their own practice, read-only, and who touched its data.",
+        "A client practice's owner: their own practice, read-only but for answering the billing "
+        "company's questions, and who touched its data.",
         frozenset(
             {
                 C.PATIENTS_VIEW,
@@ -188,6 +195,7 @@ ROLE_DEFINITIONS: dict[Role, RoleDefinition] = {
                 C.DENIALS_VIEW,
                 C.REPORTS_VIEW,
                 C.AUDIT_VIEW,
+                C.QUESTIONS_ANSWER,
             }
         ),
     ),

@@ -18,6 +18,7 @@ def shell(request: HttpRequest) -> dict[str, Any]:
     if actor is None:
         return {"idle_minutes": settings.BUREAU_IDLE_MINUTES, "shell_urls": shell_urls()}
     context = getattr(request, "practice_context", None)
+    works_queue = any(actor.can(c) for c in set(WORK_CAPABILITY.values()))
     return {
         "actor": actor,
         "practice_context": context,
@@ -25,11 +26,13 @@ def shell(request: HttpRequest) -> dict[str, Any]:
         "opened_under": {"name": OPENED_UNDER, "value": context_value(context)},
         "switch_practices": actor.practices(),
         "nav": {
-            "queue": any(actor.can(c) for c in set(WORK_CAPABILITY.values())),
+            "queue": works_queue,
             "patients": actor.can(Capability.PATIENTS_VIEW),
             "claims": actor.can(Capability.CLAIMS_VIEW),
             "eras": actor.can(Capability.PAYMENTS_VIEW),
             "denials": actor.can(Capability.DENIALS_VIEW),
+            # The client's way in; staff reach it from the queue (the bar stays short).
+            "questions": actor.can(Capability.QUESTIONS_VIEW) and not works_queue,
             "audit": actor.can(Capability.AUDIT_VIEW),
             "users": actor.can(Capability.USERS_MANAGE),
             "settings": actor.can(Capability.SETUP_VIEW),

@@ -48,6 +48,7 @@ SHELL_ROUTES = {
     "claims": "claims:list",
     "eras": "eras:list",
     "denials": "denials:list",
+    "questions": "workqueues:questions",
     "audit": "audit:log",
     "setup": "directory:providers",
     "settings": "configuration:settings",

@@ -12,7 +12,8 @@ from bureau import clock
 from bureau.accounts.models import User
 from bureau.tenancy.actor import resolve_actor
 from bureau.tenancy.models import Workspace
-from bureau.workqueues import services
+from bureau.tenancy.roles import Capability
+from bureau.workqueues import questions, services
 from bureau.workqueues.functions import Function
 from bureau.workqueues.models import Channel, Outcome
 from bureau.workqueues.selectors import QueueFilters
@@ -66,6 +67,58 @@ def _work(workspace: Workspace, rng: random.Random) -> None:
                     reason="Waiting for the payer's callback",
                 )
     _recover_underpayments(workspace, rng)
+    _ask_the_client(workspace)
+
+
+# What the demo's people ask the client practice, and whether the client has answered yet.
+QUESTIONS = (
+    (
+        "dan.denials",
+        Function.DENIALS,
+        "Please upload the operative report for this date of "
+        "service: the payer needs it to reconsider medical necessity.",
+        "Uploaded to the portal this morning (op report, 2 pages).",
+    ),
+    (
+        "bella.biller",
+        Function.REJECTIONS,
+        "The member id on file is rejected: is there a new insurance card for this patient?",
+        "",
+    ),
+    (
+        "bella.biller",
+        Function.FOLLOWUP,
+        "The payer has no record of this visit: can you confirm "
+        "the patient was seen on this date, and by whom?",
+        "",
+    ),
+)
+
+
+def _ask_the_client(workspace: Workspace) -> None:
+    """Questions waiting on the client viewer's practice (one answered), so her portal page
+    and the items' pages show both sides."""
+    client_user = User.objects.filter(workspace=workspace, username="cliff.client").first()
+    client = resolve_actor(client_user) if client_user is not None else None
+    if client is None:
+        return
+    practice_ids = client.practice_ids(Capability.QUESTIONS_ANSWER)
+    if not practice_ids:
+        return
+    practice_id = sorted(practice_ids)[0]
+    for username, function, question, answer in QUESTIONS:
+        user = User.objects.filter(workspace=workspace, username=username).first()
+        actor = resolve_actor(user) if user is not None else None
+        if actor is None:
+            continue
+        item = services.take_next(
+            actor=actor, filters=QueueFilters(functions=(function,), practice_id=practice_id)
+        )
+        if item is None:
+            continue
+        asked = questions.ask_practice(actor=actor, public_id=item.public_id, question=question)
+        if answer:
+            questions.answer_question(actor=client, public_id=asked.public_id, answer=answer)
 
 
 def _recover_underpayments(workspace: Workspace, rng: random.Random) -> None:

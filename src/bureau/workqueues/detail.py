@@ -25,6 +25,7 @@ from bureau.tenancy.actor import Actor
 from bureau.tenancy.roles import Capability
 from bureau.workqueues.functions import CAPABILITY, CLOSED_BY_PERSON, Function, label_of
 from bureau.workqueues.models import Attempt, ItemStatus, WorkItem, WorkItemEvent
+from bureau.workqueues.questions import QuestionRow, item_questions
 from bureau.workqueues.selectors import workable
 from bureau.workqueues.sla import local_date, sla_state
 from bureau.x12.adjustment_codes import rarc_description
@@ -56,6 +57,7 @@ class ItemDetail:
     exception_rows: list[Any] = field(default_factory=list)  # resolvable here, as on the list
     events: list[WorkItemEvent] = field(default_factory=list)
     attempts: list[Attempt] = field(default_factory=list)
+    questions: list[QuestionRow] = field(default_factory=list)  # to the practice, newest first
     held_by_other: bool = False
     can_assign: bool = False
     can_close: bool = False
@@ -154,6 +156,7 @@ def item_detail(*, actor: Actor, public_id: Any) -> ItemDetail:
         .filter(item=item)
         .select_related("user")
     )
+    detail.questions = item_questions(actor=actor, item=item)
     detail.attempts = list(
         Attempt.objects.visible_to(actor, CAPABILITY[item.function])
         .filter(item=item)

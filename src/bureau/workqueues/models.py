@@ -162,6 +162,8 @@ class EventKind(models.TextChoices):
     ATTEMPT = "attempt", "Attempt"
     DONE = "done", "Done"
     REOPENED = "reopened", "Reopened"
+    ASKED = "asked", "Asked the practice"
+    ANSWERED = "answered", "Practice answered"
 
 
 class WorkItemEvent(PracticeScoped):
@@ -184,6 +186,45 @@ class WorkItemEvent(PracticeScoped):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.occurred_at:%Y-%m-%d}"
+
+
+class PracticeQuestion(PracticeScoped):
+    """A question the billing company asks the client practice about one work item (missing
+    documentation, a registration detail): the item waits on the practice until it answers.
+
+    Two clocks show: the practice's (`practice_due`, `practice_questions.sla_days` business
+    days from asking) and the billing company's own SLA on the item, which keeps running — the
+    client sees both, so neither side can say it was waiting on the other unseen."""
+
+    provider_scope = ProviderScope(tuple(f"item__{p}" for p in ITEM_PROVIDERS))
+
+    item = models.ForeignKey(WorkItem, on_delete=models.PROTECT, related_name="questions")
+    question = models.CharField(max_length=1000)
+    asked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    asked_at = models.DateTimeField(default=clock.now)
+    practice_due = models.DateField()
+    answer = models.CharField(max_length=2000, blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-asked_at", "-id"]
+        constraints = [
+            # One open question per item: a second is asked once the first is answered.
+            models.UniqueConstraint(
+                fields=["item"],
+                condition=Q(answered_at__isnull=True),
+                name="one_open_question_per_item",
+            ),
+        ]
+        indexes = [models.Index(fields=["workspace", "practice", "answered_at"])]
+
+    def __str__(self) -> str:
+        return f"question on item {self.item_id}"
 
 
 class Channel(models.TextChoices):

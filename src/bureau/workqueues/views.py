@@ -208,6 +208,7 @@ def queue_view(request: HttpRequest) -> HttpResponse:
             "problems": filter_problems(request.GET, filters),
             "any_masked": any(r.masked for r in page.rows),
             "can_assign": actor.can(Capability.QUEUE_ASSIGN),
+            "can_see_questions": actor.can(Capability.QUESTIONS_VIEW),
             # (public id, label) of each person, for both assign menus.
             "people": [(str(u.public_id), u.label) for u in people_of(actor=actor)]
             if actor.can(Capability.QUEUE_ASSIGN)

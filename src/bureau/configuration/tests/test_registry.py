@@ -32,6 +32,8 @@ LIVE = {
     "underpayments.sla_days",
     "setup_gaps.sla_days",
     "writeoff_approval.sla_days",
+    # Read by questions to the practice (workqueues/questions.py).
+    "practice_questions.sla_days",
     # Read by write-offs (billing/services.py).
     "writeoffs.auto_approve_limit",
     "writeoffs.approver_role",

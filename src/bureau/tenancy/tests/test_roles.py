@@ -53,6 +53,8 @@ def test_minimum_necessary_patterns():
     assert Capability.DENIALS_WORK in ROLE_CAPABILITIES[Role.DENIAL_SPECIALIST]
     assert Capability.USERS_MANAGE in ROLE_CAPABILITIES[Role.SUPERVISOR]
     assert Capability.USERS_MANAGE not in ROLE_CAPABILITIES[Role.BILLER]
-    assert not any(not c.is_read for c in ROLE_CAPABILITIES[Role.CLIENT_VIEWER])
+    # A client viewer changes nothing but answers the billing company's questions.
+    client_writes = {c for c in ROLE_CAPABILITIES[Role.CLIENT_VIEWER] if not c.is_read}
+    assert client_writes == {Capability.QUESTIONS_ANSWER}
     assert not any(not c.is_read for c in ROLE_CAPABILITIES[Role.READ_ONLY])
     assert ROLE_CAPABILITIES[Role.OWNER] == frozenset(Capability)

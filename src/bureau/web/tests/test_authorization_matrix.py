@@ -266,6 +266,13 @@ CLASSIFICATION: dict[str, Spec] = {
     "workqueues:done": Spec("any", method="POST", needs=QUEUE_WORK, record="workitem", ok=302),
     # No one named: a supervisor puts it back in the pool, anyone else is refused (message).
     "workqueues:assign": Spec("any", method="POST", needs=QUEUE_WORK, record="workitem", ok=302),
+    # Questions to the practice: asked from an item (no question: refused with a message),
+    # listed and answered (no answer: refused with a message) by the practice's client viewer.
+    "workqueues:ask": Spec("any", method="POST", needs=QUEUE_WORK, record="workitem", ok=302),
+    "workqueues:questions": Spec("capability", needs=(C.QUESTIONS_VIEW,), list_filter=True),
+    "workqueues:question_answer": Spec(
+        "capability", method="POST", needs=(C.QUESTIONS_ANSWER,), record="question", ok=302
+    ),
 }
 # The URL argument of each record kind (the rest take `public_id`).
 RECORD_KWARG = {"job": "job_id"}
@@ -600,6 +607,16 @@ def _records(spec: Spec, world: World) -> list[tuple[str, Any, bool]]:
             )
             for i in workitems(world)
         ]
+    elif spec.record == "question":
+        codes = {p.pk: p.code for p in world.practices}
+        rows = [
+            (
+                f"question of {codes[q.practice_id]}",
+                q.public_id,
+                world.holds(spec.needs, q.practice_id),
+            )
+            for q in questions_of(world)
+        ]
     elif spec.record == "job":
         needs = world.holds_anywhere(spec.needs)
         rows = [(label, job.pk, may and needs) for label, job, may in money(world)["job"]]
@@ -725,6 +742,33 @@ def workitems(world: World) -> list[Any]:
             world.foreign.append(str(item.public_id))
     world.items = chosen
     return chosen
+
+
+def questions_of(world: World) -> list[Any]:
+    """An open question on each probed work item (asked by the user: made directly)."""
+    from bureau.workqueues.models import PracticeQuestion
+
+    made = []
+    for item in workitems(world):
+        with rls.practice_scope([item.practice_id]):
+            found = (
+                PracticeQuestion.objects.for_system([item.practice_id], reason="test")
+                .filter(item=item, answered_at__isnull=True)
+                .first()
+            )
+            made.append(
+                found
+                or PracticeQuestion.objects.create(
+                    workspace_id=item.workspace_id,
+                    practice_id=item.practice_id,
+                    item=item,
+                    question="test",
+                    asked_by=world.user,
+                    practice_due=timezone.now().date(),
+                )
+            )
+    rls.activate([])
+    return made
 
 
 def _call(client: Client, method: str, url: str, data: dict[str, str]) -> Any:

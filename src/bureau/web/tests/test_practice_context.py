@@ -193,6 +193,18 @@ def a_held_item(p: Practice) -> Any:
     return public_id
 
 
+def a_question(p: Practice) -> Any:
+    """An open question to the practice on a work item, asked by the owner."""
+    from bureau.workqueues.questions import ask_practice
+    from bureau.workqueues.tests import helpers
+
+    asked = ask_practice(
+        actor=helpers.actor(OWNER), public_id=a_work_item(p), question="Op note, please?"
+    )
+    rls.activate([])
+    return asked.public_id
+
+
 def in_a_month() -> str:
     from bureau import clock
 
@@ -345,6 +357,10 @@ WRITES: dict[str, Write] = {
     ),
     # No one named: the owner (a supervisor) puts the item back in the pool.
     "workqueues:assign": Write("work item", a_held_item),
+    "workqueues:ask": Write("work item", a_work_item, lambda _id: {"question": "Op note?"}),
+    "workqueues:question_answer": Write(
+        "question", a_question, lambda _id: {"answer": "Uploaded it."}
+    ),
     # Incomplete forms: the view answers with its own message once the practice check passes.
     "eras:exception_match": Write("ERA exception", an_exception, writes=False),
     "eras:exception_match_lines": Write("ERA exception", an_exception, writes=False),
