@@ -7,8 +7,9 @@ inside those practices. An actor administers a user when
   (an all-practices grant only under an all-practices `users.manage`). Expired grants count
   until revoked: renewing one is for whoever manages its practice to decide; and
 * the user holds nothing the actor lacks: on each practice a grant covers, no capability and no
-  provider the actor does not hold there. So a supervisor cannot reset the owner's authenticator,
-  deactivate them or rewrite their grants.
+  provider the actor does not hold there (the client's own voice, `roles.CLIENT_VOICE`, aside:
+  no staff role holds it). So a supervisor cannot reset the owner's authenticator, deactivate
+  them or rewrite their grants.
 
 A user the actor does not administer does not exist for them (404, like a missing one), and a
 grant outside the actor's practices is never shown, so no practice name leaks. Nobody changes
@@ -26,7 +27,7 @@ from django.utils import timezone
 
 from bureau.tenancy.actor import Actor
 from bureau.tenancy.models import Grant
-from bureau.tenancy.roles import Capability, Role, grant_capabilities
+from bureau.tenancy.roles import CLIENT_VOICE, Capability, Role, grant_capabilities
 
 MANAGE = Capability.USERS_MANAGE
 
@@ -73,7 +74,8 @@ def exceeds(actor: Actor, grant: Grant) -> bool:
 
     Checking grant by grant is enough: a union of grants stays within the actor's holding
     exactly when each of them does. `grant.providers` should be prefetched."""
-    conferred = grant_capabilities(Role(grant.role), read_only=grant.read_only)
+    # The client's own voice is not a power an administrator must hold (roles.CLIENT_VOICE).
+    conferred = grant_capabilities(Role(grant.role), read_only=grant.read_only) - CLIENT_VOICE
     if grant.practice_id is None:
         return not conferred <= actor.workspace_capabilities
     if not conferred <= _capabilities_on(actor, grant.practice_id):

@@ -21,7 +21,7 @@ from bureau.audit.services import audit_record
 from bureau.directory.models import Provider
 from bureau.tenancy.actor import Actor, CapabilityDenied
 from bureau.tenancy.models import Grant, Practice
-from bureau.tenancy.roles import Capability, Role, grant_capabilities
+from bureau.tenancy.roles import CLIENT_VOICE, Capability, Role, grant_capabilities
 
 
 class AccountError(ValueError):
@@ -196,7 +196,8 @@ def _check_can_confer(actor: Actor, request: GrantRequest) -> None:
     """Nobody hands out more than they hold: users.manage where the grant applies, every
     capability the grant confers (so a supervisor cannot mint an owner), no provider beyond
     their own, and no end later than their own users.manage there."""
-    granted = grant_capabilities(request.role, read_only=request.read_only)
+    # The client's own voice is not a power the granter must hold (roles.CLIENT_VOICE).
+    granted = grant_capabilities(request.role, read_only=request.read_only) - CLIENT_VOICE
     if request.practice is None:
         if not actor.can_workspace(Capability.USERS_MANAGE):
             raise CapabilityDenied("all-practices grants need users.manage on all practices")

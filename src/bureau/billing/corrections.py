@@ -24,6 +24,7 @@ from bureau import clock
 from bureau.audit.models import AuditAction
 from bureau.audit.services import audit_record
 from bureau.billing.models import POSTED_STATUSES, WriteOffRequest, WriteOffStatus
+from bureau.claims.corrections import UNSENT
 from bureau.claims.models import Claim, ClaimState
 from bureau.tenancy import rls
 from bureau.tenancy.actor import Actor
@@ -36,18 +37,25 @@ REASON = "write-offs of corrected claims"
 def writeoff_refusal_for_correction(actor: Actor, claim: Claim) -> str:
     """Why no write-off may be asked on `claim` now ("" when it may). The correction shares the
     claim's encounter (practice and provider), so the requester's own scope finds it."""
-    number = (
+    found = (
         Claim.objects.visible_to(actor, Capability.WRITEOFFS_REQUEST)
         .filter(replaces_id=claim.pk)
         .exclude(state=ClaimState.CLOSED)
-        .values_list("number", flat=True)
+        .values_list("number", "state")
         .first()
     )
-    if not number:
+    if found is None:
         return ""
+    number, state = found
+    if state in UNSENT:
+        return (
+            f"Claim {claim.number} has an unsent correction ({number}): its open balance moves "
+            f"to {number} when that is submitted. Write off on {number} once the payer "
+            "answers it."
+        )
     return (
-        f"Claim {claim.number} has an unsent correction ({number}): its open balance moves to "
-        f"{number} when that is submitted. Write off on {number} once the payer answers it."
+        f"Claim {claim.number} was corrected by {number}: its balance moved there. Write off "
+        f"on {number} once the payer answers it."
     )
 
 

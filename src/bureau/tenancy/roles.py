@@ -42,6 +42,8 @@ class Capability(StrEnum):
     QUEUE_ASSIGN = "queue.assign"
     # The billing company's questions to a client practice about its work items, and the
     # practice's answers: a narrow write of its own, so a client viewer answers and edits nothing.
+    # No billing-company role holds `questions.answer`: staff cannot answer for the practice
+    # (and so stop its clock) themselves.
     QUESTIONS_VIEW = "questions.view"
     QUESTIONS_ANSWER = "questions.answer"
 
@@ -73,6 +75,13 @@ READ_CAPABILITIES: frozenset[Capability] = frozenset(
         Capability.QUESTIONS_VIEW,
     }
 )
+
+
+# Capabilities that speak for the client practice itself (its answer to the billing company's
+# question). No billing-company role holds them, so staff cannot answer for the practice; and
+# administering a user who holds them does not need them (`accounts.authority.exceeds`): the
+# owner grants a client viewer without being able to answer as the client.
+CLIENT_VOICE: frozenset[Capability] = frozenset({Capability.QUESTIONS_ANSWER})
 
 
 def view_capability_of(capability: Capability) -> Capability | None:
@@ -119,12 +128,14 @@ class RoleDefinition:
 C = Capability
 ROLE_DEFINITIONS: dict[Role, RoleDefinition] = {
     Role.OWNER: RoleDefinition(
-        "Owner", "Runs the billing company; every capability.", frozenset(Capability)
+        "Owner",
+        "Runs the billing company; every capability but answering for a client practice.",
+        frozenset(Capability) - {C.QUESTIONS_ANSWER},
     ),
     Role.SUPERVISOR: RoleDefinition(
         "Supervisor",
         "Oversees the book: approves write-offs, manages users; no compliance administration.",
-        frozenset(Capability) - {C.COMPLIANCE_MANAGE},
+        frozenset(Capability) - {C.COMPLIANCE_MANAGE, C.QUESTIONS_ANSWER},
     ),
     Role.ACCOUNT_MANAGER: RoleDefinition(
         "Account manager",

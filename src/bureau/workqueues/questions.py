@@ -11,6 +11,7 @@ billing company's SLA on the item, which keeps running.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -46,7 +47,12 @@ ANSWERED_SHOWN_DAYS = 60  # answered questions stay on the client's page this lo
 
 
 def _text(raw: Any, what: str, limit: int) -> str:
-    text = str(raw or "").replace("\x00", "").strip()  # PostgreSQL text holds no NUL
+    """Free text without control or format characters, line breaks kept: PostgreSQL refuses a
+    NUL, and a bidi override (U+202E) would make the text read, in the client's portal, other
+    than it was written."""
+    text = "".join(
+        c for c in str(raw or "") if c in "\n\t" or unicodedata.category(c) not in ("Cc", "Cf")
+    ).strip()
     if not text:
         raise QueueError(f"Write the {what}.")
     if len(text) > limit:
@@ -61,6 +67,11 @@ def _open_question(item: WorkItem) -> PracticeQuestion | None:
         .first()
     )
     return found
+
+
+def _waiting(question: str) -> str:
+    """The pend reason of an item waiting on the practice's answer to `question`."""
+    return f"Waiting on the practice: {question}"[:200]
 
 
 @transaction.atomic
@@ -95,7 +106,7 @@ def ask_practice(*, actor: Actor, public_id: Any, question: Any) -> PracticeQues
     item.status = ItemStatus.PENDED
     item.pended_until = back
     item.resumes_at = sla.start_of_day(back, item.practice.timezone)
-    item.pend_reason = f"Waiting on the practice: {text}"[:200]
+    item.pend_reason = _waiting(text)
     item.claimed_until = None
     item.save(
         update_fields=["status", "pended_until", "resumes_at", "pend_reason", "claimed_until"]
@@ -136,8 +147,9 @@ def answer_question(*, actor: Actor, public_id: Any, answer: Any) -> PracticeQue
     now = clock.now()
     question.answer, question.answered_by, question.answered_at = text, actor.user, now
     question.save(update_fields=["answer", "answered_by", "answered_at"])
-    if item.status == ItemStatus.PENDED:
-        # To the person who asked (assigned, no expiry), else to the pool.
+    if item.status == ItemStatus.PENDED and item.pend_reason == _waiting(question.question):
+        # Waiting on this question (not pended again since for another reason): to the person
+        # who asked (assigned, no expiry), else to the pool.
         item.status = ItemStatus.CLAIMED if item.assignee_id is not None else ItemStatus.OPEN
         item.pended_until = item.resumes_at = None
         item.claimed_until = None
@@ -285,6 +297,5 @@ def practice_questions(*, actor: Actor, practice_id: int | None = None) -> list[
             actor=actor,
             model="workqueues.WorkItem",
             records=[(r.practice_id, r.item_public_id) for r in rows],
-            detail={"questions": len(rows)},
         )
     return rows

@@ -83,3 +83,6 @@ def test_a_posted_write_off_is_taken_back_when_the_correction_is_submitted(
     assert event.record_ids == [str(posted.public_id)]
     assert event.actor_label == "system" and event.user is None  # built by the system
     no_ledger_problems(scenario.denied)
+    # Sent: the original's balance is on the replacement now, and the refusal says so.
+    with pytest.raises(WriteOffError, match=f"was corrected by {replacement.number}"):
+        ask(scenario.denied, {0: "1.00"})

@@ -57,4 +57,7 @@ def test_minimum_necessary_patterns():
     client_writes = {c for c in ROLE_CAPABILITIES[Role.CLIENT_VIEWER] if not c.is_read}
     assert client_writes == {Capability.QUESTIONS_ANSWER}
     assert not any(not c.is_read for c in ROLE_CAPABILITIES[Role.READ_ONLY])
-    assert ROLE_CAPABILITIES[Role.OWNER] == frozenset(Capability)
+    # Every capability but answering for a client practice: only the practice answers.
+    assert ROLE_CAPABILITIES[Role.OWNER] == frozenset(Capability) - {Capability.QUESTIONS_ANSWER}
+    staff = [r for r in Role if r is not Role.CLIENT_VIEWER]
+    assert not any(Capability.QUESTIONS_ANSWER in ROLE_CAPABILITIES[r] for r in staff)

@@ -34,6 +34,7 @@ from bureau.remittance.tests.test_views import ingest_scenario
 from bureau.tenancy import rls
 from bureau.tenancy.context import ALL, OPENED_UNDER, SESSION_KEY
 from bureau.tenancy.models import Practice
+from bureau.tenancy.roles import Role
 from bureau.web.tests.test_authorization_matrix import CLASSIFICATION, served
 
 pytestmark = pytest.mark.django_db
@@ -296,6 +297,16 @@ class Write:
     make: Callable[[Practice], Any]
     form: Callable[[Any], dict[str, str]] = field(default=lambda _id: {})
     writes: bool = True  # the form is complete: allowed, it changes the record (one event)
+    # Who writes (a login name, made on demand): the owner, unless the write is one no
+    # billing-company role makes (a client practice's answer).
+    writer: Callable[[], str] = field(default=lambda: OWNER)
+
+
+def a_client_of_every_practice() -> str:
+    """A client viewer granted every Summit practice: only a client answers its questions."""
+    from bureau.web.tests.test_file_downloads import Person, _make_person
+
+    return _make_person(Person("client viewer, all practices", ((Role.CLIENT_VIEWER, None),)))
 
 
 WRITES: dict[str, Write] = {
@@ -359,7 +370,10 @@ WRITES: dict[str, Write] = {
     "workqueues:assign": Write("work item", a_held_item),
     "workqueues:ask": Write("work item", a_work_item, lambda _id: {"question": "Op note?"}),
     "workqueues:question_answer": Write(
-        "question", a_question, lambda _id: {"answer": "Uploaded it."}
+        "question",
+        a_question,
+        lambda _id: {"answer": "Uploaded it."},
+        writer=a_client_of_every_practice,
     ),
     # Incomplete forms: the view answers with its own message once the practice check passes.
     "eras:exception_match": Write("ERA exception", an_exception, writes=False),
@@ -427,7 +441,7 @@ def test_a_write_from_a_page_opened_under_another_practice_is_refused(name: str)
     summit_pt, riverbend = practice(SUMMIT_PT), practice(RIVERBEND)
     record = case.make(summit_pt)
     form = case.form(record)
-    client = verified_client(OWNER)
+    client = verified_client(case.writer())
     before = (AuditEvent.objects.count(), change_events())
 
     # The form names Riverbend (the page was opened under it); the session says All.
@@ -477,7 +491,7 @@ def test_two_tabs_a_form_keeps_the_practice_it_was_opened_under(
     case = WRITES[name]
     summit_pt, riverbend = practice(SUMMIT_PT), practice(RIVERBEND)
     record = case.make(summit_pt)
-    client = verified_client(OWNER)
+    client = verified_client(case.writer())
     set_context(client, riverbend)  # tab B
     carried = str(summit_pt.public_id) if opened_under == "record" else ALL
     before = change_events()

@@ -169,3 +169,65 @@ def test_an_unanswered_question_returns_the_item_to_the_queue_after_the_practice
     monkeypatch.setattr(clock, "now", lambda: later)
     assert question.answered_at is None
     assert h.system(WorkItem, [item.practice_id]).filter(services.free(later), pk=item.pk).exists()
+
+
+@pytest.mark.parametrize("who", ["olivia.owner", "sam.supervisor"])
+def test_no_billing_company_role_answers_for_the_practice(summit, who):
+    """The owner and the supervisor see the questions (questions.view) but cannot answer for
+    the practice and so stop its clock: no form, and the POST is a 404 like a missing one."""
+    item, question = asked(summit)
+    client = verified_client(who)
+    client.raise_request_exception = False
+    page = client.get(reverse("workqueues:questions"))
+    assert page.status_code == 200 and str(question.public_id) in page.content.decode()
+    assert answer_url(question) not in page.content.decode()
+    assert client.post(answer_url(question), {"answer": "x"}).status_code == 404
+    assert h.stored(item).status == ItemStatus.PENDED
+
+
+def test_bidi_and_control_characters_are_dropped_line_breaks_kept(summit):
+    _, question = asked(summit)
+    cliff = h.actor("cliff.client")
+    answered = questions.answer_question(
+        actor=cliff, public_id=question.public_id, answer="Sent\u202e.fdp\u202c\nPage 2\x07"
+    )
+    assert answered.answer == "Sent.fdp\nPage 2"
+
+
+def test_an_answer_leaves_a_later_pend_for_another_reason_alone(summit):
+    item, question = asked(summit)
+    bella = h.actor("bella.biller")
+    until = local_date(clock.now(), summit[0].timezone) + timedelta(days=20)
+    services.items_pend(
+        actor=bella, public_ids=[item.public_id], until=until, reason="Payer callback"
+    )
+    questions.answer_question(
+        actor=h.actor("cliff.client"), public_id=question.public_id, answer="Sent."
+    )
+    stored = h.stored(item)
+    assert (stored.status, stored.pend_reason) == (ItemStatus.PENDED, "Payer callback")
+    assert h.event_kinds(item)[-1] == EventKind.ANSWERED
+
+
+def test_each_practices_list_event_names_only_its_own_items(summit):
+    _, here = asked(summit)
+    _, there = asked(summit, practice=1)
+    verified_client("alex.manager").get(reverse("workqueues:questions"), {"practice": "all"})
+    for q in (here, there):
+        (event,) = AuditEvent.objects.filter(
+            action=AuditAction.QUESTION_LISTED, practice_id=q.practice_id
+        )
+        item_id = str(h.system(PracticeQuestion, [q.practice_id]).get(pk=q.pk).item.public_id)
+        assert event.record_ids == [item_id] and event.detail == {}
+
+
+def test_the_owner_still_administers_the_client_viewer_she_cannot_answer_for(summit):
+    """Administering a user needs every capability the user holds — but the client's own
+    voice (questions.answer) is not a power over anyone: the owner manages Cliff."""
+    from bureau.accounts.models import User
+
+    cliff = User.objects.get(username="cliff.client")
+    page = verified_client("olivia.owner").get(
+        reverse("accounts:user_detail", args=[cliff.public_id])
+    )
+    assert page.status_code == 200
