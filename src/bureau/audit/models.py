@@ -97,6 +97,7 @@ class AuditAction(StrEnum):
     WORKITEM_PENDED = "workitem.pended"
     WORKITEM_ATTEMPT = "workitem.attempt"
     WORKITEM_DONE = "workitem.done"
+    KPIS_VIEWED = "report.kpis_viewed"
 
     @property
     def is_phi_read(self) -> bool:
@@ -117,6 +118,7 @@ class AuditAction(StrEnum):
             AuditAction.WRITEOFF_VIEWED,
             AuditAction.WORKITEM_LISTED,
             AuditAction.WORKITEM_VIEWED,
+            AuditAction.KPIS_VIEWED,
         }
 
 
