@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 
 from bureau.ledger.models import EntryKind, LedgerEntry
 from bureau.remittance.models import EraClaim, EraClaimOutcome
@@ -34,7 +34,7 @@ INSURANCE_ONLY = (
 NET_REVENUE = "charges − contractual adjustments (CARC 45, 253, 59, 94, 144; never denials)"
 
 
-def _ledger(scope: KpiScope):  # type: ignore[no-untyped-def]
+def _ledger(scope: KpiScope) -> QuerySet[LedgerEntry]:
     return scope.rows(LedgerEntry, "claim__payer")
 
 
@@ -216,9 +216,7 @@ def denial_writeoff_pct(scope: KpiScope, variant: Variant) -> KpiValue:
         base |= facts.CONTRACTUAL
     entries = _ledger(scope).annotate(claim_denied=facts.denied(scope, claim="claim_id"))
     totals = entries.aggregate(
-        written_off=Sum(
-            "amount", filter=period & Q(kind=EntryKind.WRITE_OFF, claim_denied=True)
-        ),
+        written_off=Sum("amount", filter=period & Q(kind=EntryKind.WRITE_OFF, claim_denied=True)),
         base=Sum("amount", filter=period & base),
     )
     return value_of(
@@ -252,9 +250,7 @@ def denial_writeoff_pct(scope: KpiScope, variant: Variant) -> KpiValue:
         period_basis="the ERA's payment date (BPR16)",
         source="Payment-posting convention (MGMA / HBMA: share of remittances auto-posted)",
         direction=Direction.HIGHER,
-        exclusions=(
-            "PLB provider-level adjustments: they belong to no claim payment",
-        ),
+        exclusions=("PLB provider-level adjustments: they belong to no claim payment",),
     )
 )
 def era_auto_post_rate(scope: KpiScope, variant: Variant) -> KpiValue:

@@ -175,9 +175,7 @@ def sla_compliance(scope: KpiScope, variant: Variant) -> KpiValue:
         period_basis="the day the item was closed or the attempt made (UTC)",
         source="MGMA staffing benchmarks (work units per FTE per day)",
         direction=Direction.HIGHER,
-        exclusions=(
-            "items closed by the system (the record moved on with nobody named)",
-        ),
+        exclusions=("items closed by the system (the record moved on with nobody named)",),
         not_recorded="hours worked are not recorded: 'per day' is per business day of the "
         "period for each person active in it, not per day actually worked",
         breakdown="user",

@@ -190,11 +190,17 @@ def build_book() -> Book:
             date_of_birth=date(1980, 1, 1),
         )
         cov_x = Coverage.objects.create(
-            **_tenancy(practice), patient=patient, payer=payer_x, member_id="X1",
+            **_tenancy(practice),
+            patient=patient,
+            payer=payer_x,
+            member_id="X1",
             effective_date=date(2024, 1, 1),
         )
         cov_y = Coverage.objects.create(
-            **_tenancy(practice), patient=patient, payer=payer_y, member_id="Y1",
+            **_tenancy(practice),
+            patient=patient,
+            payer=payer_y,
+            member_id="Y1",
             effective_date=date(2024, 1, 1),
         )
         spec = {
@@ -240,25 +246,33 @@ def build_book() -> Book:
 
     lines = {name: b.lines_of(claim)[0] for name, claim in claims.items()}
     _ingest(
-        practice, payer_x, date(2026, 3, 10),
+        practice,
+        payer_x,
+        date(2026, 3, 10),
         b.paid_claim(claims["C1"], [b.svc(lines["C1"], "80.00", ("CO", "45", "20.00"))]),
     )
     _ingest(
-        practice, payer_x, date(2026, 3, 12),
-        b.paid_claim(claims["C2"], [b.svc(lines["C2"], "0.00", ("CO", "50", "200.00"))],
-                     status="4"),
+        practice,
+        payer_x,
+        date(2026, 3, 12),
+        b.paid_claim(
+            claims["C2"], [b.svc(lines["C2"], "0.00", ("CO", "50", "200.00"))], status="4"
+        ),
     )
     _ingest(
-        practice, payer_x, date(2026, 3, 16),
-        b.paid_claim(claims["C6"], [b.svc(lines["C6"], "0.00", ("CO", "50", "60.00"))],
-                     status="4"),
+        practice,
+        payer_x,
+        date(2026, 3, 16),
+        b.paid_claim(claims["C6"], [b.svc(lines["C6"], "0.00", ("CO", "50", "60.00"))], status="4"),
     )
     stranger = b.changed(
         b.paid_claim(claims["C5"], [b.svc(lines["C5"], "40.00")]),
         patient_control_number="NOSUCHCLAIM",
     )
     _ingest(
-        practice, payer_y, date(2026, 3, 20),
+        practice,
+        payer_y,
+        date(2026, 3, 20),
         b.paid_claim(claims["C5"], [b.svc(lines["C5"], "40.00")]),
         stranger,
     )
@@ -300,9 +314,7 @@ def build_book() -> Book:
             denial=denials[claims["C2"].pk],
         )
 
-    workers = {
-        name: make_user(workspace, f"kpi.{name}") for name in ("una", "uli", "uwe")
-    }
+    workers = {name: make_user(workspace, f"kpi.{name}") for name in ("una", "uli", "uwe")}
     with rls.practice_scope([practice.pk]):
         for function, claim, sla_due, resolved, who, amount in (
             ("denials", "C6", date(2026, 3, 20), date(2026, 3, 24), "una", "60.00"),
