@@ -141,3 +141,18 @@ def test_the_whole_book_is_audited_per_practice() -> None:
 
 def _march() -> tuple[date, date]:
     return date(2026, 3, 1), date(2026, 3, 31)
+
+
+def test_the_dashboard_costs_the_same_queries_for_one_practice_or_the_book(book: Book) -> None:
+    """Every KPI is one aggregate (or one grouped) query, whatever the rows: the whole book
+    costs no more queries than one practice."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = verified_client("olivia.owner")
+    client.get(f"{KPIS}?{MARCH}")  # warm the session and settings caches
+    with CaptureQueriesContext(connection) as one:
+        client.get(f"{KPIS}?practice={book.practice.public_id}&{MARCH}")
+    with CaptureQueriesContext(connection) as every:
+        client.get(f"{KPIS}?practice=all&{MARCH}")
+    assert len(every) <= len(one) + 2, [q["sql"][:120] for q in every.captured_queries]
