@@ -20,6 +20,7 @@ from bureau.reports.kpis.registry import (
     KpiValue,
     Unit,
     Variant,
+    ratio,
     register,
     value_of,
 )
@@ -214,6 +215,8 @@ def productivity(scope: KpiScope, variant: Variant) -> KpiValue:
     rows = []
     for person in sorted(people.values(), key=lambda p: str(p["name"]).lower()):
         items = Decimal(str(person["items"]))
+        dollars = Decimal(str(person["dollars"]))
+        tried = Decimal(str(person["attempts"]))
         rows.append(
             KpiRow(
                 str(person["name"]),
@@ -221,8 +224,10 @@ def productivity(scope: KpiScope, variant: Variant) -> KpiValue:
                 Decimal(days),
                 value_of("productivity", variant, items, days).value,
                 extra=(
-                    ("dollars resolved", Decimal(str(person["dollars"]))),
-                    ("attempts", Decimal(str(person["attempts"]))),
+                    ("dollars resolved", dollars),
+                    ("dollars per day", ratio(dollars, Decimal(days), Unit.DOLLARS) or ZERO),
+                    ("attempts", tried),
+                    ("attempts per day", ratio(tried, Decimal(days), Unit.COUNT) or ZERO),
                 ),
             )
         )

@@ -172,9 +172,12 @@ def test_breakdowns(book: Book) -> None:
     people = {r.label: r for r in compute("productivity", scope(book)).rows}
     una, uli, uwe = (book.workers[n].full_name for n in ("una", "uli", "uwe"))
     # una: 1 item (60 at stake), 1 attempt; uli: 2 items, 50 + 40; uwe: 1 attempt, no item.
+    # Per business day: 60 / 22 = 2.73 dollars, 1 / 22 = 0.05 attempts.
     assert people[una].numerator == 1 and dict(people[una].extra) == {
         "dollars resolved": D("60.00"),
+        "dollars per day": D("2.73"),
         "attempts": D(1),
+        "attempts per day": D("0.05"),
     }
     assert people[uli].numerator == 2 and people[uli].value == D("0.09")  # 2 / 22 days
     assert dict(people[uli].extra)["dollars resolved"] == D("90.00")
