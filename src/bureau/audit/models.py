@@ -101,6 +101,7 @@ class AuditAction(StrEnum):
     QUESTION_ASKED = "question.asked"
     QUESTION_ANSWERED = "question.answered"
     QUESTION_LISTED = "question.listed"
+    KPIS_VIEWED = "report.kpis_viewed"
 
     @property
     def is_phi_read(self) -> bool:
@@ -122,6 +123,7 @@ class AuditAction(StrEnum):
             AuditAction.WORKITEM_LISTED,
             AuditAction.WORKITEM_VIEWED,
             AuditAction.QUESTION_LISTED,
+            AuditAction.KPIS_VIEWED,
         }
 
 

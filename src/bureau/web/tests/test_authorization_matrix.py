@@ -237,6 +237,8 @@ CLASSIFICATION: dict[str, Spec] = {
     # Write-offs (billing/): an empty request form re-renders with its error; an approval or
     # refusal of the probed request (the user's own: refused with a message) goes back to it.
     "billing:writeoffs": Spec("capability", needs=(C.WRITEOFFS_VIEW,), list_filter=True),
+    "reports:definitions": Spec("capability", needs=(C.REPORTS_VIEW,)),
+    "reports:kpis": Spec("capability", needs=(C.REPORTS_VIEW,), list_filter=True),
     "billing:writeoff": Spec("capability", needs=(C.WRITEOFFS_VIEW,), record="writeoff"),
     "billing:writeoff_new": Spec(
         "capability", needs=(C.WRITEOFFS_REQUEST,), record="claim", form_post=True

@@ -1,0 +1,316 @@
+"""Claim KPIs: clean claims, first-pass acceptance and resolution, initial denials, charge lag
+and days to pay (each a definition and its one implementation)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, F, Q, QuerySet, Sum
+
+from bureau.claims.models import Claim, ClaimState
+from bureau.denials.models import Denial
+from bureau.reports.kpis import facts
+from bureau.reports.kpis.registry import (
+    ZERO,
+    Definition,
+    Direction,
+    KpiRow,
+    KpiValue,
+    Unit,
+    Variant,
+    register,
+    value_of,
+)
+from bureau.reports.kpis.scope import KpiScope
+
+SUBMITTED_IN_PERIOD = "original claims (CLM05-3 = 1) first submitted in the period"
+ADJUDICATED_IN_PERIOD = (
+    "original claims whose first 835 (the payer's first adjudication) is dated in the period"
+)
+REJECTIONS_NOT_DENIALS = (
+    "999/277CA rejections are not denials: a rejected claim never reached adjudication, so it "
+    "is counted only once an 835 answers it"
+)
+CORRECTIONS = "replacement and void claims (CLM05-3 = 7, 8): they are rework of an original"
+
+
+def _submitted(scope: KpiScope) -> Any:  # annotated: later lookups name its annotations
+    return (
+        facts.original_claims(scope)
+        .annotate(submitted_on=facts.first_submitted(scope))
+        .filter(facts.in_period(scope, "submitted_on"))
+    )
+
+
+def _adjudicated(scope: KpiScope) -> QuerySet[Claim]:
+    return (
+        facts.original_claims(scope)
+        .annotate(adjudicated_on=facts.first_adjudicated(scope))
+        .filter(facts.in_period(scope, "adjudicated_on"))
+    )
+
+
+# -- clean claim rate ---------------------------------------------------------------------------
+@register(
+    Definition(
+        key="clean_claim_rate",
+        name="Clean claim rate",
+        summary="Share of claims that went out and through the front end without anyone "
+        "having to touch them: no scrubber error and no 999/277CA rejection.",
+        variants=(
+            Variant(
+                "scrub_and_front_end",
+                "Scrubber and front end",
+                "claims with no scrubber error ever and no 999/277CA rejection",
+                SUBMITTED_IN_PERIOD,
+                Unit.PERCENT,
+            ),
+            Variant(
+                "scrubber_only",
+                "Scrubber only",
+                "claims with no scrubber error ever (before or after submission)",
+                SUBMITTED_IN_PERIOD,
+                Unit.PERCENT,
+            ),
+        ),
+        period_basis="first submission date (the date the claim's charges went on the ledger)",
+        source="MGMA / AAPC convention: claims that pass edits with no manual "
+        "intervention (the scrubber here, the clearinghouse and payer front end after)",
+        direction=Direction.HIGHER,
+        exclusions=(CORRECTIONS,),
+    )
+)
+def clean_claim_rate(scope: KpiScope, variant: Variant) -> KpiValue:
+    claims = _submitted(scope).annotate(
+        scrub_error=facts.scrub_errors(scope), was_rejected=facts.rejected(scope)
+    )
+    clean = Q(scrub_error=False)
+    if variant.key == "scrub_and_front_end":
+        clean &= Q(was_rejected=False)
+    totals = claims.aggregate(total=Count("pk"), clean=Count("pk", filter=clean))
+    return value_of("clean_claim_rate", variant, totals["clean"], totals["total"])
+
+
+# -- first-pass acceptance ----------------------------------------------------------------------
+@register(
+    Definition(
+        key="first_pass_acceptance",
+        name="First-pass acceptance rate (999/277CA)",
+        summary="Share of answered claims the clearinghouse (999) and the payer's front end "
+        "(277CA) accepted the first time they were sent.",
+        variants=(
+            Variant(
+                "by_count",
+                "By claim count",
+                "claims never rejected by a 999 or a 277CA",
+                SUBMITTED_IN_PERIOD
+                + " that have been answered (accepted, rejected or adjudicated)",
+                Unit.PERCENT,
+            ),
+        ),
+        period_basis="first submission date",
+        source="Clearinghouse front-end acceptance as reported on the 999 (IK5/AK9) and "
+        "277CA (STC); MGMA 'claims rejected' turned round",
+        direction=Direction.HIGHER,
+        exclusions=(
+            CORRECTIONS,
+            "claims still waiting for their acknowledgement (state submitted, never rejected)",
+        ),
+    )
+)
+def first_pass_acceptance(scope: KpiScope, variant: Variant) -> KpiValue:
+    claims = _submitted(scope).annotate(was_rejected=facts.rejected(scope))
+    answered = ~Q(state=ClaimState.SUBMITTED) | Q(was_rejected=True)
+    totals = claims.filter(answered).aggregate(
+        total=Count("pk"), accepted=Count("pk", filter=Q(was_rejected=False))
+    )
+    return value_of("first_pass_acceptance", variant, totals["accepted"], totals["total"])
+
+
+# -- first-pass resolution ----------------------------------------------------------------------
+@register(
+    Definition(
+        key="first_pass_resolution",
+        name="First-pass resolution rate",
+        summary="Share of adjudicated claims settled as first billed: never rejected, never "
+        "denied (in whole or in part), never replaced or voided.",
+        variants=(
+            Variant(
+                "by_count",
+                "By claim count",
+                "claims with no 999/277CA rejection, no denial and no corrected claim",
+                ADJUDICATED_IN_PERIOD,
+                Unit.PERCENT,
+            ),
+        ),
+        period_basis="date of the first 835 that answered the claim",
+        source="MGMA 'first-pass resolution rate' (claims paid on first submission)",
+        direction=Direction.HIGHER,
+        exclusions=(CORRECTIONS, "claims no 835 has answered yet"),
+    )
+)
+def first_pass_resolution(scope: KpiScope, variant: Variant) -> KpiValue:
+    claims = _adjudicated(scope).annotate(
+        was_rejected=facts.rejected(scope),
+        was_denied=facts.denied(scope),
+        was_corrected=facts.corrected(scope),
+    )
+    resolved = Q(was_rejected=False, was_denied=False, was_corrected=False)
+    totals = claims.aggregate(total=Count("pk"), resolved=Count("pk", filter=resolved))
+    return value_of("first_pass_resolution", variant, totals["resolved"], totals["total"])
+
+
+# -- initial denial rate ------------------------------------------------------------------------
+@register(
+    Definition(
+        key="initial_denial_rate",
+        name="Initial denial rate",
+        summary="Share of adjudicated claims the payer denied, in whole or in part, on its "
+        "first 835 — by claim count or by dollars.",
+        variants=(
+            Variant(
+                "by_count",
+                "By claim count",
+                "claims with a denial on their first 835",
+                ADJUDICATED_IN_PERIOD,
+                Unit.PERCENT,
+            ),
+            Variant(
+                "by_dollars",
+                "By dollars",
+                "dollars denied (CO/OA/PI denying adjustments) on those claims' first 835",
+                "billed charges of " + ADJUDICATED_IN_PERIOD,
+                Unit.PERCENT,
+            ),
+        ),
+        period_basis="date of the first 835 that answered the claim",
+        source="HFMA MAP Key 'Initial denial rate' (denied ÷ adjudicated, count and dollars)",
+        direction=Direction.LOWER,
+        exclusions=(
+            REJECTIONS_NOT_DENIALS,
+            CORRECTIONS,
+            "denials on a later 835 (after a resubmission or an appeal): not initial",
+        ),
+    )
+)
+def initial_denial_rate(scope: KpiScope, variant: Variant) -> KpiValue:
+    claims = _adjudicated(scope)
+    # Denials dated the day of their claim's first 835, for claims first adjudicated in the
+    # period (the same claims as the denominator, payer and practice included).
+    initial = (
+        scope.rows(Denial, "claim__payer")
+        .filter(claim__frequency="1")
+        .annotate(adjudicated_on=facts.first_adjudicated(scope, claim="claim_id"))
+        .filter(facts.in_period(scope, "adjudicated_on"), denied_on=F("adjudicated_on"))
+    )
+    if variant.key == "by_dollars":
+        billed = claims.aggregate(total=Sum("total_charge"))["total"] or ZERO
+        dollars = initial.aggregate(total=Sum("amount"))["total"] or ZERO
+        return value_of("initial_denial_rate", variant, dollars, billed)
+    total = claims.aggregate(total=Count("pk"))["total"]
+    denied = initial.aggregate(claims=Count("claim_id", distinct=True))["claims"]
+    return value_of("initial_denial_rate", variant, denied, total)
+
+
+# -- days to submit -----------------------------------------------------------------------------
+@register(
+    Definition(
+        key="days_to_submit",
+        name="Days to submit (charge lag)",
+        summary="Average calendar days from the date of service to the claim's first submission.",
+        variants=(
+            Variant(
+                "from_date_of_service",
+                "From date of service",
+                "sum over the claims of (first submission date − date of service), in days",
+                SUBMITTED_IN_PERIOD,
+                Unit.DAYS,
+            ),
+        ),
+        period_basis="first submission date",
+        source="MGMA 'charge lag' (date of service to claim submission)",
+        direction=Direction.LOWER,
+        exclusions=(CORRECTIONS,),
+        not_recorded="Bureau does not record when a charge was entered, only when it was "
+        "submitted: the lag is service to submission, not service to charge entry",
+    )
+)
+def days_to_submit(scope: KpiScope, variant: Variant) -> KpiValue:
+    # Grouped by (submission date, service date) in SQL: the rows returned are distinct date
+    # pairs, not claims, so the day arithmetic stays portable (SQLite and PostgreSQL).
+    pairs = (
+        _submitted(scope)
+        .values("submitted_on", "encounter__date_of_service")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    days = claims = 0
+    for pair in pairs:
+        days += (pair["submitted_on"] - pair["encounter__date_of_service"]).days * pair["n"]
+        claims += pair["n"]
+    return value_of("days_to_submit", variant, days, claims)
+
+
+# -- days to pay, by payer ----------------------------------------------------------------------
+@register(
+    Definition(
+        key="days_to_pay",
+        name="Days to pay, by payer",
+        summary="Average calendar days from a claim's first submission to the first 835 that "
+        "paid it, per payer and for all payers.",
+        variants=(
+            Variant(
+                "from_submission",
+                "From first submission",
+                "sum over the claims of (first paying 835's payment date − first submission "
+                "date), in days",
+                "original claims first paid (an 835 with money) in the period",
+                Unit.DAYS,
+            ),
+            Variant(
+                "from_date_of_service",
+                "From date of service",
+                "sum over the claims of (first paying 835's payment date − date of service)",
+                "original claims first paid in the period",
+                Unit.DAYS,
+            ),
+        ),
+        period_basis="payment date (BPR16) of the first 835 that paid the claim",
+        source="Payer-scorecard convention (MGMA payer turnaround): submission to payment",
+        direction=Direction.LOWER,
+        exclusions=(CORRECTIONS, "claims never paid (denied, zero-pay): no payment to time"),
+        breakdown="payer",
+    )
+)
+def days_to_pay(scope: KpiScope, variant: Variant) -> KpiValue:
+    start = "submitted_on" if variant.key == "from_submission" else "encounter__date_of_service"
+    pairs = (
+        facts.original_claims(scope)
+        .annotate(
+            paid_on=facts.first_adjudicated(scope, paid_only=True),
+            submitted_on=facts.first_submitted(scope),
+        )
+        .filter(facts.in_period(scope, "paid_on"), submitted_on__isnull=False)
+        .values("payer_id", "payer__name", "paid_on", start)
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    per_payer: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for pair in pairs:
+        sums = per_payer[pair["payer__name"]]
+        sums[0] += (pair["paid_on"] - pair[start]).days * pair["n"]
+        sums[1] += pair["n"]
+    rows = tuple(
+        KpiRow(
+            name,
+            Decimal(days),
+            Decimal(n),
+            value_of("days_to_pay", variant, days, n).value,
+        )
+        for name, (days, n) in sorted(per_payer.items())
+    )
+    days = sum(v[0] for v in per_payer.values())
+    claims = sum(v[1] for v in per_payer.values())
+    return value_of("days_to_pay", variant, days, claims, rows)
