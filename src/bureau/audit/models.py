@@ -97,6 +97,10 @@ class AuditAction(StrEnum):
     WORKITEM_PENDED = "workitem.pended"
     WORKITEM_ATTEMPT = "workitem.attempt"
     WORKITEM_DONE = "workitem.done"
+    MONTHLY_REPORT_GENERATED = "monthly_report.generated"
+    MONTHLY_REPORT_LISTED = "monthly_report.listed"
+    MONTHLY_REPORT_VIEWED = "monthly_report.viewed"
+    MONTHLY_REPORT_DOWNLOADED = "monthly_report.downloaded"
 
     @property
     def is_phi_read(self) -> bool:
@@ -117,6 +121,9 @@ class AuditAction(StrEnum):
             AuditAction.WRITEOFF_VIEWED,
             AuditAction.WORKITEM_LISTED,
             AuditAction.WORKITEM_VIEWED,
+            AuditAction.MONTHLY_REPORT_LISTED,
+            AuditAction.MONTHLY_REPORT_VIEWED,
+            AuditAction.MONTHLY_REPORT_DOWNLOADED,
         }
 
 

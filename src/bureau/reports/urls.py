@@ -1,5 +1,11 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
+
+from bureau.reports import monthly_views
 
 app_name = "reports"
 # Each report adds its routes here.
-urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("monthly/", monthly_views.monthly_list_view, name="monthly_list"),
+    path("monthly/<uuid:public_id>/", monthly_views.monthly_preview_view, name="monthly_preview"),
+    path("monthly/<uuid:public_id>/pdf/", monthly_views.monthly_pdf_view, name="monthly_pdf"),
+]
