@@ -139,3 +139,34 @@ EXPECTED_LINES = {
 }
 EXPECTED_START = ("110.00", "0.00")
 EXPECTED_END = ("20.00", "102.00")  # 110 + 12 − 70 − 20 − 12; 122 − 30 + 10
+
+
+def stored_reports(practices: list[Practice]) -> list[Any]:
+    """One stored report per practice (March 2020, version 1), made once and found again: the
+    records the cross-cutting URL tests probe. Real figures, a stub PDF (rendering one per
+    practice for every probed user would cost the suite a minute)."""
+    import hashlib
+
+    from bureau.reports.monthly import monthly_figures
+    from bureau.reports.monthly_models import MonthlyReport, Trigger
+
+    made = []
+    for practice in practices:
+        with rls.practice_scope([practice.pk]):
+            rows = MonthlyReport.objects.for_system([practice.pk], reason="test")
+            report = rows.filter(practice=practice, month=MONTH.first, version=1).first()
+            if report is None:
+                pdf = b"%PDF-1.4\n% a stored monthly report (test stub)\n"
+                report = MonthlyReport.objects.create(
+                    workspace_id=practice.workspace_id,
+                    practice=practice,
+                    month=MONTH.first,
+                    version=1,
+                    trigger=Trigger.SCHEDULE,
+                    figures=monthly_figures(practice, MONTH),
+                    pdf=pdf,
+                    pdf_sha256=hashlib.sha256(pdf).hexdigest(),
+                )
+            made.append(report)
+    rls.activate([])
+    return made

@@ -52,6 +52,7 @@ NOT_PAGES = {
     "eras:download": "serves a file",
     "batches:download": "serves a file",
     "denials:appeal_pdf": "serves a file",
+    "reports:monthly_pdf": "serves a file",
     "eras:job": "an htmx fragment polled by the ERA list",
 }
 
@@ -191,6 +192,12 @@ def a_held_item(p: Practice) -> Any:
     assert helpers.system(WorkItem, [p.pk]).get(public_id=public_id).assignee_id
     rls.activate([])
     return public_id
+
+
+def a_monthly_report(p: Practice) -> Any:
+    from bureau.reports.tests.monthly_helpers import stored_reports
+
+    return stored_reports([p])[0].public_id
 
 
 def in_a_month() -> str:
@@ -365,6 +372,7 @@ PAGES: dict[str, tuple[str, Callable[[Practice], Any]]] = {
     "workqueues:item": ("work item", a_work_item),
     "billing:writeoff": ("write-off", a_writeoff),
     "billing:writeoff_new": ("claim", a_denied_claim),
+    "reports:monthly_preview": ("monthly report", a_monthly_report),
 }
 
 
