@@ -118,6 +118,7 @@ class Line:
 
     key: str
     label: str
+    short: str  # the by-payer table's column heading
     sign: str  # how the line enters the identity: "+" raises A/R, "−" lowers it
     kind: str
 
@@ -125,12 +126,12 @@ class Line:
 # In the order the report states them. A reversal keeps its kind (ledger/models.py), so each
 # line is net of its reversals and says how much of it they were.
 LINES: tuple[Line, ...] = (
-    Line("charges", "Charges", "+", EntryKind.CHARGE),
-    Line("payments", "Payments", "−", EntryKind.PAYMENT),
-    Line("adjustments", "Adjustments (contractual and other payer adjustments)", "−", EntryKind.ADJUSTMENT),
-    Line("patient_resp", "Transfers to patient responsibility", "−", EntryKind.PATIENT_RESPONSIBILITY),
-    Line("write_offs", "Write-offs", "−", EntryKind.WRITE_OFF),
-    Line("refunds", "Payer takebacks and refunds", "+", EntryKind.REFUND),
+    Line("charges", "Charges", "Charges", "+", EntryKind.CHARGE),
+    Line("payments", "Payments", "Payments", "−", EntryKind.PAYMENT),
+    Line("adjustments", "Adjustments (contractual and other payer adjustments)", "Adjustments", "−", EntryKind.ADJUSTMENT),
+    Line("patient_resp", "Transfers to patient responsibility", "To patient", "−", EntryKind.PATIENT_RESPONSIBILITY),
+    Line("write_offs", "Write-offs", "Write-offs", "−", EntryKind.WRITE_OFF),
+    Line("refunds", "Payer takebacks and refunds", "Takebacks", "+", EntryKind.REFUND),
 )  # fmt: skip
 BY_KIND = {line.kind: line for line in LINES}
 

@@ -17,7 +17,7 @@ from bureau.tenancy.scoping import PracticeScoped, ProviderScope
 
 
 class Trigger(models.TextChoices):
-    SCHEDULE = "schedule", "Scheduled run (1st of the month)"
+    SCHEDULE = "schedule", "scheduled run on the 1st"
     COMMAND = "command", "bureau reports monthly"
 
 

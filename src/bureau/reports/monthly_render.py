@@ -48,7 +48,7 @@ def context(
             + [f"{line['sign']} {money(line['amount'])}" for line in roll["lines"]]
             + ["=", money(roll["end"])]
         ),
-        "columns": [(line.key, line.sign, line.label) for line in LINES],
+        "columns": [(line.key, line.sign, line.short) for line in LINES],
         "payers": [
             {
                 "payer": p["payer"],

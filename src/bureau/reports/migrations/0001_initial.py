@@ -25,7 +25,7 @@ class Migration(migrations.Migration):
                 ('month', models.DateField()),
                 ('version', models.PositiveSmallIntegerField()),
                 ('generated_at', models.DateTimeField(default=bureau.clock.now)),
-                ('trigger', models.CharField(choices=[('schedule', 'Scheduled run (1st of the month)'), ('command', 'bureau reports monthly')], max_length=10)),
+                ('trigger', models.CharField(choices=[('schedule', 'scheduled run on the 1st'), ('command', 'bureau reports monthly')], max_length=10)),
                 ('figures', models.JSONField()),
                 ('pdf', models.BinaryField()),
                 ('pdf_sha256', models.CharField(max_length=64)),
