@@ -128,11 +128,23 @@ class Line:
 LINES: tuple[Line, ...] = (
     Line("charges", "Charges", "Charges", "+", EntryKind.CHARGE),
     Line("payments", "Payments", "Payments", "−", EntryKind.PAYMENT),
-    Line("adjustments", "Adjustments (contractual and other payer adjustments)", "Adjustments", "−", EntryKind.ADJUSTMENT),
-    Line("patient_resp", "Transfers to patient responsibility", "To patient", "−", EntryKind.PATIENT_RESPONSIBILITY),
+    Line(
+        "adjustments",
+        "Adjustments (contractual and other payer adjustments)",
+        "Adjustments",
+        "−",
+        EntryKind.ADJUSTMENT,
+    ),
+    Line(
+        "patient_resp",
+        "Transfers to patient responsibility",
+        "To patient",
+        "−",
+        EntryKind.PATIENT_RESPONSIBILITY,
+    ),
     Line("write_offs", "Write-offs", "Write-offs", "−", EntryKind.WRITE_OFF),
     Line("refunds", "Payer takebacks and refunds", "Takebacks", "+", EntryKind.REFUND),
-)  # fmt: skip
+)
 BY_KIND = {line.kind: line for line in LINES}
 
 

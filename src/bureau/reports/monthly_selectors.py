@@ -113,4 +113,3 @@ def monthly_report_pdf(*, actor: Actor, public_id: Any) -> MonthlyReport:
         report = _get(actor, public_id)
         _audit(actor, AuditAction.MONTHLY_REPORT_DOWNLOADED, report)
     return report
-

@@ -50,9 +50,7 @@ def monthly_reports_generate(
         if not again and _reported(practice, month):
             result.skipped.append(practice.code)
             continue
-        result.made.append(
-            monthly_report_generate(practice=practice, month=month, trigger=trigger)
-        )
+        result.made.append(monthly_report_generate(practice=practice, month=month, trigger=trigger))
     return result
 
 

@@ -53,22 +53,25 @@ def test_every_demo_practice_s_months_roll_forward_to_the_cent(
     for practice in Practice.objects.order_by("workspace_id", "code"):
         previous_end = None
         for month in months:
-            report = monthly_report_generate(practice=practice, month=month, trigger=Trigger.COMMAND)
+            report = monthly_report_generate(
+                practice=practice, month=month, trigger=Trigger.COMMAND
+            )
             figures = report.figures
             roll = figures["rollforward"]
             assert identity_holds(figures), (practice.code, month)
             # Against the ledger itself, not the report's own arithmetic.
             assert Decimal(roll["start"]) == ledger_sum(practice, effective_date__lt=month.first)
-            assert Decimal(roll["end"]) == ledger_sum(
-                practice, effective_date__lt=month.next_first
-            )
+            assert Decimal(roll["end"]) == ledger_sum(practice, effective_date__lt=month.next_first)
             charged = ledger_sum(
                 practice,
                 kind=EntryKind.CHARGE,
                 effective_date__gte=month.first,
                 effective_date__lt=month.next_first,
             )
-            assert Decimal(next(ln for ln in roll["lines"] if ln["key"] == "charges")["amount"]) == charged
+            assert (
+                Decimal(next(ln for ln in roll["lines"] if ln["key"] == "charges")["amount"])
+                == charged
+            )
             # The payers' rows add up to the total, column by column.
             for column in ["start", "end", *(line.key for line in LINES)]:
                 total = sum((Decimal(p[column]) for p in roll["by_payer"]), Decimal(0))

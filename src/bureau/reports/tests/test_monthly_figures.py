@@ -8,8 +8,14 @@ from decimal import Decimal
 
 import pytest
 
-from bureau.reports.monthly import Month, MonthError, identity_holds, month_due, monthly_figures
-from bureau.reports.monthly import parse_month
+from bureau.reports.monthly import (
+    Month,
+    MonthError,
+    identity_holds,
+    month_due,
+    monthly_figures,
+    parse_month,
+)
 from bureau.reports.tests.monthly_helpers import (
     EXPECTED_END,
     EXPECTED_LINES,
@@ -84,10 +90,7 @@ def test_a_report_that_does_not_add_up_is_caught():
     figures = {
         "rollforward": {
             "start": "10.00",
-            "lines": [
-                {"key": k, "amount": "0.00"}
-                for k in EXPECTED_LINES
-            ],
+            "lines": [{"key": k, "amount": "0.00"} for k in EXPECTED_LINES],
             "end": "10.01",
             "by_payer": [],
         }

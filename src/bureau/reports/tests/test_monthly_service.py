@@ -63,9 +63,7 @@ def test_the_pdf_states_the_identity_with_its_numbers():
     assert "A/R at the start $110.00" in text
     assert "A/R at the end $122.00" in text
     # The identity written out with every line's amount, as the figures carry them.
-    assert (
-        "$110.00 + $134.00 − $70.00 − $20.00 − $30.00 − $12.00 + $10.00 = $122.00" in text
-    ), text
+    assert "$110.00 + $134.00 − $70.00 − $20.00 − $30.00 − $12.00 + $10.00 = $122.00" in text, text
     for payer in (book.payer_a.name, book.payer_b.name):
         assert payer in text
     assert "Small balance" in text and "$12.00" in text
@@ -85,7 +83,9 @@ def test_regenerating_a_month_makes_version_2_and_keeps_version_1():
             claim=book.claim_b, line_number=2
         )
         appender = LedgerAppender([book.practice.pk], [line.pk])
-        appender.append(line, EntryKind.PAYMENT, -Decimal("12.00"), effective_date=date(2020, 3, 30))
+        appender.append(
+            line, EntryKind.PAYMENT, -Decimal("12.00"), effective_date=date(2020, 3, 30)
+        )
         appender.flush()
     second = monthly_report_generate(practice=book.practice, month=MONTH, trigger=Trigger.COMMAND)
     assert (first.version, second.version) == (1, 2)
@@ -136,9 +136,10 @@ def test_the_command_makes_one_practice_s_month_and_a_new_version_each_time():
 def test_the_command_without_a_practice_reports_every_practice():
     made = run("--month", "2020-03")
     workspace = Workspace.objects.get(slug="summit")
-    assert len(made) == Practice.objects.filter(workspace=workspace).exclude(
-        status="offboarded"
-    ).count()
+    assert (
+        len(made)
+        == Practice.objects.filter(workspace=workspace).exclude(status="offboarded").count()
+    )
 
 
 @pytest.mark.parametrize(

@@ -600,7 +600,11 @@ def _records(spec: Spec, world: World) -> list[tuple[str, Any, bool]]:
 
         codes = {p.pk: p.code for p in world.practices}
         rows = [
-            (f"monthly report of {codes[r.practice_id]}", r.public_id, world.holds(spec.needs, r.practice_id))
+            (
+                f"monthly report of {codes[r.practice_id]}",
+                r.public_id,
+                world.holds(spec.needs, r.practice_id),
+            )
             for r in stored_reports(world.practices)
         ]
     elif spec.record == "workitem":
