@@ -23,7 +23,6 @@ from bureau.reports.tests.monthly_helpers import (
     MONTH,
     build_book,
 )
-from bureau.tenancy import rls
 from bureau.tenancy.models import Practice
 
 
@@ -135,4 +134,3 @@ def test_months_that_cannot_be_reported(text, message):
     with pytest.raises(MonthError, match=message):
         parse_month(text, today=date(2026, 12, 6))
     assert parse_month("2026-11", today=date(2026, 12, 6)) == Month(2026, 11)
-    rls.activate([])  # nothing opened: keeps the import used on SQLite too
