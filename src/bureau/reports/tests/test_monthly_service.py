@@ -173,3 +173,14 @@ def test_the_current_month_is_refused_until_it_ends():
     today = clock.now().date()
     with pytest.raises(CommandError, match="has not ended yet"):
         run("--month", f"{today:%Y-%m}")
+
+
+def test_the_database_task_runs_the_scheduled_run_for_one_workspace():
+    from bureau import clock
+    from bureau.reports.tasks import monthly_reports_run
+
+    harbor = Workspace.objects.get(slug="harbor")
+    due = Month.of(clock.now().date()).previous()
+    count = Practice.objects.filter(workspace=harbor).exclude(status="offboarded").count()
+    assert monthly_reports_run.call(harbor.pk) == f"{due}: {count} made, 0 already reported"
+    assert monthly_reports_run.call(harbor.pk) == f"{due}: 0 made, {count} already reported"

@@ -122,3 +122,22 @@ def test_regenerated_months_list_every_version():
             )
         )
     assert len(ids) == 2 and all(str(i) in body for i in ids)
+
+
+def test_the_list_costs_the_same_queries_for_one_report_as_for_many():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = verified_client("olivia.owner")
+    url = reverse("reports:monthly_list")
+
+    def count() -> int:
+        client.get(url)  # warm-up
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        return len(queries)
+
+    stored_reports(summit()[:1])
+    one = count()
+    stored_reports(summit())
+    assert count() == one, "a query per row or per practice"
