@@ -134,3 +134,29 @@ def test_months_that_cannot_be_reported(text, message):
     with pytest.raises(MonthError, match=message):
         parse_month(text, today=date(2026, 12, 6))
     assert parse_month("2026-11", today=date(2026, 12, 6)) == Month(2026, 11)
+
+
+def test_every_ledger_entry_kind_has_its_line():
+    """A kind the roll-forward did not name would drop out of the identity (or crash it): a
+    new writer's kind (patient payments, say) must be given its line first."""
+    from bureau.ledger.models import EntryKind
+    from bureau.ledger.services import RAISING
+    from bureau.reports.monthly import LINES
+
+    assert sorted(line.kind for line in LINES) == sorted(EntryKind)
+    # A line's sign is the direction its kind moves A/R on the ledger.
+    assert {line.kind for line in LINES if line.sign == "+"} == set(RAISING)
+
+
+def test_the_month_is_the_entries_effective_date_not_when_they_were_posted(book):
+    """Every entry of the book was posted today; they count in 2020, their business dates."""
+    from django.db import transaction
+
+    from bureau import clock
+    from bureau.ledger.models import LedgerEntry
+
+    with transaction.atomic():
+        entries = LedgerEntry.objects.for_system([book.practice.pk], reason="test")
+        posted = {e.posted_at.date() for e in entries.filter(claim_id=book.claim_a.pk)}
+    assert posted == {clock.now().date()}
+    assert _figures(book.practice, MONTH)["rollforward"]["end"] == "122.00"
