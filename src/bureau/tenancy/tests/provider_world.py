@@ -264,6 +264,7 @@ def truth(world: ProviderWorld) -> dict[type[PracticeScoped], Rule]:
         "WorkItem": lambda r: r.pk in my_items,
         "WorkItemEvent": lambda r: r.item_id in my_items,
         "Attempt": lambda r: r.item_id in my_items,
+        "MonthlyReport": lambda r: False,  # a practice's whole month: no one provider's
     }
     return {model: rules[model.__name__] for model in phi_models() if model.__name__ in rules}
 
