@@ -83,8 +83,8 @@ def build_book(practice: Practice) -> Book:
             reason_code="1",
         )
         book.append(b1, EntryKind.REFUND, D("10.00"), effective_date=date(2020, 3, 28))
-        written = book.flush()
-        payment_id = _id_of(practice, claim_a, pay, written)
+        book.flush()
+        payment_id = _id_of(practice, pay)
         book.append(
             a1,
             EntryKind.PAYMENT,
@@ -118,7 +118,8 @@ def build_book(practice: Practice) -> Book:
     return Book(practice, payers[0], payers[1], claim_a, claim_b)
 
 
-def _id_of(practice: Practice, claim: Claim, entry: dict[str, Any], written: Any) -> int:
+def _id_of(practice: Practice, entry: dict[str, Any]) -> int:
+    """The id of an entry the appender wrote (it returns the row's values, not its key)."""
     from bureau.ledger.models import LedgerEntry
 
     return (
