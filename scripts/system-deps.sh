@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian packages the test suite needs, when they are absent:
-#   postgresql (server 15), chromium (headless browser tests), openssh-server.
+#   postgresql (server 15), chromium (headless browser tests), openssh-server, poppler-utils
+#   (pdftoppm: a browser test renders a downloaded PDF's first page to PNG to be looked at).
 # Prints a single line when everything is already present.
 set -euo pipefail
 
@@ -8,8 +9,9 @@ declare -A CHECK=(
   [postgresql]=/usr/lib/postgresql/15/bin/postgres
   [chromium]=/usr/bin/chromium
   [openssh-server]=/usr/sbin/sshd
+  [poppler-utils]=/usr/bin/pdftoppm
 )
-ORDER=(postgresql chromium openssh-server)
+ORDER=(postgresql chromium openssh-server poppler-utils)
 
 missing=()
 for pkg in "${ORDER[@]}"; do
@@ -17,7 +19,7 @@ for pkg in "${ORDER[@]}"; do
 done
 
 if ((${#missing[@]} == 0)); then
-  echo "system-deps: postgresql 15, chromium, openssh-server present"
+  echo "system-deps: postgresql 15, chromium, openssh-server, poppler-utils present"
   exit 0
 fi
 

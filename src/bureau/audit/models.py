@@ -102,6 +102,10 @@ class AuditAction(StrEnum):
     QUESTION_ANSWERED = "question.answered"
     QUESTION_LISTED = "question.listed"
     KPIS_VIEWED = "report.kpis_viewed"
+    MONTHLY_REPORT_GENERATED = "monthly_report.generated"
+    MONTHLY_REPORT_LISTED = "monthly_report.listed"
+    MONTHLY_REPORT_VIEWED = "monthly_report.viewed"
+    MONTHLY_REPORT_DOWNLOADED = "monthly_report.downloaded"
 
     @property
     def is_phi_read(self) -> bool:
@@ -124,6 +128,9 @@ class AuditAction(StrEnum):
             AuditAction.WORKITEM_VIEWED,
             AuditAction.QUESTION_LISTED,
             AuditAction.KPIS_VIEWED,
+            AuditAction.MONTHLY_REPORT_LISTED,
+            AuditAction.MONTHLY_REPORT_VIEWED,
+            AuditAction.MONTHLY_REPORT_DOWNLOADED,
         }
 
 

@@ -1,10 +1,13 @@
 from django.urls import URLPattern, URLResolver, path
 
-from bureau.reports import kpi_views
+from bureau.reports import kpi_views, monthly_views
 
 app_name = "reports"
 # Each report adds its routes here.
 urlpatterns: list[URLPattern | URLResolver] = [
     path("definitions/", kpi_views.definitions_view, name="definitions"),
     path("kpis/", kpi_views.dashboard_view, name="kpis"),
+    path("monthly/", monthly_views.monthly_list_view, name="monthly_list"),
+    path("monthly/<uuid:public_id>/", monthly_views.monthly_preview_view, name="monthly_preview"),
+    path("monthly/<uuid:public_id>/pdf/", monthly_views.monthly_pdf_view, name="monthly_pdf"),
 ]

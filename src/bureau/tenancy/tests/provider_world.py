@@ -265,6 +265,7 @@ def truth(world: ProviderWorld) -> dict[type[PracticeScoped], Rule]:
         "WorkItemEvent": lambda r: r.item_id in my_items,
         "Attempt": lambda r: r.item_id in my_items,
         "PracticeQuestion": lambda r: r.item_id in my_items,
+        "MonthlyReport": lambda r: False,  # a practice's whole month: no one provider's
     }
     return {model: rules[model.__name__] for model in phi_models() if model.__name__ in rules}
 

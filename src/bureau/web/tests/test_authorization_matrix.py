@@ -234,6 +234,11 @@ CLASSIFICATION: dict[str, Spec] = {
     "denials:appeal_pdf": Spec(
         "capability", needs=(C.DENIALS_VIEW, C.PATIENTS_DEMOGRAPHICS), record="appeal"
     ),
+    # Monthly client reports (issue 14): a practice's whole month, reports.view over the whole
+    # practice; the PDF names no one (test_file_downloads.py: a file of figures).
+    "reports:monthly_list": Spec("capability", needs=(C.REPORTS_VIEW,), list_filter=True),
+    "reports:monthly_preview": Spec("capability", needs=(C.REPORTS_VIEW,), record="monthly_report"),
+    "reports:monthly_pdf": Spec("capability", needs=(C.REPORTS_VIEW,), record="monthly_report"),
     # Write-offs (billing/): an empty request form re-renders with its error; an approval or
     # refusal of the probed request (the user's own: refused with a message) goes back to it.
     "billing:writeoffs": Spec("capability", needs=(C.WRITEOFFS_VIEW,), list_filter=True),
@@ -598,6 +603,18 @@ def _records(spec: Spec, world: World) -> list[tuple[str, Any, bool]]:
         rows = [
             (f"provider of {codes[pid]}", pr.public_id, world.holds(spec.needs, pid))
             for pid, pr in first_provider.items()
+        ]
+    elif spec.record == "monthly_report":
+        from bureau.reports.tests.monthly_helpers import stored_reports
+
+        codes = {p.pk: p.code for p in world.practices}
+        rows = [
+            (
+                f"monthly report of {codes[r.practice_id]}",
+                r.public_id,
+                world.holds(spec.needs, r.practice_id),
+            )
+            for r in stored_reports(world.practices)
         ]
     elif spec.record == "workitem":
         codes = {p.pk: p.code for p in world.practices}

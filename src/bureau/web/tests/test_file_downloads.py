@@ -229,7 +229,8 @@ def _seeded_demographics(practice_ids: set[int]) -> set[str]:
 @dataclass
 class FileProbe:
     failures: list[str]
-    served: int = 0
+    served: int = 0  # files that name people, served
+    figures: int = 0  # files of figures that name no one (the monthly report), served
     refused: int = 0
     people: int = 0  # names, ids and birth dates found in the probed files
 
@@ -257,8 +258,14 @@ def _stored(spec: Spec, value: Any, world: World) -> tuple[int, str]:
     from bureau.claims.models import Batch
     from bureau.denials.models import Appeal
     from bureau.remittance.models import Era
+    from bureau.reports.monthly_models import MonthlyReport
 
-    models: dict[str, Any] = {"batch": Batch, "era": Era, "appeal": Appeal}
+    models: dict[str, Any] = {
+        "batch": Batch,
+        "era": Era,
+        "appeal": Appeal,
+        "monthly_report": MonthlyReport,
+    }
     model = models.get(spec.record or "")
     assert model is not None, f"teach _stored where a {spec.record}'s file is kept"
     ids = [p.pk for p in world.practices]
@@ -291,7 +298,13 @@ def check_files(username: str) -> FileProbe:
             response = _request(client, name, spec, value)
             events = [e for e in _new_events(before) if str(value) in (e.record_ids or [])]
             where = f"{username} {name} {label}"
-            if allowed:
+            if allowed and C.PATIENTS_DEMOGRAPHICS not in spec.needs:
+                # A file of figures (the monthly report): it names no one, so it is served
+                # without demographics; the leak check below still reads it.
+                probe.figures += 1
+                if response.status_code != 200 or not events:
+                    probe.failures.append(f"{where}: {response.status_code}, audited {events}")
+            elif allowed:
                 probe.served += 1
                 assert practice_id not in masked
                 if response.status_code != 200 or not events:
@@ -326,3 +339,12 @@ def test_the_seeded_denial_specialist_gets_no_raw_file():
     probe = check_files("dan.denials")
     assert not probe.failures, "\n".join(probe.failures)
     assert probe.served == 0 and probe.refused >= 2 * len(RAW_X12), probe
+
+
+@pytest.mark.django_db
+def test_a_file_of_figures_reaches_a_reports_viewer_without_demographics():
+    """The monthly report names no one: the compliance officer (reports.view, no demographics)
+    downloads it, audited, and gets no file that names people."""
+    probe = check_files("carla.compliance")
+    assert not probe.failures, "\n".join(probe.failures)
+    assert probe.figures > 0 and probe.served == 0, probe

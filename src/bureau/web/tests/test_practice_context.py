@@ -53,6 +53,7 @@ NOT_PAGES = {
     "eras:download": "serves a file",
     "batches:download": "serves a file",
     "denials:appeal_pdf": "serves a file",
+    "reports:monthly_pdf": "serves a file",
     "eras:job": "an htmx fragment polled by the ERA list",
 }
 
@@ -204,6 +205,12 @@ def a_question(p: Practice) -> Any:
     )
     rls.activate([])
     return asked.public_id
+
+
+def a_monthly_report(p: Practice) -> Any:
+    from bureau.reports.tests.monthly_helpers import stored_reports
+
+    return stored_reports([p])[0].public_id
 
 
 def in_a_month() -> str:
@@ -395,6 +402,7 @@ PAGES: dict[str, tuple[str, Callable[[Practice], Any]]] = {
     "workqueues:item": ("work item", a_work_item),
     "billing:writeoff": ("write-off", a_writeoff),
     "billing:writeoff_new": ("claim", a_denied_claim),
+    "reports:monthly_preview": ("monthly report", a_monthly_report),
 }
 
 

@@ -37,6 +37,8 @@ from bureau.web.tests import test_authorization_matrix as matrix
 pytestmark = pytest.mark.django_db
 # URLs that serve a whole file of the practice (every provider's patients): never hers.
 WHOLE_FILES = {"eras:download", "batches:download"}
+# A practice's whole month in figures (every provider's): never hers, page or PDF.
+WHOLE_PRACTICE = {"reports:monthly_preview", "reports:monthly_pdf"}
 
 
 def _foreign(pw: ProviderWorld) -> list[str]:
@@ -174,7 +176,7 @@ def test_provider_limited_matrix():
         for label, value, allowed in _records(spec, world, pw):
             kwarg = matrix.RECORD_KWARG.get(spec.record, "public_id")
             url = reverse(name, kwargs={kwarg: value})
-            allowed = allowed and name not in WHOLE_FILES
+            allowed = allowed and name not in WHOLE_FILES | WHOLE_PRACTICE
             probe.expect(
                 f"{spec.method} {name} {label}",
                 matrix._call(client, spec.method, url, spec.post),

@@ -1,0 +1,89 @@
+"""`bureau reports monthly --month YYYY-MM [--practice CODE] [--workspace SLUG]`: generate a
+month's client report (a new version when the month was reported already), or with
+`--scheduled` (no month) the scheduled run on the 1st: the month before, for every practice not
+reported yet. Prints one JSON line per report made."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from bureau import clock
+from bureau.reports.monthly import MonthError, month_due, parse_month
+from bureau.reports.monthly_models import Trigger
+from bureau.reports.monthly_services import MonthlyReportError
+from bureau.reports.tasks import RunResult, monthly_reports_generate, reportable_practices
+from bureau.tenancy.cli import workspace_named
+from bureau.tenancy.models import Practice, Workspace
+
+
+class Command(BaseCommand):
+    help = "Reports: `monthly` makes the monthly client reports."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("report", choices=["monthly"])
+        parser.add_argument("--month", help="YYYY-MM, a month that has ended")
+        parser.add_argument("--practice", help="one practice, by code or public id")
+        parser.add_argument("--workspace", help="slug of the workspace (default: the only one)")
+        parser.add_argument(
+            "--scheduled",
+            action="store_true",
+            help="the run on the 1st: the month before, practices not reported yet",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        workspace = workspace_named(options["workspace"])
+        today = clock.now().date()
+        if options["scheduled"] == bool(options["month"]):
+            raise CommandError("name a month (--month YYYY-MM) or --scheduled, not both")
+        if options["scheduled"]:
+            month, trigger, again = month_due(today), Trigger.SCHEDULE, False
+        else:
+            try:
+                month = parse_month(options["month"], today=today)
+            except MonthError as exc:
+                raise CommandError(str(exc)) from exc
+            trigger, again = Trigger.COMMAND, True
+        practices = (
+            [_practice(workspace, options["practice"])]
+            if options["practice"]
+            else reportable_practices(workspace)
+        )
+        try:
+            result = monthly_reports_generate(practices, month, trigger=trigger, again=again)
+        except MonthlyReportError as exc:
+            raise CommandError(str(exc)) from exc
+        self._print(result)
+
+    def _print(self, result: RunResult) -> None:
+        for report in result.made:
+            roll = report.figures["rollforward"]
+            line = {
+                "practice": report.figures["practice"]["code"],
+                "month": str(result.month),
+                "version": report.version,
+                "report": str(report.public_id),
+                "ar_start": roll["start"],
+                "ar_end": roll["end"],
+                "sha256": report.pdf_sha256,
+            }
+            self.stdout.write(json.dumps(line))
+        for code in result.skipped:
+            self.stdout.write(
+                json.dumps({"practice": code, "month": str(result.month), "skipped": "reported"})
+            )
+
+
+def _practice(workspace: Workspace, value: str) -> Practice:
+    """The practice `value` names in the workspace: its code, or its public id."""
+    practices = Practice.objects.filter(workspace=workspace)
+    try:
+        found = practices.filter(public_id=uuid.UUID(value)).first()
+    except ValueError:
+        found = practices.filter(code=value).first()
+    if found is None:
+        raise CommandError(f"no practice {value!r} in workspace {workspace.slug!r}")
+    return found
