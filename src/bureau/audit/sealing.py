@@ -14,9 +14,10 @@ from __future__ import annotations
 import hmac
 import os
 import time
+from functools import cache
 
 from django.db import connection, transaction
-from django.db.models import Subquery
+from django.db.models import Field
 
 from bureau.audit import links
 from bureau.audit.models import AuditChainHead, AuditEvent
@@ -34,19 +35,15 @@ def seal(workspace_id: int | None) -> int:
     statement), not for the reads and the hashing."""
     chain = links.chain_name(workspace_id)
     total = lost = after = 0
-    head_row = AuditChainHead.objects.filter(chain=chain).order_by("id")
     while lost < SEAL_ATTEMPTS:
         # The waiting events with the head beside them, one statement (one snapshot): a page's
         # seal is a read and a write. Nothing waiting, no head needed.
-        waiting = AuditEvent.objects.filter(
-            workspace_id=workspace_id,  # type: ignore[misc]
-            seq__isnull=True,
-            id__gt=after,
-        ).annotate(
-            head_seq=Subquery(head_row.values("seq")[:1]),
-            head_hash=Subquery(head_row.values("hash")[:1]),
+        params = [chain, chain, *([] if workspace_id is None else [workspace_id]), after]
+        fetched: list[AuditEvent] = list(
+            AuditEvent.objects.raw(
+                _waiting_sql(connection.vendor, workspace_id is None), [*params, SEAL_BATCH]
+            )
         )
-        fetched: list[AuditEvent] = list(waiting.order_by("id")[:SEAL_BATCH])
         if not fetched:
             return total
         head: tuple[int, str] = (fetched[0].head_seq, fetched[0].head_hash)  # type: ignore[attr-defined]
@@ -66,6 +63,36 @@ def seal(workspace_id: int | None) -> int:
             return total
         after = fetched[-1].pk
     return total
+
+
+@cache
+def _waiting_sql(vendor: str, global_chain: bool) -> str:
+    """The seal's read, written out once per process: it runs after every audited request, and
+    through the ORM (a filter, two subqueries for the head) building it cost more CPU than the
+    database took to answer. Names come from the models; the head is the chain's first row, as
+    `get_or_create` leaves it. `raw()` applies the model fields' converters, as a queryset does."""
+    quote = connection.ops.quote_name
+
+    def columns(model: type[AuditEvent] | type[AuditChainHead]) -> dict[str, str]:
+        fields = [f for f in model._meta.concrete_fields if isinstance(f, Field)]
+        return {f.name: quote(f.column) for f in fields if f.column}
+
+    event, head = columns(AuditEvent), columns(AuditChainHead)
+    events, heads = quote(AuditEvent._meta.db_table), quote(AuditChainHead._meta.db_table)
+
+    def of_head(name: str) -> str:
+        return (
+            f"(SELECT {head[name]} FROM {heads} WHERE {head['chain']} = %s"  # noqa: S608 - names from the models
+            f" ORDER BY {head['id']} LIMIT 1)"
+        )
+
+    workspace = f"{event['workspace']} IS NULL" if global_chain else f"{event['workspace']} = %s"
+    return (
+        f"SELECT {', '.join(event.values())}, {of_head('seq')} AS head_seq, "  # noqa: S608 - names from the models
+        f"{of_head('hash')} AS head_hash FROM {events} "
+        f"WHERE {workspace} AND {event['seq']} IS NULL AND {event['id']} > %s "
+        f"ORDER BY {event['id']} LIMIT %s"
+    )
 
 
 def linked(head: tuple[int, str], batch: list[AuditEvent]) -> list[AuditEvent]:
