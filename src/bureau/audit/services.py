@@ -74,6 +74,10 @@ def audit_together() -> Iterator[None]:
     if held_events() is not None:
         yield
         return
+    if not connection.in_atomic_block:
+        # Outside a transaction an atomic block inside this one would commit its change before
+        # the events were written: refused, as a lone event outside one is.
+        raise AuditWriteOutsideTransaction("audit_together runs inside the change's transaction")
     with holding() as held:
         yield
         chains = kept(held)  # before a commit could run (and clear) the on-commit list

@@ -8,12 +8,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
 from bureau.audit import chain
 from bureau.audit.models import AuditAction, AuditEvent
-from bureau.audit.services import audit_record, audit_together
+from bureau.audit.services import AuditWriteOutsideTransaction, audit_record, audit_together
 from bureau.claims.models import Claim
 from bureau.conftest import verified_client
 from bureau.tenancy.models import Workspace
@@ -70,6 +70,14 @@ def test_an_event_of_a_rolled_back_savepoint_is_dropped(workspace):
     written = AuditEvent.objects.filter(workspace=workspace).order_by("seq")
     assert [e.detail["n"] for e in written] == [1, 3]
     assert chain.audit_verify_chain(workspace.pk) is None
+
+
+def test_a_block_outside_a_transaction_is_refused(monkeypatch):
+    """Else a transaction inside it would commit its change before the events were written."""
+    # As outside a request's transaction (the wrapper itself: `connection` is a proxy).
+    monkeypatch.setattr(connections[DEFAULT_DB_ALIAS], "in_atomic_block", False)
+    with pytest.raises(AuditWriteOutsideTransaction), audit_together():
+        pass
 
 
 def test_events_outside_a_block_are_still_written_at_once(workspace):
