@@ -4,11 +4,14 @@ For each database, in a throwaway data directory (PostgreSQL: a throwaway cluste
 the RLS runtime role): migrate, seed the demo (30 simulated days), add 50 users working every
 practice (supervisors, MFA verified in their sessions), then serve with `bureau web` (3
 workers x 4 threads, BUREAU_WEB_THREADS) and drive it with 1, 5, 20 and 50 closed-loop users,
-each on its own keep-alive connection, for BUREAU_BENCH_LOAD_SECONDS (default 30) per level.
+each on its own keep-alive connection, for BUREAU_BENCH_LOAD_SECONDS (default 30) per level
+(BUREAU_BENCH_LOAD_LEVELS, e.g. "1,5", runs other levels: a quick check of the output).
 The mix: home, claims list, claim detail, patients list, patient detail, denials (the queue
 filtered to them: /denials/ sends workers there), the whole work queue. Prints one JSON
 object per level: requests/s, p50/p95/p99 overall and per page, errors, and how long each
-seal held its chain's head (`BUREAU_AUDIT_SEAL_TIMINGS`).
+seal held its chain's head (`BUREAU_AUDIT_SEAL_TIMINGS`), and where the cores went: CPU ms per
+request of the load generator (this process), of gunicorn (master and workers) and of
+PostgreSQL (the postmaster and its backends), and how many cores they kept busy together.
 
 Targets on the 2-core reference machine (issue 12): PostgreSQL >= 100 req/s for the mix,
 p95 < 300 ms at 20 users, 0 errors at 50 users, mean head hold < 2 ms.
@@ -20,6 +23,7 @@ import http.client
 import json
 import os
 import random
+import resource
 import socket
 import subprocess
 import sys
@@ -246,9 +250,59 @@ def _holds(timings: Path) -> list[float]:
     return [float(line) for line in timings.read_text().split() if line]
 
 
+# -- where the cores go ----------------------------------------------------------------------------
+def _proc_cpu(pid: int) -> tuple[int, float]:
+    """(parent pid, CPU seconds) of a process from /proc: its own user and system time and its
+    reaped children's (a backend or worker that exited is counted in its parent)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0, 0.0
+    ticks = sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
+    return int(fields[1]), ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _tree_cpu(root: int | None) -> float:
+    """CPU seconds of `root` and its direct children (gunicorn's workers, PostgreSQL's
+    backends and helpers)."""
+    if root is None:
+        return 0.0
+    total = _proc_cpu(root)[1]
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != root:
+            parent, cpu = _proc_cpu(int(entry.name))
+            if parent == root:
+                total += cpu
+    return total
+
+
+def _postmaster() -> int | None:
+    """The PostgreSQL server's main process (the parent of a backend of ours), or None."""
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        return None
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = int(cursor.fetchone()[0])
+    connection.close()
+    return _proc_cpu(backend)[0] or None
+
+
+def _cpu_now(server: int, postmaster: int | None) -> dict[str, float]:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    return {
+        "generator": own.ru_utime + own.ru_stime,
+        "gunicorn": _tree_cpu(server),
+        **({"postgresql": _tree_cpu(postmaster)} if postmaster else {}),
+    }
+
+
 def _level(port: int, users: int, cookies: list[str], urls: dict[str, list[str]],
-           seconds: float, timings: Path, database: str) -> None:  # fmt: skip
+           seconds: float, timings: Path, database: str,
+           pids: tuple[int, int | None]) -> None:  # fmt: skip
     timings.write_text("")
+    cpu_before = _cpu_now(*pids)
     results = Results()
     stop = time.monotonic() + seconds
     threads = [
@@ -261,6 +315,7 @@ def _level(port: int, users: int, cookies: list[str], urls: dict[str, list[str]]
     for t in threads:
         t.join()
     elapsed = time.perf_counter() - started
+    cpu = {k: v - cpu_before[k] for k, v in _cpu_now(*pids).items()}
     every = [ms for page in MIX for ms in results.times[page]]
     holds = _holds(timings)
     overall = _stats(every)
@@ -279,6 +334,11 @@ def _level(port: int, users: int, cookies: list[str], urls: dict[str, list[str]]
         "head_hold_mean_ms": round(mean(holds), 3) if holds else None,
         "head_hold_max_ms": round(max(holds), 3) if holds else None,
         "target_head_hold_mean_ms": TARGET_HOLD_MS,
+        # Where the cores went: CPU ms per request of each process group, and the cores the
+        # three kept busy (of the machine's, which a shared machine lends to others too).
+        "cpu_ms_per_request": {k: round(v * 1000 / max(len(every), 1), 2) for k, v in cpu.items()},
+        "cores_busy": round(sum(cpu.values()) / elapsed, 2),
+        "cores": os.cpu_count(),
     }
     if database == "postgresql":
         measure["target_req_per_s"] = TARGET_RPS_PG
@@ -297,12 +357,14 @@ def run(database: str) -> None:
     cookies, urls = _prepare(var)
     print(f"{database}: prepared in {time.perf_counter() - prepared:.0f} s", file=sys.stderr)
     seconds = float(os.environ.get("BUREAU_BENCH_LOAD_SECONDS", "30"))
+    levels = os.environ.get("BUREAU_BENCH_LOAD_LEVELS", "")
     timings = var / "seal-timings.txt"
+    postmaster = _postmaster()
     port = _free_port()
     server = _serve(port, timings)
     try:
-        for users in LEVELS:
-            _level(port, users, cookies, urls, seconds, timings, database)
+        for users in [int(n) for n in levels.split(",")] if levels else LEVELS:
+            _level(port, users, cookies, urls, seconds, timings, database, (server.pid, postmaster))
     finally:
         server.terminate()
         server.wait(timeout=30)

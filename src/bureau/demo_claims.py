@@ -222,6 +222,7 @@ def _seed_practice(
                 responsibility=cov.cob_order,
                 state=state if cov.cob_order == 1 else ClaimState.DRAFT,
                 total_charge=total,
+                date_of_service=encounter.date_of_service,
                 created_at=timezone.now(),
             )
             claims.append(claim)

@@ -116,7 +116,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",
+    # django-otp's, reading the authenticator in SQL written once (accounts.request_reads).
+    "bureau.accounts.request_reads.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -228,6 +229,8 @@ AXES_VERBOSE = False
 
 OTP_TOTP_ISSUER = "Bureau"
 BUREAU_IDLE_MINUTES = int(os.environ.get("BUREAU_IDLE_MINUTES", "15"))
+# Django's database sessions, read in SQL written once (accounts.request_reads).
+SESSION_ENGINE = "bureau.accounts.request_reads"
 SESSION_COOKIE_AGE = 12 * 60 * 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True

@@ -4,8 +4,8 @@ events join a chain, and how a chain is checked (links, head, purge checkpoints,
 Each workspace's events form one chain (events with no workspace form the "global" chain): event
 n stores HMAC-SHA256(BUREAU_AUDIT_KEY, its content + the hash of event n-1). The key lives
 outside the database, so write access to the database is not enough to rebuild a chain after
-changing it. `link` is the only definition of a link and `seal` the only place events are
-numbered and linked.
+changing it. `links.link` is the only definition of a link and `sealing.seal` the only place
+events are numbered and linked; this module holds the append, verification and anchors.
 
 Written, then sealed. An event is inserted in the transaction of the change or read it records
 (so they commit or roll back together), unsealed: no number yet, and a MAC of its own content
@@ -33,93 +33,54 @@ each anchored head unchanged.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
-import os
-import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
 
-from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
-from django.db.models import Max, Subquery
+from django.db.models import Max
 from django.utils import timezone
 
+from bureau.audit import links
+from bureau.audit.links import (
+    GENESIS,
+    ChainedEvent,
+    chain_name,
+    chain_workspace_id,
+    legacy_digest,
+    link,
+)
 from bureau.audit.models import AuditAction, AuditChainHead, AuditEvent
+from bureau.audit.sealing import (
+    SEAL_ATTEMPTS,
+    SEAL_BATCH,
+    ChainSealError,
+    linked,
+    note_hold,
+    note_hold_ms,
+    seal,
+    seal_all,
+    written_by_bureau,
+)
 from bureau.tenancy.models import Workspace
 
-GENESIS = "0" * 64
-
-
-class ChainedEvent(Protocol):
-    """What a link covers: an AuditEvent, or its historical model in a migration."""
-
-    workspace_id: int | None
-    seq: int | None  # None until sealed
-    occurred_at: datetime
-    user_id: int | None
-    actor_label: str
-    practice_id: int | None
-    action: str
-    model: str
-    record_ids: list[Any]
-    ip: str | None
-    user_agent: str
-    request_id: str
-    reason: str
-    detail: dict[str, Any]
-    prev_hash: str
-
-
-def chain_name(workspace_id: int | None) -> str:
-    return f"workspace:{workspace_id}" if workspace_id else "global"
-
-
-def _chain_workspace_id(chain: str) -> int | None:
-    return int(chain.split(":", 1)[1]) if chain.startswith("workspace:") else None
-
-
-def _key() -> bytes:
-    key = getattr(settings, "BUREAU_AUDIT_KEY", "")
-    if not key:
-        raise ImproperlyConfigured("BUREAU_AUDIT_KEY is empty: the audit chain needs its key")
-    return str(key).encode()
-
-
-def _content(prev_hash: str, event: ChainedEvent) -> bytes:
-    """The event as the hash sees it: every column but id and hash, in one canonical form."""
-    payload = {
-        "workspace": event.workspace_id,
-        "seq": event.seq,
-        "occurred_at": event.occurred_at.isoformat(),
-        "user": event.user_id,
-        "actor_label": event.actor_label,
-        "practice": event.practice_id,
-        "action": event.action,
-        "model": event.model,
-        "record_ids": [str(r) for r in event.record_ids],
-        "ip": event.ip,
-        "user_agent": event.user_agent,
-        "request_id": event.request_id,
-        "reason": event.reason,
-        "detail": event.detail,
-        "prev": prev_hash,
-    }
-    return json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str).encode()
-
-
-def link(prev_hash: str, event: ChainedEvent) -> str:
-    """The hash of `event` following `prev_hash`: HMAC-SHA256 under BUREAU_AUDIT_KEY."""
-    return hmac.new(_key(), _content(prev_hash, event), hashlib.sha256).hexdigest()
-
-
-def legacy_digest(event: ChainedEvent) -> str:
-    """The unkeyed SHA-256 of rows written before the chain was keyed (verification only)."""
-    return hashlib.sha256(_content(event.prev_hash, event)).hexdigest()
+# The chain's names from before the seal and the links had modules of their own.
+__all__ = [
+    "GENESIS",
+    "SEAL_ATTEMPTS",
+    "SEAL_BATCH",
+    "ChainSealError",
+    "ChainedEvent",
+    "chain_name",
+    "legacy_digest",
+    "link",
+    "note_hold",
+    "note_hold_ms",
+    "seal",
+    "seal_all",
+]
 
 
 def chain_write(workspace_id: int | None, events: Sequence[AuditEvent]) -> None:
@@ -133,7 +94,7 @@ def chain_write(workspace_id: int | None, events: Sequence[AuditEvent]) -> None:
     own MAC, so a row slipped into the table without the key is never sealed into a chain."""
     for event in events:
         event.seq, event.prev_hash = None, ""
-        event.hash = link("", event)
+        event.hash = links.link("", event)
     _insert(events)
     _seal_after_commit(workspace_id)
 
@@ -156,7 +117,7 @@ def chain_write_sealed(workspace_id: int | None, events: Sequence[AuditEvent]) -
         chain_write(workspace_id, events)
         seal(workspace_id)
         return
-    last = _linked((head[0], head[1]), list(events))[-1]
+    last = linked((head[0], head[1]), list(events))[-1]
     _insert(events)
     AuditChainHead.objects.filter(chain=chain).update(seq=last.seq, hash=last.hash)
 
@@ -193,170 +154,6 @@ def _seal_after_commit(workspace_id: int | None) -> None:
     # Robust: the change is committed already; an event left unsealed is sealed by the next
     # seal of its chain (any later event, or `bureau audit verify`), never lost.
     transaction.on_commit(callback, robust=True)
-
-
-def seal(workspace_id: int | None) -> int:
-    """Number and link every unsealed event of one chain, oldest first (the one place events
-    join a chain). Returns how many it sealed; a row whose own MAC does not hold (written
-    without the key) is left unsealed for verify to report.
-
-    Optimistic: the head and the waiting events are read without a lock and linked in Python,
-    then one short write moves the head and seals the events only if the head is still where
-    it was read. Another seal that got there first makes that write change nothing, and this
-    one reads again. So the head is locked for that one write (on PostgreSQL a single
-    statement), not for the reads and the hashing."""
-    chain = chain_name(workspace_id)
-    total = lost = after = 0
-    head_row = AuditChainHead.objects.filter(chain=chain).order_by("id")
-    while lost < SEAL_ATTEMPTS:
-        # The waiting events with the head beside them, one statement (one snapshot): a page's
-        # seal is a read and a write. Nothing waiting, no head needed.
-        waiting = AuditEvent.objects.filter(
-            workspace_id=workspace_id,  # type: ignore[misc]
-            seq__isnull=True,
-            id__gt=after,
-        ).annotate(
-            head_seq=Subquery(head_row.values("seq")[:1]),
-            head_hash=Subquery(head_row.values("hash")[:1]),
-        )
-        fetched: list[AuditEvent] = list(waiting.order_by("id")[:SEAL_BATCH])
-        if not fetched:
-            return total
-        head: tuple[int, str] = (fetched[0].head_seq, fetched[0].head_hash)  # type: ignore[attr-defined]
-        if head[0] is None:
-            AuditChainHead.objects.get_or_create(chain=chain)
-            lost += 1
-            continue
-        # Rows that fail their MAC stay where they are (verify names them) and are stepped over.
-        batch = [e for e in fetched if _written_by_bureau(e)]
-        if batch and not _advance(chain, head, _linked(head, batch)):
-            lost += 1
-            continue
-        total += len(batch)
-        if len(fetched) < SEAL_BATCH:
-            # All that was waiting when read. Anything committed since has a seal of its own
-            # coming; no need to read again.
-            return total
-        after = fetched[-1].pk
-    return total
-
-
-def _linked(head: tuple[int, str], batch: list[AuditEvent]) -> list[AuditEvent]:
-    """Number and link `batch` from `head` (seq, hash), in order."""
-    seq, prev = head
-    for event in batch:
-        seq += 1
-        event.seq, event.prev_hash = seq, prev
-        event.hash = prev = link(prev, event)
-    return batch
-
-
-def _written_by_bureau(event: AuditEvent) -> bool:
-    """An unsealed event's hash is the MAC of its own content under the key."""
-    return hmac.compare_digest(event.hash, link("", event))
-
-
-# A seal that keeps losing the race leaves the rest to the seals winning it (each transaction
-# that writes events asks for one).
-SEAL_ATTEMPTS = 20
-# Events linked per write: four parameters each, well under either database's limit.
-SEAL_BATCH = 500
-
-
-def _advance(chain: str, head: tuple[int, str], batch: list[AuditEvent]) -> bool:
-    """Move the head from `head` to the last of `batch` and store the batch's links, in one
-    write that does nothing if the head has moved since it was read. True if it moved."""
-    last = batch[-1]
-    rows = [(e.pk, e.seq, e.prev_hash, e.hash) for e in batch]
-    ids = [e.pk for e in batch]
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # One statement: the head's row lock lasts as long as the statement. The head moves
-            # only if it is where it was read and every event of the batch is still unsealed
-            # (a concurrent seal that sealed any of them moved the head, so this matches
-            # nothing and the events stay as they are).
-            values = ", ".join(["(%s::bigint, %s::bigint, %s, %s)"] * len(rows))
-            cursor.execute(
-                f"""
-                WITH head AS (
-                    UPDATE "audit_auditchainhead" SET seq = %s, hash = %s
-                    WHERE chain = %s AND seq = %s AND hash = %s
-                      AND (SELECT count(*) FROM "audit_auditevent"
-                           WHERE id = ANY(%s) AND seq IS NULL) = %s
-                    RETURNING 1
-                ), sealed AS (
-                    UPDATE "audit_auditevent" AS e
-                    SET seq = v.seq, prev_hash = v.prev_hash, hash = v.hash
-                    FROM (VALUES {values}) AS v(id, seq, prev_hash, hash)
-                    WHERE e.id = v.id AND e.seq IS NULL AND EXISTS (SELECT 1 FROM head)
-                    RETURNING 1
-                )
-                SELECT (SELECT count(*) FROM head), (SELECT count(*) FROM sealed),
-                       extract(epoch FROM clock_timestamp() - statement_timestamp()) * 1000
-                """,  # noqa: S608 - only placeholders are formatted in
-                [last.seq, last.hash, chain, head[0], head[1], ids, len(ids)]
-                + [v for row in rows for v in row],
-            )
-            # In autocommit the lock lasts no longer than the statement, timed by the server
-            # (lock wait included): a time taken here would add this thread's wait for the GIL.
-            moved, sealed, held_ms = cursor.fetchone()
-            note_hold_ms(float(held_ms))
-        else:
-            # BEGIN IMMEDIATE: SQLite's one write lock.
-            with transaction.atomic():
-                locked_at = time.perf_counter()
-                cursor.execute(
-                    'UPDATE "audit_auditchainhead" SET seq = %s, hash = %s'
-                    " WHERE chain = %s AND seq = %s AND hash = %s",
-                    [last.seq, last.hash, chain, head[0], head[1]],
-                )
-                moved, sealed = cursor.rowcount, 0
-                if moved:
-                    values = ", ".join(["(%s, %s, %s, %s)"] * len(rows))
-                    cursor.execute(
-                        'UPDATE "audit_auditevent" SET seq = v.column2, prev_hash = v.column3,'  # noqa: S608 - placeholders only
-                        f" hash = v.column4 FROM (VALUES {values}) AS v"
-                        ' WHERE "audit_auditevent".id = v.column1'
-                        ' AND "audit_auditevent".seq IS NULL',
-                        [v for row in rows for v in row],
-                    )
-                    sealed = cursor.rowcount
-                    if sealed != len(rows):
-                        raise ChainSealError(chain, len(rows), sealed)
-            note_hold(locked_at)
-    if moved and sealed != len(rows):
-        raise ChainSealError(chain, len(rows), sealed)
-    return bool(moved)
-
-
-class ChainSealError(RuntimeError):
-    def __init__(self, chain: str, expected: int, sealed: int) -> None:
-        super().__init__(f"{chain}: the head moved over {expected} events but {sealed} were sealed")
-
-
-def note_hold(locked_at: float) -> None:
-    """How long the head was held, from `locked_at` (perf_counter) until now: see note_hold_ms."""
-    note_hold_ms((time.perf_counter() - locked_at) * 1000)
-
-
-def note_hold_ms(ms: float) -> None:
-    """How long the head was held, appended in ms to the file named by
-    BUREAU_AUDIT_SEAL_TIMINGS when set: the load benchmark's measure of the chain's lock."""
-    path = os.environ.get("BUREAU_AUDIT_SEAL_TIMINGS")
-    if path:
-        with open(path, "a", encoding="ascii") as out:
-            out.write(f"{ms:.3f}\n")
-
-
-def seal_all() -> int:
-    """Seal every chain's waiting events (before verifying, anchoring or purging)."""
-    chains = (
-        AuditEvent.objects.filter(seq__isnull=True)
-        .values_list("workspace_id", flat=True)
-        .distinct()
-        .order_by()
-    )
-    return sum(seal(workspace_id) for workspace_id in list(chains))
 
 
 # -- verification -----------------------------------------------------------------------------
@@ -423,9 +220,9 @@ def audit_verify_chain(
             return ChainProblem(where, _n(event), f"gap after seq {_n(previous)}", event.pk)
         elif event.prev_hash != previous.hash:
             return ChainProblem(where, _n(event), "does not link to its predecessor", event.pk)
-        if hmac.compare_digest(event.hash, link(event.prev_hash, event)):
+        if hmac.compare_digest(event.hash, links.link(event.prev_hash, event)):
             keyed = True
-        elif keyed or event.hash != legacy_digest(event):
+        elif keyed or event.hash != links.legacy_digest(event):
             return ChainProblem(
                 where,
                 _n(event),
@@ -447,7 +244,7 @@ SEAL_GRACE = timedelta(minutes=5)
 def _check_unsealed(workspace_id: int | None, where: str) -> ChainProblem | None:
     waiting = AuditEvent.objects.filter(workspace_id=workspace_id, seq__isnull=True).order_by("id")  # type: ignore[misc]
     for event in waiting.iterator(chunk_size=500):
-        if not _written_by_bureau(event):
+        if not written_by_bureau(event):
             return ChainProblem(
                 where, 0, "an unsealed event was not written by Bureau (its MAC fails)", event.pk
             )
@@ -508,7 +305,7 @@ def _chains() -> dict[int | None, str]:
     ids: set[int | None] = set(
         AuditEvent.objects.values_list("workspace_id", flat=True).distinct().order_by()
     )
-    ids |= {_chain_workspace_id(c) for c in AuditChainHead.objects.values_list("chain", flat=True)}
+    ids |= {chain_workspace_id(c) for c in AuditChainHead.objects.values_list("chain", flat=True)}
     slugs = dict(Workspace.objects.values_list("pk", "slug"))
     return {workspace_id: _label(workspace_id, slugs) for workspace_id in ids}
 
@@ -566,7 +363,7 @@ def audit_anchor_heads(now: datetime) -> list[Anchor]:
     slugs = dict(Workspace.objects.values_list("pk", "slug"))
     anchors = []
     for head in AuditChainHead.objects.filter(seq__gt=0).order_by("chain"):
-        workspace_id = _chain_workspace_id(head.chain)
+        workspace_id = chain_workspace_id(head.chain)
         slug = None if workspace_id is None else slugs.get(workspace_id, str(workspace_id))
         anchors.append(Anchor(slug, head.seq, head.hash, now.isoformat()))
     return anchors

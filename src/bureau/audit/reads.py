@@ -73,6 +73,27 @@ def hold(workspace_id: int | None, events: list[AuditEvent]) -> None:
     transaction.on_commit(_Kept(entry))
 
 
+@contextmanager
+def holding() -> Iterator[Held]:
+    """Hold the events recorded inside the block, as a read page's are (`held_events()` is the
+    list yielded), until it ends. `kept` then gives the ones to write."""
+    held: Held = []
+    token = _held.set(held)
+    try:
+        yield held
+    finally:
+        _held.reset(token)
+
+
+def kept(held: Held) -> Held:
+    """The held entries to write, one per chain in the order they were first recorded (each
+    chain's events in theirs): a page's events go in one INSERT and are sealed as one."""
+    chains: dict[int | None, list[AuditEvent]] = {}
+    for workspace_id, events in _kept(held):
+        chains.setdefault(workspace_id, []).extend(events)
+    return list(chains.items())
+
+
 def _kept(held: Held) -> Held:
     """The held entries no rolled-back savepoint took away (see `_Kept`)."""
     alive = {
@@ -146,7 +167,7 @@ def _build_on_snapshot(
                     response = render()
                 if wrote:  # the view caught the refusal and carried on: its answer is wrong
                     raise _WroteDuringRead(wrote[0])
-                held[:] = _kept(held)  # before the commit runs (and clears) the on-commit list
+                held[:] = kept(held)  # before the commit runs (and clears) the on-commit list
     except PLAIN_ANSWERS:
         raise
     except Exception as exc:

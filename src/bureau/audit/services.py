@@ -20,7 +20,7 @@ from django.utils.ipv6 import clean_ipv6_address
 from bureau.audit.chain import audit_verify_chain, chain_write, seal
 from bureau.audit.context import current_origin
 from bureau.audit.models import AuditAction, AuditEvent
-from bureau.audit.reads import held_events, hold
+from bureau.audit.reads import held_events, hold, holding, kept
 from bureau.tenancy.models import Practice, Workspace
 
 if TYPE_CHECKING:
@@ -59,6 +59,30 @@ def _fit(value: str, name: str) -> str:
     (and with it the request: audit fails closed)."""
     limit = getattr(AuditEvent._meta.get_field(name), "max_length", None)
     return value[:limit] if limit else value
+
+
+@contextmanager
+def audit_together() -> Iterator[None]:
+    """Write the events recorded inside the block together when it ends: one INSERT per chain
+    and one seal, in the caller's transaction, instead of one of each per event (a claim page
+    records its read and its ledger's). Fail closed as ever: the block ends before anything it
+    read leaves the request, and if it raises, nothing it recorded is written. An event made in
+    a savepoint the block rolled back is dropped, as its INSERT would have been.
+
+    Inside a read page on SQLite (`reads`) the page holds its events already, all of them
+    written together once it is built: the block changes nothing there."""
+    if held_events() is not None:
+        yield
+        return
+    if not connection.in_atomic_block:
+        # Outside a transaction an atomic block inside this one would commit its change before
+        # the events were written: refused, as a lone event outside one is.
+        raise AuditWriteOutsideTransaction("audit_together runs inside the change's transaction")
+    with holding() as held:
+        yield
+        chains = kept(held)  # before a commit could run (and clear) the on-commit list
+    for workspace_id, events in chains:
+        chain_write(workspace_id, events)
 
 
 def audit_record(

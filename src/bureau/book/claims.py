@@ -87,7 +87,7 @@ COLUMNS: dict[type[models.Model], str] = {
     "diagnosis_pointers units charge date_of_service place_of_service",
     Claim: "id workspace_id practice_id encounter_id patient_id coverage_id payer_id number "
     "responsibility state total_charge batch_id payer_claim_number created_at updated_at "
-    "frequency replaces_id diagnosis_codes",
+    "frequency replaces_id diagnosis_codes date_of_service",
     ClaimLine: "id workspace_id practice_id claim_id charge_line_id line_number procedure_code "
     "modifiers diagnosis_pointers units charge date_of_service",
     ScrubHit: "id workspace_id practice_id claim_id run_at rule severity message line_number "
@@ -285,7 +285,7 @@ class ClaimWriter:
         updated = min(at(pay_day or submitted or dos + timedelta(days=1), 19), self.now)
         t[Claim].add(
             (claim_id, ws, pid, enc, patient, coverage, payer_pk, number, 1, final, total,
-             batch_id, pcn, created, updated, "1", None, [])
+             batch_id, pcn, created, updated, "1", None, [], dos)
         )  # fmt: skip
         self.states[final] += 1
 

@@ -167,6 +167,7 @@ def correction_create(*, actor: Actor, claim: Claim, frequency: ClaimFrequency) 
         responsibility=original.responsibility,
         state=S.DRAFT,
         total_charge=original.total_charge,
+        date_of_service=original.date_of_service,
         frequency=frequency,
         replaces=original,
         diagnosis_codes=original.billed_diagnoses,

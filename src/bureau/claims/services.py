@@ -484,6 +484,7 @@ def encounter_create(*, actor: Actor, practice: Practice, data: EncounterData) -
             responsibility=order,
             state=ClaimState.DRAFT,
             total_charge=total,
+            date_of_service=encounter.date_of_service,
         )
         claim.save(force_insert=True)
         ClaimLine.objects.bulk_create(

@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from bureau.audit.services import audit_together
 from bureau.claims import scrubbing, selectors, services
 from bureau.claims.corrections import correction_panel
 from bureau.claims.forms import EncounterForm
@@ -100,7 +101,11 @@ def claim_list_view(request: HttpRequest) -> HttpResponse:
 @requires(Capability.CLAIMS_VIEW)
 def claim_detail_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
     actor = actor_of(request)
-    detail = selectors.claim_detail(actor=actor, public_id=public_id)
+    # The claim's read and its ledger's are written as one INSERT (two events), before the page
+    # is rendered.
+    with audit_together():
+        detail = selectors.claim_detail(actor=actor, public_id=public_id)
+        money = claim_money(actor=actor, claim=detail.claim)
     record_in_context(request, detail.claim.practice_id, noun="claim", back=request.path)
     state = ClaimState(detail.claim.state)
     return render(
@@ -108,7 +113,7 @@ def claim_detail_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
         "claims/claim_detail.html",
         {
             "d": detail,
-            "money": claim_money(actor=actor, claim=detail.claim),
+            "money": money,
             "scrub_url": (
                 reverse("scrub:claim", kwargs={"public_id": detail.claim.public_id})
                 # A claim out of the door is the payer's now: no scrub button.

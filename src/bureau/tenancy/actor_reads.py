@@ -1,7 +1,8 @@
 """The reads behind `resolve_actor`, written out in SQL once per process.
 
-They run on every request. Through the ORM, building and compiling them cost about 1 ms of CPU
-per page, roughly ten times what the database took to answer them. The SQL is built from the
+They run on every request: two queries, the workspace with the user's live grants, then the
+practices those reach. Through the ORM, building and compiling them cost about 1 ms of CPU per
+page, roughly ten times what the database took to answer them. The SQL is built from the
 models' own table and column names. Practices and the workspace still come back as model
 instances (`raw()` applies the same field converters). What counts as a live grant is written
 twice: here, and in `GrantQuerySet.live`. A test holds the two to the same answers.
@@ -12,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from functools import cache
+from operator import attrgetter
 from typing import Any
 
 from django.db import connection, models
@@ -38,8 +40,11 @@ def _table(meta: Options[Any]) -> str:
 
 @cache
 def _grants_sql(vendor: str) -> str:
+    """The workspace with the user's live grants in it: one row per grant and provider of its
+    subset, one row with no grant when there is none, no row when the workspace is gone."""
     grant = Grant._meta
     through = Grant.providers.through._meta
+    workspace = Workspace._meta
     # The through table's two foreign keys: to the grant and to the provider.
     to_grant = next(
         f.name for f in through.concrete_fields if f.is_relation and f.related_model is Grant
@@ -51,32 +56,54 @@ def _grants_sql(vendor: str) -> str:
     def g(name: str) -> str:
         return f"g.{_column(grant, name)}"
 
+    def w(name: str) -> str:
+        return f"w.{_column(workspace, name)}"
+
+    # The workspace's own columns keep their names (raw() builds the instance from them); the
+    # grant's are named apart.
     return (
-        f"SELECT {g('id')}, {g('role')}, {g('read_only')}, {g('practice')}, "  # noqa: S608 - names from the models
-        f"gp.{_column(through, to_provider)} "
-        f"FROM {_table(grant)} g "
+        f"SELECT {', '.join(w(f.name) for f in workspace.concrete_fields)}, "  # noqa: S608 - names from the models
+        f"{g('id')} AS grant_id, {g('role')} AS grant_role, "
+        f"{g('read_only')} AS grant_read_only, {g('practice')} AS grant_practice_id, "
+        f"gp.{_column(through, to_provider)} AS grant_provider_id "
+        f"FROM {_table(workspace)} w "
+        f"LEFT OUTER JOIN {_table(grant)} g ON {g('workspace')} = {w('id')} "
+        f"AND {g('user')} = %s AND {g('revoked_at')} IS NULL "
+        f"AND ({g('expires_at')} IS NULL OR {g('expires_at')} > %s) "
         f"LEFT OUTER JOIN {_table(through)} gp ON gp.{_column(through, to_grant)} = {g('id')} "
-        f"WHERE {g('user')} = %s AND {g('workspace')} = %s AND {g('revoked_at')} IS NULL "
-        f"AND ({g('expires_at')} IS NULL OR {g('expires_at')} > %s)"
+        f"WHERE {w('id')} = %s"
     )
 
 
-def live_grant_rows(
+GrantRow = tuple[int, str, bool, int | None, int | None]
+_grant_columns = attrgetter(
+    "grant_id", "grant_role", "grant_read_only", "grant_practice_id", "grant_provider_id"
+)
+
+
+def workspace_with_grants(
     user_id: int, workspace_id: int, now: datetime
-) -> list[tuple[int, str, bool, int | None, int | None]]:
-    """(grant id, role, read only, practice id or None, provider id or None) for each live
-    grant of the user in the workspace: one row per grant and provider of its subset (a grant
-    without a subset has one row, with provider None). The grants `Grant.objects.live(now)`
-    gives."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _grants_sql(connection.vendor),
-            [user_id, workspace_id, connection.ops.adapt_datetimefield_value(now)],
-        )
-        return [
-            (pk, role, bool(read_only), practice_id, provider_id)
-            for pk, role, read_only, practice_id, provider_id in cursor.fetchall()
-        ]
+) -> tuple[Workspace | None, list[GrantRow]]:
+    """The workspace (None if it is gone) and, in the same query, (grant id, role, read only,
+    practice id or None, provider id or None) for each live grant of the user in it: one row
+    per grant and provider of its subset (a grant without a subset has one row, with provider
+    None). The grants `Grant.objects.live(now)` gives."""
+    sql = _grants_sql(connection.vendor)
+    params = [user_id, connection.ops.adapt_datetimefield_value(now), workspace_id]
+    found = list(Workspace.objects.raw(sql, params))
+    if not found:
+        return None, []
+    grants = []
+    for row in found:
+        pk, role, read_only, practice_id, provider_id = _grant_columns(row)
+        if pk is not None:  # the one row of a workspace where the user has no live grant
+            grants.append((pk, role, bool(read_only), practice_id, provider_id))
+    return found[0], grants
+
+
+def live_grant_rows(user_id: int, workspace_id: int, now: datetime) -> list[GrantRow]:
+    """The live grants alone (see `workspace_with_grants`)."""
+    return workspace_with_grants(user_id, workspace_id, now)[1]
 
 
 @cache
@@ -103,14 +130,3 @@ def visible_practices(
         return []
     sql = _practices_sql(connection.vendor, len(statuses), len(wanted))
     return list(Practice.objects.raw(sql, [workspace_id, *statuses, *wanted]))
-
-
-@cache
-def _workspace_sql(vendor: str) -> str:
-    meta = Workspace._meta
-    return f"SELECT {_columns(meta)} FROM {_table(meta)} WHERE {_column(meta, 'id')} = %s"  # noqa: S608 - names from the model
-
-
-def workspace(workspace_id: int) -> Workspace | None:
-    found = list(Workspace.objects.raw(_workspace_sql(connection.vendor), [workspace_id]))
-    return found[0] if found else None

@@ -192,7 +192,7 @@ def test_verify_fails_after_rebuilding_the_chain_without_the_key(digest):
 # -- chains hashed before the key (versioned scheme) ------------------------------------------
 def _unkeyed_events(workspace: Workspace, n: int) -> list[AuditEvent]:
     """Events as the code before the key wrote them: SHA-256 links."""
-    with mock.patch("bureau.audit.chain.link", lambda prev, event: legacy_digest(event)):
+    with mock.patch("bureau.audit.links.link", lambda prev, event: legacy_digest(event)):
         return _record(workspace, n)
 
 

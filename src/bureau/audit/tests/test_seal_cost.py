@@ -63,3 +63,15 @@ def test_a_chain_without_a_head_gets_one_and_is_sealed(monkeypatch):
     assert chain.seal(workspace.pk) == 2
     assert AuditChainHead.objects.get(chain=chain.chain_name(workspace.pk)).seq == 2
     assert chain.audit_verify_chain(workspace.pk) is None
+
+
+def test_the_global_chain_is_sealed_by_the_same_one_read(monkeypatch):
+    """Events with no workspace (the global chain): the seal's SQL for `workspace_id IS NULL`."""
+    audit_record(action=AuditAction.SYSTEM_SEEDED, label="test")  # sealed at once: a head
+    monkeypatch.setattr(chain, "_seal_after_commit", lambda workspace_id: None)
+    audit_record(action=AuditAction.SYSTEM_SEEDED, label="test", detail={"n": 2})
+    with CaptureQueriesContext(connection) as ctx:
+        assert chain.seal(None) == 1
+    reads = [s for s in _statements(ctx) if s.lstrip().upper().startswith("SELECT")]
+    assert len(reads) == 1, reads
+    assert chain.audit_verify_chain(None) is None

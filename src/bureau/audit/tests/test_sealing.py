@@ -19,8 +19,8 @@ from django.db import DatabaseError, connection, transaction
 from django.test import Client
 from django.utils import timezone
 
-from bureau.audit import chain as chain_module
-from bureau.audit.chain import audit_verify_chain, link, seal, seal_all
+from bureau.audit import sealing
+from bureau.audit.chain import GENESIS, audit_verify_chain, link, seal, seal_all
 from bureau.audit.models import AuditAction, AuditChainHead, AuditEvent
 from bureau.audit.services import audit_record
 from bureau.audit.tests.test_chain import _audit
@@ -141,7 +141,7 @@ def test_forged_rows_ahead_of_genuine_ones_do_not_stop_the_seal() -> None:
             hash="0" * 64,
         )
     genuine = _write(workspace, 3)
-    with mock.patch.object(chain_module, "SEAL_BATCH", 2):
+    with mock.patch.object(sealing, "SEAL_BATCH", 2):
         assert seal(workspace.pk) == 3
     assert [_stored(e).seq for e in genuine] == [1, 2, 3]
 
@@ -172,10 +172,10 @@ def test_a_seal_that_lost_the_race_changes_nothing_and_the_next_read_wins() -> N
     seal(workspace.pk)
     [second] = _write(workspace)
     late = _stored(second)
-    stale = (0, chain_module.GENESIS)  # the head as a slower seal read it, before `first`
+    stale = (0, GENESIS)  # the head as a slower seal read it, before `first`
     late.seq, late.prev_hash = 1, stale[1]
     late.hash = link(stale[1], late)
-    assert chain_module._advance(chain, stale, [late]) is False
+    assert sealing._advance(chain, stale, [late]) is False
     assert _stored(second).seq is None and _head_seq(workspace) == 1
     assert seal(workspace.pk) == 1
     assert _stored(second).seq == 2 and _stored(second).prev_hash == _stored(first).hash
@@ -184,7 +184,7 @@ def test_a_seal_that_lost_the_race_changes_nothing_and_the_next_read_wins() -> N
 
 def test_a_backlog_larger_than_one_write_is_sealed_in_order() -> None:
     workspace = _workspace("backlog")
-    with mock.patch.object(chain_module, "SEAL_BATCH", 4):
+    with mock.patch.object(sealing, "SEAL_BATCH", 4):
         written = _write(workspace, 10)
         assert seal(workspace.pk) == 10
     assert [_stored(e).seq for e in written] == list(range(1, 11))

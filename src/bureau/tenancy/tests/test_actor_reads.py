@@ -89,18 +89,40 @@ def test_visible_practices_are_the_orm_s_in_its_order():
 
 
 @pytest.mark.parametrize("username", ["sam.supervisor", "alex.manager", "lina.limited"])
-def test_the_actor_takes_three_queries_whatever_its_grants(
+def test_the_actor_takes_two_queries_whatever_its_grants(
     username, django_assert_num_queries, django_assert_max_num_queries
 ):
     user = User.objects.get(username=username)
-    with django_assert_num_queries(3):  # grants with providers, practices, workspace
+    with django_assert_num_queries(2):  # the workspace with grants and providers, practices
         actor = resolve_actor(user)
     assert actor is not None and actor.practices()
     _grants_of_every_kind(user)
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(2):
         resolve_actor(user)
     # What the pages read of the actor's practices and workspace costs nothing more.
     with django_assert_max_num_queries(0):
         assert actor.workspace.name
         assert all(p.workspace.slug for p in actor.practices())
         assert user.workspace.name
+
+
+def test_a_user_without_a_live_grant_still_reads_the_workspace_in_one_query(
+    django_assert_num_queries,
+):
+    """The workspace comes with the grants (one row, no grant in it): no practice is read."""
+    user = User.objects.get(username="casey.contractor")
+    Grant.objects.filter(user=user).update(revoked_at=timezone.now())
+    workspace, grants = actor_reads.workspace_with_grants(
+        user.pk, user.workspace_id, timezone.now()
+    )
+    assert workspace is not None and workspace.pk == user.workspace_id and grants == []
+    assert workspace.public_id == user.workspace.public_id  # converted as the ORM does
+    with django_assert_num_queries(1):
+        actor = resolve_actor(user)
+    assert actor is not None and actor.practices() == [] and actor.workspace.pk == workspace.pk
+
+
+def test_a_workspace_that_is_gone_reads_as_none():
+    user = User.objects.get(username="casey.contractor")
+    missing = 10**9
+    assert actor_reads.workspace_with_grants(user.pk, missing, timezone.now()) == (None, [])

@@ -30,13 +30,13 @@ from bureau.workqueues.tests.test_rules import enrolled_payers
 pytestmark = pytest.mark.django_db
 
 # Not the page's own: what every page reads first (the session, the user by id, the
-# authenticator, the actor's three reads), the session's save and the audit trail's
+# authenticator, the actor's two reads), the session's save and the audit trail's
 # statements. The pattern names them exactly: a page reading users or practices for itself
 # still counts.
 SHARED = re.compile(
     r'"?django_session\b|FROM "accounts_user" WHERE "accounts_user"\."id" = '
     r'|FROM "otp_totp_totpdevice"|FROM "tenancy_grant" g |FROM "tenancy_practice" WHERE '
-    r'|FROM "tenancy_workspace" WHERE |^(INSERT INTO|UPDATE) "?audit_|FROM "?audit_'
+    r'|FROM "tenancy_workspace" (WHERE|w) |^(INSERT INTO|UPDATE) "?audit_|FROM "?audit_'
 )
 TRANSACTION = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "SELECT SET_CONFIG")
 
