@@ -140,13 +140,14 @@ def seed_submitted_claims(n_claims: int, *, practices: int = 4, seed: int = 7) -
                 )
             Encounter.objects.bulk_create(encounters, batch_size=BATCH)
             claims: list[Claim] = []
-            for (practice, pt, _dos, lines), enc in zip(plan, encounters, strict=True):
+            for (practice, pt, dos, lines), enc in zip(plan, encounters, strict=True):
                 made += 1
                 claims.append(
                     Claim(
                         workspace=workspace,
                         practice=practice,
                         encounter=enc,
+                        date_of_service=dos,  # bulk_create skips Claim.save, which copies it
                         patient=pt,
                         coverage=coverage_of[pt.pk],
                         payer=payer,
