@@ -45,6 +45,7 @@ def questions_view(request: HttpRequest) -> HttpResponse:
         {
             "rows": rows,
             "practice": practice,
+            "practices": actor.practices(Capability.QUESTIONS_VIEW),
             "open_count": sum(1 for r in rows if r.open),
             "can_answer": {p.pk for p in actor.practices(Capability.QUESTIONS_ANSWER)},
         },
