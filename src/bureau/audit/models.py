@@ -97,6 +97,9 @@ class AuditAction(StrEnum):
     WORKITEM_PENDED = "workitem.pended"
     WORKITEM_ATTEMPT = "workitem.attempt"
     WORKITEM_DONE = "workitem.done"
+    # Reports: a page read of report figures and claim rows, and an export (a file leaving).
+    REPORT_VIEWED = "report.viewed"
+    REPORT_EXPORTED = "report.exported"
 
     @property
     def is_phi_read(self) -> bool:
@@ -117,6 +120,8 @@ class AuditAction(StrEnum):
             AuditAction.WRITEOFF_VIEWED,
             AuditAction.WORKITEM_LISTED,
             AuditAction.WORKITEM_VIEWED,
+            AuditAction.REPORT_VIEWED,
+            AuditAction.REPORT_EXPORTED,
         }
 
 

@@ -1,5 +1,14 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
+
+from bureau.reports import aging_views
 
 app_name = "reports"
 # Each report adds its routes here.
-urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("aging/", aging_views.aging_view, name="aging"),
+    path("aging/rows/", aging_views.aging_rows_view, name="aging_rows"),
+    path("aging/export.csv", aging_views.aging_csv_view, name="aging_csv"),
+    path("aging/export.pdf", aging_views.aging_pdf_view, name="aging_pdf"),
+    path("aging/claims.csv", aging_views.aging_claims_csv_view, name="aging_claims_csv"),
+    path("aging/claims.pdf", aging_views.aging_claims_pdf_view, name="aging_claims_pdf"),
+]
