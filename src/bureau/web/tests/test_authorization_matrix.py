@@ -266,6 +266,18 @@ CLASSIFICATION: dict[str, Spec] = {
     "workqueues:done": Spec("any", method="POST", needs=QUEUE_WORK, record="workitem", ok=302),
     # No one named: a supervisor puts it back in the pool, anyone else is refused (message).
     "workqueues:assign": Spec("any", method="POST", needs=QUEUE_WORK, record="workitem", ok=302),
+    # A/R aging: the page and its drill-down rows (no row asked: the book's practices); the
+    # exports cover the practices where the actor holds what they carry (test_report_exports).
+    "reports:aging": Spec("capability", needs=(C.REPORTS_VIEW,), list_filter=True),
+    "reports:aging_rows": Spec("capability", needs=(C.REPORTS_VIEW,), list_filter=True),
+    "reports:aging_csv": Spec("capability", needs=(C.REPORTS_VIEW,), list_filter=True),
+    "reports:aging_pdf": Spec("capability", needs=(C.REPORTS_VIEW,), list_filter=True),
+    "reports:aging_claims_csv": Spec(
+        "capability", needs=(C.REPORTS_VIEW, C.CLAIMS_VIEW), list_filter=True
+    ),
+    "reports:aging_claims_pdf": Spec(
+        "capability", needs=(C.REPORTS_VIEW, C.CLAIMS_VIEW), list_filter=True
+    ),
 }
 # The URL argument of each record kind (the rest take `public_id`).
 RECORD_KWARG = {"job": "job_id"}
