@@ -259,3 +259,65 @@ def test_a_foreign_practice_answers_like_a_missing_one(url):
         other = client.get(f"{url}?{name}={foreign.public_id}")
         assert missing.status_code == other.status_code == 404, name
         assert missing.content == other.content
+
+
+# -- exports ---------------------------------------------------------------------------------------
+def _pdf_text(content: bytes) -> str:
+    import io
+
+    from pypdf import PdfReader
+
+    return "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(content)).pages)
+
+
+def test_pdf_carries_the_figures_of_the_page():
+    client = verified_client("olivia.owner")
+    owner = actor("olivia.owner")
+    response = client.get("/reports/aging/export.pdf?practice=all")
+    assert response.status_code == 200 and response.content.startswith(b"%PDF")
+    assert response["Content-Disposition"].startswith("attachment;")
+    text = _pdf_text(response.content)
+    report = aging_by_bucket(
+        actor=owner, filters=ReportFilters(None, None, timezone.localdate(), AgingBasis.SERVICE)
+    )
+    assert "A/R aging" in text and f"{report.book.insurance.total:,.2f}" in text
+    for prow in report.book.children:
+        assert prow.label in text and f"{prow.insurance.total:,.2f}" in text
+    claims = _pdf_text(client.get("/reports/aging/claims.pdf?practice=all").content)
+    rows, _ = aging_claims(
+        actor=owner, filters=ReportFilters(None, None, timezone.localdate(), AgingBasis.SERVICE)
+    )
+    assert rows[0].number in claims and rows[-1].number in claims
+
+
+def test_csv_reads_back_with_numbers_and_dates():
+    import csv
+    import io
+    from datetime import date
+
+    client = verified_client("olivia.owner")
+    response = client.get("/reports/aging/export.csv?practice=all&basis=submission")
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    header, body = rows[0], rows[1:]
+    assert header[:4] == ["level", "practice", "payer", "claims"]
+    book = body[-1]
+    assert book[0] == "book" and book[-1] == "submission"
+    assert date.fromisoformat(book[-2]) == timezone.localdate()
+    numbers = [D(v) for v in book[3:-2]]  # every figure parses as a number
+    owner = actor("olivia.owner")
+    report = aging_by_bucket(
+        actor=owner,
+        filters=ReportFilters(None, None, timezone.localdate(), AgingBasis.SUBMISSION),
+    )
+    assert numbers[0] == report.book.claims and numbers[6] == report.book.insurance.total
+    # Practice rows add their payers; the book adds the practices.
+    practices = [r for r in body if r[0] == "practice"]
+    assert sum(D(r[9]) for r in practices) == D(book[9])
+
+
+def test_a_formula_in_a_name_stays_text():
+    from bureau.reports.export import csv_cell
+
+    assert csv_cell("=HYPERLINK(1)") == "'=HYPERLINK(1)"
+    assert csv_cell(D("-12.50")) == "-12.50"  # a credit is a number, not a formula
