@@ -26,7 +26,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import F, Min, Q, QuerySet, Sum, Value
+from django.db.models import F, Min, Q, Sum, Value
 from django.db.models.functions import Coalesce
 
 from bureau.directory.models import Payer
@@ -135,7 +135,7 @@ def _claim_balances(
     capability: Capability,
     practice_ids: Iterable[int],
     shown: dict[str, F] | None = None,
-) -> QuerySet[LedgerEntry]:
+) -> Any:  # a values() QuerySet of dicts, grouped by claim (its keys are annotations)
     """`shown`: more columns of the claim to group by (each one value per claim), for rows."""
     entries = LedgerEntry.objects.visible_to(actor, capability).filter(
         effective_date__lte=filters.as_of, practice_id__in=sorted(practice_ids)
@@ -194,7 +194,9 @@ def aging_by_bucket(
 ) -> AgingReport:
     """The book → practice → payer totals, one SQL statement (the caller audits the read)."""
     practice_ids = actor.practice_ids(capability)
-    inner_sql, inner_params = _claim_balances(actor, filters, capability, practice_ids).query.sql_with_params()
+    inner_sql, inner_params = _claim_balances(
+        actor, filters, capability, practice_ids
+    ).query.sql_with_params()
     columns = ", ".join([*_bucket_sums("insurance"), *_bucket_sums("(0 - transferred)")])
     sql = (
         f"SELECT practice_ref, payer_ref, COUNT(*), {columns} "  # noqa: S608 (no value in it)
@@ -261,9 +263,10 @@ def aging_claims(
     Patient names are initials without `patients.demographics` on the claim's practice."""
     scope = claim_practice_ids(actor)
     total = _claim_balances(actor, filters, Capability.CLAIMS_VIEW, scope).count()
-    rows = _claim_balances(
-        actor, filters, Capability.CLAIMS_VIEW, scope, shown=CLAIM_COLUMNS
-    ).order_by("-insurance", "-transferred", "number")[:limit]
+    rows: list[dict[str, Any]] = list(
+        _claim_balances(actor, filters, Capability.CLAIMS_VIEW, scope, shown=CLAIM_COLUMNS)
+        .order_by("-insurance", "-transferred", "number")[:limit]
+    )
     shown = []
     for r in rows:
         name, masked = _name_shown(actor, r["practice_ref"], r["first"], r["last"])

@@ -116,9 +116,7 @@ def _claims_of(actor: Actor, nodes: list[PracticeNode], filters: ReportFilters) 
                 practice = actor.practice_by_public_id(node.row.public_id)
                 payer_obj = Payer.objects.get(public_id=payer.row.public_id)
                 narrowed = ReportFilters(practice, payer_obj, filters.as_of, filters.basis)
-                payer.claims, payer.claim_count = aging.aging_claims(
-                    actor=actor, filters=narrowed
-                )
+                payer.claims, payer.claim_count = aging.aging_claims(actor=actor, filters=narrowed)
 
 
 def _chart(report: AgingReport, nodes: list[PracticeNode]) -> StackedBars:
@@ -378,8 +376,14 @@ def aging_claims_csv_view(request: HttpRequest) -> ReportDownload | HttpResponse
         return answer
     report, claims, total = answer
     _audit(
-        actor_of(request), AuditAction.REPORT_EXPORTED, report, claims=claims, format="csv",
-        level="claim", rows=len(claims), of=total,
+        actor_of(request),
+        AuditAction.REPORT_EXPORTED,
+        report,
+        claims=claims,
+        format="csv",
+        level="claim",
+        rows=len(claims),
+        of=total,
     )
     rows = [
         [c.practice_name, c.payer_name, c.number, c.patient_account, c.patient_name,

@@ -84,8 +84,11 @@ def edge_book():
 
 def test_bucket_edges_day_30_is_young_day_31_is_not():
     as_of = timezone.localdate()
-    ages = {days: bucket_of(as_of - timedelta(days=days), as_of) for days in (0, 30, 31, 60, 61, 90, 91, 120, 121, 400)}
-    assert ages == {0: 0, 30: 0, 31: 1, 60: 1, 61: 2, 90: 2, 91: 3, 120: 3, 121: 4, 400: 4}  # fmt: skip
+    ages = {
+        days: bucket_of(as_of - timedelta(days=days), as_of)
+        for days in (0, 30, 31, 60, 61, 90, 91, 120, 121, 400)
+    }
+    assert ages == {0: 0, 30: 0, 31: 1, 60: 1, 61: 2, 90: 2, 91: 3, 120: 3, 121: 4, 400: 4}
 
 
 def test_sql_buckets_put_the_edge_claims_where_the_rule_says():
@@ -178,8 +181,9 @@ def test_claim_rows_add_up_to_their_payer_row():
         assert total == yrow.claims == len(rows)
         assert sum((r.insurance for r in rows), ZERO) == yrow.insurance.total
         for i in range(5):
-            assert sum((r.insurance for r in rows if r.bucket == i), ZERO) == (
-                yrow.insurance.amounts[i]
+            assert (
+                sum((r.insurance for r in rows if r.bucket == i), ZERO)
+                == (yrow.insurance.amounts[i])
             )
 
 
@@ -246,7 +250,9 @@ def test_unreadable_filters_are_named_never_a_500(url, query, message):
     assert message in response.content.decode()
 
 
-@pytest.mark.parametrize("url", ["/reports/aging/", "/reports/aging/rows/", "/reports/aging/claims.csv"])
+@pytest.mark.parametrize(
+    "url", ["/reports/aging/", "/reports/aging/rows/", "/reports/aging/claims.csv"]
+)
 def test_a_foreign_practice_answers_like_a_missing_one(url):
     """cliff.client sees one practice: another one's id, and an id of nobody, answer the
     same 404, word for word — as the practice filter and as a row to open."""

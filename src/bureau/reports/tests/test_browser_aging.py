@@ -41,9 +41,7 @@ def test_owner_drills_book_practice_payer_claim(page: Page, live_server: Any, se
     first.locator("th a").click()
     expect(table.locator("tr.lvl-payer").first).to_be_visible()
     assert page.url != page_url and "open=" in page.url
-    expect(table.locator("tr.lvl-practice")).to_have_count(
-        table.locator("tr.lvl-practice").count()
-    )
+    expect(table.locator("tr.lvl-practice")).to_have_count(table.locator("tr.lvl-practice").count())
     expect(table.locator("tr.lvl-practice.open th")).to_contain_text(practice_name)
 
     # Payer: its claims, each a link to the claim's page.

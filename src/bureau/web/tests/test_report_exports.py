@@ -76,10 +76,21 @@ def may_take(username: str, needed: frozenset[Capability]) -> set[int]:
 SEEDED = ["olivia.owner", "alex.manager", "carla.compliance", "cliff.client", "dan.denials"]
 MADE = [
     # dan.denials with reports: claims and money, never demographics.
-    Person("denials and reports, no demographics", ((Role.DENIAL_SPECIALIST, None), (Role.COMPLIANCE_OFFICER, None))),
+    Person(
+        "denials and reports, no demographics",
+        ((Role.DENIAL_SPECIALIST, None), (Role.COMPLIANCE_OFFICER, None)),
+    ),
     # Demographics on one practice (a biller) and reports without them on another.
-    Person("reports beside a biller grant", ((Role.BILLER, 0), (Role.CLIENT_VIEWER, 0), (Role.COMPLIANCE_OFFICER, 1), (Role.DENIAL_SPECIALIST, 1))),
-]  # fmt: skip
+    Person(
+        "reports beside a biller grant",
+        (
+            (Role.BILLER, 0),
+            (Role.CLIENT_VIEWER, 0),
+            (Role.COMPLIANCE_OFFICER, 1),
+            (Role.DENIAL_SPECIALIST, 1),
+        ),
+    ),
+]
 
 
 def test_the_exports_are_found():
@@ -146,7 +157,9 @@ def test_cliff_exports_his_practice_alone_read_back_by_the_csv_module():
     client = verified_client("cliff.client")
     [mine] = may_take("cliff.client", frozenset({C.REPORTS_VIEW}))
     name = Practice.objects.get(pk=mine).name
-    rows = list(csv.DictReader(io.StringIO(client.get("/reports/aging/export.csv").content.decode())))
+    rows = list(
+        csv.DictReader(io.StringIO(client.get("/reports/aging/export.csv").content.decode()))
+    )
     assert rows and {r["practice"] for r in rows} == {name, ""}
     assert rows[-1]["level"] == "book"
     from datetime import date
@@ -157,7 +170,9 @@ def test_cliff_exports_his_practice_alone_read_back_by_the_csv_module():
         Decimal(row["patient 120+"])
         int(row["claims"])
         date.fromisoformat(row["as of"])
-    claims = list(csv.DictReader(io.StringIO(client.get("/reports/aging/claims.csv").content.decode())))
+    claims = list(
+        csv.DictReader(io.StringIO(client.get("/reports/aging/claims.csv").content.decode()))
+    )
     assert claims and {r["practice"] for r in claims} == {name}
     assert all(int(r["days"]) >= 0 and float(r["insurance balance"]) is not None for r in claims)
 
@@ -168,7 +183,9 @@ def test_without_demographics_claim_rows_carry_initials_on_the_page_and_in_the_c
 
     username = _make_person(MADE[0])
     client = verified_client(username)
-    rows = list(csv.DictReader(io.StringIO(client.get("/reports/aging/claims.csv").content.decode())))
+    rows = list(
+        csv.DictReader(io.StringIO(client.get("/reports/aging/claims.csv").content.decode()))
+    )
     assert rows and all(re.fullmatch(r".\. .\.", r["patient"]) for r in rows)
     first = rows[0]
     practice = Practice.objects.get(workspace__slug="summit", name=first["practice"])
