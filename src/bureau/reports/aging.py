@@ -264,8 +264,9 @@ def aging_claims(
     scope = claim_practice_ids(actor)
     total = _claim_balances(actor, filters, Capability.CLAIMS_VIEW, scope).count()
     rows: list[dict[str, Any]] = list(
-        _claim_balances(actor, filters, Capability.CLAIMS_VIEW, scope, shown=CLAIM_COLUMNS)
-        .order_by("-insurance", "-transferred", "number")[:limit]
+        _claim_balances(
+            actor, filters, Capability.CLAIMS_VIEW, scope, shown=CLAIM_COLUMNS
+        ).order_by("-insurance", "-transferred", "number")[:limit]
     )
     shown = []
     for r in rows:
