@@ -41,7 +41,11 @@ from bureau.web.links import record_url
 C = Capability
 REPORT = "aging"
 SUMMARY_CARRIES = frozenset({C.REPORTS_VIEW})
-# Claim rows name claims and (masked without patients.demographics) their patients.
+# Claim rows name claims and their patients. Names are masked (initials, as on the claim
+# list) where the actor lacks patients.demographics rather than demographics being required:
+# a denial specialist or a compliance reviewer works claim-level aging without needing names,
+# the account number and claim number identify the row, and the page shows the same masking,
+# so the export never carries more than the page (minimum necessary), and never less.
 CLAIMS_CARRIES = frozenset({C.REPORTS_VIEW, C.CLAIMS_VIEW})
 
 
