@@ -173,7 +173,15 @@ def _audit(actor: Actor, action: AuditAction, report: AgingReport, **detail: Any
 
 
 def _refused(request: HttpRequest, errors: list[str]) -> HttpResponse:
-    return render(request, "reports/aging.html", {"errors": errors, "buckets": BUCKETS}, status=400)
+    """The page with its form and what could not be read (400), no figures."""
+    actor = actor_of(request)
+    context = {
+        "errors": errors,
+        "buckets": BUCKETS,
+        "payers": Payer.objects.filter(workspace=actor.workspace).order_by("name"),
+        "practices": actor.practices(C.REPORTS_VIEW),
+    }
+    return render(request, "reports/aging.html", context, status=400)
 
 
 # -- the page ------------------------------------------------------------------------------------
