@@ -251,7 +251,15 @@ def test_unreadable_filters_are_named_never_a_500(url, query, message):
 
 
 @pytest.mark.parametrize(
-    "url", ["/reports/aging/", "/reports/aging/rows/", "/reports/aging/claims.csv"]
+    "url",
+    [
+        "/reports/aging/",
+        "/reports/aging/rows/",
+        "/reports/aging/export.csv",
+        "/reports/aging/export.pdf",
+        "/reports/aging/claims.csv",
+        "/reports/aging/claims.pdf",
+    ],
 )
 def test_a_foreign_practice_answers_like_a_missing_one(url):
     """cliff.client sees one practice: another one's id, and an id of nobody, answer the
@@ -260,7 +268,7 @@ def test_a_foreign_practice_answers_like_a_missing_one(url):
     cliff = actor("cliff.client")
     foreign = next(p for p in owner.practices() if p.pk not in cliff.access)
     client = verified_client("cliff.client")
-    for name in ("practice",) if url.endswith(".csv") else ("practice", "open"):
+    for name in ("practice",) if url.endswith((".csv", ".pdf")) else ("practice", "open"):
         missing = client.get(f"{url}?{name}=7b0b7b9a-0000-4222-9bf8-fb964f0de9bd")
         other = client.get(f"{url}?{name}={foreign.public_id}")
         assert missing.status_code == other.status_code == 404, name

@@ -53,12 +53,6 @@ NOT_PAGES = {
     "batches:download": "serves a file",
     "denials:appeal_pdf": "serves a file",
     "eras:job": "an htmx fragment polled by the ERA list",
-    # Not records, but lists' files and fragments: no bar to move (test_report_exports.py).
-    "reports:aging_rows": "the aging page's drill-down rows, an htmx fragment",
-    "reports:aging_csv": "serves a file",
-    "reports:aging_pdf": "serves a file",
-    "reports:aging_claims_csv": "serves a file",
-    "reports:aging_claims_pdf": "serves a file",
 }
 
 
@@ -524,7 +518,7 @@ def test_opening_a_record_of_another_practice_moves_the_bar_to_it(name: str) -> 
 LISTS = sorted(
     name
     for name, spec in CLASSIFICATION.items()
-    if spec.list_filter and spec.workers_redirected is None and name not in NOT_PAGES
+    if spec.list_filter and spec.workers_redirected is None
 )
 
 
