@@ -106,6 +106,9 @@ class AuditAction(StrEnum):
     MONTHLY_REPORT_LISTED = "monthly_report.listed"
     MONTHLY_REPORT_VIEWED = "monthly_report.viewed"
     MONTHLY_REPORT_DOWNLOADED = "monthly_report.downloaded"
+    # Reports: a page read of report figures and claim rows, and an export (a file leaving).
+    REPORT_VIEWED = "report.viewed"
+    REPORT_EXPORTED = "report.exported"
 
     @property
     def is_phi_read(self) -> bool:
@@ -131,6 +134,8 @@ class AuditAction(StrEnum):
             AuditAction.MONTHLY_REPORT_LISTED,
             AuditAction.MONTHLY_REPORT_VIEWED,
             AuditAction.MONTHLY_REPORT_DOWNLOADED,
+            AuditAction.REPORT_VIEWED,
+            AuditAction.REPORT_EXPORTED,
         }
 
 

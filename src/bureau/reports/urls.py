@@ -1,6 +1,6 @@
 from django.urls import URLPattern, URLResolver, path
 
-from bureau.reports import kpi_views, monthly_views
+from bureau.reports import aging_views, kpi_views, monthly_views
 
 app_name = "reports"
 # Each report adds its routes here.
@@ -10,4 +10,10 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("monthly/", monthly_views.monthly_list_view, name="monthly_list"),
     path("monthly/<uuid:public_id>/", monthly_views.monthly_preview_view, name="monthly_preview"),
     path("monthly/<uuid:public_id>/pdf/", monthly_views.monthly_pdf_view, name="monthly_pdf"),
+    path("aging/", aging_views.aging_view, name="aging"),
+    path("aging/rows/", aging_views.aging_rows_view, name="aging_rows"),
+    path("aging/export.csv", aging_views.aging_csv_view, name="aging_csv"),
+    path("aging/export.pdf", aging_views.aging_pdf_view, name="aging_pdf"),
+    path("aging/claims.csv", aging_views.aging_claims_csv_view, name="aging_claims_csv"),
+    path("aging/claims.pdf", aging_views.aging_claims_pdf_view, name="aging_claims_pdf"),
 ]

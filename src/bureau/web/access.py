@@ -164,6 +164,58 @@ def serves_file(
     return decorate
 
 
+@dataclass(frozen=True)
+class ReportDownload:
+    """What a `serves_report` view returns: an export of a report over several practices."""
+
+    content: bytes | str
+    file_name: str
+    practice_ids: frozenset[int]  # every practice whose data the file carries
+    content_type: str
+    extensions: tuple[str, ...]
+
+
+ReportView = Callable[..., "ReportDownload | HttpResponse"]
+
+
+def serves_report(*, carries: Iterable[Capability]) -> Callable[[ReportView], ResponseView]:
+    """`serves_file` for an export of a report across the book: one file, many practices.
+
+    The same rule as a practice's file (`file_practice_ids`: every capability the export
+    carries, held over every provider), applied per practice: the view runs with its actor
+    narrowed to those practices, so an export covers exactly the practices where the actor may
+    take all it carries, and the rest of the book is left out rather than refused. With none,
+    404. The view returns a `ReportDownload` naming the practices it read (one it may not take
+    is a bug: refused, and ATOMIC_REQUESTS drops its audit), or an `HttpResponse` of its own
+    (a page naming a filter it could not read)."""
+    needed = frozenset(carries)
+    if not needed:
+        raise ValueError("an export carries some data: name its capabilities")
+
+    def decorate(view: ReportView) -> ResponseView:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            actor = actor_of(request)
+            narrowed = actor_narrowed_to(actor, file_practice_ids(actor, needed))
+            if not narrowed.access:
+                raise Http404
+            request.actor = narrowed  # type: ignore[attr-defined]
+            try:
+                answer = view(request, *args, **kwargs)
+            finally:
+                request.actor = actor  # type: ignore[attr-defined]
+            if isinstance(answer, HttpResponse):
+                return answer
+            if not answer.practice_ids <= set(narrowed.access):
+                raise Http404
+            return attachment_response(answer)
+
+        setattr(wrapper, FILE_CARRIES_ATTR, needed)
+        return wrapper
+
+    return decorate
+
+
 def file_practice_ids(actor: Actor, carries: Iterable[Capability]) -> frozenset[int]:
     """Practices whose whole files the actor may take: every capability the file carries held
     over every provider (a file carries all providers' patients). Pages show a download link
@@ -192,7 +244,7 @@ def actor_narrowed_to(actor: Actor, practice_ids: frozenset[int]) -> Actor:
     return dataclasses.replace(actor, access=access, workspace_capabilities=frozenset())
 
 
-def attachment_response(download: FileDownload) -> HttpResponse:
+def attachment_response(download: FileDownload | ReportDownload) -> HttpResponse:
     response = HttpResponse(download.content, content_type=download.content_type)
     response["Content-Disposition"] = attachment_disposition(
         download.file_name, extensions=download.extensions

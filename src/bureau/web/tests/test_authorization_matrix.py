@@ -280,6 +280,16 @@ CLASSIFICATION: dict[str, Spec] = {
     "workqueues:question_answer": Spec(
         "capability", method="POST", needs=(C.QUESTIONS_ANSWER,), record="question", ok=302
     ),
+    # A/R aging: the page lists practices (?practice=, a foreign one 404). Its drill-down rows
+    # (an htmx fragment) and its exports are not pages: no list_filter here (the page checks
+    # that take list_filter URLs look for a bar); their foreign-practice 404 is tested in
+    # reports/tests/test_aging.py, their per-practice files in test_report_exports.py.
+    "reports:aging": Spec("capability", needs=(C.REPORTS_VIEW,), list_filter=True),
+    "reports:aging_rows": Spec("capability", needs=(C.REPORTS_VIEW,)),
+    "reports:aging_csv": Spec("capability", needs=(C.REPORTS_VIEW,)),
+    "reports:aging_pdf": Spec("capability", needs=(C.REPORTS_VIEW,)),
+    "reports:aging_claims_csv": Spec("capability", needs=(C.REPORTS_VIEW, C.CLAIMS_VIEW)),
+    "reports:aging_claims_pdf": Spec("capability", needs=(C.REPORTS_VIEW, C.CLAIMS_VIEW)),
 }
 # The URL argument of each record kind (the rest take `public_id`).
 RECORD_KWARG = {"job": "job_id"}

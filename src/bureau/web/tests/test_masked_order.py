@@ -21,6 +21,7 @@ from bureau.conftest import verified_client
 from bureau.patients.models import Patient
 from bureau.tenancy import rls
 from bureau.tenancy.roles import Capability, Role
+from bureau.web.access import FILE_CARRIES_ATTR
 from bureau.web.tests.test_authorization_matrix import CLASSIFICATION, World, build_world, served
 from bureau.web.tests.test_file_downloads import Person, _make_person
 
@@ -33,13 +34,16 @@ HIDDEN = ("last_name", "first_name", "date_of_birth")
 
 
 def list_urls() -> list[str]:
-    """Pages without a record argument that a verified person opens with GET: the lists."""
+    """Pages without a record argument that a verified person opens with GET: the lists
+    (not the exports of a report: files, not pages)."""
+    found = served()
     return sorted(
         name
-        for name, spec in ((n, CLASSIFICATION[n]) for n in served())
+        for name, spec in ((n, CLASSIFICATION[n]) for n in found)
         if spec.method == "GET"
         and spec.record is None
         and spec.access in ("verified", "capability")
+        and getattr(found[name].pattern.callback, FILE_CARRIES_ATTR, None) is None
     )
 
 

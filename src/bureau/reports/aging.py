@@ -1,0 +1,306 @@
+"""A/R aging: what is owed on claims, by how long it has been owed, across the book.
+
+Money comes from the ledger only. A claim's insurance balance is the sum of its lines' entries
+as of the report date (entries effective on or before it); the patient's balance is what the
+payer moved to the patient (PATIENT_RESPONSIBILITY entries, negative on the insurance balance,
+so the patient owes minus their sum). Bureau records no patient payment yet: when it does, the
+patient balance subtracts them here, in the same inner query.
+
+Age counts whole days from the claim's start — its date of service, or its first submission
+(the day its charges were posted: claims post charges when first submitted) — to the as-of
+date. Insurance and patient balances are aged apart, each in five buckets.
+
+Aggregation happens in the database, in two levels: an inner query grouped by claim (balances
+and start date, claims with nothing owed left out) built by the ORM on the actor's scoped
+ledger (practice *and* provider grant, RLS on PostgreSQL), and an outer query grouping those
+by practice and payer with one conditional sum per bucket. Nothing iterates claims in Python
+but the claim rows a page or an export shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection
+from django.db.models import F, Min, Q, Sum, Value
+from django.db.models.functions import Coalesce
+
+from bureau.directory.models import Payer
+from bureau.ledger.models import EntryKind, LedgerEntry
+from bureau.reports.filters import AgingBasis, ReportFilters, bucket_edges
+from bureau.tenancy.actor import Actor
+from bureau.tenancy.roles import Capability
+
+ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
+HALF_CENT = Decimal("0.005")
+BUCKETS = ("0–30", "31–60", "61–90", "91–120", "120+")
+# Claim rows a page shows under one payer (largest balances first); the export takes more.
+PAGE_CLAIMS = 200
+EXPORT_CLAIMS = 10_000
+
+
+def money(value: Any) -> Decimal:
+    """A sum as the database returned it, as cents: PostgreSQL answers NUMERIC (a Decimal);
+    SQLite keeps decimals as REAL, so its sums arrive as floats and are rounded to the cent
+    here, once (str() first: the float's shortest form, not its binary expansion)."""
+    if value is None:
+        return ZERO
+    return Decimal(str(value)).quantize(CENT)
+
+
+@dataclass(frozen=True)
+class Buckets:
+    amounts: tuple[Decimal, ...]
+
+    @property
+    def total(self) -> Decimal:
+        return sum(self.amounts, ZERO)
+
+    def __add__(self, other: Buckets) -> Buckets:
+        return Buckets(tuple(a + b for a, b in zip(self.amounts, other.amounts, strict=True)))
+
+    @classmethod
+    def empty(cls) -> Buckets:
+        return cls((ZERO,) * len(BUCKETS))
+
+    @classmethod
+    def one(cls, index: int, amount: Decimal) -> Buckets:
+        return cls(tuple(amount if i == index else ZERO for i in range(len(BUCKETS))))
+
+
+@dataclass
+class AgingRow:
+    """One row of the report: the book, a practice, a payer within a practice."""
+
+    label: str
+    public_id: str
+    claims: int = 0
+    insurance: Buckets = field(default_factory=Buckets.empty)
+    patient: Buckets = field(default_factory=Buckets.empty)
+    children: list[AgingRow] = field(default_factory=list)
+
+    def add(self, other: AgingRow) -> None:
+        self.claims += other.claims
+        self.insurance = self.insurance + other.insurance
+        self.patient = self.patient + other.patient
+
+    @property
+    def total(self) -> Decimal:
+        return self.insurance.total + self.patient.total
+
+
+@dataclass(frozen=True)
+class ClaimAging:
+    practice_id: int
+    practice_name: str
+    payer_name: str
+    public_id: str
+    number: str
+    patient_account: str
+    patient_name: str
+    masked: bool
+    date_of_service: date
+    start: date
+    days: int
+    bucket: int
+    insurance: Decimal
+    patient: Decimal
+
+    @property
+    def bucket_label(self) -> str:
+        return BUCKETS[self.bucket]
+
+
+@dataclass(frozen=True)
+class AgingReport:
+    filters: ReportFilters
+    book: AgingRow  # its children: the practices, theirs: the payers
+    practice_ids: frozenset[int]  # the practices the report read (audited)
+
+
+def bucket_of(start: date, as_of: date) -> int:
+    """The bucket of a claim that started on `start` (day 30 is 0–30, day 31 is 31–60)."""
+    return next((i for i, edge in enumerate(bucket_edges(as_of)) if start >= edge), 4)
+
+
+# -- the inner query: one row per claim with something owed ------------------------------------
+def _claim_balances(
+    actor: Actor,
+    filters: ReportFilters,
+    capability: Capability,
+    practice_ids: Iterable[int],
+    shown: dict[str, F] | None = None,
+) -> Any:  # a values() QuerySet of dicts, grouped by claim (its keys are annotations)
+    """`shown`: more columns of the claim to group by (each one value per claim), for rows."""
+    entries = LedgerEntry.objects.visible_to(actor, capability).filter(
+        effective_date__lte=filters.as_of, practice_id__in=sorted(practice_ids)
+    )
+    if filters.practice_id is not None:
+        entries = entries.filter(practice_id=filters.practice_id)
+    if filters.payer_id is not None:
+        entries = entries.filter(claim__payer_id=filters.payer_id)
+    if filters.basis is AgingBasis.SERVICE:
+        start: Any = Min("claim__encounter__date_of_service")
+    else:
+        # The first charge; a claim always has one, the fallback only keeps the sums whole.
+        start = Coalesce(
+            Min("effective_date", filter=Q(kind=EntryKind.CHARGE)), Min("effective_date")
+        )
+    owed = (
+        Q(insurance__gte=HALF_CENT)
+        | Q(insurance__lte=-HALF_CENT)
+        | Q(transferred__gte=HALF_CENT)
+        | Q(transferred__lte=-HALF_CENT)
+    )
+    return (
+        entries.order_by()
+        .values(
+            claim_ref=F("claim_id"),
+            practice_ref=F("practice_id"),
+            payer_ref=F("claim__payer_id"),
+            **(shown or {}),
+        )
+        .annotate(
+            insurance=Sum("amount"),
+            transferred=Coalesce(
+                Sum("amount", filter=Q(kind=EntryKind.PATIENT_RESPONSIBILITY)), Value(ZERO)
+            ),
+            start=start,
+        )
+        .filter(owed)
+    )
+
+
+def _bucket_sums(column: str) -> list[str]:
+    """SUM(CASE …) per bucket of `column`; %s are the bucket edges, newest first."""
+    sums = [f"SUM(CASE WHEN start >= %s THEN {column} ELSE 0 END)"]
+    sums += [f"SUM(CASE WHEN start < %s AND start >= %s THEN {column} ELSE 0 END)"] * 3
+    sums += [f"SUM(CASE WHEN start < %s THEN {column} ELSE 0 END)"]
+    return sums
+
+
+def _edge_params(as_of: date) -> list[date]:
+    e = bucket_edges(as_of)
+    return [e[0], e[0], e[1], e[1], e[2], e[2], e[3], e[3]]
+
+
+def aging_by_bucket(
+    *, actor: Actor, filters: ReportFilters, capability: Capability = Capability.REPORTS_VIEW
+) -> AgingReport:
+    """The book → practice → payer totals, one SQL statement (the caller audits the read)."""
+    practice_ids = actor.practice_ids(capability)
+    inner_sql, inner_params = _claim_balances(
+        actor, filters, capability, practice_ids
+    ).query.sql_with_params()
+    columns = ", ".join([*_bucket_sums("insurance"), *_bucket_sums("(0 - transferred)")])
+    sql = (
+        f"SELECT practice_ref, payer_ref, COUNT(*), {columns} "  # noqa: S608 (no value in it)
+        f"FROM ({inner_sql}) AS owed GROUP BY practice_ref, payer_ref"
+    )
+    params = [*_edge_params(filters.as_of), *_edge_params(filters.as_of), *inner_params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    payers = {
+        pk: (name, str(public_id))
+        for pk, name, public_id in Payer.objects.filter(
+            workspace=actor.workspace, pk__in={r[1] for r in rows}
+        ).values_list("pk", "name", "public_id")
+    }
+    by_practice: dict[int, AgingRow] = {}
+    for practice_id, payer_id, count, *sums in rows:
+        practice = actor.access[practice_id].practice
+        parent = by_practice.setdefault(
+            practice_id, AgingRow(practice.name, str(practice.public_id))
+        )
+        payer_name, payer_public_id = payers[payer_id]
+        row = AgingRow(
+            payer_name,
+            payer_public_id,
+            count,
+            Buckets(tuple(money(v) for v in sums[:5])),
+            Buckets(tuple(money(v) for v in sums[5:])),
+        )
+        parent.children.append(row)
+        parent.add(row)
+    book = AgingRow("All practices", "")
+    for parent in sorted(by_practice.values(), key=lambda r: r.label.lower()):
+        parent.children.sort(key=lambda r: (-r.total, r.label))
+        book.children.append(parent)
+        book.add(parent)
+    return AgingReport(filters, book, frozenset(by_practice))
+
+
+# -- claim rows ----------------------------------------------------------------------------------
+def claim_practice_ids(actor: Actor) -> frozenset[int]:
+    """Practices whose claim rows the actor may see in a report: the report's and the claims'."""
+    return actor.practice_ids(Capability.REPORTS_VIEW) & actor.practice_ids(Capability.CLAIMS_VIEW)
+
+
+# Grouped by, not aggregated: PostgreSQL has no MIN(uuid), and each is one value per claim.
+CLAIM_COLUMNS = {
+    "number": F("claim__number"),
+    "claim_public_id": F("claim__public_id"),
+    "account": F("claim__patient__account_number"),
+    "first": F("claim__patient__first_name"),
+    "last": F("claim__patient__last_name"),
+    "service": F("claim__encounter__date_of_service"),
+    "payer_name": F("claim__payer__name"),
+}
+
+
+def aging_claims(
+    *, actor: Actor, filters: ReportFilters, limit: int = PAGE_CLAIMS
+) -> tuple[list[ClaimAging], int]:
+    """The claims owed something under the filters (practice and payer, when given), largest
+    balance first, at most `limit`, and how many there are. Read under `claims.view` (claim
+    numbers and patients are claim data) in the practices the actor may also report on.
+    Patient names are initials without `patients.demographics` on the claim's practice."""
+    scope = claim_practice_ids(actor)
+    total = _claim_balances(actor, filters, Capability.CLAIMS_VIEW, scope).count()
+    rows: list[dict[str, Any]] = list(
+        _claim_balances(
+            actor, filters, Capability.CLAIMS_VIEW, scope, shown=CLAIM_COLUMNS
+        ).order_by("-insurance", "-transferred", "number")[:limit]
+    )
+    shown = []
+    for r in rows:
+        name, masked = _name_shown(actor, r["practice_ref"], r["first"], r["last"])
+        start = _as_date(r["start"])
+        insurance, patient = money(r["insurance"]), -money(r["transferred"])
+        shown.append(
+            ClaimAging(
+                practice_id=r["practice_ref"],
+                practice_name=actor.access[r["practice_ref"]].practice.name,
+                payer_name=r["payer_name"],
+                public_id=str(r["claim_public_id"]),
+                number=r["number"],
+                patient_account=r["account"],
+                patient_name=name,
+                masked=masked,
+                date_of_service=_as_date(r["service"]),
+                start=start,
+                days=(filters.as_of - start).days,
+                bucket=bucket_of(start, filters.as_of),
+                insurance=insurance,
+                patient=patient,
+            )
+        )
+    return shown, total
+
+
+def _name_shown(actor: Actor, practice_id: int, first: str, last: str) -> tuple[str, bool]:
+    """The claim list's rule (claims.selectors): initials only without demographics."""
+    if actor.can(Capability.PATIENTS_DEMOGRAPHICS, practice_id):
+        return f"{last}, {first}", False
+    return f"{first[:1]}. {last[:1]}.", True
+
+
+def _as_date(value: Any) -> date:
+    """A MIN() of a date column: a date on PostgreSQL, its ISO text on SQLite."""
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])

@@ -1,0 +1,149 @@
+"""A report's filters, read once from the query string into a typed object.
+
+Every report takes the same filters — practice, payer, an as-of date or a period, the aging
+basis — so they are parsed here, once, and nothing below a view reads `request.GET`. A filter
+that cannot be read is an error the page names (a bad or far date, digits that are not ASCII,
+an unknown payer, an unknown basis): the page answers 400 with the form and the messages, never
+a 500 and never a guess. A practice follows the project's rule instead: one the actor may not
+see answers the same 404 as one that does not exist (`chosen_practice`), words included.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from enum import StrEnum
+from urllib.parse import urlencode
+from uuid import UUID
+
+from django.http import HttpRequest
+from django.utils import timezone
+
+from bureau.directory.models import Payer
+from bureau.tenancy.actor import Actor
+from bureau.tenancy.models import Practice
+from bureau.tenancy.roles import Capability
+from bureau.web.access import chosen_practice
+
+# The earliest date a report reads: before it no ledger exists, and a typo (0206 for 2026)
+# would otherwise read as a valid year and age every claim by eighteen centuries.
+EARLIEST = date(2000, 1, 1)
+# `[0-9]`, not `\d`: `\d` matches every script's digits ("２０２６"), which `date` would read.
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
+_LONGEST = 80  # no filter value is longer; more is someone's paste, quoted back cut
+
+
+class AgingBasis(StrEnum):
+    SERVICE = "service"
+    SUBMISSION = "submission"
+
+    @property
+    def label(self) -> str:
+        return "date of service" if self is AgingBasis.SERVICE else "first submission"
+
+
+@dataclass(frozen=True)
+class ReportFilters:
+    """What a report is asked for. `practice` None: every practice the actor may report on."""
+
+    practice: Practice | None
+    payer: Payer | None
+    as_of: date
+    basis: AgingBasis
+    errors: tuple[str, ...] = field(default=())
+
+    @property
+    def practice_id(self) -> int | None:
+        return self.practice.pk if self.practice is not None else None
+
+    @property
+    def payer_id(self) -> int | None:
+        return self.payer.pk if self.payer is not None else None
+
+    def query(self, **extra: str) -> str:
+        """The filters as a query string, explicit about the practice (`all` rather than
+        nothing), so an export or a drill link means what the page showed whatever the bar
+        says when it is followed."""
+        params = {
+            "practice": str(self.practice.public_id) if self.practice else "all",
+            "as_of": self.as_of.isoformat(),
+            "basis": self.basis.value,
+        }
+        if self.payer is not None:
+            params["payer"] = str(self.payer.public_id)
+        params.update({k: v for k, v in extra.items() if v})
+        return urlencode(params)
+
+
+def _quoted(value: str) -> str:
+    shown = "".join(c for c in value[:_LONGEST] if c.isprintable())
+    return f"“{shown}”" + ("…" if len(value) > _LONGEST else "")
+
+
+def parse_date(value: str, *, name: str, today: date) -> tuple[date | None, str]:
+    """(the date, "") or (None, a message naming what is wrong with `value`)."""
+    value = value.strip()
+    if not _ISO_DATE.fullmatch(value):
+        return None, f"{name} {_quoted(value)} is not a date: write it as YYYY-MM-DD."
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        return None, f"{name} {_quoted(value)} is not a day of the calendar."
+    if day < EARLIEST:
+        return None, f"{name} {day.isoformat()} is before {EARLIEST.isoformat()}."
+    if day > today:
+        return None, f"{name} {day.isoformat()} is in the future (today is {today.isoformat()})."
+    return day, ""
+
+
+def _payer(actor: Actor, value: str) -> tuple[Payer | None, str]:
+    if not value:
+        return None, ""
+    try:
+        public_id = UUID(value[:_LONGEST])
+    except ValueError:
+        return None, f"Payer {_quoted(value)} is not a payer id."
+    payer = Payer.objects.filter(workspace=actor.workspace, public_id=public_id).first()
+    if payer is None:
+        return None, "No payer has this id."
+    return payer, ""
+
+
+def parse_report_filters(
+    request: HttpRequest,
+    actor: Actor,
+    capability: Capability,
+    *,
+    use_context: bool = True,
+    today: date | None = None,
+) -> ReportFilters:
+    """The report filters of this request. A foreign or unknown practice raises Http404 (see
+    the module doc); every other unreadable value becomes a message in `errors`."""
+    today = today or timezone.localdate()
+    get = request.GET
+    errors: list[str] = []
+    practice = chosen_practice(request, actor, capability, use_context=use_context)
+    payer, problem = _payer(actor, get.get("payer", "").strip())
+    errors += [problem] if problem else []
+    as_of = today
+    if get.get("as_of", "").strip():
+        parsed, problem = parse_date(get["as_of"], name="As-of date", today=today)
+        as_of = parsed or today
+        errors += [problem] if problem else []
+    basis = AgingBasis.SERVICE
+    raw_basis = get.get("basis", "").strip()
+    if raw_basis:
+        try:
+            basis = AgingBasis(raw_basis)
+        except ValueError:
+            choices = " or ".join(f"“{b.value}”" for b in AgingBasis)
+            errors.append(f"Aging basis {_quoted(raw_basis)} is not one of {choices}.")
+    return ReportFilters(practice, payer, as_of, basis, tuple(errors))
+
+
+def bucket_edges(as_of: date) -> list[date]:
+    """The first day of each aging bucket counting back from `as_of`: a claim whose start
+    date is on or after edges[0] is 0–30 days old, on or after edges[1] 31–60, … Days are
+    whole calendar days (`as_of` − start), so day 30 is still 0–30 and day 31 is 31–60."""
+    return [as_of - timedelta(days=days) for days in (30, 60, 90, 120)]
