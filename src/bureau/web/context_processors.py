@@ -33,6 +33,8 @@ def shell(request: HttpRequest) -> dict[str, Any]:
             "denials": actor.can(Capability.DENIALS_VIEW),
             # The client's way in; staff reach it from the queue (the bar stays short).
             "questions": actor.can(Capability.QUESTIONS_VIEW) and not works_queue,
+            # Staff reach the reports from Home (the bar stays short); clients from the bar.
+            "reports": actor.can(Capability.REPORTS_VIEW) and not works_queue,
             "audit": actor.can(Capability.AUDIT_VIEW),
             "users": actor.can(Capability.USERS_MANAGE),
             "settings": actor.can(Capability.SETUP_VIEW),

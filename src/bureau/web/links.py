@@ -49,6 +49,7 @@ SHELL_ROUTES = {
     "eras": "eras:list",
     "denials": "denials:list",
     "questions": "workqueues:questions",
+    "reports": "reports:kpis",
     "audit": "audit:log",
     "setup": "directory:providers",
     "settings": "configuration:settings",

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from bureau.audit.models import AuditAction
 from bureau.audit.services import audit_record
 from bureau.tenancy.context import ALL, switch_practice
+from bureau.tenancy.roles import Capability
 from bureau.web.access import actor_of, local_next, public
 from bureau.web.links import shell_urls
 from bureau.web.selectors import PAID_WINDOW_DAYS, practice_summaries, summary_totals
@@ -31,6 +32,8 @@ def home_view(request: HttpRequest) -> HttpResponse:
             "summaries": summaries,
             "totals": summary_totals(summaries) if len(summaries) > 1 else None,
             "paid_window": PAID_WINDOW_DAYS,
+            "perms_reports": actor.can(Capability.REPORTS_VIEW),
+            "perms_questions": actor.can(Capability.QUESTIONS_VIEW),
         },
     )
 

@@ -1,0 +1,29 @@
+"""The reports are reachable: from Home for everyone who may read them, and from the bar for a
+client (staff keep a short bar: the queue is their way in)."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from bureau.conftest import verified_client
+
+pytestmark = pytest.mark.django_db
+REPORT_LINKS = ("reports:kpis", "reports:aging", "reports:monthly_list", "reports:definitions")
+
+
+@pytest.mark.parametrize(
+    ("username", "in_bar"),
+    [("olivia.owner", False), ("alex.manager", False), ("cliff.client", True)],
+)
+def test_every_report_is_linked_from_home_and_clients_have_it_in_the_bar(username, in_bar):
+    body = verified_client(username).get(reverse("web:home")).content.decode()
+    for name in REPORT_LINKS:
+        assert f'href="{reverse(name)}"' in body, name
+    bar = body.split("</nav>", 1)[0]
+    assert (">Reports</a>" in bar) == in_bar
+
+
+def test_no_report_link_for_someone_who_may_not_read_reports():
+    body = verified_client("bella.biller").get(reverse("web:home")).content.decode()
+    assert 'id="home-reports"' not in body
