@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 from django.db.models import Q, QuerySet
@@ -50,6 +51,12 @@ def provider_for_setup(
 def payer_list(*, actor: Actor, active_only: bool = False) -> QuerySet[Payer]:
     qs = Payer.objects.filter(workspace=actor.workspace)
     return qs.filter(is_active=True) if active_only else qs
+
+
+def payer_by_public_id(*, actor: Actor, public_id: Any) -> Payer | None:
+    """The actor's workspace's payer with this public id, or None (another workspace's too)."""
+    found: Payer | None = payer_list(actor=actor).filter(public_id=public_id).first()
+    return found
 
 
 def enrollment_list(

@@ -29,7 +29,7 @@ from django.db import connection
 from django.db.models import F, Min, Q, Sum, Value
 from django.db.models.functions import Coalesce
 
-from bureau.directory.models import Payer
+from bureau.directory.selectors import payer_list
 from bureau.ledger.models import EntryKind, LedgerEntry
 from bureau.reports.filters import AgingBasis, ReportFilters, bucket_edges
 from bureau.tenancy.actor import Actor
@@ -208,9 +208,9 @@ def aging_by_bucket(
         rows = cursor.fetchall()
     payers = {
         pk: (name, str(public_id))
-        for pk, name, public_id in Payer.objects.filter(
-            workspace=actor.workspace, pk__in={r[1] for r in rows}
-        ).values_list("pk", "name", "public_id")
+        for pk, name, public_id in payer_list(actor=actor)
+        .filter(pk__in={r[1] for r in rows})
+        .values_list("pk", "name", "public_id")
     }
     by_practice: dict[int, AgingRow] = {}
     for practice_id, payer_id, count, *sums in rows:

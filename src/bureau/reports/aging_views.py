@@ -20,6 +20,7 @@ from django.urls import reverse
 from bureau.audit.models import AuditAction
 from bureau.audit.services import audit_record_many
 from bureau.directory.models import Payer
+from bureau.directory.selectors import payer_by_public_id, payer_list
 from bureau.reports import aging
 from bureau.reports.aging import BUCKETS, AgingReport, AgingRow, ClaimAging
 from bureau.reports.charts import StackedBars, stacked_bars
@@ -118,7 +119,9 @@ def _claims_of(actor: Actor, nodes: list[PracticeNode], filters: ReportFilters) 
         for payer in node.payers:
             if payer.open:
                 practice = actor.practice_by_public_id(node.row.public_id)
-                payer_obj = Payer.objects.get(public_id=payer.row.public_id)
+                payer_obj = payer_by_public_id(actor=actor, public_id=payer.row.public_id)
+                if payer_obj is None:
+                    continue  # the report's own row: gone only if deleted meanwhile
                 narrowed = ReportFilters(practice, payer_obj, filters.as_of, filters.basis)
                 payer.claims, payer.claim_count = aging.aging_claims(actor=actor, filters=narrowed)
 
@@ -144,7 +147,7 @@ def _open_payer(request: HttpRequest, actor: Actor) -> tuple[Payer | None, str]:
         public_id = UUID(value[:40])
     except ValueError:
         return None, "The payer row asked for is not a payer id."
-    payer = Payer.objects.filter(workspace=actor.workspace, public_id=public_id).first()
+    payer = payer_by_public_id(actor=actor, public_id=public_id)
     return payer, "" if payer else "No payer has this id."
 
 
@@ -178,7 +181,7 @@ def _refused(request: HttpRequest, errors: list[str]) -> HttpResponse:
     context = {
         "errors": errors,
         "buckets": BUCKETS,
-        "payers": Payer.objects.filter(workspace=actor.workspace).order_by("name"),
+        "payers": payer_list(actor=actor).order_by("name"),
         "practices": actor.practices(C.REPORTS_VIEW),
     }
     return render(request, "reports/aging.html", context, status=400)
@@ -218,7 +221,7 @@ def aging_view(request: HttpRequest) -> HttpResponse:
             "nodes": nodes,
             "buckets": BUCKETS,
             "chart": _chart(report, nodes),
-            "payers": Payer.objects.filter(workspace=actor.workspace).order_by("name"),
+            "payers": payer_list(actor=actor).order_by("name"),
             "practices": actor.practices(C.REPORTS_VIEW),
             "query": filters.query(),
             "exports_partial": bool(report.practice_ids - exportable),

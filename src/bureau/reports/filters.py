@@ -21,6 +21,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from bureau.directory.models import Payer
+from bureau.directory.selectors import payer_by_public_id
 from bureau.tenancy.actor import Actor
 from bureau.tenancy.models import Practice
 from bureau.tenancy.roles import Capability
@@ -104,7 +105,7 @@ def _payer(actor: Actor, value: str) -> tuple[Payer | None, str]:
         public_id = UUID(value[:_LONGEST])
     except ValueError:
         return None, f"Payer {_quoted(value)} is not a payer id."
-    payer = Payer.objects.filter(workspace=actor.workspace, public_id=public_id).first()
+    payer = payer_by_public_id(actor=actor, public_id=public_id)
     if payer is None:
         return None, "No payer has this id."
     return payer, ""
