@@ -5,7 +5,9 @@ the RLS runtime role): migrate, seed the demo (30 simulated days), add 50 users 
 practice (supervisors, MFA verified in their sessions), then serve with `bureau web` (3
 workers x 4 threads, BUREAU_WEB_THREADS) and drive it with 1, 5, 20 and 50 closed-loop users,
 each on its own keep-alive connection, for BUREAU_BENCH_LOAD_SECONDS (default 30) per level
-(BUREAU_BENCH_LOAD_LEVELS, e.g. "1,5", runs other levels: a quick check of the output).
+(BUREAU_BENCH_LOAD_LEVELS, e.g. "1,5", runs other levels: a quick check of the output;
+BUREAU_BENCH_LOAD_SERVERS, e.g. "3x4,4x1", serves with each workers x threads in turn, so
+configurations compare side by side in one run).
 The mix: home, claims list, claim detail, patients list, patient detail, denials (the queue
 filtered to them: /denials/ sends workers there), the whole work queue. Prints one JSON
 object per level: requests/s, p50/p95/p99 overall and per page, errors, and how long each
@@ -150,19 +152,28 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _serve(port: int, timings: Path) -> subprocess.Popen[bytes]:
+def _servers() -> list[tuple[int, int]]:
+    """(workers, threads) of each server to measure: BUREAU_BENCH_LOAD_SERVERS or 3x4."""
+    configs = []
+    for item in os.environ.get("BUREAU_BENCH_LOAD_SERVERS", "3x4").split(","):
+        workers, _, threads = item.strip().partition("x")
+        configs.append((int(workers), int(threads)))
+    return configs
+
+
+def _serve(port: int, timings: Path, workers: int, threads: int) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         # As production: on PostgreSQL the non-owner runtime role, under RLS (the seed above
         # ran as the owner, as migrations do).
         "BUREAU_DB_ASSUME_APP_ROLE": "1",
-        "BUREAU_WEB_THREADS": "4",
+        "BUREAU_WEB_THREADS": str(threads),
         "BUREAU_AUDIT_SEAL_TIMINGS": str(timings),
         "BUREAU_ALLOWED_HOSTS": "127.0.0.1",
     }
     server = subprocess.Popen(  # noqa: S603 - our own interpreter and command
         [sys.executable, "-m", "bureau.cli", "web", "--bind", f"127.0.0.1:{port}"]
-        + ["--workers", "3"],
+        + ["--workers", str(workers)],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -299,8 +310,8 @@ def _cpu_now(server: int, postmaster: int | None) -> dict[str, float]:
 
 
 def _level(port: int, users: int, cookies: list[str], urls: dict[str, list[str]],
-           seconds: float, timings: Path, database: str,
-           pids: tuple[int, int | None]) -> None:  # fmt: skip
+           seconds: float, timings: Path, database: str, pids: tuple[int, int | None],
+           server: str) -> None:  # fmt: skip
     timings.write_text("")
     cpu_before = _cpu_now(*pids)
     results = Results()
@@ -323,6 +334,7 @@ def _level(port: int, users: int, cookies: list[str], urls: dict[str, list[str]]
         "bench": "load_mix",
         "database": database,
         "users": users,
+        "server": server,
         "seconds": round(elapsed, 1),
         "requests": len(every),
         "req_per_s": round(len(every) / elapsed, 1),
@@ -360,14 +372,17 @@ def run(database: str) -> None:
     levels = os.environ.get("BUREAU_BENCH_LOAD_LEVELS", "")
     timings = var / "seal-timings.txt"
     postmaster = _postmaster()
-    port = _free_port()
-    server = _serve(port, timings)
-    try:
-        for users in [int(n) for n in levels.split(",")] if levels else LEVELS:
-            _level(port, users, cookies, urls, seconds, timings, database, (server.pid, postmaster))
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    for workers, threads in _servers():
+        port = _free_port()
+        server = _serve(port, timings, workers, threads)
+        shape = f"{workers} workers x {threads} threads"
+        try:
+            for users in [int(n) for n in levels.split(",")] if levels else LEVELS:
+                pids = (server.pid, postmaster)
+                _level(port, users, cookies, urls, seconds, timings, database, pids, shape)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,8 @@ finding where a page's CPU goes.
   --requests N     timed requests per page and round (default 30), after --warmup (default 3)
   --rounds R       rounds (default 3); each page reports its best round's means
   --profile PAGE   also print cProfile's top functions for PAGE (cumulative and tottime)
-  --top N          rows of each profile table (default 40)
+  --top N          rows of each profile table (default 40); with BUREAU_PROFILE_DUMP=FILE the
+                   profile is also written to FILE for pstats
   --json           one JSON object per page instead of the table
 
 On SQLite the seeded database is kept in var/profile-pages/ (keyed by the migration files) and
@@ -227,6 +228,9 @@ def _print_profile(page: str, profiler: cProfile.Profile, top: int) -> None:
         stats = pstats.Stats(profiler, stream=out)
         stats.strip_dirs().sort_stats(order).print_stats(top)
         print(f"== {page}: by {order} ==", file=sys.stderr)
+        if dump := os.environ.get("BUREAU_PROFILE_DUMP"):
+            # For pstats by hand (callers of a hot function): `stats.print_callers("identity")`.
+            profiler.dump_stats(dump)
         print(out.getvalue(), file=sys.stderr)
 
 

@@ -197,6 +197,59 @@ def test_bureau_web_serves_the_login_page_and_static_files_over_a_socket(tmp_pat
     assert "Booting worker" in log.read_text()
 
 
+def test_a_replaced_worker_serves_from_the_preloaded_app(tmp_path):
+    """BUREAU_WEB_MAX_REQUESTS replaces a worker after that many requests; the app is loaded
+    in the master, so the new worker forks ready and no request in between fails."""
+    port = free_port()
+    env = base_env(tmp_path) | {
+        "BUREAU_AUDIT_KEY": secrets.token_urlsafe(48),
+        "BUREAU_ALLOWED_HOSTS": "127.0.0.1",
+        "BUREAU_BIND": f"127.0.0.1:{port}",
+        "BUREAU_WEB_WORKERS": "1",
+        "BUREAU_WEB_MAX_REQUESTS": "3",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'web.sqlite3'}",
+    }
+    log = tmp_path / "web.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bureau.cli", "web"],
+            env=env,
+            cwd=tmp_path,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        wait_until_listening(proc, port, log)
+        statuses = []
+        for _ in range(8):
+            deadline = time.monotonic() + 20
+            while True:  # the moment between a worker's exit and its successor's first accept
+                try:
+                    statuses.append(get(port, "/accounts/login/", {}).status)
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.1)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert statuses == [200] * 8, log.read_text()
+    assert log.read_text().count("Booting worker") >= 3, log.read_text()
+
+
+@pytest.mark.parametrize("value", ["-1", "½", "lots"])
+def test_bureau_web_names_a_bad_max_requests(value, monkeypatch):
+    monkeypatch.setenv("BUREAU_WEB_MAX_REQUESTS", value)
+    with pytest.raises(CommandError, match="BUREAU_WEB_MAX_REQUESTS must be a whole number"):
+        call_command("web")
+
+
 @override_settings(DEBUG=True)
 def test_bureau_web_refuses_to_serve_debug_pages():
     with pytest.raises(CommandError, match="BUREAU_DEBUG"):

@@ -8,6 +8,9 @@ BUREAU_WEB_WORKERS  worker processes (default 2 x CPU cores + 1, gunicorn's rule
 BUREAU_WEB_THREADS  threads per worker (default 1); more than 1 serves a worker's requests
                     concurrently (gunicorn's gthread worker), each thread with its connection
 BUREAU_WEB_TIMEOUT  seconds a request may take before its worker is replaced (default 60)
+BUREAU_WEB_MAX_REQUESTS
+                    requests a worker serves before it is replaced (default 20000, 0 never),
+                    with up to a tenth more at random so the workers are not replaced at once
 """
 
 from __future__ import annotations
@@ -22,10 +25,15 @@ from django.db import connections
 from gunicorn.app.base import BaseApplication
 
 
-def _positive_int(name: str, raw: str) -> int:
-    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) <= 10_000:
-        raise CommandError(f"{name} must be a whole number from 1 to 10000, not {raw!r}")
+def _positive_int(name: str, raw: str, *, most: int = 10_000) -> int:
+    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) <= most:
+        raise CommandError(f"{name} must be a whole number from 1 to {most}, not {raw!r}")
     return int(raw)
+
+
+def _whole_number(name: str, raw: str) -> int:
+    """0 allowed (a setting's "never"), else as `_positive_int`."""
+    return 0 if raw == "0" else _positive_int(name, raw, most=10_000_000)
 
 
 class BureauGunicorn(BaseApplication):  # type: ignore[misc]  # gunicorn ships no type hints
@@ -40,9 +48,13 @@ class BureauGunicorn(BaseApplication):  # type: ignore[misc]  # gunicorn ships n
             self.cfg.set(key, value)
 
     def load(self) -> WSGIHandler:
-        # Loaded in each worker after the fork, so no connection or file handle is shared.
+        # Loaded once in the master (preload_app): a worker forks with Django set up, so a
+        # replaced worker serves at once instead of spending seconds of CPU on imports.
         from bureau.wsgi import application
 
+        # Nothing opened while loading may be inherited by the forked workers: each worker
+        # opens its own database connections on its first request.
+        connections.close_all()
         return application
 
 
@@ -62,6 +74,9 @@ class Command(BaseCommand):
             raise CommandError("BUREAU_DEBUG is on: bureau web refuses to serve debug pages")
         env = os.environ
         workers = workers or env.get("BUREAU_WEB_WORKERS", str(2 * (os.cpu_count() or 1) + 1))
+        max_requests = _whole_number(
+            "BUREAU_WEB_MAX_REQUESTS", env.get("BUREAU_WEB_MAX_REQUESTS", "20000")
+        )
         gunicorn_options = {
             "bind": [bind or env.get("BUREAU_BIND", "127.0.0.1:8000")],
             "workers": _positive_int("BUREAU_WEB_WORKERS", workers),
@@ -70,9 +85,12 @@ class Command(BaseCommand):
             # No access log: URLs carry search terms (patient names); the audit log has requests.
             "accesslog": None,
             "errorlog": "-",
-            # Replace each worker after ~1,000 requests so a slow leak cannot grow for weeks.
-            "max_requests": 1000,
-            "max_requests_jitter": 100,
+            # Replace each worker now and then so a slow leak cannot grow for weeks. Not
+            # often: under load 1,000 requests was half a minute, and each replacement cost
+            # a worker's start (imports, cold caches, new connections).
+            "max_requests": max_requests,
+            "max_requests_jitter": max_requests // 10,
+            "preload_app": True,
             # gunicorn's runtime control socket (one fixed path per user) is not used by Bureau.
             "control_socket_disable": True,
         }
