@@ -1,0 +1,161 @@
+"""Reports on a 50-practice, 1M-claim book, in PostgreSQL, under row-level security.
+
+Generates the book with `bureau generate-book` (as `bench_workqueue` does; its own book, so
+each benchmark runs alone), then, as the runtime role (not the table owner) and through the
+whole Django stack (test client, the owner signed in, MFA verified), 20 requests each after a
+few warm-up requests:
+
+(a) A/R aging of the whole book, `/reports/aging/?practice=all` — target p95 under 1 s;
+(b) the owner's home, `/` (the book at a glance) — target p95 under 1 s;
+(c) the KPI dashboard of one practice, `/reports/kpis/?practice=<id>` — target p95 under 300 ms;
+(d) the monthly report of one practice for last month, generated as the scheduled task does
+    (figures, PDF, stored, audited), 5 times — target under 5 s each.
+
+Runs itself under `scripts/with-postgres.sh` (a throwaway cluster) unless DATABASE_URL already
+points at PostgreSQL. BUREAU_BENCH_BOOK_CLAIMS changes the claim count (default 1,000,000).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from statistics import median, quantiles
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGETS_MS = {"report_aging_book": 1000.0, "report_owner_home": 1000.0, "report_kpis": 300.0}
+TARGET_MONTHLY_S = 5.0
+REQUESTS = 20
+WARMUP = 3
+MONTHLY_RUNS = 5
+
+
+def main() -> None:
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        done = subprocess.run(  # noqa: S603 - our own script and interpreter
+            [str(ROOT / "scripts/with-postgres.sh"), sys.executable, "-m", "bench.bench_reports"],
+            cwd=ROOT,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"the PostgreSQL run failed (exit {done.returncode})")
+        return
+    _run()
+
+
+def emit(measure: dict[str, Any]) -> None:
+    print(json.dumps(measure), flush=True)
+
+
+def _run() -> None:
+    os.environ.setdefault("BUREAU_VAR_DIR", tempfile.mkdtemp(prefix="bureau-bench-"))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bureau.settings")
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
+
+    from bench.bench_workqueue import _signed_in
+    from bureau.book.generate import generate_book
+
+    n_claims = int(os.environ.get("BUREAU_BENCH_BOOK_CLAIMS", "1000000"))
+    call_command("migrate", verbosity=0)
+    started = time.perf_counter()
+    result = generate_book(
+        claims=n_claims, say=lambda line: print(line, file=sys.stderr, flush=True)
+    )
+    print(f"book: {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    role = getattr(settings, "BUREAU_DB_APP_ROLE", "")
+    if role:  # everything below as production runs: the non-owner role, under RLS
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET ROLE {connection.ops.quote_name(role)}")
+    client = _signed_in(result.usernames["owner"])
+    practice = _first_practice(result.workspace)
+    pages = {
+        "report_aging_book": "/reports/aging/?practice=all",
+        "report_owner_home": "/",
+        "report_kpis": f"/reports/kpis/?practice={practice.public_id}",
+    }
+    for name, path in pages.items():
+        _page(client, name, path, role, n_claims)
+    _monthly(practice, role, n_claims)
+
+
+def _first_practice(workspace: Any) -> Any:
+    from bureau.tenancy.models import Practice
+
+    return Practice.objects.filter(workspace=workspace).order_by("code").first()
+
+
+def _timed(call: Callable[[], Any], n: int, warmup: int) -> list[float]:
+    for _ in range(warmup):
+        call()
+    times = []
+    for _ in range(n):
+        started = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def _page(client: Any, name: str, path: str, role: str, n_claims: int) -> None:
+    def get() -> None:
+        response = client.get(path)
+        if response.status_code != 200:
+            raise RuntimeError(f"GET {path} answered {response.status_code}")
+
+    times = _timed(get, REQUESTS, WARMUP)
+    p95 = quantiles(times, n=20)[-1]
+    emit(
+        {
+            "bench": name,
+            "path": path.split("?")[0],
+            "role": role or "owner",
+            "claims": n_claims,
+            "requests": REQUESTS,
+            "p50_ms": round(median(times), 1),
+            "p95_ms": round(p95, 1),
+            "target_p95_ms": TARGETS_MS[name],
+            "meets_target": p95 < TARGETS_MS[name],
+        }
+    )
+
+
+def _monthly(practice: Any, role: str, n_claims: int) -> None:
+    from bureau import clock
+    from bureau.reports.monthly import Month
+    from bureau.reports.monthly_models import Trigger
+    from bureau.reports.monthly_services import monthly_report_generate
+
+    today = clock.now().date()
+    month = Month(today.year, today.month).previous()
+    times = _timed(
+        lambda: monthly_report_generate(practice=practice, month=month, trigger=Trigger.SCHEDULE),
+        MONTHLY_RUNS,
+        1,
+    )
+    emit(
+        {
+            "bench": "report_monthly_one_practice",
+            "role": role or "owner",
+            "claims": n_claims,
+            "month": str(month),
+            "runs": MONTHLY_RUNS,
+            "median_s": round(median(times) / 1000, 2),
+            "max_s": round(max(times) / 1000, 2),
+            "target_s": TARGET_MONTHLY_S,
+            "meets_target": max(times) / 1000 < TARGET_MONTHLY_S,
+        }
+    )
+
+
+if __name__ == "__main__":
+    main()
