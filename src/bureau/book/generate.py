@@ -33,6 +33,7 @@ from bureau.audit.services import audit_record
 from bureau.book.claims import LOADED, generate_claims
 from bureau.book.setup import BOOK_PASSWORD, make_book
 from bureau.book.sink import BulkLoad
+from bureau.ledger import balances
 from bureau.tenancy.models import Workspace
 
 
@@ -71,6 +72,10 @@ def generate_book(
         t = stage("claims, remittances, ledger (rows written)", t)
         load.restore()
         t = stage("indexes and constraints rebuilt", t)
+        # The ledger was written directly, not through its appender: build the projection
+        # the appender keeps (each claim's balance, what A/R aging reads) in one statement.
+        held = balances.rebuild(p.practice.pk for p in book.practices)
+        t = stage(f"claim balances: {held:,} claims", t)
         audit_record(
             action=AuditAction.SYSTEM_SEEDED,
             workspace=book.workspace,

@@ -3,8 +3,9 @@
 Read-only, for the system (every practice of a workspace, or of all): sequences 1..n, running
 balances, charges equal to the line's charge (or reversed to zero on a replaced or voided
 claim), signs by kind, reversals within the line and kind, and each entry's copied
-claim/practice/workspace equal to its line's. Any writer's mistake shows here, which is why
-every writer goes through `bureau.ledger.services`.
+claim/practice/workspace equal to its line's; and each claim's balance row (`ClaimBalance`,
+the projection A/R aging reads) equal to what its entries add up to. Any writer's mistake
+shows here, which is why every writer goes through `bureau.ledger.services`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any, NamedTuple
 from django.db import transaction
 
 from bureau.claims.models import ClaimLine
+from bureau.ledger import balances
 from bureau.ledger.corrections import corrected_claim_ids
 from bureau.ledger.models import EntryKind, LedgerEntry
 from bureau.ledger.services import RAISING, ZERO
@@ -29,7 +31,8 @@ class LineProblem:
     problem: str
 
     def __str__(self) -> str:
-        return f"claim {self.claim_number} line {self.line_number}: {self.problem}"
+        line = f" line {self.line_number}" if self.line_number else ""  # 0: the whole claim
+        return f"claim {self.claim_number}{line}: {self.problem}"
 
 
 def _sign_ok(kind: str, amount: Decimal, reversal: bool) -> bool:
@@ -129,6 +132,10 @@ def ledger_check(*, workspace: Workspace | None = None) -> list[LineProblem]:
             current.append(entry)
         if current:
             problems.extend(_line_problems(current, info, corrected))
+        problems += [
+            LineProblem(number, 0, f"claim balance: {text}")
+            for number, text in balances.drift(practice_ids)
+        ]
     return problems
 
 

@@ -85,3 +85,55 @@ class LedgerEntry(HighVolumePracticeScoped):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.amount}"
+
+
+class ClaimBalance(HighVolumePracticeScoped):
+    """What a claim owes now: the sums of its ledger entries, one row per claim with any.
+
+    A projection of the ledger, kept by its one write path (`LedgerAppender.flush`) in the
+    same transaction as the entries, rebuilt by `bureau.ledger.balances.rebuild` and proved
+    equal to the ledger by `bureau ledger check`. It carries copies of what A/R aging groups
+    and ages by (the claim's payer, encounter, date of service, first charge date), so aging
+    reads the open claims alone: on a 1M-claim book the ledger's 5.8M entries took ~35 s to
+    group by claim, the few hundred thousand open balances a fraction of a second.
+    """
+
+    provider_scope = encounter_providers("encounter")
+
+    claim = models.OneToOneField(
+        "claims.Claim", on_delete=models.PROTECT, related_name="balance", db_constraint=False
+    )
+    payer = models.ForeignKey(
+        "directory.Payer",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
+    encounter = models.ForeignKey(
+        "claims.Encounter",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
+    date_of_service = models.DateField()
+    # The effective date of the claim's first charge: its first submission (None: no charge).
+    first_charged = models.DateField(null=True)
+    # Σ amount of every entry: the insurance balance (what the payer still owes).
+    insurance = models.DecimalField(max_digits=14, decimal_places=2)
+    # Σ amount of the transfers to patient responsibility (≤ 0): the patient owes minus this.
+    transferred = models.DecimalField(max_digits=14, decimal_places=2)
+
+    class Meta:
+        indexes = [
+            # Aging reads only claims that still owe something (most of a book is settled).
+            models.Index(
+                fields=["workspace", "practice", "payer"],
+                name="claimbalance_open",
+                condition=~models.Q(insurance=0) | ~models.Q(transferred=0),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"claim {self.claim_id}: {self.insurance} / {self.transferred}"

@@ -35,6 +35,7 @@ from bureau import clock
 from bureau.audit.models import AuditAction
 from bureau.audit.services import audit_record_many
 from bureau.claims.models import Claim, ClaimFrequency, ClaimLine
+from bureau.ledger import balances
 from bureau.ledger.models import EntryKind, LedgerEntry
 from bureau.tenancy import rls
 from bureau.tenancy.actor import Actor
@@ -122,6 +123,7 @@ class LedgerAppender:
         for entry in written:
             entry["posted_at"] = now
         insert(LedgerEntry, written)
+        balances.apply(written)  # the claims' balances move with their entries, together
         return written
 
 
