@@ -7,11 +7,13 @@ from uuid import UUID
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from bureau.claims import batches
 from bureau.claims.selectors import unmatched_acknowledgement_list
 from bureau.claims.x12_mapping import MappingError
+from bureau.tenancy.context import ALL
 from bureau.tenancy.roles import Capability
 from bureau.web.access import (
     FileDownload,
@@ -49,18 +51,30 @@ def batch_list_view(request: HttpRequest) -> HttpResponse:
 @require_POST
 @requires(Capability.CLAIMS_SUBMIT)
 def batch_build_view(request: HttpRequest) -> HttpResponse:
+    """Build the batches of the practice the list showed (its form names it, `all` for every
+    practice), never of whatever the bar says by the time the button is pressed."""
     actor = actor_of(request)
+    practice = chosen_practice(
+        request,
+        actor,
+        Capability.CLAIMS_SUBMIT,
+        chosen=request.POST.get("practice", "").strip() or ALL,
+        use_context=False,
+    )
+    back = f"{reverse('batches:list')}?practice={practice.public_id if practice else ALL}"
     try:
-        built = batches.batch_build(actor=actor)
+        built = batches.batch_build(
+            actor=actor, practice_ids=[practice.pk] if practice is not None else None
+        )
     except (MappingError, OSError) as exc:
         messages.error(request, f"Batch build failed: {exc}")
-        return redirect("batches:list")
+        return redirect(back)
     if built:
         claims = sum(b.claim_count for b in built)
         messages.success(request, f"Built {len(built)} batch file(s) with {claims} claim(s).")
     else:
         messages.info(request, "No ready claims to submit.")
-    return redirect("batches:list")
+    return redirect(back)
 
 
 @requires(Capability.CLAIMS_VIEW)

@@ -111,6 +111,29 @@ def test_failed_write_rolls_back(monkeypatch):
     assert _state(claim).state == ClaimState.READY
 
 
+def test_the_build_button_builds_the_practice_the_list_shows():
+    """The list filtered to one practice builds that practice's claims only, whatever the bar
+    says; the list of all practices builds them all; a foreign practice is the same 404."""
+    first, second = summit()[0], summit()[1]
+    mine, theirs = _claims(first)[0], _claims(second)[0]
+    client = verified_client("olivia.owner")
+    page = client.get(f"{reverse('batches:list')}?practice={first.public_id}")
+    assert f'name="practice" value="{first.public_id}"'.encode() in page.content
+    assert f"Build batches for {first.name}".encode() in page.content
+    response = client.post(reverse("batches:build"), {"practice": str(first.public_id)})
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('batches:list')}?practice={first.public_id}"
+    assert _state(mine).state != ClaimState.READY
+    assert _state(theirs).state == ClaimState.READY
+    assert client.post(reverse("batches:build"), {"practice": "all"}).status_code == 302
+    assert _state(theirs).state != ClaimState.READY
+    foreign = Practice.objects.exclude(workspace__slug="summit").first()
+    assert (
+        client.post(reverse("batches:build"), {"practice": str(foreign.public_id)}).status_code
+        == 404
+    )
+
+
 def test_pages_build_and_download_audited():
     practice = summit()[0]
     _claims(practice)
