@@ -1,6 +1,7 @@
 from django.urls import URLPattern, URLResolver, path
 
 from bureau.reports import aging_views, kpi_views, monthly_views
+from bureau.reports import mix_views
 
 app_name = "reports"
 # Each report adds its routes here.
@@ -16,4 +17,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("aging/export.pdf", aging_views.aging_pdf_view, name="aging_pdf"),
     path("aging/claims.csv", aging_views.aging_claims_csv_view, name="aging_claims_csv"),
     path("aging/claims.pdf", aging_views.aging_claims_pdf_view, name="aging_claims_pdf"),
+]
+urlpatterns += [
+    path("mix/", mix_views.mix_view, name="mix"),
+    path("mix/export.csv", mix_views.mix_csv_view, name="mix_csv"),
+    path("mix/export.pdf", mix_views.mix_pdf_view, name="mix_pdf"),
 ]
