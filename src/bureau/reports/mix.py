@@ -166,4 +166,3 @@ def _paid_units(actor: Actor, filters: PeriodFilters) -> dict[str, Decimal]:
         .annotate(units=Sum("units"))
     )
     return {r["procedure_code"]: _units(r["units"]) for r in lines}
-

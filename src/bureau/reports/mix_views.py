@@ -92,7 +92,8 @@ def export_rows(report: MixReport) -> list[list[Any]]:
                  f.start, f.end])  # fmt: skip
     for r in report.codes:
         rows.append(["procedure", "", r.label, r.claims, r.units, r.charges, r.charge_share,
-                     r.payments, r.payment_share, r.paid_units, r.paid_per_unit, f.start, f.end])  # fmt: skip
+                     r.payments, r.payment_share, r.paid_units, r.paid_per_unit, f.start,
+                     f.end])  # fmt: skip
     return rows
 
 

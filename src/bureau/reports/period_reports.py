@@ -175,7 +175,9 @@ def audit(
         )
 
 
-def page_context(actor: Actor, filters: PeriodFilters, practice_ids: frozenset[int]) -> dict[str, Any]:
+def page_context(
+    actor: Actor, filters: PeriodFilters, practice_ids: frozenset[int]
+) -> dict[str, Any]:
     """The page's filters, form, export links (only where the actor may take every practice's
     figures: a link never answers 404)."""
     exportable = file_practice_ids(actor, SUMMARY_CARRIES)
@@ -218,7 +220,8 @@ def pdf_download(
     practice_ids: Iterable[int],
     actor: Actor,
 ) -> ReportDownload:
-    context = {"filters": filters, "title": report.title, "pdf": True, "workspace": actor.workspace, **context}
+    shell = {"filters": filters, "title": report.title, "pdf": True, "workspace": actor.workspace}
+    context = {**shell, **context}
     return ReportDownload(
         pdf_bytes(report.pdf_template, context),
         file_name(report, filters, ".pdf"),
