@@ -19,7 +19,7 @@ caller knows which practices it read (audited).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db.models import Case, Count, DecimalField, Exists, F, OuterRef, Q, Sum, When
@@ -40,7 +40,7 @@ def share(part: Decimal, whole: Decimal) -> Decimal | None:
     """`part` as a percent of `whole`, one place; None when there is no whole."""
     if not whole:
         return None
-    return (part * 100 / whole).quantize(Decimal("0.1"))
+    return (part * 100 / whole).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
 @dataclass
