@@ -28,9 +28,9 @@ MODEL = "ledger.LedgerEntry"
 
 def _chart(report: MixReport) -> StackedBars:
     return stacked_bars(
-        "Charges and payments by payer",
-        ("Charges", "Payments"),
-        [(r.label, (r.charges, r.payments)) for r in report.payers[:15]],
+        "Charges by payer",
+        ("Charges",),
+        [(r.label, (r.charges,)) for r in report.payers[:15]],
     )
 
 
