@@ -28,8 +28,8 @@ MODEL = "remittance.Era"
 def _chart(report: PostingReport) -> StackedBars:
     by = "day" if report.daily else "month"
     return stacked_bars(
-        f"Dollars paid on ERA claims by {by}: posted by themselves, after review, not posted",
-        ("Auto-posted", "Posted after review", "Open or dismissed"),
+        f"Dollars paid on ERA claims by {by}: auto-posted, posted after review, not posted",
+        ("Auto-posted", "Reviewed", "Not posted"),
         [
             (r.label, (r.auto_paid, r.resolved_paid, r.paid - r.posted_paid))
             for r in report.rows[-36:]
