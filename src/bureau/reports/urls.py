@@ -1,6 +1,14 @@
 from django.urls import URLPattern, URLResolver, path
 
-from bureau.reports import aging_views, kpi_views, monthly_views
+from bureau.reports import (
+    aging_views,
+    kpi_views,
+    mix_views,
+    monthly_views,
+    posting_views,
+    underpayment_views,
+    writeoff_views,
+)
 
 app_name = "reports"
 # Each report adds its routes here.
@@ -16,4 +24,37 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("aging/export.pdf", aging_views.aging_pdf_view, name="aging_pdf"),
     path("aging/claims.csv", aging_views.aging_claims_csv_view, name="aging_claims_csv"),
     path("aging/claims.pdf", aging_views.aging_claims_pdf_view, name="aging_claims_pdf"),
+]
+urlpatterns += [
+    path("mix/", mix_views.mix_view, name="mix"),
+    path("mix/export.csv", mix_views.mix_csv_view, name="mix_csv"),
+    path("mix/export.pdf", mix_views.mix_pdf_view, name="mix_pdf"),
+]
+urlpatterns += [
+    path("posting/", posting_views.posting_view, name="posting"),
+    path("posting/export.csv", posting_views.posting_csv_view, name="posting_csv"),
+    path("posting/export.pdf", posting_views.posting_pdf_view, name="posting_pdf"),
+]
+urlpatterns += [
+    path("writeoffs/", writeoff_views.writeoffs_view, name="writeoffs"),
+    path("writeoffs/export.csv", writeoff_views.writeoffs_csv_view, name="writeoffs_csv"),
+    path("writeoffs/export.pdf", writeoff_views.writeoffs_pdf_view, name="writeoffs_pdf"),
+]
+urlpatterns += [
+    path("underpayments/", underpayment_views.underpayments_view, name="underpayments"),
+    path(
+        "underpayments/export.csv",
+        underpayment_views.underpayments_csv_view,
+        name="underpayments_csv",
+    ),
+    path(
+        "underpayments/export.pdf",
+        underpayment_views.underpayments_pdf_view,
+        name="underpayments_pdf",
+    ),
+    path(
+        "underpayments/claims.csv",
+        underpayment_views.underpayments_claims_csv_view,
+        name="underpayments_claims_csv",
+    ),
 ]

@@ -290,6 +290,21 @@ CLASSIFICATION: dict[str, Spec] = {
     "reports:aging_pdf": Spec("capability", needs=(C.REPORTS_VIEW,)),
     "reports:aging_claims_csv": Spec("capability", needs=(C.REPORTS_VIEW, C.CLAIMS_VIEW)),
     "reports:aging_claims_pdf": Spec("capability", needs=(C.REPORTS_VIEW, C.CLAIMS_VIEW)),
+    # Period reports (mix, posting, write-offs, underpayments): pages list practices; their
+    # exports are files (foreign-practice 404s in reports/tests/test_period_views.py).
+    "reports:mix": Spec("capability", needs=(C.REPORTS_VIEW,), list_filter=True),
+    "reports:mix_csv": Spec("capability", needs=(C.REPORTS_VIEW,)),
+    "reports:mix_pdf": Spec("capability", needs=(C.REPORTS_VIEW,)),
+    "reports:posting": Spec("capability", needs=(C.REPORTS_VIEW,), list_filter=True),
+    "reports:posting_csv": Spec("capability", needs=(C.REPORTS_VIEW,)),
+    "reports:posting_pdf": Spec("capability", needs=(C.REPORTS_VIEW,)),
+    "reports:writeoffs": Spec("capability", needs=(C.REPORTS_VIEW,), list_filter=True),
+    "reports:writeoffs_csv": Spec("capability", needs=(C.REPORTS_VIEW,)),
+    "reports:writeoffs_pdf": Spec("capability", needs=(C.REPORTS_VIEW,)),
+    "reports:underpayments": Spec("capability", needs=(C.REPORTS_VIEW,), list_filter=True),
+    "reports:underpayments_csv": Spec("capability", needs=(C.REPORTS_VIEW,)),
+    "reports:underpayments_pdf": Spec("capability", needs=(C.REPORTS_VIEW,)),
+    "reports:underpayments_claims_csv": Spec("capability", needs=(C.REPORTS_VIEW, C.CLAIMS_VIEW)),
 }
 # The URL argument of each record kind (the rest take `public_id`).
 RECORD_KWARG = {"job": "job_id"}

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 
 from bureau.denials.models import Denial, DenialStatus
 from bureau.remittance.models import EraException, EraLine, ExceptionReason, ExceptionStatus
@@ -163,6 +164,16 @@ def era_exceptions(facts: PracticeFacts, narrow: Narrow) -> Iterator[Desired]:
 
 
 # -- underpayments -------------------------------------------------------------------------------
+# An underpaid ERA line (of `EraLine`): its allowed amount fell short of the contract beyond the
+# practice's tolerance when the ERA was posted (`remittance.underpayments` sets `underpaid_by`),
+# and it is not a payer's reversal (CLP02 = 22 takes a payment back, it underpays nothing).
+# The work queue's items and the underpayments report both read this one condition.
+UNDERPAID_LINE = Q(underpaid_by__gt=0) & ~Q(era_claim__status_code="22")
+
+
+def underpayment_payer() -> Coalesce:
+    """The payer an underpaid line is worked against: the ERA's, else the claim's."""
+    return Coalesce("era_claim__era__payer_id", "era_claim__claim__payer_id")
 
 
 def underpayment_items(narrow: Narrow) -> Q | None:
@@ -191,9 +202,8 @@ def underpayments(facts: PracticeFacts, narrow: Narrow) -> Iterator[Desired]:
         return
     rows = (
         _system(EraLine, facts)
-        .filter(underpaid_by__gt=0)
+        .filter(UNDERPAID_LINE)
         .filter(where)
-        .exclude(era_claim__status_code="22")
         .values(
             "pk",
             "procedure_code",

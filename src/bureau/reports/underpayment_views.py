@@ -1,0 +1,189 @@
+"""The underpayments page (book → practice → payer, and the claims of one practice), and its
+exports (`reports.underpayment_report` computes)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from bureau.audit.models import AuditAction
+from bureau.reports import period_reports as pr
+from bureau.reports.charts import StackedBars, stacked_bars
+from bureau.reports.underpayment_report import (
+    EXPORT_CLAIMS,
+    ShortClaim,
+    ShortRow,
+    UnderpaymentReport,
+    underpaid_claims,
+    underpayments_by_payer,
+)
+from bureau.tenancy.roles import Capability
+from bureau.web.access import ReportDownload, actor_of, file_practice_ids, requires, serves_report
+from bureau.web.links import record_url
+
+C = Capability
+REPORT = pr.Report(
+    name="underpayments",
+    title="Underpayments against contract",
+    template="reports/underpayments.html",
+    pdf_template="reports/underpayments_pdf.html",
+    file_stem="underpayments",
+)
+MODEL = "claims.Claim"
+# Claim rows name claims and patients: claims.view, names masked without demographics (as the
+# aging report's claim rows, for the same reasons).
+CLAIMS_CARRIES = frozenset({C.REPORTS_VIEW, C.CLAIMS_VIEW})
+
+
+def _chart(report: UnderpaymentReport) -> StackedBars:
+    one = report.filters.practice is not None and len(report.book.children) == 1
+    rows = report.book.children[0].children if one else report.book.children
+    what = "payer" if one else "practice"
+    return stacked_bars(
+        f"Paid and short of contract by {what}",
+        ("Allowed", "Short of contract"),
+        [(r.label, (r.allowed, r.shortfall)) for r in rows[:15]],
+    )
+
+
+def _report(request: HttpRequest, *, use_context: bool = True) -> UnderpaymentReport | HttpResponse:
+    filters = pr.read_filters(request, REPORT, use_context=use_context)
+    if isinstance(filters, HttpResponse):
+        return filters
+    return underpayments_by_payer(actor=actor_of(request), filters=filters)
+
+
+def _audit(
+    request: HttpRequest,
+    action: AuditAction,
+    report: UnderpaymentReport,
+    claims: list[ShortClaim],
+    **detail: Any,
+) -> None:
+    records: dict[int, list[str]] = {}
+    for c in claims:
+        records.setdefault(c.practice_id, []).append(c.public_id)
+    pr.audit(
+        actor_of(request), action, REPORT, report.filters, report.practice_ids, model=MODEL,
+        records=records, **detail,
+    )  # fmt: skip
+
+
+@requires(C.REPORTS_VIEW)
+def underpayments_view(request: HttpRequest) -> HttpResponse:
+    report = _report(request)
+    if isinstance(report, HttpResponse):
+        return report
+    actor = actor_of(request)
+    f = report.filters
+    # The claims: shown for one practice (the drill from a payer row sets practice and payer).
+    claims: list[ShortClaim] = []
+    claim_total = 0
+    may_claims = f.practice is not None and actor.can(C.CLAIMS_VIEW, f.practice)
+    if may_claims:
+        claims, claim_total = underpaid_claims(actor=actor, filters=f)
+    _audit(request, AuditAction.REPORT_VIEWED, report, claims, level="page")
+    context = {
+        "title": REPORT.title,
+        "report": report,
+        "chart": _chart(report),
+        "claims": [(c, record_url(c.public_id, "claims:detail")) for c in claims],
+        "claim_total": claim_total,
+        "show_claims": may_claims,
+        "may_export_claims": bool(file_practice_ids(actor, CLAIMS_CARRIES)),
+        "claims_csv_url": "reports:underpayments_claims_csv",
+        **pr.page_context(actor, f, report.practice_ids),
+    }
+    return render(request, REPORT.template, context)
+
+
+HEADER = [
+    "level",
+    "practice",
+    "payer",
+    "lines",
+    "claims",
+    "expected",
+    "allowed",
+    "paid",
+    "shortfall",
+    "period start",
+    "period end",
+]
+
+
+def export_rows(report: UnderpaymentReport) -> list[list[Any]]:
+    f = report.filters
+
+    def line(level: str, practice: str, payer: str, r: ShortRow) -> list[Any]:
+        return [level, practice, payer, r.lines, r.claims, r.expected, r.allowed, r.paid,
+                r.shortfall, f.start, f.end]  # fmt: skip
+
+    rows = []
+    for practice in report.book.children:
+        rows += [line("payer", practice.label, y.label, y) for y in practice.children]
+        rows.append(line("practice", practice.label, "", practice))
+    rows.append(line("book", "", "", report.book))
+    return rows
+
+
+@requires(C.REPORTS_VIEW)
+@serves_report(carries=pr.SUMMARY_CARRIES)
+def underpayments_csv_view(request: HttpRequest) -> ReportDownload | HttpResponse:
+    report = _report(request, use_context=False)
+    if isinstance(report, HttpResponse):
+        return report
+    _audit(request, AuditAction.REPORT_EXPORTED, report, [], format="csv", level="payer")
+    return pr.csv_download(REPORT, report.filters, HEADER, export_rows(report), report.practice_ids)
+
+
+@requires(C.REPORTS_VIEW)
+@serves_report(carries=pr.SUMMARY_CARRIES)
+def underpayments_pdf_view(request: HttpRequest) -> ReportDownload | HttpResponse:
+    report = _report(request, use_context=False)
+    if isinstance(report, HttpResponse):
+        return report
+    _audit(request, AuditAction.REPORT_EXPORTED, report, [], format="pdf", level="payer")
+    context = {"report": report, "chart": _chart(report)}
+    return pr.pdf_download(REPORT, report.filters, context, report.practice_ids, actor_of(request))
+
+
+CLAIMS_HEADER = [
+    "practice",
+    "payer",
+    "claim",
+    "patient account",
+    "patient",
+    "date of service",
+    "lines",
+    "expected",
+    "allowed",
+    "paid",
+    "shortfall",
+]
+
+
+@requires(C.REPORTS_VIEW)
+@serves_report(carries=CLAIMS_CARRIES)
+def underpayments_claims_csv_view(request: HttpRequest) -> ReportDownload | HttpResponse:
+    report = _report(request, use_context=False)
+    if isinstance(report, HttpResponse):
+        return report
+    claims, total = underpaid_claims(
+        actor=actor_of(request), filters=report.filters, limit=EXPORT_CLAIMS
+    )
+    _audit(
+        request, AuditAction.REPORT_EXPORTED, report, claims, format="csv", level="claim",
+        rows=len(claims), of=total,
+    )  # fmt: skip
+    rows = [
+        [c.practice_name, c.payer_name, c.number, c.patient_account, c.patient_name,
+         c.date_of_service, c.lines, c.expected, c.allowed, c.paid, c.shortfall]
+        for c in claims
+    ]  # fmt: skip
+    return pr.csv_download(
+        REPORT, report.filters, CLAIMS_HEADER, rows,
+        report.practice_ids | {c.practice_id for c in claims}, kind="claims",
+    )  # fmt: skip
