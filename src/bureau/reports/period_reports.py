@@ -154,8 +154,11 @@ def audit(
     records: Mapping[int, list[str]] | None = None,
     **detail: Any,
 ) -> None:
-    """One event per practice the report read, naming the records it showed (claim rows)."""
-    ids: dict[int, list[str]] = {pid: [] for pid in practice_ids}
+    """One event per practice the report covered — the one asked for, or every practice the
+    actor reports on — whether or not it had figures (an empty answer is still an answer
+    about the practice), naming the records it showed (claim rows)."""
+    covered = [filters.practice.pk] if filters.practice else actor.practice_ids(C.REPORTS_VIEW)
+    ids: dict[int, list[str]] = {pid: [] for pid in [*covered, *practice_ids]}
     for pid, shown in (records or {}).items():
         ids.setdefault(pid, []).extend(shown)
     with transaction.atomic():
