@@ -41,7 +41,7 @@ def _at(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
 
 
-# -- productivity ---------------------------------------------------------------------------------
+# -- productivity ----------------------------------------------------------------------
 def test_productivity_per_person_on_the_hand_built_book(book: Book) -> None:
     report = productivity_report(actor=book.owner, filters=march(book))
     assert report.days == 22  # March 2026: 22 business days
@@ -82,7 +82,7 @@ def test_productivity_narrowed_to_the_provider_grant(book: Book) -> None:
     assert report.book.items == 3
 
 
-# -- SLA --------------------------------------------------------------------------------------------
+# -- SLA ----------------------------------------------------------------------
 def _questions(book: Book) -> None:
     """One question answered late (asked 03-03, due 03-06, answered 03-09) and one never
     answered (asked 03-10, due 03-13)."""
@@ -134,8 +134,10 @@ def test_sla_by_function_on_the_hand_built_book(book: Book) -> None:
     scope = march(book).scope(book.owner)
     assert practice.total.compliance == compute("sla_compliance", scope, "closed_items").value
     assert practice.total.compliance == D("75.00")
-    assert practice.total.compliance_with_open == D("42.86") == (
-        compute("sla_compliance", scope, "with_open_breaches").value
+    assert (
+        practice.total.compliance_with_open
+        == D("42.86")
+        == (compute("sla_compliance", scope, "with_open_breaches").value)
     )
     assert practice.total.opened == 7
     # The practice's clock: asked 2, answered 1 (late), 1 unanswered past its day.
@@ -155,9 +157,7 @@ def test_sla_breached_now_counts_only_what_is_past_due_today(book: Book) -> None
 def test_sla_narrowed_to_the_provider_grant(book: Book) -> None:
     limited = resolve_actor(book.limited)
     assert limited is not None
-    report = sla_report(
-        actor=limited, filters=march(book, practice=None), today=date(2026, 4, 1)
-    )
+    report = sla_report(actor=limited, filters=march(book, practice=None), today=date(2026, 4, 1))
     keys = {s.key: s for s in report.practices[0].functions}
     # Doctor A: no C5 rejection, no ERA exception (it reaches no provider): the KPI's 2 of 3.
     assert keys["rejections"].closed == 1 and "era_exceptions" not in keys
@@ -228,7 +228,7 @@ def test_unreadable_filters_are_named_never_a_500(url: str, query: str, message:
     assert message in response.content.decode()
 
 
-# -- exports ----------------------------------------------------------------------------------------
+# -- exports ----------------------------------------------------------------------
 def _pdf_text(content: bytes) -> str:
     from pypdf import PdfReader
 
