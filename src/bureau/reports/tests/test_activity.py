@@ -122,6 +122,32 @@ def test_a_provider_limited_viewer_gets_no_link_to_a_record_outside_the_grant(be
     assert str(claim.public_id)[:8] in body
 
 
+def test_exports_carry_only_the_practices_whose_whole_log_the_reader_may_take(bellas_day) -> None:
+    """A file carries whole practices (`serves_report`): a viewer limited to some providers
+    takes none (404, like a foreign practice); the compliance officer takes both practices."""
+    lakeside, other, bella = bellas_day["lakeside"], bellas_day["other"], bellas_day["bella"]
+    make_user(
+        lakeside.workspace,
+        "cora.limited",
+        (
+            Role.CLIENT_VIEWER,
+            lakeside,
+            {"providers": (bellas_day["claims"][lakeside.pk].encounter.rendering_provider_id,)},
+        ),
+    )
+    query = f"person={bella.public_id}&day={timezone.localdate().isoformat()}"
+    assert verified_client("cora.limited").get(f"{URL}export.csv?{query}").status_code == 404
+    response = verified_client("carla.compliance").get(f"{URL}export.csv?{query}&practice=all")
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert {lakeside.name, other.name} <= {r["practice"] for r in rows}
+    audited = set(
+        AuditEvent.objects.filter(
+            action=AuditAction.REPORT_EXPORTED, detail__report="activity"
+        ).values_list("practice_id", flat=True)
+    )
+    assert {lakeside.pk, other.pk} <= audited and None not in audited
+
+
 def test_unknown_and_foreign_people_answer_alike() -> None:
     """cliff may ask about the people who hold access to Lakeside; anyone else — a poster of
     other practices, a user of another workspace, an id of nobody — is the same 400."""

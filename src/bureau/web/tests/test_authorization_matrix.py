@@ -290,6 +290,18 @@ CLASSIFICATION: dict[str, Spec] = {
     "reports:aging_pdf": Spec("capability", needs=(C.REPORTS_VIEW,)),
     "reports:aging_claims_csv": Spec("capability", needs=(C.REPORTS_VIEW, C.CLAIMS_VIEW)),
     "reports:aging_claims_pdf": Spec("capability", needs=(C.REPORTS_VIEW, C.CLAIMS_VIEW)),
+    # Productivity and SLA: pages of figures over a period, their exports like aging's.
+    "reports:productivity": Spec("capability", needs=(C.REPORTS_VIEW,), list_filter=True),
+    "reports:productivity_csv": Spec("capability", needs=(C.REPORTS_VIEW,)),
+    "reports:productivity_pdf": Spec("capability", needs=(C.REPORTS_VIEW,)),
+    "reports:sla": Spec("capability", needs=(C.REPORTS_VIEW,), list_filter=True),
+    "reports:sla_csv": Spec("capability", needs=(C.REPORTS_VIEW,)),
+    "reports:sla_pdf": Spec("capability", needs=(C.REPORTS_VIEW,)),
+    # Activity: one person's day from the audit log, under the audit log's capability. The
+    # exports without a person asked for answer 400 (the form, naming what is missing).
+    "reports:activity": Spec("capability", needs=(C.AUDIT_VIEW,), list_filter=True),
+    "reports:activity_csv": Spec("capability", needs=(C.AUDIT_VIEW,), ok=400),
+    "reports:activity_pdf": Spec("capability", needs=(C.AUDIT_VIEW,), ok=400),
 }
 # The URL argument of each record kind (the rest take `public_id`).
 RECORD_KWARG = {"job": "job_id"}
