@@ -1,9 +1,10 @@
 """The activity report's page and its exports (CSV, PDF): one person's day, from the audit log.
 
 The page answers 400 with its form for a day or a person it cannot read (a far date, an id
-that is no one the reader may ask about), 404 for a practice the reader may not audit, and
-without a person asks for one. Exports carry the practices' events only (a file belongs to
-practices: `serves_report`); sign-ins and other workspace events stay on the page.
+that is no one the reader may ask about), 404 for a practice the reader may not audit; with
+no person asked for it shows the reader's own day. Exports carry the practices' events only
+(a file belongs to practices: `serves_report`); sign-ins and other workspace events stay on
+the page.
 """
 
 from __future__ import annotations
@@ -72,12 +73,19 @@ def _asked(request: HttpRequest, actor: Actor, *, use_context: bool = True) -> A
     errors: list[str] = []
     person, problem = person_asked(actor, request.GET.get("person", ""))
     errors += [problem] if problem else []
+    if person is None and not problem:
+        person = _reader(actor)  # no one asked for: the reader's own day
     day = today
     if request.GET.get("day", "").strip():
         parsed, problem = parse_date(request.GET["day"], name="Day", today=today)
         day = parsed or today
         errors += [problem] if problem else []
     return ActivityAsked(person, day, practice, tuple(errors))
+
+
+def _reader(actor: Actor) -> User | None:
+    """The reader, where they are among the people they may ask about."""
+    return people_to_pick(actor).filter(pk=actor.user.pk).first()
 
 
 def _audit(actor: Actor, action: AuditAction, found: ActivityDay, **detail: Any) -> None:
@@ -90,24 +98,23 @@ def _audit(actor: Actor, action: AuditAction, found: ActivityDay, **detail: Any)
         "events": len(found.events),
         **detail,
     }
+    # The practices whose events were read; none found, the practices the question covered
+    # (a day with nothing in them is still an answer about them).
+    read = found.practice_ids or (
+        frozenset({found.practice.pk}) if found.practice else actor.practice_ids(CAPABILITY)
+    )
     with transaction.atomic():
-        if found.practice_ids:
+        if read:
             audit_record_many(
                 action=action,
                 actor=actor,
                 workspace=actor.workspace,
                 model="audit.AuditEvent",
-                targets=[(actor.access[pid].practice, []) for pid in sorted(found.practice_ids)],
+                targets=[(actor.access[pid].practice, []) for pid in sorted(read)],
                 detail=what,
             )
-        else:
-            audit_record(
-                action=action,
-                actor=actor,
-                practice=found.practice,
-                model="audit.AuditEvent",
-                detail=what,
-            )
+        else:  # only the workspace's own events (a reader with no practice)
+            audit_record(action=action, actor=actor, model="audit.AuditEvent", detail=what)
 
 
 def _context(actor: Actor, asked: ActivityAsked) -> dict[str, Any]:
@@ -127,7 +134,7 @@ def activity_view(request: HttpRequest) -> HttpResponse:
         context = _context(actor, asked) | {"errors": list(asked.errors)}
         return render(request, TEMPLATE, context, status=400)
     if asked.person is None:
-        return render(request, TEMPLATE, _context(actor, asked))  # pick someone first
+        return render(request, TEMPLATE, _context(actor, asked))  # pick someone
     found = activity_day(actor=actor, person=asked.person, day=asked.day, practice=asked.practice)
     _audit(actor, AuditAction.REPORT_VIEWED, found, level="page")
     exportable = file_practice_ids(actor, CARRIES)
@@ -150,7 +157,7 @@ def _exported(request: HttpRequest, fmt: str) -> ActivityDay | HttpResponse:
     actor = actor_of(request)
     asked = _asked(request, actor, use_context=False)
     errors = list(asked.errors) or ([] if asked.person else ["Pick a person."])
-    if errors or asked.person is None:
+    if errors or asked.person is None:  # (a reader not among the people: pick one)
         context = _context(actor, asked) | {"errors": errors}
         return render(request, TEMPLATE, context, status=400)
     found = activity_day(

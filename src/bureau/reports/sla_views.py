@@ -34,14 +34,19 @@ SERIES = ("Closed on time", "Closed late", "Open past SLA")
 
 
 def _audit(actor: Actor, action: AuditAction, report: SlaReport, **detail: Any) -> None:
-    """One event per practice the report read (figures only: no record is named)."""
+    """One event per practice the report read (figures only: no record is named); none had
+    anything, the practices the question covered (nothing in them is still an answer)."""
+    asked = report.filters.practice
+    read = report.practice_ids or (
+        frozenset({asked.pk}) if asked else actor.practice_ids(C.REPORTS_VIEW)
+    )
     with transaction.atomic():
         audit_record_many(
             action=action,
             actor=actor,
             workspace=actor.workspace,
             model="workqueues.WorkItem",
-            targets=[(actor.access[pid].practice, []) for pid in sorted(report.practice_ids)],
+            targets=[(actor.access[pid].practice, []) for pid in sorted(read)],
             detail={"report": REPORT, **report.filters.detail(), **detail},
         )
 

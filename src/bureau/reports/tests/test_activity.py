@@ -206,10 +206,10 @@ def test_only_auditors_read_it(username: str) -> None:
     assert client.get(f"{URL}export.csv").status_code in (403, 404)
 
 
-def test_without_a_person_the_page_asks_for_one() -> None:
-    response = verified_client("cliff.client").get(URL)
-    assert response.status_code == 200 and "Pick a person" in response.content.decode()
-    assert "found" not in response.context
+def test_without_a_person_the_page_shows_the_readers_own_day() -> None:
+    response = verified_client("carla.compliance").get(URL)
+    assert response.status_code == 200
+    assert response.context["found"].person.username == "carla.compliance"
 
 
 def test_csv_and_pdf_carry_the_day(bellas_day) -> None:

@@ -93,12 +93,6 @@ MADE = [
 ]
 
 
-# Exports of one person's day (the activity report): without a person they answer 400, so the
-# sweep below cannot take them; their per-practice rule (a client's file carries their practice
-# only, a provider-limited grant takes none) is tested in reports/tests/test_activity.py.
-ASKS_FOR_A_RECORD = {"reports:activity_csv", "reports:activity_pdf"}
-
-
 def test_the_exports_are_found():
     assert {"reports:aging_csv", "reports:aging_claims_csv"} <= set(report_exports())
 
@@ -109,8 +103,6 @@ def _check(username: str) -> list[str]:
     failures = []
     checked = 0
     for name, needed in sorted(report_exports().items()):
-        if name in ASKS_FOR_A_RECORD:
-            continue  # see ASKS_FOR_A_RECORD
         allowed = may_take(username, needed)
         demographics = may_take(username, frozenset({C.PATIENTS_DEMOGRAPHICS}))
         # Names the export may carry masked only (the demo reuses names across practices:
