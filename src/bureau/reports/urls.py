@@ -1,11 +1,14 @@
 from django.urls import URLPattern, URLResolver, path
 
 from bureau.reports import (
+    activity_views,
     aging_views,
     kpi_views,
     mix_views,
     monthly_views,
     posting_views,
+    productivity_views,
+    sla_views,
     underpayment_views,
     writeoff_views,
 )
@@ -24,6 +27,19 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("aging/export.pdf", aging_views.aging_pdf_view, name="aging_pdf"),
     path("aging/claims.csv", aging_views.aging_claims_csv_view, name="aging_claims_csv"),
     path("aging/claims.pdf", aging_views.aging_claims_pdf_view, name="aging_claims_pdf"),
+    path("productivity/", productivity_views.productivity_view, name="productivity"),
+    path(
+        "productivity/export.csv", productivity_views.productivity_csv_view, name="productivity_csv"
+    ),
+    path(
+        "productivity/export.pdf", productivity_views.productivity_pdf_view, name="productivity_pdf"
+    ),
+    path("sla/", sla_views.sla_view, name="sla"),
+    path("sla/export.csv", sla_views.sla_csv_view, name="sla_csv"),
+    path("sla/export.pdf", sla_views.sla_pdf_view, name="sla_pdf"),
+    path("activity/", activity_views.activity_view, name="activity"),
+    path("activity/export.csv", activity_views.activity_csv_view, name="activity_csv"),
+    path("activity/export.pdf", activity_views.activity_pdf_view, name="activity_pdf"),
 ]
 urlpatterns += [
     path("mix/", mix_views.mix_view, name="mix"),

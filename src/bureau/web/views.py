@@ -33,6 +33,7 @@ def home_view(request: HttpRequest) -> HttpResponse:
             "totals": summary_totals(summaries) if len(summaries) > 1 else None,
             "paid_window": PAID_WINDOW_DAYS,
             "perms_reports": actor.can(Capability.REPORTS_VIEW),
+            "perms_audit": actor.can(Capability.AUDIT_VIEW),
             "perms_questions": actor.can(Capability.QUESTIONS_VIEW),
         },
     )

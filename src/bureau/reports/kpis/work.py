@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import TruncDate
@@ -13,6 +15,7 @@ from bureau.configuration.resolver import workspace_settings
 from bureau.denials.appeal_models import Appeal, AppealOutcome
 from bureau.reports.kpis import facts
 from bureau.reports.kpis.registry import (
+    CENT,
     ZERO,
     Definition,
     Direction,
@@ -91,6 +94,32 @@ def appeal_overturn_rate(scope: KpiScope, variant: Variant) -> KpiValue:
 
 
 # -- SLA compliance by function -----------------------------------------------------------------
+def sla_tally(scope: KpiScope, by: Sequence[str]) -> list[dict[str, Any]]:
+    """The SLA compliance rule, grouped by `by` (e.g. ("function",), or with "practice_id"):
+    per group, `closed` (items closed in the period), `on_time` (of those, closed on or before
+    their SLA due date) and `open_due` (items still open whose SLA fell due in the period).
+    The KPI and the SLA report both count through here: one definition."""
+    closed = Q(status=ItemStatus.DONE) & facts.in_period(scope, RESOLVED_DAY)
+    open_due = ~Q(status=ItemStatus.DONE) & facts.in_period(scope, "sla_due")
+    return list(
+        scope.rows(WorkItem, "payer")
+        .filter(closed | open_due)
+        .annotate(closed_on=TruncDate("resolved_at"))
+        .values(*by)
+        .annotate(
+            closed=Count("pk", filter=closed),
+            on_time=Count("pk", filter=closed & Q(closed_on__lte=F("sla_due"))),
+            open_due=Count("pk", filter=open_due),
+        )
+        .order_by(*by)
+    )
+
+
+def sla_counted(row: dict[str, Any], variant_key: str) -> int:
+    """The denominator of `variant_key` for one row of `sla_tally`."""
+    return int(row["closed"]) + (int(row["open_due"]) if variant_key == "with_open_breaches" else 0)
+
+
 @register(
     Definition(
         key="sla_compliance",
@@ -123,28 +152,16 @@ def appeal_overturn_rate(scope: KpiScope, variant: Variant) -> KpiValue:
     )
 )
 def sla_compliance(scope: KpiScope, variant: Variant) -> KpiValue:
-    items = scope.rows(WorkItem, "payer")
-    closed = Q(status=ItemStatus.DONE) & facts.in_period(scope, RESOLVED_DAY)
-    counted = closed
-    if variant.key == "with_open_breaches":
-        counted |= ~Q(status=ItemStatus.DONE) & facts.in_period(scope, "sla_due")
-    per_function = (
-        items.filter(counted)
-        .annotate(closed_on=TruncDate("resolved_at"))
-        .values("function")
-        .annotate(
-            total=Count("pk"),
-            on_time=Count("pk", filter=closed & Q(closed_on__lte=F("sla_due"))),
-        )
-        .order_by("function")
-    )
     labels = dict(Function.choices)
     rows = []
     on_time = total = 0
-    for row in per_function:
+    for row in sla_tally(scope, ("function",)):
+        counted = sla_counted(row, variant.key)
+        if not counted:
+            continue  # only open items not yet due: nothing this variant counts
         on_time += row["on_time"]
-        total += row["total"]
-        shown = value_of("sla_compliance", variant, row["on_time"], row["total"])
+        total += counted
+        shown = value_of("sla_compliance", variant, row["on_time"], counted)
         rows.append(
             KpiRow(
                 labels.get(row["function"], row["function"]),
@@ -157,6 +174,60 @@ def sla_compliance(scope: KpiScope, variant: Variant) -> KpiValue:
 
 
 # -- productivity -------------------------------------------------------------------------------
+@dataclass
+class PersonWork:
+    """What one person did in the period (in one practice, when tallied per practice)."""
+
+    user_id: int
+    name: str
+    practice_id: int | None
+    items: int = 0
+    dollars: Decimal = ZERO
+    attempts: int = 0
+
+
+def productivity_tally(scope: KpiScope, *, per_practice: bool = False) -> list[PersonWork]:
+    """Items closed by a person (and the dollars at stake on them) and attempts logged, per
+    person — and per practice with `per_practice`: two grouped queries, the KPI's and the
+    productivity report's one definition. Items the system closed (nobody named) are left out."""
+    where = ("practice_id",) if per_practice else ()
+    resolved = (
+        scope.rows(WorkItem, "payer")
+        .filter(status=ItemStatus.DONE, resolved_by__isnull=False)
+        .filter(facts.in_period(scope, RESOLVED_DAY))
+        .values("resolved_by_id", "resolved_by__full_name", "resolved_by__username", *where)
+        .annotate(items=Count("pk"), dollars=Sum("amount"))
+        .order_by()
+    )
+    attempts = (
+        scope.rows(Attempt, "item__payer")
+        .filter(facts.in_period(scope, "occurred_at__date"))
+        .values("user_id", "user__full_name", "user__username", *where)
+        .annotate(attempts=Count("pk"))
+        .order_by()
+    )
+    people: dict[tuple[int, int | None], PersonWork] = {}
+    for row in resolved:
+        key = (row["resolved_by_id"], row.get("practice_id"))
+        name = row["resolved_by__full_name"] or row["resolved_by__username"]
+        person = people.setdefault(key, PersonWork(key[0], name, key[1]))
+        person.items = row["items"]
+        # SQLite sums decimals as floats: to the cent once, from the float's shortest form.
+        person.dollars = Decimal(str(row["dollars"] or 0)).quantize(CENT)
+    for row in attempts:
+        key = (row["user_id"], row.get("practice_id"))
+        name = row["user__full_name"] or row["user__username"]
+        person = people.setdefault(key, PersonWork(key[0], name, key[1]))
+        person.attempts = row["attempts"]
+    return sorted(people.values(), key=lambda p: (p.name.lower(), p.user_id, p.practice_id or 0))
+
+
+def business_days(scope: KpiScope) -> int:
+    """Business days in the period (weekends and the workspace's holidays skipped)."""
+    holidays = sla.holidays(workspace_settings(scope.actor.workspace))
+    return sla.business_days_between(scope.start - timedelta(days=1), scope.end, holidays)
+
+
 @register(
     Definition(
         key="productivity",
@@ -183,43 +254,15 @@ def sla_compliance(scope: KpiScope, variant: Variant) -> KpiValue:
     )
 )
 def productivity(scope: KpiScope, variant: Variant) -> KpiValue:
-    resolved = (
-        scope.rows(WorkItem, "payer")
-        .filter(status=ItemStatus.DONE, resolved_by__isnull=False)
-        .filter(facts.in_period(scope, RESOLVED_DAY))
-        .values("resolved_by_id", "resolved_by__full_name", "resolved_by__username")
-        .annotate(items=Count("pk"), dollars=Sum("amount"))
-        .order_by()
-    )
-    attempts = (
-        scope.rows(Attempt, "item__payer")
-        .filter(facts.in_period(scope, "occurred_at__date"))
-        .values("user_id", "user__full_name", "user__username")
-        .annotate(attempts=Count("pk"))
-        .order_by()
-    )
-    people: dict[int, dict[str, object]] = defaultdict(
-        lambda: {"name": "", "items": 0, "dollars": ZERO, "attempts": 0}
-    )
-    for row in resolved:
-        person = people[row["resolved_by_id"]]
-        person["name"] = row["resolved_by__full_name"] or row["resolved_by__username"]
-        person["items"] = row["items"]
-        person["dollars"] = row["dollars"] or ZERO
-    for row in attempts:
-        person = people[row["user_id"]]
-        person["name"] = row["user__full_name"] or row["user__username"]
-        person["attempts"] = row["attempts"]
-    holidays = sla.holidays(workspace_settings(scope.actor.workspace))
-    days = sla.business_days_between(scope.start - timedelta(days=1), scope.end, holidays)
+    days = business_days(scope)
     rows = []
-    for person in sorted(people.values(), key=lambda p: str(p["name"]).lower()):
-        items = Decimal(str(person["items"]))
-        dollars = Decimal(str(person["dollars"]))
-        tried = Decimal(str(person["attempts"]))
+    for person in productivity_tally(scope):
+        items = Decimal(person.items)
+        dollars = person.dollars
+        tried = Decimal(person.attempts)
         rows.append(
             KpiRow(
-                str(person["name"]),
+                person.name,
                 items,
                 Decimal(days),
                 value_of("productivity", variant, items, days).value,

@@ -9,8 +9,20 @@ from django.urls import reverse
 from bureau.conftest import verified_client
 
 pytestmark = pytest.mark.django_db
-REPORT_LINKS = ("reports:kpis", "reports:aging", "reports:monthly_list", "reports:definitions")
-REPORT_LINKS += ("reports:mix", "reports:posting", "reports:writeoffs", "reports:underpayments")
+REPORT_LINKS = (
+    "reports:kpis",
+    "reports:aging",
+    "reports:monthly_list",
+    "reports:definitions",
+    "reports:productivity",
+    "reports:sla",
+    "reports:mix",
+    "reports:posting",
+    "reports:writeoffs",
+    "reports:underpayments",
+)
+# Reports read from the audit log: linked for whoever reads it (audit.view).
+AUDIT_REPORT_LINKS = ("reports:activity",)
 
 
 @pytest.mark.parametrize(
@@ -21,6 +33,8 @@ def test_every_report_is_linked_from_home_and_clients_have_it_in_the_bar(usernam
     body = verified_client(username).get(reverse("web:home")).content.decode()
     for name in REPORT_LINKS:
         assert f'href="{reverse(name)}"' in body, name
+    for name in AUDIT_REPORT_LINKS:  # the owner and the client read the audit log; alex not
+        assert (f'href="{reverse(name)}"' in body) == (username != "alex.manager"), name
     bar = body.split("</nav>", 1)[0]
     assert (">Reports</a>" in bar) == in_bar
 

@@ -305,6 +305,18 @@ CLASSIFICATION: dict[str, Spec] = {
     "reports:underpayments_csv": Spec("capability", needs=(C.REPORTS_VIEW,)),
     "reports:underpayments_pdf": Spec("capability", needs=(C.REPORTS_VIEW,)),
     "reports:underpayments_claims_csv": Spec("capability", needs=(C.REPORTS_VIEW, C.CLAIMS_VIEW)),
+    # Productivity and SLA: pages of figures over a period, their exports like aging's.
+    "reports:productivity": Spec("capability", needs=(C.REPORTS_VIEW,), list_filter=True),
+    "reports:productivity_csv": Spec("capability", needs=(C.REPORTS_VIEW,)),
+    "reports:productivity_pdf": Spec("capability", needs=(C.REPORTS_VIEW,)),
+    "reports:sla": Spec("capability", needs=(C.REPORTS_VIEW,), list_filter=True),
+    "reports:sla_csv": Spec("capability", needs=(C.REPORTS_VIEW,)),
+    "reports:sla_pdf": Spec("capability", needs=(C.REPORTS_VIEW,)),
+    # Activity: one person's day from the audit log (no one asked for: the reader's own),
+    # under the audit log's capability.
+    "reports:activity": Spec("capability", needs=(C.AUDIT_VIEW,), list_filter=True),
+    "reports:activity_csv": Spec("capability", needs=(C.AUDIT_VIEW,)),
+    "reports:activity_pdf": Spec("capability", needs=(C.AUDIT_VIEW,)),
 }
 # The URL argument of each record kind (the rest take `public_id`).
 RECORD_KWARG = {"job": "job_id"}
