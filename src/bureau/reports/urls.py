@@ -1,6 +1,6 @@
 from django.urls import URLPattern, URLResolver, path
 
-from bureau.reports import aging_views, kpi_views, monthly_views
+from bureau.reports import aging_views, denial_views, kpi_views, monthly_views, payer_views
 
 app_name = "reports"
 # Each report adds its routes here.
@@ -16,4 +16,10 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("aging/export.pdf", aging_views.aging_pdf_view, name="aging_pdf"),
     path("aging/claims.csv", aging_views.aging_claims_csv_view, name="aging_claims_csv"),
     path("aging/claims.pdf", aging_views.aging_claims_pdf_view, name="aging_claims_pdf"),
+    path("denials/", denial_views.denials_view, name="denials"),
+    path("denials/export.csv", denial_views.denials_csv_view, name="denials_csv"),
+    path("denials/export.pdf", denial_views.denials_pdf_view, name="denials_pdf"),
+    path("payers/", payer_views.payers_view, name="payers"),
+    path("payers/export.csv", payer_views.payers_csv_view, name="payers_csv"),
+    path("payers/export.pdf", payer_views.payers_pdf_view, name="payers_pdf"),
 ]

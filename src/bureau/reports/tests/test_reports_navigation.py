@@ -10,6 +10,7 @@ from bureau.conftest import verified_client
 
 pytestmark = pytest.mark.django_db
 REPORT_LINKS = ("reports:kpis", "reports:aging", "reports:monthly_list", "reports:definitions")
+REPORT_LINKS += ("reports:denials", "reports:payers")
 
 
 @pytest.mark.parametrize(
