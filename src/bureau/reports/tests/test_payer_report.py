@@ -208,3 +208,47 @@ def test_pdf_carries_the_figures_of_the_page():
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages)
     assert "Payer performance" in text and book.practice.name in text
     assert book.payer_x.name in text and "66.67" in text and "260.00" in text
+
+
+# -- the simulated demo: the money of the denials report and of the underpayment queue ----------
+def test_on_the_demo_underpaid_dollars_are_the_work_queue_s_and_denied_the_denials_report_s(
+    settings: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One rule for an underpayment: the report's underpaid dollars over the whole simulated
+    period are the amounts of the underpayment work items the queue opened (one per underpaid
+    835 line), and its denied dollars are the denials report's."""
+    from django.db import transaction
+    from django.db.models import Sum
+
+    from bureau.accounts.models import User
+    from bureau.demo import WORKSPACE_SLUG
+    from bureau.demo_claims import simulate_demo
+    from bureau.reports.denial_report import denial_analytics
+    from bureau.workqueues.models import Function, WorkItem
+
+    settings.VAR_DIR = tmp_path
+    settings.BUREAU_OUTBOX_DIR = str(tmp_path / "outbox")
+    monkeypatch.setattr(transaction, "on_commit", lambda func, *a, **k: func())
+    simulate_demo(WORKSPACE_SLUG, days=45, seed=2026)
+    owner = resolve_actor(User.objects.get(username="olivia.owner"))
+    assert owner is not None
+    window = MonthWindow(timezone.localdate().replace(day=1), 12)
+    every = ReportFilters(None, None, timezone.localdate(), AgingBasis.SERVICE)
+    report = payer_performance(actor=owner, filters=every, window=window)
+    ids = sorted(owner.practice_ids())
+    with rls.practice_scope(ids):
+        items = WorkItem.objects.for_system(ids, reason="test").filter(
+            function=Function.UNDERPAYMENTS
+        )
+        queued = D(items.aggregate(s=Sum("amount"))["s"] or 0).quantize(D("0.01"))
+        lines = EraLine.objects.for_system(ids, reason="test").filter(underpaid_by__gt=0)
+        assert items.count() == lines.exclude(era_claim__status_code="22").count()
+    assert queued > 0 and report.total.underpaid == queued
+    assert report.total.underpaid_lines == items.count()
+    denials = denial_analytics(actor=owner, filters=every, window=window)
+    assert denials.total.count > 0
+    assert (report.total.denials, report.total.denied) == (
+        denials.total.count,
+        denials.total.dollars,
+    )
+    assert report.total.adjudicated > 0 and report.total.paid > 0
