@@ -118,6 +118,7 @@ def test_the_provider_grant_narrows_the_figures():
 
 def test_one_query_per_measure_whatever_the_number_of_payers():
     book = build_book()
+    payer_performance(actor=book.owner, filters=_filters(book), window=MARCH)  # warm caches
     with CaptureQueriesContext(connection) as one_practice:
         payer_performance(actor=book.owner, filters=_filters(book), window=MARCH)
     every = ReportFilters(None, None, timezone.localdate(), AgingBasis.SERVICE)
