@@ -3,9 +3,11 @@ from django.urls import URLPattern, URLResolver, path
 from bureau.reports import (
     activity_views,
     aging_views,
+    denial_views,
     kpi_views,
     mix_views,
     monthly_views,
+    payer_views,
     posting_views,
     productivity_views,
     sla_views,
@@ -27,6 +29,12 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("aging/export.pdf", aging_views.aging_pdf_view, name="aging_pdf"),
     path("aging/claims.csv", aging_views.aging_claims_csv_view, name="aging_claims_csv"),
     path("aging/claims.pdf", aging_views.aging_claims_pdf_view, name="aging_claims_pdf"),
+    path("denials/", denial_views.denials_view, name="denials"),
+    path("denials/export.csv", denial_views.denials_csv_view, name="denials_csv"),
+    path("denials/export.pdf", denial_views.denials_pdf_view, name="denials_pdf"),
+    path("payers/", payer_views.payers_view, name="payers"),
+    path("payers/export.csv", payer_views.payers_csv_view, name="payers_csv"),
+    path("payers/export.pdf", payer_views.payers_pdf_view, name="payers_pdf"),
     path("productivity/", productivity_views.productivity_view, name="productivity"),
     path(
         "productivity/export.csv", productivity_views.productivity_csv_view, name="productivity_csv"

@@ -20,6 +20,8 @@ REPORT_LINKS = (
     "reports:posting",
     "reports:writeoffs",
     "reports:underpayments",
+    "reports:denials",
+    "reports:payers",
 )
 # Reports read from the audit log: linked for whoever reads it (audit.view).
 AUDIT_REPORT_LINKS = ("reports:activity",)

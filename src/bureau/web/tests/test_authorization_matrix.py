@@ -317,6 +317,13 @@ CLASSIFICATION: dict[str, Spec] = {
     "reports:activity": Spec("capability", needs=(C.AUDIT_VIEW,), list_filter=True),
     "reports:activity_csv": Spec("capability", needs=(C.AUDIT_VIEW,)),
     "reports:activity_pdf": Spec("capability", needs=(C.AUDIT_VIEW,)),
+    # Denials analytics and payer performance: pages list practices; exports as aging's.
+    "reports:denials": Spec("capability", needs=(C.REPORTS_VIEW,), list_filter=True),
+    "reports:denials_csv": Spec("capability", needs=(C.REPORTS_VIEW,)),
+    "reports:denials_pdf": Spec("capability", needs=(C.REPORTS_VIEW,)),
+    "reports:payers": Spec("capability", needs=(C.REPORTS_VIEW,), list_filter=True),
+    "reports:payers_csv": Spec("capability", needs=(C.REPORTS_VIEW,)),
+    "reports:payers_pdf": Spec("capability", needs=(C.REPORTS_VIEW,)),
 }
 # The URL argument of each record kind (the rest take `public_id`).
 RECORD_KWARG = {"job": "job_id"}
