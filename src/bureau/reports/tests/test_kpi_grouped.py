@@ -15,6 +15,7 @@ from django.utils import timezone
 from bureau.accounts.models import User
 from bureau.reports.kpis import KpiScope, compute
 from bureau.reports.kpis.grouped import GROUPED, By, by_month, grouped, months_between
+from bureau.reports.kpis.scope import CAPABILITY
 from bureau.reports.tests.kpi_fixture import build_book
 from bureau.tenancy.actor import Actor, resolve_actor
 
@@ -54,17 +55,11 @@ def test_per_practice_equals_compute_on_each_practice_of_the_demo(key: str, user
     today = timezone.localdate()
     scope = KpiScope(who, today - timedelta(days=89), today)
     found = grouped(key, scope, By.PRACTICE)
-    assert set(found) <= who.practice_ids(scope_capability())
-    for pid in who.practice_ids(scope_capability()):
+    assert set(found) <= who.practice_ids(CAPABILITY)
+    for pid in who.practice_ids(CAPABILITY):
         expected = compute(key, KpiScope(who, scope.start, scope.end, practice_id=pid))
         value = found.get(pid)
         assert (value.value if value else None) == expected.value, (key, pid)
-
-
-def scope_capability():
-    from bureau.reports.kpis.scope import CAPABILITY
-
-    return CAPABILITY
 
 
 def test_one_query_per_measure_whatever_the_number_of_practices() -> None:
