@@ -135,11 +135,16 @@ def _claim_balances(
     capability: Capability,
     practice_ids: Iterable[int],
     shown: dict[str, F] | None = None,
+    entries: Any = None,
 ) -> Any:  # a values() QuerySet of dicts, grouped by claim (its keys are annotations)
-    """`shown`: more columns of the claim to group by (each one value per claim), for rows."""
-    entries = LedgerEntry.objects.visible_to(actor, capability).filter(
-        effective_date__lte=filters.as_of, practice_id__in=sorted(practice_ids)
-    )
+    """`shown`: more columns of the claim to group by (each one value per claim), for rows.
+    `entries`: the ledger already scoped (the system's read of one practice for its monthly
+    report); by default the actor's, under `capability`, in `practice_ids`."""
+    if entries is None:
+        entries = LedgerEntry.objects.visible_to(actor, capability).filter(
+            practice_id__in=sorted(practice_ids)
+        )
+    entries = entries.filter(effective_date__lte=filters.as_of)
     if filters.practice_id is not None:
         entries = entries.filter(practice_id=filters.practice_id)
     if filters.payer_id is not None:
@@ -189,23 +194,40 @@ def _edge_params(as_of: date) -> list[date]:
     return [e[0], e[0], e[1], e[1], e[2], e[2], e[3], e[3]]
 
 
-def aging_by_bucket(
-    *, actor: Actor, filters: ReportFilters, capability: Capability = Capability.REPORTS_VIEW
-) -> AgingReport:
-    """The book → practice → payer totals, one SQL statement (the caller audits the read)."""
-    practice_ids = actor.practice_ids(capability)
-    inner_sql, inner_params = _claim_balances(
-        actor, filters, capability, practice_ids
-    ).query.sql_with_params()
+def _bucket_rows(claims: Any, as_of: date) -> list[tuple[Any, ...]]:
+    """(practice, payer, claims, five insurance sums, five patient sums) per practice and
+    payer, from the per-claim balances `claims`: one statement."""
+    inner_sql, inner_params = claims.query.sql_with_params()
     columns = ", ".join([*_bucket_sums("insurance"), *_bucket_sums("(0 - transferred)")])
     sql = (
         f"SELECT practice_ref, payer_ref, COUNT(*), {columns} "  # noqa: S608 (no value in it)
         f"FROM ({inner_sql}) AS owed GROUP BY practice_ref, payer_ref"
     )
-    params = [*_edge_params(filters.as_of), *_edge_params(filters.as_of), *inner_params]
+    params = [*_edge_params(as_of), *_edge_params(as_of), *inner_params]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        rows = cursor.fetchall()
+        return list(cursor.fetchall())
+
+
+def practice_buckets(entries: Any, as_of: date, basis: AgingBasis) -> tuple[int, Buckets]:
+    """The claims owed something and their insurance balance by bucket as of `as_of`, from a
+    ledger the caller scoped (the monthly report reads one practice for the system): the
+    same inner and outer queries as the report, every payer summed."""
+    filters = ReportFilters(None, None, as_of, basis)
+    rows = _bucket_rows(_claim_balances(None, filters, None, (), entries=entries), as_of)  # type: ignore[arg-type]
+    count, buckets = 0, Buckets.empty()
+    for _practice, _payer, claims, *sums in rows:
+        count += claims
+        buckets = buckets + Buckets(tuple(money(v) for v in sums[:5]))
+    return count, buckets
+
+
+def aging_by_bucket(
+    *, actor: Actor, filters: ReportFilters, capability: Capability = Capability.REPORTS_VIEW
+) -> AgingReport:
+    """The book → practice → payer totals, one SQL statement (the caller audits the read)."""
+    practice_ids = actor.practice_ids(capability)
+    rows = _bucket_rows(_claim_balances(actor, filters, capability, practice_ids), filters.as_of)
     payers = {
         pk: (name, str(public_id))
         for pk, name, public_id in payer_list(actor=actor)
