@@ -87,5 +87,6 @@ def test_the_figures_cost_the_same_queries_for_a_bigger_practice():
         build_book(practice)
     assert count() == small
     # The roll-forward and the activity (8), the KPIs against targets (clean claims, days in
-    # A/R, net collection: one each; initial denials: two) and the aging at month end (one).
-    assert small <= 14, small
+    # A/R, net collection: one each; initial denials: two) and the aging at month end (one);
+    # PostgreSQL adds the transaction's statements (its RLS setting).
+    assert small <= 15, small
