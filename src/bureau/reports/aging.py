@@ -209,15 +209,22 @@ def _from_balances(
 
 
 def _from_ledger(
-    actor: Actor,
+    actor: Actor | None,
     filters: ReportFilters,
-    capability: Capability,
+    capability: Capability | None,
     practice_ids: list[int],
     shown: dict[str, F] | None,
+    entries: Any = None,
 ) -> Any:
-    entries = LedgerEntry.objects.visible_to(actor, capability).filter(
-        effective_date__lte=filters.as_of, practice_id__in=practice_ids
-    )
+    """`entries`: the ledger already scoped (the system's read of one practice for its monthly
+    report); by default the actor's, under `capability`, in `practice_ids`."""
+    if entries is None:
+        if actor is None or capability is None:
+            raise ValueError("the ledger of an actor under a capability, or one already scoped")
+        entries = LedgerEntry.objects.visible_to(actor, capability).filter(
+            practice_id__in=practice_ids
+        )
+    entries = entries.filter(effective_date__lte=filters.as_of)
     if filters.practice_id is not None:
         entries = entries.filter(practice_id=filters.practice_id)
     if filters.payer_id is not None:
@@ -263,24 +270,43 @@ def _edge_params(as_of: date) -> list[date]:
     return [e[0], e[0], e[1], e[1], e[2], e[2], e[3], e[3]]
 
 
+def _bucket_rows(claims: Any, as_of: date) -> list[tuple[Any, ...]]:
+    """(practice, payer, claims, five insurance sums, five patient sums) per practice and
+    payer, from the per-claim balances `claims`: one statement."""
+    inner_sql, inner_params = claims.query.sql_with_params()
+    columns = ", ".join([*_bucket_sums("owed_insurance"), *_bucket_sums("(0 - owed_transfer)")])
+    sql = (
+        f"SELECT practice_ref, payer_ref, COUNT(*), {columns} "  # noqa: S608 (no value in it)
+        f"FROM ({inner_sql}) AS owed GROUP BY practice_ref, payer_ref"
+    )
+    params = [*_edge_params(as_of), *_edge_params(as_of), *inner_params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+
+
+def practice_buckets(entries: Any, as_of: date, basis: AgingBasis) -> tuple[int, Buckets]:
+    """The claims owed something and their insurance balance by bucket as of `as_of`, from a
+    ledger the caller scoped (the monthly report reads one practice for the system): the
+    same inner and outer queries as the report (the ledger's: a month's end is in the past),
+    every payer summed."""
+    filters = ReportFilters(None, None, as_of, basis)
+    rows = _bucket_rows(_from_ledger(None, filters, None, [], None, entries=entries), as_of)
+    count, buckets = 0, Buckets.empty()
+    for _practice, _payer, claims, *sums in rows:
+        count += claims
+        buckets = buckets + Buckets(tuple(money(v) for v in sums[:5]))
+    return count, buckets
+
+
 def aging_by_bucket(
     *, actor: Actor, filters: ReportFilters, capability: Capability = Capability.REPORTS_VIEW
 ) -> AgingReport:
     """The book → practice → payer totals, one SQL statement (the caller audits the read)."""
     practice_ids = actor.practice_ids(capability)
     from_ledger = needs_ledger(actor, filters, capability, practice_ids)
-    inner_sql, inner_params = _claim_balances(
-        actor, filters, capability, practice_ids, from_ledger=from_ledger
-    ).query.sql_with_params()
-    columns = ", ".join([*_bucket_sums("owed_insurance"), *_bucket_sums("(0 - owed_transfer)")])
-    sql = (
-        f"SELECT practice_ref, payer_ref, COUNT(*), {columns} "  # noqa: S608 (no value in it)
-        f"FROM ({inner_sql}) AS owed GROUP BY practice_ref, payer_ref"
-    )
-    params = [*_edge_params(filters.as_of), *_edge_params(filters.as_of), *inner_params]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
+    claims = _claim_balances(actor, filters, capability, practice_ids, from_ledger=from_ledger)
+    rows = _bucket_rows(claims, filters.as_of)
     payers = {
         pk: (name, str(public_id))
         for pk, name, public_id in payer_list(actor=actor)

@@ -91,3 +91,86 @@ def stacked_bars(
     ]
     height = LEGEND_HEIGHT + len(rows) * (ROW_HEIGHT + GAP)
     return StackedBars(title, bars, legend, LABEL_WIDTH + PLOT_WIDTH + VALUE_WIDTH, height)
+
+
+# -- a KPI month by month --------------------------------------------------------------------------
+TREND_BAR = 34
+TREND_GAP = 10
+TREND_PLOT = 90  # the plot's height; labels below, the value above each bar
+TREND_TOP = 16
+MET = "#2f6f9f"
+MISSED = "#b5332b"
+NO_TARGET = "#6fa8c8"
+
+
+@dataclass(frozen=True)
+class TrendBar:
+    label: str  # the month, e.g. "Mar"
+    value: Decimal | None  # None: nothing to measure that month (no bar, a dash)
+    shown: str
+    x: int
+    y: int
+    height: int
+    fill: str
+
+    @property
+    def mid(self) -> int:
+        return self.x + TREND_BAR // 2
+
+
+@dataclass(frozen=True)
+class Trend:
+    """One vertical bar per month on a common scale, a dashed line at the target when there
+    is one; a bar that misses the target is drawn hot."""
+
+    title: str
+    bars: list[TrendBar]
+    width: int
+    height: int
+    target_y: int | None
+    target_label: str
+    base_y: int = TREND_TOP + TREND_PLOT
+
+    @property
+    def empty(self) -> bool:
+        return all(b.value is None for b in self.bars)
+
+
+def trend(
+    title: str,
+    points: Sequence[tuple[str, Decimal | None]],
+    *,
+    target: Decimal | None = None,
+    higher_is_better: bool = True,
+    suffix: str = "",
+    target_label: str = "",
+) -> Trend:
+    values = [v for _, v in points if v is not None]
+    peak = max([*values, target or Decimal(0)], default=Decimal(0)) or Decimal(1)
+
+    def height(value: Decimal) -> int:
+        return max(1, round(TREND_PLOT * max(value, Decimal(0)) / peak)) if value > 0 else 0
+
+    bars = []
+    for n, (label, value) in enumerate(points):
+        h = height(value) if value is not None else 0
+        if target is None or value is None:
+            fill = NO_TARGET
+        else:
+            met = value >= target if higher_is_better else value <= target
+            fill = MET if met else MISSED
+        shown = "–" if value is None else f"{value:,.1f}{suffix}"
+        bars.append(
+            TrendBar(
+                label,
+                value,
+                shown,
+                n * (TREND_BAR + TREND_GAP),
+                TREND_TOP + TREND_PLOT - h,
+                h,
+                fill,
+            )
+        )
+    target_y = TREND_TOP + TREND_PLOT - height(target) if target is not None else None
+    width = max(1, len(points)) * (TREND_BAR + TREND_GAP)
+    return Trend(title, bars, width, TREND_TOP + TREND_PLOT + 16, target_y, target_label)

@@ -41,6 +41,11 @@ from bureau.billing.models import POSTED_STATUSES, WriteOffReason, WriteOffReque
 from bureau.denials.models import Denial, DenialEvent, DenialStatus
 from bureau.ledger.models import EntryKind, LedgerEntry
 from bureau.remittance.models import Era
+from bureau.reports.aging import BUCKETS, practice_buckets
+from bureau.reports.filters import AgingBasis
+from bureau.reports.kpis import REGISTRY, compute
+from bureau.reports.kpis.registry import Unit, ratio
+from bureau.reports.kpis.scope import SystemScope
 from bureau.tenancy.models import Practice
 
 ZERO = Decimal("0.00")
@@ -327,6 +332,66 @@ DATE_RULE = (
 )
 
 
+# -- KPIs against targets, and the aging at month end ----------------------------------------------
+# The KPIs a client is promised a figure for (their targets are in the KPI registry).
+TARGET_KPIS = ("clean_claim_rate", "days_in_ar", "initial_denial_rate", "net_collection_rate")
+
+
+def _decimal(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def kpis_against_targets(practice: Practice, month: Month) -> list[dict[str, Any]]:
+    """Each target KPI over the month as its period (the KPI registry's default variant, the
+    same function the dashboard calls), with its target and whether it was met."""
+    scope = SystemScope(
+        actor=None,  # type: ignore[arg-type]  # the system: no person
+        start=month.first,
+        end=month.last,
+        practice_id=practice.pk,
+        reason=REASON,
+    )
+    rows = []
+    for key in TARGET_KPIS:
+        definition = REGISTRY[key].definition
+        value = compute(key, scope)
+        rows.append(
+            {
+                "key": key,
+                "name": definition.name,
+                "variant": value.variant.name,
+                "unit": value.unit.value,
+                "value": _decimal(value.value),
+                "numerator": str(value.numerator.quantize(Decimal("0.01"))),
+                "denominator": str(value.denominator.quantize(Decimal("0.01"))),
+                "target": _decimal(definition.target),
+                "target_label": definition.target_label,
+                "met": definition.met(value.value),
+            }
+        )
+    return rows
+
+
+def aging_at_month_end(entries: QuerySet[LedgerEntry], month: Month) -> dict[str, Any]:
+    """The insurance A/R at the month's last day by age from the date of service, the A/R
+    aging report's buckets and queries (`aging.practice_buckets`); its total is the
+    roll-forward's A/R at the end."""
+    claims, buckets = practice_buckets(entries, month.last, AgingBasis.SERVICE)
+    over_90 = buckets.amounts[3] + buckets.amounts[4]
+    return {
+        "as_of": month.last.isoformat(),
+        "basis": AgingBasis.SERVICE.label,
+        "claims": claims,
+        "buckets": [
+            {"label": label, "amount": _money(amount)}
+            for label, amount in zip(BUCKETS, buckets.amounts, strict=True)
+        ],
+        "total": _money(buckets.total),
+        "over_90": _money(over_90),
+        "over_90_pct": _decimal(ratio(over_90, buckets.total, Unit.PERCENT)),
+    }
+
+
 def monthly_figures(practice: Practice, month: Month) -> dict[str, Any]:
     """The whole month of one practice, read for the system (the report is the practice's,
     of every provider): JSON-ready, Decimals as strings."""
@@ -351,4 +416,6 @@ def monthly_figures(practice: Practice, month: Month) -> dict[str, Any]:
             denial_events=scoped(DenialEvent),
             writeoffs=scoped(WriteOffRequest),
         ),
+        "kpis": kpis_against_targets(practice, month),
+        "aging": aging_at_month_end(entries, month),
     }

@@ -74,8 +74,47 @@ def context(
     }
 
 
+UNIT_SUFFIX = {"percent": " %", "days": " days"}
+
+
+def kpi_shown(row: dict[str, Any]) -> str:
+    """A stored KPI value as read: 96.20 %, 31.50 days; a dash when nothing was measured."""
+    if row["value"] is None:
+        return "—"
+    return f"{Decimal(row['value']):,.2f}{UNIT_SUFFIX.get(row['unit'], '')}"
+
+
+def kpis_and_aging(figures: dict[str, Any]) -> dict[str, Any]:
+    """The stored KPIs against targets and the aging at month end, formatted; absent from a
+    version generated before they were part of the report (its figures stay as stored)."""
+    kpis = [
+        {
+            **row,
+            "shown": kpi_shown(row),
+            "status": "nothing to measure"
+            if row["met"] is None
+            else "met"
+            if row["met"]
+            else "missed",
+        }
+        for row in figures.get("kpis", [])
+    ]
+    aging = figures.get("aging")
+    if aging is not None:
+        aging = {
+            **aging,
+            "cells": [{**b, "shown": money(b["amount"])} for b in aging["buckets"]],
+            "total_shown": money(aging["total"]),
+            "over_90_shown": money(aging["over_90"]),
+            "over_90_pct_shown": "—"
+            if aging["over_90_pct"] is None
+            else f"{Decimal(aging['over_90_pct']):.2f} %",
+        }
+    return {"kpis": kpis, "aging": aging}
+
+
 def body_html(figures: dict[str, Any], **meta: Any) -> str:
-    return render_to_string(BODY, context(figures, **meta))
+    return render_to_string(BODY, {**context(figures, **meta), **kpis_and_aging(figures)})
 
 
 def document_html(figures: dict[str, Any], **meta: Any) -> str:

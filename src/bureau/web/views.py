@@ -6,13 +6,18 @@ from django.contrib import messages
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from bureau.audit.models import AuditAction
 from bureau.audit.services import audit_record
+from bureau.reports.book import book_glance
+from bureau.reports.client_dashboard import client_glance
+from bureau.tenancy.actor import Actor
 from bureau.tenancy.context import ALL, switch_practice
-from bureau.tenancy.roles import Capability
-from bureau.web.access import actor_of, local_next, public
+from bureau.tenancy.roles import Capability, Role
+from bureau.web.access import actor_of, chosen_practice, local_next, public
 from bureau.web.links import shell_urls
 from bureau.web.selectors import PAID_WINDOW_DAYS, practice_summaries, summary_totals
 from bureau.workqueues.functions import CAPABILITY
@@ -24,10 +29,26 @@ def home_view(request: HttpRequest) -> HttpResponse:
     summaries = practice_summaries(actor=actor)
     works = any(actor.can(c) for c in set(CAPABILITY.values()))
     work = _linked(work_summary(actor=actor)) if works else None
+    book = client = None
+    if actor.can(Capability.REPORTS_VIEW):
+        today = timezone.localdate()
+        if is_client(actor):
+            # A client's home is her practice's dashboard: the one asked for (?practice=, a
+            # practice she may not report on is a 404), else her first.
+            practice = (
+                chosen_practice(request, actor, Capability.REPORTS_VIEW, use_context=False)
+                or actor.practices(Capability.REPORTS_VIEW)[0]
+            )
+            client = client_glance(actor=actor, practice=practice, today=today, urls=_report_urls())
+        else:
+            book = book_glance(actor=actor, today=today, urls=_report_urls())
     return render(
         request,
         "web/home.html",
         {
+            "book": book,
+            "client": client,
+            "client_practices": actor.practices(Capability.REPORTS_VIEW) if client else [],
             "work": work,
             "summaries": summaries,
             "totals": summary_totals(summaries) if len(summaries) > 1 else None,
@@ -37,6 +58,24 @@ def home_view(request: HttpRequest) -> HttpResponse:
             "perms_questions": actor.can(Capability.QUESTIONS_VIEW),
         },
     )
+
+
+def is_client(actor: Actor) -> bool:
+    """Every grant the actor holds is a client viewer's: the practice's own people, who read
+    their practice's dashboard rather than the billing company's book."""
+    roles = {role for access in actor.access.values() for role in access.roles}
+    return roles == {Role.CLIENT_VIEWER}
+
+
+def _report_urls() -> dict[str, str]:
+    return {
+        "aging": reverse("reports:aging"),
+        "kpis": reverse("reports:kpis"),
+        "definitions": reverse("reports:definitions"),
+        "monthly": reverse("reports:monthly_list"),
+        "audit": reverse("audit:log"),
+        "queue": reverse("workqueues:queue"),
+    }
 
 
 def _linked(work: WorkSummary) -> WorkSummary:

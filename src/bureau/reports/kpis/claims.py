@@ -36,7 +36,7 @@ REJECTIONS_NOT_DENIALS = (
 CORRECTIONS = "replacement and void claims (CLM05-3 = 7, 8): they are rework of an original"
 
 
-def _submitted(scope: KpiScope) -> Any:  # annotated: later lookups name its annotations
+def submitted(scope: KpiScope) -> Any:  # annotated: later lookups name its annotations
     return (
         facts.original_claims(scope)
         .annotate(submitted_on=facts.first_submitted(scope))
@@ -44,7 +44,7 @@ def _submitted(scope: KpiScope) -> Any:  # annotated: later lookups name its ann
     )
 
 
-def _adjudicated(scope: KpiScope) -> QuerySet[Claim]:
+def adjudicated(scope: KpiScope) -> QuerySet[Claim]:
     return (
         facts.original_claims(scope)
         .annotate(adjudicated_on=facts.first_adjudicated(scope))
@@ -79,11 +79,12 @@ def _adjudicated(scope: KpiScope) -> QuerySet[Claim]:
         source="MGMA / AAPC convention: claims that pass edits with no manual "
         "intervention (the scrubber here, the clearinghouse and payer front end after)",
         direction=Direction.HIGHER,
+        target=Decimal("95"),  # the client commitment: ≥ 95 % clean claims
         exclusions=(CORRECTIONS,),
     )
 )
 def clean_claim_rate(scope: KpiScope, variant: Variant) -> KpiValue:
-    claims = _submitted(scope).annotate(
+    claims = submitted(scope).annotate(
         scrub_error=facts.scrub_errors(scope), was_rejected=facts.rejected(scope)
     )
     clean = Q(scrub_error=False)
@@ -121,7 +122,7 @@ def clean_claim_rate(scope: KpiScope, variant: Variant) -> KpiValue:
     )
 )
 def first_pass_acceptance(scope: KpiScope, variant: Variant) -> KpiValue:
-    claims = _submitted(scope).annotate(was_rejected=facts.rejected(scope))
+    claims = submitted(scope).annotate(was_rejected=facts.rejected(scope))
     answered = ~Q(state=ClaimState.SUBMITTED) | Q(was_rejected=True)
     totals = claims.filter(answered).aggregate(
         total=Count("pk"), accepted=Count("pk", filter=Q(was_rejected=False))
@@ -152,7 +153,7 @@ def first_pass_acceptance(scope: KpiScope, variant: Variant) -> KpiValue:
     )
 )
 def first_pass_resolution(scope: KpiScope, variant: Variant) -> KpiValue:
-    claims = _adjudicated(scope).annotate(
+    claims = adjudicated(scope).annotate(
         was_rejected=facts.rejected(scope),
         was_denied=facts.denied(scope),
         was_corrected=facts.corrected(scope),
@@ -163,6 +164,17 @@ def first_pass_resolution(scope: KpiScope, variant: Variant) -> KpiValue:
 
 
 # -- initial denial rate ------------------------------------------------------------------------
+def initial_denials(scope: KpiScope) -> Any:  # annotated with adjudicated_on
+    """Denials dated the day of their claim's first 835, for claims first adjudicated in the
+    period (the same claims as the rate's denominator, payer and practice included)."""
+    return (
+        scope.rows(Denial, "claim__payer")
+        .filter(claim__frequency="1")
+        .annotate(adjudicated_on=facts.first_adjudicated(scope, claim="claim_id"))
+        .filter(facts.in_period(scope, "adjudicated_on"), denied_on=F("adjudicated_on"))
+    )
+
+
 @register(
     Definition(
         key="initial_denial_rate",
@@ -188,6 +200,7 @@ def first_pass_resolution(scope: KpiScope, variant: Variant) -> KpiValue:
         period_basis="date of the first 835 that answered the claim",
         source="HFMA MAP Key 'Initial denial rate' (denied ÷ adjudicated, count and dollars)",
         direction=Direction.LOWER,
+        target=Decimal("5"),  # the client commitment: ≤ 5 % initial denials
         exclusions=(
             REJECTIONS_NOT_DENIALS,
             CORRECTIONS,
@@ -196,15 +209,8 @@ def first_pass_resolution(scope: KpiScope, variant: Variant) -> KpiValue:
     )
 )
 def initial_denial_rate(scope: KpiScope, variant: Variant) -> KpiValue:
-    claims = _adjudicated(scope)
-    # Denials dated the day of their claim's first 835, for claims first adjudicated in the
-    # period (the same claims as the denominator, payer and practice included).
-    initial = (
-        scope.rows(Denial, "claim__payer")
-        .filter(claim__frequency="1")
-        .annotate(adjudicated_on=facts.first_adjudicated(scope, claim="claim_id"))
-        .filter(facts.in_period(scope, "adjudicated_on"), denied_on=F("adjudicated_on"))
-    )
+    claims = adjudicated(scope)
+    initial = initial_denials(scope)
     if variant.key == "by_dollars":
         billed = claims.aggregate(total=Sum("total_charge"))["total"] or ZERO
         dollars = initial.aggregate(total=Sum("amount"))["total"] or ZERO
@@ -241,7 +247,7 @@ def days_to_submit(scope: KpiScope, variant: Variant) -> KpiValue:
     # Grouped by (submission date, service date) in SQL: the rows returned are distinct date
     # pairs, not claims, so the day arithmetic stays portable (SQLite and PostgreSQL).
     pairs = (
-        _submitted(scope)
+        submitted(scope)
         .values("submitted_on", "encounter__date_of_service")
         .annotate(n=Count("pk"))
         .order_by()

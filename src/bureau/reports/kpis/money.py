@@ -74,6 +74,7 @@ def _sum(value: Decimal | None) -> Decimal:
         source="AAFP / MGMA (gross charges) and HFMA MAP Key 'Days in total discounted A/R' "
         "(net revenue)",
         direction=Direction.LOWER,
+        target=Decimal("35"),  # the client commitment: ≤ 35 days in A/R
         exclusions=(INSURANCE_ONLY, "claims never submitted: nothing is on the ledger yet"),
     )
 )
@@ -157,6 +158,7 @@ def ar_over_90(scope: KpiScope, variant: Variant) -> KpiValue:
         "more) for payments to catch up with the charges",
         source="MGMA 'adjusted collection rate'; AAFP 'net collection rate'",
         direction=Direction.HIGHER,
+        target=Decimal("95"),  # the client commitment: ≥ 95 % net collection
         exclusions=(
             INSURANCE_ONLY,
             "denial adjustments and write-offs stay in the denominator (they are lost revenue)",

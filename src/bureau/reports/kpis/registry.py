@@ -62,6 +62,24 @@ class Definition:
     not_recorded: str = ""
     # The dashboard breaks the value down by this (payer, function, user), when set.
     breakdown: str = ""
+    # The figure a billing company commits to for its clients (on the default variant), when
+    # it states one: the client dashboard and the monthly report show met or missed against it.
+    target: Decimal | None = None
+
+    @property
+    def target_label(self) -> str:
+        if self.target is None:
+            return ""
+        sign = "≥" if self.direction is Direction.HIGHER else "≤"
+        unit = " %" if self.default.unit is Unit.PERCENT else f" {self.default.unit.value}"
+        return f"{sign} {self.target:g}{unit}"
+
+    def met(self, value: Decimal | None) -> bool | None:
+        """Whether `value` (of the default variant) meets the target; None: no target, or
+        nothing to measure."""
+        if self.target is None or value is None:
+            return None
+        return value >= self.target if self.direction is Direction.HIGHER else value <= self.target
 
     def __post_init__(self) -> None:
         if not self.variants:

@@ -6,7 +6,7 @@ from typing import Any
 
 from django import template
 
-from bureau.reports.charts import StackedBars
+from bureau.reports.charts import StackedBars, Trend
 
 register = template.Library()
 
@@ -23,3 +23,8 @@ def cents(value: Any) -> str:
     if not value:
         return "–"
     return f"{value:,.2f}"
+
+
+@register.inclusion_tag("reports/_trend.html")
+def trend_chart(chart: Trend) -> dict[str, Any]:
+    return {"chart": chart}

@@ -1,4 +1,5 @@
-"""The client viewer downloads her monthly report in a real browser (issue 14): the list shows
+"""The client viewer signs in to her dashboard and downloads her monthly report in a real
+browser (issue 14): her home shows her practice's KPIs against targets, the list shows
 her practice only, the preview states the roll-forward, the PDF downloads (its text checked)
 and its first page is rendered to PNG in `test-output/screenshots/` to be looked at."""
 
@@ -10,14 +11,19 @@ import subprocess
 from typing import Any
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
+from bureau.accounts.models import User
 from bureau.audit.models import AuditAction, AuditEvent
 from bureau.demo import seed_demo
+from bureau.reports.aging import aging_by_bucket
+from bureau.reports.filters import AgingBasis, ReportFilters
 from bureau.reports.monthly_models import Trigger
 from bureau.reports.monthly_services import monthly_report_generate
 from bureau.reports.tests.monthly_helpers import MONTH, build_book
+from bureau.tenancy.actor import resolve_actor
 from bureau.tenancy.models import Practice
 from bureau.web.tests.test_browser import PATIENTS_PER_PRACTICE, SHOTS, sign_in
 
@@ -44,7 +50,31 @@ def reported(transactional_db: Any) -> Any:
 
 def test_the_client_viewer_downloads_her_monthly_report(page: Page, live_server: Any, reported):
     book, mine, foreign = reported
-    sign_in(page, live_server.url, "cliff.client", next_path="/reports/monthly/")
+    # Her home is her practice's dashboard: KPIs against the targets, trends, aging, SLA.
+    sign_in(page, live_server.url, "cliff.client")
+    dashboard = page.locator("#client-dashboard")
+    expect(dashboard.get_by_role("heading", level=1)).to_have_text("Lakeside Family Medicine")
+    targets = page.locator("#client-targets")
+    for name in ("Clean claim rate", "Days in A/R", "Initial denial rate", "Net collection rate"):
+        expect(targets).to_contain_text(name)
+    expect(targets).to_contain_text("≥ 95 %")
+    expect(targets).to_contain_text("≤ 35 days")
+    # One trend per target KPI: drawn, or said to have nothing to measure in the seed's months.
+    expect(page.locator("#client-trends > figure, #client-trends > p")).to_have_count(4)
+    expect(page.locator("#client-trend-table tbody tr")).to_have_count(4)
+    # The aging summary is the aging report's own total for her practice.
+    aging = aging_by_bucket(
+        actor=resolve_actor(User.objects.get(username="cliff.client")),  # type: ignore[arg-type]
+        filters=ReportFilters(book.practice, None, timezone.localdate(), AgingBasis.SERVICE),
+    ).book
+    assert aging.insurance.total > 0
+    expect(page.locator("#client-aging")).to_contain_text(f"{aging.insurance.total:,.2f}")
+    expect(dashboard).not_to_contain_text(foreign.figures["practice"]["name"])
+    expect(dashboard.get_by_role("link", name="Who accessed your data")).to_be_visible()
+    page.screenshot(path=str(SHOTS / "client-dashboard.png"), full_page=True)
+
+    dashboard.get_by_role("link", name="Monthly reports").click()
+    page.wait_for_url(lambda url: "/reports/monthly/" in url)
     table = page.locator("#monthly-table")
     expect(table).to_contain_text("Lakeside Family Medicine")
     expect(table).to_contain_text("$122.00")

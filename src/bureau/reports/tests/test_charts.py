@@ -7,7 +7,15 @@ from decimal import Decimal
 
 from django.template.loader import render_to_string
 
-from bureau.reports.charts import PLOT_WIDTH, stacked_bars
+from bureau.reports.charts import (
+    MET,
+    MISSED,
+    PLOT_WIDTH,
+    TREND_PLOT,
+    TREND_TOP,
+    stacked_bars,
+    trend,
+)
 
 D = Decimal
 
@@ -29,3 +37,26 @@ def test_the_markup_is_plain_svg():
     assert "<svg" in html and "<script" not in html and not re.search(r"\sstyle=", html)
     assert "&lt;b&gt;Bay&lt;/b&gt;" in html and "<b>" not in html  # names are escaped
     assert "12.50" in html
+
+
+def test_a_trend_draws_each_month_on_one_scale_hot_when_it_misses_the_target() -> None:
+    chart = trend(
+        "Initial denial rate",
+        [("Jan", Decimal("4")), ("Feb", Decimal("8")), ("Mar", None)],
+        target=Decimal("5"),
+        higher_is_better=False,
+        suffix=" %",
+    )
+    jan, feb, mar = chart.bars
+    base = TREND_TOP + TREND_PLOT
+    # The peak (8) fills the plot; 4 is half of it; the target 5 sits at 5/8 of it.
+    assert (feb.height, jan.height) == (TREND_PLOT, TREND_PLOT // 2)
+    assert feb.y == TREND_TOP and jan.y == base - TREND_PLOT // 2
+    assert chart.target_y == base - round(TREND_PLOT * 5 / 8)
+    assert (jan.fill, feb.fill) == (MET, MISSED)  # lower is better: 4 meets ≤ 5, 8 misses
+    assert (mar.height, mar.shown) == (0, "–") and not chart.empty
+    assert jan.shown == "4.0 %" and jan.x < feb.x < mar.x
+    assert trend("empty", [("Jan", None)]).empty
+    html = render_to_string("reports/_trend.html", {"chart": chart})
+    assert "<svg" in html and "style=" not in html and "<script" not in html
+    assert "stroke-dasharray" in html  # the target line

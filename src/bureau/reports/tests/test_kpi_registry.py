@@ -59,3 +59,24 @@ def test_every_kpi_and_variant_computes_on_the_demo_book() -> None:
             assert value.value is None or isinstance(value.value, Decimal)
             if value.denominator == 0:
                 assert value.value is None
+
+
+def test_the_client_targets_are_stated_once_in_the_registry() -> None:
+    targets = {
+        k: kpi.definition.target_label for k, kpi in REGISTRY.items() if kpi.definition.target
+    }
+    assert targets == {
+        "clean_claim_rate": "≥ 95 %",
+        "days_in_ar": "≤ 35 days",
+        "initial_denial_rate": "≤ 5 %",
+        "net_collection_rate": "≥ 95 %",
+    }
+    clean, denials = (
+        REGISTRY["clean_claim_rate"].definition,
+        REGISTRY["initial_denial_rate"].definition,
+    )
+    # Higher is better: the target itself is met; lower is better: the same.
+    assert clean.met(Decimal("95.00")) is True and clean.met(Decimal("94.99")) is False
+    assert denials.met(Decimal("5.00")) is True and denials.met(Decimal("5.01")) is False
+    assert clean.met(None) is None  # nothing to measure is neither met nor missed
+    assert REGISTRY["appeal_overturn_rate"].definition.met(Decimal("1")) is None  # no target

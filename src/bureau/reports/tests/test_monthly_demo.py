@@ -17,7 +17,7 @@ from bureau.demo import WORKSPACE_SLUG
 from bureau.demo_claims import simulate_demo
 from bureau.demo_writeoffs import demo_writeoffs
 from bureau.ledger.models import EntryKind, LedgerEntry
-from bureau.reports.monthly import LINES, Month, identity_holds
+from bureau.reports.monthly import LINES, TARGET_KPIS, Month, identity_holds
 from bureau.reports.monthly_models import Trigger
 from bureau.reports.monthly_services import monthly_report_generate
 from bureau.tenancy import rls
@@ -81,6 +81,9 @@ def test_every_demo_practice_s_months_roll_forward_to_the_cent(
                     else next(ln["amount"] for ln in roll["lines"] if ln["key"] == column)
                 )
                 assert total == Decimal(whole), (practice.code, month, column)
+            # The aging at month end (the aging report's queries) is the same A/R, by age.
+            assert figures["aging"]["total"] == roll["end"], (practice.code, month)
+            assert [k["key"] for k in figures["kpis"]] == list(TARGET_KPIS)
             if previous_end is not None:
                 assert roll["start"] == previous_end
             previous_end = roll["end"]

@@ -1,0 +1,256 @@
+"""The book at a glance: the owner's home page figures, every practice in a fixed handful of
+grouped queries (one per measure, never one per practice) so the page stays under a second on
+a 1M-claim book.
+
+Every figure is the one the report behind its link shows: A/R and the share over 90 days are
+the A/R aging report's (`aging.aging_by_bucket`, as of today, aged from the date of service);
+days in A/R, denial rate, clean claim rate and net collection are the KPI dashboard's defaults
+over its default period (the 90 days ending today), per practice through `kpis.grouped`; the
+monthly charges and payments are the monthly report's lines (ledger effective date, payments
+net of reversals); SLA breaches are the work queue's (open items past their SLA due date).
+Read as the actor, through `KpiScope.rows` / `visible_to(reports.view)`, and audited as the KPI
+dashboard is: one KPIS_VIEWED event per practice counted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, DateField, Q, Sum
+from django.db.models.functions import TruncMonth
+
+from bureau.audit.models import AuditAction
+from bureau.audit.services import audit_record_many
+from bureau.ledger.models import EntryKind, LedgerEntry
+from bureau.reports.aging import AgingRow, aging_by_bucket, money
+from bureau.reports.charts import Trend, trend
+from bureau.reports.filters import AgingBasis, ReportFilters
+from bureau.reports.kpis import REGISTRY, KpiScope, KpiValue
+from bureau.reports.kpis.grouped import By, empty, grouped, months_between
+from bureau.reports.kpis.registry import Unit, ratio
+from bureau.reports.kpis.scope import CAPABILITY
+from bureau.reports.monthly import Month
+from bureau.tenancy.actor import Actor
+from bureau.tenancy.models import Practice
+from bureau.workqueues.models import ItemStatus, WorkItem
+
+ZERO = Decimal("0.00")
+KPI_DAYS = 90  # the KPI dashboard's default period (kpi_views.DEFAULT_DAYS)
+TREND_MONTHS = 6
+# The per-practice KPIs, in the order the row shows them.
+ROW_KPIS = ("days_in_ar", "initial_denial_rate", "clean_claim_rate", "net_collection_rate")
+
+
+@dataclass(frozen=True)
+class Links:
+    aging: str
+    kpis: str
+    queue: str
+
+
+@dataclass
+class PracticeGlance:
+    practice: Practice
+    ar: Decimal
+    over_90: Decimal | None  # percent of the insurance A/R
+    kpis: dict[str, KpiValue]
+    breached: int
+    links: Links
+
+    @property
+    def cells(self) -> list[KpiValue]:
+        return [self.kpis[key] for key in ROW_KPIS]
+
+
+@dataclass(frozen=True)
+class MonthMoney:
+    month: Month
+    charges: Decimal
+    payments: Decimal
+    to_date: bool  # the month running: its figures so far
+    link: str
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    month: Month
+    value: KpiValue
+    link: str
+
+
+@dataclass
+class BookGlance:
+    today: date
+    start: date  # the KPI period: start .. today
+    ar: Decimal
+    over_90: Decimal | None
+    breached: int
+    months: list[MonthMoney]
+    denial_trend: list[TrendPoint]
+    chart: Trend
+    practices: list[PracticeGlance] = field(default_factory=list)
+
+
+# -- shared reads ---------------------------------------------------------------------------
+def over_90_share(row: AgingRow) -> Decimal | None:
+    """The aging row's insurance A/R in 91–120 and 120+, as a percent of its insurance A/R."""
+    return ratio(
+        row.insurance.amounts[3] + row.insurance.amounts[4], row.insurance.total, Unit.PERCENT
+    )
+
+
+def aging_today(actor: Actor, today: date, practice: Practice | None = None) -> AgingRow:
+    """The A/R aging report's book (its children the practices) as the page opens it."""
+    filters = ReportFilters(practice, None, today, AgingBasis.SERVICE)
+    return aging_by_bucket(actor=actor, filters=filters).book
+
+
+def breaches_by_practice(scope: KpiScope, today: date) -> dict[int, int]:
+    """Open work items past their SLA due date, per practice: the queue's `sla=breached`."""
+    rows = (
+        scope.rows(WorkItem, "payer")
+        .exclude(status=ItemStatus.DONE)
+        .filter(sla_due__lt=today)
+        .values("practice_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    return {r["practice_id"]: r["n"] for r in rows}
+
+
+def month_money(scope: KpiScope, months: list[Month]) -> dict[Month, tuple[Decimal, Decimal]]:
+    """Charges and payments (net of reversals, as the monthly report's lines) per month, one
+    grouped query over the ledger."""
+    rows = (
+        scope.rows(LedgerEntry, "claim__payer")
+        .filter(effective_date__gte=months[0].first, effective_date__lte=scope.end)
+        .values(m=TruncMonth("effective_date", output_field=DateField()))
+        .annotate(
+            charges=Sum("amount", filter=Q(kind=EntryKind.CHARGE)),
+            payments=Sum("amount", filter=Q(kind=EntryKind.PAYMENT)),
+        )
+        .order_by()
+    )
+    found = {}
+    for r in rows:
+        day = r["m"] if isinstance(r["m"], date) else date.fromisoformat(str(r["m"])[:10])
+        found[Month.of(day)] = (money(r["charges"]), -money(r["payments"]))
+    return {m: found.get(m, (ZERO, ZERO)) for m in months}
+
+
+def audit_glance(actor: Actor, practice_ids: list[int], detail: dict[str, Any]) -> None:
+    """One KPIS_VIEWED event per practice whose figures the page counted, as the KPI dashboard
+    records its reads (the request's transaction: ATOMIC_REQUESTS)."""
+    audit_record_many(
+        action=AuditAction.KPIS_VIEWED,
+        actor=actor,
+        workspace=None,
+        model="reports.kpis",
+        targets=[(actor.access[pid].practice, []) for pid in practice_ids],
+        detail=detail,
+    )
+
+
+def kpi_link(kpis_url: str, start: date, end: date, practice: str = "all") -> str:
+    return f"{kpis_url}?practice={practice}&start={start.isoformat()}&end={end.isoformat()}"
+
+
+# -- the owner's home ------------------------------------------------------------------------
+def book_glance(*, actor: Actor, today: date, urls: dict[str, str]) -> BookGlance:
+    """The book as `actor` may report on it. `urls`: the aging, KPI and queue pages' paths."""
+    scope = KpiScope(actor, today - timedelta(days=KPI_DAYS - 1), today)
+    practices = actor.practices(CAPABILITY)
+    aging = aging_today(actor, today)
+    aging_rows = {row.public_id: row for row in aging.children}
+    kpis = {key: grouped(key, scope, By.PRACTICE) for key in ROW_KPIS}
+    breaches = breaches_by_practice(scope, today)
+
+    this = Month.of(today)
+    months = [this.previous(), this]
+    sums = month_money(scope, months)
+    money_rows = [
+        MonthMoney(
+            m,
+            *sums[m],
+            to_date=m == this,
+            link=kpi_link(urls["kpis"], m.first, min(m.last, today)),
+        )
+        for m in months
+    ]
+
+    trend_months = [
+        Month.of(d) for d in months_between(_months_back(this, TREND_MONTHS - 1), today)
+    ]
+    trend_scope = KpiScope(actor, trend_months[0].first, today)
+    denials = grouped("initial_denial_rate", trend_scope, By.MONTH)
+    points = [
+        TrendPoint(
+            m,
+            denials.get(m.first) or empty("initial_denial_rate"),
+            kpi_link(urls["kpis"], m.first, min(m.last, today)),
+        )
+        for m in trend_months
+    ]
+    definition = REGISTRY["initial_denial_rate"].definition
+    chart = trend(
+        "Initial denial rate by month (share of claims first adjudicated that month)",
+        [(_short(p.month), p.value.value) for p in points],
+        target=definition.target,
+        higher_is_better=False,
+        suffix=" %",
+        target_label=definition.target_label,
+    )
+
+    rows = []
+    for practice in practices:
+        pid, public = practice.pk, str(practice.public_id)
+        row = aging_rows.get(public)
+        rows.append(
+            PracticeGlance(
+                practice=practice,
+                ar=row.insurance.total if row else ZERO,
+                over_90=over_90_share(row) if row else None,
+                kpis={key: kpis[key].get(pid) or empty(key) for key in ROW_KPIS},
+                breached=breaches.get(pid, 0),
+                links=Links(
+                    aging=f"{urls['aging']}?practice={public}",
+                    kpis=f"{urls['kpis']}?practice={public}",
+                    queue=f"{urls['queue']}?practice={public}&sla=breached",
+                ),
+            )
+        )
+    audit_glance(
+        actor,
+        sorted(p.pk for p in practices),
+        {
+            "report": "home",
+            "start": scope.start.isoformat(),
+            "end": today.isoformat(),
+            "kpis": list(ROW_KPIS),
+            "aging_as_of": today.isoformat(),
+        },
+    )
+    return BookGlance(
+        today=today,
+        start=scope.start,
+        ar=aging.insurance.total,
+        over_90=over_90_share(aging),
+        breached=sum(breaches.values()),
+        months=money_rows,
+        denial_trend=points,
+        chart=chart,
+        practices=rows,
+    )
+
+
+def _short(month: Month) -> str:
+    return f"{month.first:%b}" + ("" if month.month != 1 else f" {month.year % 100:02d}")
+
+
+def _months_back(month: Month, n: int) -> date:
+    for _ in range(n):
+        month = month.previous()
+    return month.first
