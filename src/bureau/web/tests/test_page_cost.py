@@ -44,10 +44,10 @@ TRANSACTION = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "SELECT SE
 # opens it. One more is a new query per page (or per row, which the growth tests name).
 PAGE_READS = {
     # Work summary; patients, rejected claims, open exceptions + holds, denials, paid; and the
-    # book at a glance (reports.book), one statement per measure for every practice: aging and
-    # its payers' names, days in A/R, denials (claims + denials), clean claims, net collection,
+    # book at a glance (reports.book), one statement per measure for every practice: aging (a
+    # probe for entries dated after today, then the balances) and its payers' names, days in A/R, denials (claims + denials), clean claims, net collection,
     # SLA breaches, this month and last, the denial trend (claims + denials).
-    "/": 6 + 11,
+    "/": 6 + 12,
     "/claims/?practice=all": 4,  # payers, providers, count, page
     "/patients/?practice=all": 2,  # count, page
     "/queue/?function=denials&practice=all": 3,  # payers, page, people to assign to
