@@ -31,7 +31,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Exists, F, OuterRef, Q, Sum
-from django.db.models.functions import Coalesce
 
 from bureau.denials.models import Denial
 from bureau.directory.selectors import payer_list
@@ -45,6 +44,7 @@ from bureau.reports.kpis.registry import Unit, ratio
 from bureau.reports.kpis.scope import KpiScope
 from bureau.reports.month_window import MonthWindow
 from bureau.tenancy.actor import Actor
+from bureau.workqueues.rules.remits import UNDERPAID_LINE, underpayment_payer
 
 REPORT = "payers"
 REVERSAL = "22"  # CLP02: the payer takes back an earlier payment; not an underpayment
@@ -185,9 +185,7 @@ def underpaid_lines(scope: KpiScope) -> Any:
         scope.rows(EraLine, None)
         .filter(facts.in_period(scope, "era_claim__era__payment_date"))
         .exclude(era_claim__status_code=REVERSAL)
-        .annotate(
-            payer_ref=Coalesce(F("era_claim__era__payer_id"), F("era_claim__claim__payer_id"))
-        )
+        .annotate(payer_ref=underpayment_payer())
     )
     if scope.payer_id is not None:
         lines = lines.filter(payer_ref=scope.payer_id)
@@ -201,8 +199,9 @@ def _underpayments(scope: KpiScope, into: dict[Key, PayerFigures]) -> None:
         .values("practice_id", "payer_ref")
         .annotate(
             n=Count("pk"),
-            under=Count("pk", filter=Q(underpaid_by__gt=0)),
-            dollars=Sum("underpaid_by", filter=Q(underpaid_by__gt=0)),
+            # The work queue's one condition (its items and this rate count the same lines).
+            under=Count("pk", filter=UNDERPAID_LINE),
+            dollars=Sum("underpaid_by", filter=UNDERPAID_LINE),
         )
     )
     for row in rows:
