@@ -31,7 +31,7 @@ from bureau.web.access import chosen_practice
 # would otherwise read as a valid year and age every claim by eighteen centuries.
 EARLIEST = date(2000, 1, 1)
 # `[0-9]`, not `\d`: `\d` matches every script's digits ("２０２６"), which `date` would read.
-_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 _LONGEST = 80  # no filter value is longer; more is someone's paste, quoted back cut
 
 
@@ -85,7 +85,7 @@ def _quoted(value: str) -> str:
 def parse_date(value: str, *, name: str, today: date) -> tuple[date | None, str]:
     """(the date, "") or (None, a message naming what is wrong with `value`)."""
     value = value.strip()
-    if not _ISO_DATE.fullmatch(value):
+    if not ISO_DATE.fullmatch(value):
         return None, f"{name} {_quoted(value)} is not a date: write it as YYYY-MM-DD."
     try:
         day = date.fromisoformat(value)

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from bureau.directory.models import Payer
 from bureau.directory.selectors import payer_list
+from bureau.reports.filters import ISO_DATE
 from bureau.reports.kpis import REGISTRY, KpiScope
 from bureau.reports.kpis.dashboard import kpi_dashboard
 from bureau.tenancy.roles import Capability
@@ -49,7 +50,8 @@ def _date(request: HttpRequest, name: str, label: str, default: date, errors: li
     if not text:
         return default
     try:
-        value = date.fromisoformat(text[:10]) if len(text) == 10 else None
+        # The one date shape every report reads (ISO week dates like 2026-W01-1 are not it).
+        value = date.fromisoformat(text) if ISO_DATE.fullmatch(text) else None
     except ValueError:
         value = None
     if value is None:

@@ -4,6 +4,7 @@ from bureau.reports import (
     activity_views,
     aging_views,
     denial_views,
+    index_views,
     kpi_views,
     mix_views,
     monthly_views,
@@ -18,6 +19,7 @@ from bureau.reports import (
 app_name = "reports"
 # Each report adds its routes here.
 urlpatterns: list[URLPattern | URLResolver] = [
+    path("", index_views.reports_index_view, name="index"),
     path("definitions/", kpi_views.definitions_view, name="definitions"),
     path("kpis/", kpi_views.dashboard_view, name="kpis"),
     path("monthly/", monthly_views.monthly_list_view, name="monthly_list"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 from django.utils import timezone
 
@@ -88,8 +89,15 @@ class Actor:
             raise CapabilityDenied(capability)
 
     def practice_by_public_id(self, public_id: Any) -> Practice | None:
+        """The practice with this id among the actor's; None for any other, or for a value
+        that is no UUID. Any spelling of a UUID is the same id (upper case, no dashes), as
+        every other id parameter reads it."""
+        try:
+            wanted = public_id if isinstance(public_id, UUID) else UUID(str(public_id)[:80])
+        except ValueError:
+            return None
         for access in self.access.values():
-            if str(access.practice.public_id) == str(public_id):
+            if access.practice.public_id == wanted:
                 return access.practice
         return None
 

@@ -49,7 +49,7 @@ SHELL_ROUTES = {
     "eras": "eras:list",
     "denials": "denials:list",
     "questions": "workqueues:questions",
-    "reports": "reports:kpis",
+    "reports": "reports:index",
     "audit": "audit:log",
     "setup": "directory:providers",
     "settings": "configuration:settings",

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from bureau.audit.models import AuditAction
 from bureau.audit.services import audit_record
 from bureau.reports.book import book_glance
+from bureau.reports.catalogue import shortcuts_for
 from bureau.reports.client_dashboard import client_glance
 from bureau.tenancy.actor import Actor
 from bureau.tenancy.context import ALL, switch_practice
@@ -54,8 +55,7 @@ def home_view(request: HttpRequest) -> HttpResponse:
             "totals": summary_totals(summaries) if len(summaries) > 1 else None,
             "paid_window": PAID_WINDOW_DAYS,
             "perms_reports": actor.can(Capability.REPORTS_VIEW),
-            "perms_audit": actor.can(Capability.AUDIT_VIEW),
-            "perms_questions": actor.can(Capability.QUESTIONS_VIEW),
+            "report_shortcuts": shortcuts_for(actor),
         },
     )
 

@@ -31,16 +31,24 @@ AUDIT_REPORT_LINKS = ("reports:activity",)
     ("username", "in_bar"),
     [("olivia.owner", False), ("alex.manager", False), ("cliff.client", True)],
 )
-def test_every_report_is_linked_from_home_and_clients_have_it_in_the_bar(username, in_bar):
-    body = verified_client(username).get(reverse("web:home")).content.decode()
+def test_every_report_is_on_the_index_linked_from_home_and_clients_have_it_in_the_bar(
+    username, in_bar
+):
+    client = verified_client(username)
+    home = client.get(reverse("web:home")).content.decode()
+    assert f'href="{reverse("reports:index")}"' in home
+    assert f'href="{reverse("reports:aging")}"' in home  # a shortcut
+    index = client.get(reverse("reports:index")).content.decode()
     for name in REPORT_LINKS:
-        assert f'href="{reverse(name)}"' in body, name
+        assert f'href="{reverse(name)}"' in index, name
     for name in AUDIT_REPORT_LINKS:  # the owner and the client read the audit log; alex not
-        assert (f'href="{reverse(name)}"' in body) == (username != "alex.manager"), name
-    bar = body.split("</nav>", 1)[0]
-    assert (">Reports</a>" in bar) == in_bar
+        assert (f'href="{reverse(name)}"' in index) == (username != "alex.manager"), name
+    bar = home.split("</nav>", 1)[0]
+    assert (f'href="{reverse("reports:index")}"' in bar) == in_bar
 
 
 def test_no_report_link_for_someone_who_may_not_read_reports():
-    body = verified_client("bella.biller").get(reverse("web:home")).content.decode()
+    client = verified_client("bella.biller")
+    body = client.get(reverse("web:home")).content.decode()
     assert 'id="home-reports"' not in body
+    assert client.get(reverse("reports:index")).status_code == 404

@@ -254,6 +254,7 @@ def truth(world: ProviderWorld) -> dict[type[PracticeScoped], Rule]:
         "EraClaim": by_claim,  # an unmatched loop reaches no provider
         "EraLine": lambda r: loop_claim.get(r.era_claim_id) in my_claims,
         "LedgerEntry": by_claim,
+        "ClaimBalance": by_claim,  # the claim's balance: whoever sees the claim
         "ProviderAdjustmentEntry": lambda r: False,  # the practice's, no one provider's
         "EraException": by_claim,
         "Denial": by_claim,

@@ -243,6 +243,7 @@ CLASSIFICATION: dict[str, Spec] = {
     # refusal of the probed request (the user's own: refused with a message) goes back to it.
     "billing:writeoffs": Spec("capability", needs=(C.WRITEOFFS_VIEW,), list_filter=True),
     "reports:definitions": Spec("capability", needs=(C.REPORTS_VIEW,)),
+    "reports:index": Spec("capability", needs=(C.REPORTS_VIEW,)),
     "reports:kpis": Spec("capability", needs=(C.REPORTS_VIEW,), list_filter=True),
     "billing:writeoff": Spec("capability", needs=(C.WRITEOFFS_VIEW,), record="writeoff"),
     "billing:writeoff_new": Spec(

@@ -45,8 +45,9 @@ TRANSACTION = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "SELECT SE
 PAGE_READS = {
     # Work summary; patients, rejected claims, open exceptions + holds, denials, paid; and the
     # book at a glance (reports.book), one statement per measure for every practice: aging (a
-    # probe for entries dated after today, then the balances) and its payers' names, days in A/R, denials (claims + denials), clean claims, net collection,
-    # SLA breaches, this month and last, the denial trend (claims + denials).
+    # probe for entries dated after today, then the balances) and its payers' names, days in
+    # A/R, denials (claims + denials), clean claims, net collection, SLA breaches, this month
+    # and last, the denial trend (claims + denials).
     "/": 6 + 12,
     "/claims/?practice=all": 4,  # payers, providers, count, page
     "/patients/?practice=all": 2,  # count, page
