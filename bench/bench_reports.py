@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,6 +26,8 @@ from collections.abc import Callable
 from pathlib import Path
 from statistics import median, quantiles
 from typing import Any
+
+from bench.postgres import run_on_postgres
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGETS_MS = {"report_aging_book": 1000.0, "report_owner_home": 1000.0, "report_kpis": 300.0}
@@ -37,16 +38,7 @@ MONTHLY_RUNS = 5
 
 
 def main() -> None:
-    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
-        done = subprocess.run(  # noqa: S603 - our own script and interpreter
-            [str(ROOT / "scripts/with-postgres.sh"), sys.executable, "-m", "bench.bench_reports"],
-            cwd=ROOT,
-            check=False,
-        )
-        if done.returncode != 0:
-            raise RuntimeError(f"the PostgreSQL run failed (exit {done.returncode})")
-        return
-    _run()
+    run_on_postgres("bench.bench_reports", _run)
 
 
 def emit(measure: dict[str, Any]) -> None:

@@ -20,13 +20,14 @@ from __future__ import annotations
 import json
 import os
 import resource
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from statistics import median, quantiles
 from typing import Any
+
+from bench.postgres import run_on_postgres
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_REFRESH_S = 120.0
@@ -37,16 +38,7 @@ WARMUP = 5
 
 
 def main() -> None:
-    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
-        done = subprocess.run(  # noqa: S603 - our own script and interpreter
-            [str(ROOT / "scripts/with-postgres.sh"), sys.executable, "-m", "bench.bench_workqueue"],
-            cwd=ROOT,
-            check=False,
-        )
-        if done.returncode != 0:
-            raise RuntimeError(f"the PostgreSQL run failed (exit {done.returncode})")
-        return
-    _run()
+    run_on_postgres("bench.bench_workqueue", _run)
 
 
 def emit(measure: dict[str, Any]) -> None:
