@@ -109,6 +109,8 @@ class AuditAction(StrEnum):
     # Reports: a page read of report figures and claim rows, and an export (a file leaving).
     REPORT_VIEWED = "report.viewed"
     REPORT_EXPORTED = "report.exported"
+    # The nightly snapshot of a practice's figures for the owner's home (a stored change).
+    KPI_SNAPSHOT_TAKEN = "report.snapshot_taken"
 
     @property
     def is_phi_read(self) -> bool:

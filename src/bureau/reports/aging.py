@@ -183,6 +183,11 @@ def _from_balances(
     shown: dict[str, F] | None,
 ) -> Any:
     rows = ClaimBalance.objects.visible_to(actor, capability).filter(practice_id__in=practice_ids)
+    return _owed_from_balances(rows, filters, shown)
+
+
+def _owed_from_balances(rows: Any, filters: ReportFilters, shown: dict[str, F] | None) -> Any:
+    """`rows`: balance rows already scoped (an actor's, or a KPI scope's)."""
     if filters.practice_id is not None:
         rows = rows.filter(practice_id=filters.practice_id)
     if filters.payer_id is not None:
@@ -285,15 +290,21 @@ def _bucket_rows(claims: Any, as_of: date) -> list[tuple[Any, ...]]:
         return list(cursor.fetchall())
 
 
-def practice_buckets(entries: Any, as_of: date, basis: AgingBasis) -> tuple[int, Buckets]:
-    """The claims owed something and their insurance balance by bucket as of `as_of`, from a
-    ledger the caller scoped (the monthly report reads one practice for the system): the
-    same inner and outer queries as the report (the ledger's: a month's end is in the past),
-    every payer summed."""
+def insurance_buckets(
+    balances: Any, entries: Any, as_of: date, basis: AgingBasis
+) -> tuple[int, Buckets]:
+    """The claims owed something and their insurance balance by bucket as of `as_of`, from
+    balance rows and ledger entries the caller scoped (a KPI's scope; the system's read of one
+    practice for its monthly report): the report's own inner and outer queries, every payer
+    summed — from the balance rows when no entry is dated after `as_of`, else the ledger's.
+    `balances` None: always the ledger (a month's end is in the past)."""
     filters = ReportFilters(None, None, as_of, basis)
-    rows = _bucket_rows(_from_ledger(None, filters, None, [], None, entries=entries), as_of)
+    if balances is not None and not entries.filter(effective_date__gt=as_of).exists():
+        inner = _owed_from_balances(balances, filters, None)
+    else:
+        inner = _from_ledger(None, filters, None, [], None, entries=entries)
     count, buckets = 0, Buckets.empty()
-    for _practice, _payer, claims, *sums in rows:
+    for _practice, _payer, claims, *sums in _bucket_rows(inner, as_of):
         count += claims
         buckets = buckets + Buckets(tuple(money(v) for v in sums[:5]))
     return count, buckets

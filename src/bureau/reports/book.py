@@ -15,7 +15,7 @@ dashboard is: one KPIS_VIEWED event per practice counted.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -92,14 +92,17 @@ class BookGlance:
     denial_trend: list[TrendPoint]
     chart: Trend
     practices: list[PracticeGlance] = field(default_factory=list)
+    taken_at: datetime | None = None  # from the nightly snapshots taken then; None: live
 
 
 # -- shared reads ---------------------------------------------------------------------------
 def over_90_share(row: AgingRow) -> Decimal | None:
     """The aging row's insurance A/R in 91–120 and 120+, as a percent of its insurance A/R."""
-    return ratio(
-        row.insurance.amounts[3] + row.insurance.amounts[4], row.insurance.total, Unit.PERCENT
-    )
+    return ratio(over_90(row), row.insurance.total, Unit.PERCENT)
+
+
+def over_90(row: AgingRow) -> Decimal:
+    return row.insurance.amounts[3] + row.insurance.amounts[4]
 
 
 def aging_today(actor: Actor, today: date, practice: Practice | None = None) -> AgingRow:
@@ -158,91 +161,142 @@ def kpi_link(kpis_url: str, start: date, end: date, practice: str = "all") -> st
     return f"{kpis_url}?practice={practice}&start={start.isoformat()}&end={end.isoformat()}"
 
 
+# -- the page's figures, live -------------------------------------------------------------------
+@dataclass(frozen=True)
+class BookFigures:
+    """What the page adds up, per practice, whether read live or from the nightly snapshots."""
+
+    today: date  # the business day the figures describe: the KPI period and the aging end on it
+    aging: dict[int, tuple[Decimal, Decimal]]  # practice → (insurance A/R, of it 91+ days old)
+    kpis: dict[str, dict[int, KpiValue]]  # ROW_KPIS key → practice → value
+    months: dict[Month, tuple[Decimal, Decimal]]  # the month before and the month: charges, paid
+    trend: dict[date, KpiValue]  # a month's first day → the book's initial denial rate
+    taken_at: datetime | None = None  # when the snapshots were taken; None: read now
+
+
+def kpi_scope(actor: Actor, today: date) -> KpiScope:
+    return KpiScope(actor, today - timedelta(days=KPI_DAYS - 1), today)
+
+
+def page_months(today: date) -> list[Month]:
+    this = Month.of(today)
+    return [this.previous(), this]
+
+
+def trend_months(today: date) -> list[Month]:
+    return [
+        Month.of(d) for d in months_between(_months_back(Month.of(today), TREND_MONTHS - 1), today)
+    ]
+
+
+def live_figures(actor: Actor, practices: list[Practice], today: date) -> BookFigures:
+    """Every practice at once, as the actor may report on it: one grouped query per measure."""
+    scope = kpi_scope(actor, today)
+    ids = {str(p.public_id): p.pk for p in practices}
+    aging = {
+        ids[row.public_id]: (row.insurance.total, over_90(row))
+        for row in aging_today(actor, today).children
+        if row.public_id in ids
+    }
+    trend_scope = KpiScope(actor, trend_months(today)[0].first, today)
+    return BookFigures(
+        today=today,
+        aging=aging,
+        kpis={key: grouped(key, scope, By.PRACTICE) for key in ROW_KPIS},
+        months=month_money(scope, page_months(today)),
+        trend=grouped("initial_denial_rate", trend_scope, By.MONTH),
+    )
+
+
 # -- the owner's home ------------------------------------------------------------------------
 def book_glance(*, actor: Actor, today: date, urls: dict[str, str]) -> BookGlance:
-    """The book as `actor` may report on it. `urls`: the aging, KPI and queue pages' paths."""
-    scope = KpiScope(actor, today - timedelta(days=KPI_DAYS - 1), today)
-    practices = actor.practices(CAPABILITY)
-    aging = aging_today(actor, today)
-    aging_rows = {row.public_id: row for row in aging.children}
-    kpis = {key: grouped(key, scope, By.PRACTICE) for key in ROW_KPIS}
-    breaches = breaches_by_practice(scope, today)
+    """The book as `actor` may report on it. `urls`: the aging, KPI and queue pages' paths.
 
-    this = Month.of(today)
-    months = [this.previous(), this]
-    sums = month_money(scope, months)
+    From the nightly snapshots when every practice the actor reports on has one of the same
+    day within the last week and the actor's grant covers its every provider
+    (`snapshot.snapshot_figures`); else read now."""
+    from bureau.reports.snapshot import snapshot_figures  # the snapshot builds on this module
+
+    practices = actor.practices(CAPABILITY)
+    figures = snapshot_figures(actor, practices, today) or live_figures(actor, practices, today)
+    day = figures.today
+    breaches = breaches_by_practice(kpi_scope(actor, today), today)
+    this = Month.of(day)
     money_rows = [
         MonthMoney(
             m,
-            *sums[m],
+            *figures.months.get(m, (ZERO, ZERO)),
             to_date=m == this,
-            link=kpi_link(urls["kpis"], m.first, min(m.last, today)),
+            link=kpi_link(urls["kpis"], m.first, min(m.last, day)),
         )
-        for m in months
+        for m in page_months(day)
     ]
-
-    trend_months = [
-        Month.of(d) for d in months_between(_months_back(this, TREND_MONTHS - 1), today)
-    ]
-    trend_scope = KpiScope(actor, trend_months[0].first, today)
-    denials = grouped("initial_denial_rate", trend_scope, By.MONTH)
     points = [
         TrendPoint(
             m,
-            denials.get(m.first) or empty("initial_denial_rate"),
-            kpi_link(urls["kpis"], m.first, min(m.last, today)),
+            figures.trend.get(m.first) or empty("initial_denial_rate"),
+            kpi_link(urls["kpis"], m.first, min(m.last, day)),
         )
-        for m in trend_months
+        for m in trend_months(day)
     ]
+    rows = [_practice_row(p, figures, breaches, urls) for p in practices]
+    ar = sum((a for a, _ in figures.aging.values()), ZERO)
+    old = sum((o for _, o in figures.aging.values()), ZERO)
+    start = day - timedelta(days=KPI_DAYS - 1)
+    audit_glance(
+        actor,
+        sorted(p.pk for p in practices),
+        {
+            "report": "home",
+            "start": start.isoformat(),
+            "end": day.isoformat(),
+            "kpis": list(ROW_KPIS),
+            "aging_as_of": day.isoformat(),
+            "snapshot": figures.taken_at.isoformat() if figures.taken_at else None,
+        },
+    )
+    return BookGlance(
+        today=day,
+        start=start,
+        ar=ar,
+        over_90=ratio(old, ar, Unit.PERCENT),
+        breached=sum(breaches.values()),
+        months=money_rows,
+        denial_trend=points,
+        chart=_trend_chart(points),
+        practices=rows,
+        taken_at=figures.taken_at,
+    )
+
+
+def _practice_row(
+    practice: Practice, figures: BookFigures, breaches: dict[int, int], urls: dict[str, str]
+) -> PracticeGlance:
+    pid, public = practice.pk, str(practice.public_id)
+    aging = figures.aging.get(pid)
+    return PracticeGlance(
+        practice=practice,
+        ar=aging[0] if aging else ZERO,
+        over_90=ratio(aging[1], aging[0], Unit.PERCENT) if aging else None,
+        kpis={key: figures.kpis[key].get(pid) or empty(key) for key in ROW_KPIS},
+        breached=breaches.get(pid, 0),
+        links=Links(
+            aging=f"{urls['aging']}?practice={public}",
+            kpis=f"{urls['kpis']}?practice={public}",
+            queue=f"{urls['queue']}?practice={public}&sla=breached",
+        ),
+    )
+
+
+def _trend_chart(points: list[TrendPoint]) -> Trend:
     definition = REGISTRY["initial_denial_rate"].definition
-    chart = trend(
+    return trend(
         "Initial denial rate by month (share of claims first adjudicated that month)",
         [(_short(p.month), p.value.value) for p in points],
         target=definition.target,
         higher_is_better=False,
         suffix=" %",
         target_label=definition.target_label,
-    )
-
-    rows = []
-    for practice in practices:
-        pid, public = practice.pk, str(practice.public_id)
-        row = aging_rows.get(public)
-        rows.append(
-            PracticeGlance(
-                practice=practice,
-                ar=row.insurance.total if row else ZERO,
-                over_90=over_90_share(row) if row else None,
-                kpis={key: kpis[key].get(pid) or empty(key) for key in ROW_KPIS},
-                breached=breaches.get(pid, 0),
-                links=Links(
-                    aging=f"{urls['aging']}?practice={public}",
-                    kpis=f"{urls['kpis']}?practice={public}",
-                    queue=f"{urls['queue']}?practice={public}&sla=breached",
-                ),
-            )
-        )
-    audit_glance(
-        actor,
-        sorted(p.pk for p in practices),
-        {
-            "report": "home",
-            "start": scope.start.isoformat(),
-            "end": today.isoformat(),
-            "kpis": list(ROW_KPIS),
-            "aging_as_of": today.isoformat(),
-        },
-    )
-    return BookGlance(
-        today=today,
-        start=scope.start,
-        ar=aging.insurance.total,
-        over_90=over_90_share(aging),
-        breached=sum(breaches.values()),
-        months=money_rows,
-        denial_trend=points,
-        chart=chart,
-        practices=rows,
     )
 
 

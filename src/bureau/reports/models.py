@@ -1,5 +1,6 @@
 """The reports app's tables, one module per report that stores something."""
 
 from bureau.reports.monthly_models import MonthlyReport
+from bureau.reports.snapshot_models import GlanceSnapshot
 
-__all__ = ["MonthlyReport"]
+__all__ = ["GlanceSnapshot", "MonthlyReport"]

@@ -41,7 +41,7 @@ from bureau.billing.models import POSTED_STATUSES, WriteOffReason, WriteOffReque
 from bureau.denials.models import Denial, DenialEvent, DenialStatus
 from bureau.ledger.models import EntryKind, LedgerEntry
 from bureau.remittance.models import Era
-from bureau.reports.aging import BUCKETS, practice_buckets
+from bureau.reports.aging import BUCKETS, insurance_buckets
 from bureau.reports.filters import AgingBasis
 from bureau.reports.kpis import REGISTRY, compute
 from bureau.reports.kpis.registry import Unit, ratio
@@ -374,9 +374,9 @@ def kpis_against_targets(practice: Practice, month: Month) -> list[dict[str, Any
 
 def aging_at_month_end(entries: QuerySet[LedgerEntry], month: Month) -> dict[str, Any]:
     """The insurance A/R at the month's last day by age from the date of service, the A/R
-    aging report's buckets and queries (`aging.practice_buckets`); its total is the
+    aging report's buckets and queries (`aging.insurance_buckets`); its total is the
     roll-forward's A/R at the end."""
-    claims, buckets = practice_buckets(entries, month.last, AgingBasis.SERVICE)
+    claims, buckets = insurance_buckets(None, entries, month.last, AgingBasis.SERVICE)
     over_90 = buckets.amounts[3] + buckets.amounts[4]
     return {
         "as_of": month.last.isoformat(),

@@ -122,15 +122,15 @@ class PayerReport:
 # -- one grouped query per measure ---------------------------------------------------------------
 def _adjudication(scope: KpiScope, into: dict[Key, PayerFigures]) -> None:
     """Initial denials and first-pass resolution over the same claims (first 835 in period)."""
+    # Denied on its first 835's day (the claim's first 835 is in the period, so is the denial).
     initially = Exists(
         scope.rows(Denial, None).filter(
-            claim_id=OuterRef("pk"), denied_on=OuterRef("adjudicated_on")
+            facts.first_adjudicated_on(scope, "denied_on"), claim_id=OuterRef("pk")
         )
     )
     rows = (
         facts.original_claims(scope)
-        .annotate(adjudicated_on=facts.first_adjudicated(scope))
-        .filter(facts.in_period(scope, "adjudicated_on"))
+        .filter(facts.first_adjudicated_in_period(scope))
         .annotate(
             was_rejected=facts.rejected(scope),
             was_denied=facts.denied(scope),
@@ -159,11 +159,12 @@ def _turnaround(scope: KpiScope, into: dict[Key, PayerFigures], *, paid_only: bo
     date pairs as `kpis.claims.days_to_pay` does, so the day arithmetic stays portable."""
     pairs = (
         facts.original_claims(scope)
+        .filter(facts.first_adjudicated_in_period(scope, paid_only=paid_only))
         .annotate(
             answered_on=facts.first_adjudicated(scope, paid_only=paid_only),
-            submitted_on=facts.first_submitted(scope),
+            submitted_on=facts.first_submitted(),
         )
-        .filter(facts.in_period(scope, "answered_on"), submitted_on__isnull=False)
+        .filter(submitted_on__isnull=False)
         .order_by()
         .values("practice_id", "payer_id", "answered_on", "submitted_on")
         .annotate(n=Count("pk"))
@@ -183,7 +184,7 @@ def underpaid_lines(scope: KpiScope) -> Any:
     """The 835 lines of the period with their payer (`payer_ref`), reversals left out."""
     lines = (
         scope.rows(EraLine, None)
-        .filter(facts.in_period(scope, "era_claim__era__payment_date"))
+        .filter(facts.era_in_period(scope, "era_claim__era"))
         .exclude(era_claim__status_code=REVERSAL)
         .annotate(payer_ref=underpayment_payer())
     )

@@ -7,9 +7,9 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, Sum
 
-from bureau.claims.models import Claim, ClaimState
+from bureau.claims.models import ClaimState
 from bureau.denials.models import Denial
 from bureau.reports.kpis import facts
 from bureau.reports.kpis.registry import (
@@ -39,17 +39,18 @@ CORRECTIONS = "replacement and void claims (CLM05-3 = 7, 8): they are rework of 
 def submitted(scope: KpiScope) -> Any:  # annotated: later lookups name its annotations
     return (
         facts.original_claims(scope)
-        .annotate(submitted_on=facts.first_submitted(scope))
+        .annotate(submitted_on=facts.first_submitted())
         .filter(facts.in_period(scope, "submitted_on"))
     )
 
 
-def adjudicated(scope: KpiScope) -> QuerySet[Claim]:
-    return (
-        facts.original_claims(scope)
-        .annotate(adjudicated_on=facts.first_adjudicated(scope))
-        .filter(facts.in_period(scope, "adjudicated_on"))
-    )
+def adjudicated(scope: KpiScope, *, dated: bool = False) -> Any:
+    """Original claims first adjudicated in the period; `dated`: annotated with that date
+    (`adjudicated_on`), for grouping by month — a value computed per claim, so only when asked."""
+    claims = facts.original_claims(scope).filter(facts.first_adjudicated_in_period(scope))
+    if dated:
+        claims = claims.annotate(adjudicated_on=facts.first_adjudicated(scope))
+    return claims
 
 
 # -- clean claim rate ---------------------------------------------------------------------------
@@ -170,8 +171,8 @@ def initial_denials(scope: KpiScope) -> Any:  # annotated with adjudicated_on
     return (
         scope.rows(Denial, "claim__payer")
         .filter(claim__frequency="1")
-        .annotate(adjudicated_on=facts.first_adjudicated(scope, claim="claim_id"))
-        .filter(facts.in_period(scope, "adjudicated_on"), denied_on=F("adjudicated_on"))
+        .filter(facts.in_period(scope, "denied_on"), facts.first_adjudicated_on(scope, "denied_on"))
+        .annotate(adjudicated_on=F("denied_on"))
     )
 
 
@@ -248,13 +249,14 @@ def days_to_submit(scope: KpiScope, variant: Variant) -> KpiValue:
     # pairs, not claims, so the day arithmetic stays portable (SQLite and PostgreSQL).
     pairs = (
         submitted(scope)
-        .values("submitted_on", "encounter__date_of_service")
+        # The date of service as the claim's balance row copies it: no join to encounters.
+        .values("submitted_on", "balance__date_of_service")
         .annotate(n=Count("pk"))
         .order_by()
     )
     days = claims = 0
     for pair in pairs:
-        days += (pair["submitted_on"] - pair["encounter__date_of_service"]).days * pair["n"]
+        days += (pair["submitted_on"] - pair["balance__date_of_service"]).days * pair["n"]
         claims += pair["n"]
     return value_of("days_to_submit", variant, days, claims)
 
@@ -291,14 +293,15 @@ def days_to_submit(scope: KpiScope, variant: Variant) -> KpiValue:
     )
 )
 def days_to_pay(scope: KpiScope, variant: Variant) -> KpiValue:
-    start = "submitted_on" if variant.key == "from_submission" else "encounter__date_of_service"
+    start = "submitted_on" if variant.key == "from_submission" else "balance__date_of_service"
     pairs = (
         facts.original_claims(scope)
+        .filter(facts.first_adjudicated_in_period(scope, paid_only=True))
         .annotate(
             paid_on=facts.first_adjudicated(scope, paid_only=True),
-            submitted_on=facts.first_submitted(scope),
+            submitted_on=facts.first_submitted(),
         )
-        .filter(facts.in_period(scope, "paid_on"), submitted_on__isnull=False)
+        .filter(submitted_on__isnull=False)
         .values("payer_id", "payer__name", "paid_on", start)
         .annotate(n=Count("pk"))
         .order_by()

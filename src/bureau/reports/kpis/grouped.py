@@ -80,7 +80,7 @@ def clean_claim_rate(scope: KpiScope, by: By) -> Grouped:
 def initial_denial_rate(scope: KpiScope, by: By) -> Grouped:
     variant = _variant("initial_denial_rate")
     totals = (
-        claim_kpis.adjudicated(scope)
+        claim_kpis.adjudicated(scope, dated=by is By.MONTH)
         .values(g=_group(by, "adjudicated_on"))
         .annotate(total=Count("pk"))
         .order_by()

@@ -4,13 +4,14 @@ and the ERA auto-post rate."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Case, Count, Q, QuerySet, Sum, Value, When
 
-from bureau.ledger.models import EntryKind, LedgerEntry
+from bureau.ledger.models import ClaimBalance, EntryKind, LedgerEntry
 from bureau.remittance.models import EraClaim, EraClaimOutcome
+from bureau.reports.aging import insurance_buckets, money
+from bureau.reports.filters import AgingBasis
 from bureau.reports.kpis import facts
 from bureau.reports.kpis.registry import (
     CENT,
@@ -82,15 +83,33 @@ def days_in_ar(scope: KpiScope, variant: Variant) -> KpiValue:
     revenue = Q(kind=EntryKind.CHARGE)
     if variant.key == "net_revenue":
         revenue |= facts.CONTRACTUAL
-    totals = _ledger(scope).aggregate(
-        ar=Sum("amount", filter=Q(effective_date__lte=scope.end)),
-        revenue=Sum("amount", filter=revenue & _period(scope)),
+    revenue_total = _sum(
+        _ledger(scope)
+        .filter(_period(scope))
+        .aggregate(revenue=Sum("amount", filter=revenue))["revenue"]
     )
-    ar, revenue_total = _sum(totals["ar"]), _sum(totals["revenue"])
+    ar = _ar_at_end(scope)
     daily = revenue_total / scope.days
     # The value from the exact daily figure; the denominator shown is rounded to the cent.
     value = ratio(ar * scope.days, revenue_total, Unit.DAYS)
     return KpiValue("days_in_ar", variant, ar, daily.quantize(CENT), value)
+
+
+def _ar_at_end(scope: KpiScope) -> Decimal:
+    """Insurance A/R at the period's end: the sum of every entry up to it — the claims'
+    balance rows (`ledger.ClaimBalance`, every entry) when no entry is dated after it, as a
+    period ending today is; else the ledger's entries up to that day."""
+    entries = _ledger(scope)
+    if entries.filter(effective_date__gt=scope.end).exists():
+        total = entries.filter(effective_date__lte=scope.end).aggregate(ar=Sum("amount"))["ar"]
+    else:
+        # Settled claims add nothing: read the open ones alone (the open-balance index).
+        total = (
+            scope.rows(ClaimBalance, "payer")
+            .filter(~Q(insurance=0) | ~Q(transferred=0))
+            .aggregate(ar=Sum("insurance"))["ar"]
+        )
+    return money(total)
 
 
 # -- A/R over 90 days ---------------------------------------------------------------------------
@@ -103,37 +122,37 @@ def days_in_ar(scope: KpiScope, variant: Variant) -> KpiValue:
             Variant(
                 "by_date_of_service",
                 "Aged from date of service",
-                "insurance A/R at the period's end on lines whose date of service is more than "
-                "90 days before that day",
+                "insurance A/R at the period's end on claims whose date of service is more "
+                "than 90 days before that day (the aging report's 91–120 and 120+ columns)",
                 "insurance A/R at the period's end",
                 Unit.PERCENT,
             ),
             Variant(
                 "by_first_submission",
                 "Aged from first submission",
-                "insurance A/R at the period's end on lines first submitted (charged) more "
-                "than 90 days before that day",
+                "insurance A/R at the period's end on claims first submitted (charged) more "
+                "than 90 days before that day (the aging report on that basis)",
                 "insurance A/R at the period's end",
                 Unit.PERCENT,
             ),
         ),
         period_basis="balances as of the period's last day",
-        aging_basis="date of service (default) or first submission date, to the period's end",
+        aging_basis="the claim's date of service (default) or first submission date, to the "
+        "period's end, as the A/R aging report ages it",
         source="HFMA MAP Key 'Aged A/R as a percentage of billed A/R' (> 90 days)",
         direction=Direction.LOWER,
         exclusions=(INSURANCE_ONLY,),
     )
 )
 def ar_over_90(scope: KpiScope, variant: Variant) -> KpiValue:
-    cutoff = scope.end - timedelta(days=90)  # older than 90 days: dated before this day
-    entries = _ledger(scope).filter(effective_date__lte=scope.end)
-    if variant.key == "by_first_submission":
-        entries = entries.annotate(aged_from=facts.line_first_charged(scope))
-        old = Q(aged_from__lt=cutoff)
-    else:
-        old = Q(claim_line__date_of_service__lt=cutoff)
-    totals = entries.aggregate(ar=Sum("amount"), old=Sum("amount", filter=old))
-    return value_of("ar_over_90", variant, _sum(totals["old"]), _sum(totals["ar"]))
+    # The A/R aging report's own buckets over the scope's rows: the figure is its 91–120 and
+    # 120+ insurance columns over its insurance total, to the cent, on either basis.
+    basis = AgingBasis.SERVICE if variant.key == "by_date_of_service" else AgingBasis.SUBMISSION
+    _claims, buckets = insurance_buckets(
+        scope.rows(ClaimBalance, "payer"), _ledger(scope), scope.end, basis
+    )
+    old = buckets.amounts[3] + buckets.amounts[4]
+    return value_of("ar_over_90", variant, old, buckets.total)
 
 
 # -- net collection rate ------------------------------------------------------------------------
@@ -166,10 +185,13 @@ def ar_over_90(scope: KpiScope, variant: Variant) -> KpiValue:
     )
 )
 def net_collection_rate(scope: KpiScope, variant: Variant) -> KpiValue:
-    period = _period(scope)
-    totals = _ledger(scope).aggregate(
-        paid=Sum("amount", filter=period & Q(kind__in=(EntryKind.PAYMENT, EntryKind.REFUND))),
-        collectible=Sum("amount", filter=period & (Q(kind=EntryKind.CHARGE) | facts.CONTRACTUAL)),
+    totals = (
+        _ledger(scope)
+        .filter(_period(scope))
+        .aggregate(
+            paid=Sum("amount", filter=Q(kind__in=(EntryKind.PAYMENT, EntryKind.REFUND))),
+            collectible=Sum("amount", filter=Q(kind=EntryKind.CHARGE) | facts.CONTRACTUAL),
+        )
     )
     # Payments lower the balance (negative entries): collected dollars are their opposite.
     return value_of(
@@ -216,10 +238,20 @@ def denial_writeoff_pct(scope: KpiScope, variant: Variant) -> KpiValue:
     base = Q(kind=EntryKind.CHARGE)
     if variant.key == "of_net_revenue":
         base |= facts.CONTRACTUAL
-    entries = _ledger(scope).annotate(claim_denied=facts.denied(scope, claim="claim_id"))
+    entries = (
+        _ledger(scope)
+        .filter(period)
+        .annotate(
+            claim_denied=Case(
+                # Whether the claim has a denial asked of write-offs alone: few entries are.
+                When(kind=EntryKind.WRITE_OFF, then=facts.denied(scope, claim="claim_id")),
+                default=Value(False),
+            )
+        )
+    )
     totals = entries.aggregate(
-        written_off=Sum("amount", filter=period & Q(kind=EntryKind.WRITE_OFF, claim_denied=True)),
-        base=Sum("amount", filter=period & base),
+        written_off=Sum("amount", filter=Q(kind=EntryKind.WRITE_OFF, claim_denied=True)),
+        base=Sum("amount", filter=base),
     )
     return value_of(
         "denial_writeoff_pct", variant, -_sum(totals["written_off"]), _sum(totals["base"])
@@ -256,7 +288,7 @@ def denial_writeoff_pct(scope: KpiScope, variant: Variant) -> KpiValue:
     )
 )
 def era_auto_post_rate(scope: KpiScope, variant: Variant) -> KpiValue:
-    loops = scope.rows(EraClaim, "era__payer").filter(facts.in_period(scope, "era__payment_date"))
+    loops = scope.rows(EraClaim, "era__payer").filter(facts.era_in_period(scope))
     auto = Q(outcome=EraClaimOutcome.POSTED)
     if variant.key == "by_dollars":
         totals = loops.aggregate(total=Sum("paid"), auto=Sum("paid", filter=auto))

@@ -267,6 +267,7 @@ def truth(world: ProviderWorld) -> dict[type[PracticeScoped], Rule]:
         "Attempt": lambda r: r.item_id in my_items,
         "PracticeQuestion": lambda r: r.item_id in my_items,
         "MonthlyReport": lambda r: False,  # a practice's whole month: no one provider's
+        "GlanceSnapshot": lambda r: False,  # a practice's whole book: no one provider's
     }
     return {model: rules[model.__name__] for model in phi_models() if model.__name__ in rules}
 

@@ -1,11 +1,15 @@
 """`bureau reports monthly --month YYYY-MM [--practice CODE] [--workspace SLUG]`: generate a
 month's client report (a new version when the month was reported already), or with
 `--scheduled` (no month) the scheduled run on the 1st: the month before, for every practice not
-reported yet. Prints one JSON line per report made."""
+reported yet. Prints one JSON line per report made.
+
+`bureau reports snapshot [--practice CODE] [--workspace SLUG]`: the nightly snapshot of the
+owner's home figures (`reports.snapshot`), every active practice (or one); one JSON line each."""
 
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from typing import Any
 
@@ -15,16 +19,20 @@ from bureau import clock
 from bureau.reports.monthly import MonthError, month_due, parse_month
 from bureau.reports.monthly_models import Trigger
 from bureau.reports.monthly_services import MonthlyReportError
+from bureau.reports.snapshot import take_snapshot
 from bureau.reports.tasks import RunResult, monthly_reports_generate, reportable_practices
 from bureau.tenancy.cli import workspace_named
 from bureau.tenancy.models import Practice, Workspace
 
 
 class Command(BaseCommand):
-    help = "Reports: `monthly` makes the monthly client reports."
+    help = (
+        "Reports: `monthly` makes the monthly client reports; `snapshot` stores today's figures "
+        "of the owner's home, per practice (run nightly)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("report", choices=["monthly"])
+        parser.add_argument("report", choices=["monthly", "snapshot"])
         parser.add_argument("--month", help="YYYY-MM, a month that has ended")
         parser.add_argument("--practice", help="one practice, by code or public id")
         parser.add_argument("--workspace", help="slug of the workspace (default: the only one)")
@@ -37,6 +45,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         workspace = workspace_named(options["workspace"])
         today = clock.now().date()
+        if options["report"] == "snapshot":
+            self._snapshot(workspace, options)
+            return
         if options["scheduled"] == bool(options["month"]):
             raise CommandError("name a month (--month YYYY-MM) or --scheduled, not both")
         if options["scheduled"]:
@@ -57,6 +68,25 @@ class Command(BaseCommand):
         except MonthlyReportError as exc:
             raise CommandError(str(exc)) from exc
         self._print(result)
+
+    def _snapshot(self, workspace: Workspace, options: dict[str, Any]) -> None:
+        if options["month"] or options["scheduled"]:
+            raise CommandError("a snapshot is of today: --month and --scheduled are for monthly")
+        practices = (
+            [_practice(workspace, options["practice"])]
+            if options["practice"]
+            else reportable_practices(workspace)
+        )
+        for practice in practices:
+            started = time.perf_counter()
+            snapshot = take_snapshot(practice)
+            line = {
+                "practice": practice.code,
+                "taken_on": snapshot.taken_on.isoformat(),
+                "ar": snapshot.figures["aging"][0],
+                "seconds": round(time.perf_counter() - started, 2),
+            }
+            self.stdout.write(json.dumps(line))
 
     def _print(self, result: RunResult) -> None:
         for report in result.made:
