@@ -133,9 +133,7 @@ def test_a_retake_the_same_day_replaces_the_row_and_each_take_is_audited() -> No
     first = take_snapshot(practice)
     second = take_snapshot(practice)
     rls.activate([practice.pk])
-    rows = GlanceSnapshot.objects.for_system([practice.pk], reason="test").filter(
-        practice=practice
-    )
+    rows = GlanceSnapshot.objects.for_system([practice.pk], reason="test").filter(practice=practice)
     assert [r.pk for r in rows] == [first.pk] and second.pk == first.pk
     events = AuditEvent.objects.filter(action=AuditAction.KPI_SNAPSHOT_TAKEN).order_by("pk")
     assert events.count() - before == 2
