@@ -132,7 +132,12 @@ class ClaimBalance(HighVolumePracticeScoped):
                 fields=["workspace", "practice", "payer"],
                 name="claimbalance_open",
                 condition=~models.Q(insurance=0) | ~models.Q(transferred=0),
-            )
+            ),
+            # KPIs take the claims first submitted in a period from here (`reports.kpis.facts`).
+            models.Index(
+                fields=["workspace", "practice", "first_charged"],
+                name="claimbalance_first_charged",
+            ),
         ]
 
     def __str__(self) -> str:

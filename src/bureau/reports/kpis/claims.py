@@ -39,8 +39,8 @@ CORRECTIONS = "replacement and void claims (CLM05-3 = 7, 8): they are rework of 
 def submitted(scope: KpiScope) -> Any:  # annotated: later lookups name its annotations
     return (
         facts.original_claims(scope)
+        .filter(facts.first_submitted_in_period(scope))
         .annotate(submitted_on=facts.first_submitted())
-        .filter(facts.in_period(scope, "submitted_on"))
     )
 
 

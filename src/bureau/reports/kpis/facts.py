@@ -12,7 +12,7 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from bureau.claims.models import Claim, ClaimEvent, ClaimFrequency, ClaimState, ScrubHit, Severity
 from bureau.denials.categories import DENIAL_GROUPS, NOT_DENIAL_CARCS
 from bureau.denials.models import Denial
-from bureau.ledger.models import EntryKind
+from bureau.ledger.models import ClaimBalance, EntryKind
 from bureau.remittance.models import EraClaim
 from bureau.reports.kpis.scope import KpiScope
 
@@ -27,6 +27,14 @@ def first_submitted() -> F:
     the period" is a range on it, not a search of every claim's entries (on a 1M-claim book
     the per-claim search cost a practice's dashboard most of a second per KPI)."""
     return F("balance__first_charged")
+
+
+def first_submitted_in_period(scope: KpiScope) -> Q:
+    """The claim's first submission is dated in the period: its balance row's first charge
+    is, read from the balance rows' (practice, first charge) index — the period's few
+    thousand claims, not a probe of every claim the scope holds."""
+    firsts = scope.rows(ClaimBalance, None).filter(in_period(scope, "first_charged"))
+    return Q(pk__in=firsts.values("claim_id"))
 
 
 def _loops(scope: KpiScope, claim: str, paid_only: bool) -> QuerySet[EraClaim]:
