@@ -6,7 +6,10 @@ whole Django stack (test client, the owner signed in, MFA verified), 20 requests
 few warm-up requests:
 
 (a) A/R aging of the whole book, `/reports/aging/?practice=all` — target p95 under 1 s;
-(b) the owner's home, `/` (the book at a glance) — target p95 under 1 s;
+(b) the owner's home, `/` (the book at a glance) — target p95 under 1 s: first read live (no
+    snapshot yet: a few requests, each adds up all 50 practices' claims), then the nightly
+    snapshot is taken (`bureau reports snapshot`: each practice alone, timed) and the home read
+    from it — the two side by side;
 (c) the KPI dashboard of one practice, `/reports/kpis/?practice=<id>` — target p95 under 300 ms;
 (d) the monthly report of one practice for last month, generated as the scheduled task does
     (figures, PDF, stored, audited), 5 times — target under 5 s each.
@@ -30,7 +33,15 @@ from typing import Any
 from bench.postgres import run_on_postgres
 
 ROOT = Path(__file__).resolve().parent.parent
-TARGETS_MS = {"report_aging_book": 1000.0, "report_owner_home": 1000.0, "report_kpis": 300.0}
+TARGETS_MS = {
+    "report_aging_book": 1000.0,
+    "report_owner_home": 1000.0,
+    "report_owner_home_live": 1000.0,  # the same page read live: shown beside, not expected
+    "report_kpis": 300.0,
+}
+# The nightly snapshot runs unattended; a practice's share of it is what grows with a book.
+TARGET_SNAPSHOT_S = 5.0
+LIVE_REQUESTS = 3
 TARGET_MONTHLY_S = 5.0
 REQUESTS = 20
 WARMUP = 3
@@ -71,13 +82,11 @@ def _run() -> None:
             cursor.execute(f"SET ROLE {connection.ops.quote_name(role)}")
     client = _signed_in(result.usernames["owner"])
     practice = _first_practice(result.workspace)
-    pages = {
-        "report_aging_book": "/reports/aging/?practice=all",
-        "report_owner_home": "/",
-        "report_kpis": f"/reports/kpis/?practice={practice.public_id}",
-    }
-    for name, path in pages.items():
-        _page(client, name, path, role, n_claims)
+    _page(client, "report_aging_book", "/reports/aging/?practice=all", role, n_claims)
+    _page(client, "report_owner_home_live", "/", role, n_claims, requests=LIVE_REQUESTS)
+    _snapshot(result.workspace, role, n_claims)
+    _page(client, "report_owner_home", "/", role, n_claims)
+    _page(client, "report_kpis", f"/reports/kpis/?practice={practice.public_id}", role, n_claims)
     _monthly(practice, role, n_claims)
 
 
@@ -98,13 +107,15 @@ def _timed(call: Callable[[], Any], n: int, warmup: int) -> list[float]:
     return times
 
 
-def _page(client: Any, name: str, path: str, role: str, n_claims: int) -> None:
+def _page(
+    client: Any, name: str, path: str, role: str, n_claims: int, requests: int = REQUESTS
+) -> None:
     def get() -> None:
         response = client.get(path)
         if response.status_code != 200:
             raise RuntimeError(f"GET {path} answered {response.status_code}")
 
-    times = _timed(get, REQUESTS, WARMUP)
+    times = _timed(get, requests, 1 if requests < REQUESTS else WARMUP)
     p95 = quantiles(times, n=20)[-1]
     emit(
         {
@@ -112,11 +123,36 @@ def _page(client: Any, name: str, path: str, role: str, n_claims: int) -> None:
             "path": path.split("?")[0],
             "role": role or "owner",
             "claims": n_claims,
-            "requests": REQUESTS,
+            "requests": requests,
             "p50_ms": round(median(times), 1),
             "p95_ms": round(p95, 1),
             "target_p95_ms": TARGETS_MS[name],
             "meets_target": p95 < TARGETS_MS[name],
+        }
+    )
+
+
+def _snapshot(workspace: Any, role: str, n_claims: int) -> None:
+    """The nightly run: every practice's home figures read alone and stored."""
+    from bureau.reports.snapshot import take_snapshot
+    from bureau.reports.tasks import reportable_practices
+
+    times = []
+    for practice in reportable_practices(workspace):
+        started = time.perf_counter()
+        take_snapshot(practice)
+        times.append(time.perf_counter() - started)
+    emit(
+        {
+            "bench": "report_snapshot_book",
+            "role": role or "owner",
+            "claims": n_claims,
+            "practices": len(times),
+            "total_s": round(sum(times), 1),
+            "median_practice_s": round(median(times), 2),
+            "max_practice_s": round(max(times), 2),
+            "target_practice_s": TARGET_SNAPSHOT_S,
+            "meets_target": max(times) < TARGET_SNAPSHOT_S,
         }
     )
 
