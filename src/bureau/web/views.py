@@ -35,9 +35,10 @@ def home_view(request: HttpRequest) -> HttpResponse:
         today = timezone.localdate()
         if is_client(actor):
             # A client's home is her practice's dashboard: the one asked for (?practice=, a
-            # practice she may not report on is a 404), else her first.
+            # practice she may not report on is a 404; the bar follows it), else the one the
+            # bar names, else her first.
             practice = (
-                chosen_practice(request, actor, Capability.REPORTS_VIEW, use_context=False)
+                chosen_practice(request, actor, Capability.REPORTS_VIEW)
                 or actor.practices(Capability.REPORTS_VIEW)[0]
             )
             client = client_glance(actor=actor, practice=practice, today=today, urls=_report_urls())

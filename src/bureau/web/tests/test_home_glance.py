@@ -31,6 +31,7 @@ from bureau.reports.monthly import Month
 from bureau.reports.tests.kpi_fixture import build_book
 from bureau.tenancy import rls
 from bureau.tenancy.actor import Actor, resolve_actor
+from bureau.tenancy.context import SESSION_KEY
 from bureau.tenancy.models import Grant, Practice
 from bureau.tenancy.roles import Role
 
@@ -230,3 +231,28 @@ def test_the_client_viewer_asking_for_another_practice_gets_a_404() -> None:
     client = verified_client("cliff.client")
     assert client.get(f"/?practice={other.public_id}").status_code == 404
     assert client.get("/?practice=00000000-0000-0000-0000-000000000000").status_code == 404
+
+
+def test_a_client_of_two_practices_sees_the_one_her_bar_names() -> None:
+    cliff = User.objects.get(username="cliff.client")
+    lakeside = Practice.objects.get(workspace=cliff.workspace, name=LAKESIDE)
+    second = Practice.objects.filter(workspace=cliff.workspace).exclude(pk=lakeside.pk).first()
+    assert second is not None
+    Grant.objects.create(
+        workspace=second.workspace,
+        user=cliff,
+        practice=second,
+        role=Role.CLIENT_VIEWER,
+        reason="the group's second practice",
+    )
+    client = verified_client("cliff.client")
+    session = client.session
+    session[SESSION_KEY] = str(second.public_id)
+    session.save()
+    response = client.get("/")
+    assert response.status_code == 200
+    assert response.context["client"].practice == second
+    # Asked for the other one, the page shows it and the bar follows.
+    response = client.get(f"/?practice={lakeside.public_id}")
+    assert response.context["client"].practice == lakeside
+    assert client.session[SESSION_KEY] == str(lakeside.public_id)
