@@ -1,12 +1,12 @@
 """The denials analytics page and its exports (CSV, PDF): one runner, three outputs (the views
-are `month_window.window_views`'; this states the CSV)."""
+are `month_window.WindowViews`'; this states the CSV)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from bureau.reports.denial_report import REPORT, DenialReport, denial_analytics, denial_chart
-from bureau.reports.month_window import window_views
+from bureau.reports.month_window import WindowViews
 
 HEADER = [
     "section",
@@ -82,9 +82,9 @@ def export_rows(report: DenialReport) -> list[list[Any]]:
 
 # Counts and dollars by category, reason, payer and practice: figures, no claim or patient
 # (the files carry `SUMMARY_CARRIES`).
-VIEWS = window_views(
-    denial_analytics,
-    report=REPORT,
+VIEWS = WindowViews(
+    runner=denial_analytics,
+    name=REPORT,
     model="denials.Denial",
     template="reports/denials.html",
     pdf_template="reports/denials_pdf.html",

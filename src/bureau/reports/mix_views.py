@@ -1,4 +1,4 @@
-"""The payer and CPT mix page and its exports (`reports.mix` computes; `Report.views` reads the
+"""The payer and CPT mix page and its exports (`reports.mix` computes; `PeriodViews` reads the
 request, audits and renders: this states the chart and the CSV)."""
 
 from __future__ import annotations
@@ -8,15 +8,6 @@ from typing import Any
 from bureau.reports import period_reports as pr
 from bureau.reports.charts import StackedBars, stacked_bars
 from bureau.reports.mix import MixReport, payer_and_cpt_mix
-
-REPORT = pr.Report(
-    name="payer_cpt_mix",
-    title="Payer & CPT mix",
-    template="reports/mix.html",
-    pdf_template="reports/mix_pdf.html",
-    file_stem="payer-cpt-mix",
-)
-MODEL = "ledger.LedgerEntry"
 
 
 def _chart(report: MixReport) -> StackedBars:
@@ -60,7 +51,18 @@ def export_rows(report: MixReport) -> list[list[Any]]:
     return rows
 
 
-VIEWS = REPORT.views(payer_and_cpt_mix, model=MODEL, chart=_chart, header=HEADER, rows=export_rows)
+VIEWS = pr.PeriodViews(
+    runner=payer_and_cpt_mix,
+    name="payer_cpt_mix",
+    title="Payer & CPT mix",
+    template="reports/mix.html",
+    pdf_template="reports/mix_pdf.html",
+    file_stem="payer-cpt-mix",
+    model="ledger.LedgerEntry",
+    chart=_chart,
+    header=HEADER,
+    rows=export_rows,
+)
 mix_view = VIEWS.page_view()
 mix_csv_view = VIEWS.csv_view()
 mix_pdf_view = VIEWS.pdf_view()

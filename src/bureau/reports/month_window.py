@@ -6,13 +6,12 @@ be read is a message the page names (400), never a guess, as with every report f
 (`reports.filters`): the same quoting, the same earliest date, no future month.
 
 The views of such a report (denials analytics, payer performance) are built here too
-(`window_views`): its practice and payer are the aging report's filters, its period the window.
+(`WindowViews`): its practice and payer are the aging report's filters, its period the window.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Protocol, TypeVar
@@ -22,7 +21,6 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from bureau.audit.models import AuditAction
-from bureau.reports.charts import StackedBars
 from bureau.reports.filters import (
     EARLIEST,
     PracticePayer,
@@ -162,38 +160,32 @@ def read_window(
     return filters, window, [*filters.errors, *problems]
 
 
-def window_views(
-    run: Runner[W],
-    *,
-    report: str,  # audit detail.report
-    model: str,  # what the audit events name
-    template: str,
-    pdf_template: str,
-    file_stem: str,
-    chart: Callable[[W], StackedBars],
-    header: Sequence[str],
-    rows: Callable[[W], Iterable[Sequence[Any]]],
-    page_extra: Callable[[W], dict[str, Any]] = lambda answer: {},
-) -> ReportViews[W]:
-    """A month-window report's page, CSV and PDF: `run` answers, `chart` heads the page and the
-    PDF, `page_extra` adds to the page's context."""
+@dataclass(frozen=True, kw_only=True)
+class WindowViews(ReportViews[W]):
+    """A month-window report's page, CSV and PDF: `runner` answers; `name` is the audit events'
+    `detail.report` and `model` what they name."""
 
-    def answer(request: HttpRequest, use_context: bool) -> W | HttpResponse:
+    runner: Runner[W]
+    name: str  # e.g. "denials"
+    file_stem: str
+    model: str
+
+    def run(self, request: HttpRequest, use_context: bool) -> W | HttpResponse:
         filters, window, errors = read_window(request, use_context=use_context)
         if errors:
-            return refused(request, template, errors, window_choices=WINDOW_CHOICES)
-        return run(actor=actor_of(request), filters=filters, window=window)
+            return refused(request, self.template, errors, window_choices=WINDOW_CHOICES)
+        return self.runner(actor=actor_of(request), filters=filters, window=window)
 
-    def audit(actor: Actor, action: AuditAction, answer: W, /, **detail: Any) -> None:
+    def audit(self, actor: Actor, action: AuditAction, answer: W, /, **detail: Any) -> None:
         """One event per practice the report read: figures only, so no record is named."""
         w = answer.window
         audit_report(
             actor,
             action,
-            model=model,
+            model=self.model,
             targets={pid: [] for pid in answer.practice_ids},
             detail={
-                "report": report,
+                "report": self.name,
                 "from": w.start.isoformat(),
                 "to": w.end.isoformat(),
                 "payer": answer.filters.payer_key,
@@ -201,36 +193,23 @@ def window_views(
             },
         )
 
-    def context(actor: Actor, answer: W) -> dict[str, Any]:
+    def context(self, actor: Actor, answer: W) -> dict[str, Any]:
         f, w = answer.filters, answer.window
         return {
             "report": answer,
             "filters": f,
             "window": w,
-            "chart": chart(answer),
+            "chart": self.chart(answer),
             **export_links(actor, urlencode(window_query(f, w)), answer.practice_ids),
             **form_context(actor),
             "window_choices": WINDOW_CHOICES,
-            **page_extra(answer),
         }
 
-    def pdf_context(actor: Actor, answer: W) -> dict[str, Any]:
-        f, w = answer.filters, answer.window
-        return print_context(actor, f, report=answer, window=w, chart=chart(answer))
+    def pdf_context(self, actor: Actor, answer: W) -> dict[str, Any]:
+        extra = {"report": answer, "window": answer.window, "chart": self.chart(answer)}
+        return print_context(actor, answer.filters, **extra)
 
-    def file_name(answer: W, ext: str) -> str:
+    def file_name(self, answer: W, ext: str) -> str:
         scope = answer.filters.practice.name if answer.filters.practice else "book"
         w = answer.window
-        return f"{file_stem}-{scope}-{w.start:%Y-%m}-to-{w.last:%Y-%m}{ext}"
-
-    return ReportViews(
-        run=answer,
-        audit=audit,
-        template=template,
-        pdf_template=pdf_template,
-        context=context,
-        pdf_context=pdf_context,
-        header=header,
-        rows=rows,
-        file_name=file_name,
-    )
+        return f"{self.file_stem}-{scope}-{w.start:%Y-%m}-to-{w.last:%Y-%m}{ext}"

@@ -1,14 +1,15 @@
 """The payer performance page and its exports (CSV, PDF): one runner, three outputs (the views
-are `month_window.window_views`'; this states the drill links and the CSV)."""
+are `month_window.WindowViews`'; this states the drill links and the CSV)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
 from django.urls import reverse
 
-from bureau.reports.month_window import window_query, window_views
+from bureau.reports.month_window import WindowViews, window_query
 from bureau.reports.payer_report import (
     REPORT,
     PayerFigures,
@@ -16,16 +17,18 @@ from bureau.reports.payer_report import (
     payer_chart,
     payer_performance,
 )
+from bureau.tenancy.actor import Actor
 
 
-def _drill_links(report: PayerReport) -> dict[str, Any]:
-    """Each practice's row links to the page narrowed to that practice (set on the rows; no
-    more context)."""
-    page = reverse("reports:payers")
-    for block in report.practices:
-        query = window_query(report.filters, report.window, practice=block.public_id)
-        block.drill = f"{page}?{urlencode(query)}"
-    return {}
+@dataclass(frozen=True, kw_only=True)
+class PayerViews(WindowViews[PayerReport]):
+    def context(self, actor: Actor, answer: PayerReport) -> dict[str, Any]:
+        """A month-window page whose practice rows link to the page narrowed to the practice."""
+        page = reverse("reports:payers")
+        for block in answer.practices:
+            query = window_query(answer.filters, answer.window, practice=block.public_id)
+            block.drill = f"{page}?{urlencode(query)}"
+        return super().context(actor, answer)
 
 
 HEADER = [
@@ -71,9 +74,9 @@ def export_rows(report: PayerReport) -> list[list[Any]]:
 
 # Rates, days and dollars by practice and payer: figures, no claim or patient (the files carry
 # `SUMMARY_CARRIES`).
-VIEWS = window_views(
-    payer_performance,
-    report=REPORT,
+VIEWS = PayerViews(
+    runner=payer_performance,
+    name=REPORT,
     model="claims.Claim",
     template="reports/payers.html",
     pdf_template="reports/payers_pdf.html",
@@ -81,7 +84,6 @@ VIEWS = window_views(
     chart=payer_chart,
     header=HEADER,
     rows=export_rows,
-    page_extra=_drill_links,
 )
 payers_view = VIEWS.page_view()
 payers_csv_view = VIEWS.csv_view()

@@ -1,5 +1,5 @@
 """What the period reports share: their filters (practice, payer, a period) and the plumbing of
-their views (`Report.views`: the page, the 400 page, the audit event, the CSV and PDF files).
+their views (`PeriodViews`: the page, the 400 page, the audit event, the CSV and PDF files).
 
 Payer and CPT mix, ERA posting volume, write-offs by reason and underpayments are questions
 about a period of the book, where A/R aging asks about a day. They read the same practice and
@@ -10,7 +10,7 @@ three years — whose unreadable values are named on a 400 page, never a guess a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Protocol, TypeVar
@@ -20,7 +20,6 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from bureau.audit.models import AuditAction
-from bureau.reports.charts import StackedBars
 from bureau.reports.filters import PracticePayer, parse_date, parse_practice_payer
 from bureau.reports.kpis.scope import KpiScope
 from bureau.reports.report_views import (
@@ -137,63 +136,44 @@ class Runner(Protocol[P_out]):
     def __call__(self, *, actor: Actor, filters: PeriodFilters) -> P_out: ...
 
 
-@dataclass(frozen=True)
-class Report:
-    """One period report's names: audit `detail.report`, its page and files."""
+@dataclass(frozen=True, kw_only=True)
+class PeriodViews(ReportViews[P]):
+    """A period report's page, CSV and PDF: `runner` answers; `name` is the audit events'
+    `detail.report` and `model` what they name; `title` heads the page and the PDF."""
 
-    name: str  # audit detail, e.g. "payer_mix"
+    runner: Runner[P]
+    name: str  # e.g. "payer_cpt_mix"
     title: str
-    template: str
-    pdf_template: str
     file_stem: str
+    model: str
 
-    def views(
-        self,
-        run: Runner[P],
-        *,
-        model: str,
-        chart: Callable[[P], StackedBars],
-        header: Sequence[str],
-        rows: Callable[[P], Iterable[Sequence[Any]]],
-        export_detail: Mapping[str, Any] | None = None,
-    ) -> ReportViews[P]:
-        """The page, CSV and PDF of this report: `run` answers, `model` is what the audit
-        events name, `chart` heads the page and the PDF."""
+    def run(self, request: HttpRequest, use_context: bool) -> P | HttpResponse:
+        filters = parse_period_filters(request, actor_of(request), use_context=use_context)
+        if filters.errors:
+            return refused(request, self.template, filters.errors, title=self.title)
+        return self.runner(actor=actor_of(request), filters=filters)
 
-        def answer(request: HttpRequest, use_context: bool) -> P | HttpResponse:
-            filters = read_filters(request, self, use_context=use_context)
-            if isinstance(filters, HttpResponse):
-                return filters
-            return run(actor=actor_of(request), filters=filters)
+    def audit(self, actor: Actor, action: AuditAction, answer: P, /, **detail: Any) -> None:
+        ids = answer.practice_ids
+        audit_period(actor, action, self.name, answer.filters, ids, model=self.model, **detail)
 
-        def audited(actor: Actor, action: AuditAction, report: P, /, **detail: Any) -> None:
-            audit(actor, action, self, report.filters, report.practice_ids, model=model, **detail)
+    def context(self, actor: Actor, answer: P) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "report": answer,
+            "chart": self.chart(answer),
+            **page_context(actor, answer.filters, answer.practice_ids),
+        }
 
-        def context(actor: Actor, report: P) -> dict[str, Any]:
-            return {
-                "title": self.title,
-                "report": report,
-                "chart": chart(report),
-                **page_context(actor, report.filters, report.practice_ids),
-            }
+    def pdf_context(self, actor: Actor, answer: P) -> dict[str, Any]:
+        extra = {"title": self.title, "report": answer, "chart": self.chart(answer)}
+        return print_context(actor, answer.filters, **extra)
 
-        def pdf_context(actor: Actor, report: P) -> dict[str, Any]:
-            return print_context(
-                actor, report.filters, title=self.title, report=report, chart=chart(report)
-            )
-
-        return ReportViews(
-            run=answer,
-            audit=audited,
-            template=self.template,
-            pdf_template=self.pdf_template,
-            context=context,
-            pdf_context=pdf_context,
-            header=header,
-            rows=rows,
-            file_name=lambda report, ext: file_name(self, report.filters, ext),
-            export_detail=export_detail or {},
-        )
+    def file_name(self, answer: P, ext: str, kind: str = "") -> str:
+        f = answer.filters
+        scope = f.practice.name if f.practice else "book"
+        middle = f"-{kind}" if kind else ""
+        return f"{self.file_stem}{middle}-{scope}-{f.start}-to-{f.end}{ext}"
 
 
 def covered(actor: Actor, filters: PracticePayer) -> list[int]:
@@ -201,10 +181,10 @@ def covered(actor: Actor, filters: PracticePayer) -> list[int]:
     return [filters.practice.pk] if filters.practice else sorted(actor.practice_ids(C.REPORTS_VIEW))
 
 
-def audit(
+def audit_period(
     actor: Actor,
     action: AuditAction,
-    report: Report,
+    name: str,
     filters: PeriodFilters,
     practice_ids: Iterable[int],
     *,
@@ -223,7 +203,7 @@ def audit(
         action,
         model=model,
         targets=ids,
-        detail={"report": report.name, **filters.detail(), **detail},
+        detail={"report": name, **filters.detail(), **detail},
     )
 
 
@@ -236,19 +216,3 @@ def page_context(
         **export_links(actor, filters.query(), practice_ids),
         **form_context(actor),
     }
-
-
-def file_name(report: Report, filters: PeriodFilters, ext: str, kind: str = "") -> str:
-    scope = filters.practice.name if filters.practice else "book"
-    middle = f"-{kind}" if kind else ""
-    return f"{report.file_stem}{middle}-{scope}-{filters.start}-to-{filters.end}{ext}"
-
-
-def read_filters(
-    request: HttpRequest, report: Report, *, use_context: bool = True
-) -> PeriodFilters | HttpResponse:
-    """The filters, or the 400 page naming what is wrong with them."""
-    filters = parse_period_filters(request, actor_of(request), use_context=use_context)
-    if filters.errors:
-        return refused(request, report.template, filters.errors, title=report.title)
-    return filters

@@ -8,15 +8,6 @@ from bureau.reports import period_reports as pr
 from bureau.reports.charts import StackedBars, stacked_bars
 from bureau.reports.posting import PostingReport, posting_volume
 
-REPORT = pr.Report(
-    name="era_posting_volume",
-    title="ERA posting volume",
-    template="reports/posting.html",
-    pdf_template="reports/posting_pdf.html",
-    file_stem="era-posting-volume",
-)
-MODEL = "remittance.Era"
-
 
 def _chart(report: PostingReport) -> StackedBars:
     by = "day" if report.daily else "month"
@@ -66,7 +57,18 @@ def export_rows(report: PostingReport) -> list[list[Any]]:
     return [*(line(by, r) for r in report.rows), line("total", report.total)]
 
 
-VIEWS = REPORT.views(posting_volume, model=MODEL, chart=_chart, header=HEADER, rows=export_rows)
+VIEWS = pr.PeriodViews(
+    runner=posting_volume,
+    name="era_posting_volume",
+    title="ERA posting volume",
+    template="reports/posting.html",
+    pdf_template="reports/posting_pdf.html",
+    file_stem="era-posting-volume",
+    model="remittance.Era",
+    chart=_chart,
+    header=HEADER,
+    rows=export_rows,
+)
 posting_view = VIEWS.page_view()
 posting_csv_view = VIEWS.csv_view()
 posting_pdf_view = VIEWS.pdf_view()

@@ -1,5 +1,5 @@
 """The productivity report's page and its exports (CSV, PDF): its chart and CSV rows; the views
-are the work reports' (`work_filters.work_views`)."""
+are the work reports' (`work_filters.WorkViews`)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 from bureau.reports.charts import StackedBars, stacked_bars
 from bureau.reports.productivity import REPORT, ProductivityReport, WorkLine, productivity_report
-from bureau.reports.work_filters import work_views
+from bureau.reports.work_filters import WorkViews
 
 CHART_SERIES = 5  # practices drawn apart in the chart; more are drawn as one total
 
@@ -82,9 +82,9 @@ def csv_rows(report: ProductivityReport) -> list[list[Any]]:
 
 # Figures about work and the names of the billing company's people who did it, no patient and
 # no claim: the files carry the KPI's capability, like the aging summary (`SUMMARY_CARRIES`).
-VIEWS = work_views(
-    productivity_report,
-    report=REPORT,
+VIEWS = WorkViews(
+    runner=productivity_report,
+    name=REPORT,
     template="reports/productivity.html",
     pdf_template="reports/productivity_pdf.html",
     file_stem="productivity",

@@ -2,16 +2,17 @@
 400 naming what could not be read), audit what was read, then render the page or hand over the
 CSV or PDF file.
 
-A report module states only what is its own in a `ReportViews` — how its question is read and
-run, how it is audited, its templates, its page and print context (chart included), its CSV
-header and rows, its file name — and takes its three views from it. Each family of reports
-fills most of that once for its members: `period_reports` (a period of the book), `work_filters`
-(the work reports) and `month_window` (trends by month). The helpers below are what the
-families, and the A/R aging views, share.
+A report module states only what is its own — its runner, templates, chart, CSV header and
+rows — in a `ReportViews` of its family, and takes its three views from it. A family says once
+for its members how a question is read, audited, put in context and named as a file:
+`period_reports.PeriodViews` (a period of the book), `work_filters.WorkViews` (the work
+reports), `month_window.WindowViews` (trends by month). The helpers below are what the families,
+and the A/R aging views, share.
 """
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
@@ -23,6 +24,7 @@ from django.shortcuts import render
 from bureau.audit.models import AuditAction
 from bureau.audit.services import audit_record_many
 from bureau.directory.selectors import payer_list
+from bureau.reports.charts import StackedBars
 from bureau.reports.export import CSV_TYPE, PDF_TYPE, csv_text, pdf_bytes
 from bureau.tenancy.actor import Actor
 from bureau.tenancy.roles import Capability
@@ -44,34 +46,41 @@ class Answer(Protocol):
 
 
 A = TypeVar("A", bound=Answer)
-A_in = TypeVar("A_in", bound=Answer, contravariant=True)
 
 
-class Audit(Protocol[A_in]):
-    """Records that `answer` was read (`detail`: the level or the file format)."""
+@dataclass(frozen=True, kw_only=True)
+class ReportViews(ABC, Generic[A]):
+    """One report's page and its CSV and PDF files. A report states its templates, chart, CSV
+    header and rows; its family (a subclass) how the question is read and run, audited, put
+    in context and named as a file."""
 
-    def __call__(
-        self, actor: Actor, action: AuditAction, answer: A_in, /, **detail: Any
-    ) -> None: ...
-
-
-@dataclass(frozen=True)
-class ReportViews(Generic[A]):
-    """One report's page and its CSV and PDF files, from what is the report's own."""
-
-    # The answer to this request's question, or the 400 page; the bool: whether the bar's
-    # practice counts (a page: yes; a file: no, its link names the practice it means).
-    run: Callable[[HttpRequest, bool], A | HttpResponse]
-    audit: Audit[A]
     template: str
     pdf_template: str
-    context: Callable[[Actor, A], dict[str, Any]]  # the page's
-    pdf_context: Callable[[Actor, A], dict[str, Any]]
+    chart: Callable[[A], StackedBars]  # heads the page and the PDF
     header: Sequence[str]
     rows: Callable[[A], Iterable[Sequence[Any]]]
-    file_name: Callable[[A, str], str]  # (answer, ".csv")
     carries: frozenset[Capability] = SUMMARY_CARRIES
-    export_detail: Mapping[str, Any] = field(default_factory=dict)  # beside `format`
+    export_detail: Mapping[str, Any] = field(default_factory=dict)  # audited beside `format`
+
+    @abstractmethod
+    def run(self, request: HttpRequest, use_context: bool) -> A | HttpResponse:
+        """The answer to this request's question, or the 400 page naming what could not be
+        read. `use_context`: whether the bar's practice counts (a page: yes; a file: no, its
+        link names the practice it means)."""
+
+    @abstractmethod
+    def audit(self, actor: Actor, action: AuditAction, answer: A, /, **detail: Any) -> None:
+        """Records that `answer` was read (`detail`: the level, or the file's format)."""
+
+    @abstractmethod
+    def context(self, actor: Actor, answer: A) -> dict[str, Any]:
+        """The page's."""
+
+    @abstractmethod
+    def pdf_context(self, actor: Actor, answer: A) -> dict[str, Any]: ...
+
+    @abstractmethod
+    def file_name(self, answer: A, ext: str) -> str: ...
 
     def page_view(self) -> PageView:
         @requires(C.REPORTS_VIEW)

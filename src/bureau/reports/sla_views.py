@@ -1,5 +1,5 @@
 """The SLA report's page and its exports (CSV, PDF): its chart and CSV rows; the views are the
-work reports' (`work_filters.work_views`)."""
+work reports' (`work_filters.WorkViews`)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 from bureau.reports.charts import StackedBars, stacked_bars
 from bureau.reports.sla_report import REPORT, SlaLine, SlaReport, sla_report
-from bureau.reports.work_filters import work_views
+from bureau.reports.work_filters import WorkViews
 
 SERIES = ("Closed on time", "Closed late", "Open past SLA")
 
@@ -81,9 +81,9 @@ def csv_rows(report: SlaReport) -> list[list[Any]]:
 
 # Counts of work items per function, no patient, no claim, no person: the files carry the KPI's
 # capability (`SUMMARY_CARRIES`).
-VIEWS = work_views(
-    sla_report,
-    report=REPORT,
+VIEWS = WorkViews(
+    runner=sla_report,
+    name=REPORT,
     template="reports/sla.html",
     pdf_template="reports/sla_pdf.html",
     file_stem="sla",

@@ -1,5 +1,5 @@
 """The underpayments page (book → practice → payer, and the claims of one practice), and its
-exports (`reports.underpayment_report` computes; the figures' views are `Report.views`')."""
+exports (`reports.underpayment_report` computes; the figures' views are `PeriodViews`')."""
 
 from __future__ import annotations
 
@@ -25,14 +25,6 @@ from bureau.web.access import ReportDownload, actor_of, file_practice_ids, requi
 from bureau.web.links import record_url
 
 C = Capability
-REPORT = pr.Report(
-    name="underpayments",
-    title="Underpayments against contract",
-    template="reports/underpayments.html",
-    pdf_template="reports/underpayments_pdf.html",
-    file_stem="underpayments",
-)
-MODEL = "claims.Claim"
 # Claim rows name claims and patients: claims.view, names masked without demographics (as the
 # aging report's claim rows, for the same reasons).
 CLAIMS_CARRIES = frozenset({C.REPORTS_VIEW, C.CLAIMS_VIEW})
@@ -60,9 +52,9 @@ def _audit(
     records: dict[int, list[str]] = {}
     for c in claims:
         records.setdefault(c.practice_id, []).append(c.public_id)
-    pr.audit(
-        actor_of(request), action, REPORT, report.filters, report.practice_ids, model=MODEL,
-        records=records, **detail,
+    pr.audit_period(
+        actor_of(request), action, VIEWS.name, report.filters, report.practice_ids,
+        model=VIEWS.model, records=records, **detail,
     )  # fmt: skip
 
 
@@ -89,7 +81,7 @@ def underpayments_view(request: HttpRequest) -> HttpResponse:
         "may_export_claims": bool(file_practice_ids(actor, CLAIMS_CARRIES)),
         "claims_csv_url": "reports:underpayments_claims_csv",
     }
-    return render(request, REPORT.template, context)
+    return render(request, VIEWS.template, context)
 
 
 HEADER = [
@@ -123,9 +115,14 @@ def export_rows(report: UnderpaymentReport) -> list[list[Any]]:
 
 
 # The figures' files; a file of claims is the claims CSV below (it carries claims.view).
-VIEWS = REPORT.views(
-    underpayments_by_payer,
-    model=MODEL,
+VIEWS = pr.PeriodViews(
+    runner=underpayments_by_payer,
+    name="underpayments",
+    title="Underpayments against contract",
+    template="reports/underpayments.html",
+    pdf_template="reports/underpayments_pdf.html",
+    file_stem="underpayments",
+    model="claims.Claim",
     chart=_chart,
     header=HEADER,
     rows=export_rows,
@@ -167,7 +164,7 @@ def underpayments_claims_csv_view(request: HttpRequest) -> ReportDownload | Http
          c.date_of_service, c.lines, c.expected, c.allowed, c.paid, c.shortfall]
         for c in claims
     ]  # fmt: skip
-    name = pr.file_name(REPORT, report.filters, ".csv", kind="claims")
+    name = VIEWS.file_name(report, ".csv", kind="claims")
     return csv_file(
         CLAIMS_HEADER, rows, name, report.practice_ids | {c.practice_id for c in claims}
     )

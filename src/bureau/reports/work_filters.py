@@ -9,8 +9,7 @@ name the practices that had work in the period — or, when none had, those the 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any, TypeVar
 
@@ -18,7 +17,6 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from bureau.audit.models import AuditAction
-from bureau.reports.charts import StackedBars
 from bureau.reports.filters import parse_report_filters
 from bureau.reports.period_reports import (
     PeriodAnswer,
@@ -64,27 +62,23 @@ def parse_work_filters(
 W = TypeVar("W", bound=PeriodAnswer)
 
 
-def work_views(
-    run: Runner[W],
-    *,
-    report: str,  # audit detail.report
-    template: str,
-    pdf_template: str,
-    file_stem: str,
-    chart: Callable[[W], StackedBars],
-    header: Sequence[str],
-    rows: Callable[[W], Iterable[Sequence[Any]]],
-) -> ReportViews[W]:
-    """A work report's page, CSV and PDF: `run` answers, `chart` heads the page and the PDF."""
+@dataclass(frozen=True, kw_only=True)
+class WorkViews(ReportViews[W]):
+    """A work report's page, CSV and PDF: `runner` answers; `name` is the audit events'
+    `detail.report`."""
 
-    def answer(request: HttpRequest, use_context: bool) -> W | HttpResponse:
+    runner: Runner[W]
+    name: str  # e.g. "productivity"
+    file_stem: str
+
+    def run(self, request: HttpRequest, use_context: bool) -> W | HttpResponse:
         actor = actor_of(request)
         filters = parse_work_filters(request, actor, C.REPORTS_VIEW, use_context=use_context)
         if filters.errors:
-            return refused(request, template, filters.errors, filters=filters)
-        return run(actor=actor, filters=filters)
+            return refused(request, self.template, filters.errors, filters=filters)
+        return self.runner(actor=actor, filters=filters)
 
-    def audit(actor: Actor, action: AuditAction, answer: W, /, **detail: Any) -> None:
+    def audit(self, actor: Actor, action: AuditAction, answer: W, /, **detail: Any) -> None:
         """Figures only: no record is named."""
         read = answer.practice_ids or covered(actor, answer.filters)
         audit_report(
@@ -92,29 +86,17 @@ def work_views(
             action,
             model=MODEL,
             targets={pid: [] for pid in read},
-            detail={"report": report, **answer.filters.detail(), **detail},
+            detail={"report": self.name, **answer.filters.detail(), **detail},
         )
 
-    def context(actor: Actor, answer: W) -> dict[str, Any]:
-        extra = {"report": answer, "chart": chart(answer)}
+    def context(self, actor: Actor, answer: W) -> dict[str, Any]:
+        extra = {"report": answer, "chart": self.chart(answer)}
         return page_context(actor, answer.filters, answer.practice_ids) | extra
 
-    def pdf_context(actor: Actor, answer: W) -> dict[str, Any]:
-        return print_context(actor, answer.filters, report=answer, chart=chart(answer))
+    def pdf_context(self, actor: Actor, answer: W) -> dict[str, Any]:
+        return print_context(actor, answer.filters, report=answer, chart=self.chart(answer))
 
-    def file_name(answer: W, ext: str) -> str:
+    def file_name(self, answer: W, ext: str) -> str:
         f = answer.filters
         scope = f.practice.name if f.practice else "book"
-        return f"{file_stem}-{scope}-{f.start.isoformat()}-{f.end.isoformat()}{ext}"
-
-    return ReportViews(
-        run=answer,
-        audit=audit,
-        template=template,
-        pdf_template=pdf_template,
-        context=context,
-        pdf_context=pdf_context,
-        header=header,
-        rows=rows,
-        file_name=file_name,
-    )
+        return f"{self.file_stem}-{scope}-{f.start.isoformat()}-{f.end.isoformat()}{ext}"

@@ -13,15 +13,6 @@ from bureau.reports.writeoff_report import (
     writeoffs_by_reason,
 )
 
-REPORT = pr.Report(
-    name="writeoffs_by_reason",
-    title="Write-offs by reason",
-    template="reports/writeoffs.html",
-    pdf_template="reports/writeoffs_pdf.html",
-    file_stem="writeoffs-by-reason",
-)
-MODEL = "billing.WriteOffRequest"
-
 
 def _chart(report: WriteOffReport) -> StackedBars:
     return stacked_bars(
@@ -71,8 +62,17 @@ def export_rows(report: WriteOffReport) -> list[list[Any]]:
     return rows
 
 
-VIEWS = REPORT.views(
-    writeoffs_by_reason, model=MODEL, chart=_chart, header=HEADER, rows=export_rows
+VIEWS = pr.PeriodViews(
+    runner=writeoffs_by_reason,
+    name="writeoffs_by_reason",
+    title="Write-offs by reason",
+    template="reports/writeoffs.html",
+    pdf_template="reports/writeoffs_pdf.html",
+    file_stem="writeoffs-by-reason",
+    model="billing.WriteOffRequest",
+    chart=_chart,
+    header=HEADER,
+    rows=export_rows,
 )
 writeoffs_view = VIEWS.page_view()
 writeoffs_csv_view = VIEWS.csv_view()
