@@ -351,7 +351,10 @@ CLAIMS_HEADER = [
 ]
 
 
-def _claim_export(request: HttpRequest) -> tuple[AgingReport, list[ClaimAging], int] | HttpResponse:
+def _claim_export(
+    request: HttpRequest, fmt: str
+) -> tuple[AgingReport, list[ClaimAging], int] | HttpResponse:
+    """The claims a file carries (up to EXPORT_CLAIMS of `total`), audited by public id."""
     actor = actor_of(request)
     report = _summary(request)
     if isinstance(report, HttpResponse):
@@ -359,26 +362,20 @@ def _claim_export(request: HttpRequest) -> tuple[AgingReport, list[ClaimAging], 
     claims, total = aging.aging_claims(
         actor=actor, filters=report.filters, limit=aging.EXPORT_CLAIMS
     )
+    _audit(
+        actor, AuditAction.REPORT_EXPORTED, report, claims=claims, format=fmt, level="claim",
+        rows=len(claims), of=total,
+    )  # fmt: skip
     return report, claims, total
 
 
 @requires(C.REPORTS_VIEW)
 @serves_report(carries=CLAIMS_CARRIES)
 def aging_claims_csv_view(request: HttpRequest) -> ReportDownload | HttpResponse:
-    answer = _claim_export(request)
+    answer = _claim_export(request, "csv")
     if isinstance(answer, HttpResponse):
         return answer
-    report, claims, total = answer
-    _audit(
-        actor_of(request),
-        AuditAction.REPORT_EXPORTED,
-        report,
-        claims=claims,
-        format="csv",
-        level="claim",
-        rows=len(claims),
-        of=total,
-    )
+    report, claims, _ = answer
     rows = [
         [c.practice_name, c.payer_name, c.number, c.patient_account, c.patient_name,
          c.date_of_service, c.start, c.days, c.bucket_label, c.insurance, c.patient]
@@ -393,15 +390,11 @@ def aging_claims_csv_view(request: HttpRequest) -> ReportDownload | HttpResponse
 @requires(C.REPORTS_VIEW)
 @serves_report(carries=CLAIMS_CARRIES)
 def aging_claims_pdf_view(request: HttpRequest) -> ReportDownload | HttpResponse:
-    answer = _claim_export(request)
+    answer = _claim_export(request, "pdf")
     if isinstance(answer, HttpResponse):
         return answer
     report, claims, total = answer
     actor = actor_of(request)
-    _audit(
-        actor, AuditAction.REPORT_EXPORTED, report, claims=claims, format="pdf",
-        level="claim", rows=len(claims), of=total,
-    )  # fmt: skip
     context = print_context(
         actor, report.filters, report=report, claims=claims, claim_total=total, buckets=BUCKETS,
         chart=_chart(report, []),
