@@ -20,12 +20,20 @@ from django.urls import reverse
 from bureau.audit.models import AuditAction
 from bureau.audit.services import audit_record_many
 from bureau.directory.models import Payer
-from bureau.directory.selectors import payer_by_public_id, payer_list
+from bureau.directory.selectors import payer_by_public_id
 from bureau.reports import aging
 from bureau.reports.aging import BUCKETS, AgingReport, AgingRow, ClaimAging
 from bureau.reports.charts import StackedBars, stacked_bars
-from bureau.reports.export import CSV_TYPE, PDF_TYPE, csv_text, pdf_bytes
 from bureau.reports.filters import ReportFilters, parse_report_filters
+from bureau.reports.report_views import (
+    SUMMARY_CARRIES,
+    csv_file,
+    export_links,
+    form_context,
+    pdf_file,
+    print_context,
+    refused,
+)
 from bureau.tenancy.actor import Actor
 from bureau.tenancy.models import Practice
 from bureau.tenancy.roles import Capability
@@ -41,7 +49,6 @@ from bureau.web.links import record_url
 
 C = Capability
 REPORT = "aging"
-SUMMARY_CARRIES = frozenset({C.REPORTS_VIEW})
 # Claim rows name claims and their patients. Names are masked (initials, as on the claim
 # list) where the actor lacks patients.demographics rather than demographics being required:
 # a denial specialist or a compliance reviewer works claim-level aging without needing names,
@@ -176,15 +183,7 @@ def _audit(actor: Actor, action: AuditAction, report: AgingReport, **detail: Any
 
 
 def _refused(request: HttpRequest, errors: list[str]) -> HttpResponse:
-    """The page with its form and what could not be read (400), no figures."""
-    actor = actor_of(request)
-    context = {
-        "errors": errors,
-        "buckets": BUCKETS,
-        "payers": payer_list(actor=actor).order_by("name"),
-        "practices": actor.practices(C.REPORTS_VIEW),
-    }
-    return render(request, "reports/aging.html", context, status=400)
+    return refused(request, "reports/aging.html", errors, buckets=BUCKETS)
 
 
 # -- the page ------------------------------------------------------------------------------------
@@ -211,7 +210,6 @@ def aging_view(request: HttpRequest) -> HttpResponse:
     _claims_of(actor, nodes, filters)
     shown = [c for n in nodes for p in n.payers for c in p.claims]
     _audit(actor, AuditAction.REPORT_VIEWED, report, claims=shown, level="page")
-    exportable = file_practice_ids(actor, SUMMARY_CARRIES)
     return render(
         request,
         "reports/aging.html",
@@ -221,11 +219,8 @@ def aging_view(request: HttpRequest) -> HttpResponse:
             "nodes": nodes,
             "buckets": BUCKETS,
             "chart": _chart(report, nodes),
-            "payers": payer_list(actor=actor).order_by("name"),
-            "practices": actor.practices(C.REPORTS_VIEW),
-            "query": filters.query(),
-            "exports_partial": bool(report.practice_ids - exportable),
-            "may_export": bool(exportable),
+            **form_context(actor),
+            **export_links(actor, filters.query(), report.practice_ids),
             "may_export_claims": bool(file_practice_ids(actor, CLAIMS_CARRIES)),
         },
     )
@@ -318,13 +313,8 @@ def aging_csv_view(request: HttpRequest) -> ReportDownload | HttpResponse:
     if isinstance(report, HttpResponse):
         return report
     _audit(actor_of(request), AuditAction.REPORT_EXPORTED, report, format="csv", level="payer")
-    return ReportDownload(
-        csv_text(SUMMARY_HEADER, summary_rows(report)),
-        _file_name(report.filters, "summary", ".csv"),
-        report.practice_ids,
-        CSV_TYPE,
-        (".csv",),
-    )
+    name = _file_name(report.filters, "summary", ".csv")
+    return csv_file(SUMMARY_HEADER, summary_rows(report), name, report.practice_ids)
 
 
 @requires(C.REPORTS_VIEW)
@@ -339,22 +329,11 @@ def aging_pdf_view(request: HttpRequest) -> ReportDownload | HttpResponse:
     for node in nodes:  # the PDF shows every practice's payers: paper does not expand
         node.open = True
         node.payers = [PayerNode(y, False, "", "", may_open=False) for y in node.row.children]
-    context = {
-        "report": report,
-        "filters": report.filters,
-        "nodes": nodes,
-        "buckets": BUCKETS,
-        "chart": _chart(report, []),
-        "pdf": True,
-        "workspace": actor.workspace,
-    }
-    return ReportDownload(
-        pdf_bytes("reports/aging_pdf.html", context),
-        _file_name(report.filters, "summary", ".pdf"),
-        report.practice_ids,
-        PDF_TYPE,
-        (".pdf",),
+    context = print_context(
+        actor, report.filters, report=report, nodes=nodes, buckets=BUCKETS, chart=_chart(report, [])
     )
+    name = _file_name(report.filters, "summary", ".pdf")
+    return pdf_file("reports/aging_pdf.html", context, name, report.practice_ids)
 
 
 CLAIMS_HEADER = [
@@ -372,7 +351,10 @@ CLAIMS_HEADER = [
 ]
 
 
-def _claim_export(request: HttpRequest) -> tuple[AgingReport, list[ClaimAging], int] | HttpResponse:
+def _claim_export(
+    request: HttpRequest, fmt: str
+) -> tuple[AgingReport, list[ClaimAging], int] | HttpResponse:
+    """The claims a file carries (up to EXPORT_CLAIMS of `total`), audited by public id."""
     actor = actor_of(request)
     report = _summary(request)
     if isinstance(report, HttpResponse):
@@ -380,69 +362,46 @@ def _claim_export(request: HttpRequest) -> tuple[AgingReport, list[ClaimAging], 
     claims, total = aging.aging_claims(
         actor=actor, filters=report.filters, limit=aging.EXPORT_CLAIMS
     )
+    _audit(
+        actor, AuditAction.REPORT_EXPORTED, report, claims=claims, format=fmt, level="claim",
+        rows=len(claims), of=total,
+    )  # fmt: skip
     return report, claims, total
 
 
 @requires(C.REPORTS_VIEW)
 @serves_report(carries=CLAIMS_CARRIES)
 def aging_claims_csv_view(request: HttpRequest) -> ReportDownload | HttpResponse:
-    answer = _claim_export(request)
+    answer = _claim_export(request, "csv")
     if isinstance(answer, HttpResponse):
         return answer
-    report, claims, total = answer
-    _audit(
-        actor_of(request),
-        AuditAction.REPORT_EXPORTED,
-        report,
-        claims=claims,
-        format="csv",
-        level="claim",
-        rows=len(claims),
-        of=total,
-    )
+    report, claims, _ = answer
     rows = [
         [c.practice_name, c.payer_name, c.number, c.patient_account, c.patient_name,
          c.date_of_service, c.start, c.days, c.bucket_label, c.insurance, c.patient]
         for c in claims
     ]  # fmt: skip
-    return ReportDownload(
-        csv_text(CLAIMS_HEADER, rows),
-        _file_name(report.filters, "claims", ".csv"),
-        report.practice_ids | {c.practice_id for c in claims},
-        CSV_TYPE,
-        (".csv",),
+    name = _file_name(report.filters, "claims", ".csv")
+    return csv_file(
+        CLAIMS_HEADER, rows, name, report.practice_ids | {c.practice_id for c in claims}
     )
 
 
 @requires(C.REPORTS_VIEW)
 @serves_report(carries=CLAIMS_CARRIES)
 def aging_claims_pdf_view(request: HttpRequest) -> ReportDownload | HttpResponse:
-    answer = _claim_export(request)
+    answer = _claim_export(request, "pdf")
     if isinstance(answer, HttpResponse):
         return answer
     report, claims, total = answer
     actor = actor_of(request)
-    _audit(
-        actor, AuditAction.REPORT_EXPORTED, report, claims=claims, format="pdf",
-        level="claim", rows=len(claims), of=total,
+    context = print_context(
+        actor, report.filters, report=report, claims=claims, claim_total=total, buckets=BUCKETS,
+        chart=_chart(report, []),
     )  # fmt: skip
-    context = {
-        "report": report,
-        "filters": report.filters,
-        "claims": claims,
-        "claim_total": total,
-        "buckets": BUCKETS,
-        "chart": _chart(report, []),
-        "pdf": True,
-        "workspace": actor.workspace,
-    }
-    return ReportDownload(
-        pdf_bytes("reports/aging_claims_pdf.html", context),
-        _file_name(report.filters, "claims", ".pdf"),
-        report.practice_ids | {c.practice_id for c in claims},
-        PDF_TYPE,
-        (".pdf",),
-    )
+    name = _file_name(report.filters, "claims", ".pdf")
+    practice_ids = report.practice_ids | {c.practice_id for c in claims}
+    return pdf_file("reports/aging_claims_pdf.html", context, name, practice_ids)
 
 
 def claim_href(claim: ClaimAging) -> str:

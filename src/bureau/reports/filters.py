@@ -11,6 +11,7 @@ see answers the same 404 as one that does not exist (`chosen_practice`), words i
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
@@ -45,14 +46,13 @@ class AgingBasis(StrEnum):
 
 
 @dataclass(frozen=True)
-class ReportFilters:
-    """What a report is asked for. `practice` None: every practice the actor may report on."""
+class PracticePayer:
+    """The practice and payer every report is narrowed by. `practice` None: every practice the
+    actor may report on; `payer` None: every payer. The reports' filters extend it with their
+    own span of time (an as-of date, a period, a window of months)."""
 
     practice: Practice | None
     payer: Payer | None
-    as_of: date
-    basis: AgingBasis
-    errors: tuple[str, ...] = field(default=())
 
     @property
     def practice_id(self) -> int | None:
@@ -62,19 +62,34 @@ class ReportFilters:
     def payer_id(self) -> int | None:
         return self.payer.pk if self.payer is not None else None
 
-    def query(self, **extra: str) -> str:
-        """The filters as a query string, explicit about the practice (`all` rather than
+    @property
+    def payer_key(self) -> str:
+        """The payer as an audit event records it ("" for every payer)."""
+        return str(self.payer.public_id) if self.payer is not None else ""
+
+    def params(self, span: Mapping[str, str], extra: Mapping[str, str]) -> dict[str, str]:
+        """The filters as query parameters, explicit about the practice (`all` rather than
         nothing), so an export or a drill link means what the page showed whatever the bar
-        says when it is followed."""
-        params = {
-            "practice": str(self.practice.public_id) if self.practice else "all",
-            "as_of": self.as_of.isoformat(),
-            "basis": self.basis.value,
-        }
+        says when it is followed. `span` is the report's own time parameters; `extra` values
+        that are empty are left out."""
+        params = {"practice": str(self.practice.public_id) if self.practice else "all", **span}
         if self.payer is not None:
             params["payer"] = str(self.payer.public_id)
         params.update({k: v for k, v in extra.items() if v})
-        return urlencode(params)
+        return params
+
+
+@dataclass(frozen=True)
+class ReportFilters(PracticePayer):
+    """What an as-of report (A/R aging) is asked for: the practice and payer, a day, a basis."""
+
+    as_of: date
+    basis: AgingBasis
+    errors: tuple[str, ...] = field(default=())
+
+    def query(self, **extra: str) -> str:
+        span = {"as_of": self.as_of.isoformat(), "basis": self.basis.value}
+        return urlencode(self.params(span, extra))
 
 
 def _quoted(value: str) -> str:
@@ -111,6 +126,16 @@ def _payer(actor: Actor, value: str) -> tuple[Payer | None, str]:
     return payer, ""
 
 
+def parse_practice_payer(
+    request: HttpRequest, actor: Actor, capability: Capability, *, use_context: bool = True
+) -> tuple[PracticePayer, list[str]]:
+    """The practice and payer of this request: a foreign or unknown practice raises Http404
+    (see the module doc), an unreadable payer is a message."""
+    practice = chosen_practice(request, actor, capability, use_context=use_context)
+    payer, problem = _payer(actor, request.GET.get("payer", "").strip())
+    return PracticePayer(practice, payer), [problem] if problem else []
+
+
 def parse_report_filters(
     request: HttpRequest,
     actor: Actor,
@@ -123,10 +148,7 @@ def parse_report_filters(
     the module doc); every other unreadable value becomes a message in `errors`."""
     today = today or timezone.localdate()
     get = request.GET
-    errors: list[str] = []
-    practice = chosen_practice(request, actor, capability, use_context=use_context)
-    payer, problem = _payer(actor, get.get("payer", "").strip())
-    errors += [problem] if problem else []
+    base, errors = parse_practice_payer(request, actor, capability, use_context=use_context)
     as_of = today
     if get.get("as_of", "").strip():
         parsed, problem = parse_date(get["as_of"], name="As-of date", today=today)
@@ -140,7 +162,7 @@ def parse_report_filters(
         except ValueError:
             choices = " or ".join(f"“{b.value}”" for b in AgingBasis)
             errors.append(f"Aging basis {_quoted(raw_basis)} is not one of {choices}.")
-    return ReportFilters(practice, payer, as_of, basis, tuple(errors))
+    return ReportFilters(base.practice, base.payer, as_of, basis, tuple(errors))
 
 
 def bucket_edges(as_of: date) -> list[date]:

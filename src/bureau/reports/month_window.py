@@ -4,6 +4,9 @@
 month the window ends at the current month (to date), twelve months long. A month that cannot
 be read is a message the page names (400), never a guess, as with every report filter
 (`reports.filters`): the same quoting, the same earliest date, no future month.
+
+The views of such a report (denials analytics, payer performance) are built here too
+(`WindowViews`): its practice and payer are the aging report's filters, its period the window.
 """
 
 from __future__ import annotations
@@ -11,10 +14,34 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any, Protocol, TypeVar
+from urllib.parse import urlencode
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 
-from bureau.reports.filters import EARLIEST, ReportFilters, _quoted
+from bureau.audit.models import AuditAction
+from bureau.reports.filters import (
+    EARLIEST,
+    PracticePayer,
+    ReportFilters,
+    _quoted,
+    parse_report_filters,
+)
+from bureau.reports.report_views import (
+    Answer,
+    ReportViews,
+    audit_report,
+    export_links,
+    form_context,
+    print_context,
+    refused,
+)
+from bureau.tenancy.actor import Actor
+from bureau.tenancy.roles import Capability
+from bureau.web.access import actor_of
+
+C = Capability
 
 DEFAULT_MONTHS = 12
 LONGEST_WINDOW = 36  # three years of monthly columns is as wide as a page can read
@@ -95,15 +122,94 @@ def parse_month_window(request: HttpRequest, today: date) -> tuple[MonthWindow, 
     return window, errors
 
 
-def window_query(filters: ReportFilters, window: MonthWindow, **extra: str) -> dict[str, str]:
+def window_query(filters: PracticePayer, window: MonthWindow, **extra: str) -> dict[str, str]:
     """The filters of a month-window report as query parameters (explicit about the practice,
     like `ReportFilters.query`, so a link means what the page showed)."""
-    params = {
-        "practice": str(filters.practice.public_id) if filters.practice else "all",
-        "month": f"{window.last:%Y-%m}",
-        "months": str(window.months),
-    }
-    if filters.payer is not None:
-        params["payer"] = str(filters.payer.public_id)
-    params.update({k: v for k, v in extra.items() if v})
-    return params
+    return filters.params({"month": f"{window.last:%Y-%m}", "months": str(window.months)}, extra)
+
+
+# -- the views' plumbing (denials analytics, payer performance) ----------------------------------
+WINDOW_CHOICES = (1, 3, 6, 12, 24, LONGEST_WINDOW)
+
+
+class WindowAnswer(Answer, Protocol):
+    @property
+    def filters(self) -> ReportFilters: ...
+
+    @property
+    def window(self) -> MonthWindow: ...
+
+
+W = TypeVar("W", bound=WindowAnswer)
+W_out = TypeVar("W_out", bound=WindowAnswer, covariant=True)
+
+
+class Runner(Protocol[W_out]):
+    """A month-window report's runner, e.g. `denial_analytics`."""
+
+    def __call__(self, *, actor: Actor, filters: ReportFilters, window: MonthWindow) -> W_out: ...
+
+
+def read_window(
+    request: HttpRequest, *, use_context: bool = True
+) -> tuple[ReportFilters, MonthWindow, list[str]]:
+    """The practice and payer (reports.filters) and the month window of this request."""
+    actor = actor_of(request)
+    filters = parse_report_filters(request, actor, C.REPORTS_VIEW, use_context=use_context)
+    window, problems = parse_month_window(request, timezone.localdate())
+    return filters, window, [*filters.errors, *problems]
+
+
+@dataclass(frozen=True, kw_only=True)
+class WindowViews(ReportViews[W]):
+    """A month-window report's page, CSV and PDF: `runner` answers; `name` is the audit events'
+    `detail.report` and `model` what they name."""
+
+    runner: Runner[W]
+    name: str  # e.g. "denials"
+    file_stem: str
+    model: str
+
+    def run(self, request: HttpRequest, use_context: bool) -> W | HttpResponse:
+        filters, window, errors = read_window(request, use_context=use_context)
+        if errors:
+            return refused(request, self.template, errors, window_choices=WINDOW_CHOICES)
+        return self.runner(actor=actor_of(request), filters=filters, window=window)
+
+    def audit(self, actor: Actor, action: AuditAction, answer: W, /, **detail: Any) -> None:
+        """One event per practice the report read: figures only, so no record is named."""
+        w = answer.window
+        audit_report(
+            actor,
+            action,
+            model=self.model,
+            targets={pid: [] for pid in answer.practice_ids},
+            detail={
+                "report": self.name,
+                "from": w.start.isoformat(),
+                "to": w.end.isoformat(),
+                "payer": answer.filters.payer_key,
+                **detail,
+            },
+        )
+
+    def context(self, actor: Actor, answer: W) -> dict[str, Any]:
+        f, w = answer.filters, answer.window
+        return {
+            "report": answer,
+            "filters": f,
+            "window": w,
+            "chart": self.chart(answer),
+            **export_links(actor, urlencode(window_query(f, w)), answer.practice_ids),
+            **form_context(actor),
+            "window_choices": WINDOW_CHOICES,
+        }
+
+    def pdf_context(self, actor: Actor, answer: W) -> dict[str, Any]:
+        extra = {"report": answer, "window": answer.window, "chart": self.chart(answer)}
+        return print_context(actor, answer.filters, **extra)
+
+    def file_name(self, answer: W, ext: str) -> str:
+        scope = answer.filters.practice.name if answer.filters.practice else "book"
+        w = answer.window
+        return f"{self.file_stem}-{scope}-{w.start:%Y-%m}-to-{w.last:%Y-%m}{ext}"

@@ -1,40 +1,41 @@
 """What the period reports share: their filters (practice, payer, a period) and the plumbing of
-their views (the 400 page, the audit event, the CSV and PDF downloads).
+their views (`PeriodViews`: the page, the 400 page, the audit event, the CSV and PDF files).
 
 Payer and CPT mix, ERA posting volume, write-offs by reason and underpayments are questions
 about a period of the book, where A/R aging asks about a day. They read the same practice and
-payer filters as aging (`parse_report_filters`: a foreign practice is the missing one's 404, an
+payer filters as aging (`parse_practice_payer`: a foreign practice is the missing one's 404, an
 unknown payer a message), and a period — `start` and `end`, both included, ISO dates, at most
 three years — whose unreadable values are named on a 400 page, never a guess and never a 500.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlencode
 
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 from django.utils import timezone
 
 from bureau.audit.models import AuditAction
-from bureau.audit.services import audit_record_many
-from bureau.directory.models import Payer
-from bureau.directory.selectors import payer_list
-from bureau.reports.export import CSV_TYPE, PDF_TYPE, csv_text, pdf_bytes
-from bureau.reports.filters import parse_date, parse_report_filters
+from bureau.reports.filters import PracticePayer, parse_date, parse_practice_payer
 from bureau.reports.kpis.scope import KpiScope
+from bureau.reports.report_views import (
+    Answer,
+    ReportViews,
+    audit_report,
+    export_links,
+    form_context,
+    print_context,
+    refused,
+)
 from bureau.tenancy.actor import Actor
-from bureau.tenancy.models import Practice
 from bureau.tenancy.roles import Capability
-from bureau.web.access import ReportDownload, actor_of, file_practice_ids
+from bureau.web.access import actor_of
 
 C = Capability
-SUMMARY_CARRIES = frozenset({C.REPORTS_VIEW})
 # A period is a question about the book, not a bulk export (the KPI dashboard's limit).
 LONGEST = timedelta(days=3 * 366)
 
@@ -48,23 +49,13 @@ def default_start(end: date) -> date:
 
 
 @dataclass(frozen=True)
-class PeriodFilters:
-    """What a period report is asked for. `practice` None: every practice the actor may report
-    on; `payer` None: every payer. The period runs from `start` to `end`, both included."""
+class PeriodFilters(PracticePayer):
+    """What a period report (or a work report) is asked for: the practice and payer, and a
+    period from `start` to `end`, both included."""
 
-    practice: Practice | None
-    payer: Payer | None
     start: date
     end: date
     errors: tuple[str, ...] = field(default=())
-
-    @property
-    def practice_id(self) -> int | None:
-        return self.practice.pk if self.practice is not None else None
-
-    @property
-    def payer_id(self) -> int | None:
-        return self.payer.pk if self.payer is not None else None
 
     @property
     def days(self) -> int:
@@ -75,30 +66,33 @@ class PeriodFilters:
         return KpiScope(actor, self.start, self.end, self.practice_id, self.payer_id)
 
     def query(self, **extra: str) -> str:
-        """Explicit about the practice (`all`, not nothing): a link or an export means what the
-        page showed whatever the bar says when it is followed."""
-        params = {
-            "practice": str(self.practice.public_id) if self.practice else "all",
-            "start": self.start.isoformat(),
-            "end": self.end.isoformat(),
-        }
-        if self.payer is not None:
-            params["payer"] = str(self.payer.public_id)
-        params.update({k: v for k, v in extra.items() if v})
-        return urlencode(params)
+        span = {"start": self.start.isoformat(), "end": self.end.isoformat()}
+        return urlencode(self.params(span, extra))
 
     @property
     def label(self) -> str:
         return f"{self.start.isoformat()} to {self.end.isoformat()}"
 
+    def detail(self) -> dict[str, str]:
+        """What an audit event records of the question."""
+        return {
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "payer": self.payer_key,
+        }
 
-def parse_period_filters(
-    request: HttpRequest, actor: Actor, *, use_context: bool = True, today: date | None = None
+
+def parse_period(
+    request: HttpRequest,
+    base: PracticePayer,
+    errors: list[str],
+    *,
+    today: date,
+    default_start: Callable[[date], date],
 ) -> PeriodFilters:
-    """The filters of this request (a foreign or unknown practice raises Http404)."""
-    today = today or timezone.localdate()
-    base = parse_report_filters(request, actor, C.REPORTS_VIEW, use_context=use_context)
-    errors = [e for e in base.errors if not e.startswith(("As-of date", "Aging basis"))]
+    """The period of this request beside its practice and payer (`base`, and what could not be
+    read of them: `errors`). With no start, `default_start` of the end (today by default);
+    an unreadable date is named, and the period is checked only once both dates are read."""
     get = request.GET
     end = today
     if get.get("end", "").strip():
@@ -111,42 +105,86 @@ def parse_period_filters(
         start = parsed or start
         errors += [problem] if problem else []
     if not errors and start > end:
-        errors.append(f"The period starts ({start}) after it ends ({end}).")
+        errors.append(f"The period starts ({start.isoformat()}) after it ends ({end.isoformat()}).")
     elif not errors and end - start > LONGEST:
         errors.append("A period is at most three years long.")
     return PeriodFilters(base.practice, base.payer, start, end, tuple(errors))
 
 
+def parse_period_filters(
+    request: HttpRequest, actor: Actor, *, use_context: bool = True, today: date | None = None
+) -> PeriodFilters:
+    """The filters of this request (a foreign or unknown practice raises Http404)."""
+    base, errors = parse_practice_payer(request, actor, C.REPORTS_VIEW, use_context=use_context)
+    today = today or timezone.localdate()
+    return parse_period(request, base, errors, today=today, default_start=default_start)
+
+
 # -- the views' plumbing -------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Report:
-    """One period report's names: audit `detail.report`, its page and files."""
+class PeriodAnswer(Answer, Protocol):
+    @property
+    def filters(self) -> PeriodFilters: ...
 
-    name: str  # audit detail, e.g. "payer_mix"
+
+P = TypeVar("P", bound=PeriodAnswer)
+P_out = TypeVar("P_out", bound=PeriodAnswer, covariant=True)
+
+
+class Runner(Protocol[P_out]):
+    """A period (or work) report's runner, e.g. `payer_and_cpt_mix`, `productivity_report`."""
+
+    def __call__(self, *, actor: Actor, filters: PeriodFilters) -> P_out: ...
+
+
+@dataclass(frozen=True, kw_only=True)
+class PeriodViews(ReportViews[P]):
+    """A period report's page, CSV and PDF: `runner` answers; `name` is the audit events'
+    `detail.report` and `model` what they name; `title` heads the page and the PDF."""
+
+    runner: Runner[P]
+    name: str  # e.g. "payer_cpt_mix"
     title: str
-    template: str
-    pdf_template: str
     file_stem: str
+    model: str
+
+    def run(self, request: HttpRequest, use_context: bool) -> P | HttpResponse:
+        filters = parse_period_filters(request, actor_of(request), use_context=use_context)
+        if filters.errors:
+            return refused(request, self.template, filters.errors, title=self.title)
+        return self.runner(actor=actor_of(request), filters=filters)
+
+    def audit(self, actor: Actor, action: AuditAction, answer: P, /, **detail: Any) -> None:
+        ids = answer.practice_ids
+        audit_period(actor, action, self.name, answer.filters, ids, model=self.model, **detail)
+
+    def context(self, actor: Actor, answer: P) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "report": answer,
+            "chart": self.chart(answer),
+            **page_context(actor, answer.filters, answer.practice_ids),
+        }
+
+    def pdf_context(self, actor: Actor, answer: P) -> dict[str, Any]:
+        extra = {"title": self.title, "report": answer, "chart": self.chart(answer)}
+        return print_context(actor, answer.filters, **extra)
+
+    def file_name(self, answer: P, ext: str, kind: str = "") -> str:
+        f = answer.filters
+        scope = f.practice.name if f.practice else "book"
+        middle = f"-{kind}" if kind else ""
+        return f"{self.file_stem}{middle}-{scope}-{f.start}-to-{f.end}{ext}"
 
 
-def form_context(actor: Actor) -> dict[str, Any]:
-    """What the filter form needs: the payers and the practices the actor may report on."""
-    return {
-        "payers": payer_list(actor=actor).order_by("name"),
-        "practices": actor.practices(C.REPORTS_VIEW),
-    }
+def covered(actor: Actor, filters: PracticePayer) -> list[int]:
+    """The practices a question covers: the one asked for, or every one the actor reports on."""
+    return [filters.practice.pk] if filters.practice else sorted(actor.practice_ids(C.REPORTS_VIEW))
 
 
-def refused(request: HttpRequest, report: Report, errors: Sequence[str]) -> HttpResponse:
-    """The page with its form and what could not be read (400), no figures."""
-    context = {"errors": list(errors), "title": report.title, **form_context(actor_of(request))}
-    return render(request, report.template, context, status=400)
-
-
-def audit(
+def audit_period(
     actor: Actor,
     action: AuditAction,
-    report: Report,
+    name: str,
     filters: PeriodFilters,
     practice_ids: Iterable[int],
     *,
@@ -157,88 +195,24 @@ def audit(
     """One event per practice the report covered — the one asked for, or every practice the
     actor reports on — whether or not it had figures (an empty answer is still an answer
     about the practice), naming the records it showed (claim rows)."""
-    covered = [filters.practice.pk] if filters.practice else actor.practice_ids(C.REPORTS_VIEW)
-    ids: dict[int, list[str]] = {pid: [] for pid in [*covered, *practice_ids]}
+    ids: dict[int, list[str]] = {pid: [] for pid in [*covered(actor, filters), *practice_ids]}
     for pid, shown in (records or {}).items():
         ids.setdefault(pid, []).extend(shown)
-    with transaction.atomic():
-        audit_record_many(
-            action=action,
-            actor=actor,
-            workspace=actor.workspace,
-            model=model,
-            targets=[(actor.access[pid].practice, ids[pid]) for pid in sorted(ids)],
-            detail={
-                "report": report.name,
-                "start": filters.start.isoformat(),
-                "end": filters.end.isoformat(),
-                "payer": str(filters.payer.public_id) if filters.payer else "",
-                **detail,
-            },
-        )
+    audit_report(
+        actor,
+        action,
+        model=model,
+        targets=ids,
+        detail={"report": name, **filters.detail(), **detail},
+    )
 
 
 def page_context(
     actor: Actor, filters: PeriodFilters, practice_ids: frozenset[int]
 ) -> dict[str, Any]:
-    """The page's filters, form, export links (only where the actor may take every practice's
-    figures: a link never answers 404)."""
-    exportable = file_practice_ids(actor, SUMMARY_CARRIES)
+    """The page's filters, form and export links."""
     return {
         "filters": filters,
-        "query": filters.query(),
-        "may_export": bool(exportable),
-        "exports_partial": bool(practice_ids - exportable),
+        **export_links(actor, filters.query(), practice_ids),
         **form_context(actor),
     }
-
-
-def file_name(report: Report, filters: PeriodFilters, ext: str, kind: str = "") -> str:
-    scope = filters.practice.name if filters.practice else "book"
-    middle = f"-{kind}" if kind else ""
-    return f"{report.file_stem}{middle}-{scope}-{filters.start}-to-{filters.end}{ext}"
-
-
-def csv_download(
-    report: Report,
-    filters: PeriodFilters,
-    header: Sequence[str],
-    rows: Iterable[Sequence[Any]],
-    practice_ids: Iterable[int],
-    kind: str = "",
-) -> ReportDownload:
-    return ReportDownload(
-        csv_text(header, rows),
-        file_name(report, filters, ".csv", kind),
-        frozenset(practice_ids),
-        CSV_TYPE,
-        (".csv",),
-    )
-
-
-def pdf_download(
-    report: Report,
-    filters: PeriodFilters,
-    context: dict[str, Any],
-    practice_ids: Iterable[int],
-    actor: Actor,
-) -> ReportDownload:
-    shell = {"filters": filters, "title": report.title, "pdf": True, "workspace": actor.workspace}
-    context = {**shell, **context}
-    return ReportDownload(
-        pdf_bytes(report.pdf_template, context),
-        file_name(report, filters, ".pdf"),
-        frozenset(practice_ids),
-        PDF_TYPE,
-        (".pdf",),
-    )
-
-
-def read_filters(
-    request: HttpRequest, report: Report, *, use_context: bool = True
-) -> PeriodFilters | HttpResponse:
-    """The filters, or the 400 page naming what is wrong with them."""
-    filters = parse_period_filters(request, actor_of(request), use_context=use_context)
-    if filters.errors:
-        return refused(request, report, filters.errors)
-    return filters

@@ -4,25 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-
-from bureau.audit.models import AuditAction
 from bureau.reports import period_reports as pr
 from bureau.reports.charts import StackedBars, stacked_bars
 from bureau.reports.posting import PostingReport, posting_volume
-from bureau.tenancy.roles import Capability
-from bureau.web.access import ReportDownload, actor_of, requires, serves_report
-
-C = Capability
-REPORT = pr.Report(
-    name="era_posting_volume",
-    title="ERA posting volume",
-    template="reports/posting.html",
-    pdf_template="reports/posting_pdf.html",
-    file_stem="era-posting-volume",
-)
-MODEL = "remittance.Era"
 
 
 def _chart(report: PostingReport) -> StackedBars:
@@ -35,36 +19,6 @@ def _chart(report: PostingReport) -> StackedBars:
             for r in report.rows[-36:]
         ],
     )
-
-
-def _report(request: HttpRequest, *, use_context: bool = True) -> PostingReport | HttpResponse:
-    filters = pr.read_filters(request, REPORT, use_context=use_context)
-    if isinstance(filters, HttpResponse):
-        return filters
-    return posting_volume(actor=actor_of(request), filters=filters)
-
-
-def _audit(request: HttpRequest, action: AuditAction, report: PostingReport, **detail: Any) -> None:
-    pr.audit(
-        actor_of(request), action, REPORT, report.filters, report.practice_ids, model=MODEL,
-        **detail,
-    )  # fmt: skip
-
-
-@requires(C.REPORTS_VIEW)
-def posting_view(request: HttpRequest) -> HttpResponse:
-    report = _report(request)
-    if isinstance(report, HttpResponse):
-        return report
-    actor = actor_of(request)
-    _audit(request, AuditAction.REPORT_VIEWED, report, level="page")
-    context = {
-        "title": REPORT.title,
-        "report": report,
-        "chart": _chart(report),
-        **pr.page_context(actor, report.filters, report.practice_ids),
-    }
-    return render(request, REPORT.template, context)
 
 
 HEADER = [
@@ -103,22 +57,18 @@ def export_rows(report: PostingReport) -> list[list[Any]]:
     return [*(line(by, r) for r in report.rows), line("total", report.total)]
 
 
-@requires(C.REPORTS_VIEW)
-@serves_report(carries=pr.SUMMARY_CARRIES)
-def posting_csv_view(request: HttpRequest) -> ReportDownload | HttpResponse:
-    report = _report(request, use_context=False)
-    if isinstance(report, HttpResponse):
-        return report
-    _audit(request, AuditAction.REPORT_EXPORTED, report, format="csv")
-    return pr.csv_download(REPORT, report.filters, HEADER, export_rows(report), report.practice_ids)
-
-
-@requires(C.REPORTS_VIEW)
-@serves_report(carries=pr.SUMMARY_CARRIES)
-def posting_pdf_view(request: HttpRequest) -> ReportDownload | HttpResponse:
-    report = _report(request, use_context=False)
-    if isinstance(report, HttpResponse):
-        return report
-    _audit(request, AuditAction.REPORT_EXPORTED, report, format="pdf")
-    context = {"report": report, "chart": _chart(report)}
-    return pr.pdf_download(REPORT, report.filters, context, report.practice_ids, actor_of(request))
+VIEWS = pr.PeriodViews(
+    runner=posting_volume,
+    name="era_posting_volume",
+    title="ERA posting volume",
+    template="reports/posting.html",
+    pdf_template="reports/posting_pdf.html",
+    file_stem="era-posting-volume",
+    model="remittance.Era",
+    chart=_chart,
+    header=HEADER,
+    rows=export_rows,
+)
+posting_view = VIEWS.page_view()
+posting_csv_view = VIEWS.csv_view()
+posting_pdf_view = VIEWS.pdf_view()

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from bureau.reports.kpis.registry import ZERO, Unit, ratio
 from bureau.reports.kpis.work import PersonWork, business_days, productivity_tally
-from bureau.reports.work_filters import PeriodFilters
+from bureau.reports.period_reports import PeriodFilters
 from bureau.tenancy.actor import Actor
 
 REPORT = "productivity"

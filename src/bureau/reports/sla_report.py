@@ -27,7 +27,7 @@ from bureau.reports.kpis.facts import in_period
 from bureau.reports.kpis.registry import Variant, value_of
 from bureau.reports.kpis.scope import KpiScope
 from bureau.reports.kpis.work import sla_tally
-from bureau.reports.work_filters import PeriodFilters
+from bureau.reports.period_reports import PeriodFilters
 from bureau.tenancy.actor import Actor
 from bureau.workqueues.functions import Function
 from bureau.workqueues.models import ItemStatus, PracticeQuestion, WorkItem

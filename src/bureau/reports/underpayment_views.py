@@ -1,5 +1,5 @@
 """The underpayments page (book → practice → payer, and the claims of one practice), and its
-exports (`reports.underpayment_report` computes)."""
+exports (`reports.underpayment_report` computes; the figures' views are `PeriodViews`')."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from django.shortcuts import render
 from bureau.audit.models import AuditAction
 from bureau.reports import period_reports as pr
 from bureau.reports.charts import StackedBars, stacked_bars
+from bureau.reports.report_views import csv_file
 from bureau.reports.underpayment_report import (
     EXPORT_CLAIMS,
     ShortClaim,
@@ -24,14 +25,6 @@ from bureau.web.access import ReportDownload, actor_of, file_practice_ids, requi
 from bureau.web.links import record_url
 
 C = Capability
-REPORT = pr.Report(
-    name="underpayments",
-    title="Underpayments against contract",
-    template="reports/underpayments.html",
-    pdf_template="reports/underpayments_pdf.html",
-    file_stem="underpayments",
-)
-MODEL = "claims.Claim"
 # Claim rows name claims and patients: claims.view, names masked without demographics (as the
 # aging report's claim rows, for the same reasons).
 CLAIMS_CARRIES = frozenset({C.REPORTS_VIEW, C.CLAIMS_VIEW})
@@ -48,13 +41,6 @@ def _chart(report: UnderpaymentReport) -> StackedBars:
     )
 
 
-def _report(request: HttpRequest, *, use_context: bool = True) -> UnderpaymentReport | HttpResponse:
-    filters = pr.read_filters(request, REPORT, use_context=use_context)
-    if isinstance(filters, HttpResponse):
-        return filters
-    return underpayments_by_payer(actor=actor_of(request), filters=filters)
-
-
 def _audit(
     request: HttpRequest,
     action: AuditAction,
@@ -62,18 +48,21 @@ def _audit(
     claims: list[ShortClaim],
     **detail: Any,
 ) -> None:
+    """The period reports' events, naming the claims shown or exported in their practices."""
     records: dict[int, list[str]] = {}
     for c in claims:
         records.setdefault(c.practice_id, []).append(c.public_id)
-    pr.audit(
-        actor_of(request), action, REPORT, report.filters, report.practice_ids, model=MODEL,
-        records=records, **detail,
+    pr.audit_period(
+        actor_of(request), action, VIEWS.name, report.filters, report.practice_ids,
+        model=VIEWS.model, records=records, **detail,
     )  # fmt: skip
 
 
 @requires(C.REPORTS_VIEW)
 def underpayments_view(request: HttpRequest) -> HttpResponse:
-    report = _report(request)
+    """The period report's page, and under it the claims of one practice: its own view, since
+    the claims it shows are audited with the figures."""
+    report = VIEWS.run(request, True)
     if isinstance(report, HttpResponse):
         return report
     actor = actor_of(request)
@@ -85,18 +74,14 @@ def underpayments_view(request: HttpRequest) -> HttpResponse:
     if may_claims:
         claims, claim_total = underpaid_claims(actor=actor, filters=f)
     _audit(request, AuditAction.REPORT_VIEWED, report, claims, level="page")
-    context = {
-        "title": REPORT.title,
-        "report": report,
-        "chart": _chart(report),
+    context = VIEWS.context(actor, report) | {
         "claims": [(c, record_url(c.public_id, "claims:detail")) for c in claims],
         "claim_total": claim_total,
         "show_claims": may_claims,
         "may_export_claims": bool(file_practice_ids(actor, CLAIMS_CARRIES)),
         "claims_csv_url": "reports:underpayments_claims_csv",
-        **pr.page_context(actor, f, report.practice_ids),
     }
-    return render(request, REPORT.template, context)
+    return render(request, VIEWS.template, context)
 
 
 HEADER = [
@@ -129,26 +114,22 @@ def export_rows(report: UnderpaymentReport) -> list[list[Any]]:
     return rows
 
 
-@requires(C.REPORTS_VIEW)
-@serves_report(carries=pr.SUMMARY_CARRIES)
-def underpayments_csv_view(request: HttpRequest) -> ReportDownload | HttpResponse:
-    report = _report(request, use_context=False)
-    if isinstance(report, HttpResponse):
-        return report
-    _audit(request, AuditAction.REPORT_EXPORTED, report, [], format="csv", level="payer")
-    return pr.csv_download(REPORT, report.filters, HEADER, export_rows(report), report.practice_ids)
-
-
-@requires(C.REPORTS_VIEW)
-@serves_report(carries=pr.SUMMARY_CARRIES)
-def underpayments_pdf_view(request: HttpRequest) -> ReportDownload | HttpResponse:
-    report = _report(request, use_context=False)
-    if isinstance(report, HttpResponse):
-        return report
-    _audit(request, AuditAction.REPORT_EXPORTED, report, [], format="pdf", level="payer")
-    context = {"report": report, "chart": _chart(report)}
-    return pr.pdf_download(REPORT, report.filters, context, report.practice_ids, actor_of(request))
-
+# The figures' files; a file of claims is the claims CSV below (it carries claims.view).
+VIEWS = pr.PeriodViews(
+    runner=underpayments_by_payer,
+    name="underpayments",
+    title="Underpayments against contract",
+    template="reports/underpayments.html",
+    pdf_template="reports/underpayments_pdf.html",
+    file_stem="underpayments",
+    model="claims.Claim",
+    chart=_chart,
+    header=HEADER,
+    rows=export_rows,
+    export_detail={"level": "payer"},
+)
+underpayments_csv_view = VIEWS.csv_view()
+underpayments_pdf_view = VIEWS.pdf_view()
 
 CLAIMS_HEADER = [
     "practice",
@@ -168,7 +149,7 @@ CLAIMS_HEADER = [
 @requires(C.REPORTS_VIEW)
 @serves_report(carries=CLAIMS_CARRIES)
 def underpayments_claims_csv_view(request: HttpRequest) -> ReportDownload | HttpResponse:
-    report = _report(request, use_context=False)
+    report = VIEWS.run(request, False)
     if isinstance(report, HttpResponse):
         return report
     claims, total = underpaid_claims(
@@ -183,7 +164,7 @@ def underpayments_claims_csv_view(request: HttpRequest) -> ReportDownload | Http
          c.date_of_service, c.lines, c.expected, c.allowed, c.paid, c.shortfall]
         for c in claims
     ]  # fmt: skip
-    return pr.csv_download(
-        REPORT, report.filters, CLAIMS_HEADER, rows,
-        report.practice_ids | {c.practice_id for c in claims}, kind="claims",
-    )  # fmt: skip
+    name = VIEWS.file_name(report, ".csv", kind="claims")
+    return csv_file(
+        CLAIMS_HEADER, rows, name, report.practice_ids | {c.practice_id for c in claims}
+    )

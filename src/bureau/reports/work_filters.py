@@ -1,74 +1,42 @@
-"""The filters of the work reports (productivity, SLA): practice, payer and a period.
+"""The filters and the views' plumbing of the work reports (productivity, SLA).
 
-Practice and payer are read by `parse_report_filters`, the aging report's, so a foreign practice
-is the same 404 and an unknown payer the same 400 message; the period is two dates read by its
-`parse_date` (a date, not in the future, not before 2000), at most three years long like the KPI
-dashboard's. Nothing below a view reads `request.GET`.
+Their question is the period reports' (`PeriodFilters`: practice, payer and a period, read by
+the same `parse_period`), with what is the work reports' own: the period defaults to the last
+thirty days, not a quarter; an unreadable as-of date or aging basis is named too (they read
+`parse_report_filters` whole); and the 400 page keeps the form filled in. Their audit events
+name the practices that had work in the period — or, when none had, those the question covered.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from urllib.parse import urlencode
+from typing import Any, TypeVar
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
-from bureau.directory.models import Payer
-from bureau.reports.filters import parse_date, parse_report_filters
-from bureau.reports.kpis.scope import KpiScope
+from bureau.audit.models import AuditAction
+from bureau.reports.filters import parse_report_filters
+from bureau.reports.period_reports import (
+    PeriodAnswer,
+    PeriodFilters,
+    Runner,
+    covered,
+    page_context,
+    parse_period,
+)
+from bureau.reports.report_views import ReportViews, audit_report, print_context, refused
 from bureau.tenancy.actor import Actor
-from bureau.tenancy.models import Practice
 from bureau.tenancy.roles import Capability
+from bureau.web.access import actor_of
 
+C = Capability
 DEFAULT_DAYS = 30  # a month of work, ending today
-LONGEST = timedelta(days=3 * 366)  # the KPI dashboard's longest period
+MODEL = "workqueues.WorkItem"
 
 
-@dataclass(frozen=True)
-class PeriodFilters:
-    """A work report's question. `practice` None: every practice the actor may report on."""
-
-    practice: Practice | None
-    payer: Payer | None
-    start: date
-    end: date  # inclusive
-    errors: tuple[str, ...] = field(default=())
-
-    def query(self, **extra: str) -> str:
-        """The filters as a query string, explicit about the practice (`all`), so an export
-        means what the page showed whatever the bar says when it is followed."""
-        params = {
-            "practice": str(self.practice.public_id) if self.practice else "all",
-            "start": self.start.isoformat(),
-            "end": self.end.isoformat(),
-        }
-        if self.payer is not None:
-            params["payer"] = str(self.payer.public_id)
-        params.update({k: v for k, v in extra.items() if v})
-        return urlencode(params)
-
-    def scope(self, actor: Actor) -> KpiScope:
-        """The KPI scope of this question: the reports count through the KPIs' own code."""
-        return KpiScope(
-            actor,
-            self.start,
-            self.end,
-            practice_id=self.practice.pk if self.practice else None,
-            payer_id=self.payer.pk if self.payer else None,
-        )
-
-    def detail(self) -> dict[str, str]:
-        """What an audit event records of the question."""
-        return {
-            "start": self.start.isoformat(),
-            "end": self.end.isoformat(),
-            "payer": str(self.payer.public_id) if self.payer else "",
-        }
-
-
-def parse_period_filters(
+def parse_work_filters(
     request: HttpRequest,
     actor: Actor,
     capability: Capability,
@@ -79,25 +47,56 @@ def parse_period_filters(
     """The filters of this request (a foreign or unknown practice raises Http404)."""
     today = today or timezone.localdate()
     base = parse_report_filters(request, actor, capability, use_context=use_context, today=today)
-    errors = list(base.errors)
-    end = today
-    start = today - timedelta(days=DEFAULT_DAYS - 1)
-    raw_end = request.GET.get("end", "").strip()
-    raw_start = request.GET.get("start", "").strip()
-    if raw_end:
-        parsed, problem = parse_date(raw_end, name="Period end", today=today)
-        end = parsed or end
-        errors += [problem] if problem else []
-        if parsed and not raw_start:
-            start = parsed - timedelta(days=DEFAULT_DAYS - 1)
-    if raw_start:
-        parsed, problem = parse_date(raw_start, name="Period start", today=today)
-        start = parsed or start
-        errors += [problem] if problem else []
-    if not errors and start > end:
-        errors.append(f"The period starts ({start.isoformat()}) after it ends ({end.isoformat()}).")
-    elif not errors and end - start > LONGEST:
-        errors.append("A period is at most three years long.")
-    if errors:
-        start = min(start, end)
-    return PeriodFilters(base.practice, base.payer, start, end, tuple(errors))
+    filters = parse_period(
+        request,
+        base,
+        list(base.errors),
+        today=today,
+        default_start=lambda end: end - timedelta(days=DEFAULT_DAYS - 1),
+    )
+    if filters.errors:  # the 400 page's form shows the period: never one that ends first
+        filters = replace(filters, start=min(filters.start, filters.end))
+    return filters
+
+
+W = TypeVar("W", bound=PeriodAnswer)
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorkViews(ReportViews[W]):
+    """A work report's page, CSV and PDF: `runner` answers; `name` is the audit events'
+    `detail.report`."""
+
+    runner: Runner[W]
+    name: str  # e.g. "productivity"
+    file_stem: str
+
+    def run(self, request: HttpRequest, use_context: bool) -> W | HttpResponse:
+        actor = actor_of(request)
+        filters = parse_work_filters(request, actor, C.REPORTS_VIEW, use_context=use_context)
+        if filters.errors:
+            return refused(request, self.template, filters.errors, filters=filters)
+        return self.runner(actor=actor, filters=filters)
+
+    def audit(self, actor: Actor, action: AuditAction, answer: W, /, **detail: Any) -> None:
+        """Figures only: no record is named."""
+        read = answer.practice_ids or covered(actor, answer.filters)
+        audit_report(
+            actor,
+            action,
+            model=MODEL,
+            targets={pid: [] for pid in read},
+            detail={"report": self.name, **answer.filters.detail(), **detail},
+        )
+
+    def context(self, actor: Actor, answer: W) -> dict[str, Any]:
+        extra = {"report": answer, "chart": self.chart(answer)}
+        return page_context(actor, answer.filters, answer.practice_ids) | extra
+
+    def pdf_context(self, actor: Actor, answer: W) -> dict[str, Any]:
+        return print_context(actor, answer.filters, report=answer, chart=self.chart(answer))
+
+    def file_name(self, answer: W, ext: str) -> str:
+        f = answer.filters
+        scope = f.practice.name if f.practice else "book"
+        return f"{self.file_stem}-{scope}-{f.start.isoformat()}-{f.end.isoformat()}{ext}"

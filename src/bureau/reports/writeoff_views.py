@@ -4,10 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-
-from bureau.audit.models import AuditAction
 from bureau.reports import period_reports as pr
 from bureau.reports.charts import StackedBars, stacked_bars
 from bureau.reports.writeoff_report import (
@@ -16,18 +12,6 @@ from bureau.reports.writeoff_report import (
     WriteOffRow,
     writeoffs_by_reason,
 )
-from bureau.tenancy.roles import Capability
-from bureau.web.access import ReportDownload, actor_of, requires, serves_report
-
-C = Capability
-REPORT = pr.Report(
-    name="writeoffs_by_reason",
-    title="Write-offs by reason",
-    template="reports/writeoffs.html",
-    pdf_template="reports/writeoffs_pdf.html",
-    file_stem="writeoffs-by-reason",
-)
-MODEL = "billing.WriteOffRequest"
 
 
 def _chart(report: WriteOffReport) -> StackedBars:
@@ -39,38 +23,6 @@ def _chart(report: WriteOffReport) -> StackedBars:
             for r in report.by_reason
         ],
     )
-
-
-def _report(request: HttpRequest, *, use_context: bool = True) -> WriteOffReport | HttpResponse:
-    filters = pr.read_filters(request, REPORT, use_context=use_context)
-    if isinstance(filters, HttpResponse):
-        return filters
-    return writeoffs_by_reason(actor=actor_of(request), filters=filters)
-
-
-def _audit(
-    request: HttpRequest, action: AuditAction, report: WriteOffReport, **detail: Any
-) -> None:
-    pr.audit(
-        actor_of(request), action, REPORT, report.filters, report.practice_ids, model=MODEL,
-        **detail,
-    )  # fmt: skip
-
-
-@requires(C.REPORTS_VIEW)
-def writeoffs_view(request: HttpRequest) -> HttpResponse:
-    report = _report(request)
-    if isinstance(report, HttpResponse):
-        return report
-    actor = actor_of(request)
-    _audit(request, AuditAction.REPORT_VIEWED, report, level="page")
-    context = {
-        "title": REPORT.title,
-        "report": report,
-        "chart": _chart(report),
-        **pr.page_context(actor, report.filters, report.practice_ids),
-    }
-    return render(request, REPORT.template, context)
 
 
 HEADER = [
@@ -110,22 +62,18 @@ def export_rows(report: WriteOffReport) -> list[list[Any]]:
     return rows
 
 
-@requires(C.REPORTS_VIEW)
-@serves_report(carries=pr.SUMMARY_CARRIES)
-def writeoffs_csv_view(request: HttpRequest) -> ReportDownload | HttpResponse:
-    report = _report(request, use_context=False)
-    if isinstance(report, HttpResponse):
-        return report
-    _audit(request, AuditAction.REPORT_EXPORTED, report, format="csv")
-    return pr.csv_download(REPORT, report.filters, HEADER, export_rows(report), report.practice_ids)
-
-
-@requires(C.REPORTS_VIEW)
-@serves_report(carries=pr.SUMMARY_CARRIES)
-def writeoffs_pdf_view(request: HttpRequest) -> ReportDownload | HttpResponse:
-    report = _report(request, use_context=False)
-    if isinstance(report, HttpResponse):
-        return report
-    _audit(request, AuditAction.REPORT_EXPORTED, report, format="pdf")
-    context = {"report": report, "chart": _chart(report)}
-    return pr.pdf_download(REPORT, report.filters, context, report.practice_ids, actor_of(request))
+VIEWS = pr.PeriodViews(
+    runner=writeoffs_by_reason,
+    name="writeoffs_by_reason",
+    title="Write-offs by reason",
+    template="reports/writeoffs.html",
+    pdf_template="reports/writeoffs_pdf.html",
+    file_stem="writeoffs-by-reason",
+    model="billing.WriteOffRequest",
+    chart=_chart,
+    header=HEADER,
+    rows=export_rows,
+)
+writeoffs_view = VIEWS.page_view()
+writeoffs_csv_view = VIEWS.csv_view()
+writeoffs_pdf_view = VIEWS.pdf_view()

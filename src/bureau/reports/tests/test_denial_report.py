@@ -24,18 +24,23 @@ from bureau.ledger.models import EntryKind, LedgerEntry
 from bureau.reports.denial_report import denial_analytics, denial_chart
 from bureau.reports.filters import AgingBasis, ReportFilters
 from bureau.reports.month_window import MonthWindow, parse_month_window
-from bureau.reports.tests.kpi_fixture import build_book
+from bureau.reports.tests.kpi_fixture import Book, build_book
+from bureau.reports.tests.window_checks import (
+    assert_a_foreign_practice_is_missing,
+    assert_refused,
+    book_query,
+    page_and_files,
+    window_filters,
+)
 from bureau.tenancy import rls
 from bureau.tenancy.actor import resolve_actor
-from bureau.tenancy.models import Practice
 
 pytestmark = pytest.mark.django_db
 D = Decimal
 MARCH = MonthWindow(date(2026, 3, 1), 12)  # April 2025 – March 2026
 
 
-def _filters(practice: Practice | None = None) -> ReportFilters:
-    return ReportFilters(practice, None, timezone.localdate(), AgingBasis.SERVICE)
+_filters = window_filters
 
 
 # -- the month window ------------------------------------------------------------------------------
@@ -153,8 +158,8 @@ def test_the_chart_stacks_the_categories_per_month():
 
 
 # -- the page and its exports ----------------------------------------------------------------------
-def _book_query(book: Any) -> str:
-    return f"practice={book.practice.public_id}&month=2026-03&months=12"
+def _book_query(book: Book) -> str:
+    return book_query(book, MARCH.months)
 
 
 def test_the_page_shows_the_figures_and_audits_the_read():
@@ -176,18 +181,10 @@ def test_the_client_viewer_sees_his_practice_and_a_foreign_one_is_missing():
     book = build_book()
     client = verified_client(book.viewer.username)
     assert client.get(f"/reports/denials/?{_book_query(book)}").status_code == 200
-    foreign = Practice.objects.exclude(pk=book.practice.pk).first()
-    assert foreign is not None
-    for url in ("/reports/denials/", "/reports/denials/export.csv", "/reports/denials/export.pdf"):
-        other = client.get(f"{url}?practice={foreign.public_id}")
-        missing = client.get(f"{url}?practice=7b0b7b9a-0000-4222-9bf8-fb964f0de9bd")
-        assert other.status_code == missing.status_code == 404, url
-        assert other.content == missing.content
+    assert_a_foreign_practice_is_missing(book, "denials")
 
 
-@pytest.mark.parametrize(
-    "url", ["/reports/denials/", "/reports/denials/export.csv", "/reports/denials/export.pdf"]
-)
+@pytest.mark.parametrize("url", page_and_files("denials"))
 @pytest.mark.parametrize(
     ("query", "message"),
     [
@@ -197,9 +194,7 @@ def test_the_client_viewer_sees_his_practice_and_a_foreign_one_is_missing():
     ],
 )
 def test_bad_filters_answer_400_naming_them(url, query, message):
-    response = verified_client("olivia.owner").get(f"{url}?practice=all&{query}")
-    assert response.status_code == 400
-    assert message in response.content.decode()
+    assert_refused(url, query, message)
 
 
 def test_csv_reads_back_with_numbers_and_is_audited():

@@ -24,6 +24,14 @@ from bureau.reports.kpis.scope import KpiScope
 from bureau.reports.month_window import MonthWindow
 from bureau.reports.payer_report import PayerFigures, payer_performance
 from bureau.reports.tests.kpi_fixture import Book, build_book
+from bureau.reports.tests.window_checks import (
+    NOBODY,
+    assert_a_foreign_practice_is_missing,
+    assert_refused,
+    book_query,
+    page_and_files,
+    window_filters,
+)
 from bureau.tenancy import rls
 from bureau.tenancy.actor import resolve_actor
 
@@ -33,7 +41,11 @@ MARCH = MonthWindow(date(2026, 3, 1), 1)
 
 
 def _filters(book: Book) -> ReportFilters:
-    return ReportFilters(book.practice, None, timezone.localdate(), AgingBasis.SERVICE)
+    return window_filters(book.practice)
+
+
+def _query(book: Book) -> str:
+    return book_query(book, MARCH.months)
 
 
 def _underpay(book: Book) -> None:
@@ -131,10 +143,6 @@ def test_one_query_per_measure_whatever_the_number_of_payers():
 
 
 # -- the page and its exports ----------------------------------------------------------------------
-def _query(book: Book) -> str:
-    return f"practice={book.practice.public_id}&month=2026-03&months=1"
-
-
 def test_the_page_shows_each_payer_and_audits_the_read():
     book = build_book()
     client = verified_client("olivia.owner")
@@ -153,31 +161,16 @@ def test_the_client_viewer_sees_his_practice_and_a_foreign_one_is_missing():
     client = verified_client(book.viewer.username)
     page = client.get(f"/reports/payers/?{_query(book)}")
     assert page.status_code == 200 and book.payer_x.name in page.content.decode()
-    from bureau.tenancy.models import Practice
-
-    foreign = Practice.objects.exclude(pk=book.practice.pk).first()
-    assert foreign is not None
-    for url in ("/reports/payers/", "/reports/payers/export.csv", "/reports/payers/export.pdf"):
-        other = client.get(f"{url}?practice={foreign.public_id}")
-        missing = client.get(f"{url}?practice=7b0b7b9a-0000-4222-9bf8-fb964f0de9bd")
-        assert other.status_code == missing.status_code == 404, url
-        assert other.content == missing.content
+    assert_a_foreign_practice_is_missing(book, "payers")
 
 
-@pytest.mark.parametrize(
-    "url", ["/reports/payers/", "/reports/payers/export.csv", "/reports/payers/export.pdf"]
-)
+@pytest.mark.parametrize("url", page_and_files("payers"))
 @pytest.mark.parametrize(
     ("query", "message"),
-    [
-        ("month=2026-3", "write it as YYYY-MM"),
-        ("payer=7b0b7b9a-0000-4222-9bf8-fb964f0de9bd", "No payer has this id"),
-    ],
+    [("month=2026-3", "write it as YYYY-MM"), (f"payer={NOBODY}", "No payer has this id")],
 )
 def test_bad_filters_answer_400_naming_them(url, query, message):
-    response = verified_client("olivia.owner").get(f"{url}?practice=all&{query}")
-    assert response.status_code == 400
-    assert message in response.content.decode()
+    assert_refused(url, query, message)
 
 
 def test_csv_reads_back_with_numbers_and_is_audited():

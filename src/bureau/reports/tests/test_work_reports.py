@@ -13,10 +13,10 @@ import pytest
 from bureau.audit.models import AuditAction, AuditEvent
 from bureau.conftest import verified_client
 from bureau.reports.kpis import compute
+from bureau.reports.period_reports import PeriodFilters
 from bureau.reports.productivity import productivity_report
 from bureau.reports.sla_report import QUESTIONS, sla_report
 from bureau.reports.tests.kpi_fixture import Book, build_book
-from bureau.reports.work_filters import PeriodFilters
 from bureau.tenancy import rls
 from bureau.tenancy.actor import resolve_actor
 from bureau.workqueues.models import PracticeQuestion, WorkItem
