@@ -90,4 +90,4 @@ def test_the_figures_cost_the_same_queries_for_a_bigger_practice():
     # collection: one each; initial denials: two; days in A/R: three — the period's charges, a
     # probe for entries after its end, the A/R from the ledger or the balance rows) and the
     # aging at month end (one); PostgreSQL adds the transaction's statements (its RLS setting).
-    assert small <= 16, small
+    assert small <= (16 if connection.vendor == "sqlite" else 17), small
