@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from bureau.accounts.models import User
@@ -152,3 +154,15 @@ def test_the_command_snapshots_every_active_practice() -> None:
     )
     assert sorted(line["practice"] for line in lines) == codes
     assert all(line["taken_on"] == timezone.localdate().isoformat() for line in lines)
+
+
+def test_the_home_from_snapshots_reads_no_ledger() -> None:
+    build_book()
+    snapshot_all()
+    client = verified_client("olivia.owner")
+    client.get("/")
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get("/")
+    assert response.context["book"].taken_at is not None
+    money_tables = ("remittance_ledgerentry", "ledger_claimbalance", "remittance_eraclaim")
+    assert not [q["sql"] for q in ctx.captured_queries if any(t in q["sql"] for t in money_tables)]

@@ -48,7 +48,7 @@ PAGE_READS = {
     # probe for entries dated after today, then the balances) and its payers' names, days in
     # A/R, denials (claims + denials), clean claims, net collection, SLA breaches, this month
     # and last, the denial trend (claims + denials); and the nightly snapshots looked for
-    # first (none here: read live; from snapshots the page reads 6 + 3).
+    # first (none here: read live; from them, the snapshots and SLA breaches alone).
     "/": 6 + 13,
     "/claims/?practice=all": 4,  # payers, providers, count, page
     "/patients/?practice=all": 2,  # count, page
