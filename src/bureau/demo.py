@@ -401,7 +401,19 @@ def seed_demo(
             if say is not None:
                 opened = {str(f): n for f, n in report.opened.items()}
                 say(f"work queue {workspace.slug}: items opened {opened}")
+        _analyze()
     return created
+
+
+def _analyze() -> None:
+    """Table statistics for the query planner once the seed is in. Without them SQLite picks
+    an index by its shape alone: "was this claim ever rejected?" took the workspace's index
+    and read every claim event of the book per claim (the book's KPIs: 60 s instead of 0.2 s
+    on a demo with 180 simulated days). PostgreSQL's autovacuum would get there later."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
 
 
 @transaction.atomic

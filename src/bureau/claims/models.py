@@ -255,6 +255,12 @@ class ClaimEvent(PracticeScoped):
 
     class Meta:
         ordering = ["occurred_at", "id"]
+        indexes = [
+            # "Was this claim ever rejected?" (the clean-claim and first-pass KPIs, per claim):
+            # with only the single-column indexes, SQLite and PostgreSQL both took the
+            # workspace's index and read every event of the book for each claim.
+            models.Index(fields=["claim", "to_state"], name="claimevent_claim_state"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.from_state} → {self.to_state}"

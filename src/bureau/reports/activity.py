@@ -44,6 +44,7 @@ REPORT = "activity"
 CAPABILITY = Capability.AUDIT_VIEW  # the audit log's
 PAGE_EVENTS = 500  # a day's events a page shows (oldest first); the export takes more
 EXPORT_EVENTS = 10_000
+PDF_EVENTS = 500  # a PDF is read by a person and its renderer slows with every page
 LINKS_PER_EVENT = 3  # record links shown per event; the rest are counted
 
 # The records whose page a link may open: the page's route and the capability it requires.

@@ -25,6 +25,7 @@ from bureau.audit.services import audit_record, audit_record_many
 from bureau.reports.activity import (
     CAPABILITY,
     EXPORT_EVENTS,
+    PDF_EVENTS,
     REPORT,
     ActivityDay,
     activity_day,
@@ -165,7 +166,7 @@ def _exported(request: HttpRequest, fmt: str) -> ActivityDay | HttpResponse:
         person=asked.person,
         day=asked.day,
         practice=asked.practice,
-        limit=EXPORT_EVENTS,
+        limit=PDF_EVENTS if fmt == "pdf" else EXPORT_EVENTS,
     )
     _audit(actor, AuditAction.REPORT_EXPORTED, found, format=fmt, of=found.total)
     return found

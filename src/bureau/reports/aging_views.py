@@ -354,14 +354,14 @@ CLAIMS_HEADER = [
 def _claim_export(
     request: HttpRequest, fmt: str
 ) -> tuple[AgingReport, list[ClaimAging], int] | HttpResponse:
-    """The claims a file carries (up to EXPORT_CLAIMS of `total`), audited by public id."""
+    """The claims a file carries (up to EXPORT_CLAIMS of `total`, PDF_CLAIMS in a PDF),
+    audited by public id."""
     actor = actor_of(request)
     report = _summary(request)
     if isinstance(report, HttpResponse):
         return report
-    claims, total = aging.aging_claims(
-        actor=actor, filters=report.filters, limit=aging.EXPORT_CLAIMS
-    )
+    limit = aging.PDF_CLAIMS if fmt == "pdf" else aging.EXPORT_CLAIMS
+    claims, total = aging.aging_claims(actor=actor, filters=report.filters, limit=limit)
     _audit(
         actor, AuditAction.REPORT_EXPORTED, report, claims=claims, format=fmt, level="claim",
         rows=len(claims), of=total,
@@ -397,7 +397,7 @@ def aging_claims_pdf_view(request: HttpRequest) -> ReportDownload | HttpResponse
     actor = actor_of(request)
     context = print_context(
         actor, report.filters, report=report, claims=claims, claim_total=total, buckets=BUCKETS,
-        chart=_chart(report, []),
+        chart=_chart(report, []), export_claims=aging.EXPORT_CLAIMS,
     )  # fmt: skip
     name = _file_name(report.filters, "claims", ".pdf")
     practice_ids = report.practice_ids | {c.practice_id for c in claims}

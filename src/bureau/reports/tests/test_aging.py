@@ -304,6 +304,28 @@ def test_pdf_carries_the_figures_of_the_page():
     assert rows[0].number in claims and rows[-1].number in claims
 
 
+def test_a_claims_pdf_carries_the_largest_balances_and_says_the_csv_has_the_rest(monkeypatch):
+    from bureau.reports import aging
+
+    monkeypatch.setattr(aging, "PDF_CLAIMS", 3)
+    owner = actor("olivia.owner")
+    everything, total = aging_claims(
+        actor=owner,
+        filters=ReportFilters(None, None, timezone.localdate(), AgingBasis.SERVICE),
+        limit=aging.EXPORT_CLAIMS,
+    )
+    assert total > 3  # the demo owes on more claims than the PDF takes: not vacuous
+    client = verified_client("olivia.owner")
+    text = _pdf_text(client.get("/reports/aging/claims.pdf?practice=all").content)
+    assert f"3 of {total} claims, largest balances first" in text
+    assert all(c.number in text for c in everything[:3])
+    assert everything[3].number not in text
+    event = AuditEvent.objects.filter(action=AuditAction.REPORT_EXPORTED).order_by("-pk").first()
+    assert event is not None and event.detail["rows"] == 3 and event.detail["of"] == total
+    csv_rows = client.get("/reports/aging/claims.csv?practice=all").content.decode().splitlines()
+    assert len(csv_rows) == total + 1  # the CSV: every claim, and its header
+
+
 def test_csv_reads_back_with_numbers_and_dates():
     import csv
     import io

@@ -62,6 +62,7 @@ def test_the_window_is_whole_months_ending_at_the_chosen_one():
         ("month=26-03", "write it as YYYY-MM"),
         ("month=2099-01", "is in the future"),
         ("month=1999-12", "is before 2000-01"),
+        ("month=0000-05", "is before 2000-01"),  # year 0 is no date: never a 500
         ("months=0", "from 1 to 36"),
         ("months=abc", "from 1 to 36"),
         ("months=١٢", "from 1 to 36"),  # Arabic-Indic digits are not read as 12

@@ -47,6 +47,7 @@ HOSTILE = [
     "a\x00b",  # PostgreSQL refuses NUL in text
     "9999-12-31",  # no next day
     "0001-01-01",  # no previous day
+    "0000-05",  # a month of year 0: the pattern matches, no date exists
 ]
 # Parameters every list may be sent, whatever its page shows.
 COMMON_PARAMS = {
