@@ -94,6 +94,8 @@ class BookGlance:
     chart: Trend
     practices: list[PracticeGlance] = field(default_factory=list)
     taken_at: datetime | None = None  # from the nightly snapshots taken then; None: live
+    practice: Practice | None = None  # the one practice the bar names; None: the book
+    which: str = "all"  # the `practice=` of the links to the reports behind the figures
 
 
 # -- shared reads ---------------------------------------------------------------------------
@@ -175,8 +177,9 @@ class BookFigures:
     taken_at: datetime | None = None  # when the snapshots were taken; None: read now
 
 
-def kpi_scope(actor: Actor, today: date) -> KpiScope:
-    return KpiScope(actor, today - timedelta(days=KPI_DAYS - 1), today)
+def kpi_scope(actor: Actor, today: date, practice: Practice | None = None) -> KpiScope:
+    pid = practice.pk if practice is not None else None
+    return KpiScope(actor, today - timedelta(days=KPI_DAYS - 1), today, practice_id=pid)
 
 
 def page_months(today: date) -> list[Month]:
@@ -190,16 +193,21 @@ def trend_months(today: date) -> list[Month]:
     ]
 
 
-def live_figures(actor: Actor, practices: list[Practice], today: date) -> BookFigures:
-    """Every practice at once, as the actor may report on it: one grouped query per measure."""
-    scope = kpi_scope(actor, today)
+def live_figures(
+    actor: Actor, practices: list[Practice], today: date, practice: Practice | None = None
+) -> BookFigures:
+    """Every practice at once (or the one `practice`), as the actor may report on it: one
+    grouped query per measure."""
+    scope = kpi_scope(actor, today, practice)
     ids = {str(p.public_id): p.pk for p in practices}
     aging = {
         ids[row.public_id]: (row.insurance.total, over_90(row))
-        for row in aging_today(actor, today).children
+        for row in aging_today(actor, today, practice).children
         if row.public_id in ids
     }
-    trend_scope = KpiScope(actor, trend_months(today)[0].first, today)
+    trend_scope = KpiScope(
+        actor, trend_months(today)[0].first, today, practice_id=scope.practice_id
+    )
     return BookFigures(
         today=today,
         aging=aging,
@@ -210,25 +218,32 @@ def live_figures(actor: Actor, practices: list[Practice], today: date) -> BookFi
 
 
 # -- the owner's home ------------------------------------------------------------------------
-def book_glance(*, actor: Actor, today: date, urls: dict[str, str]) -> BookGlance:
-    """The book as `actor` may report on it. `urls`: the aging, KPI and queue pages' paths.
+def book_glance(
+    *, actor: Actor, today: date, urls: dict[str, str], practice: Practice | None = None
+) -> BookGlance:
+    """The book as `actor` may report on it, or its one `practice` (the one the practice bar
+    names: the page never shows more than the bar). `urls`: the aging, KPI and queue pages'
+    paths.
 
     From the nightly snapshots when every practice the actor reports on has one of the same
     day within the last week and the actor's grant covers its every provider
     (`snapshot.snapshot_figures`); else read now."""
     from bureau.reports.snapshot import snapshot_figures  # the snapshot builds on this module
 
-    practices = actor.practices(CAPABILITY)
-    figures = snapshot_figures(actor, practices, today) or live_figures(actor, practices, today)
+    practices = [practice] if practice is not None else actor.practices(CAPABILITY)
+    figures = snapshot_figures(actor, practices, today) or live_figures(
+        actor, practices, today, practice
+    )
     day = figures.today
-    breaches = breaches_by_practice(kpi_scope(actor, today), today)
+    breaches = breaches_by_practice(kpi_scope(actor, today, practice), today)
+    which = str(practice.public_id) if practice is not None else "all"
     this = Month.of(day)
     money_rows = [
         MonthMoney(
             m,
             *figures.months.get(m, (ZERO, ZERO)),
             to_date=m == this,
-            link=kpi_link(urls["kpis"], m.first, min(m.last, day)),
+            link=kpi_link(urls["kpis"], m.first, min(m.last, day), which),
         )
         for m in page_months(day)
     ]
@@ -236,7 +251,7 @@ def book_glance(*, actor: Actor, today: date, urls: dict[str, str]) -> BookGlanc
         TrendPoint(
             m,
             figures.trend.get(m.first) or empty("initial_denial_rate"),
-            kpi_link(urls["kpis"], m.first, min(m.last, day)),
+            kpi_link(urls["kpis"], m.first, min(m.last, day), which),
         )
         for m in trend_months(day)
     ]
@@ -267,6 +282,8 @@ def book_glance(*, actor: Actor, today: date, urls: dict[str, str]) -> BookGlanc
         chart=_trend_chart(points),
         practices=rows,
         taken_at=figures.taken_at,
+        practice=practice,
+        which=which,
     )
 
 

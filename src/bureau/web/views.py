@@ -43,7 +43,12 @@ def home_view(request: HttpRequest) -> HttpResponse:
             )
             client = client_glance(actor=actor, practice=practice, today=today, urls=_report_urls())
         else:
-            book = book_glance(actor=actor, today=today, urls=_report_urls())
+            # The bar names one practice: the book shows it alone (the bar never names a
+            # practice other than the page shows); all practices: the whole book.
+            context = getattr(request, "practice_context", None)
+            if context is not None and not actor.can(Capability.REPORTS_VIEW, context):
+                context = None
+            book = book_glance(actor=actor, today=today, urls=_report_urls(), practice=context)
     return render(
         request,
         "web/home.html",

@@ -25,6 +25,7 @@ from bureau.reports.snapshot_models import GlanceSnapshot
 from bureau.reports.tests.kpi_fixture import build_book
 from bureau.tenancy import rls
 from bureau.tenancy.actor import Actor, resolve_actor
+from bureau.tenancy.context import SESSION_KEY
 from bureau.tenancy.models import Grant, Practice
 from bureau.tenancy.roles import Role
 
@@ -166,3 +167,18 @@ def test_the_home_from_snapshots_reads_no_ledger() -> None:
     assert response.context["book"].taken_at is not None
     money_tables = ("remittance_ledgerentry", "ledger_claimbalance", "remittance_eraclaim")
     assert not [q["sql"] for q in ctx.captured_queries if any(t in q["sql"] for t in money_tables)]
+
+
+def test_under_a_bar_naming_one_practice_the_home_adds_up_its_snapshot_alone() -> None:
+    build_book()
+    practices = list(Practice.objects.filter(workspace__slug="summit").order_by("code"))
+    client = verified_client("olivia.owner")
+    session = client.session
+    session[SESSION_KEY] = str(practices[0].public_id)
+    session.save()
+    live = client.get("/").context["book"]
+    take_snapshot(practices[0])  # the other practices have none: they do not matter here
+    stored = client.get("/").context["book"]
+    assert live.taken_at is None and stored.taken_at is not None
+    assert figures(stored) == figures(live)
+    assert [r.practice.pk for r in stored.practices] == [practices[0].pk]

@@ -256,3 +256,36 @@ def test_a_client_of_two_practices_sees_the_one_her_bar_names() -> None:
     response = client.get(f"/?practice={lakeside.public_id}")
     assert response.context["client"].practice == lakeside
     assert client.session[SESSION_KEY] == str(lakeside.public_id)
+
+
+def test_the_book_follows_the_practice_bar() -> None:
+    """Under a bar naming one practice the owner's home shows that practice alone — its A/R,
+    its row, links to its reports — and records a read of it only."""
+    build_book()
+    owner = actor("olivia.owner")
+    practice = owner.practices(CAPABILITY)[1]
+    client = verified_client("olivia.owner")
+    session = client.session
+    session[SESSION_KEY] = str(practice.public_id)
+    session.save()
+    before = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    response = client.get("/")
+    book = response.context["book"]
+    assert book.practice == practice
+    assert [r.practice.pk for r in book.practices] == [practice.pk]
+    today = timezone.localdate()
+    aging = aging_by_bucket(
+        actor=owner, filters=ReportFilters(practice, None, today, AgingBasis.SERVICE)
+    ).book
+    assert book.ar == aging.insurance.total
+    figures = section(response, "book-figures")
+    assert f"?practice={practice.public_id}" in figures and "practice=all" not in figures
+    assert all(f"practice={practice.public_id}" in m.link for m in book.months)
+    read = AuditEvent.objects.filter(pk__gt=before, action=AuditAction.KPIS_VIEWED)
+    assert {e.practice_id for e in read} == {practice.pk}
+    # All practices in the bar: the whole book again.
+    session = client.session
+    session[SESSION_KEY] = "all"
+    session.save()
+    book = client.get("/").context["book"]
+    assert book.practice is None and len(book.practices) == len(owner.practices(CAPABILITY))
