@@ -170,12 +170,19 @@ def needs_ledger(
     """Whether the report must sum the ledger: some entry in scope is dated after the as-of
     date, so the claims' balance rows (every entry) are not its balances (entries up to it).
     As of today, as a rule, none is, and the balance rows answer (one indexed probe)."""
-    later = LedgerEntry.objects.visible_to(actor, capability).filter(
-        practice_id__in=sorted(practice_ids), effective_date__gt=filters.as_of
+    entries = LedgerEntry.objects.visible_to(actor, capability).filter(
+        practice_id__in=sorted(practice_ids)
     )
     if filters.practice_id is not None:
-        later = later.filter(practice_id=filters.practice_id)
-    return bool(later.exists())
+        entries = entries.filter(practice_id=filters.practice_id)
+    return dated_after(entries, filters.as_of)
+
+
+def dated_after(entries: Any, day: date) -> bool:
+    """Whether some of these (scoped) ledger entries are dated after `day`: then the claims'
+    balance rows, which sum every entry, are not the balances as of `day`, and the ledger
+    must be summed up to it."""
+    return bool(entries.filter(effective_date__gt=day).exists())
 
 
 def _from_balances(
@@ -302,7 +309,7 @@ def insurance_buckets(
     summed — from the balance rows when no entry is dated after `as_of`, else the ledger's.
     `balances` None: always the ledger (a month's end is in the past)."""
     filters = ReportFilters(None, None, as_of, basis)
-    if balances is not None and not entries.filter(effective_date__gt=as_of).exists():
+    if balances is not None and not dated_after(entries, as_of):
         inner = _owed_from_balances(balances, filters, None)
     else:
         inner = _from_ledger(None, filters, None, [], None, entries=entries)

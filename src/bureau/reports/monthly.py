@@ -344,13 +344,7 @@ def _decimal(value: Decimal | None) -> str | None:
 def kpis_against_targets(practice: Practice, month: Month) -> list[dict[str, Any]]:
     """Each target KPI over the month as its period (the KPI registry's default variant, the
     same function the dashboard calls), with its target and whether it was met."""
-    scope = SystemScope(
-        actor=None,  # type: ignore[arg-type]  # the system: no person
-        start=month.first,
-        end=month.last,
-        practice_id=practice.pk,
-        reason=REASON,
-    )
+    scope = SystemScope.of(practice.pk, month.first, month.last, REASON)
     rows = []
     for key in TARGET_KPIS:
         definition = REGISTRY[key].definition

@@ -53,13 +53,7 @@ FRESH_DAYS = 7
 
 # -- taking ----------------------------------------------------------------------------------
 def _scope(practice: Practice, start: date, end: date) -> SystemScope:
-    return SystemScope(
-        actor=None,  # type: ignore[arg-type]  # the system: no person
-        start=start,
-        end=end,
-        practice_id=practice.pk,
-        reason=REASON,
-    )
+    return SystemScope.of(practice.pk, start, end, REASON)
 
 
 def _kpi(value: KpiValue) -> list[str | None]:

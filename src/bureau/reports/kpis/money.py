@@ -10,7 +10,7 @@ from django.db.models import Case, Count, Q, QuerySet, Sum, Value, When
 
 from bureau.ledger.models import ClaimBalance, EntryKind, LedgerEntry
 from bureau.remittance.models import EraClaim, EraClaimOutcome
-from bureau.reports.aging import insurance_buckets, money
+from bureau.reports.aging import dated_after, insurance_buckets, money
 from bureau.reports.filters import AgingBasis
 from bureau.reports.kpis import facts
 from bureau.reports.kpis.registry import (
@@ -100,7 +100,7 @@ def _ar_at_end(scope: KpiScope) -> Decimal:
     balance rows (`ledger.ClaimBalance`, every entry) when no entry is dated after it, as a
     period ending today is; else the ledger's entries up to that day."""
     entries = _ledger(scope)
-    if entries.filter(effective_date__gt=scope.end).exists():
+    if dated_after(entries, scope.end):
         total = entries.filter(effective_date__lte=scope.end).aggregate(ar=Sum("amount"))["ar"]
     else:
         # Settled claims add nothing: read the open ones alone (the open-balance index).

@@ -60,6 +60,16 @@ class SystemScope(KpiScope):
 
     reason: str = ""
 
+    @classmethod
+    def of(cls, practice_id: int, start: date, end: date, reason: str) -> SystemScope:
+        return cls(
+            actor=None,  # type: ignore[arg-type]  # the system: no person
+            start=start,
+            end=end,
+            practice_id=practice_id,
+            reason=reason,
+        )
+
     def rows(self, model: type[models.Model], payer: str | None) -> ScopedQuerySet:
         if self.practice_id is None or not self.reason:
             raise ValueError("a system scope reads one practice, for a stated reason")
