@@ -41,7 +41,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.bench_load import MIX, _load_users, _path, _record_urls
+from bench.bench_load import MIX, _load_users, _path, _record_urls, take_nightly_snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / "var" / "profile-pages"
@@ -95,6 +95,7 @@ def _setup(reseed: bool) -> None:
         started = time.perf_counter()
         call_command("migrate", verbosity=0)
         seed_demo(patients_per_practice=PATIENTS_PER_PRACTICE, simulate_days=SIMULATE_DAYS)
+        take_nightly_snapshot()
         print(f"seeded in {time.perf_counter() - started:.0f} s", file=sys.stderr)
         if not _on_postgres():
             from django.db import connection

