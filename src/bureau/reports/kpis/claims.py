@@ -4,6 +4,8 @@ and days to pay (each a definition and its one implementation)."""
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -53,6 +55,74 @@ def adjudicated(scope: KpiScope, *, dated: bool = False) -> Any:
     return claims
 
 
+@dataclass(frozen=True)
+class SubmittedGroup:
+    """Claims of the period's submitted set sharing a first submission date, a date of service
+    and what became of them at the front end."""
+
+    submitted_on: date
+    served_on: date
+    scrub_error: bool  # held back by a scrubber error, ever
+    rejected: bool  # rejected by a 999 or a 277CA, ever
+    answered: bool  # acknowledged, rejected or adjudicated: no longer waiting
+    claims: int
+
+
+def submitted_groups(scope: KpiScope) -> list[SubmittedGroup]:
+    """The period's submitted claims counted by (submission date, service date, scrubber
+    error, rejected, answered): one statement for the clean claim rate, first-pass acceptance
+    and days to submit, which count the same claims (each probe of a claim's history made
+    once, not once per KPI), read once per scope."""
+
+    def read() -> list[SubmittedGroup]:
+        rows = (
+            submitted(scope)
+            .annotate(
+                scrub_error=facts.scrub_errors(scope),
+                was_rejected=facts.rejected(scope),
+            )
+            .values("submitted_on", "balance__date_of_service", "scrub_error", "was_rejected")
+            .annotate(waiting_n=Count("pk", filter=Q(state=ClaimState.SUBMITTED)), n=Count("pk"))
+            .order_by()
+        )
+        groups = []
+        for row in rows:
+            key = (row["submitted_on"], row["balance__date_of_service"])
+            rejected = bool(row["was_rejected"])
+            # A rejected claim is answered whatever its state now (resubmitted: submitted).
+            waiting = 0 if rejected else row["waiting_n"]
+            for answered, n in ((True, row["n"] - waiting), (False, waiting)):
+                if n:
+                    groups.append(
+                        SubmittedGroup(*key, bool(row["scrub_error"]), rejected, answered, n)
+                    )
+        return groups
+
+    return scope.shared("submitted_groups", read)
+
+
+@dataclass(frozen=True)
+class AdjudicatedTotals:
+    claims: int
+    resolved: int  # never rejected, never denied, never corrected
+    billed: Decimal
+
+
+def adjudicated_totals(scope: KpiScope) -> AdjudicatedTotals:
+    """The period's first-adjudicated claims: how many, how many resolved on the first pass,
+    what they billed — one statement for first-pass resolution and both initial denial
+    rates, read once per scope."""
+
+    def read() -> AdjudicatedTotals:
+        resolved = ~Q(facts.rejected(scope)) & ~Q(facts.denied(scope)) & ~Q(facts.corrected(scope))
+        totals = adjudicated(scope).aggregate(
+            claims=Count("pk"), resolved=Count("pk", filter=resolved), billed=Sum("total_charge")
+        )
+        return AdjudicatedTotals(totals["claims"], totals["resolved"], totals["billed"] or ZERO)
+
+    return scope.shared("adjudicated_totals", read)
+
+
 # -- clean claim rate ---------------------------------------------------------------------------
 @register(
     Definition(
@@ -85,14 +155,10 @@ def adjudicated(scope: KpiScope, *, dated: bool = False) -> Any:
     )
 )
 def clean_claim_rate(scope: KpiScope, variant: Variant) -> KpiValue:
-    claims = submitted(scope).annotate(
-        scrub_error=facts.scrub_errors(scope), was_rejected=facts.rejected(scope)
-    )
-    clean = Q(scrub_error=False)
-    if variant.key == "scrub_and_front_end":
-        clean &= Q(was_rejected=False)
-    totals = claims.aggregate(total=Count("pk"), clean=Count("pk", filter=clean))
-    return value_of("clean_claim_rate", variant, totals["clean"], totals["total"])
+    groups = submitted_groups(scope)
+    front_end = variant.key == "scrub_and_front_end"
+    clean = sum(g.claims for g in groups if not g.scrub_error and not (front_end and g.rejected))
+    return value_of("clean_claim_rate", variant, clean, sum(g.claims for g in groups))
 
 
 # -- first-pass acceptance ----------------------------------------------------------------------
@@ -123,12 +189,9 @@ def clean_claim_rate(scope: KpiScope, variant: Variant) -> KpiValue:
     )
 )
 def first_pass_acceptance(scope: KpiScope, variant: Variant) -> KpiValue:
-    claims = submitted(scope).annotate(was_rejected=facts.rejected(scope))
-    answered = ~Q(state=ClaimState.SUBMITTED) | Q(was_rejected=True)
-    totals = claims.filter(answered).aggregate(
-        total=Count("pk"), accepted=Count("pk", filter=Q(was_rejected=False))
-    )
-    return value_of("first_pass_acceptance", variant, totals["accepted"], totals["total"])
+    answered = [g for g in submitted_groups(scope) if g.answered]
+    accepted = sum(g.claims for g in answered if not g.rejected)
+    return value_of("first_pass_acceptance", variant, accepted, sum(g.claims for g in answered))
 
 
 # -- first-pass resolution ----------------------------------------------------------------------
@@ -154,14 +217,8 @@ def first_pass_acceptance(scope: KpiScope, variant: Variant) -> KpiValue:
     )
 )
 def first_pass_resolution(scope: KpiScope, variant: Variant) -> KpiValue:
-    claims = adjudicated(scope).annotate(
-        was_rejected=facts.rejected(scope),
-        was_denied=facts.denied(scope),
-        was_corrected=facts.corrected(scope),
-    )
-    resolved = Q(was_rejected=False, was_denied=False, was_corrected=False)
-    totals = claims.aggregate(total=Count("pk"), resolved=Count("pk", filter=resolved))
-    return value_of("first_pass_resolution", variant, totals["resolved"], totals["total"])
+    totals = adjudicated_totals(scope)
+    return value_of("first_pass_resolution", variant, totals.resolved, totals.claims)
 
 
 # -- initial denial rate ------------------------------------------------------------------------
@@ -210,15 +267,13 @@ def initial_denials(scope: KpiScope) -> Any:  # annotated with adjudicated_on
     )
 )
 def initial_denial_rate(scope: KpiScope, variant: Variant) -> KpiValue:
-    claims = adjudicated(scope)
+    totals = adjudicated_totals(scope)
     initial = initial_denials(scope)
     if variant.key == "by_dollars":
-        billed = claims.aggregate(total=Sum("total_charge"))["total"] or ZERO
         dollars = initial.aggregate(total=Sum("amount"))["total"] or ZERO
-        return value_of("initial_denial_rate", variant, dollars, billed)
-    total = claims.aggregate(total=Count("pk"))["total"]
+        return value_of("initial_denial_rate", variant, dollars, totals.billed)
     denied = initial.aggregate(claims=Count("claim_id", distinct=True))["claims"]
-    return value_of("initial_denial_rate", variant, denied, total)
+    return value_of("initial_denial_rate", variant, denied, totals.claims)
 
 
 # -- days to submit -----------------------------------------------------------------------------
@@ -245,20 +300,12 @@ def initial_denial_rate(scope: KpiScope, variant: Variant) -> KpiValue:
     )
 )
 def days_to_submit(scope: KpiScope, variant: Variant) -> KpiValue:
-    # Grouped by (submission date, service date) in SQL: the rows returned are distinct date
-    # pairs, not claims, so the day arithmetic stays portable (SQLite and PostgreSQL).
-    pairs = (
-        submitted(scope)
-        # The date of service as the claim's balance row copies it: no join to encounters.
-        .values("submitted_on", "balance__date_of_service")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    days = claims = 0
-    for pair in pairs:
-        days += (pair["submitted_on"] - pair["balance__date_of_service"]).days * pair["n"]
-        claims += pair["n"]
-    return value_of("days_to_submit", variant, days, claims)
+    # Grouped by (submission date, service date) in SQL: the rows are distinct date pairs, not
+    # claims, so the day arithmetic stays portable (SQLite and PostgreSQL). The date of
+    # service is the claim's balance row's copy: no join to encounters.
+    groups = submitted_groups(scope)
+    days = sum((g.submitted_on - g.served_on).days * g.claims for g in groups)
+    return value_of("days_to_submit", variant, days, sum(g.claims for g in groups))
 
 
 # -- days to pay, by payer ----------------------------------------------------------------------

@@ -9,9 +9,10 @@ No KPI reads a model any other way, so none can count a practice or provider out
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import models
 
@@ -20,6 +21,7 @@ from bureau.tenancy.roles import Capability
 from bureau.tenancy.scoping import ScopedQuerySet
 
 CAPABILITY = Capability.REPORTS_VIEW
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,9 @@ class KpiScope:
     end: date  # inclusive
     practice_id: int | None = None  # None: every practice the actor may report on
     payer_id: int | None = None  # None: every payer
+    # Facts several KPIs count from (the period's submitted claims and what became of them),
+    # read once for this scope however many KPIs ask: see `shared`.
+    _facts: dict[str, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.start > self.end:
@@ -38,6 +43,13 @@ class KpiScope:
     def days(self) -> int:
         """Calendar days in the period, both ends included."""
         return (self.end - self.start).days + 1
+
+    def shared(self, key: str, read: Callable[[], T]) -> T:
+        """`read()` once per scope: the dashboard's clean-claim, first-pass and charge-lag
+        KPIs count the same submitted claims, and one statement serves them all."""
+        if key not in self._facts:
+            self._facts[key] = read()
+        return self._facts[key]  # type: ignore[no-any-return]
 
     def rows(self, model: type[models.Model], payer: str | None) -> ScopedQuerySet:
         """`model`'s rows the actor may report on, narrowed to the practice and, through the
