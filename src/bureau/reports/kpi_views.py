@@ -12,16 +12,13 @@ from django.utils import timezone
 
 from bureau.directory.models import Payer
 from bureau.directory.selectors import payer_list
-from bureau.reports.filters import ISO_DATE
+from bureau.reports.filters import parse_date
 from bureau.reports.kpis import REGISTRY, KpiScope
 from bureau.reports.kpis.dashboard import kpi_dashboard
+from bureau.reports.period_reports import LONGEST
 from bureau.tenancy.roles import Capability
 from bureau.web.access import actor_of, chosen_practice, requires
 
-# A period is a question about the book, not a bulk export: at most this long.
-LONGEST_PERIOD = timedelta(days=3 * 366)
-EARLIEST = date(2000, 1, 1)
-LATEST = date(2099, 12, 31)
 DEFAULT_DAYS = 90  # the usual days-in-A/R window
 
 
@@ -45,20 +42,17 @@ class Asked:
     errors: list[str] = field(default_factory=list)
 
 
-def _date(request: HttpRequest, name: str, label: str, default: date, errors: list[str]) -> date:
+def _date(
+    request: HttpRequest, name: str, label: str, default: date, errors: list[str], today: date
+) -> date:
+    """The date asked as `name`, read and worded as every report reads it (`parse_date`: YYYY-MM-DD
+    only, none before 2000 or after today), or `default` when none is asked or it is wrong."""
     text = request.GET.get(name, "").strip()
     if not text:
         return default
-    try:
-        # The one date shape every report reads (ISO week dates like 2026-W01-1 are not it).
-        value = date.fromisoformat(text) if ISO_DATE.fullmatch(text) else None
-    except ValueError:
-        value = None
+    value, problem = parse_date(text, name=label, today=today)
     if value is None:
-        errors.append(f"{label}: enter a date as YYYY-MM-DD.")
-        return default
-    if not EARLIEST <= value <= LATEST:
-        errors.append(f"{label}: enter a date between {EARLIEST} and {LATEST}.")
+        errors.append(problem)
         return default
     return value
 
@@ -66,11 +60,12 @@ def _date(request: HttpRequest, name: str, label: str, default: date, errors: li
 def _asked(request: HttpRequest, payers: list[Payer]) -> Asked:
     today = timezone.localdate()
     errors: list[str] = []
-    end = _date(request, "end", "Period end", today, errors)
-    start = _date(request, "start", "Period start", end - timedelta(days=DEFAULT_DAYS - 1), errors)
+    end = _date(request, "end", "Period end", today, errors, today)
+    default_start = end - timedelta(days=DEFAULT_DAYS - 1)
+    start = _date(request, "start", "Period start", default_start, errors, today)
     if not errors and start > end:
-        errors.append("The period starts after it ends.")
-    elif not errors and end - start > LONGEST_PERIOD:
+        errors.append(f"The period starts ({start.isoformat()}) after it ends ({end.isoformat()}).")
+    elif not errors and end - start > LONGEST:
         errors.append("A period is at most three years long.")
     payer = None
     wanted = request.GET.get("payer", "").strip()

@@ -46,7 +46,8 @@ def test_owner_reads_a_practices_kpis_and_their_definitions(
     page.screenshot(path=str(SHOTS / "kpi-definitions.png"))
 
     page.goto(f"{live_server.url}/reports/kpis/?start=2026-04-01&end=2026-03-01")
-    expect(page.locator("#kpi-errors")).to_contain_text("The period starts after it ends.")
+    errors = page.locator("#kpi-errors")
+    expect(errors).to_contain_text("The period starts (2026-04-01) after it ends")
 
 
 def test_a_client_viewer_chooses_among_her_practice_only(

@@ -35,4 +35,4 @@ def test_her_own_practice_in_any_uuid_spelling_is_her_practice(spell):
 def test_the_kpi_dashboard_reads_only_iso_dates(value):
     response = verified_client("olivia.owner").get(reverse("reports:kpis"), {"end": value})
     assert response.status_code == 400
-    assert b"enter a date as YYYY-MM-DD" in response.content
+    assert b"is not a date: write it as YYYY-MM-DD." in response.content
