@@ -9,11 +9,12 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, Exists, F, Min, OuterRef, Q, Sum
 
 from bureau.claims.models import ClaimFrequency, ClaimState
 from bureau.denials.models import Denial
 from bureau.ledger.models import ClaimBalance
+from bureau.remittance.models import EraClaim
 from bureau.reports.kpis import facts
 from bureau.reports.kpis.registry import (
     ZERO,
@@ -348,24 +349,32 @@ def days_to_submit(scope: KpiScope, variant: Variant) -> KpiValue:
     )
 )
 def days_to_pay(scope: KpiScope, variant: Variant) -> KpiValue:
-    start = "submitted_on" if variant.key == "from_submission" else "balance__date_of_service"
+    start = (
+        "claim__balance__first_charged"
+        if variant.key == "from_submission"
+        else "claim__balance__date_of_service"
+    )
+    # From the period's paying 835 loops, one row per claim with its first paying date in the
+    # period (none before it): the period's ERAs find them by date, where starting from the
+    # claims probed every claim's loops twice (in the period? before it?) and once more for
+    # the date.
+    paid_before = scope.rows(EraClaim, None).filter(
+        claim_id=OuterRef("claim_id"), paid__gt=0, era__payment_date__lt=scope.start
+    )
     pairs = (
-        facts.original_claims(scope)
-        .filter(facts.first_adjudicated_in_period(scope, paid_only=True))
-        .annotate(
-            paid_on=facts.first_adjudicated(scope, paid_only=True),
-            submitted_on=facts.first_submitted(),
-        )
-        .filter(submitted_on__isnull=False)
-        .values("payer_id", "payer__name", "paid_on", start)
-        .annotate(n=Count("pk"))
+        scope.rows(EraClaim, "claim__payer")
+        .filter(facts.era_in_period(scope), paid__gt=0, claim__frequency=ClaimFrequency.ORIGINAL)
+        .filter(claim__balance__first_charged__isnull=False)
+        .filter(~Exists(paid_before))
+        .values("claim_id", "claim__payer__name", start)
+        .annotate(paid_on=Min("era__payment_date"))
         .order_by()
     )
     per_payer: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for pair in pairs:
-        sums = per_payer[pair["payer__name"]]
-        sums[0] += (pair["paid_on"] - pair[start]).days * pair["n"]
-        sums[1] += pair["n"]
+        sums = per_payer[pair["claim__payer__name"]]
+        sums[0] += (pair["paid_on"] - pair[start]).days
+        sums[1] += 1
     rows = tuple(
         KpiRow(
             name,
