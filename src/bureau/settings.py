@@ -173,11 +173,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Django's backend, remembering the transaction's RLS scope so it is set once per
     # transaction, not before every query (bureau.tenancy.postgresql).
     DATABASES["default"]["ENGINE"] = "bureau.tenancy.postgresql"
-    # Parameters bound by the server, not quoted into the SQL in Python: psycopg's C dumpers
-    # send them, and a statement run five times on a connection is prepared once (planned
-    # once, its plan reused while the connection lives). Measured on the load mix
-    # (bench/profile_pages.py): 24 → 17 ms of Python CPU a page, the database's 8.2 → 7.1 ms.
-    DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
+    # Parameters stay bound by Django's client-side cursor: server-side binding (and psycopg's
+    # prepared statements) was measured against it on the load mix, rounds interleaved in one
+    # process so the machine's drift falls on both: no faster (29.3 vs 27.8 ms of Python CPU
+    # a page, the database 10.9 vs 9.5 ms).
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"].update(
