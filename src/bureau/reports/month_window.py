@@ -23,10 +23,11 @@ from django.utils import timezone
 from bureau.audit.models import AuditAction
 from bureau.reports.filters import (
     EARLIEST,
+    AgingBasis,
     PracticePayer,
     ReportFilters,
     _quoted,
-    parse_report_filters,
+    parse_practice_payer,
 )
 from bureau.reports.report_views import (
     Answer,
@@ -155,11 +156,15 @@ class Runner(Protocol[W_out]):
 def read_window(
     request: HttpRequest, *, use_context: bool = True
 ) -> tuple[ReportFilters, MonthWindow, list[str]]:
-    """The practice and payer (reports.filters) and the month window of this request."""
+    """The practice and payer (reports.filters) and the month window of this request. An
+    as-of date or an aging basis carried over from the aging report means nothing here and
+    is not read (it used to be, and a wrong one answered 400 on a report that never uses it)."""
     actor = actor_of(request)
-    filters = parse_report_filters(request, actor, C.REPORTS_VIEW, use_context=use_context)
-    window, problems = parse_month_window(request, timezone.localdate())
-    return filters, window, [*filters.errors, *problems]
+    base, errors = parse_practice_payer(request, actor, C.REPORTS_VIEW, use_context=use_context)
+    today = timezone.localdate()
+    filters = ReportFilters(base.practice, base.payer, today, AgingBasis.SERVICE, tuple(errors))
+    window, problems = parse_month_window(request, today)
+    return filters, window, [*errors, *problems]
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -27,6 +27,7 @@ from bureau.reports.month_window import MonthWindow, parse_month_window
 from bureau.reports.tests.kpi_fixture import Book, build_book
 from bureau.reports.tests.window_checks import (
     assert_a_foreign_practice_is_missing,
+    assert_aging_parameters_are_not_read,
     assert_refused,
     book_query,
     page_and_files,
@@ -287,3 +288,7 @@ def test_denied_dollars_are_the_ledger_s_denying_adjustments_on_the_demo(
     assert sum((p.dollars for p in report.practices), D(0)) == report.total.dollars
     assert sum((c.total.dollars for c in report.categories), D(0)) == report.total.dollars
     assert sum((r.dollars for r in report.reasons), D(0)) == report.total.dollars
+
+
+def test_the_aging_report_s_as_of_and_basis_are_not_read():
+    assert_aging_parameters_are_not_read("denials")

@@ -27,6 +27,7 @@ from bureau.reports.tests.kpi_fixture import Book, build_book
 from bureau.reports.tests.window_checks import (
     NOBODY,
     assert_a_foreign_practice_is_missing,
+    assert_aging_parameters_are_not_read,
     assert_refused,
     book_query,
     page_and_files,
@@ -246,3 +247,7 @@ def test_on_the_demo_underpaid_dollars_are_the_work_queue_s_and_denied_the_denia
         denials.total.dollars,
     )
     assert report.total.adjudicated > 0 and report.total.paid > 0
+
+
+def test_the_aging_report_s_as_of_and_basis_are_not_read():
+    assert_aging_parameters_are_not_read("payers")

@@ -46,3 +46,13 @@ def assert_refused(url: str, query: str, message: str) -> None:
     response = verified_client("olivia.owner").get(f"{url}?practice=all&{query}")
     assert response.status_code == 400
     assert message in response.content.decode()
+
+
+def assert_aging_parameters_are_not_read(report: str) -> None:
+    """A link from the aging report carries its as-of date and basis: a month-window report
+    does not use them, so even unreadable ones change nothing (200, not a 400 about a filter
+    the page does not have)."""
+    client = verified_client("olivia.owner")
+    for url in page_and_files(report):
+        response = client.get(f"{url}?practice=all&as_of=not-a-day&basis=sideways")
+        assert response.status_code == 200, url
