@@ -8,6 +8,7 @@ script the link reloads the page with the row open; with htmx only the rows trav
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -24,7 +25,7 @@ from bureau.directory.selectors import payer_by_public_id
 from bureau.reports import aging
 from bureau.reports.aging import BUCKETS, AgingReport, AgingRow, ClaimAging
 from bureau.reports.charts import StackedBars, stacked_bars
-from bureau.reports.filters import ReportFilters, parse_report_filters
+from bureau.reports.filters import ReportFilters, file_scope, parse_report_filters
 from bureau.reports.report_views import (
     SUMMARY_CARRIES,
     csv_file,
@@ -254,8 +255,8 @@ def aging_rows_view(request: HttpRequest) -> HttpResponse:
 
 
 # -- exports -------------------------------------------------------------------------------------
-def _file_name(filters: ReportFilters, kind: str, ext: str) -> str:
-    scope = filters.practice.name if filters.practice else "book"
+def _file_name(filters: ReportFilters, practice_ids: Collection[int], kind: str, ext: str) -> str:
+    scope = file_scope(filters.practice, practice_ids)
     return f"ar-aging-{kind}-{scope}-{filters.as_of.isoformat()}{ext}"
 
 
@@ -313,7 +314,7 @@ def aging_csv_view(request: HttpRequest) -> ReportDownload | HttpResponse:
     if isinstance(report, HttpResponse):
         return report
     _audit(actor_of(request), AuditAction.REPORT_EXPORTED, report, format="csv", level="payer")
-    name = _file_name(report.filters, "summary", ".csv")
+    name = _file_name(report.filters, report.practice_ids, "summary", ".csv")
     return csv_file(SUMMARY_HEADER, summary_rows(report), name, report.practice_ids)
 
 
@@ -332,7 +333,7 @@ def aging_pdf_view(request: HttpRequest) -> ReportDownload | HttpResponse:
     context = print_context(
         actor, report.filters, report=report, nodes=nodes, buckets=BUCKETS, chart=_chart(report, [])
     )
-    name = _file_name(report.filters, "summary", ".pdf")
+    name = _file_name(report.filters, report.practice_ids, "summary", ".pdf")
     return pdf_file("reports/aging_pdf.html", context, name, report.practice_ids)
 
 
@@ -381,10 +382,9 @@ def aging_claims_csv_view(request: HttpRequest) -> ReportDownload | HttpResponse
          c.date_of_service, c.start, c.days, c.bucket_label, c.insurance, c.patient]
         for c in claims
     ]  # fmt: skip
-    name = _file_name(report.filters, "claims", ".csv")
-    return csv_file(
-        CLAIMS_HEADER, rows, name, report.practice_ids | {c.practice_id for c in claims}
-    )
+    practice_ids = report.practice_ids | {c.practice_id for c in claims}
+    name = _file_name(report.filters, practice_ids, "claims", ".csv")
+    return csv_file(CLAIMS_HEADER, rows, name, practice_ids)
 
 
 @requires(C.REPORTS_VIEW)
@@ -399,8 +399,8 @@ def aging_claims_pdf_view(request: HttpRequest) -> ReportDownload | HttpResponse
         actor, report.filters, report=report, claims=claims, claim_total=total, buckets=BUCKETS,
         chart=_chart(report, []), export_claims=aging.EXPORT_CLAIMS,
     )  # fmt: skip
-    name = _file_name(report.filters, "claims", ".pdf")
     practice_ids = report.practice_ids | {c.practice_id for c in claims}
+    name = _file_name(report.filters, practice_ids, "claims", ".pdf")
     return pdf_file("reports/aging_claims_pdf.html", context, name, practice_ids)
 
 

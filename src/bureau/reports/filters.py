@@ -11,7 +11,7 @@ see answers the same 404 as one that does not exist (`chosen_practice`), words i
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
@@ -90,6 +90,18 @@ class ReportFilters(PracticePayer):
     def query(self, **extra: str) -> str:
         span = {"as_of": self.as_of.isoformat(), "basis": self.basis.value}
         return urlencode(self.params(span, extra))
+
+
+def file_scope(practice: Practice | None, practice_ids: Collection[int]) -> str:
+    """What a report file's name says it covers: the practice asked for; with none asked, the
+    one practice the file covers when it covers one (a client viewer's whole view is her
+    practice, not "the book"); else the book."""
+    if practice is not None:
+        return practice.name
+    if len(practice_ids) == 1:
+        (only,) = practice_ids
+        return Practice.objects.values_list("name", flat=True).get(pk=only)
+    return "book"
 
 
 def _quoted(value: str) -> str:

@@ -27,6 +27,7 @@ from bureau.reports.filters import (
     PracticePayer,
     ReportFilters,
     _quoted,
+    file_scope,
     parse_practice_payer,
 )
 from bureau.reports.report_views import (
@@ -217,6 +218,6 @@ class WindowViews(ReportViews[W]):
         return print_context(actor, answer.filters, **extra)
 
     def file_name(self, answer: W, ext: str) -> str:
-        scope = answer.filters.practice.name if answer.filters.practice else "book"
+        scope = file_scope(answer.filters.practice, answer.practice_ids)
         w = answer.window
         return f"{self.file_stem}-{scope}-{w.start:%Y-%m}-to-{w.last:%Y-%m}{ext}"

@@ -20,7 +20,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from bureau.audit.models import AuditAction
-from bureau.reports.filters import PracticePayer, parse_date, parse_practice_payer
+from bureau.reports.filters import PracticePayer, file_scope, parse_date, parse_practice_payer
 from bureau.reports.kpis.scope import KpiScope
 from bureau.reports.report_views import (
     Answer,
@@ -171,7 +171,7 @@ class PeriodViews(ReportViews[P]):
 
     def file_name(self, answer: P, ext: str, kind: str = "") -> str:
         f = answer.filters
-        scope = f.practice.name if f.practice else "book"
+        scope = file_scope(f.practice, answer.practice_ids)
         middle = f"-{kind}" if kind else ""
         return f"{self.file_stem}{middle}-{scope}-{f.start}-to-{f.end}{ext}"
 

@@ -17,7 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from bureau.audit.models import AuditAction
-from bureau.reports.filters import parse_report_filters
+from bureau.reports.filters import file_scope, parse_report_filters
 from bureau.reports.period_reports import (
     PeriodAnswer,
     PeriodFilters,
@@ -98,5 +98,5 @@ class WorkViews(ReportViews[W]):
 
     def file_name(self, answer: W, ext: str) -> str:
         f = answer.filters
-        scope = f.practice.name if f.practice else "book"
+        scope = file_scope(f.practice, answer.practice_ids)
         return f"{self.file_stem}-{scope}-{f.start.isoformat()}-{f.end.isoformat()}{ext}"

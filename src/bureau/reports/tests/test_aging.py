@@ -357,3 +357,17 @@ def test_a_formula_in_a_name_stays_text():
 
     assert csv_cell("=HYPERLINK(1)") == "'=HYPERLINK(1)"
     assert csv_cell(D("-12.50")) == "-12.50"  # a credit is a number, not a formula
+
+
+def test_a_file_names_the_one_practice_it_covers_not_the_book():
+    """'All' for a client viewer is her practice: the file says so. The owner's 'all' covers
+    the book."""
+    from bureau.tenancy.models import Practice
+
+    lakeside = Practice.objects.get(workspace__slug="summit", name__startswith="Lakeside")
+    client_files = verified_client("cliff.client").get("/reports/aging/export.csv?practice=all")
+    owner_files = verified_client("olivia.owner").get("/reports/aging/export.csv?practice=all")
+    assert client_files.status_code == owner_files.status_code == 200
+    assert lakeside.name in client_files["Content-Disposition"]
+    assert "book" not in client_files["Content-Disposition"]
+    assert "-book-" in owner_files["Content-Disposition"]
