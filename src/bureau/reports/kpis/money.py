@@ -4,6 +4,7 @@ and the ERA auto-post rate."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Case, Count, Q, QuerySet, Sum, Value, When
@@ -47,6 +48,44 @@ def _sum(value: Decimal | None) -> Decimal:
     return value if value is not None else ZERO
 
 
+@dataclass(frozen=True)
+class PeriodMoney:
+    """The period's ledger entries summed by what they are (insurance dollars, signed as
+    posted: charges positive, payments and adjustments negative)."""
+
+    charges: Decimal
+    contractual: Decimal  # contractual adjustments (never denials)
+    paid: Decimal  # payments net of refunds and take-backs
+    denial_write_offs: Decimal  # write-offs on claims that have a denial
+
+
+def period_money(scope: KpiScope) -> PeriodMoney:
+    """One pass over the period's entries for days in A/R, the net collection rate and denial
+    write-offs, which sum the same entries (read once per scope)."""
+
+    def read() -> PeriodMoney:
+        entries = (
+            _ledger(scope)
+            .filter(_period(scope))
+            .annotate(
+                claim_denied=Case(
+                    # Whether the claim has a denial asked of write-offs alone: few entries are.
+                    When(kind=EntryKind.WRITE_OFF, then=facts.denied(scope, claim="claim_id")),
+                    default=Value(False),
+                )
+            )
+        )
+        totals = entries.aggregate(
+            charges=Sum("amount", filter=Q(kind=EntryKind.CHARGE)),
+            contractual=Sum("amount", filter=facts.CONTRACTUAL),
+            paid=Sum("amount", filter=Q(kind__in=(EntryKind.PAYMENT, EntryKind.REFUND))),
+            denial_write_offs=Sum("amount", filter=Q(kind=EntryKind.WRITE_OFF, claim_denied=True)),
+        )
+        return PeriodMoney(*(_sum(totals[k]) for k in PeriodMoney.__dataclass_fields__))
+
+    return scope.shared("period_money", read)
+
+
 # -- days in A/R --------------------------------------------------------------------------------
 @register(
     Definition(
@@ -80,14 +119,10 @@ def _sum(value: Decimal | None) -> Decimal:
     )
 )
 def days_in_ar(scope: KpiScope, variant: Variant) -> KpiValue:
-    revenue = Q(kind=EntryKind.CHARGE)
+    sums = period_money(scope)
+    revenue_total = sums.charges
     if variant.key == "net_revenue":
-        revenue |= facts.CONTRACTUAL
-    revenue_total = _sum(
-        _ledger(scope)
-        .filter(_period(scope))
-        .aggregate(revenue=Sum("amount", filter=revenue))["revenue"]
-    )
+        revenue_total += sums.contractual
     ar = _ar_at_end(scope)
     daily = revenue_total / scope.days
     # The value from the exact daily figure; the denominator shown is rounded to the cent.
@@ -185,18 +220,10 @@ def ar_over_90(scope: KpiScope, variant: Variant) -> KpiValue:
     )
 )
 def net_collection_rate(scope: KpiScope, variant: Variant) -> KpiValue:
-    totals = (
-        _ledger(scope)
-        .filter(_period(scope))
-        .aggregate(
-            paid=Sum("amount", filter=Q(kind__in=(EntryKind.PAYMENT, EntryKind.REFUND))),
-            collectible=Sum("amount", filter=Q(kind=EntryKind.CHARGE) | facts.CONTRACTUAL),
-        )
-    )
+    sums = period_money(scope)
     # Payments lower the balance (negative entries): collected dollars are their opposite.
-    return value_of(
-        "net_collection_rate", variant, -_sum(totals["paid"]), _sum(totals["collectible"])
-    )
+    collectible = sums.charges + sums.contractual
+    return value_of("net_collection_rate", variant, -sums.paid, collectible)
 
 
 # -- denial write-off % -------------------------------------------------------------------------
@@ -234,28 +261,9 @@ def net_collection_rate(scope: KpiScope, variant: Variant) -> KpiValue:
     )
 )
 def denial_writeoff_pct(scope: KpiScope, variant: Variant) -> KpiValue:
-    period = _period(scope)
-    base = Q(kind=EntryKind.CHARGE)
-    if variant.key == "of_net_revenue":
-        base |= facts.CONTRACTUAL
-    entries = (
-        _ledger(scope)
-        .filter(period)
-        .annotate(
-            claim_denied=Case(
-                # Whether the claim has a denial asked of write-offs alone: few entries are.
-                When(kind=EntryKind.WRITE_OFF, then=facts.denied(scope, claim="claim_id")),
-                default=Value(False),
-            )
-        )
-    )
-    totals = entries.aggregate(
-        written_off=Sum("amount", filter=Q(kind=EntryKind.WRITE_OFF, claim_denied=True)),
-        base=Sum("amount", filter=base),
-    )
-    return value_of(
-        "denial_writeoff_pct", variant, -_sum(totals["written_off"]), _sum(totals["base"])
-    )
+    sums = period_money(scope)
+    base = sums.charges + (sums.contractual if variant.key == "of_net_revenue" else ZERO)
+    return value_of("denial_writeoff_pct", variant, -sums.denial_write_offs, base)
 
 
 # -- ERA auto-post rate -------------------------------------------------------------------------
