@@ -11,6 +11,12 @@ then the mean over the mix.
 Not a timed part of `make bench` (bench_load measures the server): this is the tool for
 finding where a page's CPU goes.
 
+Comparing two versions: this machine's speed drifts by up to ±40 % within minutes (the same
+code and database read 13.6 ms a page at one time and 21.1 ms an hour later), so two runs
+minutes apart prove nothing. Compare interleaved, in one process where a setting is the
+difference (alternate A and B rounds on the same connection), or alternate the two
+versions' runs several times and compare the spread, never one run of each.
+
   --requests N     timed requests per page and round (default 30), after --warmup (default 3)
   --rounds R       rounds (default 3); each page reports its best round's means
   --profile PAGE   also print cProfile's top functions for PAGE (cumulative and tottime)
