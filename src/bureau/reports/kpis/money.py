@@ -81,7 +81,8 @@ def period_money(scope: KpiScope) -> PeriodMoney:
             paid=Sum("amount", filter=Q(kind__in=(EntryKind.PAYMENT, EntryKind.REFUND))),
             denial_write_offs=Sum("amount", filter=Q(kind=EntryKind.WRITE_OFF, claim_denied=True)),
         )
-        return PeriodMoney(*(_sum(totals[k]) for k in PeriodMoney.__dataclass_fields__))
+        # As cents: SQLite's sums carry float noise that adding two of them would show.
+        return PeriodMoney(*(money(totals[k]) for k in PeriodMoney.__dataclass_fields__))
 
     return scope.shared("period_money", read)
 
