@@ -101,13 +101,11 @@ def parse_month_window(request: HttpRequest, today: date) -> tuple[MonthWindow, 
             errors.append(f"Month {_quoted(raw)} is not a month: write it as YYYY-MM.")
         elif not 1 <= int(raw[5:]) <= 12:
             errors.append(f"Month {_quoted(raw)} is not a month of the calendar.")
-        elif int(raw[:4]) < EARLIEST.year:  # year 0000 is no date at all: say so first
+        elif int(raw[:4]) < EARLIEST.year:  # by year: 0000 is no date to compare at all
             errors.append(f"Month {raw} is before {EARLIEST:%Y-%m}.")
         else:
             parsed = date(int(raw[:4]), int(raw[5:]), 1)
-        if parsed is not None and parsed < EARLIEST:
-            errors.append(f"Month {raw} is before {EARLIEST:%Y-%m}.")
-        elif parsed is not None and parsed > last:
+        if parsed is not None and parsed > last:
             errors.append(f"Month {raw} is in the future (this month is {last:%Y-%m}).")
         elif parsed is not None:
             last = parsed

@@ -44,10 +44,6 @@ def _period(scope: KpiScope) -> Q:
     return facts.in_period(scope, "effective_date")
 
 
-def _sum(value: Decimal | None) -> Decimal:
-    return value if value is not None else ZERO
-
-
 @dataclass(frozen=True)
 class PeriodMoney:
     """The period's ledger entries summed by what they are (insurance dollars, signed as

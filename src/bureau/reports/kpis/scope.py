@@ -31,8 +31,8 @@ class KpiScope:
     end: date  # inclusive
     practice_id: int | None = None  # None: every practice the actor may report on
     payer_id: int | None = None  # None: every payer
-    # Facts several KPIs count from (the period's submitted claims and what became of them),
-    # read once for this scope however many KPIs ask: see `shared`.
+    # Rows several KPIs count from (the period's submitted claims, its adjudicated claims, its
+    # ledger entries), read once for this scope however many KPIs ask: see `shared`.
     _facts: dict[str, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -45,8 +45,9 @@ class KpiScope:
         return (self.end - self.start).days + 1
 
     def shared(self, key: str, read: Callable[[], T]) -> T:
-        """`read()` once per scope: the dashboard's clean-claim, first-pass and charge-lag
-        KPIs count the same submitted claims, and one statement serves them all."""
+        """`read()` once per scope under `key`: KPIs that count the same rows (the clean
+        claim rate, first-pass acceptance and days to submit the submitted claims; days in
+        A/R, net collection and denial write-offs the period's entries) share one statement."""
         if key not in self._facts:
             self._facts[key] = read()
         return self._facts[key]  # type: ignore[no-any-return]
