@@ -34,6 +34,7 @@ from bureau.book.claims import LOADED, generate_claims
 from bureau.book.setup import BOOK_PASSWORD, make_book
 from bureau.book.sink import BulkLoad
 from bureau.ledger import balances
+from bureau.remittance import adjudications
 from bureau.tenancy.models import Workspace
 
 
@@ -76,6 +77,9 @@ def generate_book(
         # the appender keeps (each claim's balance, what A/R aging reads) in one statement.
         held = balances.rebuild(p.practice.pk for p in book.practices)
         t = stage(f"claim balances: {held:,} claims", t)
+        # ... and the one the poster keeps of the loops (when each claim was first answered).
+        answered = adjudications.rebuild(p.practice.pk for p in book.practices)
+        t = stage(f"claim adjudication dates: {answered:,} claims", t)
         audit_record(
             action=AuditAction.SYSTEM_SEEDED,
             workspace=book.workspace,

@@ -23,6 +23,7 @@ from bureau.configuration.resolver import settings_for
 from bureau.denials.models import Denial
 from bureau.denials.services import denials_from_era, denied_service
 from bureau.ledger.services import LedgerAppender
+from bureau.remittance import adjudications
 from bureau.remittance.matching import match_services
 from bureau.remittance.models import (
     Era,
@@ -160,8 +161,10 @@ def _post_matched(
         era_line.expected, era_line.underpaid_by = check(svc, line)
         era_line.save(update_fields=["claim_line", "expected", "underpaid_by"])
     if era_claim.claim_id != claim.pk:
+        was = era_claim.claim_id
         era_claim.claim = claim
         era_claim.save(update_fields=["claim"])
+        adjudications.note([claim.pk], moved_from=[was])  # both claims' first 835 dates
         current.claim = claim
         current.save(update_fields=["claim"])
     if loop.payer_claim_number and not claim.payer_claim_number:

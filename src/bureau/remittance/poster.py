@@ -40,6 +40,7 @@ from bureau.denials.services import (
 )
 from bureau.directory.models import Payer
 from bureau.ledger.services import LedgerAppender, unreversed_entries
+from bureau.remittance import adjudications
 from bureau.remittance.amounts import (
     LineAmounts,
     adjustments_json,
@@ -470,6 +471,7 @@ class ClaimPoster:
         insert(EraClaim, self.era_claims)
         insert(EraLine, self.era_lines)
         self.appender.flush()
+        adjudications.note(ec.claim_id for ec in self.era_claims)  # first answered / paid
         denials: list[Denial] = []
         # The category table (default + the workspace's overrides): two reads per ERA.
         table = CategoryTable.load(era.workspace_id) if self.denial_jobs else None

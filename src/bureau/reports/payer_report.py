@@ -125,7 +125,7 @@ def _adjudication(scope: KpiScope, into: dict[Key, PayerFigures]) -> None:
     # Denied on its first 835's day (the claim's first 835 is in the period, so is the denial).
     initially = Exists(
         scope.rows(Denial, None).filter(
-            facts.first_adjudicated_on(scope, "denied_on"), claim_id=OuterRef("pk")
+            facts.first_adjudicated_on("denied_on"), claim_id=OuterRef("pk")
         )
     )
     rows = (
@@ -161,7 +161,7 @@ def _turnaround(scope: KpiScope, into: dict[Key, PayerFigures], *, paid_only: bo
         facts.original_claims(scope)
         .filter(facts.first_adjudicated_in_period(scope, paid_only=paid_only))
         .annotate(
-            answered_on=facts.first_adjudicated(scope, paid_only=paid_only),
+            answered_on=facts.first_adjudicated(paid_only=paid_only),
             submitted_on=facts.first_submitted(),
         )
         .filter(submitted_on__isnull=False)

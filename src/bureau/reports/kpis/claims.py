@@ -9,12 +9,12 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Exists, F, Min, OuterRef, Q, Sum
+from django.db.models import Count, F, Q, Sum
 
 from bureau.claims.models import ClaimFrequency, ClaimState
 from bureau.denials.models import Denial
 from bureau.ledger.models import ClaimBalance
-from bureau.remittance.models import EraClaim
+from bureau.remittance.models import ClaimAdjudication
 from bureau.reports.kpis import facts
 from bureau.reports.kpis.registry import (
     ZERO,
@@ -53,7 +53,7 @@ def adjudicated(scope: KpiScope, *, dated: bool = False) -> Any:
     (`adjudicated_on`), for grouping by month — a value computed per claim, so only when asked."""
     claims = facts.original_claims(scope).filter(facts.first_adjudicated_in_period(scope))
     if dated:
-        claims = claims.annotate(adjudicated_on=facts.first_adjudicated(scope))
+        claims = claims.annotate(adjudicated_on=facts.first_adjudicated())
     return claims
 
 
@@ -123,9 +123,22 @@ def adjudicated_totals(scope: KpiScope) -> AdjudicatedTotals:
     rates, read once per scope."""
 
     def read() -> AdjudicatedTotals:
-        resolved = ~Q(facts.rejected(scope)) & ~Q(facts.denied(scope)) & ~Q(facts.corrected(scope))
-        totals = adjudicated(scope).aggregate(
-            claims=Count("pk"), resolved=Count("pk", filter=resolved), billed=Sum("total_charge")
+        # From the adjudication rows' (practice, first 835) index, as `submitted_groups` starts
+        # from the balance rows'.
+        resolved = (
+            ~Q(facts.rejected(scope, "claim_id"))
+            & ~Q(facts.denied(scope, "claim_id"))
+            & ~Q(facts.corrected(scope, "claim_id"))
+        )
+        totals = (
+            scope.rows(ClaimAdjudication, "claim__payer")
+            .filter(facts.in_period(scope, "first_adjudicated"))
+            .filter(claim__frequency=ClaimFrequency.ORIGINAL)
+            .aggregate(
+                claims=Count("pk"),
+                resolved=Count("pk", filter=resolved),
+                billed=Sum("claim__total_charge"),
+            )
         )
         return AdjudicatedTotals(totals["claims"], totals["resolved"], totals["billed"] or ZERO)
 
@@ -237,7 +250,7 @@ def initial_denials(scope: KpiScope) -> Any:  # annotated with adjudicated_on
     return (
         scope.rows(Denial, "claim__payer")
         .filter(claim__frequency="1")
-        .filter(facts.in_period(scope, "denied_on"), facts.first_adjudicated_on(scope, "denied_on"))
+        .filter(facts.in_period(scope, "denied_on"), facts.first_adjudicated_on("denied_on"))
         .annotate(adjudicated_on=F("denied_on"))
     )
 
@@ -354,27 +367,23 @@ def days_to_pay(scope: KpiScope, variant: Variant) -> KpiValue:
         if variant.key == "from_submission"
         else "claim__balance__date_of_service"
     )
-    # From the period's paying 835 loops, one row per claim with its first paying date in the
-    # period (none before it): the period's ERAs find them by date, where starting from the
-    # claims probed every claim's loops twice (in the period? before it?) and once more for
-    # the date.
-    paid_before = scope.rows(EraClaim, None).filter(
-        claim_id=OuterRef("claim_id"), paid__gt=0, era__payment_date__lt=scope.start
-    )
+    # The claims first paid in the period, from their adjudication rows' (practice, first
+    # paid) index, counted by (payer, start date, paid date) so the day arithmetic stays
+    # portable.
     pairs = (
-        scope.rows(EraClaim, "claim__payer")
-        .filter(facts.era_in_period(scope), paid__gt=0, claim__frequency=ClaimFrequency.ORIGINAL)
+        scope.rows(ClaimAdjudication, "claim__payer")
+        .filter(facts.in_period(scope, "first_paid"))
+        .filter(claim__frequency=ClaimFrequency.ORIGINAL)
         .filter(claim__balance__first_charged__isnull=False)
-        .filter(~Exists(paid_before))
-        .values("claim_id", "claim__payer__name", start)
-        .annotate(paid_on=Min("era__payment_date"))
+        .values("claim__payer__name", start, "first_paid")
+        .annotate(n=Count("pk"))
         .order_by()
     )
     per_payer: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for pair in pairs:
         sums = per_payer[pair["claim__payer__name"]]
-        sums[0] += (pair["paid_on"] - pair[start]).days
-        sums[1] += 1
+        sums[0] += (pair["first_paid"] - pair[start]).days * pair["n"]
+        sums[1] += pair["n"]
     rows = tuple(
         KpiRow(
             name,

@@ -255,6 +255,7 @@ def truth(world: ProviderWorld) -> dict[type[PracticeScoped], Rule]:
         "EraLine": lambda r: loop_claim.get(r.era_claim_id) in my_claims,
         "LedgerEntry": by_claim,
         "ClaimBalance": by_claim,  # the claim's balance: whoever sees the claim
+        "ClaimAdjudication": by_claim,  # when the claim was first answered: as the claim
         "ProviderAdjustmentEntry": lambda r: False,  # the practice's, no one provider's
         "EraException": by_claim,
         "Denial": by_claim,

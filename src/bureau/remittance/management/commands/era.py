@@ -1,8 +1,11 @@
-"""`bureau era parse FILE` and `bureau era ingest FILE [--workspace SLUG]`.
+"""`bureau era parse FILE`, `bureau era ingest FILE [--workspace SLUG]`, `bureau era check` and
+`bureau era rebuild-adjudications [--workspace SLUG]`.
 
 parse: prints one JSON object describing the 835 (no database); malformed input exits 1 with a
 single `X12Error: ...` line on stderr. ingest: posts the file as the system (all or nothing) and
-prints one line per ERA: what it posted, or "duplicate".
+prints one line per ERA: what it posted, or "duplicate". check: proves each claim's
+adjudication row (when the payer first answered and first paid it, what the KPIs read) equal to
+its 835 loops, one line per problem and exit 1; rebuild-adjudications recomputes those rows.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
 
 from bureau.remittance.payee import PayeeUnknown
 from bureau.x12.errors import X12Error
@@ -50,7 +54,10 @@ def summary(remittances: list[Remittance]) -> dict[str, Any]:
 
 
 class Command(BaseCommand):
-    help = "ERAs (835): parse FILE | ingest FILE [--workspace SLUG]"
+    help = (
+        "ERAs (835): parse FILE | ingest FILE [--workspace SLUG] | check [--workspace SLUG] | "
+        "rebuild-adjudications [--workspace SLUG]"
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
@@ -59,13 +66,23 @@ class Command(BaseCommand):
         ingest = sub.add_parser("ingest", help="post an 835 file")
         ingest.add_argument("file")
         ingest.add_argument("--workspace", help="workspace slug (default: the only one)")
+        check = sub.add_parser("check", help="verify each claim's first 835 / first paid dates")
+        check.add_argument("--workspace", help="only this workspace (its slug)")
+        rebuild = sub.add_parser(
+            "rebuild-adjudications", help="recompute each claim's first 835 / first paid dates"
+        )
+        rebuild.add_argument("--workspace", help="only this workspace (its slug)")
 
     def _fail(self, exc: X12Error) -> NoReturn:
         sys.stderr.write(f"X12Error: {exc}\n")
         sys.stderr.flush()
         raise SystemExit(1)
 
-    def handle(self, *args: Any, action: str, file: str, **options: Any) -> None:
+    def handle(self, *args: Any, action: str, **options: Any) -> None:
+        if action in ("check", "rebuild-adjudications"):
+            self._adjudications(action, options.get("workspace"))
+            return
+        file = options["file"]
         try:
             data = Path(file).read_bytes()
         except OSError as exc:
@@ -82,6 +99,28 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(summary(remittances), ensure_ascii=False))
             return
         self._ingest(text, Path(file).name, options.get("workspace"))
+
+    def _adjudications(self, action: str, slug: str | None) -> None:
+        from bureau.remittance import adjudications
+        from bureau.tenancy.cli import workspace_named
+        from bureau.tenancy.models import Practice
+
+        practices = Practice.objects.all()
+        if slug:
+            practices = practices.filter(workspace=workspace_named(slug))
+        ids = list(practices.values_list("id", flat=True))
+        with transaction.atomic():
+            if action == "rebuild-adjudications":
+                claims = adjudications.rebuild(ids)
+                self.stdout.write(f"adjudication dates rebuilt: {claims} claims answered")
+                return
+            problems = adjudications.drift(ids)
+        for number, text in problems:
+            self.stdout.write(f"claim {number}: {text}")
+        if problems:
+            self.stdout.flush()
+            sys.exit(1)
+        self.stdout.write("ERAs ok: every answered claim's dates match its 835 loops")
 
     def _ingest(self, text: str, name: str, slug: str | None) -> None:
         from bureau.remittance.services import ingest_era_text
