@@ -2,10 +2,12 @@
 
 For each database, in a throwaway data directory (PostgreSQL: a throwaway cluster, the app as
 the RLS runtime role): migrate, seed the demo (30 simulated days), add 50 users working every
-practice (supervisors, MFA verified in their sessions), then serve with `bureau web` (3
-workers x 4 threads, BUREAU_WEB_THREADS) and drive it with 1, 5, 20 and 50 closed-loop users,
-each on its own keep-alive connection, for BUREAU_BENCH_LOAD_SECONDS (default 30) per level
-(BUREAU_BENCH_LOAD_LEVELS, e.g. "1,5", runs other levels: a quick check of the output;
+practice (supervisors, MFA verified in their sessions), then serve with `bureau web` (as
+it runs by default, 2 x cores + 1 single-threaded workers, then 3 workers x 4 threads as issue
+12 was measured; BUREAU_WEB_THREADS) and drive it with 1, 5, 20 and 50 closed-loop users,
+each on its own connection (kept alive by the threaded server; a single-threaded worker closes
+it after each response, and the user opens another), for BUREAU_BENCH_LOAD_SECONDS (default
+30) per level (BUREAU_BENCH_LOAD_LEVELS, e.g. "1,5", runs other levels: a quick check of the output;
 BUREAU_BENCH_LOAD_SERVERS, e.g. "3x4,4x1", serves with each workers x threads in turn, so
 configurations compare side by side in one run).
 The mix: home, claims list, claim detail, patients list, patient detail, denials (the queue
@@ -164,9 +166,15 @@ def _free_port() -> int:
 
 
 def _servers() -> list[tuple[int, int]]:
-    """(workers, threads) of each server to measure: BUREAU_BENCH_LOAD_SERVERS or 3x4."""
+    """(workers, threads) of each server to measure: BUREAU_BENCH_LOAD_SERVERS, else `bureau
+    web` as it runs by default (2 x cores + 1 single-threaded workers) and, beside it, the
+    3 workers x 4 threads issue 12 was measured with. On the 2-core machine the threaded
+    server did less with more CPU per request (24 ms against 20 at 20 users): a worker's
+    threads take turns on one interpreter lock, and a request waits for its turn while its
+    siblings run."""
+    default = f"{2 * (os.cpu_count() or 1) + 1}x1,3x4"
     configs = []
-    for item in os.environ.get("BUREAU_BENCH_LOAD_SERVERS", "3x4").split(","):
+    for item in os.environ.get("BUREAU_BENCH_LOAD_SERVERS", default).split(","):
         workers, _, threads = item.strip().partition("x")
         configs.append((int(workers), int(threads)))
     return configs
