@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from django.db import models
 
+from bureau.tenancy import rls
 from bureau.tenancy.actor import Actor
 from bureau.tenancy.roles import Capability
 from bureau.tenancy.scoping import ScopedQuerySet
@@ -34,6 +35,10 @@ class KpiScope:
     # Rows several KPIs count from (the period's submitted claims, its adjudicated claims, its
     # ledger entries), read once for this scope however many KPIs ask: see `shared`.
     _facts: dict[str, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
+    # Each model's scoped rows, built once for this scope: see `rows`.
+    _rows: dict[tuple[type[models.Model], str | None], ScopedQuerySet] = field(
+        default_factory=dict, init=False, compare=False, repr=False
+    )
 
     def __post_init__(self) -> None:
         if self.start > self.end:
@@ -54,7 +59,22 @@ class KpiScope:
 
     def rows(self, model: type[models.Model], payer: str | None) -> ScopedQuerySet:
         """`model`'s rows the actor may report on, narrowed to the practice and, through the
-        lookup `payer` (e.g. "claim__payer"; None: the model names no payer), to the payer."""
+        lookup `payer` (e.g. "claim__payer"; None: the model names no payer), to the payer.
+
+        Built once per (model, payer) for this scope: a dashboard asks some twenty times, and
+        building the scope's conditions each time was a tenth of its CPU. Each caller gets its
+        own copy, and the transaction's RLS setting is admitted again on every call (another
+        scope may have narrowed it meanwhile)."""
+        self._admit()
+        key = (model, payer)
+        if key not in self._rows:
+            self._rows[key] = self._build_rows(model, payer)
+        return self._rows[key].all()
+
+    def _admit(self) -> None:
+        rls.activate(self.actor.practice_ids())
+
+    def _build_rows(self, model: type[models.Model], payer: str | None) -> ScopedQuerySet:
         manager: Any = model.objects  # type: ignore[attr-defined]
         qs: ScopedQuerySet = manager.visible_to(self.actor, CAPABILITY)
         if self.practice_id is not None:
@@ -83,9 +103,12 @@ class SystemScope(KpiScope):
             reason=reason,
         )
 
-    def rows(self, model: type[models.Model], payer: str | None) -> ScopedQuerySet:
+    def _admit(self) -> None:
         if self.practice_id is None or not self.reason:
             raise ValueError("a system scope reads one practice, for a stated reason")
+        rls.activate([self.practice_id])
+
+    def _build_rows(self, model: type[models.Model], payer: str | None) -> ScopedQuerySet:
         manager: Any = model.objects  # type: ignore[attr-defined]
         qs: ScopedQuerySet = manager.for_system([self.practice_id], reason=self.reason)
         qs = qs.filter(practice_id=self.practice_id)
