@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "bureau.workqueues",
     "bureau.billing",
     "bureau.reports",
+    "bureau.compliance",
     "bureau.clearinghouse",
     "bureau.web",
     "django_tasks",
