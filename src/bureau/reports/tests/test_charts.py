@@ -60,3 +60,31 @@ def test_a_trend_draws_each_month_on_one_scale_hot_when_it_misses_the_target() -
     html = render_to_string("reports/_trend.html", {"chart": chart})
     assert "<svg" in html and "style=" not in html and "<script" not in html
     assert "stroke-dasharray" in html  # the target line
+
+
+def test_a_kpi_figure_carries_its_unit_and_a_dash_for_nothing_to_measure() -> None:
+    from django.template import engines
+
+    page = engines["django"].from_string(
+        "{% load reports_charts %}"
+        "[{% kpi_value a 'percent' %}][{% kpi_value b 'days' %}][{% kpi_value c 'dollars' %}]"
+        "[{% kpi_value d 'count' %}][{% kpi_value e 'percent' %}][{% kpi_value f unit %}]"
+    )
+    from bureau.reports.kpis.registry import Unit
+
+    shown = page.render(
+        {
+            "a": Decimal("12.50"),
+            "b": Decimal("31.2"),
+            "c": Decimal("40.00"),
+            "d": 7,
+            "e": None,
+            "f": Decimal("3.1"),
+            "unit": Unit.DAYS,  # the registry's unit, as the dashboard passes it
+        }
+    )
+    dash = (
+        '<span class="muted" title="Nothing to measure in this period: the denominator is 0">'
+        "—</span>"
+    )
+    assert shown == f"[12.50 %][31.2 days][$40.00][7][{dash}][3.1 days]"
