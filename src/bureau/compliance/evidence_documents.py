@@ -70,7 +70,8 @@ def accept_document(
         )
     kind = sniff(content)
     if kind is None or kind not in allowed:
-        names = " or ".join(sorted(k.value.upper() for k in allowed))
+        kinds = sorted(k.value.upper() for k in allowed)
+        names = kinds[0] if len(kinds) == 1 else f"{', '.join(kinds[:-1])} or {kinds[-1]}"
         raise DocumentError(f"The {what} must be a {names} file.")
     return Document(
         content=content,
