@@ -266,7 +266,8 @@ def policy_create(
 
 def _locked_policy(actor: Actor, policy: Policy) -> Policy:
     locked = (
-        Policy.objects.select_for_update()
+        # Only the policy row is locked: its current version is an outer join.
+        Policy.objects.select_for_update(of=("self",))
         .filter(pk=policy.pk, workspace=actor.workspace)
         .select_related("current_version")
         .first()
