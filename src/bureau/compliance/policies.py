@@ -28,7 +28,7 @@ from bureau.compliance.evidence_documents import (
     DocumentKind,
     accept_document,
 )
-from bureau.compliance.models import Attestation, Policy, PolicyReview, PolicyVersion
+from bureau.compliance.models.policies import Attestation, Policy, PolicyReview, PolicyVersion
 from bureau.compliance.training import require_manage
 from bureau.compliance.workforce import months_after, workforce_members, years_after
 from bureau.tenancy.actor import Actor, CapabilityDenied

@@ -31,7 +31,7 @@ from bureau.compliance.evidence_documents import (
     DocumentKind,
     accept_document,
 )
-from bureau.compliance.models import Course, CourseKind, TrainingCompletion
+from bureau.compliance.models.training import Course, CourseKind, TrainingCompletion
 from bureau.compliance.workforce import (
     WorkforceMember,
     local_date,
@@ -111,9 +111,11 @@ def standing(
     course: Course, member: WorkforceMember, last: date | None, today: date
 ) -> TrainingDue:
     """The person's due date and status on the course, given their last completion."""
+    due: date | None
     if last is None:
-        due: date | None = _first_start(course, member) + timedelta(days=course.days_allowed)
-        status = TrainingStatus.OVERDUE if today > due else TrainingStatus.DUE  # type: ignore[operator]
+        first_due = _first_start(course, member) + timedelta(days=course.days_allowed)
+        due = first_due
+        status = TrainingStatus.OVERDUE if today > first_due else TrainingStatus.DUE
     elif course.recurrence_months == 0:
         due, status = None, TrainingStatus.DONE
     else:

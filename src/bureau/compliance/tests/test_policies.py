@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from bureau.audit.models import AuditAction, AuditEvent
-from bureau.compliance.models import Attestation, Policy, PolicyVersion
+from bureau.compliance.models.policies import Attestation, Policy, PolicyVersion
 from bureau.compliance.policies import (
     PolicyError,
     ReviewStatus,
@@ -283,3 +283,16 @@ def _policy_as(actor, world: World) -> Policy:  # type: ignore[no-untyped-def]
         effective_on=date(2026, 1, 1),
         today=date(2026, 1, 1),
     )
+
+
+def test_gaps_and_reviews_cost_a_fixed_number_of_queries(
+    world: World,
+    django_assert_num_queries,  # type: ignore[no-untyped-def]
+) -> None:
+    for n in range(4):
+        _policy(world, f"Policy {n}", date(2025, 1, 1 + n))
+    with django_assert_num_queries(4):
+        gaps = attestation_gaps(world.workspace)
+    with django_assert_num_queries(2):
+        due = reviews_due(world.workspace, date(2026, 3, 1))
+    assert len(gaps) == 4 and len(due) == 4

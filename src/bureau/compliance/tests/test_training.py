@@ -12,8 +12,16 @@ from django.utils import timezone
 
 from bureau.accounts.models import User
 from bureau.accounts.services import grant_revoke, user_create
-from bureau.compliance.models import Course, CourseKind, TrainingCompletion
-from bureau.compliance.tests.world import World, actor_of, build_world, course, give, noon
+from bureau.compliance.models.training import Course, CourseKind, TrainingCompletion
+from bureau.compliance.tests.world import (
+    World,
+    actor_of,
+    build_world,
+    course,
+    give,
+    noon,
+    person,
+)
 from bureau.compliance.training import (
     TrainingStatus,
     due_for,
@@ -184,3 +192,21 @@ def test_training_sweep_reports_each_workspace(world: World) -> None:
     ours = sweeps[world.workspace.pk]
     assert len(ours.overdue) == 10 and len(ours.due) == 1
     assert ours.due[0].user == world.biller
+
+
+def test_workforce_status_costs_four_queries_whatever_the_head_count(
+    world: World,
+    django_assert_num_queries,  # type: ignore[no-untyped-def]
+) -> None:
+    """Users, their grants, the courses, the last completions: one query each."""
+    for n in range(5):
+        give(
+            person(world.workspace, f"extra.{n}", date(2025, 1, 1)),
+            Role.BILLER,
+            world.practice,
+            date(2025, 1, 1),
+        )
+        _done(world, world.biller, world.hipaa, date(2026, 3, 10 + n))
+    with django_assert_num_queries(4):
+        rows = workforce_status(world.workspace, date(2026, 3, 20))
+    assert len(rows) == 11 + 5 * 2

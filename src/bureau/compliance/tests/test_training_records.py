@@ -9,7 +9,7 @@ import pytest
 
 from bureau.audit.models import AuditAction, AuditEvent
 from bureau.compliance.evidence_documents import MAX_CERTIFICATE_BYTES
-from bureau.compliance.models import Course, CourseKind, TrainingCompletion
+from bureau.compliance.models.training import Course, CourseKind, TrainingCompletion
 from bureau.compliance.tests.world import PDF, PNG, World, actor_of, build_world, give
 from bureau.compliance.training import (
     CourseTerms,

@@ -10,7 +10,7 @@ from datetime import date, datetime, time
 from django.utils import timezone
 
 from bureau.accounts.models import User
-from bureau.compliance.models import Course, CourseKind
+from bureau.compliance.models.training import Course, CourseKind
 from bureau.tenancy.actor import Actor, resolve_actor
 from bureau.tenancy.models import Grant, Practice, Workspace
 from bureau.tenancy.roles import Role
