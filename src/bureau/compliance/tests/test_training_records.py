@@ -185,3 +185,17 @@ def test_courses_need_compliance_manage(world: World) -> None:
     with pytest.raises(CapabilityDenied):
         course_update(actor=actor_of(world.biller), course=world.hipaa, terms=terms)
     assert not Course.objects.filter(workspace=world.workspace, title="New").exists()
+
+
+def test_no_completion_is_kept_when_its_audit_event_cannot_be_written(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The event is written in the change's transaction: if it fails, the change goes too."""
+
+    def refuse(**_: object) -> None:
+        raise RuntimeError("audit store unavailable")
+
+    monkeypatch.setattr("bureau.compliance.training.audit_record", refuse)
+    with pytest.raises(RuntimeError):
+        _record(world)
+    assert not TrainingCompletion.objects.filter(user=world.biller).exists()
