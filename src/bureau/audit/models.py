@@ -111,6 +111,13 @@ class AuditAction(StrEnum):
     REPORT_EXPORTED = "report.exported"
     # The nightly snapshot of a practice's figures for the owner's home (a stored change).
     KPI_SNAPSHOT_TAKEN = "report.snapshot_taken"
+    # The compliance program (issue 15): workforce training and policies.
+    COURSE_CHANGED = "compliance.course_changed"
+    TRAINING_COMPLETED = "compliance.training_completed"
+    POLICY_PUBLISHED = "compliance.policy_published"
+    POLICY_REVIEWED = "compliance.policy_reviewed"
+    POLICY_ATTESTED = "compliance.policy_attested"
+    POLICY_PURGED = "compliance.policy_purged"
 
     @property
     def is_phi_read(self) -> bool:

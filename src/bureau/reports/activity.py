@@ -137,6 +137,12 @@ WORDS: dict[str, str] = {
     A.MONTHLY_REPORT_DOWNLOADED: "Downloaded a monthly report",
     A.REPORT_VIEWED: "Looked at a report",
     A.REPORT_EXPORTED: "Exported a report",
+    A.COURSE_CHANGED: "Set up a training course",
+    A.TRAINING_COMPLETED: "Recorded a training completion",
+    A.POLICY_PUBLISHED: "Published a policy version",
+    A.POLICY_REVIEWED: "Recorded a policy review",
+    A.POLICY_ATTESTED: "Acknowledged a policy",
+    A.POLICY_PURGED: "Purged a policy version past retention",
 }
 
 

@@ -1,1 +1,13 @@
 """The compliance program's records, one module per obligation (imported here for Django)."""
+
+from bureau.compliance.models.policies import (  # noqa: F401
+    Attestation,
+    Policy,
+    PolicyReview,
+    PolicyVersion,
+)
+from bureau.compliance.models.training import (  # noqa: F401
+    Course,
+    CourseKind,
+    TrainingCompletion,
+)
