@@ -111,6 +111,12 @@ class AuditAction(StrEnum):
     REPORT_EXPORTED = "report.exported"
     # The nightly snapshot of a practice's figures for the owner's home (a stored change).
     KPI_SNAPSHOT_TAKEN = "report.snapshot_taken"
+    # Access reviews (compliance): a campaign opened, a grant decided, the campaign locked with
+    # its evidence bundle, the bundle handed out.
+    ACCESS_REVIEW_OPENED = "access_review.opened"
+    ACCESS_REVIEW_DECIDED = "access_review.decided"
+    ACCESS_REVIEW_LOCKED = "access_review.locked"
+    ACCESS_REVIEW_EXPORTED = "access_review.exported"
 
     @property
     def is_phi_read(self) -> bool:
