@@ -23,7 +23,7 @@ from bureau.accounts.services import AccountError, grant_revoke_on_review
 from bureau.audit.models import AuditAction
 from bureau.audit.services import audit_record
 from bureau.compliance.access_evidence import evidence_bundle, evidence_sha256
-from bureau.compliance.models import (
+from bureau.compliance.models.access_reviews import (
     AccessChange,
     AccessDecision,
     AccessReview,
@@ -77,9 +77,11 @@ def may_decide(actor: Actor, item: AccessReviewItem) -> bool:
         return False
     if manages(actor, item.practice_id):
         return True
-    return AccessReviewer.objects.filter(
-        review_id=item.review_id, practice_id=item.practice_id, user_id=actor.user.pk
-    ).exists()
+    practice = (
+        Q(practice__isnull=True) if item.practice_id is None else Q(practice_id=item.practice_id)
+    )
+    reviewers = AccessReviewer.objects.filter(practice, review_id=item.review_id)
+    return reviewers.filter(user_id=actor.user.pk).exists()
 
 
 def _scope_practices(review: AccessReview) -> list[Practice] | None:

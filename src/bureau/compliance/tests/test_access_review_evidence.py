@@ -26,7 +26,7 @@ from bureau.compliance.access_reviews import (
     open_campaign,
     open_due_campaigns,
 )
-from bureau.compliance.models import AccessDecision, AccessReview
+from bureau.compliance.models.access_reviews import AccessDecision, AccessReview
 from bureau.compliance.tests.access_review_cast import Acme
 from bureau.compliance.tests.access_review_cast import acme as acme  # noqa: F401 (fixture)
 from bureau.configuration.services import setting_set

@@ -11,7 +11,7 @@ from django.utils import timezone
 from bureau.accounts.services import GrantRequest, grant_change_role, grant_create
 from bureau.audit.models import AuditAction, AuditEvent
 from bureau.compliance.access_reviews import AccessReviewError, decide, lock, open_campaign
-from bureau.compliance.models import (
+from bureau.compliance.models.access_reviews import (
     AccessChange,
     AccessDecision,
     AccessReview,
