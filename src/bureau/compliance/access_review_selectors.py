@@ -73,22 +73,24 @@ def review_for(actor: Actor, public_id: Any) -> AccessReview | None:
 def progress(reviews: list[AccessReview], today: date) -> list[ReviewProgress]:
     """Counts per campaign in one query: grants, decided, revoked; overdue when still open
     after its due date (red on the dashboard)."""
-    counts = {
-        row["review_id"]: row
-        for row in AccessReviewItem.objects.filter(review__in=reviews)
+    rows = (
+        AccessReviewItem.objects.filter(review__in=reviews)
         .values("review_id")
         .annotate(
             grants=Count("id"),
             decided=Count("id", filter=~Q(decision="")),
             revoked=Count("id", filter=Q(decision=AccessDecision.REVOKED)),
         )
+    )
+    counts: dict[int, tuple[int, int, int]] = {
+        row["review_id"]: (row["grants"], row["decided"], row["revoked"]) for row in rows
     }
     return [
         ReviewProgress(
             review=r,
-            grants=counts.get(r.pk, {}).get("grants", 0),
-            decided=counts.get(r.pk, {}).get("decided", 0),
-            revoked=counts.get(r.pk, {}).get("revoked", 0),
+            grants=counts.get(r.pk, (0, 0, 0))[0],
+            decided=counts.get(r.pk, (0, 0, 0))[1],
+            revoked=counts.get(r.pk, (0, 0, 0))[2],
             overdue=r.status == AccessReviewStatus.OPEN and r.due_on < today,
         )
         for r in reviews
