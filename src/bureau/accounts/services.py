@@ -269,7 +269,12 @@ def _grant_insert(
 
 
 def _grant_mark_revoked(
-    actor: Actor, grant: Grant, reason: str, *, replaced_by: Grant | None = None
+    actor: Actor,
+    grant: Grant,
+    reason: str,
+    *,
+    replaced_by: Grant | None = None,
+    access_review: str = "",
 ) -> None:
     grant.revoked_at = timezone.now()
     grant.revoked_by = actor.user
@@ -278,6 +283,8 @@ def _grant_mark_revoked(
     detail = {"user": grant.user.username, "role": grant.role, "scope": grant.scope_label}
     if replaced_by is not None:
         detail["replaced_by"] = str(replaced_by.public_id)
+    if access_review:
+        detail["access_review"] = access_review
     audit_record(
         action=AuditAction.GRANT_REVOKED,
         actor=actor,
@@ -317,6 +324,26 @@ def grant_revoke(*, actor: Actor, grant: Grant, reason: str) -> Grant:
         raise AccountError("This grant is already revoked.")
     _grant_mark_revoked(actor, grant, reason)
     return grant
+
+
+@transaction.atomic
+def grant_revoke_on_review(*, actor: Actor, grant: Grant, reason: str, review: str) -> Grant:
+    """Revoke a grant on an access review's decision (`review`: the campaign's public id).
+
+    The review decides who may do this (the practice's reviewer or a `compliance.manage`
+    holder, checked by `compliance.access_reviews`), not `users.manage`: a compliance officer
+    takes away what the review finds but can give nothing. Otherwise as `grant_revoke`: the
+    user is locked, the grant read again, and the same GRANT_REVOKED event written."""
+    if grant.workspace_id != actor.workspace.pk:
+        raise CapabilityDenied("grant outside the workspace")
+    reason = _require_reason(reason)
+    user = User.objects.select_for_update().get(pk=grant.user_id)
+    current = Grant.objects.select_related("practice").get(pk=grant.pk)
+    current.user = user
+    if current.revoked_at is not None:
+        raise AccountError("This grant is already revoked.")
+    _grant_mark_revoked(actor, current, reason, access_review=review)
+    return current
 
 
 @transaction.atomic

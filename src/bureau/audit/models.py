@@ -118,6 +118,12 @@ class AuditAction(StrEnum):
     POLICY_REVIEWED = "compliance.policy_reviewed"
     POLICY_ATTESTED = "compliance.policy_attested"
     POLICY_PURGED = "compliance.policy_purged"
+    # Access reviews (compliance): a campaign opened, a grant decided, the campaign locked with
+    # its evidence bundle, the bundle handed out.
+    ACCESS_REVIEW_OPENED = "access_review.opened"
+    ACCESS_REVIEW_DECIDED = "access_review.decided"
+    ACCESS_REVIEW_LOCKED = "access_review.locked"
+    ACCESS_REVIEW_EXPORTED = "access_review.exported"
 
     @property
     def is_phi_read(self) -> bool:

@@ -511,6 +511,16 @@ DECLARED: tuple[SettingSpec, ...] = (
         workspace_only=True,
     ),
     _spec(
+        "compliance.access_review_every_months",
+        Kind.INT,
+        3,
+        "Months between access reviews of the whole workspace, opened by the scheduled task "
+        "(0: none opened automatically).",
+        minimum=0,
+        maximum=12,
+        workspace_only=True,
+    ),
+    _spec(
         "statements.cycle_days",
         Kind.INT,
         30,

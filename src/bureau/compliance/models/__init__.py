@@ -1,5 +1,6 @@
 """The compliance program's records, one module per obligation (imported here for Django)."""
 
+from bureau.compliance.models import access_reviews  # noqa: F401
 from bureau.compliance.models.policies import (  # noqa: F401
     Attestation,
     Policy,

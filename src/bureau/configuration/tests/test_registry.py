@@ -42,6 +42,8 @@ LIVE = {
     "claims.corrected_claim_days",
     "workqueue.claim_minutes",
     "workspace.holidays",
+    # Read by access reviews (compliance/access_reviews.py).
+    "compliance.access_review_every_months",
 }
 # Declared for the statements to come; hidden until code reads them.
 NOT_LIVE = {"statements.cycle_days"}
@@ -66,7 +68,10 @@ def test_payer_overridable_keys():
         "followup.interval_days",
         "claims.corrected_claim_days",
     }
-    assert {s.key for s in SETTINGS if s.workspace_only} == {"workspace.holidays"}
+    assert {s.key for s in SETTINGS if s.workspace_only} == {
+        "workspace.holidays",
+        "compliance.access_review_every_months",
+    }
 
 
 @pytest.mark.parametrize(
