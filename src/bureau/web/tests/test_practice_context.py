@@ -153,9 +153,13 @@ def an_appeal(p: Practice) -> Any:
 
 
 def today() -> str:
+    """Yesterday by UTC: never after the practice's own today (appeals are dated on its
+    calendar, and between midnight UTC and its midnight it is still yesterday there)."""
+    from datetime import timedelta
+
     from bureau import clock
 
-    return clock.now().date().isoformat()
+    return (clock.now() - timedelta(days=1)).date().isoformat()
 
 
 def an_exception(p: Practice) -> Any:
