@@ -111,6 +111,13 @@ class AuditAction(StrEnum):
     REPORT_EXPORTED = "report.exported"
     # The nightly snapshot of a practice's figures for the owner's home (a stored change).
     KPI_SNAPSHOT_TAKEN = "report.snapshot_taken"
+    # The compliance program (issue 15): the BAA inventory and the incident log.
+    BAA_RECORDED = "baa.recorded"
+    BAA_CHANGED = "baa.changed"
+    BAA_DOCUMENT_UPLOADED = "baa.document_uploaded"
+    BAA_DOCUMENT_DOWNLOADED = "baa.document_downloaded"
+    INCIDENT_RECORDED = "incident.recorded"
+    INCIDENT_CHANGED = "incident.changed"
 
     @property
     def is_phi_read(self) -> bool:
