@@ -54,7 +54,10 @@ class World:
             direction=BaaDirection.CLIENT,
             practice=practice,
             terms=BaaTerms(
-                phi_scope="claims and remittances", signed_on=signed, effective_on=effective, **terms
+                phi_scope="claims and remittances",
+                signed_on=signed,
+                effective_on=effective,
+                **terms,
             ),
         )
 
