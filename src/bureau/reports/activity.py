@@ -137,6 +137,12 @@ WORDS: dict[str, str] = {
     A.MONTHLY_REPORT_DOWNLOADED: "Downloaded a monthly report",
     A.REPORT_VIEWED: "Looked at a report",
     A.REPORT_EXPORTED: "Exported a report",
+    A.BAA_RECORDED: "Recorded a business associate agreement",
+    A.BAA_CHANGED: "Changed a business associate agreement",
+    A.BAA_DOCUMENT_UPLOADED: "Uploaded a signed business associate agreement",
+    A.BAA_DOCUMENT_DOWNLOADED: "Downloaded a signed business associate agreement",
+    A.INCIDENT_RECORDED: "Recorded a security incident",
+    A.INCIDENT_CHANGED: "Updated a security incident",
 }
 
 
