@@ -9,6 +9,7 @@ discovery (164.410(b)); a client's BAA may promise fewer days, and that shorter 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -360,3 +361,17 @@ def deadlines(incident: Incident, today: date) -> BreachClock:
         without_baa=without,
         stopped=incident.decision == BreachDecision.NOT_BREACH,
     )
+
+
+def open_clocks(incidents: Iterable[Incident], today: date) -> list[tuple[Incident, BreachClock]]:
+    """For the dashboard: each open incident (not resolved) whose clock still runs (not decided
+    "not a breach", not yet reported), with its clock, the most urgent deadline first. Pass the
+    actor's `incidents_visible_to(actor)` so a client sees its own incidents' clocks only."""
+    running = []
+    for incident in incidents:
+        if not incident.is_open or incident.reported_at is not None:
+            continue
+        clock = deadlines(incident, today)
+        if not clock.stopped:
+            running.append((incident, clock))
+    return sorted(running, key=lambda pair: (pair[1].next_due.due_on, pair[0].pk))

@@ -22,6 +22,7 @@ from bureau.compliance.incidents import (
     incident_decide,
     incident_record,
     incident_set_affected,
+    open_clocks,
 )
 from bureau.compliance.models.incidents import BreachDecision
 from bureau.tenancy.actor import CapabilityDenied
@@ -267,3 +268,23 @@ def test_a_client_viewer_reads_the_incidents_that_affected_its_practice(world) -
     for hidden in (on_birch.public_id, unassigned.public_id, "x"):
         with pytest.raises(Http404):
             incident_get(actor=client, public_id=hidden)
+
+
+def test_open_clocks_list_running_clocks_most_urgent_first(world) -> None:
+    officer = world.actor("officer")
+    signed = date(2025, 1, 10)
+    world.client_baa(world.a, signed, signed, breach_notice_days=10)
+    later = incident_record(actor=officer, data=_data())  # 60 days: due 2026-06-30
+    urgent = incident_record(actor=officer, data=_data())  # Alder's 10 days: due 2026-05-11
+    incident_set_affected(actor=officer, incident=urgent, practices=[world.a])
+    reported = incident_record(actor=officer, data=_data(reported_at=at(date(2026, 5, 5))))
+    resolved = incident_record(actor=officer, data=_data(resolved_at=at(date(2026, 5, 2))))
+    clocks = open_clocks(incidents_visible_to(officer), date(2026, 6, 1))
+    assert [(i, c.next_due.due_on) for i, c in clocks] == [
+        (urgent, date(2026, 5, 11)),
+        (later, date(2026, 6, 30)),
+    ]
+    assert reported not in dict(clocks) and resolved not in dict(clocks)
+    # Alder's client viewer sees its incident's clock only.
+    mine = open_clocks(incidents_visible_to(world.actor("client_a")), date(2026, 6, 1))
+    assert [i for i, _ in mine] == [urgent]
