@@ -35,6 +35,7 @@ MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 PDF_MAGIC = b"%PDF-"
 MAX_NOTICE_DAYS = 365
 MAX_RENEWAL_MONTHS = 120
+VENDOR_NAME_MAX = 200
 
 
 class BaaError(ValueError):
@@ -89,6 +90,10 @@ def _check_party(actor: Actor, direction: str, practice: Practice | None, terms:
             raise BaaError("practice", "A subcontractor BAA names the vendor, not a practice.")
         if not terms.vendor_name.strip():
             raise BaaError("vendor_name", "Name the vendor this BAA is with.")
+        if len(terms.vendor_name.strip()) > VENDOR_NAME_MAX:
+            raise BaaError(
+                "vendor_name", f"The vendor's name is over {VENDOR_NAME_MAX} characters."
+            )
         if terms.vendor_service not in VendorService.values:
             raise BaaError(
                 "vendor_service", "Say what the vendor does (clearinghouse, cloud host…)."

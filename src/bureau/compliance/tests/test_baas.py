@@ -121,6 +121,7 @@ def test_client_terms_are_checked(world, terms, field, words) -> None:
     [
         (None, dict(vendor_name="", vendor_service=VendorService.CLOUD_HOST), "vendor_name"),
         (None, dict(vendor_name="Acme", vendor_service="printer"), "vendor_service"),
+        (None, dict(vendor_name="A" * 201, vendor_service="shredding"), "vendor_name"),
         ("a", dict(vendor_name="Acme", vendor_service=VendorService.SHREDDING), "practice"),
     ],
 )
