@@ -124,6 +124,13 @@ class AuditAction(StrEnum):
     ACCESS_REVIEW_DECIDED = "access_review.decided"
     ACCESS_REVIEW_LOCKED = "access_review.locked"
     ACCESS_REVIEW_EXPORTED = "access_review.exported"
+    # The compliance program (issue 15): the BAA inventory and the incident log.
+    BAA_RECORDED = "baa.recorded"
+    BAA_CHANGED = "baa.changed"
+    BAA_DOCUMENT_UPLOADED = "baa.document_uploaded"
+    BAA_DOCUMENT_DOWNLOADED = "baa.document_downloaded"
+    INCIDENT_RECORDED = "incident.recorded"
+    INCIDENT_CHANGED = "incident.changed"
 
     @property
     def is_phi_read(self) -> bool:

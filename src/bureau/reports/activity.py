@@ -143,6 +143,12 @@ WORDS: dict[str, str] = {
     A.POLICY_REVIEWED: "Recorded a policy review",
     A.POLICY_ATTESTED: "Acknowledged a policy",
     A.POLICY_PURGED: "Purged a policy version past retention",
+    A.BAA_RECORDED: "Recorded a business associate agreement",
+    A.BAA_CHANGED: "Changed a business associate agreement",
+    A.BAA_DOCUMENT_UPLOADED: "Uploaded a signed business associate agreement",
+    A.BAA_DOCUMENT_DOWNLOADED: "Downloaded a signed business associate agreement",
+    A.INCIDENT_RECORDED: "Recorded a security incident",
+    A.INCIDENT_CHANGED: "Updated a security incident",
 }
 
 

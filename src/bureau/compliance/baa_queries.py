@@ -1,0 +1,186 @@
+"""Reads of the BAA inventory: what an actor may see, and the inventory's three questions for the
+dashboard — which agreements run out soon, which practices have none in force, and which client
+promises rest on a subcontractor agreement that no longer holds (flow-down).
+
+A workspace holds tens of agreements, not thousands: status (which depends on auto-renewal
+arithmetic) is worked out in Python over the workspace's rows rather than in SQL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from bureau.compliance.access import practices_seen, sees_whole_program
+from bureau.compliance.models.baa import BaaDirection, BaaStatus, BusinessAssociateAgreement
+from bureau.tenancy.actor import Actor
+from bureau.tenancy.models import Practice, PracticeStatus, Workspace
+
+# Alerts start this many days before a term ends, and sharpen at the second threshold.
+FIRST_ALERT_DAYS = 60
+SECOND_ALERT_DAYS = 30
+
+
+def baas_visible_to(actor: Actor) -> QuerySet[BusinessAssociateAgreement]:
+    """The BAAs the actor may read (rule: `compliance.access`).
+
+    `compliance.view` on every practice: the whole inventory of the workspace, both directions.
+    Otherwise only the *client* BAAs of the practices the actor reads compliance records of
+    (practice-level `compliance.view`, or the practice's client viewer): a client sees its own
+    agreement with the billing company, never the vendors' contracts nor another client's.
+    """
+    mine = BusinessAssociateAgreement.objects.filter(workspace=actor.workspace)
+    if sees_whole_program(actor):
+        return mine
+    return mine.filter(direction=BaaDirection.CLIENT, practice_id__in=practices_seen(actor))
+
+
+def baa_readable(actor: Actor, baa: BusinessAssociateAgreement) -> bool:
+    if baa.workspace_id != actor.workspace.pk:
+        return False
+    if sees_whole_program(actor):
+        return True
+    return baa.direction == BaaDirection.CLIENT and baa.practice_id in practices_seen(actor)
+
+
+def baa_get(*, actor: Actor, public_id: Any) -> BusinessAssociateAgreement:
+    """The BAA with this public id among those the actor may read; 404 for any other, for a
+    missing one and for a value that is no UUID alike."""
+    try:
+        wanted = public_id if isinstance(public_id, UUID) else UUID(str(public_id)[:80])
+    except ValueError:
+        raise Http404 from None
+    baa = baas_visible_to(actor).select_related("practice").filter(public_id=wanted).first()
+    if baa is None:
+        raise Http404
+    return baa
+
+
+class AlertLevel(StrEnum):
+    DAYS_60 = "60"
+    DAYS_30 = "30"
+    EXPIRED = "expired"
+
+
+@dataclass(frozen=True)
+class ExpiryAlert:
+    baa: BusinessAssociateAgreement
+    expires_on: date
+    days_left: int  # negative once expired
+    level: AlertLevel
+
+
+def _workspace_baas(workspace: Workspace) -> list[BusinessAssociateAgreement]:
+    return list(
+        BusinessAssociateAgreement.objects.filter(workspace=workspace)
+        .select_related("practice")
+        .prefetch_related("relies_on")
+    )
+
+
+def _party_key(baa: BusinessAssociateAgreement) -> tuple[str, str]:
+    if baa.direction == BaaDirection.CLIENT:
+        return (baa.direction, str(baa.practice_id))
+    return (baa.direction, baa.vendor_name.strip().lower())
+
+
+def expiring(workspace: Workspace, today: date) -> list[ExpiryAlert]:
+    """Agreements whose term ends within 60 days (level 60, then 30 from 30 days out) or has
+    ended (level expired), soonest first.
+
+    Left out: drafts, terminated agreements, evergreen ones and auto-renewing ones (their term
+    rolls over; `current_expiry` is the running term's end), and an expired agreement whose
+    party already has another one in force (it was replaced, nothing to chase).
+    """
+    baas = _workspace_baas(workspace)
+    covered = {_party_key(b) for b in baas if b.in_force_on(today)}
+    alerts = []
+    for baa in baas:
+        status = baa.status_on(today)
+        if status not in (BaaStatus.IN_FORCE, BaaStatus.EXPIRED) or baa.auto_renews:
+            continue
+        expiry = baa.current_expiry(today)
+        if expiry is None:
+            continue
+        days_left = (expiry - today).days
+        if days_left < 0:
+            if _party_key(baa) in covered:
+                continue
+            level = AlertLevel.EXPIRED
+        elif days_left <= SECOND_ALERT_DAYS:
+            level = AlertLevel.DAYS_30
+        elif days_left <= FIRST_ALERT_DAYS:
+            level = AlertLevel.DAYS_60
+        else:
+            continue
+        alerts.append(ExpiryAlert(baa=baa, expires_on=expiry, days_left=days_left, level=level))
+    return sorted(alerts, key=lambda a: (a.days_left, a.baa.party.lower()))
+
+
+def practices_without_baa_in_force(workspace: Workspace, today: date) -> list[Practice]:
+    """Client practices (onboarding, active or suspended: we hold or will hold their PHI) with no
+    client BAA in force today, by name."""
+    covered = {
+        b.practice_id
+        for b in _workspace_baas(workspace)
+        if b.direction == BaaDirection.CLIENT and b.practice_id is not None and b.in_force_on(today)
+    }
+    return list(
+        Practice.objects.filter(workspace=workspace)
+        .exclude(status=PracticeStatus.OFFBOARDED)
+        .exclude(pk__in=covered)
+        .order_by("name", "pk")
+    )
+
+
+def practice_has_baa_in_force(practice: Practice, today: date) -> bool:
+    """For the practice's setup page: is any of its client BAAs in force today?"""
+    return any(
+        b.in_force_on(today)
+        for b in BusinessAssociateAgreement.objects.filter(
+            Q(direction=BaaDirection.CLIENT), practice=practice
+        )
+    )
+
+
+@dataclass(frozen=True)
+class FlowDownGap:
+    client_baa: BusinessAssociateAgreement
+    subcontractor_baa: BusinessAssociateAgreement
+    subcontractor_status: BaaStatus
+
+
+def flow_down_gaps(workspace: Workspace, today: date) -> list[FlowDownGap]:
+    """Each client BAA in force that relies on a subcontractor BAA not in force today (draft,
+    not yet effective, expired or terminated): the promise made to the client has no vendor
+    promise behind it."""
+    gaps = []
+    for baa in _workspace_baas(workspace):
+        if baa.direction != BaaDirection.CLIENT or not baa.in_force_on(today):
+            continue
+        for sub in baa.relies_on.all():
+            status = sub.status_on(today)
+            if status != BaaStatus.IN_FORCE:
+                gaps.append(
+                    FlowDownGap(client_baa=baa, subcontractor_baa=sub, subcontractor_status=status)
+                )
+    return sorted(
+        gaps, key=lambda g: (g.client_baa.party.lower(), g.subcontractor_baa.party.lower())
+    )
+
+
+def client_baa_in_force_on(practice_id: int, day: date) -> list[BusinessAssociateAgreement]:
+    """The practice's client BAAs in force on `day` (the breach clock reads their notice days)."""
+    return [
+        b
+        for b in BusinessAssociateAgreement.objects.filter(
+            direction=BaaDirection.CLIENT, practice_id=practice_id
+        )
+        if b.in_force_on(day)
+    ]
