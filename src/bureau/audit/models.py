@@ -111,6 +111,10 @@ class AuditAction(StrEnum):
     REPORT_EXPORTED = "report.exported"
     # The nightly snapshot of a practice's figures for the owner's home (a stored change).
     KPI_SNAPSHOT_TAKEN = "report.snapshot_taken"
+    # Exclusion screening (compliance): a list file taken in, a run, a hit resolved.
+    EXCLUSION_LIST_IMPORTED = "exclusion_list.imported"
+    SCREENING_RUN = "screening.ran"
+    SCREENING_HIT_RESOLVED = "screening_hit.resolved"
 
     @property
     def is_phi_read(self) -> bool:

@@ -1,1 +1,23 @@
 """The compliance program's records, one module per obligation (imported here for Django)."""
+
+from bureau.compliance.models.screening import (
+    ExclusionEntry,
+    ExclusionListImport,
+    HitBasis,
+    HitStatus,
+    ListKind,
+    ScreeningHit,
+    ScreeningProfile,
+    ScreeningRun,
+)
+
+__all__ = [
+    "ExclusionEntry",
+    "ExclusionListImport",
+    "HitBasis",
+    "HitStatus",
+    "ListKind",
+    "ScreeningHit",
+    "ScreeningProfile",
+    "ScreeningRun",
+]
