@@ -123,16 +123,16 @@ class Match:
 
 
 def _first_names_agree(subject_first: str, listed_first: str) -> tuple[int, str] | None:
-    """(score, why) when the first names agree fully or by initial; None otherwise."""
+    """(score, how) when the first names agree fully or by initial; None otherwise."""
     if not subject_first or not listed_first:
         return None
     if subject_first == listed_first:
-        return SCORE_SAME_NAME, "same first and last name"
+        return SCORE_SAME_NAME, "same first name"
     if subject_first[0] != listed_first[0]:
         return None
     if len(subject_first) == 1 or len(listed_first) == 1:
-        return SCORE_INITIAL, "first initial and last name"
-    return SCORE_SAME_INITIAL, "same first initial and last name"
+        return SCORE_INITIAL, "first initial"
+    return SCORE_SAME_INITIAL, "same first initial"
 
 
 def _variant(subject: Subject, listed: Listed) -> Match | None:
@@ -142,17 +142,18 @@ def _variant(subject: Subject, listed: Listed) -> Match | None:
     first = _first_names_agree(subject.first_key, fold(listed.first_name))
     if first is None:
         return None
-    score, why = first
+    score, how = first
     if listed_last == subject.last_key:
-        pass
+        last = "same last name"
     elif any(listed_last == fold(f) for f in subject.former_last_names):
-        score, why = min(score, SCORE_FORMER_NAME), why + " (former last name)"
+        score, last = min(score, SCORE_FORMER_NAME), "a former last name"
     elif listed_last in subject.lookup_keys() or subject.last_key in last_name_keys(
         listed.last_name
     ):
-        score, why = min(score, SCORE_NAME_PART), why + " (part of a hyphenated last name)"
+        score, last = min(score, SCORE_NAME_PART), "part of a hyphenated last name"
     else:
         return None
+    why = f"{how}, {last}"
     if subject.dob is not None and subject.dob == listed.dob:
         score = min(score + SCORE_DOB_BONUS, SCORE_POSSIBLE_CAP)
         why += ", same date of birth"
