@@ -174,6 +174,10 @@ def _record(row: list[str], index: dict[str, int], line: int) -> LeieRecord:
                 line=line,
                 column=name,
             )
+        bad = next((ch for ch in value if ch < " " or ch == "\x7f"), None)
+        if bad is not None:
+            # A NUL would fail PostgreSQL's insert; a line break inside a name is damage.
+            raise LeieError(f"control character U+{ord(bad):04X}", line=line, column=name)
         cell[name] = value
     excluded_on = parse_leie_date(cell["EXCLDATE"], line=line, column="EXCLDATE")
     if excluded_on is None:
