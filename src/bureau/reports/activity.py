@@ -137,6 +137,9 @@ WORDS: dict[str, str] = {
     A.MONTHLY_REPORT_DOWNLOADED: "Downloaded a monthly report",
     A.REPORT_VIEWED: "Looked at a report",
     A.REPORT_EXPORTED: "Exported a report",
+    A.EXCLUSION_LIST_IMPORTED: "Imported the OIG exclusion list",
+    A.SCREENING_RUN: "Screened staff and providers against the exclusion list",
+    A.SCREENING_HIT_RESOLVED: "Resolved a possible exclusion match",
 }
 
 
