@@ -13,6 +13,7 @@ nothing else escapes the reader.
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -64,6 +65,7 @@ MAX_LENGTH: dict[str, int] = {
 EMPTY_DATE = "00000000"
 EMPTY_NPI = "0000000000"
 ASCII_DIGITS = frozenset("0123456789")
+CONTROL = re.compile("[\x00-\x1f\x7f]")
 
 
 class LeieError(ValueError):
@@ -174,10 +176,10 @@ def _record(row: list[str], index: dict[str, int], line: int) -> LeieRecord:
                 line=line,
                 column=name,
             )
-        bad = next((ch for ch in value if ch < " " or ch == "\x7f"), None)
+        bad = CONTROL.search(value)
         if bad is not None:
             # A NUL would fail PostgreSQL's insert; a line break inside a name is damage.
-            raise LeieError(f"control character U+{ord(bad):04X}", line=line, column=name)
+            raise LeieError(f"control character U+{ord(bad[0]):04X}", line=line, column=name)
         cell[name] = value
     excluded_on = parse_leie_date(cell["EXCLDATE"], line=line, column="EXCLDATE")
     if excluded_on is None:

@@ -140,10 +140,14 @@ class _Index:
             for key in subject.lookup_keys():
                 self.by_last[key].append(subject)
 
-    def candidates(self, listed: Listed) -> list[Subject]:
+    def candidates(self, listed: Listed, last_key: str) -> list[Subject]:
+        """Subjects worth matching against `listed` (its folded last name: `last_key`)."""
         found: dict[tuple[str, int], Subject] = {}
         pools = [self.by_npi.get(listed.npi, []) if listed.npi else []]
-        pools += [self.by_last.get(key, []) for key in last_name_keys(listed.last_name)]
+        if "-" in listed.last_name:
+            pools += [self.by_last.get(key, []) for key in last_name_keys(listed.last_name)]
+        else:
+            pools.append(self.by_last.get(last_key, []))
         if listed.business_name:
             pools.append(self.by_business.get(fold(listed.business_name), []))
         for pool in pools:
@@ -161,15 +165,17 @@ def _list_files(workspace: Workspace) -> list[ExclusionListImport]:
     return list(files)
 
 
-def _hit(run: ScreeningRun, subject: Subject, entry: ExclusionEntry, found: Match) -> ScreeningHit:
+def _hit(
+    run: ScreeningRun, subject: Subject, entry_id: int, identity: str, found: Match
+) -> ScreeningHit:
     return ScreeningHit(
         workspace_id=run.workspace_id,
         run=run,
         user_id=subject.pk if subject.kind == "user" else None,
         provider_id=subject.pk if subject.kind == "provider" else None,
         subject_label=subject.label[:200],
-        entry=entry,
-        entry_identity=entry.identity,
+        entry_id=entry_id,
+        entry_identity=identity,
         basis=str(found.basis),
         score=found.score,
         why=found.why[:200],
@@ -215,26 +221,29 @@ def screen(
     }
     index = _Index(screened)
     hits: list[ScreeningHit] = []
-    entries = ExclusionEntry.objects.filter(in_force(workspace)).order_by("id")
-    for entry in entries.iterator(chunk_size=2000):
-        run.entries_in_force += 1
-        listed = Listed(
-            first_name=entry.first_name,
-            last_name=entry.last_name,
-            business_name=entry.business_name,
-            npi=entry.npi,
-            dob=entry.dob,
+    # Plain tuples, not model instances: the full list is some 80,000 rows a run.
+    entries = (
+        ExclusionEntry.objects.filter(in_force(workspace))
+        .order_by("id")
+        .values_list(
+            "id", "identity", "last_key", "first_name", "last_name", "business_name", "npi", "dob"
         )
-        for subject in index.candidates(listed):
+    )
+    for entry_id, identity, last_key, first, last, business, npi, dob in entries.iterator(
+        chunk_size=2000
+    ):
+        run.entries_in_force += 1
+        listed = Listed(first_name=first, last_name=last, business_name=business, npi=npi, dob=dob)
+        for subject in index.candidates(listed, last_key):
             found = match(subject, listed)
             if found is None:
                 continue
-            key = ((subject.kind, subject.pk), entry.identity)
+            key = ((subject.kind, subject.pk), identity)
             if key in quiet:
                 run.hits_suppressed += 1
                 continue
             quiet.add(key)  # the same listing twice in the file: one hit
-            hits.append(_hit(run, subject, entry, found))
+            hits.append(_hit(run, subject, entry_id, identity, found))
     ScreeningHit.objects.bulk_create(hits, batch_size=500)
     run.hits = len(hits)
     run.save()
