@@ -37,6 +37,7 @@ from bureau.compliance.models import (
     ExclusionListImport,
     HitStatus,
     ListKind,
+    RunScope,
     ScreeningHit,
     ScreeningProfile,
     ScreeningRun,
@@ -209,6 +210,7 @@ def screen(
         ran_at=timezone.now(),
         ran_by=actor.user if actor else None,
         ran_by_label=(actor.label if actor else label)[:200],
+        scope=RunScope.EVERYONE if subjects is None else RunScope.SOME,
         users_screened=users,
         providers_screened=providers,
     )

@@ -152,6 +152,11 @@ class ScreeningProfile(models.Model):
         return tuple(n.strip() for n in self.former_last_names.split(",") if n.strip())
 
 
+class RunScope(models.TextChoices):
+    EVERYONE = "everyone", "Every active user and provider"
+    SOME = "some", "Chosen people (e.g. just created)"
+
+
 class ScreeningRun(models.Model):
     """One screening of the workspace's staff and providers against the list as it stood."""
 
@@ -162,6 +167,7 @@ class ScreeningRun(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     ran_by_label = models.CharField(max_length=200)  # "system (monthly)" when no one
+    scope = models.CharField(max_length=8, choices=RunScope.choices, default=RunScope.EVERYONE)
     # The files whose entries made up the list (each with its SHA-256).
     imports = models.ManyToManyField(ExclusionListImport, related_name="runs")
     entries_in_force = models.PositiveIntegerField(default=0)

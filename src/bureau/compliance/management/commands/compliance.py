@@ -1,8 +1,9 @@
 """`bureau compliance leie-import FILE [--workspace SLUG] [--kind full|exclusions|reinstatements]`:
 take in an OIG LEIE file (Bureau has no internet: the officer downloads it).
 
-`bureau compliance screen [--workspace SLUG]`: screen every active user and provider against
-the list in force, as the monthly task does.
+`bureau compliance screen [--workspace SLUG] [--scheduled]`: screen every active user and
+provider against the list in force; with --scheduled (a daily timer) only when this month's
+run has not happened yet.
 
 Each prints one line of counts. A bad file exits 1 with the line and column at fault, and
 nothing is kept.
@@ -17,8 +18,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from bureau.compliance.exclusion_lists import ImportSource, exclusion_list_import
 from bureau.compliance.leie import LeieError
-from bureau.compliance.models import ListKind
+from bureau.compliance.models import ExclusionListImport, ListKind
 from bureau.compliance.screening import NoExclusionList, screen
+from bureau.compliance.tasks import monthly_screening
 from bureau.tenancy.cli import workspace_named
 
 
@@ -38,12 +40,28 @@ class Command(BaseCommand):
         )
         run = sub.add_parser("screen", help="screen every user and provider against the list")
         run.add_argument("--workspace", help="the workspace (its slug)")
+        run.add_argument(
+            "--scheduled",
+            action="store_true",
+            help="the monthly run: only if none ran this month (a daily timer calls this)",
+        )
 
     def handle(self, *args: Any, action: str, **options: Any) -> None:
         workspace = workspace_named(options.get("workspace"))
         if action == "screen":
             try:
-                run = screen(workspace, actor=None, label="system (bureau compliance screen)")
+                if options["scheduled"]:
+                    run = monthly_screening(workspace)
+                    if run is None:
+                        listed = ExclusionListImport.objects.filter(workspace=workspace).exists()
+                        self.stdout.write(
+                            "screening: this month's run is done"
+                            if listed
+                            else "screening: no exclusion list imported yet, nothing screened"
+                        )
+                        return
+                else:
+                    run = screen(workspace, actor=None, label="system (bureau compliance screen)")
             except NoExclusionList as exc:
                 raise CommandError(str(exc)) from None
             self.stdout.write(
