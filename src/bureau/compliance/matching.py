@@ -3,7 +3,8 @@
 Certain matches: the same NPI, or the same first and last name with the same date of birth.
 Possible matches, scored for the compliance officer to resolve: the same name with no date of
 birth to confirm it, one part of a hyphenated last name, a former (maiden) last name, a first
-initial with the last name, a business name. Names are compared folded: case, accents,
+initial or a short form of the first name (Chris for Christopher) with the last name, a
+business name. Names are compared folded: case, accents,
 punctuation and spacing do not count ("O'Brien-Núñez" and "obrien nunez" are one name).
 A known date of birth on both sides that differs rules a name out: OIG's own guidance is that
 the date of birth is what tells two people with one name apart.
@@ -30,7 +31,7 @@ SCORE_FORMER_NAME = 80  # a former (maiden) last name with the first name
 SCORE_NAME_PART = 75  # one part of a hyphenated last name with the first name
 SCORE_BUSINESS_NAME = 70  # an organization's name equals the entry's business name
 SCORE_INITIAL = 65  # an initial on one side, the first letter and the last name agree
-SCORE_SAME_INITIAL = 50  # two different first names with one initial, same last name
+SCORE_SHORT_FORM = 55  # one first name begins the other (Chris, Christopher), same last name
 SCORE_DOB_BONUS = 15  # a variant whose date of birth agrees
 SCORE_POSSIBLE_CAP = 95  # a variant never reads as certain
 
@@ -132,7 +133,9 @@ def _first_names_agree(subject_first: str, listed_first: str) -> tuple[int, str]
         return None
     if len(subject_first) == 1 or len(listed_first) == 1:
         return SCORE_INITIAL, "first initial"
-    return SCORE_SAME_INITIAL, "same first initial"
+    if subject_first.startswith(listed_first) or listed_first.startswith(subject_first):
+        return SCORE_SHORT_FORM, "short form of the first name"
+    return None  # two different first names (Mary, Mira) are two people
 
 
 def _variant(subject: Subject, listed: Listed) -> Match | None:

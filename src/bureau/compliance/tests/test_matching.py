@@ -12,8 +12,8 @@ from bureau.compliance.matching import (
     SCORE_FORMER_NAME,
     SCORE_INITIAL,
     SCORE_NAME_PART,
-    SCORE_SAME_INITIAL,
     SCORE_SAME_NAME,
+    SCORE_SHORT_FORM,
     Listed,
     MatchBasis,
     Subject,
@@ -111,9 +111,12 @@ def test_a_former_last_name_matches() -> None:
 def test_initials_score_lower_than_names() -> None:
     initial = match(person("Opal", "Ellsworth"), Listed("O", "ELLSWORTH"))
     assert initial is not None and initial.score == SCORE_INITIAL
-    same_letter = match(person("Opal", "Ellsworth"), Listed("OLIVE", "ELLSWORTH"))
-    assert same_letter is not None and same_letter.score == SCORE_SAME_INITIAL
-    assert SCORE_SAME_INITIAL < SCORE_INITIAL < SCORE_NAME_PART < SCORE_SAME_NAME < SCORE_CERTAIN
+    short = match(person("Christopher", "Ellsworth"), Listed("CHRIS", "ELLSWORTH"))
+    assert short is not None and short.score == SCORE_SHORT_FORM
+    assert short.why == "short form of the first name, same last name"
+    longer = match(person("Chris", "Ellsworth"), Listed("CHRISTOPHER", "ELLSWORTH"))
+    assert longer is not None and longer.score == SCORE_SHORT_FORM
+    assert SCORE_SHORT_FORM < SCORE_INITIAL < SCORE_NAME_PART < SCORE_SAME_NAME < SCORE_CERTAIN
 
 
 def test_a_matching_dob_raises_a_variant_but_never_to_certain() -> None:
@@ -128,6 +131,7 @@ def test_a_matching_dob_raises_a_variant_but_never_to_certain() -> None:
     "listed",
     [
         Listed("KIRA", "KILBRIDE"),  # another first letter
+        Listed("LARS", "KILBRIDE"),  # another first name with the same letter
         Listed("LEIF", "KILBRIDGE"),  # another last name
         Listed("", "KILBRIDE"),  # no first name to compare
         Listed("LEIF", ""),
