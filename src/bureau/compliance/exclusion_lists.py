@@ -67,6 +67,12 @@ def in_force(workspace: Workspace) -> Q:
     )
 
 
+def lock_screening(workspace: Workspace) -> None:
+    """Hold the workspace's row until the transaction ends: imports and runs of one workspace
+    take turns (PostgreSQL; SQLite's single writer already does)."""
+    list(Workspace.objects.select_for_update().filter(pk=workspace.pk).values_list("pk"))
+
+
 class _Hashed:
     """The file's lines, hashed as the reader takes them (SHA-256 of every byte)."""
 
@@ -175,6 +181,7 @@ def exclusion_list_import(
         actor.workspace.pk != workspace.pk or not actor.can_workspace(Capability.COMPLIANCE_MANAGE)
     ):
         raise CapabilityDenied(Capability.COMPLIANCE_MANAGE)
+    lock_screening(workspace)
     listing = ExclusionListImport.objects.create(
         workspace=workspace,
         kind=kind,

@@ -22,7 +22,7 @@ from django.utils import timezone
 from bureau.accounts.models import User
 from bureau.audit.models import AuditAction
 from bureau.audit.services import audit_record
-from bureau.compliance.exclusion_lists import in_force
+from bureau.compliance.exclusion_lists import in_force, lock_screening
 from bureau.compliance.matching import (
     Listed,
     Match,
@@ -198,6 +198,7 @@ def screen(
         actor.workspace.pk != workspace.pk or not actor.can_workspace(Capability.COMPLIANCE_MANAGE)
     ):
         raise CapabilityDenied(Capability.COMPLIANCE_MANAGE)
+    lock_screening(workspace)  # two runs at once would both raise the same open hit
     files = _list_files(workspace)
     if not files:
         raise NoExclusionList(
