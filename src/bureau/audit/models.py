@@ -131,6 +131,10 @@ class AuditAction(StrEnum):
     BAA_DOCUMENT_DOWNLOADED = "baa.document_downloaded"
     INCIDENT_RECORDED = "incident.recorded"
     INCIDENT_CHANGED = "incident.changed"
+    # Exclusion screening (compliance): a list file taken in, a run, a hit resolved.
+    EXCLUSION_LIST_IMPORTED = "exclusion_list.imported"
+    SCREENING_RUN = "screening.ran"
+    SCREENING_HIT_RESOLVED = "screening_hit.resolved"
 
     @property
     def is_phi_read(self) -> bool:

@@ -149,6 +149,9 @@ WORDS: dict[str, str] = {
     A.BAA_DOCUMENT_DOWNLOADED: "Downloaded a signed business associate agreement",
     A.INCIDENT_RECORDED: "Recorded a security incident",
     A.INCIDENT_CHANGED: "Updated a security incident",
+    A.EXCLUSION_LIST_IMPORTED: "Imported the OIG exclusion list",
+    A.SCREENING_RUN: "Screened staff and providers against the exclusion list",
+    A.SCREENING_HIT_RESOLVED: "Resolved a possible exclusion match",
 }
 
 

@@ -9,6 +9,17 @@ from bureau.compliance.models.policies import (  # noqa: F401
     PolicyReview,
     PolicyVersion,
 )
+from bureau.compliance.models.screening import (  # noqa: F401
+    ExclusionEntry,
+    ExclusionListImport,
+    HitBasis,
+    HitStatus,
+    ListKind,
+    RunScope,
+    ScreeningHit,
+    ScreeningProfile,
+    ScreeningRun,
+)
 from bureau.compliance.models.training import (  # noqa: F401
     Course,
     CourseKind,
