@@ -19,7 +19,10 @@ from django_tasks import task
 from bureau import clock
 from bureau.reports.monthly import Month, month_due
 from bureau.reports.monthly_models import MonthlyReport, Trigger
-from bureau.reports.monthly_services import monthly_report_generate
+from bureau.reports.monthly_services import (
+    monthly_report_generate,
+    monthly_report_generate_once,
+)
 from bureau.tenancy.models import Practice, PracticeStatus, Workspace
 
 
@@ -47,24 +50,15 @@ def monthly_reports_generate(
     already is skipped: a scheduled run that is retried makes no second version."""
     result = RunResult(month)
     for practice in practices:
-        if not again and _reported(practice, month):
+        if again:
+            result.made.append(
+                monthly_report_generate(practice=practice, month=month, trigger=trigger)
+            )
+        elif made := monthly_report_generate_once(practice=practice, month=month, trigger=trigger):
+            result.made.append(made)
+        else:
             result.skipped.append(practice.code)
-            continue
-        result.made.append(monthly_report_generate(practice=practice, month=month, trigger=trigger))
     return result
-
-
-def _reported(practice: Practice, month: Month) -> bool:
-    from django.db import transaction
-
-    from bureau.reports.monthly import REASON
-
-    with transaction.atomic():
-        return (
-            MonthlyReport.objects.for_system([practice.pk], reason=REASON)
-            .filter(practice_id=practice.pk, month=month.first)
-            .exists()
-        )
 
 
 def monthly_reports_due(workspace: Workspace, *, today: date | None = None) -> RunResult:

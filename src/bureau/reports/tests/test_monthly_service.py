@@ -184,3 +184,17 @@ def test_the_database_task_runs_the_scheduled_run_for_one_workspace():
     count = Practice.objects.filter(workspace=harbor).exclude(status="offboarded").count()
     assert monthly_reports_run.call(harbor.pk) == f"{due}: {count} made, 0 already reported"
     assert monthly_reports_run.call(harbor.pk) == f"{due}: 0 made, {count} already reported"
+
+
+def test_a_scheduled_generation_of_a_reported_month_makes_nothing():
+    from bureau.reports.monthly_services import monthly_report_generate_once
+
+    practice = lakeside()
+    first = monthly_report_generate_once(practice=practice, month=MONTH, trigger=Trigger.SCHEDULE)
+    assert first is not None and first.version == 1
+    again = monthly_report_generate_once(practice=practice, month=MONTH, trigger=Trigger.SCHEDULE)
+    assert again is None
+    # A person's regeneration still makes the next version.
+    manual = monthly_report_generate(practice=practice, month=MONTH, trigger=Trigger.COMMAND)
+    assert manual.version == 2
+    assert [r.version for r in reports_of(practice)] == [1, 2]
