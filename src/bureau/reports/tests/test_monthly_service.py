@@ -148,6 +148,8 @@ def test_the_command_without_a_practice_reports_every_practice():
         (("--month", "2020-13"), "is not a month"),
         (("--month", "March"), "is not a month"),
         (("--month", "2999-01"), "is in the future"),
+        (("--month", "1999-12"), "is before 2000-01"),
+        (("--month", "\uff12\uff10\uff12\uff16-10"), "is not a month"),  # full-width digits
         (("--month", "2020-03", "--practice", "NOPE"), "no practice 'NOPE'"),
         (("--month", "2020-03", "--scheduled"), "not both"),
         ((), "name a month"),
