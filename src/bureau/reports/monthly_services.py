@@ -1,6 +1,6 @@
 """Generating a practice's monthly report: figures, PDF and audit in one transaction.
 
-The system generates reports (the scheduled run on the 1st, `bureau reports monthly`): the
+The system generates reports (the scheduled run, `bureau reports monthly`): the
 report is the practice's, of every provider, so it is read with `for_system` for that one
 practice, never through a person's narrower scope.
 """

@@ -5,6 +5,7 @@ second run waits for the first to commit, sees its report and makes no second ve
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -13,7 +14,7 @@ from django.db import transaction
 from bureau.conftest import ON_POSTGRES, TEST_PATIENTS_PER_PRACTICE, in_thread
 from bureau.reports.monthly import Month
 from bureau.reports.monthly_models import MonthlyReport, Trigger
-from bureau.reports.tasks import RunResult, monthly_reports_generate
+from bureau.reports.tasks import RunResult, monthly_reports_due
 from bureau.tenancy import rls
 from bureau.tenancy.models import Practice
 
@@ -24,6 +25,7 @@ pytestmark = [
 ]
 
 MONTH = Month(2020, 3)
+NOW = datetime(2020, 4, 1, 12, 30, tzinfo=UTC)  # the run on the 1st: March is due
 
 
 def test_two_overlapping_scheduled_runs_make_one_version(transactional_db: Any):
@@ -35,7 +37,7 @@ def test_two_overlapping_scheduled_runs_make_one_version(transactional_db: Any):
 
     def scheduled_run() -> RunResult:
         start.wait(timeout=30)
-        return monthly_reports_generate([practice], MONTH, trigger=Trigger.SCHEDULE, again=False)
+        return monthly_reports_due(practice.workspace, now=NOW, practices=[practice])
 
     results: list[Any] = []
     threads = [in_thread(scheduled_run, results), in_thread(scheduled_run, results)]
