@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
+from time import perf_counter as time_counter
 
 from bureau import clock
 from bureau.reports.monthly import Month
@@ -41,6 +42,7 @@ def demo_reports(
     report reads as generated on the 1st, by the scheduled run), then the nightly snapshot of
     every workspace's practices (`simulated` and `others`)."""
     workspace = Workspace.objects.get(slug=simulated)
+    started = time_counter()
     made = 0
     for first in run_firsts(replayed_days, clock.now().date()):
         with clock.business_day(first):
@@ -50,6 +52,10 @@ def demo_reports(
         p for w in Workspace.objects.filter(slug__in=[simulated, *others]).order_by("pk")
         for p in reportable_practices(w)
     ]  # fmt: skip
+    monthly = time_counter() - started
     take_snapshots(practices)
     if say is not None:
-        say(f"reports: {made} monthly client reports, {len(practices)} home snapshots")
+        say(
+            f"reports: {made} monthly client reports ({monthly:.1f} s), {len(practices)} home "
+            f"snapshots ({time_counter() - started - monthly:.1f} s)"
+        )
