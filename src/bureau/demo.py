@@ -384,7 +384,8 @@ def seed_demo(
 ) -> bool:
     """Create the demo workspaces. Returns False (and changes nothing) when already seeded.
     `simulate_days` > 0 then runs that many days of the payer-simulator cycle for Summit
-    (outside the seed's transaction: each day's files commit as they are taken in)."""
+    (outside the seed's transaction: each day's files commit as they are taken in), and the
+    reports the schedule would have made meanwhile (`demo_reports`)."""
     created = _seed_workspaces(patients_per_practice, seed, simulate=simulate_days > 0)
     if created and simulate_days > 0:
         from bureau.demo_claims import simulate_demo
@@ -402,6 +403,12 @@ def seed_demo(
                 opened = {str(f): n for f, n in report.opened.items()}
                 say(f"work queue {workspace.slug}: items opened {opened}")
         _analyze()
+    if created and simulate_days > 0:
+        from bureau.demo_reports import demo_reports
+
+        # Last, as the schedule would: the monthly runs of the replayed 1sts, then tonight's
+        # snapshot of the home, on the finished book (after the work queue's demo work).
+        demo_reports(WORKSPACE_SLUG, [OTHER_WORKSPACE_SLUG], replayed_days=simulate_days, say=say)
     return created
 
 

@@ -109,6 +109,27 @@ def _quoted(value: str) -> str:
     return f"“{shown}”" + ("…" if len(value) > _LONGEST else "")
 
 
+ISO_MONTH = re.compile(r"[0-9]{4}-[0-9]{2}", re.ASCII)
+
+
+def parse_month_first(value: str, *, today: date) -> tuple[date | None, str]:
+    """(the first day of the month `value` names, "") or (None, a message naming what is
+    wrong): YYYY-MM in ASCII digits, a month of the calendar, from EARLIEST's year, not after
+    `today`'s month. The month-window reports' filter and `bureau reports monthly --month` both
+    read a month here, so the command takes no month the pages would refuse."""
+    value = value.strip()
+    if not ISO_MONTH.fullmatch(value):
+        return None, f"Month {_quoted(value)} is not a month: write it as YYYY-MM."
+    if not 1 <= int(value[5:]) <= 12:
+        return None, f"Month {_quoted(value)} is not a month of the calendar."
+    if int(value[:4]) < EARLIEST.year:  # by year: 0000 is no date to compare at all
+        return None, f"Month {value} is before {EARLIEST:%Y-%m}."
+    first = date(int(value[:4]), int(value[5:]), 1)
+    if first > today.replace(day=1):
+        return None, f"Month {value} is in the future (this month is {today:%Y-%m})."
+    return first, ""
+
+
 def parse_date(value: str, *, name: str, today: date) -> tuple[date | None, str]:
     """(the date, "") or (None, a message naming what is wrong with `value`)."""
     value = value.strip()

@@ -28,6 +28,7 @@ from bureau.reports.filters import (
     ReportFilters,
     _quoted,
     file_scope,
+    parse_month_first,
     parse_practice_payer,
 )
 from bureau.reports.report_views import (
@@ -47,7 +48,6 @@ C = Capability
 
 DEFAULT_MONTHS = 12
 LONGEST_WINDOW = 36  # three years of monthly columns is as wide as a page can read
-_ISO_MONTH = re.compile(r"[0-9]{4}-[0-9]{2}", re.ASCII)
 _COUNT = re.compile(r"[0-9]{1,3}", re.ASCII)
 
 
@@ -96,18 +96,10 @@ def parse_month_window(request: HttpRequest, today: date) -> tuple[MonthWindow, 
     last = first_of(today)
     raw = request.GET.get("month", "").strip()
     if raw:
-        parsed = None
-        if not _ISO_MONTH.fullmatch(raw):
-            errors.append(f"Month {_quoted(raw)} is not a month: write it as YYYY-MM.")
-        elif not 1 <= int(raw[5:]) <= 12:
-            errors.append(f"Month {_quoted(raw)} is not a month of the calendar.")
-        elif int(raw[:4]) < EARLIEST.year:  # by year: 0000 is no date to compare at all
-            errors.append(f"Month {raw} is before {EARLIEST:%Y-%m}.")
+        parsed, error = parse_month_first(raw, today=today)
+        if parsed is None:
+            errors.append(error)
         else:
-            parsed = date(int(raw[:4]), int(raw[5:]), 1)
-        if parsed is not None and parsed > last:
-            errors.append(f"Month {raw} is in the future (this month is {last:%Y-%m}).")
-        elif parsed is not None:
             last = parsed
     months = DEFAULT_MONTHS
     raw = request.GET.get("months", "").strip()

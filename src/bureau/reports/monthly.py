@@ -27,7 +27,6 @@ the write-off's ledger entry carries (`clock.now().date()` in `billing.services`
 from __future__ import annotations
 
 import calendar
-import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -42,7 +41,7 @@ from bureau.denials.models import Denial, DenialEvent, DenialStatus
 from bureau.ledger.models import EntryKind, LedgerEntry
 from bureau.remittance.models import Era
 from bureau.reports.aging import BUCKETS, insurance_buckets
-from bureau.reports.filters import AgingBasis
+from bureau.reports.filters import AgingBasis, parse_month_first
 from bureau.reports.kpis import REGISTRY, compute
 from bureau.reports.kpis.registry import Unit, ratio
 from bureau.reports.kpis.scope import SystemScope
@@ -92,19 +91,16 @@ class Month:
         return cls(day.year, day.month)
 
 
-_MONTH = re.compile(r"(\d{4})-(\d{2})")
-
-
 def parse_month(text: str, *, today: date | None = None) -> Month:
     """`YYYY-MM` for a month that has ended (the report of a month still running would change
-    under the client's eyes); anything else is a MonthError saying what to type."""
-    found = _MONTH.fullmatch((text or "").strip())
-    if not found or not 1 <= int(found.group(2)) <= 12 or int(found.group(1)) < 1900:
-        raise MonthError(f"{text!r} is not a month: write it as YYYY-MM, e.g. 2026-11")
-    month = Month(int(found.group(1)), int(found.group(2)))
+    under the client's eyes); anything else is a MonthError saying what is wrong. Read by the
+    reports' month filter (`reports.filters.parse_month_first`: ASCII digits, from 2000), so
+    the command takes no month the pages would refuse."""
     today = today or clock.now().date()
-    if month.first > today:
-        raise MonthError(f"{month} is in the future: only a month that has ended is reported")
+    first, error = parse_month_first(text or "", today=today)
+    if first is None:
+        raise MonthError(error)
+    month = Month.of(first)
     if month == Month.of(today):
         raise MonthError(f"{month} has not ended yet: its report is made on {month.next_first}")
     return month

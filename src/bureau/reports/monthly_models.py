@@ -17,7 +17,7 @@ from bureau.tenancy.scoping import PracticeScoped, ProviderScope
 
 
 class Trigger(models.TextChoices):
-    SCHEDULE = "schedule", "scheduled run on the 1st"
+    SCHEDULE = "schedule", "scheduled run"  # on the 1st, or `--scheduled` on any day
     COMMAND = "command", "bureau reports monthly"
 
 

@@ -128,6 +128,9 @@ def test_month_bounds():
         ("", "is not a month"),
         ("2026-12", "has not ended yet"),
         ("2027-01", "is in the future"),
+        ("1999-12", "is before 2000-01"),  # the reports' earliest month, as on the pages
+        ("\uff12\uff10\uff12\uff16-10", "is not a month"),  # full-width digits: not read as 2026
+        ("2026-1\u0661", "is not a month"),  # an Arabic-Indic one
     ],
 )
 def test_months_that_cannot_be_reported(text, message):

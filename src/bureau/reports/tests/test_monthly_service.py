@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -97,21 +97,79 @@ def test_regenerating_a_month_makes_version_2_and_keeps_version_1():
     assert kept[0].pdf_sha256 == first.pdf_sha256 != second.pdf_sha256
 
 
+def at(*when: int) -> datetime:
+    """An instant in UTC, the server's time zone."""
+    return datetime(*when, tzinfo=UTC)
+
+
 def test_the_scheduled_run_reports_the_month_before_once():
     workspace = Workspace.objects.get(slug="summit")
-    first = monthly_reports_due(workspace, today=date(2020, 4, 1))
+    first = monthly_reports_due(workspace, now=at(2020, 4, 1, 12, 30))
     assert first.month == Month(2020, 3)
     practices = Practice.objects.filter(workspace=workspace).exclude(status="offboarded")
     assert len(first.made) == practices.count() and not first.skipped
     assert {r.trigger for r in first.made} == {Trigger.SCHEDULE}
-    again = monthly_reports_due(workspace, today=date(2020, 4, 2))  # a retried run
+    again = monthly_reports_due(workspace, now=at(2020, 4, 2, 12, 30))  # a retried run
     assert not again.made and len(again.skipped) == practices.count()
 
 
 def test_january_reports_the_december_before():
-    run = monthly_reports_due(Workspace.objects.get(slug="summit"), today=date(2021, 1, 1))
+    run = monthly_reports_due(Workspace.objects.get(slug="summit"), now=at(2021, 1, 1, 12, 30))
     assert run.month == Month(2020, 12)
     assert {r.month for r in run.made} == {date(2020, 12, 1)}
+
+
+def test_the_month_before_is_decided_on_each_practice_s_calendar():
+    """05:30 UTC on 1 December is still 30 November in Chicago: November has not ended there,
+    so Chicago's practice makes nothing for it then, and is reported by the next run."""
+    chicago, new_york = Practice.objects.filter(workspace__slug="summit").order_by("code")[:2]
+    Practice.objects.filter(pk=chicago.pk).update(timezone="America/Chicago")
+    Practice.objects.filter(pk=new_york.pk).update(timezone="America/New_York")
+    chicago.refresh_from_db()
+    new_york.refresh_from_db()
+    workspace, both = chicago.workspace, [chicago, new_york]
+    october = monthly_reports_due(workspace, now=at(2020, 11, 1, 12, 30), practices=both)
+    assert {r.month for r in october.made} == {date(2020, 10, 1)} and len(october.made) == 2
+
+    early = monthly_reports_due(workspace, now=at(2020, 12, 1, 5, 30), practices=both)
+    assert early.month == Month(2020, 11)
+    assert [(r.practice_id, r.month) for r in early.made] == [(new_york.pk, date(2020, 11, 1))]
+    assert early.waiting == [chicago.code] and not early.skipped
+
+    later = monthly_reports_due(workspace, now=at(2020, 12, 1, 12, 30), practices=both)
+    assert [(r.practice_id, r.month) for r in later.made] == [(chicago.pk, date(2020, 11, 1))]
+    assert later.skipped == [new_york.code] and not later.waiting
+    assert [(r.month, r.version) for r in reports_of(chicago)] == [
+        (date(2020, 10, 1), 1),
+        (date(2020, 11, 1), 1),
+    ]
+
+
+def test_a_practice_waiting_at_every_run_is_reported_a_month_late_not_never():
+    """A run scheduled at an hour when Chicago's month has not ended (the old 05:30 UTC in
+    winter) still reports each of its months: on its calendar, the month before."""
+    chicago = Practice.objects.filter(workspace__slug="summit").order_by("code").first()
+    Practice.objects.filter(pk=chicago.pk).update(timezone="America/Chicago")
+    chicago.refresh_from_db()
+    runs = [
+        monthly_reports_due(chicago.workspace, now=at(*day, 5, 30), practices=[chicago])
+        for day in ((2020, 12, 1), (2021, 1, 1))
+    ]
+    assert [[r.month for r in run.made] for run in runs] == [
+        [date(2020, 10, 1)],  # 30 November there: the month before is October
+        [date(2020, 11, 1)],  # 31 December there: November
+    ]
+    assert [run.waiting for run in runs] == [[chicago.code], [chicago.code]]
+
+
+def test_a_scheduled_report_says_scheduled_run_not_the_1st():
+    """`--scheduled` may be run by hand on any day: the report does not claim the 1st."""
+    made = run("--scheduled", "--practice", lakeside().code)
+    assert len(made) == 1
+    report = reports_of(lakeside())[0]
+    text = " ".join(pdf_text(bytes(report.pdf)).split())
+    assert "system (scheduled run)" in text and "on the 1st" not in text, text
+    assert report.get_trigger_display() == "scheduled run"
 
 
 # -- the command --------------------------------------------------------------------------------
@@ -148,6 +206,8 @@ def test_the_command_without_a_practice_reports_every_practice():
         (("--month", "2020-13"), "is not a month"),
         (("--month", "March"), "is not a month"),
         (("--month", "2999-01"), "is in the future"),
+        (("--month", "1999-12"), "is before 2000-01"),
+        (("--month", "\uff12\uff10\uff12\uff16-10"), "is not a month"),  # full-width digits
         (("--month", "2020-03", "--practice", "NOPE"), "no practice 'NOPE'"),
         (("--month", "2020-03", "--scheduled"), "not both"),
         ((), "name a month"),
@@ -184,3 +244,17 @@ def test_the_database_task_runs_the_scheduled_run_for_one_workspace():
     count = Practice.objects.filter(workspace=harbor).exclude(status="offboarded").count()
     assert monthly_reports_run.call(harbor.pk) == f"{due}: {count} made, 0 already reported"
     assert monthly_reports_run.call(harbor.pk) == f"{due}: 0 made, {count} already reported"
+
+
+def test_a_scheduled_generation_of_a_reported_month_makes_nothing():
+    from bureau.reports.monthly_services import monthly_report_generate_once
+
+    practice = lakeside()
+    first = monthly_report_generate_once(practice=practice, month=MONTH, trigger=Trigger.SCHEDULE)
+    assert first is not None and first.version == 1
+    again = monthly_report_generate_once(practice=practice, month=MONTH, trigger=Trigger.SCHEDULE)
+    assert again is None
+    # A person's regeneration still makes the next version.
+    manual = monthly_report_generate(practice=practice, month=MONTH, trigger=Trigger.COMMAND)
+    assert manual.version == 2
+    assert [r.version for r in reports_of(practice)] == [1, 2]

@@ -1,7 +1,9 @@
 """`bureau reports monthly --month YYYY-MM [--practice CODE] [--workspace SLUG]`: generate a
 month's client report (a new version when the month was reported already), or with
-`--scheduled` (no month) the scheduled run on the 1st: the month before, for every practice not
-reported yet. Prints one JSON line per report made.
+`--scheduled` (no month) the scheduled run on the 1st: the month before on each practice's own
+calendar, for every practice not reported yet (`reports.tasks.monthly_reports_due`). Prints one
+JSON line per report made, and one per practice skipped (reported already, or its month not
+ended yet where it is).
 
 `bureau reports snapshot [--practice CODE] [--workspace SLUG]`: the nightly snapshot of the
 owner's home figures (`reports.snapshot`), every active practice (or one); one JSON line each."""
@@ -16,11 +18,16 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from bureau import clock
-from bureau.reports.monthly import MonthError, month_due, parse_month
+from bureau.reports.monthly import MonthError, parse_month
 from bureau.reports.monthly_models import Trigger
 from bureau.reports.monthly_services import MonthlyReportError
 from bureau.reports.snapshot import take_snapshot
-from bureau.reports.tasks import RunResult, monthly_reports_generate, reportable_practices
+from bureau.reports.tasks import (
+    RunResult,
+    monthly_reports_due,
+    monthly_reports_generate,
+    reportable_practices,
+)
 from bureau.tenancy.cli import workspace_named
 from bureau.tenancy.models import Practice, Workspace
 
@@ -39,7 +46,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--scheduled",
             action="store_true",
-            help="the run on the 1st: the month before, practices not reported yet",
+            help="the run on the 1st: the month before (on each practice's calendar), "
+            "practices not reported yet",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -50,21 +58,24 @@ class Command(BaseCommand):
             return
         if options["scheduled"] == bool(options["month"]):
             raise CommandError("name a month (--month YYYY-MM) or --scheduled, not both")
-        if options["scheduled"]:
-            month, trigger, again = month_due(today), Trigger.SCHEDULE, False
-        else:
+        month = None
+        if not options["scheduled"]:
             try:
                 month = parse_month(options["month"], today=today)
             except MonthError as exc:
                 raise CommandError(str(exc)) from exc
-            trigger, again = Trigger.COMMAND, True
         practices = (
             [_practice(workspace, options["practice"])]
             if options["practice"]
             else reportable_practices(workspace)
         )
         try:
-            result = monthly_reports_generate(practices, month, trigger=trigger, again=again)
+            if month is None:
+                result = monthly_reports_due(workspace, practices=practices)
+            else:
+                result = monthly_reports_generate(
+                    practices, month, trigger=Trigger.COMMAND, again=True
+                )
         except MonthlyReportError as exc:
             raise CommandError(str(exc)) from exc
         self._print(result)
@@ -93,7 +104,7 @@ class Command(BaseCommand):
             roll = report.figures["rollforward"]
             line = {
                 "practice": report.figures["practice"]["code"],
-                "month": str(result.month),
+                "month": f"{report.month:%Y-%m}",
                 "version": report.version,
                 "report": str(report.public_id),
                 "ar_start": roll["start"],
@@ -105,6 +116,9 @@ class Command(BaseCommand):
             self.stdout.write(
                 json.dumps({"practice": code, "month": str(result.month), "skipped": "reported"})
             )
+        for code in result.waiting:
+            line = {"practice": code, "month": str(result.month), "skipped": "not ended locally"}
+            self.stdout.write(json.dumps(line))
 
 
 def _practice(workspace: Workspace, value: str) -> Practice:
