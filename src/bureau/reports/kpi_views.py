@@ -9,6 +9,7 @@ from uuid import UUID
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.views.decorators.http import require_safe
 
 from bureau.directory.models import Payer
 from bureau.directory.selectors import payer_list
@@ -22,6 +23,7 @@ from bureau.web.access import actor_of, chosen_practice, requires
 DEFAULT_DAYS = 90  # the usual days-in-A/R window
 
 
+@require_safe
 @requires(Capability.REPORTS_VIEW)
 def definitions_view(request: HttpRequest) -> HttpResponse:
     return render(
@@ -88,6 +90,7 @@ def _asked(request: HttpRequest, payers: list[Payer]) -> Asked:
     return Asked(start, end, payer, variants, errors)
 
 
+@require_safe
 @requires(Capability.REPORTS_VIEW)
 def dashboard_view(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
