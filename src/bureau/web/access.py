@@ -4,6 +4,10 @@ Every URL is either `public` (login), `pre_mfa` (the TOTP pages), or needs a ver
 that show or change practice data also name their capability with `requires`. A view that answers
 with a file or an export also declares, with `serves_file`, the data the file carries. The
 authorization matrix tests read these marks, so a view without one is found.
+
+Methods: a page that only reads is declared `require_safe` (GET and HEAD; 405 otherwise), and a
+`serves_file`/`serves_report` view answers GET alone, so no HEAD or OPTIONS runs an export and
+audits a file never delivered. The matrix holds every report URL and the home page to it.
 """
 
 from __future__ import annotations
