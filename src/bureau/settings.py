@@ -117,6 +117,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Every response to a signed-in user: "private, no-store" (PHI stays out of caches).
+    "bureau.web.middleware.PrivateNoStoreMiddleware",
     # django-otp's, reading the authenticator in SQL written once (accounts.request_reads).
     "bureau.accounts.request_reads.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

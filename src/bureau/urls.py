@@ -17,5 +17,6 @@ urlpatterns = [
     path("reports/", include("bureau.reports.urls")),
 ]
 
+handler400 = "bureau.web.errors.bad_request"
 handler404 = "bureau.web.errors.not_found"
 handler500 = "bureau.web.errors.server_error"

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.views.decorators.http import require_safe
 
 from bureau.accounts.models import User
 from bureau.audit.models import AuditAction
@@ -127,6 +128,7 @@ def _context(actor: Actor, asked: ActivityAsked) -> dict[str, Any]:
     }
 
 
+@require_safe
 @requires(CAPABILITY)
 def activity_view(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)

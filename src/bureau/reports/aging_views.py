@@ -17,6 +17,7 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.views.decorators.http import require_safe
 
 from bureau.audit.models import AuditAction
 from bureau.audit.services import audit_record_many
@@ -200,6 +201,7 @@ def _read(request: HttpRequest) -> tuple[ReportFilters, Practice | None, Payer |
     return filters, open_practice, open_payer, [*filters.errors, *([problem] if problem else [])]
 
 
+@require_safe
 @requires(C.REPORTS_VIEW)
 def aging_view(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
@@ -227,6 +229,7 @@ def aging_view(request: HttpRequest) -> HttpResponse:
     )
 
 
+@require_safe
 @requires(C.REPORTS_VIEW)
 def aging_rows_view(request: HttpRequest) -> HttpResponse:
     """The rows under one practice (its payers) or one payer of it (its claims), with the row

@@ -4,24 +4,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from uuid import UUID
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.views.decorators.http import require_safe
 
 from bureau.directory.models import Payer
 from bureau.directory.selectors import payer_list
-from bureau.reports.filters import parse_date
-from bureau.reports.kpis import REGISTRY, KpiScope
+from bureau.reports.filters import parse_practice_payer
+from bureau.reports.kpis import REGISTRY
 from bureau.reports.kpis.dashboard import kpi_dashboard
-from bureau.reports.period_reports import LONGEST
+from bureau.reports.period_reports import PeriodFilters, parse_period
+from bureau.tenancy.actor import Actor
 from bureau.tenancy.roles import Capability
-from bureau.web.access import actor_of, chosen_practice, requires
+from bureau.web.access import actor_of, requires
 
 DEFAULT_DAYS = 90  # the usual days-in-A/R window
 
 
+@require_safe
 @requires(Capability.REPORTS_VIEW)
 def definitions_view(request: HttpRequest) -> HttpResponse:
     return render(
@@ -35,47 +37,37 @@ def definitions_view(request: HttpRequest) -> HttpResponse:
 class Asked:
     """The dashboard's filters as asked, and what is wrong with them (shown, never a 500)."""
 
-    start: date
-    end: date
-    payer: Payer | None = None
+    filters: PeriodFilters
     variants: dict[str, str] = field(default_factory=dict)
-    errors: list[str] = field(default_factory=list)
+    # What the form shows in its date fields: the dates read, or, on a 400, what was typed.
+    start_text: str = ""
+    end_text: str = ""
+
+    @property
+    def start(self) -> date:
+        return self.filters.start
+
+    @property
+    def end(self) -> date:
+        return self.filters.end
+
+    @property
+    def payer(self) -> Payer | None:
+        return self.filters.payer
+
+    @property
+    def errors(self) -> tuple[str, ...]:
+        return self.filters.errors
 
 
-def _date(
-    request: HttpRequest, name: str, label: str, default: date, errors: list[str], today: date
-) -> date:
-    """The date asked as `name`, read and worded as every report reads it (`parse_date`: YYYY-MM-DD
-    only, none before 2000 or after today), or `default` when none is asked or it is wrong."""
-    text = request.GET.get(name, "").strip()
-    if not text:
-        return default
-    value, problem = parse_date(text, name=label, today=today)
-    if value is None:
-        errors.append(problem)
-        return default
-    return value
+def _default_start(end: date) -> date:
+    return end - timedelta(days=DEFAULT_DAYS - 1)
 
 
-def _asked(request: HttpRequest, payers: list[Payer]) -> Asked:
-    today = timezone.localdate()
-    errors: list[str] = []
-    end = _date(request, "end", "Period end", today, errors, today)
-    default_start = end - timedelta(days=DEFAULT_DAYS - 1)
-    start = _date(request, "start", "Period start", default_start, errors, today)
-    if not errors and start > end:
-        errors.append(f"The period starts ({start.isoformat()}) after it ends ({end.isoformat()}).")
-    elif not errors and end - start > LONGEST:
-        errors.append("A period is at most three years long.")
-    payer = None
-    wanted = request.GET.get("payer", "").strip()
-    if wanted:
-        try:
-            payer = next((p for p in payers if p.public_id == UUID(wanted)), None)
-        except ValueError:
-            payer = None
-        if payer is None:
-            errors.append("Payer: choose one of the payers listed.")
+def _asked(request: HttpRequest, actor: Actor) -> Asked:
+    """Practice, payer and period read as every period report reads them (`parse_practice_payer`,
+    `parse_period`: the same words for the same mistakes), then the KPI variants."""
+    base, errors = parse_practice_payer(request, actor, Capability.REPORTS_VIEW)
     variants: dict[str, str] = {}
     for key, kpi in REGISTRY.items():
         asked = request.GET.get(f"variant.{key}", "").strip()
@@ -85,33 +77,34 @@ def _asked(request: HttpRequest, payers: list[Payer]) -> Asked:
             errors.append(f"{kpi.definition.name}: there is no variant {asked[:40]!r}.")
         else:
             variants[key] = asked
-    return Asked(start, end, payer, variants, errors)
+    filters = parse_period(
+        request, base, errors, today=timezone.localdate(), default_start=_default_start
+    )
+    if filters.errors:
+        typed = (request.GET.get("start", "").strip(), request.GET.get("end", "").strip())
+    else:
+        typed = (filters.start.isoformat(), filters.end.isoformat())
+    return Asked(filters, variants, start_text=typed[0][:40], end_text=typed[1][:40])
 
 
+@require_safe
 @requires(Capability.REPORTS_VIEW)
 def dashboard_view(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     # A practice the actor may not report on answers 404, exactly like one that does not exist.
-    practice = chosen_practice(request, actor, Capability.REPORTS_VIEW)
-    payers = list(payer_list(actor=actor).order_by("name"))
-    asked = _asked(request, payers)
+    asked = _asked(request, actor)
+    practice = asked.filters.practice
     figures = []
     if not asked.errors:
-        scope = KpiScope(
-            actor=actor,
-            start=asked.start,
-            end=asked.end,
-            practice_id=practice.pk if practice else None,
-            payer_id=asked.payer.pk if asked.payer else None,
-        )
-        figures = kpi_dashboard(scope=scope, variants=asked.variants)
+        scope = asked.filters.scope(actor)
+        figures = kpi_dashboard(scope=scope, variants=asked.variants, payer=asked.filters.payer_key)
     return render(
         request,
         "reports/kpi_dashboard.html",
         {
             "practice": practice,
             "practices": actor.practices(Capability.REPORTS_VIEW),
-            "payers": payers,
+            "payers": payer_list(actor=actor).order_by("name"),
             "asked": asked,
             "figures": figures,
         },

@@ -10,6 +10,7 @@ from uuid import UUID
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_safe
 
 from bureau.reports import monthly_selectors as selectors
 from bureau.reports.monthly_render import body_html
@@ -32,6 +33,7 @@ from bureau.web.access import (
 REPORT_CARRIES = frozenset({Capability.REPORTS_VIEW})
 
 
+@require_safe
 @requires(Capability.REPORTS_VIEW)
 def monthly_list_view(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
@@ -52,6 +54,7 @@ def monthly_list_view(request: HttpRequest) -> HttpResponse:
     )
 
 
+@require_safe
 @requires(Capability.REPORTS_VIEW)
 def monthly_preview_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
     actor = actor_of(request)

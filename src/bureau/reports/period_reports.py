@@ -20,7 +20,13 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from bureau.audit.models import AuditAction
-from bureau.reports.filters import PracticePayer, file_scope, parse_date, parse_practice_payer
+from bureau.reports.filters import (
+    EARLIEST,
+    PracticePayer,
+    file_scope,
+    parse_date,
+    parse_practice_payer,
+)
 from bureau.reports.kpis.scope import KpiScope
 from bureau.reports.report_views import (
     Answer,
@@ -91,15 +97,18 @@ def parse_period(
     default_start: Callable[[date], date],
 ) -> PeriodFilters:
     """The period of this request beside its practice and payer (`base`, and what could not be
-    read of them: `errors`). With no start, `default_start` of the end (today by default);
-    an unreadable date is named, and the period is checked only once both dates are read."""
+    read of them: `errors`). With no start, `default_start` of the end (today by default), but
+    never before `EARLIEST`; an unreadable date is named, and the period is checked only once
+    both dates are read."""
     get = request.GET
     end = today
     if get.get("end", "").strip():
         parsed, problem = parse_date(get["end"], name="Period end", today=today)
         end = parsed or today
         errors += [problem] if problem else []
-    start = default_start(end)
+    # A default never reaches before the reports' floor: `?end=2000-01-15` alone asks from
+    # 2000-01-01 (clamped, not refused: the user wrote no start to correct).
+    start = max(default_start(end), EARLIEST)
     if get.get("start", "").strip():
         parsed, problem = parse_date(get["start"], name="Period start", today=today)
         start = parsed or start

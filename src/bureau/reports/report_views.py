@@ -20,6 +20,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_safe
 
 from bureau.audit.models import AuditAction
 from bureau.audit.services import audit_record_many
@@ -83,6 +84,7 @@ class ReportViews(ABC, Generic[A]):
     def file_name(self, answer: A, ext: str) -> str: ...
 
     def page_view(self) -> PageView:
+        @require_safe
         @requires(C.REPORTS_VIEW)
         def page(request: HttpRequest) -> HttpResponse:
             answer = self.run(request, True)

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_safe
 
 from bureau.audit.models import AuditAction
 from bureau.reports import period_reports as pr
@@ -58,6 +59,7 @@ def _audit(
     )  # fmt: skip
 
 
+@require_safe
 @requires(C.REPORTS_VIEW)
 def underpayments_view(request: HttpRequest) -> HttpResponse:
     """The period report's page, and under it the claims of one practice: its own view, since

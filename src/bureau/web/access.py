@@ -4,6 +4,10 @@ Every URL is either `public` (login), `pre_mfa` (the TOTP pages), or needs a ver
 that show or change practice data also name their capability with `requires`. A view that answers
 with a file or an export also declares, with `serves_file`, the data the file carries. The
 authorization matrix tests read these marks, so a view without one is found.
+
+Methods: a page that only reads is declared `require_safe` (GET and HEAD; 405 otherwise), and a
+`serves_file`/`serves_report` view answers GET alone, so no HEAD or OPTIONS runs an export and
+audits a file never delivered. The matrix holds every report URL and the home page to it.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from bureau.accounts.middleware import PRE_MFA_ATTR, PUBLIC_ATTR
@@ -131,7 +135,9 @@ def serves_file(
     view reads it through a scoped lookup (practice and provider), so the actor keeps every
     practice where it holds what the file carries, over some providers or all.
 
-    The view returns a `FileDownload`; the response (name, no-store) is built here, once."""
+    The view returns a `FileDownload`; the response (name, no-store) is built here, once. Only a
+    GET is served (405 otherwise): a HEAD or an OPTIONS delivers no file, so it must not run the
+    view, whose audit event would record a read that never happened."""
     needed = frozenset(carries)
     if not needed:
         raise ValueError("a file carries some data: name its capabilities")
@@ -139,6 +145,8 @@ def serves_file(
     def decorate(view: FileView) -> ResponseView:
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if request.method != "GET":
+                return HttpResponseNotAllowed(["GET"])
             actor = actor_of(request)
             allowed = (
                 record_file_practice_ids(actor, needed)
@@ -187,7 +195,7 @@ def serves_report(*, carries: Iterable[Capability]) -> Callable[[ReportView], Re
     take all it carries, and the rest of the book is left out rather than refused. With none,
     404. The view returns a `ReportDownload` naming the practices it read (one it may not take
     is a bug: refused, and ATOMIC_REQUESTS drops its audit), or an `HttpResponse` of its own
-    (a page naming a filter it could not read)."""
+    (a page naming a filter it could not read). Only a GET is served, as by `serves_file`."""
     needed = frozenset(carries)
     if not needed:
         raise ValueError("an export carries some data: name its capabilities")
@@ -195,6 +203,8 @@ def serves_report(*, carries: Iterable[Capability]) -> Callable[[ReportView], Re
     def decorate(view: ReportView) -> ResponseView:
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if request.method != "GET":
+                return HttpResponseNotAllowed(["GET"])
             actor = actor_of(request)
             narrowed = actor_narrowed_to(actor, file_practice_ids(actor, needed))
             if not narrowed.access:

@@ -8,7 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from bureau.audit.models import AuditAction
 from bureau.audit.services import audit_record
@@ -25,6 +25,7 @@ from bureau.workqueues.functions import CAPABILITY
 from bureau.workqueues.selectors import WorkSummary, work_summary
 
 
+@require_safe
 def home_view(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     summaries = practice_summaries(actor=actor)

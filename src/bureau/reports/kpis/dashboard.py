@@ -22,19 +22,22 @@ class KpiFigure:
     value: KpiValue
 
 
-def kpi_dashboard(*, scope: KpiScope, variants: dict[str, str] | None = None) -> list[KpiFigure]:
+def kpi_dashboard(
+    *, scope: KpiScope, variants: dict[str, str] | None = None, payer: str = ""
+) -> list[KpiFigure]:
     """Every registered KPI over `scope`, each in `variants[key]` (a known variant name; the
-    caller validated it) or its default, in registry order."""
+    caller validated it) or its default, in registry order. `payer` is the scope's payer as
+    the audit event names it (its public id, "" for every payer), as every report's event does."""
     variants = variants or {}
     figures = [
         KpiFigure(kpi.definition, kpi.compute(scope, kpi.definition.variant(variants.get(key))))
         for key, kpi in REGISTRY.items()
     ]
-    _audit(scope, figures)
+    _audit(scope, figures, payer)
     return figures
 
 
-def _audit(scope: KpiScope, figures: list[KpiFigure]) -> None:
+def _audit(scope: KpiScope, figures: list[KpiFigure], payer: str) -> None:
     actor = scope.actor
     practice_ids = (
         [scope.practice_id]
@@ -42,9 +45,10 @@ def _audit(scope: KpiScope, figures: list[KpiFigure]) -> None:
         else sorted(actor.practice_ids(CAPABILITY))
     )
     detail: dict[str, Any] = {
+        "report": "kpis",
         "start": scope.start.isoformat(),
         "end": scope.end.isoformat(),
-        "payer": scope.payer_id,
+        "payer": payer,
         "kpis": {f.definition.key: f.value.variant.key for f in figures},
     }
     audit_record_many(

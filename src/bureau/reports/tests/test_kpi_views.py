@@ -93,8 +93,9 @@ def test_a_named_variant_is_shown_and_labelled(book: Book) -> None:
         ("end=2099-12-31", "Period end 2099-12-31 is in the future"),
         ("start=2026-04-01&end=2026-03-01", "The period starts (2026-04-01) after it ends"),
         ("start=2020-01-01&end=2026-03-01", "A period is at most three years long."),
-        ("payer=00000000-0000-4000-8000-000000000000", "Payer: choose one of the payers listed."),
-        ("payer=%00nonsense", "Payer: choose one of the payers listed."),
+        # The payer is read, and its mistakes worded, as on every other report.
+        ("payer=00000000-0000-4000-8000-000000000000", "No payer has this id."),
+        ("payer=%00nonsense", "Payer “nonsense” is not a payer id."),
         ("variant.days_in_ar=by_magic", "Days in A/R: there is no variant"),
     ],
 )
@@ -157,3 +158,39 @@ def test_the_dashboard_costs_the_same_queries_for_one_practice_or_the_book(book:
     with CaptureQueriesContext(connection) as every:
         client.get(f"{KPIS}?practice=all&{MARCH}")
     assert len(every) <= len(one) + 2, [q["sql"][:120] for q in every.captured_queries]
+
+
+def test_the_audit_event_names_the_report_and_the_payer_by_its_public_id(book: Book) -> None:
+    client = verified_client("olivia.owner")
+    kpis = AuditEvent.objects.filter(action=AuditAction.KPIS_VIEWED)
+    before = kpis.count()
+    asked = f"{KPIS}?practice={book.practice.public_id}&{MARCH}&payer={book.payer_x.public_id}"
+    assert client.get(asked).status_code == 200
+    assert client.get(f"{KPIS}?practice={book.practice.public_id}&{MARCH}").status_code == 200
+    one_payer, every_payer = kpis.order_by("id")[before:]
+    assert one_payer.detail["report"] == "kpis" and every_payer.detail["report"] == "kpis"
+    assert one_payer.detail["payer"] == str(book.payer_x.public_id)  # never the database id
+    assert every_payer.detail["payer"] == ""
+
+
+def test_the_default_start_never_reaches_before_2000() -> None:
+    # 90 days back from 2000-01-15 would be 1999-10-18: the period starts at the floor instead,
+    # as the period reports' default does.
+    response = verified_client("olivia.owner").get(f"{KPIS}?end=2000-01-15")
+    assert response.status_code == 200
+    assert response.context["asked"].start == date(2000, 1, 1)
+    assert "Period 2000-01-01 to 2000-01-15" in response.content.decode()
+
+
+def test_the_refused_form_shows_what_was_typed() -> None:
+    response = verified_client("olivia.owner").get(f"{KPIS}?start=yesterday&end=2026-02-30")
+    assert response.status_code == 400
+    text = response.content.decode()
+    assert 'name="start" value="yesterday"' in text
+    assert 'name="end" value="2026-02-30"' in text
+
+
+def test_the_form_shows_the_period_read() -> None:
+    response = verified_client("olivia.owner").get(f"{KPIS}?{MARCH}")
+    text = response.content.decode()
+    assert 'name="start" value="2026-03-01"' in text and 'name="end" value="2026-03-31"' in text

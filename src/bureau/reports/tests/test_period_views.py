@@ -248,3 +248,13 @@ def test_a_foreign_practice_answers_like_a_missing_one(name: str) -> None:
         other = cliff.get(f"/reports/{name}/{suffix}?practice={foreign.public_id}")
         assert missing.status_code == other.status_code == 404, suffix
         assert missing.content == other.content
+
+
+@pytest.mark.parametrize("name", list(REPORTS))
+def test_the_default_start_never_reaches_before_2000(name: str) -> None:
+    # With an end only, the default start (two months back, 1999-11-01) would pass the year-2000
+    # floor that a typed start is held to: it is clamped to the floor.
+    response = verified_client("olivia.owner").get(f"/reports/{name}/?end=2000-01-15")
+    assert response.status_code == 200
+    filters = response.context["report"].filters
+    assert (filters.start, filters.end) == (date(2000, 1, 1), date(2000, 1, 15))

@@ -28,13 +28,14 @@ from django.utils.html import escape
 
 from bureau.accounts.middleware import PRE_MFA_ATTR, PUBLIC_ATTR
 from bureau.accounts.models import User
+from bureau.audit.models import AuditAction, AuditEvent
 from bureau.conftest import verified_client
 from bureau.patients.models import Patient
 from bureau.tenancy import rls
 from bureau.tenancy.models import Grant, Practice, PracticeStatus
 from bureau.tenancy.roles import ROLE_CAPABILITIES, Capability, Role
 from bureau.tenancy.scoping import PracticeScoped
-from bureau.web.access import CAPABILITY_ATTR
+from bureau.web.access import CAPABILITY_ATTR, FILE_CARRIES_ATTR
 from bureau.workqueues.functions import CAPABILITY as WORK_CAPABILITY
 
 C = Capability
@@ -1060,6 +1061,62 @@ def test_post_only_actions_refuse_get(username, name):
     client = verified_client(username)
     assert client.get(url).status_code == 405
     assert client.get("/").status_code == 200  # still signed in: GET did not act
+
+
+# Pages that only read answer GET and HEAD; a file (an export) answers GET alone, since a HEAD
+# delivers no file and must not be audited as one. Every report URL, and the home page, is held
+# to it: discovered from the resolver, so a new report view cannot forget its method rule.
+READ_ONLY_NAMESPACES = ("reports",)
+READ_ONLY_PAGES = ("web:home",)
+REFUSED_METHODS = ("POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def read_only_names() -> list[str]:
+    return sorted(
+        name
+        for name in served()
+        if name in READ_ONLY_PAGES or name.split(":")[0] in READ_ONLY_NAMESPACES
+    )
+
+
+def test_read_only_views_are_found():
+    names = read_only_names()
+    assert {"web:home", "reports:kpis", "reports:payers_csv", "reports:monthly_pdf"} <= set(names)
+    assert all(CLASSIFICATION[n].method == "GET" and not CLASSIFICATION[n].form_post for n in names)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", read_only_names())
+def test_read_only_views_refuse_other_methods(name):
+    """POST, PUT, PATCH, DELETE and OPTIONS (CSRF is not checked by the test client, as with
+    a token) answer 405 naming what is allowed, and nothing is audited as read or exported."""
+    spec = CLASSIFICATION[name]
+    url = _any_url(name, spec)
+    client = verified_client("olivia.owner")
+    is_file = bool(getattr(served()[name].pattern.callback, FILE_CARRIES_ATTR, None))
+    refused = (*REFUSED_METHODS, "HEAD") if is_file else REFUSED_METHODS
+    before = AuditEvent.objects.count()
+    for method in refused:
+        response = client.generic(method, url)
+        assert response.status_code == 405, f"{method} {name}: {response.status_code}"
+        allowed = {m.strip() for m in response["Allow"].split(",")}
+        assert allowed == ({"GET"} if is_file else {"GET", "HEAD"}), f"{name}: {allowed}"
+    assert AuditEvent.objects.count() == before, f"{name}: a refused request was audited"
+    if not is_file:
+        assert client.head(url).status_code in (200, 404), f"HEAD {name}"
+
+
+@pytest.mark.django_db
+def test_an_export_is_audited_on_get_only():
+    client = verified_client("olivia.owner")
+    url = reverse("reports:payers_csv")
+    exported = AuditEvent.objects.filter(action=AuditAction.REPORT_EXPORTED)
+    before = exported.count()
+    assert client.head(url).status_code == 405
+    assert client.options(url).status_code == 405
+    assert exported.count() == before
+    assert client.get(url).status_code == 200
+    assert exported.count() > before
 
 
 @pytest.mark.django_db
