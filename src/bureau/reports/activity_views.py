@@ -36,6 +36,7 @@ from bureau.reports.activity import (
 )
 from bureau.reports.export import CSV_TYPE, PDF_TYPE, csv_text, pdf_bytes
 from bureau.reports.filters import parse_date
+from bureau.reports.report_views import file_coverage
 from bureau.tenancy.actor import Actor
 from bureau.tenancy.models import Practice
 from bureau.web.access import (
@@ -233,7 +234,12 @@ def activity_pdf_view(request: HttpRequest) -> ReportDownload | HttpResponse:
     found = _exported(request, "pdf")
     if isinstance(found, HttpResponse):
         return found
-    context = {"found": found, "pdf": True, "workspace": actor_of(request).workspace}
+    context = {
+        "found": found,
+        "pdf": True,
+        "workspace": actor_of(request).workspace,
+        "coverage": file_coverage(request, found.practice, CAPABILITY),
+    }
     return ReportDownload(
         pdf_bytes("reports/activity_pdf.html", context),
         _file_name(found, ".pdf"),

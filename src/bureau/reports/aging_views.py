@@ -31,6 +31,7 @@ from bureau.reports.report_views import (
     SUMMARY_CARRIES,
     csv_file,
     export_links,
+    file_coverage,
     form_context,
     pdf_file,
     print_context,
@@ -336,6 +337,7 @@ def aging_pdf_view(request: HttpRequest) -> ReportDownload | HttpResponse:
     context = print_context(
         actor, report.filters, report=report, nodes=nodes, buckets=BUCKETS, chart=_chart(report, [])
     )
+    context["coverage"] = file_coverage(request, report.filters.practice)
     name = _file_name(report.filters, report.practice_ids, "summary", ".pdf")
     return pdf_file("reports/aging_pdf.html", context, name, report.practice_ids)
 
@@ -402,6 +404,7 @@ def aging_claims_pdf_view(request: HttpRequest) -> ReportDownload | HttpResponse
         actor, report.filters, report=report, claims=claims, claim_total=total, buckets=BUCKETS,
         chart=_chart(report, []), export_claims=aging.EXPORT_CLAIMS,
     )  # fmt: skip
+    context["coverage"] = file_coverage(request, report.filters.practice)
     practice_ids = report.practice_ids | {c.practice_id for c in claims}
     name = _file_name(report.filters, practice_ids, "claims", ".pdf")
     return pdf_file("reports/aging_claims_pdf.html", context, name, practice_ids)

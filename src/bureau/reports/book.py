@@ -49,7 +49,16 @@ ROW_KPIS = ("days_in_ar", "initial_denial_rate", "clean_claim_rate", "net_collec
 class Links:
     aging: str
     kpis: str
-    queue: str
+    queue: str  # "" when the actor may not open the queue there: the figure is shown plain
+
+
+def may_open_queue(actor: Actor, practice: Practice | None) -> bool:
+    """Whether the work queue (of `practice`; None: of any practice) opens for the actor: it
+    needs one of the functions' capabilities there, else it answers 404 (a read-only user
+    sees breaches but works no queue)."""
+    from bureau.workqueues.functions import CAPABILITY as WORK  # the queue's own rule
+
+    return any(actor.can(c, practice) for c in set(WORK.values()))
 
 
 @dataclass
@@ -96,6 +105,7 @@ class BookGlance:
     taken_at: datetime | None = None  # from the nightly snapshots taken then; None: live
     practice: Practice | None = None  # the one practice the bar names; None: the book
     which: str = "all"  # the `practice=` of the links to the reports behind the figures
+    queue_link: str = ""  # the breaches in the work queue; "" when the actor may not open it
 
 
 # -- shared reads ---------------------------------------------------------------------------
@@ -255,7 +265,7 @@ def book_glance(
         )
         for m in trend_months(day)
     ]
-    rows = [_practice_row(p, figures, breaches, urls) for p in practices]
+    rows = [_practice_row(actor, p, figures, breaches, urls) for p in practices]
     ar = sum((a for a, _ in figures.aging.values()), ZERO)
     old = sum((o for _, o in figures.aging.values()), ZERO)
     start = day - timedelta(days=KPI_DAYS - 1)
@@ -284,11 +294,20 @@ def book_glance(
         taken_at=figures.taken_at,
         practice=practice,
         which=which,
+        queue_link=(
+            f"{urls['queue']}?practice={which}&sla=breached"
+            if may_open_queue(actor, practice)
+            else ""
+        ),
     )
 
 
 def _practice_row(
-    practice: Practice, figures: BookFigures, breaches: dict[int, int], urls: dict[str, str]
+    actor: Actor,
+    practice: Practice,
+    figures: BookFigures,
+    breaches: dict[int, int],
+    urls: dict[str, str],
 ) -> PracticeGlance:
     pid, public = practice.pk, str(practice.public_id)
     aging = figures.aging.get(pid)
@@ -301,7 +320,11 @@ def _practice_row(
         links=Links(
             aging=f"{urls['aging']}?practice={public}",
             kpis=f"{urls['kpis']}?practice={public}",
-            queue=f"{urls['queue']}?practice={public}&sla=breached",
+            queue=(
+                f"{urls['queue']}?practice={public}&sla=breached"
+                if may_open_queue(actor, practice)
+                else ""
+            ),
         ),
     )
 

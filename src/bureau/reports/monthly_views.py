@@ -14,6 +14,8 @@ from django.views.decorators.http import require_safe
 
 from bureau.reports import monthly_selectors as selectors
 from bureau.reports.monthly_render import body_html
+from bureau.tenancy.actor import Actor
+from bureau.tenancy.models import Practice
 from bureau.tenancy.roles import Capability
 from bureau.web.access import (
     FileDownload,
@@ -48,10 +50,19 @@ def monthly_list_view(request: HttpRequest) -> HttpResponse:
             "page": page,
             "practice": practice,
             "practices": actor.practices(Capability.REPORTS_VIEW),
+            "limited": _limited(actor, practice),
             "downloadable": file_practice_ids(actor, REPORT_CARRIES),
             "query": query_without_page(request),
         },
     )
+
+
+def _limited(actor: Actor, practice: Practice | None) -> list[Practice]:
+    """The practices asked about whose monthly reports the list leaves out: a report covers
+    every provider, and the actor's access there is limited to some (the page says so rather
+    than "none yet")."""
+    asked = [practice] if practice is not None else actor.practices(Capability.REPORTS_VIEW)
+    return [p for p in asked if actor.provider_limited(p, Capability.REPORTS_VIEW)]
 
 
 @require_safe

@@ -28,8 +28,16 @@ from bureau.directory.selectors import payer_list
 from bureau.reports.charts import StackedBars
 from bureau.reports.export import CSV_TYPE, PDF_TYPE, csv_text, pdf_bytes
 from bureau.tenancy.actor import Actor
+from bureau.tenancy.models import Practice
 from bureau.tenancy.roles import Capability
-from bureau.web.access import ReportDownload, actor_of, file_practice_ids, requires, serves_report
+from bureau.web.access import (
+    ReportDownload,
+    actor_of,
+    file_practice_ids,
+    page_actor_of,
+    requires,
+    serves_report,
+)
 
 C = Capability
 # Figures by practice, payer, person or function — no claim, no patient: a summary export
@@ -124,6 +132,7 @@ class ReportViews(ABC, Generic[A]):
             if isinstance(answer, HttpResponse):
                 return answer
             context = self.pdf_context(actor_of(request), answer)
+            context["coverage"] = file_coverage(request, context["filters"].practice)
             name = self.file_name(answer, ".pdf")
             return pdf_file(self.pdf_template, context, name, answer.practice_ids)
 
@@ -156,6 +165,55 @@ def export_links(actor: Actor, query: str, practice_ids: frozenset[int]) -> dict
         "may_export": bool(exportable),
         "exports_partial": bool(practice_ids - exportable),
     }
+
+
+@dataclass(frozen=True)
+class FileCoverage:
+    """The practices a report file covers, as its heading names them, and those of the page it
+    leaves out with why (a file covers only practices whose whole figures the reader may take:
+    `serves_report`), so paper never claims more than it holds."""
+
+    covered: tuple[str, ...]
+    left_out: tuple[tuple[str, str], ...] = ()  # (practice, why)
+
+    @property
+    def heading(self) -> str:
+        if len(self.covered) == 1:
+            return self.covered[0]
+        return f"{len(self.covered)} practices: {', '.join(self.covered)}"
+
+    @property
+    def note(self) -> str:
+        """ "" when nothing is left out; else one sentence per reason."""
+        reasons: dict[str, list[str]] = {}
+        for name, why in self.left_out:
+            reasons.setdefault(why, []).append(name)
+        return " ".join(
+            f"Not in this file: {', '.join(names)} ({why})." for why, names in reasons.items()
+        )
+
+
+LIMITED = "your access there is limited to some providers"
+NOT_CARRIED = "your role there does not include everything this file carries"
+
+
+def file_coverage(
+    request: HttpRequest, practice: Practice | None, capability: Capability = C.REPORTS_VIEW
+) -> FileCoverage:
+    """What the file of this request covers: `practice` when one was asked for (the export
+    answers 404 for one it may not take); else every practice its narrowed actor reports on,
+    and the page's other practices as left out."""
+    if practice is not None:
+        return FileCoverage((practice.name,))
+    file_actor = actor_of(request)
+    page_actor = page_actor_of(request)
+    left_out = tuple(
+        (p.name, LIMITED if page_actor.provider_limited(p, capability) else NOT_CARRIED)
+        for p in page_actor.practices(capability)
+        if p.pk not in file_actor.access
+    )
+    covered = tuple(p.name for p in file_actor.practices(capability))
+    return FileCoverage(covered, left_out)
 
 
 def print_context(actor: Actor, filters: Any, **extra: Any) -> dict[str, Any]:

@@ -79,8 +79,9 @@ class WorkViews(ReportViews[W]):
         return self.runner(actor=actor, filters=filters)
 
     def audit(self, actor: Actor, action: AuditAction, answer: W, /, **detail: Any) -> None:
-        """Figures only: no record is named."""
-        read = answer.practice_ids or covered(actor, answer.filters)
+        """Figures only: no record is named. Every practice asked about is read, those with
+        no item too: the page and the PDF heading name them all ("nothing due" is a figure)."""
+        read = answer.practice_ids | set(covered(actor, answer.filters))
         audit_report(
             actor,
             action,

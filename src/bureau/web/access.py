@@ -210,10 +210,12 @@ def serves_report(*, carries: Iterable[Capability]) -> Callable[[ReportView], Re
             if not narrowed.access:
                 raise Http404
             request.actor = narrowed  # type: ignore[attr-defined]
+            request.page_actor = actor  # type: ignore[attr-defined]  # what the page shows
             try:
                 answer = view(request, *args, **kwargs)
             finally:
                 request.actor = actor  # type: ignore[attr-defined]
+                del request.page_actor  # type: ignore[attr-defined]
             if isinstance(answer, HttpResponse):
                 return answer
             if not answer.practice_ids <= set(narrowed.access):
@@ -224,6 +226,14 @@ def serves_report(*, carries: Iterable[Capability]) -> Callable[[ReportView], Re
         return wrapper
 
     return decorate
+
+
+def page_actor_of(request: HttpRequest) -> Actor:
+    """The actor as the page saw it: inside a `serves_report` view the request's actor is
+    narrowed to what the file may carry; this is the one before, so a file can say which of
+    the page's practices it leaves out."""
+    actor: Actor | None = getattr(request, "page_actor", None)
+    return actor if actor is not None else actor_of(request)
 
 
 def file_practice_ids(actor: Actor, carries: Iterable[Capability]) -> frozenset[int]:

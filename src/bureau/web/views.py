@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
@@ -17,6 +19,7 @@ from bureau.reports.catalogue import shortcuts_for
 from bureau.reports.client_dashboard import client_glance
 from bureau.tenancy.actor import Actor
 from bureau.tenancy.context import ALL, switch_practice
+from bureau.tenancy.models import Practice
 from bureau.tenancy.roles import Capability, Role
 from bureau.web.access import actor_of, chosen_practice, local_next, public
 from bureau.web.links import shell_urls
@@ -28,28 +31,29 @@ from bureau.workqueues.selectors import WorkSummary, work_summary
 @require_safe
 def home_view(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
-    summaries = practice_summaries(actor=actor)
+    client_home = actor.can(Capability.REPORTS_VIEW) and is_client(actor)
+    # The practice the page shows, as on every page with ?practice=: the one asked for (one
+    # the actor may not see is a 404, as a missing one; the bar follows it), `all` for the
+    # whole book, else the one the bar names. Nothing below shows another practice.
+    shown: Practice | None = chosen_practice(
+        request, actor, Capability.REPORTS_VIEW if client_home else tuple(Capability)
+    )
+    which = str(shown.public_id) if shown is not None else ALL
+    summaries = [s for s in practice_summaries(actor=actor) if shown is None or s.practice == shown]
     works = any(actor.can(c) for c in set(CAPABILITY.values()))
-    work = _linked(work_summary(actor=actor)) if works else None
+    work = _linked(_of_practice(work_summary(actor=actor), shown)) if works else None
     book = client = None
     if actor.can(Capability.REPORTS_VIEW):
         today = timezone.localdate()
-        if is_client(actor):
-            # A client's home is her practice's dashboard: the one asked for (?practice=, a
-            # practice she may not report on is a 404; the bar follows it), else the one the
-            # bar names, else her first.
-            practice = (
-                chosen_practice(request, actor, Capability.REPORTS_VIEW)
-                or actor.practices(Capability.REPORTS_VIEW)[0]
-            )
+        if client_home:
+            # A client's home is her practice's dashboard: the one asked for or the bar's,
+            # else her first.
+            practice = shown or actor.practices(Capability.REPORTS_VIEW)[0]
             client = client_glance(actor=actor, practice=practice, today=today, urls=_report_urls())
-        else:
-            # The bar names one practice: the book shows it alone (the bar never names a
-            # practice other than the page shows); all practices: the whole book.
-            context = getattr(request, "practice_context", None)
-            if context is not None and not actor.can(Capability.REPORTS_VIEW, context):
-                context = None
-            book = book_glance(actor=actor, today=today, urls=_report_urls(), practice=context)
+        elif shown is None or actor.can(Capability.REPORTS_VIEW, shown):
+            # The bar names one practice: the book shows it alone; all practices: the book.
+            book = book_glance(actor=actor, today=today, urls=_report_urls(), practice=shown)
+    shortcuts = [(e, f"{e.href}?{urlencode({'practice': which})}") for e in shortcuts_for(actor)]
     return render(
         request,
         "web/home.html",
@@ -58,13 +62,26 @@ def home_view(request: HttpRequest) -> HttpResponse:
             "client": client,
             "client_practices": actor.practices(Capability.REPORTS_VIEW) if client else [],
             "work": work,
+            "which": which,
             "summaries": summaries,
             "totals": summary_totals(summaries) if len(summaries) > 1 else None,
             "paid_window": PAID_WINDOW_DAYS,
             "perms_reports": actor.can(Capability.REPORTS_VIEW),
-            "report_shortcuts": shortcuts_for(actor),
+            "report_shortcuts": shortcuts,
         },
     )
+
+
+def _of_practice(work: WorkSummary, practice: Practice | None) -> WorkSummary:
+    """The work of the practice the page shows (None: all of it), its totals re-added."""
+    if practice is None:
+        return work
+    narrowed = WorkSummary(rows=[r for r in work.rows if r["practice_id"] == practice.pk])
+    for row in narrowed.rows:
+        narrowed.mine += row["mine"]
+        narrowed.free += row["free"]
+        narrowed.breached += row["breached"]
+    return narrowed
 
 
 def is_client(actor: Actor) -> bool:

@@ -141,3 +141,24 @@ def test_the_list_costs_the_same_queries_for_one_report_as_for_many():
     one = count()
     stored_reports(summit())
     assert count() == one, "a query per row or per practice"
+
+
+def test_a_provider_limited_reader_is_told_why_the_practice_s_reports_are_not_listed():
+    """Issue 14: the reports exist but cover every provider; the page says so, not "none yet"."""
+    from bureau.reports.tests.test_pdf_coverage import whole_and_limited
+
+    reports = stored_reports(summit())
+    assert any(r.practice_id == lakeside().pk for r in reports)
+    client = verified_client(whole_and_limited())
+    body = client.get(
+        reverse("reports:monthly_list"), {"practice": str(lakeside().public_id)}
+    ).content.decode()
+    assert "No monthly reports yet." not in body
+    assert (
+        "Monthly reports cover the whole practice; your access to Lakeside Family Medicine "
+        "is limited to some providers." in body
+    )
+    assert not [r for r in reports if str(r.public_id) in body]
+    cedar = client.get(reverse("reports:monthly_list"), {"practice": "all"}).content.decode()
+    assert "your access to Lakeside Family Medicine is limited" in cedar
+    assert any(str(r.public_id) in cedar for r in reports)  # Cedar Ridge's own are listed
