@@ -37,6 +37,15 @@ SEED = 7
 START = timezone.localdate() + timedelta(days=1)  # after the claims' date of service
 
 
+def _business_day_after(day: date) -> date:
+    """The first weekday on or after `day`: claims go out on business days only (`run_day`),
+    so a correction sent on a Saturday would wait (this test failed on the Mondays that put
+    START + 46 on a weekend)."""
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day
+
+
 @pytest.fixture
 def cycle(settings: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     """A practice of the demo workspace whose simulated payer denies every original claim
@@ -157,7 +166,7 @@ def test_denied_claim_replaced_paid_and_the_ledger_counts_each_dollar_once(cycle
         )
     fix = _fresh(fix)
     assert fix.state == ClaimState.READY, fix.state
-    day = START + timedelta(days=46)
+    day = _business_day_after(START + timedelta(days=46))
     _days(workspace, practice, day, 1)  # the replacement goes out
     fix, original = _fresh(fix), _fresh(original)
     assert fix.state in {ClaimState.SUBMITTED, ClaimState.ACCEPTED}
@@ -198,7 +207,7 @@ def test_void_closes_the_original_and_the_payers_reversal_answers_it(cycle: Any)
         void = correction_create(actor=owner, claim=original, frequency=ClaimFrequency.VOID)
     void = _fresh(void)
     assert void.state == ClaimState.READY  # scrubbed at once: a void is not edited
-    day = START + timedelta(days=46)
+    day = _business_day_after(START + timedelta(days=46))
     _days(workspace, practice, day, 1)
     void, original = _fresh(void), _fresh(original)
     assert original.state == ClaimState.CLOSED
