@@ -331,8 +331,8 @@ def grant_revoke_on_review(*, actor: Actor, grant: Grant, reason: str, review: s
     """Revoke a grant on an access review's decision (`review`: the campaign's public id).
 
     The review decides who may do this (the practice's reviewer or a `compliance.manage`
-    holder, checked by `compliance.access_reviews`), not `users.manage`: a compliance officer
-    takes away what the review finds but can give nothing. Otherwise as `grant_revoke`: the
+    holder, checked by `compliance.access_review_services`), not `users.manage`: a compliance
+    officer takes away what the review finds but can give nothing. Otherwise as `grant_revoke`: the
     user is locked, the grant read again, and the same GRANT_REVOKED event written."""
     if grant.workspace_id != actor.workspace.pk:
         raise CapabilityDenied("grant outside the workspace")

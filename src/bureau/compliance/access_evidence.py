@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from bureau.compliance.models.access_reviews import AccessReview, AccessReviewItem
+    from bureau.compliance.models.access_review import AccessReview, AccessReviewItem
 
 ROSTER_COLUMNS = [
     "item",

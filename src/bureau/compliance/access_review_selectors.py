@@ -11,8 +11,8 @@ from uuid import UUID
 
 from django.db.models import Count, Q, QuerySet
 
-from bureau.compliance.access_reviews import may_decide
-from bureau.compliance.models.access_reviews import (
+from bureau.compliance.access_review_services import may_decide
+from bureau.compliance.models.access_review import (
     AccessDecision,
     AccessReview,
     AccessReviewer,

@@ -1,6 +1,6 @@
 """The compliance program's records, one module per obligation (imported here for Django)."""
 
-from bureau.compliance.models import access_reviews  # noqa: F401
+from bureau.compliance.models import access_review  # noqa: F401
 from bureau.compliance.models.baa import BusinessAssociateAgreement  # noqa: F401
 from bureau.compliance.models.incidents import Incident  # noqa: F401
 from bureau.compliance.models.policies import (  # noqa: F401

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from bureau.audit.models import AuditAction, AuditEvent
 from bureau.compliance.access_evidence import evidence_bundle
-from bureau.compliance.access_reviews import (
+from bureau.compliance.access_review_services import (
     AccessReviewError,
     add_months,
     decide,
@@ -26,7 +26,7 @@ from bureau.compliance.access_reviews import (
     open_campaign,
     open_due_campaigns,
 )
-from bureau.compliance.models.access_reviews import AccessDecision, AccessReview
+from bureau.compliance.models.access_review import AccessDecision, AccessReview
 from bureau.compliance.tests.access_review_cast import Acme
 from bureau.compliance.tests.access_review_cast import acme as acme  # noqa: F401 (fixture)
 from bureau.configuration.services import setting_set

@@ -15,8 +15,8 @@ from bureau.compliance.access_review_selectors import (
     review_items,
     visible_reviews,
 )
-from bureau.compliance.access_reviews import decide, open_campaign
-from bureau.compliance.models.access_reviews import AccessDecision, AccessReview
+from bureau.compliance.access_review_services import decide, open_campaign
+from bureau.compliance.models.access_review import AccessDecision, AccessReview
 from bureau.compliance.tests.access_review_cast import Acme
 from bureau.compliance.tests.access_review_cast import acme as acme  # noqa: F401 (fixture)
 from bureau.tenancy.actor import resolve_actor

@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from bureau.accounts.services import GrantRequest, grant_change_role, grant_create
 from bureau.audit.models import AuditAction, AuditEvent
-from bureau.compliance.access_reviews import AccessReviewError, decide, lock, open_campaign
-from bureau.compliance.models.access_reviews import (
+from bureau.compliance.access_review_services import AccessReviewError, decide, lock, open_campaign
+from bureau.compliance.models.access_review import (
     AccessChange,
     AccessDecision,
     AccessReview,

@@ -42,7 +42,7 @@ LIVE = {
     "claims.corrected_claim_days",
     "workqueue.claim_minutes",
     "workspace.holidays",
-    # Read by access reviews (compliance/access_reviews.py).
+    # Read by access reviews (compliance/access_review_services.py).
     "compliance.access_review_every_months",
 }
 # Declared for the statements to come; hidden until code reads them.

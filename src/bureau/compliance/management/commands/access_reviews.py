@@ -12,7 +12,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from bureau.compliance.access_reviews import next_due, open_due_campaigns
+from bureau.compliance.access_review_services import next_due, open_due_campaigns
 from bureau.tenancy.models import Workspace
 
 

@@ -23,7 +23,7 @@ from bureau.accounts.services import AccountError, grant_revoke_on_review
 from bureau.audit.models import AuditAction
 from bureau.audit.services import audit_record
 from bureau.compliance.access_evidence import evidence_bundle, evidence_sha256
-from bureau.compliance.models.access_reviews import (
+from bureau.compliance.models.access_review import (
     AccessChange,
     AccessDecision,
     AccessReview,
