@@ -402,6 +402,10 @@ def seed_demo(
             if say is not None:
                 opened = {str(f): n for f, n in report.opened.items()}
                 say(f"work queue {workspace.slug}: items opened {opened}")
+        from bureau.compliance.demo import seed_compliance
+
+        for workspace in Workspace.objects.filter(slug=WORKSPACE_SLUG):
+            seed_compliance(workspace, say=say)
         _analyze()
     if created and simulate_days > 0:
         from bureau.demo_reports import demo_reports

@@ -15,6 +15,7 @@ urlpatterns = [
     path("queue/", include("bureau.workqueues.urls")),
     path("billing/", include("bureau.billing.urls")),
     path("reports/", include("bureau.reports.urls")),
+    path("compliance/", include("bureau.compliance.urls")),
 ]
 
 handler400 = "bureau.web.errors.bad_request"

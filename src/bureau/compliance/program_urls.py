@@ -1,0 +1,5 @@
+"""Routes of the compliance program's program pages (joined under /compliance/ by urls.py)."""
+
+from django.urls import URLPattern, URLResolver
+
+urlpatterns: list[URLPattern | URLResolver] = []
