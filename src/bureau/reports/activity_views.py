@@ -17,7 +17,6 @@ from urllib.parse import urlencode
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from bureau.accounts.models import User
@@ -35,7 +34,7 @@ from bureau.reports.activity import (
     person_asked,
 )
 from bureau.reports.export import CSV_TYPE, PDF_TYPE, csv_text, pdf_bytes
-from bureau.reports.filters import parse_date
+from bureau.reports.filters import parse_date, report_today
 from bureau.reports.report_views import file_coverage
 from bureau.tenancy.actor import Actor
 from bureau.tenancy.models import Practice
@@ -71,8 +70,8 @@ class ActivityAsked:
 
 def _asked(request: HttpRequest, actor: Actor, *, use_context: bool = True) -> ActivityAsked:
     """The filters (a foreign or unknown practice raises Http404, as on the audit log)."""
-    today = timezone.localdate()
     practice = chosen_practice(request, actor, CAPABILITY, use_context=use_context)
+    today = report_today(actor, practice)
     errors: list[str] = []
     person, problem = person_asked(actor, request.GET.get("person", ""))
     errors += [problem] if problem else []

@@ -185,8 +185,9 @@ def _audit(actor: Actor, action: AuditAction, report: AgingReport, **detail: Any
         )
 
 
-def _refused(request: HttpRequest, errors: list[str]) -> HttpResponse:
-    return refused(request, "reports/aging.html", errors, buckets=BUCKETS)
+def _refused(request: HttpRequest, errors: list[str], filters: ReportFilters) -> HttpResponse:
+    """The 400 page keeps what could be read (the as-of date, the basis) in its form."""
+    return refused(request, "reports/aging.html", errors, buckets=BUCKETS, filters=filters)
 
 
 # -- the page ------------------------------------------------------------------------------------
@@ -208,7 +209,7 @@ def aging_view(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     filters, open_practice, open_payer, errors = _read(request)
     if errors:
-        return _refused(request, errors)
+        return _refused(request, errors, filters)
     report = aging.aging_by_bucket(actor=actor, filters=filters)
     nodes = _tree(actor, report, open_practice, open_payer)
     _claims_of(actor, nodes, filters)
@@ -238,7 +239,7 @@ def aging_rows_view(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     filters, open_practice, open_payer, errors = _read(request)
     if errors:
-        return _refused(request, errors)
+        return _refused(request, errors, filters)
     report = aging.aging_by_bucket(actor=actor, filters=filters)
     nodes = _tree(actor, report, open_practice, open_payer)
     if open_practice is not None:
@@ -268,7 +269,7 @@ def _summary(request: HttpRequest) -> AgingReport | HttpResponse:
     actor = actor_of(request)
     filters = parse_report_filters(request, actor, C.REPORTS_VIEW, use_context=False)
     if filters.errors:
-        return _refused(request, list(filters.errors))
+        return _refused(request, list(filters.errors), filters)
     return aging.aging_by_bucket(actor=actor, filters=filters)
 
 

@@ -17,6 +17,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 from urllib.parse import urlencode
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from django.http import HttpRequest
 from django.utils import timezone
@@ -159,6 +160,18 @@ def _payer(actor: Actor, value: str) -> tuple[Payer | None, str]:
     return payer, ""
 
 
+def report_today(actor: Actor, practice: Practice | None) -> date:
+    """The day a report calls today: the server's date (the calendar the ledger and the claim
+    history are dated by, so today's postings are always in an as-of-today report) or, when it
+    is later, the day the practice has reached — across the book, any of the actor's practices.
+    A practice ahead of the server (Guam, Manila) may then ask for its own today without being
+    told the date "is in the future"."""
+    now = timezone.now()
+    practices = [practice] if practice is not None else [a.practice for a in actor.access.values()]
+    zones = {p.timezone for p in practices}
+    return max([timezone.localdate(now), *(now.astimezone(ZoneInfo(z)).date() for z in zones)])
+
+
 def parse_practice_payer(
     request: HttpRequest, actor: Actor, capability: Capability, *, use_context: bool = True
 ) -> tuple[PracticePayer, list[str]]:
@@ -179,9 +192,9 @@ def parse_report_filters(
 ) -> ReportFilters:
     """The report filters of this request. A foreign or unknown practice raises Http404 (see
     the module doc); every other unreadable value becomes a message in `errors`."""
-    today = today or timezone.localdate()
     get = request.GET
     base, errors = parse_practice_payer(request, actor, capability, use_context=use_context)
+    today = today or report_today(actor, base.practice)
     as_of = today
     if get.get("as_of", "").strip():
         parsed, problem = parse_date(get["as_of"], name="As-of date", today=today)

@@ -7,12 +7,11 @@ from datetime import date, timedelta
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from bureau.directory.models import Payer
 from bureau.directory.selectors import payer_list
-from bureau.reports.filters import parse_practice_payer
+from bureau.reports.filters import parse_practice_payer, report_today
 from bureau.reports.kpis import REGISTRY
 from bureau.reports.kpis.dashboard import kpi_dashboard
 from bureau.reports.period_reports import PeriodFilters, parse_period
@@ -78,7 +77,11 @@ def _asked(request: HttpRequest, actor: Actor) -> Asked:
         else:
             variants[key] = asked
     filters = parse_period(
-        request, base, errors, today=timezone.localdate(), default_start=_default_start
+        request,
+        base,
+        errors,
+        today=report_today(actor, base.practice),
+        default_start=_default_start,
     )
     if filters.errors:
         typed = (request.GET.get("start", "").strip(), request.GET.get("end", "").strip())

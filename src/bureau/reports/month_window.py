@@ -18,7 +18,6 @@ from typing import Any, Protocol, TypeVar
 from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
 
 from bureau.audit.models import AuditAction
 from bureau.reports.filters import (
@@ -30,6 +29,7 @@ from bureau.reports.filters import (
     file_scope,
     parse_month_first,
     parse_practice_payer,
+    report_today,
 )
 from bureau.reports.report_views import (
     Answer,
@@ -152,7 +152,7 @@ def read_window(
     is not read (it used to be, and a wrong one answered 400 on a report that never uses it)."""
     actor = actor_of(request)
     base, errors = parse_practice_payer(request, actor, C.REPORTS_VIEW, use_context=use_context)
-    today = timezone.localdate()
+    today = report_today(actor, base.practice)
     filters = ReportFilters(base.practice, base.payer, today, AgingBasis.SERVICE, tuple(errors))
     window, problems = parse_month_window(request, today)
     return filters, window, [*errors, *problems]
@@ -171,7 +171,14 @@ class WindowViews(ReportViews[W]):
     def run(self, request: HttpRequest, use_context: bool) -> W | HttpResponse:
         filters, window, errors = read_window(request, use_context=use_context)
         if errors:
-            return refused(request, self.template, errors, window_choices=WINDOW_CHOICES)
+            return refused(
+                request,
+                self.template,
+                errors,
+                window_choices=WINDOW_CHOICES,
+                filters=filters,
+                window=window,
+            )
         return self.runner(actor=actor_of(request), filters=filters, window=window)
 
     def audit(self, actor: Actor, action: AuditAction, answer: W, /, **detail: Any) -> None:

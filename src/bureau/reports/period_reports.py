@@ -17,7 +17,6 @@ from typing import Any, Protocol, TypeVar
 from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
 
 from bureau.audit.models import AuditAction
 from bureau.reports.filters import (
@@ -26,6 +25,7 @@ from bureau.reports.filters import (
     file_scope,
     parse_date,
     parse_practice_payer,
+    report_today,
 )
 from bureau.reports.kpis.scope import KpiScope
 from bureau.reports.report_views import (
@@ -125,7 +125,7 @@ def parse_period_filters(
 ) -> PeriodFilters:
     """The filters of this request (a foreign or unknown practice raises Http404)."""
     base, errors = parse_practice_payer(request, actor, C.REPORTS_VIEW, use_context=use_context)
-    today = today or timezone.localdate()
+    today = today or report_today(actor, base.practice)
     return parse_period(request, base, errors, today=today, default_start=default_start)
 
 
@@ -159,7 +159,9 @@ class PeriodViews(ReportViews[P]):
     def run(self, request: HttpRequest, use_context: bool) -> P | HttpResponse:
         filters = parse_period_filters(request, actor_of(request), use_context=use_context)
         if filters.errors:
-            return refused(request, self.template, filters.errors, title=self.title)
+            return refused(
+                request, self.template, filters.errors, title=self.title, filters=filters
+            )
         return self.runner(actor=actor_of(request), filters=filters)
 
     def audit(self, actor: Actor, action: AuditAction, answer: P, /, **detail: Any) -> None:

@@ -14,10 +14,9 @@ from datetime import date, timedelta
 from typing import Any, TypeVar
 
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
 
 from bureau.audit.models import AuditAction
-from bureau.reports.filters import file_scope, parse_report_filters
+from bureau.reports.filters import file_scope, parse_report_filters, report_today
 from bureau.reports.period_reports import (
     PeriodAnswer,
     PeriodFilters,
@@ -45,8 +44,8 @@ def parse_work_filters(
     today: date | None = None,
 ) -> PeriodFilters:
     """The filters of this request (a foreign or unknown practice raises Http404)."""
-    today = today or timezone.localdate()
     base = parse_report_filters(request, actor, capability, use_context=use_context, today=today)
+    today = today or report_today(actor, base.practice)
     filters = parse_period(
         request,
         base,

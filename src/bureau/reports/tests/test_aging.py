@@ -371,3 +371,12 @@ def test_a_file_names_the_one_practice_it_covers_not_the_book():
     assert lakeside.name in client_files["Content-Disposition"]
     assert "book" not in client_files["Content-Disposition"]
     assert "-book-" in owner_files["Content-Disposition"]
+
+
+def test_a_refused_page_keeps_the_as_of_date_and_basis_that_could_be_read():
+    query = "as_of=2026-02-15&basis=submission&payer=not-a-uuid"
+    response = verified_client("olivia.owner").get(f"/reports/aging/?{query}")
+    body = response.content.decode()
+    assert response.status_code == 400 and "not a payer id" in body
+    assert 'name="as_of" value="2026-02-15"' in body
+    assert '<option value="submission" selected>' in body

@@ -292,3 +292,11 @@ def test_denied_dollars_are_the_ledger_s_denying_adjustments_on_the_demo(
 
 def test_the_aging_report_s_as_of_and_basis_are_not_read():
     assert_aging_parameters_are_not_read("denials")
+
+
+def test_a_refused_page_keeps_the_window_that_could_be_read():
+    query = "month=2026-03&months=6&payer=not-a-uuid"
+    response = verified_client("olivia.owner").get(f"/reports/denials/?{query}")
+    body = response.content.decode()
+    assert response.status_code == 400 and "not a payer id" in body
+    assert 'name="month" value="2026-03"' in body and '<option value="6" selected>' in body

@@ -258,3 +258,13 @@ def test_the_default_start_never_reaches_before_2000(name: str) -> None:
     assert response.status_code == 200
     filters = response.context["report"].filters
     assert (filters.start, filters.end) == (date(2000, 1, 1), date(2000, 1, 15))
+
+
+@pytest.mark.parametrize("name", list(REPORTS))
+def test_a_refused_page_keeps_the_period_that_could_be_read(name: str) -> None:
+    # One unreadable filter (the payer) must not blank the dates the person typed correctly.
+    query = "start=2026-02-01&end=2026-02-28&payer=not-a-uuid"
+    response = verified_client("olivia.owner").get(f"/reports/{name}/?{query}")
+    body = response.content.decode()
+    assert response.status_code == 400 and "not a payer id" in body
+    assert 'name="start" value="2026-02-01"' in body and 'name="end" value="2026-02-28"' in body

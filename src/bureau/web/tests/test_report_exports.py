@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import uuid
 from typing import Any
 
 import pytest
 from django.urls import reverse
 
+from bureau.accounts.models import User
 from bureau.audit.models import AuditAction, AuditEvent
 from bureau.conftest import verified_client
 from bureau.tenancy.models import Grant, Practice
@@ -60,7 +62,6 @@ def text_of(response: Any) -> str:
 def may_take(username: str, needed: frozenset[Capability]) -> set[int]:
     """Practices whose whole figures the person may take: every capability held there, from a
     grant limited to no provider (a limited grant is left out, whatever else it holds)."""
-    from bureau.accounts.models import User
 
     user = User.objects.get(username=username)
     limited = set(
@@ -97,6 +98,17 @@ def test_the_exports_are_found():
     assert {"reports:aging_csv", "reports:aging_claims_csv"} <= set(report_exports())
 
 
+# A PDF's line naming the practices the actor sees but may not take whole (report_views
+# `file_coverage`): naming them there is the point, not a leak; naming any other is.
+LEFT_OUT = re.compile(r"Not in this file:\s(.*?)\s\(([^()]*)\)\.", re.DOTALL)
+
+
+def _left_out(body: str) -> tuple[str, str]:
+    """The body without its "Not in this file" lines, and those lines' text."""
+    named = " ".join(m.group(1) for m in LEFT_OUT.finditer(body))
+    return LEFT_OUT.sub(" ", body), re.sub(r"\s+", " ", named)
+
+
 def _check(username: str) -> list[str]:
     client = verified_client(username)
     practices = list(Practice.objects.order_by("id"))
@@ -122,8 +134,11 @@ def _check(username: str) -> list[str]:
         if response.status_code != 200:
             failures.append(f"{where}: {response.status_code}")
             continue
-        body = text_of(response)
+        body, left_out = _left_out(text_of(response))
+        seen = set(expected_caps(User.objects.get(username=username)))
         for p in practices:
+            if p.name in left_out and (p.pk not in seen or p.pk in allowed):
+                failures.append(f"{where}: says it leaves out {p.name}, which it may not name")
             if p.pk not in allowed and p.name in body:
                 failures.append(f"{where}: names {p.name}, which it may not take")
         leaked = sorted(s for s in hidden if s in body)
@@ -196,3 +211,29 @@ def test_without_demographics_claim_rows_carry_initials_on_the_page_and_in_the_c
         f"/reports/aging/?practice=all&open={practice.public_id}&open_payer={payer.public_id}"
     ).content.decode()
     assert first["claim"] in page and 'class="masked">' + first["patient"] in page
+
+
+def test_a_pdf_names_the_practice_it_leaves_out_and_nothing_beyond_reach():
+    """Reports on two practices, one through a grant limited to a provider: the files cover the
+    other alone, and the PDF says which one it left out (the check above allows that line for a
+    practice the person sees, and only for one)."""
+    from bureau.directory.models import Provider
+
+    username = _make_person(
+        Person("reports, one practice limited", ((Role.COMPLIANCE_OFFICER, 0),))
+    )
+    user = User.objects.get(username=username)
+    practices = list(Practice.objects.filter(workspace=user.workspace).order_by("id"))
+    limited = Grant.objects.create(
+        workspace=user.workspace,
+        user=user,
+        practice=practices[1],
+        role=Role.COMPLIANCE_OFFICER.value,
+        reason="test",
+    )
+    limited.providers.add(Provider.objects.filter(practice=practices[1]).order_by("id").first())
+    assert not _check(username)
+    response = verified_client(username).get(reverse("reports:aging_pdf"), {"practice": "all"})
+    body, left_out = _left_out(text_of(response))
+    assert practices[1].name in left_out and practices[1].name not in body
+    assert practices[0].name in body
