@@ -35,7 +35,7 @@ from bureau.reports.activity import (
 )
 from bureau.reports.export import CSV_TYPE, PDF_TYPE, csv_text, pdf_bytes
 from bureau.reports.filters import parse_date, report_today
-from bureau.reports.report_views import file_coverage
+from bureau.reports.report_views import file_coverage, may_take
 from bureau.tenancy.actor import Actor
 from bureau.tenancy.models import Practice
 from bureau.web.access import (
@@ -148,7 +148,7 @@ def activity_view(request: HttpRequest) -> HttpResponse:
         | {
             "found": found,
             "query": asked.query(),
-            "may_export": bool(exportable),
+            "may_export": may_take(actor, CARRIES, asked.practice),
             "exports_partial": bool(found.practice_ids - exportable)
             or any(e.practice_id is None for e in found.events),
         },

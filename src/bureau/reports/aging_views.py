@@ -33,6 +33,7 @@ from bureau.reports.report_views import (
     export_links,
     file_coverage,
     form_context,
+    may_take,
     pdf_file,
     print_context,
     refused,
@@ -44,7 +45,6 @@ from bureau.web.access import (
     ReportDownload,
     actor_of,
     chosen_practice,
-    file_practice_ids,
     requires,
     serves_report,
 )
@@ -191,9 +191,11 @@ def _refused(request: HttpRequest, errors: list[str], filters: ReportFilters) ->
 
 
 # -- the page ------------------------------------------------------------------------------------
-def _read(request: HttpRequest) -> tuple[ReportFilters, Practice | None, Payer | None, list[str]]:
+def _read(
+    request: HttpRequest, *, use_context: bool = True
+) -> tuple[ReportFilters, Practice | None, Payer | None, list[str]]:
     actor = actor_of(request)
-    filters = parse_report_filters(request, actor, C.REPORTS_VIEW)
+    filters = parse_report_filters(request, actor, C.REPORTS_VIEW, use_context=use_context)
     open_practice = chosen_practice(
         request, actor, C.REPORTS_VIEW, chosen=request.GET.get("open", ""), use_context=False
     )
@@ -225,8 +227,8 @@ def aging_view(request: HttpRequest) -> HttpResponse:
             "buckets": BUCKETS,
             "chart": _chart(report, nodes),
             **form_context(actor),
-            **export_links(actor, filters.query(), report.practice_ids),
-            "may_export_claims": bool(file_practice_ids(actor, CLAIMS_CARRIES)),
+            **export_links(actor, filters.query(), report.practice_ids, practice=filters.practice),
+            "may_export_claims": may_take(actor, CLAIMS_CARRIES, filters.practice),
         },
     )
 
@@ -235,9 +237,13 @@ def aging_view(request: HttpRequest) -> HttpResponse:
 @requires(C.REPORTS_VIEW)
 def aging_rows_view(request: HttpRequest) -> HttpResponse:
     """The rows under one practice (its payers) or one payer of it (its claims), with the row
-    itself, open: what the page's row link swaps in. No practice asked for: the book's rows."""
+    itself, open: what the page's row link swaps in. No practice asked for: the book's rows.
+
+    A piece of a page already shown, read as its link says (the page's links always name the
+    practice, `all` included) and never moving the practice bar: another tab may have moved
+    the bar since, and a fragment shows no bar to say it moved back."""
     actor = actor_of(request)
-    filters, open_practice, open_payer, errors = _read(request)
+    filters, open_practice, open_payer, errors = _read(request, use_context=False)
     if errors:
         return _refused(request, errors, filters)
     report = aging.aging_by_bucket(actor=actor, filters=filters)

@@ -106,6 +106,9 @@ class BookGlance:
     practice: Practice | None = None  # the one practice the bar names; None: the book
     which: str = "all"  # the `practice=` of the links to the reports behind the figures
     queue_link: str = ""  # the breaches in the work queue; "" when the actor may not open it
+    # The practices whose figures count only some providers' claims (the actor's grant there is
+    # limited to them): the page names them, so no partial figure reads as the practice's.
+    limited: list[Practice] = field(default_factory=list)
 
 
 # -- shared reads ---------------------------------------------------------------------------
@@ -299,6 +302,7 @@ def book_glance(
             if may_open_queue(actor, practice)
             else ""
         ),
+        limited=[p for p in practices if actor.provider_limited(p, CAPABILITY)],
     )
 
 

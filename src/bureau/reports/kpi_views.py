@@ -15,6 +15,7 @@ from bureau.reports.filters import parse_practice_payer, report_today
 from bureau.reports.kpis import REGISTRY
 from bureau.reports.kpis.dashboard import kpi_dashboard
 from bureau.reports.period_reports import PeriodFilters, parse_period
+from bureau.reports.report_views import limited_practices
 from bureau.tenancy.actor import Actor
 from bureau.tenancy.roles import Capability
 from bureau.web.access import actor_of, requires
@@ -110,6 +111,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
             "payers": payer_list(actor=actor).order_by("name"),
             "asked": asked,
             "figures": figures,
+            "limited_practices": limited_practices(actor, practice),
         },
         status=400 if asked.errors else 200,
     )

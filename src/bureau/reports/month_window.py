@@ -205,7 +205,9 @@ class WindowViews(ReportViews[W]):
             "filters": f,
             "window": w,
             "chart": self.chart(answer),
-            **export_links(actor, urlencode(window_query(f, w)), answer.practice_ids),
+            **export_links(
+                actor, urlencode(window_query(f, w)), answer.practice_ids, practice=f.practice
+            ),
             **form_context(actor),
             "window_choices": WINDOW_CHOICES,
         }

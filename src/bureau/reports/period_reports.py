@@ -224,6 +224,6 @@ def page_context(
     """The page's filters, form and export links."""
     return {
         "filters": filters,
-        **export_links(actor, filters.query(), practice_ids),
+        **export_links(actor, filters.query(), practice_ids, practice=filters.practice),
         **form_context(actor),
     }

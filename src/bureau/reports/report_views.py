@@ -156,14 +156,36 @@ def refused(
     return render(request, template, context, status=400)
 
 
-def export_links(actor: Actor, query: str, practice_ids: frozenset[int]) -> dict[str, Any]:
-    """The page's CSV and PDF links: shown only where the actor may take every practice's
-    figures (a link never answers 404), with a notice when the files leave some out."""
+def may_take(actor: Actor, carries: Iterable[Capability], practice: Practice | None) -> bool:
+    """Whether a page about `practice` (None: every practice) offers a file carrying `carries`:
+    one practice, when the actor may take that practice's whole files; every practice, when it
+    may take some practice's (the file leaves the others out and says so). The export of a
+    practice it may not take answers 404, so no link leads there."""
+    exportable = file_practice_ids(actor, carries)
+    return practice.pk in exportable if practice is not None else bool(exportable)
+
+
+def limited_practices(actor: Actor, practice: Practice | None) -> list[Practice]:
+    """The practices a page about `practice` (None: every practice) reads where the actor's
+    reports.view is limited to some providers: their figures count only those providers'
+    claims, and the page must say so (a figure that reads as the practice's would mislead)."""
+    asked = [practice] if practice is not None else actor.practices(C.REPORTS_VIEW)
+    return [p for p in asked if actor.provider_limited(p, C.REPORTS_VIEW)]
+
+
+def export_links(
+    actor: Actor, query: str, practice_ids: frozenset[int], *, practice: Practice | None
+) -> dict[str, Any]:
+    """The page's CSV and PDF links: shown only where the file may be taken (`may_take`: a link
+    never answers 404), with a notice when the files leave some practices out, and the
+    practices whose figures are partial (`limited_practices`)."""
     exportable = file_practice_ids(actor, SUMMARY_CARRIES)
+    may_export = may_take(actor, SUMMARY_CARRIES, practice)
     return {
         "query": query,
-        "may_export": bool(exportable),
-        "exports_partial": bool(practice_ids - exportable),
+        "may_export": may_export,
+        "exports_partial": may_export and bool(practice_ids - exportable),
+        "limited_practices": limited_practices(actor, practice),
     }
 
 

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_safe
 from bureau.audit.models import AuditAction
 from bureau.reports import period_reports as pr
 from bureau.reports.charts import StackedBars, stacked_bars
-from bureau.reports.report_views import csv_file
+from bureau.reports.report_views import csv_file, may_take
 from bureau.reports.underpayment_report import (
     EXPORT_CLAIMS,
     ShortClaim,
@@ -22,7 +22,7 @@ from bureau.reports.underpayment_report import (
     underpayments_by_payer,
 )
 from bureau.tenancy.roles import Capability
-from bureau.web.access import ReportDownload, actor_of, file_practice_ids, requires, serves_report
+from bureau.web.access import ReportDownload, actor_of, requires, serves_report
 from bureau.web.links import record_url
 
 C = Capability
@@ -80,7 +80,7 @@ def underpayments_view(request: HttpRequest) -> HttpResponse:
         "claims": [(c, record_url(c.public_id, "claims:detail")) for c in claims],
         "claim_total": claim_total,
         "show_claims": may_claims,
-        "may_export_claims": bool(file_practice_ids(actor, CLAIMS_CARRIES)),
+        "may_export_claims": may_take(actor, CLAIMS_CARRIES, f.practice),
         "claims_csv_url": "reports:underpayments_claims_csv",
     }
     return render(request, VIEWS.template, context)

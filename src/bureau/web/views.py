@@ -9,7 +9,6 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
 from bureau.audit.models import AuditAction
@@ -17,6 +16,7 @@ from bureau.audit.services import audit_record
 from bureau.reports.book import book_glance
 from bureau.reports.catalogue import shortcuts_for
 from bureau.reports.client_dashboard import client_glance
+from bureau.reports.filters import report_today
 from bureau.tenancy.actor import Actor
 from bureau.tenancy.context import ALL, switch_practice
 from bureau.tenancy.models import Practice
@@ -44,14 +44,16 @@ def home_view(request: HttpRequest) -> HttpResponse:
     work = _linked(_of_practice(work_summary(actor=actor), shown)) if works else None
     book = client = None
     if actor.can(Capability.REPORTS_VIEW):
-        today = timezone.localdate()
+        # "Today" is the reports' own (`report_today`), so each figure is the one its link opens.
         if client_home:
             # A client's home is her practice's dashboard: the one asked for or the bar's,
             # else her first.
             practice = shown or actor.practices(Capability.REPORTS_VIEW)[0]
+            today = report_today(actor, practice)
             client = client_glance(actor=actor, practice=practice, today=today, urls=_report_urls())
         elif shown is None or actor.can(Capability.REPORTS_VIEW, shown):
             # The bar names one practice: the book shows it alone; all practices: the book.
+            today = report_today(actor, shown)
             book = book_glance(actor=actor, today=today, urls=_report_urls(), practice=shown)
     shortcuts = [(e, f"{e.href}?{urlencode({'practice': which})}") for e in shortcuts_for(actor)]
     return render(
