@@ -39,7 +39,7 @@ from bureau.directory.selectors import payer_list
 from bureau.remittance.models import EraClaimOutcome
 from bureau.reports.aging import ZERO, money
 from bureau.reports.charts import StackedBars, stacked_bars
-from bureau.reports.filters import ReportFilters
+from bureau.reports.filters import ReportFilters, chart_scope
 from bureau.reports.kpis.scope import KpiScope
 from bureau.reports.month_window import MonthWindow
 from bureau.tenancy.actor import Actor
@@ -330,7 +330,7 @@ def denial_chart(report: DenialReport) -> StackedBars:
         if rest:
             values.append(sum((c.months[i].dollars for c in rest), ZERO))
         rows.append((label, values))
-    place = report.filters.practice.name if report.filters.practice else "all practices"
+    place = chart_scope(report.filters.practice, report.practice_ids)
     chart = stacked_bars(f"Dollars denied by month and category · {place}", series, rows)
     return recolour(chart, CATEGORY_PALETTE)
 

@@ -105,6 +105,15 @@ def file_scope(practice: Practice | None, practice_ids: Collection[int]) -> str:
     return "book"
 
 
+def chart_scope(practice: Practice | None, practice_ids: Collection[int]) -> str:
+    """What a chart's title says it covers: the practice asked for, or the one practice the
+    report read, or how many it read. Never "all practices": an export leaves out practices
+    the reader may not take whole, and its chart must not claim them."""
+    if practice is not None or len(practice_ids) == 1:
+        return file_scope(practice, practice_ids)
+    return f"{len(practice_ids)} practices"
+
+
 def _quoted(value: str) -> str:
     shown = "".join(c for c in value[:_LONGEST] if c.isprintable())
     return f"“{shown}”" + ("…" if len(value) > _LONGEST else "")

@@ -38,7 +38,7 @@ from bureau.remittance.models import EraLine
 from bureau.reports.aging import ZERO, money
 from bureau.reports.charts import StackedBars, stacked_bars
 from bureau.reports.denial_report import CATEGORY_PALETTE, recolour, report_practice_ids
-from bureau.reports.filters import ReportFilters
+from bureau.reports.filters import ReportFilters, chart_scope
 from bureau.reports.kpis import facts
 from bureau.reports.kpis.registry import Unit, ratio
 from bureau.reports.kpis.scope import KpiScope
@@ -275,7 +275,7 @@ def payer_chart(report: PayerReport) -> StackedBars:
         (r.label, [r.figures.denied, r.figures.underpaid])
         for r in sorted(report.payers, key=lambda r: -(r.figures.denied + r.figures.underpaid))
     ]
-    place = report.filters.practice.name if report.filters.practice else "all practices"
+    place = chart_scope(report.filters.practice, report.practice_ids)
     chart = stacked_bars(
         f"Dollars denied and underpaid by payer · {place}", ["Denied", "Underpaid"], rows[:15]
     )

@@ -171,3 +171,23 @@ def test_the_home_is_as_of_the_day_its_links_open_for_a_practice_ahead_of_the_se
     day = date(2026, 12, 7).isoformat()
     assert f"Insurance A/R as of {day}" in body.content.decode()
     assert f"as of {day}" in aging.content.decode()
+
+
+# -- a narrowed file's chart names what the file covers -----------------------------------------
+@pytest.mark.parametrize("name", ["reports:denials_pdf", "reports:payers_pdf"])
+def test_a_narrowed_pdfs_chart_does_not_claim_all_practices(name):
+    client = verified_client(whole_and_limited(Role.ACCOUNT_MANAGER))
+    response = client.get(reverse(name), {"practice": "all"})
+    assert response.status_code == 200
+    # The chart the PDF was drawn with (the test database has no denial to draw its bars).
+    title = response.context["chart"].title
+    assert title.endswith(f"· {CEDAR}"), title  # the one practice the file covers
+
+
+def test_a_chart_names_the_practice_or_counts_them():
+    from bureau.reports.filters import chart_scope
+
+    lakeside, cedar = _practice(LAKESIDE), _practice(CEDAR)
+    assert chart_scope(lakeside, {lakeside.pk, cedar.pk}) == LAKESIDE
+    assert chart_scope(None, {cedar.pk}) == CEDAR
+    assert chart_scope(None, {lakeside.pk, cedar.pk}) == "2 practices"
