@@ -35,7 +35,7 @@ from bureau.reports.activity import (
 )
 from bureau.reports.export import CSV_TYPE, PDF_TYPE, csv_text, pdf_bytes
 from bureau.reports.filters import parse_date, report_today
-from bureau.reports.report_views import file_coverage, may_take
+from bureau.reports.report_views import cut_name, file_coverage, may_take
 from bureau.tenancy.actor import Actor
 from bureau.tenancy.models import Practice
 from bureau.web.access import (
@@ -220,7 +220,7 @@ def activity_csv_view(request: HttpRequest) -> ReportDownload | HttpResponse:
         return found
     return ReportDownload(
         csv_text(HEADER, csv_rows(found)),
-        _file_name(found, ".csv"),
+        cut_name(_file_name(found, ".csv"), len(found.events), found.total),
         found.practice_ids,
         CSV_TYPE,
         (".csv",),

@@ -30,6 +30,7 @@ from bureau.reports.filters import ReportFilters, file_scope, parse_report_filte
 from bureau.reports.report_views import (
     SUMMARY_CARRIES,
     csv_file,
+    cut_name,
     export_links,
     file_coverage,
     form_context,
@@ -388,14 +389,14 @@ def aging_claims_csv_view(request: HttpRequest) -> ReportDownload | HttpResponse
     answer = _claim_export(request, "csv")
     if isinstance(answer, HttpResponse):
         return answer
-    report, claims, _ = answer
+    report, claims, total = answer
     rows = [
         [c.practice_name, c.payer_name, c.number, c.patient_account, c.patient_name,
          c.date_of_service, c.start, c.days, c.bucket_label, c.insurance, c.patient]
         for c in claims
     ]  # fmt: skip
     practice_ids = report.practice_ids | {c.practice_id for c in claims}
-    name = _file_name(report.filters, practice_ids, "claims", ".csv")
+    name = cut_name(_file_name(report.filters, practice_ids, "claims", ".csv"), len(rows), total)
     return csv_file(CLAIMS_HEADER, rows, name, practice_ids)
 
 

@@ -264,6 +264,17 @@ def audit_report(
         )
 
 
+def cut_name(name: str, rows: int, total: int) -> str:
+    """A file's name, saying when it carries only the first `rows` of `total` (an export is
+    capped: the claims with the largest balances, a day's first events). A CSV has no place
+    for a note that every reader sees and no parser trips on; its name does, so a cut file is
+    never taken for the whole and its sums for the report's."""
+    if total <= rows:
+        return name
+    stem, dot, ext = name.rpartition(".")
+    return f"{stem}-first-{rows}-of-{total}{dot}{ext}"
+
+
 def csv_file(
     header: Sequence[str], rows: Iterable[Sequence[Any]], name: str, practice_ids: Iterable[int]
 ) -> ReportDownload:

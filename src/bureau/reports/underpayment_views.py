@@ -12,7 +12,7 @@ from django.views.decorators.http import require_safe
 from bureau.audit.models import AuditAction
 from bureau.reports import period_reports as pr
 from bureau.reports.charts import StackedBars, stacked_bars
-from bureau.reports.report_views import csv_file, may_take
+from bureau.reports.report_views import csv_file, cut_name, may_take
 from bureau.reports.underpayment_report import (
     EXPORT_CLAIMS,
     ShortClaim,
@@ -166,7 +166,7 @@ def underpayments_claims_csv_view(request: HttpRequest) -> ReportDownload | Http
          c.date_of_service, c.lines, c.expected, c.allowed, c.paid, c.shortfall]
         for c in claims
     ]  # fmt: skip
-    name = VIEWS.file_name(report, ".csv", kind="claims")
+    name = cut_name(VIEWS.file_name(report, ".csv", kind="claims"), len(rows), total)
     return csv_file(
         CLAIMS_HEADER, rows, name, report.practice_ids | {c.practice_id for c in claims}
     )
