@@ -19,7 +19,7 @@ from django.db.models import QuerySet
 from bureau.accounts.models import User
 from bureau.audit.listing import Page, audited_page
 from bureau.audit.models import AuditAction
-from bureau.compliance.access import can_manage, practices_seen, sees_whole_program
+from bureau.compliance.access import practices_seen, sees_whole_program
 from bureau.compliance.incident_queries import (
     AffectedProposal,
     incidents_visible_to,
@@ -307,5 +307,14 @@ def proposal_shown(actor: Actor, incident: Incident, page: int) -> ProposalShown
     )
 
 
-def may_change(actor: Actor) -> bool:
-    return can_manage(actor)
+def evidence_rows(evidence: dict[str, Any]) -> list[dict[str, Any]]:
+    """The confirmed evidence (as `evidence_visible_to` narrowed it) in counts per practice."""
+    return [
+        {
+            "name": part.get("name", ""),
+            "events": part.get("events", 0),
+            "patients": len(part.get("records", {}).get(PATIENT_MODEL, [])),
+            "claims": len(part.get("records", {}).get(CLAIM_MODEL, [])),
+        }
+        for part in evidence.get("practices", {}).values()
+    ]

@@ -217,6 +217,7 @@ def _detail(request: HttpRequest, actor: Actor, incident: Incident, **bound: Any
     manager = can_manage(actor)
     whole = sees_whole_program(actor)
     proposal = incident_log.proposal_shown(actor, incident, page_number(request))
+    evidence = evidence_visible_to(actor, incident)
     context: dict[str, Any] = {
         "incident": incident,
         "timeline": _timeline(incident),
@@ -224,7 +225,8 @@ def _detail(request: HttpRequest, actor: Actor, incident: Incident, **bound: Any
         "decision": incident_log.decision_word(incident),
         "clock": incident_log.clock_shown(actor, incident, _today()),
         "practices": incident_log.affected_shown(actor, incident),
-        "evidence": evidence_visible_to(actor, incident),
+        "evidence": evidence,
+        "evidence_rows": incident_log.evidence_rows(evidence),
         "proposal": proposal,
         "can_manage": manager,
         "whole": whole,

@@ -314,6 +314,13 @@ def test_the_officer_without_patients_view_sees_counts_and_confirms() -> None:
         again = client.post(detail(incident, "compliance:incident_confirm"), {"practices": ticked})
         assert again.status_code == 200 and "practices" in again.context["confirm_form"].errors
     assert list(incident.affected_practices.all()) == [lakeside]
+    # Lakeside's client viewer now sees the incident: her practice's counts, no proposal.
+    cliff = verified_client("cliff.client").get(detail(incident))
+    assert cliff.status_code == 200
+    assert [(r["name"], r["patients"]) for r in cliff.context["evidence_rows"]] == [
+        (lakeside.name, 3)
+    ]
+    assert cliff.context["proposal"] is None and northgate.name not in text(cliff)
 
 
 def test_the_owner_sees_the_patients_and_the_read_is_audited() -> None:

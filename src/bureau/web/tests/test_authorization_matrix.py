@@ -337,9 +337,7 @@ CLASSIFICATION: dict[str, Spec] = {
     # window goes back to it with a message.
     "compliance:incident_list": Spec("compliance", needs=(C.COMPLIANCE_VIEW,)),
     "compliance:incident_new": Spec("compliance", needs=(C.COMPLIANCE_MANAGE,), form_post=True),
-    "compliance:incident_detail": Spec(
-        "compliance", needs=(C.COMPLIANCE_VIEW,), record="incident"
-    ),
+    "compliance:incident_detail": Spec("compliance", needs=(C.COMPLIANCE_VIEW,), record="incident"),
     **{
         f"compliance:incident_{name}": Spec(
             "compliance", method="POST", needs=(C.COMPLIANCE_MANAGE,), record="incident"
