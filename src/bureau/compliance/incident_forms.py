@@ -228,7 +228,10 @@ class AssessmentForm(_Dated):
 
 
 class DecisionForm(_Dated):
-    decision = forms.ChoiceField(choices=BreachDecision.choices)
+    decision = forms.ChoiceField(
+        choices=BreachDecision.choices,
+        help_text="“Not a breach” needs all four factors assessed and rated first.",
+    )
     reasoning = forms.CharField(
         max_length=TEXT_LIMIT,
         required=False,
