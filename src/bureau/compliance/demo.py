@@ -12,3 +12,6 @@ from bureau.tenancy.models import Workspace
 
 def seed_compliance(workspace: Workspace, say: Callable[[str], None] | None = None) -> None:
     """Each part adds one line here: its own module's seed, given the workspace."""
+    from bureau.compliance.demo_incidents import seed_incidents
+
+    seed_incidents(workspace, say)  # compliance: incidents (after the BAAs: the clock reads them)

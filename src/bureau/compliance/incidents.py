@@ -35,6 +35,11 @@ NO_SUCH_PRACTICE = "No such practice."
 NO_SUCH_USER = "No such user."
 MOMENTS = ("discovered", "reported", "contained", "resolved")
 FACTORS = ("phi_nature", "unauthorized_person", "acquired_or_viewed", "mitigation")
+_ASSESSED = tuple(name for factor in FACTORS for name in (factor, f"{factor}_risk"))
+# The key of `affected_evidence` naming the window (and person) the officer asked the audit
+# log about, before (or after) confirming a proposal: the evidence's own "window" and "user"
+# say what a confirmed list was drawn from.
+ASKED = "asked"
 
 
 class IncidentError(ValueError):
@@ -269,6 +274,8 @@ def incident_confirm_affected(
     evidence = proposal.evidence(chosen)
     evidence["confirmed_by"] = actor.user.label
     evidence["confirmed_at"] = timezone.now().isoformat()
+    if ASKED in (incident.affected_evidence or {}):
+        evidence[ASKED] = incident.affected_evidence[ASKED]  # what the officer asked stays
     incident.affected_evidence = evidence
     incident.updated_at = timezone.now()
     incident.save(update_fields=["affected_evidence", "updated_at"])
@@ -281,6 +288,56 @@ def incident_confirm_affected(
         incident,
         {"affected_practices": change, "confirmed_from_audit_log": True, "records": records},
     )
+    return incident
+
+
+def incident_data(incident: Incident) -> IncidentData:
+    """The incident's facts, timeline and assessment as they stand: what a form changing one
+    part of it starts from (`dataclasses.replace` the part, then `incident_change`)."""
+    moments = {}
+    for moment in MOMENTS:
+        moments[f"{moment}_at"] = getattr(incident, f"{moment}_at")
+        moments[f"{moment}_by"] = getattr(incident, f"{moment}_by")
+    return IncidentData(
+        title=incident.title,
+        description=incident.description,
+        systems_affected=incident.systems_affected,
+        timeline=Timeline(**moments),
+        assessment=RiskAssessment(**{name: getattr(incident, name) for name in _ASSESSED}),
+    )
+
+
+@transaction.atomic
+def incident_set_window(
+    *, actor: Actor, incident: Incident, start: datetime, end: datetime, user: User | None
+) -> Incident:
+    """The time window (and the person, if one) the incident concerns: what the audit log's
+    proposal of affected practices is drawn from. Kept beside a confirmed list, not over it:
+    the confirmed evidence stays until the officer confirms again."""
+    require_manage(actor)
+    _mine(actor, incident)
+    start, end = _aware(start), _aware(end)
+    if end <= start:
+        raise IncidentError("window_end", "The window ends before it starts.")
+    if start > timezone.now():
+        raise IncidentError("window_start", "The window starts in the future.")
+    if user is not None and user.workspace_id != actor.workspace.pk:
+        raise IncidentError("concerns_user", NO_SUCH_USER)
+    asked = {
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "user": str(user.public_id) if user is not None else None,
+    }
+    evidence = dict(incident.affected_evidence or {})
+    old = evidence.get(ASKED)
+    if old == asked:
+        return incident
+    evidence[ASKED] = asked
+    incident.affected_evidence = evidence
+    incident.updated_at = timezone.now()
+    incident.save(update_fields=["affected_evidence", "updated_at"])
+    detail = {"window": [asked["start"], asked["end"]], "user": user.username if user else None}
+    _audit(actor, AuditAction.INCIDENT_CHANGED, incident, {"asked": detail})
     return incident
 
 

@@ -56,7 +56,10 @@ class Spec:
     access: "public" (no login), "pre_mfa" (login, no second factor), "verified" (any verified
     user with a workspace), "capability" (verified, and `needs` on one practice) or "any"
     (verified, and one of `needs` on some practice: the work queue, each function under its
-    own capability; the view's mark is the whole tuple).
+    own capability; the view's mark is the whole tuple), or "compliance" (the compliance
+    program's pages: `needs` is compliance.view, read by the whole program's readers and by a
+    practice's own readers, its client viewer included; or compliance.manage, on the whole
+    workspace — worked out from the grants by `compliance_reach`).
     record: what the URL's argument is: None (no argument), "patient", "user", "grant", or
     "practice" (a POST field rather than a URL argument).
     """
@@ -326,6 +329,27 @@ CLASSIFICATION: dict[str, Spec] = {
     "reports:payers": Spec("capability", needs=(C.REPORTS_VIEW,), list_filter=True),
     "reports:payers_csv": Spec("capability", needs=(C.REPORTS_VIEW,)),
     "reports:payers_pdf": Spec("capability", needs=(C.REPORTS_VIEW,)),
+    # compliance: incidents. The log and an incident's page read (a client viewer: those of
+    # her practice); recording and the officer's forms need compliance.manage on the whole
+    # workspace. An empty form re-renders the incident's page with its errors, but for the
+    # assessment (nothing rated yet: nothing changes) and the affected practices (none ticked:
+    # none affected), saved and back to the page; confirming a proposal of an incident with no
+    # window goes back to it with a message.
+    "compliance:incident_list": Spec("compliance", needs=(C.COMPLIANCE_VIEW,)),
+    "compliance:incident_new": Spec("compliance", needs=(C.COMPLIANCE_MANAGE,), form_post=True),
+    "compliance:incident_detail": Spec("compliance", needs=(C.COMPLIANCE_VIEW,), record="incident"),
+    **{
+        f"compliance:incident_{name}": Spec(
+            "compliance", method="POST", needs=(C.COMPLIANCE_MANAGE,), record="incident"
+        )
+        for name in ("moment", "facts", "decide", "window")
+    },
+    **{
+        f"compliance:incident_{name}": Spec(
+            "compliance", method="POST", needs=(C.COMPLIANCE_MANAGE,), record="incident", ok=302
+        )
+        for name in ("assess", "affected", "confirm")
+    },
 }
 # The URL argument of each record kind (the rest take `public_id`).
 RECORD_KWARG = {"job": "job_id"}
@@ -413,7 +437,7 @@ def test_view_marks_agree_with_the_classification():
             expected = spec.needs  # `requires_any`: the whole tuple
         if mark != expected:
             problems.append(f"{name}: view requires {mark}, classified {expected}")
-        if (spec.access in ("capability", "any")) != bool(spec.needs):
+        if (spec.access in ("capability", "any", "compliance")) != bool(spec.needs):
             problems.append(f"{name}: capability access needs a capability")
         args = set(found.pattern.pattern.converters)
         if bool(args) != (spec.record not in (None, "practice")):
@@ -436,6 +460,7 @@ class World:
     claims: list[Any] = field(default_factory=list)  # one per practice that has claims
     money: dict[str, list[Any]] | None = None  # ERAs, exceptions, denials, jobs (made lazily)
     items: list[Any] | None = None  # one live work item per practice (made lazily)
+    incidents: list[Any] | None = None  # compliance: incidents, per practice (made lazily)
 
     def holds(self, needs: tuple[Capability, ...], practice_id: int) -> bool:
         return set(needs) <= self.caps.get(practice_id, frozenset())
@@ -444,6 +469,8 @@ class World:
         """Whether `spec`'s capabilities are held on `practice_id` (None: on some practice):
         all of `needs`, or for "any" access one of them."""
         practices = list(self.caps) if practice_id is None else [practice_id]
+        if spec.access == "compliance":
+            return compliance_allows(spec, self.user)
         if spec.access == "any":
             return any(self.holds((c,), p) for c in spec.needs for p in practices)
         return any(self.holds(spec.needs, p) for p in practices)
@@ -686,9 +713,91 @@ def _records(spec: Spec, world: World) -> list[tuple[str, Any, bool]]:
         needs = world.holds_anywhere(spec.needs)
         rows = [(label, job.pk, may and needs) for label, job, may in money(world)["job"]]
         missing = ("missing", 2**31 - 1, False)
+    elif spec.record == "incident":
+        rows = [
+            (label, incident.public_id, compliance_allows(spec, world.user, incident))
+            for label, incident in incidents_of(world)
+        ]
     else:
         raise AssertionError(spec.record)
     return [*rows, missing]
+
+
+# -- compliance: incidents ------------------------------------------------------------------
+def compliance_reach(user: User) -> tuple[frozenset[Capability], frozenset[int]]:
+    """From the live grants (compliance/access.py's rule written out): the capabilities held
+    over the whole workspace (an all-practices grant), and the practices whose own compliance
+    records the user reads (compliance.view there, or being the practice's client viewer)."""
+    now = timezone.now()
+    grants = Grant.objects.filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=now),
+        user=user,
+        workspace_id=user.workspace_id,
+        revoked_at__isnull=True,
+    )
+    whole: set[Capability] = set()
+    for grant in grants.filter(practice__isnull=True):
+        whole |= {
+            c for c in ROLE_CAPABILITIES[Role(grant.role)] if not grant.read_only or c.is_read
+        }
+    seen = {pid for pid, caps in expected_caps(user).items() if C.COMPLIANCE_VIEW in caps}
+    live = Practice.objects.filter(workspace_id=user.workspace_id).exclude(
+        status=PracticeStatus.OFFBOARDED
+    )
+    for grant in grants.filter(role=Role.CLIENT_VIEWER):
+        targets = live if grant.practice_id is None else live.filter(pk=grant.practice_id)
+        seen |= set(targets.values_list("pk", flat=True))
+    return frozenset(whole), frozenset(seen)
+
+
+def compliance_allows(spec: Spec, user: User, incident: Any = None) -> bool:
+    """Whether `user` may open a compliance URL (with `incident`, that incident's)."""
+    whole, seen = compliance_reach(user)
+    if spec.needs[0] == C.COMPLIANCE_MANAGE:
+        may = C.COMPLIANCE_MANAGE in whole
+    else:
+        may = C.COMPLIANCE_VIEW in whole or bool(seen)
+    if incident is None or not may:
+        return may
+    if incident.workspace_id != user.workspace_id:
+        return False
+    if C.COMPLIANCE_VIEW in whole:
+        return True
+    return bool(set(incident.affected_practices.values_list("pk", flat=True)) & seen)
+
+
+def incidents_of(world: World) -> list[tuple[str, Any]]:
+    """An incident affecting each practice, and one per workspace affecting none yet (made
+    directly: the log is control data). Those the user may not read must show nowhere."""
+    from bureau.compliance.models.incidents import Incident
+
+    if world.incidents is not None:
+        return world.incidents
+    made: list[tuple[str, Any]] = []
+    discovered = timezone.now() - timedelta(days=3)
+    for practice in world.practices:
+        incident = Incident.objects.create(
+            workspace_id=practice.workspace_id,
+            title=f"Matrix incident {practice.code}",
+            description="test",
+            discovered_at=discovered,
+        )
+        incident.affected_practices.set([practice])
+        made.append((f"incident of {practice.code}", incident))
+    for workspace_id in sorted({p.workspace_id for p in world.practices}):
+        incident = Incident.objects.create(
+            workspace_id=workspace_id,
+            title="Matrix incident, no practice yet",
+            description="test",
+            discovered_at=discovered,
+        )
+        made.append((f"incident of workspace {workspace_id}, no practice", incident))
+    probe = Spec("compliance", needs=(C.COMPLIANCE_VIEW,))
+    world.foreign += [
+        str(i.public_id) for _, i in made if not compliance_allows(probe, world.user, i)
+    ]
+    world.incidents = made
+    return made
 
 
 def workspace_poster(user: User) -> bool:
@@ -844,7 +953,7 @@ def check_url(name: str, spec: Spec, world: World, probe: Probe) -> None:
     # Session-changing URLs (logout, practice switch) get their own client.
     client = verified_client(world.user.username)
     if spec.record is None:
-        allowed = spec.access not in ("capability", "any") or world.allows(spec)
+        allowed = spec.access not in ("capability", "any", "compliance") or world.allows(spec)
         redirected = spec.workers_redirected is not None and world.holds_anywhere(
             (spec.workers_redirected,)
         )
