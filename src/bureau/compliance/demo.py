@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from bureau.compliance.demo_reviews import seed_reviews
 from bureau.tenancy.models import Workspace
 
 
 def seed_compliance(workspace: Workspace, say: Callable[[str], None] | None = None) -> None:
     """Each part adds one line here: its own module's seed, given the workspace."""
+    seed_reviews(workspace, say)  # access reviews
