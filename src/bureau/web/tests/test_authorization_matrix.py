@@ -326,6 +326,26 @@ CLASSIFICATION: dict[str, Spec] = {
     "reports:payers": Spec("capability", needs=(C.REPORTS_VIEW,), list_filter=True),
     "reports:payers_csv": Spec("capability", needs=(C.REPORTS_VIEW,)),
     "reports:payers_pdf": Spec("capability", needs=(C.REPORTS_VIEW,)),
+    # compliance: access reviews. A campaign is a workspace record: compliance.view over its
+    # scope, or being one of its reviewers, opens it (`_access_reviews`); the writes answer
+    # anyone who may open it with a message and a redirect (an empty form: nothing decided).
+    "compliance:review_list": Spec("capability", needs=(C.COMPLIANCE_VIEW,)),
+    "compliance:review_start": Spec("capability", needs=(C.COMPLIANCE_MANAGE,), form_post=True),
+    "compliance:review_detail": Spec("verified", record="access_review"),
+    "compliance:review_decide": Spec(
+        "verified",
+        method="POST",
+        record="access_review",
+        ok=302,
+        post={"item": "", "decision": "", "comment": ""},
+    ),
+    "compliance:review_confirm_rest": Spec(
+        "verified", method="POST", record="access_review", ok=302, post={"practice": ""}
+    ),
+    "compliance:review_lock": Spec("verified", method="POST", record="access_review", ok=302),
+    "compliance:review_evidence": Spec(
+        "capability", needs=(C.COMPLIANCE_VIEW,), record="access_review"
+    ),
 }
 # The URL argument of each record kind (the rest take `public_id`).
 RECORD_KWARG = {"job": "job_id"}
@@ -686,9 +706,46 @@ def _records(spec: Spec, world: World) -> list[tuple[str, Any, bool]]:
         needs = world.holds_anywhere(spec.needs)
         rows = [(label, job.pk, may and needs) for label, job, may in money(world)["job"]]
         missing = ("missing", 2**31 - 1, False)
+    elif spec.record == "access_review":
+        rows = _access_reviews(spec, world)
     else:
         raise AssertionError(spec.record)
     return [*rows, missing]
+
+
+def _workspace_holds(user: User, capability: Capability) -> bool:
+    """`capability` through a live all-practices grant (over the whole workspace)."""
+    now = timezone.now()
+    grants = Grant.objects.filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=now),
+        user=user,
+        workspace_id=user.workspace_id,
+        practice__isnull=True,
+        revoked_at__isnull=True,
+    )
+    return any(
+        capability in ROLE_CAPABILITIES[Role(g.role)] and (not g.read_only or capability.is_read)
+        for g in grants
+    )
+
+
+def _access_reviews(spec: Spec, world: World) -> list[tuple[str, Any, bool]]:
+    """compliance: access reviews. Every campaign of the deployment: opened by compliance.view
+    over its scope (the whole workspace: an all-practices grant; else each practice), and for
+    pages without a capability also by its reviewers."""
+    from bureau.compliance.models.access_review import AccessReview
+
+    rows = []
+    for review in AccessReview.objects.select_related("workspace").order_by("id"):
+        same = review.workspace_id == world.user.workspace_id
+        if review.whole_workspace:
+            views = _workspace_holds(world.user, C.COMPLIANCE_VIEW)
+        else:
+            views = all(world.holds((C.COMPLIANCE_VIEW,), p.pk) for p in review.practices.all())
+        reviews = review.reviewers.filter(user=world.user).exists()
+        may = same and (views or (not spec.needs and reviews))
+        rows.append((f"access review of {review.workspace.slug}", review.public_id, may))
+    return rows
 
 
 def workspace_poster(user: User) -> bool:
