@@ -219,7 +219,7 @@ def _campaign(actor: Actor, public_id: UUID) -> AccessReview:
 
 def _groups(actor: Actor, review: AccessReview) -> list[PracticeGroup]:
     reviewers = {
-        (r.practice.public_id if r.practice else ALL_PRACTICES): r.user.username
+        (str(r.practice.public_id) if r.practice else ALL_PRACTICES): r.user.username
         for r in selectors.reviewers_of(actor, review)
     }
     groups: dict[str, PracticeGroup] = {}
@@ -229,7 +229,7 @@ def _groups(actor: Actor, review: AccessReview) -> list[PracticeGroup]:
         group = groups.get(key)
         if group is None:
             group = groups[key] = PracticeGroup(
-                item.practice_name, key, [], reviewers.get(key) or "—"
+                item.practice_name, key, [], reviewers.get(key) or "none named"
             )
         item.may_decide = selectors.decidable(actor, item)  # type: ignore[attr-defined]
         item.own = item.user_id == actor.user.pk  # type: ignore[attr-defined]

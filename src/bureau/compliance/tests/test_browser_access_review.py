@@ -46,7 +46,7 @@ def test_officer_revokes_a_grant_locks_the_review_and_takes_the_evidence(
     page.get_by_role("link", name="Start a review").click()
     page.get_by_label("Title").fill("Bayview access check")
     page.get_by_label("The practices chosen below").check()
-    page.locator("#review-start-form").get_by_label(PRACTICE).check()
+    page.get_by_role("checkbox", name=PRACTICE, exact=True).check()
     page.get_by_label(f"Reviewer of {PRACTICE}").select_option(
         label="Sam Sutherland (sam.supervisor)"
     )
