@@ -165,3 +165,26 @@ def item_of(actor: Actor, review: AccessReview, public_id: Any) -> AccessReviewI
     except ValueError:
         return None
     return review_items(actor, review).select_related("review").filter(public_id=wanted).first()
+
+
+def reviewer_lists(actor: Actor, reviews: list[AccessReview]) -> dict[int, list[str]]:
+    """ "Practice: username" of each campaign's reviewers, in one query, for the campaigns the
+    actor sees whole; for the others only the rows naming the actor (as `reviewers_of`)."""
+    rows = (
+        AccessReviewer.objects.filter(review__in=reviews)
+        .select_related("practice", "user")
+        .order_by("practice__name", "id")
+    )
+    whole = {r.pk for r in reviews if _sees_whole(actor, r, {p.pk for p in r.practices.all()})}
+    scopes: dict[int, dict[str, list[str]]] = {r.pk: {} for r in reviews}
+    for row in rows:
+        if row.review_id in whole or row.user_id == actor.user.pk:
+            scope = row.practice.name if row.practice else "the all-practices grants"
+            scopes[row.review_id].setdefault(row.user.username, []).append(scope)
+    return {
+        review_id: [
+            f"{user}: {', '.join(names) if len(names) <= 2 else f'{len(names)} practices'}"
+            for user, names in sorted(by_user.items())
+        ]
+        for review_id, by_user in scopes.items()
+    }

@@ -51,11 +51,13 @@ def review_list_view(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     today = timezone.localdate()
     reviews = selectors.visible_reviews(actor)
+    reviewers = selectors.reviewer_lists(actor, reviews)
+    rows = selectors.progress(reviews, today)
     return render(
         request,
         "compliance/review_list.html",
         {
-            "rows": selectors.progress(reviews, today),
+            "rows": [(row, reviewers[row.review.pk]) for row in rows],
             "next_due": services.next_due(actor.workspace, today),
             "every_months": _interval(actor),
             "today": today,

@@ -91,7 +91,7 @@ def test_the_officer_sees_every_grant_and_a_reviewer_only_their_practice(acme: A
     assert body.count('class="inline-form decide-form"') == 2  # bob's and her own
 
     listed = client_of(acme, "carla").get(reverse("compliance:review_list")).content.decode()
-    assert "Q4 access review" in listed and "0 / 5" in listed
+    assert "Q4 access review" in listed and "0 / 5" in listed and "rita: Alder Clinic" in listed
 
 
 def test_a_stranger_or_another_workspace_gets_the_missing_campaigns_404(acme: Acme) -> None:
