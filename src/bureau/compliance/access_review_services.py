@@ -321,6 +321,8 @@ def confirm_remaining(
     an open campaign, one `decide` each: its own transaction and audit event, and the same
     checks. The actor's own grants are left for a decision with a reason. Returns how many
     were confirmed; a grant decided meanwhile in another tab is skipped, not an error."""
+    if AccessReview.objects.filter(pk=campaign.pk, status=AccessReviewStatus.LOCKED).exists():
+        raise AccessReviewError("This review is locked: its decisions are final.")
     where = Q(practice__isnull=True) if practice is None else Q(practice_id=practice.pk)
     pending = (
         AccessReviewItem.objects.filter(where, review_id=campaign.pk, decision="")

@@ -21,7 +21,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from bureau.accounts.models import User
 from bureau.audit.models import AuditAction, AuditEvent
-from bureau.compliance.access_review_services import open_campaign
+from bureau.compliance.access_review_services import confirm_remaining, open_campaign
 from bureau.compliance.models.access_review import (
     AccessDecision,
     AccessReview,
@@ -30,6 +30,7 @@ from bureau.compliance.models.access_review import (
 from bureau.compliance.tests.access_review_cast import Acme, _grant, _user
 from bureau.compliance.tests.access_review_cast import acme as acme  # noqa: F401 (fixture)
 from bureau.conftest import verified_client
+from bureau.tenancy.actor import CapabilityDenied
 from bureau.tenancy.models import Practice, Workspace
 from bureau.tenancy.roles import Role
 
@@ -288,3 +289,17 @@ def test_the_officer_starts_a_review_and_errors_name_the_field(acme: Acme) -> No
     }
     # Only compliance.manage opens one: the reviewer may not.
     assert client_of(acme, "rita").get(start).status_code == 404
+
+
+def test_confirm_remaining_is_one_decision_each_and_only_the_reviewers(acme: Acme) -> None:
+    review = _open(acme)
+    with pytest.raises(CapabilityDenied):  # Birch is not rita's
+        confirm_remaining(actor=acme.actor("rita"), campaign=review, practice=acme.b)
+    assert confirm_remaining(actor=acme.actor("carla"), campaign=review, practice=None) == 1
+    assert review.items.get(username="olive").decision == AccessDecision.CONFIRMED
+    assert review.items.get(username="carla").decision == ""  # her own: a reason first
+    assert confirm_remaining(actor=acme.actor("carla"), campaign=review, practice=None) == 0
+    events = AuditEvent.objects.filter(
+        action=AuditAction.ACCESS_REVIEW_DECIDED, workspace=acme.workspace
+    )
+    assert [e.detail["user"] for e in events] == ["olive"]
