@@ -170,7 +170,9 @@ def test_reviewing_ones_own_access_needs_a_reason(acme: Acme) -> None:
         decide(actor=rita, item=own, decision=CONFIRMED)
     decided = decide(actor=rita, item=own, decision=CONFIRMED, comment="I run Alder's month")
     assert decided.comment == "I run Alder's month"
-    event = AuditEvent.objects.get(action=AuditAction.ACCESS_REVIEW_DECIDED)
+    event = AuditEvent.objects.get(
+        action=AuditAction.ACCESS_REVIEW_DECIDED, workspace=acme.workspace
+    )
     assert event.detail["own_access"] is True
     assert event.reason == "I run Alder's month"
     assert event.practice_id == acme.a.pk

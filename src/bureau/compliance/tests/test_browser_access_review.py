@@ -105,3 +105,19 @@ def test_officer_revokes_a_grant_locks_the_review_and_takes_the_evidence(
     revoked = Grant.objects.get(user__username="bella.biller", practice=bayview)
     assert revoked.revoked_at is not None
     assert page.url == campaign_url
+
+    # Last quarter's seeded review as one of its reviewers sees it: his two practices alone.
+    seeded = AccessReview.objects.get(workspace__slug="summit", whole_workspace=True)
+    mine = browser.new_context(viewport={"width": 1440, "height": 900})
+    alex = mine.new_page()
+    sign_in(
+        alex,
+        live_server.url,
+        "alex.manager",
+        next_path=f"/compliance/access-reviews/{seeded.public_id}/",
+    )
+    expect(alex.locator("#review-summary")).to_contain_text("your grants decided")
+    expect(alex.locator("main")).to_contain_text("Lakeside Family Medicine")
+    expect(alex.locator("main")).not_to_contain_text(PRACTICE)
+    alex.screenshot(path=str(SHOTS / "access-review-reviewer.png"), full_page=True)
+    mine.close()
