@@ -11,6 +11,7 @@ from uuid import UUID
 
 from django.db.models import Count, Q, QuerySet
 
+from bureau.accounts.models import User
 from bureau.compliance.access_review_services import may_decide
 from bureau.compliance.models.access_review import (
     AccessDecision,
@@ -117,3 +118,73 @@ def decidable(actor: Actor, item: AccessReviewItem) -> bool:
     if item.decision or item.review.status == AccessReviewStatus.LOCKED:
         return False
     return may_decide(actor, item)
+
+
+# -- for the pages ------------------------------------------------------------------------------
+def reviews_to_do(actor: Actor) -> list[AccessReview]:
+    """Open campaigns the actor has to work: those naming them a reviewer, and every open one
+    for a whole-workspace `compliance.manage` holder. One query (the home shows it)."""
+    mine = Q(reviewers__user_id=actor.user.pk)
+    if actor.can_workspace(Capability.COMPLIANCE_MANAGE):
+        mine = Q()
+    return list(
+        AccessReview.objects.filter(
+            mine, workspace_id=actor.workspace.pk, status=AccessReviewStatus.OPEN
+        )
+        .distinct()
+        .order_by("due_on", "id")
+    )
+
+
+def reviewer_choices(actor: Actor) -> list[User]:
+    """Who may be named a reviewer: an active user of the workspace (the service's rule)."""
+    return list(
+        User.objects.filter(workspace_id=actor.workspace.pk, is_active=True).order_by("username")
+    )
+
+
+def reviewers_of(actor: Actor, review: AccessReview) -> list[AccessReviewer]:
+    """The campaign's reviewers the actor may see: all of them for a `compliance.view` holder
+    over its scope; otherwise the rows naming the actor (another practice's reviewer would
+    name a practice the actor may not know of)."""
+    rows = review.reviewers.select_related("practice", "user").order_by("practice__name", "id")
+    if _sees_whole(actor, review, {p.pk for p in review.practices.all()}):
+        return list(rows)
+    return list(rows.filter(user_id=actor.user.pk))
+
+
+def sees_whole(actor: Actor, review: AccessReview) -> bool:
+    """A `compliance.view` holder over the campaign's scope (every item, every reviewer)."""
+    return _sees_whole(actor, review, {p.pk for p in review.practices.all()})
+
+
+def item_of(actor: Actor, review: AccessReview, public_id: Any) -> AccessReviewItem | None:
+    """One item of the campaign the actor may see; None for any other, or for no UUID."""
+    try:
+        wanted = public_id if isinstance(public_id, UUID) else UUID(str(public_id)[:80])
+    except ValueError:
+        return None
+    return review_items(actor, review).select_related("review").filter(public_id=wanted).first()
+
+
+def reviewer_lists(actor: Actor, reviews: list[AccessReview]) -> dict[int, list[str]]:
+    """ "Practice: username" of each campaign's reviewers, in one query, for the campaigns the
+    actor sees whole; for the others only the rows naming the actor (as `reviewers_of`)."""
+    rows = (
+        AccessReviewer.objects.filter(review__in=reviews)
+        .select_related("practice", "user")
+        .order_by("practice__name", "id")
+    )
+    whole = {r.pk for r in reviews if _sees_whole(actor, r, {p.pk for p in r.practices.all()})}
+    scopes: dict[int, dict[str, list[str]]] = {r.pk: {} for r in reviews}
+    for row in rows:
+        if row.review_id in whole or row.user_id == actor.user.pk:
+            scope = row.practice.name if row.practice else "the all-practices grants"
+            scopes[row.review_id].setdefault(row.user.username, []).append(scope)
+    return {
+        review_id: [
+            f"{user}: {', '.join(names) if len(names) <= 2 else f'{len(names)} practices'}"
+            for user, names in sorted(by_user.items())
+        ]
+        for review_id, by_user in scopes.items()
+    }

@@ -1,7 +1,9 @@
 """Access reviews: open a campaign (freeze the live grants), decide each grant, lock with the
 evidence bundle, and open the next one when the workspace's interval has passed.
 
-Every change is one transaction with its audit event. Who may do what:
+Every change is one transaction with its audit event. Its dates are the business clock's
+(`bureau.clock`: the wall clock, or the day the demo replays); the audit log keeps real time.
+Who may do what:
 
 * open and lock: a `compliance.manage` holder over the campaign's scope;
 * decide an item: the campaign's reviewer for the item's practice, or a `compliance.manage`
@@ -18,6 +20,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from bureau import clock
 from bureau.accounts.models import User
 from bureau.accounts.services import AccountError, grant_revoke_on_review
 from bureau.audit.models import AuditAction
@@ -156,7 +159,7 @@ def _open(
     practices: list[Practice] | None,
     reviewers: Mapping[Practice | None, User],
 ) -> AccessReview:
-    at = timezone.now()
+    at = clock.now()
     review = AccessReview.objects.create(
         workspace=workspace,
         title=title,
@@ -217,7 +220,7 @@ def open_campaign(
             raise CapabilityDenied("practice outside the workspace")
     if not may_open(actor, practices):
         raise CapabilityDenied(MANAGE)
-    if due_on < timezone.localdate():
+    if due_on < timezone.localdate(clock.now()):
         raise AccessReviewError("The due date cannot be in the past.")
     reviewers = dict(reviewers or {})
     _check_reviewers(actor.workspace, practices, reviewers)
@@ -246,7 +249,7 @@ def _end_grant(actor: Actor, item: AccessReviewItem, comment: str, review: Acces
     if grant.revoked_at is not None:
         item.change, item.grant_ended_at = AccessChange.ALREADY_REVOKED, grant.revoked_at
         return
-    if grant.expires_at is not None and grant.expires_at <= timezone.now():
+    if grant.expires_at is not None and grant.expires_at <= clock.now():
         item.change, item.grant_ended_at = AccessChange.ALREADY_EXPIRED, grant.expires_at
         return
     try:
@@ -281,7 +284,7 @@ def decide(
         comment = _reason(comment, "Reviewing your own access needs a reason.")
     elif decision == AccessDecision.REVOKED:
         comment = _reason(comment, "Say why this access is revoked.")
-    now = timezone.now()
+    now = clock.now()
     if decision == AccessDecision.REVOKED:
         _end_grant(actor, item, comment, review)
     item.decision, item.comment = decision, comment
@@ -311,6 +314,36 @@ def decide(
     return item
 
 
+def confirm_remaining(
+    *, actor: Actor, campaign: AccessReview, practice: Practice | None, comment: str = ""
+) -> int:
+    """Confirm every grant of one practice (None: the all-practices grants) still undecided in
+    an open campaign, one `decide` each: its own transaction and audit event, and the same
+    checks. The actor's own grants are left for a decision with a reason. Returns how many
+    were confirmed; a grant decided meanwhile in another tab is skipped, not an error."""
+    if AccessReview.objects.filter(pk=campaign.pk, status=AccessReviewStatus.LOCKED).exists():
+        raise AccessReviewError("This review is locked: its decisions are final.")
+    where = Q(practice__isnull=True) if practice is None else Q(practice_id=practice.pk)
+    pending = (
+        AccessReviewItem.objects.filter(where, review_id=campaign.pk, decision="")
+        .exclude(user_id=actor.user.pk)
+        .order_by("username", "id")
+    )
+    done = 0
+    for item in pending:
+        if not may_decide(actor, item):
+            raise CapabilityDenied("not a reviewer of these grants")
+        try:
+            decide(actor=actor, item=item, decision=AccessDecision.CONFIRMED, comment=comment)
+        except AccessReviewError:
+            locked = AccessReview.objects.filter(pk=campaign.pk, status=AccessReviewStatus.LOCKED)
+            if locked.exists():
+                raise
+            continue  # decided in the meantime by someone else
+        done += 1
+    return done
+
+
 # -- locking and the evidence ---------------------------------------------------------------
 @transaction.atomic
 def lock(actor: Actor, campaign: AccessReview) -> AccessReview:
@@ -324,7 +357,7 @@ def lock(actor: Actor, campaign: AccessReview) -> AccessReview:
         left = review.items.filter(decision="").count()
         raise AccessReviewError(f"{left} grant(s) still to decide before the review locks.")
     review.status = AccessReviewStatus.LOCKED
-    review.locked_at, review.locked_by = timezone.now(), actor.user
+    review.locked_at, review.locked_by = clock.now(), actor.user
     review.evidence = evidence_bundle(review)
     review.evidence_sha256 = evidence_sha256(review.evidence)
     review.save(update_fields=["status", "locked_at", "locked_by", "evidence", "evidence_sha256"])
@@ -397,7 +430,7 @@ def open_due_campaigns(workspace: Workspace, today: date | None = None) -> Acces
     """Open a whole-workspace campaign when the last one is older than the workspace's
     interval (or there is none); run twice, one campaign. The reviewers carry over from the
     last campaign for the practices still there."""
-    today = today or timezone.localdate()
+    today = today or timezone.localdate(clock.now())
     # Serialize the check and the opening: two runs at once open one campaign, not two.
     Workspace.objects.select_for_update().filter(pk=workspace.pk).first()
     due = next_due(workspace, today)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from bureau.compliance.demo_reviews import seed_reviews
 from bureau.tenancy.models import Workspace
 
 
@@ -15,3 +16,4 @@ def seed_compliance(workspace: Workspace, say: Callable[[str], None] | None = No
     from bureau.compliance.demo_incidents import seed_incidents
 
     seed_incidents(workspace, say)  # compliance: incidents (after the BAAs: the clock reads them)
+    seed_reviews(workspace, say)  # access reviews

@@ -228,6 +228,52 @@ def serves_report(*, carries: Iterable[Capability]) -> Callable[[ReportView], Re
     return decorate
 
 
+@dataclass(frozen=True)
+class WorkspaceDownload:
+    """What a `serves_workspace_file` view returns: a file of the workspace's own records (a
+    compliance evidence bundle), which belongs to no one practice."""
+
+    content: bytes | str
+    file_name: str
+    content_type: str
+    extensions: tuple[str, ...]
+
+
+WorkspaceView = Callable[..., "WorkspaceDownload | HttpResponse"]
+
+
+def serves_workspace_file(
+    *, carries: Iterable[Capability]
+) -> Callable[[WorkspaceView], ResponseView]:
+    """The view answers with a file of workspace records, not of a practice's patients (who
+    may take it is the view's service's rule, over the record's scope): the actor must hold
+    every capability of `carries` somewhere (404 otherwise, as a missing record), the view
+    raises Http404 for a record the actor may not take, and the response is built here as
+    every download's (name, no-store). Only a GET is served, as by `serves_file`; the view
+    may answer with a page of its own (a record not ready for download)."""
+    needed = frozenset(carries)
+    if not needed:
+        raise ValueError("a file carries some data: name its capabilities")
+
+    def decorate(view: WorkspaceView) -> ResponseView:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if request.method != "GET":
+                return HttpResponseNotAllowed(["GET"])
+            actor = actor_of(request)
+            if not all(actor.can(capability) for capability in needed):
+                raise Http404
+            answer = view(request, *args, **kwargs)
+            if isinstance(answer, HttpResponse):
+                return answer
+            return attachment_response(answer)
+
+        setattr(wrapper, FILE_CARRIES_ATTR, needed)
+        return wrapper
+
+    return decorate
+
+
 def page_actor_of(request: HttpRequest) -> Actor:
     """The actor as the page saw it: inside a `serves_report` view the request's actor is
     narrowed to what the file may carry; this is the one before, so a file can say which of
@@ -264,7 +310,9 @@ def actor_narrowed_to(actor: Actor, practice_ids: frozenset[int]) -> Actor:
     return dataclasses.replace(actor, access=access, workspace_capabilities=frozenset())
 
 
-def attachment_response(download: FileDownload | ReportDownload) -> HttpResponse:
+def attachment_response(
+    download: FileDownload | ReportDownload | WorkspaceDownload,
+) -> HttpResponse:
     response = HttpResponse(download.content, content_type=download.content_type)
     response["Content-Disposition"] = attachment_disposition(
         download.file_name, extensions=download.extensions

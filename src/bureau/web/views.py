@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from bureau.audit.models import AuditAction
 from bureau.audit.services import audit_record
+from bureau.compliance.access_review_selectors import reviews_to_do
 from bureau.reports.book import book_glance
 from bureau.reports.catalogue import shortcuts_for
 from bureau.reports.client_dashboard import client_glance
@@ -70,6 +71,9 @@ def home_view(request: HttpRequest) -> HttpResponse:
             "paid_window": PAID_WINDOW_DAYS,
             "perms_reports": actor.can(Capability.REPORTS_VIEW),
             "report_shortcuts": shortcuts,
+            # compliance: access reviews — the open campaigns the actor reviews (one query)
+            "reviews_to_do": reviews_to_do(actor),
+            "today": timezone.localdate(),
         },
     )
 

@@ -170,7 +170,9 @@ def test_reviewing_ones_own_access_needs_a_reason(acme: Acme) -> None:
         decide(actor=rita, item=own, decision=CONFIRMED)
     decided = decide(actor=rita, item=own, decision=CONFIRMED, comment="I run Alder's month")
     assert decided.comment == "I run Alder's month"
-    event = AuditEvent.objects.get(action=AuditAction.ACCESS_REVIEW_DECIDED)
+    event = AuditEvent.objects.get(
+        action=AuditAction.ACCESS_REVIEW_DECIDED, workspace=acme.workspace
+    )
     assert event.detail["own_access"] is True
     assert event.reason == "I run Alder's month"
     assert event.practice_id == acme.a.pk
@@ -214,7 +216,8 @@ def test_revoking_a_grant_already_gone_records_it_plainly(acme: Acme) -> None:
     grant = Grant.objects.get(pk=acme.grants["bob"].pk)
     assert grant.revoked_by_id == acme.people["olive"].pk  # not revoked a second time
     assert (item.change, item.grant_ended_at) == (AccessChange.ALREADY_REVOKED, grant.revoked_at)
-    assert AuditEvent.objects.filter(action=AuditAction.GRANT_REVOKED).count() == 1
+    revoked = AuditEvent.objects.filter(action=AuditAction.GRANT_REVOKED, workspace=acme.workspace)
+    assert revoked.count() == 1
 
 
 # -- completion, lock, audit ----------------------------------------------------------------

@@ -350,6 +350,26 @@ CLASSIFICATION: dict[str, Spec] = {
         )
         for name in ("assess", "affected", "confirm")
     },
+    # compliance: access reviews. A campaign is a workspace record: compliance.view over its
+    # scope, or being one of its reviewers, opens it (`_access_reviews`); the writes answer
+    # anyone who may open it with a message and a redirect (an empty form: nothing decided).
+    "compliance:review_list": Spec("capability", needs=(C.COMPLIANCE_VIEW,)),
+    "compliance:review_start": Spec("capability", needs=(C.COMPLIANCE_MANAGE,), form_post=True),
+    "compliance:review_detail": Spec("verified", record="access_review"),
+    "compliance:review_decide": Spec(
+        "verified",
+        method="POST",
+        record="access_review",
+        ok=302,
+        post={"item": "", "decision": "", "comment": ""},
+    ),
+    "compliance:review_confirm_rest": Spec(
+        "verified", method="POST", record="access_review", ok=302, post={"practice": ""}
+    ),
+    "compliance:review_lock": Spec("verified", method="POST", record="access_review", ok=302),
+    "compliance:review_evidence": Spec(
+        "capability", needs=(C.COMPLIANCE_VIEW,), record="access_review"
+    ),
 }
 # The URL argument of each record kind (the rest take `public_id`).
 RECORD_KWARG = {"job": "job_id"}
@@ -718,6 +738,8 @@ def _records(spec: Spec, world: World) -> list[tuple[str, Any, bool]]:
             (label, incident.public_id, compliance_allows(spec, world.user, incident))
             for label, incident in incidents_of(world)
         ]
+    elif spec.record == "access_review":
+        rows = _access_reviews(spec, world)
     else:
         raise AssertionError(spec.record)
     return [*rows, missing]
@@ -798,6 +820,30 @@ def incidents_of(world: World) -> list[tuple[str, Any]]:
     ]
     world.incidents = made
     return made
+
+
+def _workspace_holds(user: User, capability: Capability) -> bool:
+    """`capability` through a live all-practices grant (over the whole workspace)."""
+    return capability in compliance_reach(user)[0]
+
+
+def _access_reviews(spec: Spec, world: World) -> list[tuple[str, Any, bool]]:
+    """compliance: access reviews. Every campaign of the deployment: opened by compliance.view
+    over its scope (the whole workspace: an all-practices grant; else each practice), and for
+    pages without a capability also by its reviewers."""
+    from bureau.compliance.models.access_review import AccessReview
+
+    rows = []
+    for review in AccessReview.objects.select_related("workspace").order_by("id"):
+        same = review.workspace_id == world.user.workspace_id
+        if review.whole_workspace:
+            views = _workspace_holds(world.user, C.COMPLIANCE_VIEW)
+        else:
+            views = all(world.holds((C.COMPLIANCE_VIEW,), p.pk) for p in review.practices.all())
+        reviews = review.reviewers.filter(user=world.user).exists()
+        may = same and (views or (not spec.needs and reviews))
+        rows.append((f"access review of {review.workspace.slug}", review.public_id, may))
+    return rows
 
 
 def workspace_poster(user: User) -> bool:
@@ -1241,13 +1287,18 @@ def test_refused_writes_change_nothing():
     """The matrix's POSTs on forbidden records answered 404; and allowed ones, with empty
     reasons, changed nothing either."""
     probe = Probe()
+    # The seed's own (the demo's access review revoked a temp's grant and she left): kept.
+    revoked = set(Grant.objects.filter(revoked_at__isnull=False).values_list("pk", flat=True))
+    inactive = set(User.objects.filter(is_active=False).values_list("pk", flat=True))
     for username in ("olivia.owner", "hank.harbor", "bella.biller"):
         world = build_world(username)
         for name in ("accounts:grant_revoke", "accounts:grant_role", "accounts:user_status"):
             check_url(name, CLASSIFICATION[name], world, probe)
     assert not probe.failures, probe.failures
-    assert not Grant.objects.filter(revoked_at__isnull=False).exists()
-    assert not User.objects.filter(is_active=False).exists()
+    assert set(Grant.objects.filter(revoked_at__isnull=False).values_list("pk", flat=True)) == (
+        revoked
+    )
+    assert set(User.objects.filter(is_active=False).values_list("pk", flat=True)) == inactive
 
 
 # -- direct ORM use of PHI models where it does not belong -----------------------------------

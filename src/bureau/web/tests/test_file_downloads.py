@@ -247,10 +247,19 @@ def _files_of(name: str, spec: Spec, world: World) -> list[tuple[str, Any, int, 
     """(label, value, practice id, stored content) for each record the matrix probes this
     URL with."""
     rows = []
-    for label, value, _ in _records(spec, world):
-        if label != "missing":
+    for label, value, may in _records(spec, world):
+        if label == "missing":
+            continue
+        if spec.record in WORKSPACE_FILES:
+            rows.append((label, value, WORKSPACE_FILES[spec.record] if may else 0, ""))
+        else:
             rows.append((label, value, *_stored(spec, value, world)))
     return rows
+
+
+# compliance: access reviews — files of workspace records, in no one practice: the matrix's
+# own answer says who may take them (a "practice id" of -1: allowed, 0: refused, below).
+WORKSPACE_FILES = {"access_review": -1}
 
 
 def _stored(spec: Spec, value: Any, world: World) -> tuple[int, str]:
@@ -292,7 +301,11 @@ def check_files(username: str) -> FileProbe:
         missing = _request(client, name, spec, absent if spec.record else None)
         assert missing.status_code == 404
         for label, value, practice_id, content in _files_of(name, spec, world):
-            allowed = world.holds(spec.needs, practice_id)
+            allowed = (
+                practice_id == -1
+                if spec.record in WORKSPACE_FILES
+                else world.holds(spec.needs, practice_id)
+            )
             people = _person_x12(content)
             probe.people += len(people)
             hidden = secret | (people if practice_id in masked else set())

@@ -51,6 +51,8 @@ NOT_PRACTICE_RECORDS = {"user", "grant", "job"}
 # compliance: incidents. An incident is the workspace's record: it may touch several practices
 # or none yet, and its page opens under any bar (its clock is the billing company's).
 NOT_PRACTICE_RECORDS |= {"incident"}
+# compliance: access reviews — a campaign is the workspace's (its scope may span practices).
+NOT_PRACTICE_RECORDS |= {"access_review"}
 # GET URLs with a record that are not pages: no bar is shown, so there is nothing to keep honest.
 NOT_PAGES = {
     "eras:download": "serves a file",
