@@ -228,6 +228,47 @@ def serves_report(*, carries: Iterable[Capability]) -> Callable[[ReportView], Re
     return decorate
 
 
+@dataclass(frozen=True)
+class WorkspaceDownload:
+    """What a `serves_workspace_file` view returns: a file of the workspace's own records,
+    which belongs to no one practice (a BAA with a vendor, the program's evidence)."""
+
+    content: bytes | str
+    file_name: str
+    content_type: str
+    extensions: tuple[str, ...]
+
+
+WorkspaceFileView = Callable[..., WorkspaceDownload]
+
+
+def serves_workspace_file(
+    *, carries: Iterable[Capability]
+) -> Callable[[WorkspaceFileView], ResponseView]:
+    """The view answers with a file of the workspace's own records (no practice's): the actor
+    must hold every capability of `carries` on the whole workspace (an all-practices grant),
+    otherwise 404. The response (name, no-store) is built here, as for `serves_file`; only a
+    GET is served (a HEAD would audit a file never delivered)."""
+    needed = frozenset(carries)
+    if not needed:
+        raise ValueError("a file carries some data: name its capabilities")
+
+    def decorate(view: WorkspaceFileView) -> ResponseView:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if request.method != "GET":
+                return HttpResponseNotAllowed(["GET"])
+            actor = actor_of(request)
+            if not all(actor.can_workspace(c) for c in needed):
+                raise Http404
+            return attachment_response(view(request, *args, **kwargs))
+
+        setattr(wrapper, FILE_CARRIES_ATTR, needed)
+        return wrapper
+
+    return decorate
+
+
 def page_actor_of(request: HttpRequest) -> Actor:
     """The actor as the page saw it: inside a `serves_report` view the request's actor is
     narrowed to what the file may carry; this is the one before, so a file can say which of
@@ -264,7 +305,9 @@ def actor_narrowed_to(actor: Actor, practice_ids: frozenset[int]) -> Actor:
     return dataclasses.replace(actor, access=access, workspace_capabilities=frozenset())
 
 
-def attachment_response(download: FileDownload | ReportDownload) -> HttpResponse:
+def attachment_response(
+    download: FileDownload | ReportDownload | WorkspaceDownload,
+) -> HttpResponse:
     response = HttpResponse(download.content, content_type=download.content_type)
     response["Content-Disposition"] = attachment_disposition(
         download.file_name, extensions=download.extensions
