@@ -148,7 +148,7 @@ def practice_has_baa_in_force(practice: Practice, today: date) -> bool:
         b.in_force_on(today)
         for b in BusinessAssociateAgreement.objects.filter(
             Q(direction=BaaDirection.CLIENT), practice=practice
-        )
+        ).defer("document")
     )
 
 

@@ -234,8 +234,8 @@ def baa_flow_down_view(request: HttpRequest, public_id: Any) -> HttpResponse:
         baa_queries.subcontractor_baas(actor), request.POST, prefix="flow"
     )
     if not baa.is_client:
-        form.is_valid()
-        form.add_error(None, "Only a client BAA relies on subcontractor BAAs.")
+        # Its page has no flow-down form to show the error on: say it as a message.
+        messages.error(request, "Only a client BAA relies on subcontractor BAAs.")
     elif form.is_valid():
         try:
             baas.baa_set_relies_on(actor=actor, baa=baa, subcontractors=form.chosen())

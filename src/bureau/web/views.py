@@ -14,6 +14,8 @@ from django.views.decorators.http import require_POST, require_safe
 
 from bureau.audit.models import AuditAction
 from bureau.audit.services import audit_record
+from bureau.compliance.access import can_manage as manages_compliance
+from bureau.compliance.program_queries import home_glance as compliance_glance
 from bureau.reports.book import book_glance
 from bureau.reports.catalogue import shortcuts_for
 from bureau.reports.client_dashboard import client_glance
@@ -54,6 +56,11 @@ def home_view(request: HttpRequest) -> HttpResponse:
             # The bar names one practice: the book shows it alone; all practices: the book.
             book = book_glance(actor=actor, today=today, urls=_report_urls(), practice=shown)
     shortcuts = [(e, f"{e.href}?{urlencode({'practice': which})}") for e in shortcuts_for(actor)]
+    # compliance: the officer's day starts at the program (two queries); the owner and others
+    # who work the queue reach it from the bar, their home's cost unchanged.
+    compliance = None
+    if manages_compliance(actor) and not works:
+        compliance = compliance_glance(actor.workspace, timezone.localdate())
     return render(
         request,
         "web/home.html",
@@ -68,6 +75,7 @@ def home_view(request: HttpRequest) -> HttpResponse:
             "paid_window": PAID_WINDOW_DAYS,
             "perms_reports": actor.can(Capability.REPORTS_VIEW),
             "report_shortcuts": shortcuts,
+            "compliance": compliance,
         },
     )
 
