@@ -48,6 +48,7 @@ OTHER_WORKSPACE_PRACTICE = "harbor"  # slug of the workspace whose practices mus
 # control data (who may administer whom is its own rule, accounts/services.py); an ingest job
 # is one uploaded file, which may pay several practices (each ERA in it is a record).
 NOT_PRACTICE_RECORDS = {"user", "grant", "job"}
+NOT_PRACTICE_RECORDS |= {"baa"}  # compliance: a BAA is the workspace's control data
 # GET URLs with a record that are not pages: no bar is shown, so there is nothing to keep honest.
 NOT_PAGES = {
     "eras:download": "serves a file",
