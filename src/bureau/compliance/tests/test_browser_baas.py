@@ -76,3 +76,12 @@ def test_officer_uploads_and_downloads_the_expiring_baa(
     assert Path(download.path()).read_bytes() == content
     after = AuditEvent.objects.filter(action=AuditAction.BAA_DOCUMENT_DOWNLOADED)
     assert after.count() == before + 1
+
+    # The client viewer of Lakeside: her practice's own agreement, from her bar.
+    page.get_by_role("button", name="Sign out").click()
+    sign_in(page, live_server.url, "cliff.client", next_path="/")
+    page.locator("nav.mainnav").get_by_role("link", name="Compliance").click()
+    page.wait_for_url(lambda url: url.endswith("/compliance/my-practice/"))
+    expect(page.locator("main")).to_contain_text("Lakeside Family Medicine")
+    expect(page.locator("main")).not_to_contain_text("ClaimBridge")
+    page.screenshot(path=str(SHOTS / "compliance-my-practice.png"), full_page=True)
