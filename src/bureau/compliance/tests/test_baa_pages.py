@@ -418,3 +418,35 @@ def test_setup_pages_warn_of_a_practice_without_a_baa() -> None:
     if page.status_code == 200:
         text = body(page)
         assert 'id="baa-missing-banner"' in text and reverse("compliance:baa_list") not in text
+
+
+# -- the dashboard's other blocks ---------------------------------------------------------------
+def test_the_dashboard_shows_each_part_s_work_red_where_missed() -> None:
+    from bureau.compliance.incidents import incident_set_affected
+    from bureau.compliance.models.training import CourseKind
+    from bureau.compliance.tests.helpers import FULL, import_file
+    from bureau.compliance.training import CourseTerms, course_create
+
+    officer = actor_named("carla.compliance")
+    lakeside = Practice.objects.get(name="Lakeside Family Medicine")
+    late = incident_record(
+        actor=officer,
+        data=IncidentData(
+            title="Misdirected remittance file",
+            description="test",
+            timeline=Timeline(discovered_at=timezone.now() - timedelta(days=65)),
+        ),
+    )
+    incident_set_affected(actor=officer, incident=late, practices=[lakeside])
+    course_create(
+        actor=officer, terms=CourseTerms(title="HIPAA basics", kind=CourseKind.ANNUAL_HIPAA)
+    )
+    import_file(FULL)
+    text = body(verified_client("carla.compliance").get(reverse("compliance:dashboard")))
+    # The clock: Lakeside's BAA promises 10 days, the rule 60: both passed 5+ days ago.
+    assert "Misdirected remittance file" in text and "overdue by 55 days" in text
+    assert "1 clock passed" in text
+    # Training: due within 30 days for the workforce (the seed's logins are new), not overdue.
+    assert 'id="training-due"' in text and "HIPAA basics (" in text
+    # Screening: a list is in, this month's run is not.
+    assert "this month&#x27;s run is missing" in text or "this month's run is missing" in text
