@@ -750,9 +750,7 @@ def workspace_holds(user: User, needs: tuple[Capability, ...]) -> bool:
     )
     held: set[Capability] = set()
     for grant in grants:
-        held |= {
-            c for c in ROLE_CAPABILITIES[Role(grant.role)] if not grant.read_only or c.is_read
-        }
+        held |= {c for c in ROLE_CAPABILITIES[Role(grant.role)] if not grant.read_only or c.is_read}
     return set(needs) <= held
 
 
