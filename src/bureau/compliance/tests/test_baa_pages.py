@@ -105,7 +105,7 @@ def test_whole_program_readers_open_the_dashboard_and_the_inventory(username: st
     assert board.status_code == 200
     text = body(board)
     assert NO_BAA_PRACTICE.replace("'", "&#x27;") in text
-    assert EXPIRING_PRACTICE in text and "Expires in 21 days" in text
+    assert EXPIRING_PRACTICE in text and "21 days left" in text
     for path in ("/compliance/incidents/", "/compliance/training/", "/compliance/screening/"):
         assert f'href="{path}"' in text
     listing = client.get(reverse("compliance:baa_list"))

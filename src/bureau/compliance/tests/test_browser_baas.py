@@ -39,7 +39,7 @@ def test_officer_uploads_and_downloads_the_expiring_baa(
     page.wait_for_url(lambda url: url.endswith("/compliance/"))
     expect(page.locator("#block-baas")).to_contain_text(NO_BAA_PRACTICE)
     alert = page.locator("#baa-alerts tr", has_text=EXPIRING_PRACTICE)
-    expect(alert.locator(".tag-suspended")).to_contain_text("Expires in 21 days")
+    expect(alert.locator(".tag-suspended")).to_contain_text("21 days left")
     page.screenshot(path=str(SHOTS / "compliance-dashboard.png"), full_page=True)
 
     page.locator("#block-baas h2 a").click()
