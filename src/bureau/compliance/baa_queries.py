@@ -17,6 +17,7 @@ from uuid import UUID
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from bureau.audit.models import AuditEvent
 from bureau.compliance.access import practices_seen, sees_whole_program
 from bureau.compliance.models.baa import BaaDirection, BaaStatus, BusinessAssociateAgreement
 from bureau.tenancy.actor import Actor
@@ -25,6 +26,8 @@ from bureau.tenancy.models import Practice, PracticeStatus, Workspace
 # Alerts start this many days before a term ends, and sharpen at the second threshold.
 FIRST_ALERT_DAYS = 60
 SECOND_ALERT_DAYS = 30
+# The audit log names BAA events by this model label (`baas.MODEL`).
+BAA_MODEL = "compliance.BusinessAssociateAgreement"
 
 
 def baas_visible_to(actor: Actor) -> QuerySet[BusinessAssociateAgreement]:
@@ -84,7 +87,7 @@ def _workspace_baas(workspace: Workspace) -> list[BusinessAssociateAgreement]:
     )
 
 
-def _party_key(baa: BusinessAssociateAgreement) -> tuple[str, str]:
+def party_key(baa: BusinessAssociateAgreement) -> tuple[str, str]:
     if baa.direction == BaaDirection.CLIENT:
         return (baa.direction, str(baa.practice_id))
     return (baa.direction, baa.vendor_name.strip().lower())
@@ -99,7 +102,7 @@ def expiring(workspace: Workspace, today: date) -> list[ExpiryAlert]:
     party already has another one in force (it was replaced, nothing to chase).
     """
     baas = _workspace_baas(workspace)
-    covered = {_party_key(b) for b in baas if b.in_force_on(today)}
+    covered = {party_key(b) for b in baas if b.in_force_on(today)}
     alerts = []
     for baa in baas:
         status = baa.status_on(today)
@@ -110,7 +113,7 @@ def expiring(workspace: Workspace, today: date) -> list[ExpiryAlert]:
             continue
         days_left = (expiry - today).days
         if days_left < 0:
-            if _party_key(baa) in covered:
+            if party_key(baa) in covered:
                 continue
             level = AlertLevel.EXPIRED
         elif days_left <= SECOND_ALERT_DAYS:
@@ -145,7 +148,7 @@ def practice_has_baa_in_force(practice: Practice, today: date) -> bool:
         b.in_force_on(today)
         for b in BusinessAssociateAgreement.objects.filter(
             Q(direction=BaaDirection.CLIENT), practice=practice
-        )
+        ).defer("document")
     )
 
 
@@ -184,3 +187,123 @@ def client_baa_in_force_on(practice_id: int, day: date) -> list[BusinessAssociat
         )
         if b.in_force_on(day)
     ]
+
+
+# -- the inventory's page -----------------------------------------------------------------------
+class Standing(StrEnum):
+    """What the inventory shows for an agreement: its status, with "expiring" apart."""
+
+    IN_FORCE = "in_force"
+    EXPIRING = "expiring"
+    EXPIRED = "expired"
+    TERMINATED = "terminated"
+    PENDING = "pending"
+    DRAFT = "draft"
+
+
+STANDING_LABELS = {
+    Standing.IN_FORCE: "In force",
+    Standing.EXPIRING: "Expiring",
+    Standing.EXPIRED: "Expired",
+    Standing.TERMINATED: "Terminated",
+    Standing.PENDING: "Not yet effective",
+    Standing.DRAFT: "Draft (not signed)",
+}
+
+
+@dataclass(frozen=True)
+class InventoryRow:
+    baa: BusinessAssociateAgreement
+    standing: Standing
+    expires_on: date | None  # the running term's end (auto-renewal rolled forward)
+    days_left: int | None
+
+    @property
+    def label(self) -> str:
+        if self.standing == Standing.EXPIRING:
+            return f"Expiring in {self.days_left} day{'' if self.days_left == 1 else 's'}"
+        if self.standing == Standing.EXPIRED and self.days_left is not None:
+            return f"Expired {-self.days_left} day{'' if self.days_left == -1 else 's'} ago"
+        return STANDING_LABELS[self.standing]
+
+    @property
+    def urgent(self) -> bool:
+        """An obligation missed or about to be: expired, or 30 days or fewer left."""
+        if self.standing == Standing.EXPIRED:
+            return True
+        return self.standing == Standing.EXPIRING and (self.days_left or 0) <= SECOND_ALERT_DAYS
+
+
+def inventory_row(baa: BusinessAssociateAgreement, today: date) -> InventoryRow:
+    status = baa.status_on(today)
+    expiry = baa.current_expiry(today)
+    days_left = (expiry - today).days if expiry is not None else None
+    standing = Standing(status.value)
+    if (
+        status == BaaStatus.IN_FORCE
+        and not baa.auto_renews
+        and days_left is not None
+        and days_left <= FIRST_ALERT_DAYS
+    ):
+        standing = Standing.EXPIRING
+    return InventoryRow(baa=baa, standing=standing, expires_on=expiry, days_left=days_left)
+
+
+def inventory(actor: Actor, today: date) -> list[InventoryRow]:
+    """Every BAA the actor may read, client practices first, then vendors, by party."""
+    baas = (
+        baas_visible_to(actor)
+        .select_related("practice")
+        .defer("document")
+        .prefetch_related("relies_on")
+    )
+    rows = [inventory_row(b, today) for b in baas]
+    return sorted(rows, key=lambda r: (r.baa.direction, r.baa.party.lower(), r.baa.pk))
+
+
+def subcontractor_baas(actor: Actor) -> list[BusinessAssociateAgreement]:
+    """The subcontractor BAAs a client BAA may rely on, by vendor (whole-program readers)."""
+    if not sees_whole_program(actor):
+        return []
+    return list(
+        baas_visible_to(actor)
+        .filter(direction=BaaDirection.SUBCONTRACTOR)
+        .defer("document")
+        .order_by("vendor_name", "pk")
+    )
+
+
+def relied_on_by(baa: BusinessAssociateAgreement) -> list[BusinessAssociateAgreement]:
+    """The client BAAs that rely on this subcontractor BAA (flow-down, seen from the vendor)."""
+    return list(baa.relied_on_by.select_related("practice").defer("document").order_by("pk"))
+
+
+def client_baas_seen(actor: Actor, practice_id: int) -> list[BusinessAssociateAgreement]:
+    """The practice's client BAAs the actor may read, newest first (its own page)."""
+    return list(
+        baas_visible_to(actor)
+        .filter(direction=BaaDirection.CLIENT, practice_id=practice_id)
+        .select_related("document_uploaded_by")
+        .defer("document")
+        .order_by("-effective_on", "-pk")
+    )
+
+
+HISTORY_LIMIT = 200
+
+
+def baa_history(baa: BusinessAssociateAgreement) -> list[AuditEvent]:
+    """The audit log's events of this agreement (recorded, changed, document uploaded and
+    downloaded), newest first. An inventory's model has few events: read them by model and
+    keep this record's (record ids are a JSON list, not indexable on every database)."""
+    wanted = str(baa.public_id)
+    events = AuditEvent.objects.filter(workspace_id=baa.workspace_id, model=BAA_MODEL).order_by(
+        "-occurred_at", "-pk"
+    )
+    found = []
+    for event in events.iterator():
+        if wanted in [str(r) for r in event.record_ids or []]:
+            found.append(event)
+            if len(found) >= HISTORY_LIMIT:
+                break
+    return found

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from bureau.compliance.demo_incidents import seed_incidents
+from bureau.compliance.demo_program import seed_baas
 from bureau.compliance.demo_reviews import seed_reviews
 from bureau.tenancy.models import Workspace
 
 
 def seed_compliance(workspace: Workspace, say: Callable[[str], None] | None = None) -> None:
     """Each part adds one line here: its own module's seed, given the workspace."""
-    from bureau.compliance.demo_incidents import seed_incidents
-
-    seed_incidents(workspace, say)  # compliance: incidents (after the BAAs: the clock reads them)
-    seed_reviews(workspace, say)  # access reviews
+    seed_baas(workspace, say)
+    seed_incidents(workspace, say)  # after the BAAs: an incident's clock reads them
+    seed_reviews(workspace, say)

@@ -11,7 +11,10 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 
+from bureau.compliance.access import sees_whole_program
+from bureau.compliance.baa_queries import practice_has_baa_in_force
 from bureau.directory import imports, selectors, services
 from bureau.directory.models import (
     ClearinghouseRoute,
@@ -23,7 +26,7 @@ from bureau.directory.models import (
     ProviderKind,
 )
 from bureau.tenancy.actor import Actor, CapabilityDenied
-from bureau.tenancy.models import Practice
+from bureau.tenancy.models import Practice, PracticeStatus
 from bureau.tenancy.roles import Capability
 from bureau.web.access import actor_of, chosen_practice, record_in_context, requires
 
@@ -34,6 +37,11 @@ DATE_INPUT = {"type": "date", "min": "1900-01-01", "max": "2199-12-31"}
 def _base(actor: Actor, practice: Practice | None, **extra: Any) -> dict[str, Any]:
     return {
         "practice": practice,
+        # compliance: a practice we hold PHI of with no BAA in force shows it here (one query).
+        "baa_missing": practice is not None
+        and practice.status != PracticeStatus.OFFBOARDED
+        and not practice_has_baa_in_force(practice, timezone.localdate()),
+        "baa_inventory": sees_whole_program(actor),
         "practices": actor.practices(Capability.SETUP_VIEW),
         "can_manage": actor.can(Capability.SETUP_MANAGE),
         "can_manage_workspace": actor.can_workspace(Capability.SETUP_MANAGE),

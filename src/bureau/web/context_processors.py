@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
+from bureau.compliance.access import practices_seen, sees_whole_program
 from bureau.tenancy.context import OPENED_UNDER, context_value
 from bureau.tenancy.roles import Capability
 from bureau.web.links import shell_urls
@@ -39,6 +40,9 @@ def shell(request: HttpRequest) -> dict[str, Any]:
             "users": actor.can(Capability.USERS_MANAGE),
             "settings": actor.can(Capability.SETUP_VIEW),
             "setup": actor.can(Capability.SETUP_VIEW),
+            # compliance: the whole program's dashboard, or a practice's own records (client).
+            "compliance": sees_whole_program(actor),
+            "compliance_practice": not sees_whole_program(actor) and bool(practices_seen(actor)),
         },
         "idle_minutes": settings.BUREAU_IDLE_MINUTES,
         # The bar's links, resolved once per process, not a {% url %} each on every page.

@@ -54,6 +54,9 @@ SHELL_ROUTES = {
     "setup": "directory:providers",
     "settings": "configuration:settings",
     "users": "accounts:user_list",
+    # compliance
+    "compliance": "compliance:dashboard",
+    "compliance_practice": "compliance:my_practice",
     "logout": "accounts:logout",
 }
 

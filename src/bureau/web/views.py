@@ -9,11 +9,14 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
 from bureau.audit.models import AuditAction
 from bureau.audit.services import audit_record
+from bureau.compliance.access import can_manage as manages_compliance
 from bureau.compliance.access_review_selectors import reviews_to_do
+from bureau.compliance.program_queries import home_glance as compliance_glance
 from bureau.reports.book import book_glance
 from bureau.reports.catalogue import shortcuts_for
 from bureau.reports.client_dashboard import client_glance
@@ -57,6 +60,11 @@ def home_view(request: HttpRequest) -> HttpResponse:
             today = report_today(actor, shown)
             book = book_glance(actor=actor, today=today, urls=_report_urls(), practice=shown)
     shortcuts = [(e, f"{e.href}?{urlencode({'practice': which})}") for e in shortcuts_for(actor)]
+    # compliance: the officer's day starts at the program (two queries); the owner and others
+    # who work the queue reach it from the bar, their home's cost unchanged.
+    compliance = None
+    if manages_compliance(actor) and not works:
+        compliance = compliance_glance(actor.workspace, timezone.localdate())
     return render(
         request,
         "web/home.html",
@@ -74,6 +82,7 @@ def home_view(request: HttpRequest) -> HttpResponse:
             # compliance: access reviews — the open campaigns the actor reviews (one query)
             "reviews_to_do": reviews_to_do(actor),
             "today": timezone.localdate(),
+            "compliance": compliance,
         },
     )
 

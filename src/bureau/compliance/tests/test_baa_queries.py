@@ -143,7 +143,9 @@ def test_a_document_is_sniffed_limited_and_hashed(world) -> None:
     assert baa.document_filename == "Alder BAA.pdf" and baa.document_size == len(PDF)
     assert baa.document_sha256 == hashlib.sha256(PDF).hexdigest()
     assert bytes(baa.document) == PDF
-    (event,) = AuditEvent.objects.filter(action=AuditAction.BAA_DOCUMENT_UPLOADED)
+    (event,) = AuditEvent.objects.filter(
+        action=AuditAction.BAA_DOCUMENT_UPLOADED, workspace=world.workspace
+    )
     assert event.detail["sha256"] == baa.document_sha256 and event.practice_id == world.a.pk
 
 
@@ -156,7 +158,9 @@ def test_a_download_is_audited_and_refused_like_a_missing_one_outside_reach(worl
         baa_document_upload(actor=officer, baa=baa, filename="baa.pdf", content=PDF)
     name, content, sha = baa_document_download(actor=world.actor("client_a"), baa=alder)
     assert (name, content, sha) == ("baa.pdf", PDF, hashlib.sha256(PDF).hexdigest())
-    (event,) = AuditEvent.objects.filter(action=AuditAction.BAA_DOCUMENT_DOWNLOADED)
+    (event,) = AuditEvent.objects.filter(
+        action=AuditAction.BAA_DOCUMENT_DOWNLOADED, workspace=world.workspace
+    )
     assert event.user == world.users["client_a"] and event.practice_id == world.a.pk
     assert event.record_ids == [str(alder.public_id)]
     for who, baa in (("client_a", birch), ("client_a", vendor), ("biller_a", alder)):
@@ -165,4 +169,7 @@ def test_a_download_is_audited_and_refused_like_a_missing_one_outside_reach(worl
     no_document = world.client_baa(world.c, SIGNED, SIGNED)
     with pytest.raises(Http404):
         baa_document_download(actor=officer, baa=no_document)
-    assert AuditEvent.objects.filter(action=AuditAction.BAA_DOCUMENT_DOWNLOADED).count() == 1
+    downloads = AuditEvent.objects.filter(
+        action=AuditAction.BAA_DOCUMENT_DOWNLOADED, workspace=world.workspace
+    )
+    assert downloads.count() == 1

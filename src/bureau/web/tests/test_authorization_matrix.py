@@ -32,7 +32,7 @@ from bureau.audit.models import AuditAction, AuditEvent
 from bureau.conftest import verified_client
 from bureau.patients.models import Patient
 from bureau.tenancy import rls
-from bureau.tenancy.models import Grant, Practice, PracticeStatus
+from bureau.tenancy.models import Grant, Practice, PracticeStatus, Workspace
 from bureau.tenancy.roles import ROLE_CAPABILITIES, Capability, Role
 from bureau.tenancy.scoping import PracticeScoped
 from bureau.web.access import CAPABILITY_ATTR, FILE_CARRIES_ATTR
@@ -370,6 +370,32 @@ CLASSIFICATION: dict[str, Spec] = {
     "compliance:review_evidence": Spec(
         "capability", needs=(C.COMPLIANCE_VIEW,), record="access_review"
     ),
+    # compliance: the dashboard and the BAA inventory (issue 15). The program is the whole
+    # workspace's: reading needs compliance.view on every practice, writing compliance.manage
+    # (an all-practices grant; no seeded user holds either on some practices only). A BAA is
+    # workspace control data ("baa" records: a Summit client's, a Summit vendor's, Harbor's).
+    # An empty POST re-renders the agreement's page with its form's errors.
+    "compliance:dashboard": Spec("capability", needs=(C.COMPLIANCE_VIEW,)),
+    "compliance:baa_list": Spec("capability", needs=(C.COMPLIANCE_VIEW,)),
+    "compliance:baa_record": Spec("capability", needs=(C.COMPLIANCE_MANAGE,), form_post=True),
+    "compliance:baa_detail": Spec("capability", needs=(C.COMPLIANCE_VIEW,), record="baa"),
+    "compliance:baa_change": Spec(
+        "capability", method="POST", needs=(C.COMPLIANCE_MANAGE,), record="baa"
+    ),
+    "compliance:baa_terminate": Spec(
+        "capability", method="POST", needs=(C.COMPLIANCE_MANAGE,), record="baa"
+    ),
+    "compliance:baa_flow_down": Spec(
+        "capability", method="POST", needs=(C.COMPLIANCE_MANAGE,), record="baa"
+    ),
+    "compliance:baa_upload": Spec(
+        "capability", method="POST", needs=(C.COMPLIANCE_MANAGE,), record="baa"
+    ),
+    # The signed PDF: a workspace file (`serves_workspace_file`), naming no patient.
+    "compliance:baa_document": Spec("capability", needs=(C.COMPLIANCE_VIEW,), record="baa"),
+    # A practice's own compliance records: whoever reads some practice's (compliance.view
+    # there, or its client viewer: `compliance.access.practices_seen`); access "compliance".
+    "compliance:my_practice": Spec("compliance"),
 }
 # The URL argument of each record kind (the rest take `public_id`).
 RECORD_KWARG = {"job": "job_id"}
@@ -490,6 +516,8 @@ class World:
         all of `needs`, or for "any" access one of them."""
         practices = list(self.caps) if practice_id is None else [practice_id]
         if spec.access == "compliance":
+            if not spec.needs:  # a practice's own records (compliance: BAAs)
+                return bool(compliance_practices(self.user))
             return compliance_allows(spec, self.user)
         if spec.access == "any":
             return any(self.holds((c,), p) for c in spec.needs for p in practices)
@@ -729,6 +757,8 @@ def _records(spec: Spec, world: World) -> list[tuple[str, Any, bool]]:
             )
             for q in questions_of(world)
         ]
+    elif spec.record == "baa":  # compliance: BAAs
+        rows = baas_of(world, spec)
     elif spec.record == "job":
         needs = world.holds_anywhere(spec.needs)
         rows = [(label, job.pk, may and needs) for label, job, may in money(world)["job"]]
@@ -859,6 +889,68 @@ def workspace_poster(user: User) -> bool:
         read_only=False,
         role__in=roles,
     ).exists()
+
+
+# -- compliance: BAAs --------------------------------------------------------------------------
+def workspace_holds(user: User, needs: tuple[Capability, ...]) -> bool:
+    """Holds every capability of `needs` through a live all-practices grant (the compliance
+    program is the whole workspace's: `Actor.can_workspace`)."""
+    now = timezone.now()
+    grants = Grant.objects.filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=now),
+        user=user,
+        workspace_id=user.workspace_id,
+        revoked_at__isnull=True,
+        practice__isnull=True,
+    )
+    held: set[Capability] = set()
+    for grant in grants:
+        held |= {c for c in ROLE_CAPABILITIES[Role(grant.role)] if not grant.read_only or c.is_read}
+    return set(needs) <= held
+
+
+def compliance_practices(user: User) -> set[int]:
+    """Practices whose own compliance records the user reads: compliance.view there, or a
+    live client-viewer grant on it (rule: compliance.access.practices_seen)."""
+    return set(compliance_reach(user)[1])
+
+
+def baas_of(world: World, spec: Spec) -> list[tuple[str, Any, bool]]:
+    """A Summit client practice's BAA and a Summit vendor's (seeded, each with its signed
+    copy), and one of Harbor's, made here: readable and writable only in their own workspace,
+    by the holders of the capability on the whole of it."""
+    from bureau.compliance.demo_program import demo_pdf
+    from bureau.compliance.models.baa import BaaDirection, BusinessAssociateAgreement
+
+    summit = BusinessAssociateAgreement.objects.filter(workspace__slug="summit")
+    client = summit.filter(direction=BaaDirection.CLIENT).exclude(document_sha256="").first()
+    vendor = summit.filter(direction=BaaDirection.SUBCONTRACTOR).exclude(document_sha256="")
+    harbor = BusinessAssociateAgreement.objects.filter(workspace__slug="harbor").first()
+    if harbor is None:
+        pdf = demo_pdf("Harbor BAA", ["test"])
+        harbor = BusinessAssociateAgreement.objects.create(
+            workspace=Workspace.objects.get(slug="harbor"),
+            direction=BaaDirection.SUBCONTRACTOR,
+            vendor_name="Harbor Cloud",
+            vendor_service="cloud_host",
+            phi_scope="test",
+            document=pdf,
+            document_sha256="0" * 64,
+            document_filename="harbor.pdf",
+            document_size=len(pdf),
+        )
+    assert client is not None and vendor.exists(), "the demo seeds BAAs with their documents"
+    rows = []
+    for label, baa in [
+        ("client BAA of summit", client),
+        ("vendor BAA of summit", vendor.first()),
+        ("vendor BAA of harbor", harbor),
+    ]:
+        mine = baa.workspace_id == world.user.workspace_id
+        rows.append((label, baa.public_id, mine and workspace_holds(world.user, spec.needs)))
+        if not mine:
+            world.foreign.append(str(baa.public_id))
+    return rows
 
 
 def money(world: World) -> dict[str, list[Any]]:

@@ -53,6 +53,7 @@ NOT_PRACTICE_RECORDS = {"user", "grant", "job"}
 NOT_PRACTICE_RECORDS |= {"incident"}
 # compliance: access reviews — a campaign is the workspace's (its scope may span practices).
 NOT_PRACTICE_RECORDS |= {"access_review"}
+NOT_PRACTICE_RECORDS |= {"baa"}  # compliance: a BAA is the workspace's control data
 # GET URLs with a record that are not pages: no bar is shown, so there is nothing to keep honest.
 NOT_PAGES = {
     "eras:download": "serves a file",
