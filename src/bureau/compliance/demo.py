@@ -12,3 +12,6 @@ from bureau.tenancy.models import Workspace
 
 def seed_compliance(workspace: Workspace, say: Callable[[str], None] | None = None) -> None:
     """Each part adds one line here: its own module's seed, given the workspace."""
+    from bureau.compliance.demo_screening import seed_screening
+
+    seed_screening(workspace, say)  # exclusion screening: last month's files and run

@@ -228,6 +228,41 @@ def serves_report(*, carries: Iterable[Capability]) -> Callable[[ReportView], Re
     return decorate
 
 
+@dataclass(frozen=True)
+class WorkspaceDownload:
+    """What a `serves_workspace_file` view returns: a file of the workspace's own records
+    (compliance evidence: a screening run), belonging to no practice."""
+
+    content: bytes | str
+    file_name: str
+    content_type: str
+    extensions: tuple[str, ...]
+
+
+WorkspaceFileView = Callable[..., WorkspaceDownload]
+
+
+def serves_workspace_file(*, carries: Capability) -> Callable[[WorkspaceFileView], ResponseView]:
+    """The view answers with a file of workspace records that belong to no practice (the
+    compliance program's evidence). Only an actor holding `carries` on *every* practice of the
+    workspace (`can_workspace`: an all-practices grant) takes it; anyone else gets the 404 of a
+    missing record. GET alone, as `serves_file`: a HEAD must not audit a file never sent."""
+
+    def decorate(view: WorkspaceFileView) -> ResponseView:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if request.method != "GET":
+                return HttpResponseNotAllowed(["GET"])
+            if not actor_of(request).can_workspace(carries):
+                raise Http404
+            return attachment_response(view(request, *args, **kwargs))
+
+        setattr(wrapper, FILE_CARRIES_ATTR, frozenset({carries}))
+        return wrapper
+
+    return decorate
+
+
 def page_actor_of(request: HttpRequest) -> Actor:
     """The actor as the page saw it: inside a `serves_report` view the request's actor is
     narrowed to what the file may carry; this is the one before, so a file can say which of
@@ -264,7 +299,9 @@ def actor_narrowed_to(actor: Actor, practice_ids: frozenset[int]) -> Actor:
     return dataclasses.replace(actor, access=access, workspace_capabilities=frozenset())
 
 
-def attachment_response(download: FileDownload | ReportDownload) -> HttpResponse:
+def attachment_response(
+    download: FileDownload | ReportDownload | WorkspaceDownload,
+) -> HttpResponse:
     response = HttpResponse(download.content, content_type=download.content_type)
     response["Content-Disposition"] = attachment_disposition(
         download.file_name, extensions=download.extensions
