@@ -47,7 +47,14 @@ OTHER_WORKSPACE_PRACTICE = "harbor"  # slug of the workspace whose practices mus
 # URLs with a record that is not one practice's record: users and grants are the workspace's
 # control data (who may administer whom is its own rule, accounts/services.py); an ingest job
 # is one uploaded file, which may pay several practices (each ERA in it is a record).
-NOT_PRACTICE_RECORDS = {"user", "grant", "job"}
+NOT_PRACTICE_RECORDS = {
+    "user",
+    "grant",
+    "job",
+    # compliance: exclusion screening — a run and a hit are the workspace's own records.
+    "screening_run",
+    "screening_hit",
+}
 # GET URLs with a record that are not pages: no bar is shown, so there is nothing to keep honest.
 NOT_PAGES = {
     "eras:download": "serves a file",
