@@ -25,6 +25,7 @@ from bureau.compliance.models.screening import (
     ScreeningProfile,
     ScreeningRun,
 )
+from bureau.compliance.screening import provider_subject, user_subject
 from bureau.tenancy.actor import Actor
 
 RECENT_IMPORTS = 24  # two years of monthly files, and then some
@@ -69,9 +70,26 @@ def _hits(actor: Actor) -> QuerySet[ScreeningHit]:
 
 
 def open_hits(actor: Actor) -> list[ScreeningHit]:
-    """The officer's work list: hits not yet resolved, likeliest first, oldest first within."""
+    """The officer's work list: hits not yet resolved, likeliest first, oldest first within.
+    Each carries `before`: the latest earlier resolution of the same person and listing (a
+    confirmed or undetermined match is raised again by every run), or None."""
     require_screening_reader(actor)
-    return list(_hits(actor).filter(status=HitStatus.OPEN).order_by("-score", "run__ran_at", "id"))
+    hits = list(_hits(actor).filter(status=HitStatus.OPEN).order_by("-score", "run__ran_at", "id"))
+    earlier: dict[tuple[int | None, int | None, str], ScreeningHit] = {}
+    resolved = (
+        ScreeningHit.objects.filter(
+            workspace=actor.workspace,
+            entry_identity__in={h.entry_identity for h in hits},
+            resolved_at__isnull=False,
+        )
+        .select_related("resolved_by")
+        .order_by("resolved_at", "id")
+    )
+    for hit in resolved:
+        earlier[(hit.user_id, hit.provider_id, hit.entry_identity)] = hit  # the latest wins
+    for hit in hits:
+        hit.before = earlier.get((hit.user_id, hit.provider_id, hit.entry_identity))  # type: ignore[attr-defined]
+    return hits
 
 
 def undetermined_hits(actor: Actor) -> list[ScreeningHit]:
@@ -125,14 +143,17 @@ class SubjectFacts:
 
 
 def subject_facts(hit: ScreeningHit) -> SubjectFacts:
+    """The names as screening reads them (`user_subject`/`provider_subject`: a display name
+    split, titles dropped), beside the rest of the person's record."""
     if hit.user is not None:
         user = hit.user
         profile = ScreeningProfile.objects.filter(user=user).first()
+        screened = user_subject(user, profile)
         return SubjectFacts(
             kind="Staff user",
             name=user.display_name,
-            first_name=user.first_name,
-            last_name=user.last_name,
+            first_name=screened.first_name,
+            last_name=screened.last_name,
             npi="",
             dob=profile.date_of_birth if profile else None,
             former_last_names=profile.former_last_names if profile else "",
@@ -145,11 +166,12 @@ def subject_facts(hit: ScreeningHit) -> SubjectFacts:
     provider = hit.provider
     assert provider is not None  # a hit names a user or a provider (check constraint)
     profile = ScreeningProfile.objects.filter(provider=provider).first()
+    screened = provider_subject(provider, profile)
     return SubjectFacts(
         kind="Provider",
         name=provider.name,
-        first_name=provider.first_name,
-        last_name=provider.last_name,
+        first_name=screened.first_name,
+        last_name=screened.last_name,
         npi=provider.npi,
         dob=profile.date_of_birth if profile else None,
         former_last_names=profile.former_last_names if profile else "",

@@ -38,6 +38,10 @@ C = Capability
 MAX_LEIE_BYTES = 50 * 1024 * 1024
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def _manager(actor: Actor) -> None:
     if not can_manage(actor):
         raise Http404
@@ -48,7 +52,7 @@ class LeieImportForm(forms.Form):
     kind = forms.ChoiceField(
         choices=ListKind.choices,
         initial=ListKind.FULL,
-        label="Which file",
+        label="Kind of list",
         help_text="The full list replaces the list in force; a supplement adds to it or "
         "takes people off it.",
     )
@@ -75,7 +79,7 @@ class ResolveForm(forms.Form):
     )
     reason = forms.CharField(
         max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
         help_text="What you compared and what it showed (date of birth, NPI, address, "
         "license): kept with the hit as evidence.",
     )
@@ -138,10 +142,9 @@ def screening_import_view(request: HttpRequest) -> HttpResponse:
             messages.success(
                 request,
                 f"Imported {listing.file_name} ({listing.get_kind_display()}): "
-                f"{listing.rows_read} rows read, {listing.rows_added} added, "
+                f"{_count(listing.rows_read, 'row')} read, {listing.rows_added} added, "
                 f"{listing.rows_retired} retired, {listing.rows_reinstated} reinstated, "
-                f"{listing.rows_unmatched} unmatched. Run the screening to check everyone "
-                "against it.",
+                f"{listing.rows_unmatched} unmatched. Screen now to check everyone against it.",
             )
             return redirect("compliance:screening")
     return render(
@@ -168,8 +171,8 @@ def screening_run_now_view(request: HttpRequest) -> HttpResponse:
     messages.success(
         request,
         f"Screened {run.users_screened} staff users and {run.providers_screened} providers "
-        f"against {run.entries_in_force} entries: {run.hits} new hit{'s' if run.hits != 1 else ''}"
-        f", {run.hits_suppressed} already open or resolved as false positives.",
+        f"against {run.entries_in_force} list entries: {_count(run.hits, 'new hit')}, "
+        f"{run.hits_suppressed} already open or resolved as false positives.",
     )
     return redirect("compliance:screening_run", public_id=run.public_id)
 
