@@ -6,6 +6,7 @@ screening: last month's files, last month's run, one false positive and one open
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -140,3 +141,12 @@ def test_the_demo_holds_last_month_s_screening_run() -> None:
         (OPEN_SUBJECT, HitBasis.NAME_VARIANT)
     ]
     assert still_open[0].score < 100  # a possible match, for the officer to resolve
+
+
+def test_the_monthly_run_is_on_the_operations_guide_s_timers() -> None:
+    """The schedule is a daily timer running the command (once a month takes effect)."""
+    from django.conf import settings
+
+    guide = (Path(settings.BASE_DIR) / "docs" / "operations.md").read_text()
+    timer = next(line for line in guide.splitlines() if "bureau-compliance-screen" in line)
+    assert "bureau compliance screen --scheduled" in timer and "*-*-*" in timer
