@@ -144,6 +144,11 @@ def user_create(
         reason=reason,
         detail={"username": user.username},
     )
+    # Exclusion screening on creation (issue 15), in this transaction: the new user and
+    # their screening against the OIG list commit together (nothing while no list is in).
+    from bureau.compliance.screening import screen_one
+
+    screen_one(user)
     return user
 
 

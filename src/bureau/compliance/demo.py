@@ -10,6 +10,7 @@ from collections.abc import Callable
 from bureau.compliance.demo_incidents import seed_incidents
 from bureau.compliance.demo_program import seed_baas
 from bureau.compliance.demo_reviews import seed_reviews
+from bureau.compliance.demo_screening import seed_screening
 from bureau.tenancy.models import Workspace
 
 
@@ -18,3 +19,4 @@ def seed_compliance(workspace: Workspace, say: Callable[[str], None] | None = No
     seed_baas(workspace, say)
     seed_incidents(workspace, say)  # after the BAAs: an incident's clock reads them
     seed_reviews(workspace, say)
+    seed_screening(workspace, say)

@@ -16,12 +16,11 @@ from django_tasks import task
 
 from bureau.accounts.models import User
 from bureau.compliance.models.screening import ExclusionListImport, RunScope, ScreeningRun
-from bureau.compliance.screening import screen
+from bureau.compliance.screening import ON_CREATION_LABEL, screen
 from bureau.directory.models import Provider
 from bureau.tenancy.models import Workspace
 
 MONTHLY_LABEL = "system (monthly screening)"
-ON_CREATION_LABEL = "system (screening on creation)"
 
 
 def screening_due(workspace: Workspace, *, today: date | None = None) -> bool:

@@ -128,6 +128,11 @@ def provider_create(
         reason=reason,
         detail={"new": values},
     )
+    # Exclusion screening on creation (issue 15), in this transaction: the provider and
+    # their screening against the OIG list commit together (nothing while no list is in).
+    from bureau.compliance.screening import screen_one
+
+    screen_one(provider)
     return provider
 
 

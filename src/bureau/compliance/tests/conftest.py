@@ -103,3 +103,26 @@ def world(db: Any) -> World:
         "other_officer": make_user(elsewhere, "ew.officer", (Role.COMPLIANCE_OFFICER, None)),
     }
     return World(ws, a, b, c, d, elsewhere, x, users)
+
+
+@pytest.fixture
+def screening_from_scratch(db: Any) -> None:
+    """The demo seed imports last month's list and screens (demo_screening): the screening
+    tests start from a workspace that never took in a list. Rolled back with the test."""
+    from bureau.audit.models import AuditEvent
+    from bureau.compliance.models.screening import (
+        ExclusionEntry,
+        ExclusionListImport,
+        ScreeningHit,
+        ScreeningProfile,
+        ScreeningRun,
+    )
+    from bureau.compliance.tests import helpers
+
+    # The seed's screening events stay (the log is append-only): tests read the ones after.
+    helpers.EVENTS_BEFORE[0] = AuditEvent.objects.order_by("-id").values_list("id", flat=True)[0]
+    ScreeningHit.objects.all().delete()
+    ScreeningRun.objects.all().delete()
+    ExclusionEntry.objects.all().delete()
+    ExclusionListImport.objects.all().delete()
+    ScreeningProfile.objects.all().delete()

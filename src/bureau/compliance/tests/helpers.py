@@ -5,12 +5,24 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+from django.db.models import QuerySet
+
 from bureau.accounts.models import User
+from bureau.audit.models import AuditEvent
 from bureau.compliance.exclusion_lists import ImportSource, exclusion_list_import
 from bureau.compliance.leie import COLUMNS
 from bureau.compliance.models.screening import ExclusionListImport, ListKind
 from bureau.tenancy.actor import Actor, resolve_actor
 from bureau.tenancy.models import Workspace
+
+# The last audit event before the test (set by the `screening_from_scratch` fixture).
+EVENTS_BEFORE = [0]
+
+
+def new_events() -> QuerySet[AuditEvent]:
+    """Audit events written by the test (the demo seed's own screening events left out)."""
+    return AuditEvent.objects.filter(pk__gt=EVENTS_BEFORE[0])
+
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 FULL = DATA / "leie_synthetic.csv"

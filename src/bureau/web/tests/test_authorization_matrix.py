@@ -396,6 +396,31 @@ CLASSIFICATION: dict[str, Spec] = {
     # A practice's own compliance records: whoever reads some practice's (compliance.view
     # there, or its client viewer: `compliance.access.practices_seen`); access "compliance".
     "compliance:my_practice": Spec("compliance"),
+    # compliance: exclusion screening (issue 15). Workspace records, read by whole-program
+    # readers (compliance.view on every practice) and changed by compliance.manage; the seeded
+    # runs and hits are the demo's (compliance/demo_screening.py). An empty import form or an
+    # empty resolution re-renders with its errors; "screen now" runs, or says no list is in.
+    "compliance:screening": Spec("capability", needs=(C.COMPLIANCE_VIEW,)),
+    "compliance:screening_import": Spec("capability", needs=(C.COMPLIANCE_MANAGE,), form_post=True),
+    "compliance:screening_run_now": Spec(
+        "capability", method="POST", needs=(C.COMPLIANCE_MANAGE,), ok=302
+    ),
+    "compliance:screening_run": Spec(
+        "capability", needs=(C.COMPLIANCE_VIEW,), record="screening_run"
+    ),
+    "compliance:screening_run_csv": Spec(
+        "capability", needs=(C.COMPLIANCE_VIEW,), record="screening_run"
+    ),
+    "compliance:screening_hit": Spec(
+        "capability", needs=(C.COMPLIANCE_VIEW,), record="screening_hit"
+    ),
+    "compliance:screening_hit_resolve": Spec(
+        "capability",
+        method="POST",
+        needs=(C.COMPLIANCE_MANAGE,),
+        record="screening_hit",
+        post={"outcome": "", "reason": ""},
+    ),
 }
 # The URL argument of each record kind (the rest take `public_id`).
 RECORD_KWARG = {"job": "job_id"}
@@ -759,6 +784,24 @@ def _records(spec: Spec, world: World) -> list[tuple[str, Any, bool]]:
         ]
     elif spec.record == "baa":  # compliance: BAAs
         rows = baas_of(world, spec)
+    elif spec.record in ("screening_run", "screening_hit"):
+        # compliance: exclusion screening — the workspace's own records (the demo's run and
+        # its hits), opened by its whole-program readers; another workspace's are a 404.
+        from bureau.compliance.models.screening import ScreeningHit, ScreeningRun
+
+        model: Any = ScreeningRun if spec.record == "screening_run" else ScreeningHit
+        first_of: dict[int, Any] = {}
+        for record in model.objects.select_related("workspace").order_by("id"):
+            first_of.setdefault(record.workspace_id, record)
+        assert first_of, "the demo seed screens its workspace"
+        rows = [
+            (
+                f"{spec.record} of {r.workspace.slug}",
+                r.public_id,
+                r.workspace_id == same_ws and world.holds_anywhere(spec.needs),
+            )
+            for r in first_of.values()
+        ]
     elif spec.record == "job":
         needs = world.holds_anywhere(spec.needs)
         rows = [(label, job.pk, may and needs) for label, job, may in money(world)["job"]]

@@ -42,6 +42,15 @@ from bureau.web.tests.test_authorization_matrix import (
 C = Capability
 NO_DEMOGRAPHICS = [r for r in Role if C.PATIENTS_DEMOGRAPHICS not in ROLE_CAPABILITIES[r]]
 RAW_X12 = ("eras:download", "batches:download")
+# Files of the workspace's own records, which belong to no practice (`serves_workspace_file`)
+# and name no patient: taken by those holding what they carry on every practice; tested with
+# their pages.
+TESTED_WITH_THEIR_PAGES = {
+    # compliance: exclusion screening — compliance/tests/test_screening_views.py
+    "compliance:screening_run_csv": "a screening run's evidence",
+    # compliance: BAAs — compliance/tests/test_baa_pages.py
+    "compliance:baa_document": "a BAA's signed PDF",
+}
 
 
 # -- which URLs serve files --------------------------------------------------------------------
@@ -297,8 +306,8 @@ def check_files(username: str) -> FileProbe:
         spec = CLASSIFICATION[name]
         if spec.record is None:
             continue  # a report's export across the book (`serves_report`): test_report_exports
-        if spec.record == "baa":
-            continue  # compliance: a BAA's signed PDF names no patient (test_baa_pages.py)
+        if name in TESTED_WITH_THEIR_PAGES:
+            continue  # no practice's file, no patient named
         absent = 2**31 - 1 if spec.record in RECORD_KWARG else uuid.uuid4()
         missing = _request(client, name, spec, absent if spec.record else None)
         assert missing.status_code == 404

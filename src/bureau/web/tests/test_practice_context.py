@@ -54,6 +54,8 @@ NOT_PRACTICE_RECORDS |= {"incident"}
 # compliance: access reviews — a campaign is the workspace's (its scope may span practices).
 NOT_PRACTICE_RECORDS |= {"access_review"}
 NOT_PRACTICE_RECORDS |= {"baa"}  # compliance: a BAA is the workspace's control data
+# compliance: exclusion screening — a run and a hit are the workspace's own records.
+NOT_PRACTICE_RECORDS |= {"screening_run", "screening_hit"}
 # GET URLs with a record that are not pages: no bar is shown, so there is nothing to keep honest.
 NOT_PAGES = {
     "eras:download": "serves a file",
