@@ -12,3 +12,6 @@ from bureau.tenancy.models import Workspace
 
 def seed_compliance(workspace: Workspace, say: Callable[[str], None] | None = None) -> None:
     """Each part adds one line here: its own module's seed, given the workspace."""
+    from bureau.compliance.demo_workforce import seed_workforce
+
+    seed_workforce(workspace, say)  # compliance: training and policies

@@ -228,6 +228,40 @@ def serves_report(*, carries: Iterable[Capability]) -> Callable[[ReportView], Re
     return decorate
 
 
+@dataclass(frozen=True)
+class WorkspaceDownload:
+    """What a `serves_workspace_file` view returns: a document of the workspace's own records."""
+
+    content: bytes
+    file_name: str
+    content_type: str
+    extensions: tuple[str, ...]
+
+
+WORKSPACE_FILE_ATTR = "bureau_workspace_file"
+
+
+def serves_workspace_file(*, carries: Iterable[Capability] = ()) -> Callable[..., ResponseView]:
+    """The view answers with a document of the workspace's own records (a compliance
+    document: a training certificate, a policy), which belongs to no practice and names no
+    patient, so no practice narrows it: the view reads it through its service, which decides
+    who may take it (404 otherwise, like a missing one) and audits the download. Only a GET is
+    served, as by `serves_file`; the response (name, no-store) is built here."""
+
+    def decorate(view: Callable[..., WorkspaceDownload]) -> ResponseView:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if request.method != "GET":
+                return HttpResponseNotAllowed(["GET"])
+            return attachment_response(view(request, *args, **kwargs))
+
+        setattr(wrapper, FILE_CARRIES_ATTR, frozenset(carries))
+        setattr(wrapper, WORKSPACE_FILE_ATTR, True)
+        return wrapper
+
+    return decorate
+
+
 def page_actor_of(request: HttpRequest) -> Actor:
     """The actor as the page saw it: inside a `serves_report` view the request's actor is
     narrowed to what the file may carry; this is the one before, so a file can say which of
@@ -264,7 +298,9 @@ def actor_narrowed_to(actor: Actor, practice_ids: frozenset[int]) -> Actor:
     return dataclasses.replace(actor, access=access, workspace_capabilities=frozenset())
 
 
-def attachment_response(download: FileDownload | ReportDownload) -> HttpResponse:
+def attachment_response(
+    download: FileDownload | ReportDownload | WorkspaceDownload,
+) -> HttpResponse:
     response = HttpResponse(download.content, content_type=download.content_type)
     response["Content-Disposition"] = attachment_disposition(
         download.file_name, extensions=download.extensions
