@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from bureau.audit.models import AuditAction
 from bureau.audit.services import audit_record
+from bureau.compliance.policy_queries import pending_count
 from bureau.reports.book import book_glance
 from bureau.reports.catalogue import shortcuts_for
 from bureau.reports.client_dashboard import client_glance
@@ -54,6 +55,9 @@ def home_view(request: HttpRequest) -> HttpResponse:
             # The bar names one practice: the book shows it alone; all practices: the book.
             book = book_glance(actor=actor, today=today, urls=_report_urls(), practice=shown)
     shortcuts = [(e, f"{e.href}?{urlencode({'practice': which})}") for e in shortcuts_for(actor)]
+    # compliance: training and policies. The workforce's own obligations, one query (the
+    # policies still to acknowledge); the training due dates are on the page it links to.
+    policies_pending = None if is_client(actor) else pending_count(actor.user)
     return render(
         request,
         "web/home.html",
@@ -68,6 +72,8 @@ def home_view(request: HttpRequest) -> HttpResponse:
             "paid_window": PAID_WINDOW_DAYS,
             "perms_reports": actor.can(Capability.REPORTS_VIEW),
             "report_shortcuts": shortcuts,
+            "policies_pending": policies_pending,
+            "reads_compliance": actor.can_workspace(Capability.COMPLIANCE_VIEW),
         },
     )
 
