@@ -26,7 +26,7 @@ from bureau.patients.models import Coverage, Patient
 from bureau.tenancy import rls
 from bureau.tenancy.models import Grant, Practice, Workspace
 from bureau.tenancy.roles import ROLE_CAPABILITIES, Capability, Role
-from bureau.web.access import CAPABILITY_ATTR, FILE_CARRIES_ATTR
+from bureau.web.access import CAPABILITY_ATTR, FILE_CARRIES_ATTR, WORKSPACE_FILE_ATTR
 from bureau.web.tests.test_authorization_matrix import (
     CLASSIFICATION,
     RECORD_KWARG,
@@ -52,6 +52,20 @@ def carries(found: Found) -> frozenset[Capability] | None:
 
 def declared_file_urls() -> dict[str, Found]:
     return {name: f for name, f in served().items() if carries(f) is not None}
+
+
+# compliance: training and policies — documents of the workspace's own records (a training
+# certificate, a policy), no practice's and naming no patient: `serves_workspace_file`, whose
+# service decides who may take them and audits each download
+# (compliance/tests/test_workforce_pages.py). The demographics checks below leave them out.
+def is_workspace_file(found: Found) -> bool:
+    return bool(getattr(found.pattern.callback, WORKSPACE_FILE_ATTR, False))
+
+
+def test_workspace_files_are_the_compliance_documents():
+    names = {name for name, found in served().items() if is_workspace_file(found)}
+    assert names == {"compliance:training_certificate", "compliance:policy_document"}
+    assert names <= set(declared_file_urls())
 
 
 def is_file(response: Any) -> bool:
@@ -145,6 +159,8 @@ def test_declarations_agree_with_the_matrix():
     assert set(RAW_X12) <= set(files)
     problems = []
     for name, found in files.items():
+        if is_workspace_file(found):
+            continue  # no practice's file: its reader is its service's (see above)
         declared = carries(found) or frozenset()
         mark = getattr(found.pattern.callback, CAPABILITY_ATTR, None)
         needs = set(CLASSIFICATION[name].needs)
@@ -288,6 +304,8 @@ def check_files(username: str) -> FileProbe:
         spec = CLASSIFICATION[name]
         if spec.record is None:
             continue  # a report's export across the book (`serves_report`): test_report_exports
+        if is_workspace_file(served()[name]):
+            continue  # a compliance document: no practice's, no patient's
         absent = 2**31 - 1 if spec.record in RECORD_KWARG else uuid.uuid4()
         missing = _request(client, name, spec, absent if spec.record else None)
         assert missing.status_code == 404

@@ -48,6 +48,9 @@ OTHER_WORKSPACE_PRACTICE = "harbor"  # slug of the workspace whose practices mus
 # control data (who may administer whom is its own rule, accounts/services.py); an ingest job
 # is one uploaded file, which may pay several practices (each ERA in it is a record).
 NOT_PRACTICE_RECORDS = {"user", "grant", "job"}
+# compliance: training and policies — the workspace's own records (courses, completions,
+# policies and their versions), no practice's.
+NOT_PRACTICE_RECORDS |= {"course", "completion", "policy", "policy_version", "policy_document"}
 # GET URLs with a record that are not pages: no bar is shown, so there is nothing to keep honest.
 NOT_PAGES = {
     "eras:download": "serves a file",
