@@ -23,8 +23,8 @@ from datetime import date, datetime, time, timedelta
 from django.utils import timezone
 
 from bureau.accounts.models import User
-from bureau.compliance.models.policies import Attestation, Policy
-from bureau.compliance.models.training import Course, CourseKind
+from bureau.compliance.models.policies import Attestation, Policy, PolicyReview, PolicyVersion
+from bureau.compliance.models.training import Course, CourseKind, TrainingCompletion
 from bureau.compliance.policies import (
     policy_attest,
     policy_create,
@@ -120,7 +120,7 @@ def _complete(
     officer: Actor, user: User, course: Course, on: date, today: date, *, certificate: bool
 ) -> None:
     name = user.display_name
-    training_completion_record(
+    completion = training_completion_record(
         actor=officer,
         user=user,
         course=course,
@@ -137,6 +137,10 @@ def _complete(
             else None
         ),
         certificate_filename=f"{user.username}-{course.kind}-{on.isoformat()}.pdf",
+    )
+    # Recorded the next working day, as it would have been.
+    TrainingCompletion.objects.filter(pk=completion.pk).update(
+        recorded_at=_noon(min(on + timedelta(days=1), today))
     )
 
 
@@ -161,11 +165,11 @@ def seed_training(workspace: Workspace, officer: Actor, people: list[User], toda
             )
             made += 1
     for username, days in (("bella.biller", 120), ("priya.poster", 150)):
-        user = next((u for u in people if u.username == username), None)
-        if user is not None:
+        taker = next((u for u in people if u.username == username), None)
+        if taker is not None:
             _complete(
                 officer,
-                user,
+                taker,
                 courses[ROLE_COURSE],
                 today - timedelta(days=days),
                 today,
@@ -247,6 +251,11 @@ def seed_policies(officer: Actor, people: list[User], today: date) -> int:
                     today=today,
                 )
                 policy.refresh_from_db()
+            # Published a week before it took effect, as it would have been.
+            assert policy.current_version is not None
+            PolicyVersion.objects.filter(pk=policy.current_version.pk).update(
+                published_at=_noon(effective - timedelta(days=7))
+            )
             # Those employed while the version was current acknowledged it.
             later = versions[number][0] if number < len(versions) else -1
             employed = [
@@ -254,13 +263,14 @@ def seed_policies(officer: Actor, people: list[User], today: date) -> int:
             ]
             _attest_all(employed, policy, effective, today)
         if reviewed is not None and policy is not None:
-            policy_review_record(
+            review = policy_review_record(
                 actor=officer,
                 policy=policy,
                 reviewed_on=today - timedelta(days=reviewed),
                 today=today,
                 note="Annual review: no change needed.",
             )
+            PolicyReview.objects.filter(pk=review.pk).update(recorded_at=_noon(review.reviewed_on))
     return len(POLICIES)
 
 

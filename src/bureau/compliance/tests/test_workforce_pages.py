@@ -281,7 +281,9 @@ def test_the_policy_list_shows_reviews_attestation_progress_and_retention() -> N
     assert privacy.kept_until is not None and privacy.kept_until <= timezone.localdate()
     body = page.content.decode()
     assert f"{workforce - 2} of {workforce}" in body
-    assert "an earlier version may be purged" in body
+    assert "v1 may be purged" in body
+    v2 = PolicyVersion.objects.get(policy=privacy.policy, number=2)
+    assert f"v2 kept until {purgeable_on(v2)}" in body
 
 
 def test_the_purge_is_refused_before_the_retention_date_with_the_date_on_the_page() -> None:
