@@ -118,6 +118,9 @@ class AuditAction(StrEnum):
     POLICY_REVIEWED = "compliance.policy_reviewed"
     POLICY_ATTESTED = "compliance.policy_attested"
     POLICY_PURGED = "compliance.policy_purged"
+    # Evidence handed out: a training certificate, a policy document (each download audited).
+    CERTIFICATE_DOWNLOADED = "compliance.certificate_downloaded"
+    POLICY_DOWNLOADED = "compliance.policy_downloaded"
     # Access reviews (compliance): a campaign opened, a grant decided, the campaign locked with
     # its evidence bundle, the bundle handed out.
     ACCESS_REVIEW_OPENED = "access_review.opened"

@@ -11,6 +11,7 @@ from bureau.compliance.demo_incidents import seed_incidents
 from bureau.compliance.demo_program import seed_baas
 from bureau.compliance.demo_reviews import seed_reviews
 from bureau.compliance.demo_screening import seed_screening
+from bureau.compliance.demo_workforce import seed_workforce
 from bureau.tenancy.models import Workspace
 
 
@@ -18,5 +19,6 @@ def seed_compliance(workspace: Workspace, say: Callable[[str], None] | None = No
     """Each part adds one line here: its own module's seed, given the workspace."""
     seed_baas(workspace, say)
     seed_incidents(workspace, say)  # after the BAAs: an incident's clock reads them
+    seed_workforce(workspace, say)  # training and policies
     seed_reviews(workspace, say)
-    seed_screening(workspace, say)
+    seed_screening(workspace, say)  # last month's list files and run

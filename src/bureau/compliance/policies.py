@@ -17,6 +17,7 @@ from enum import StrEnum
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max
+from django.http import Http404
 from django.utils import timezone
 
 from bureau.accounts.models import User
@@ -33,6 +34,7 @@ from bureau.compliance.training import require_manage
 from bureau.compliance.workforce import months_after, workforce_members, years_after
 from bureau.tenancy.actor import Actor, CapabilityDenied
 from bureau.tenancy.models import Workspace
+from bureau.tenancy.roles import Capability
 
 REVIEW_MONTHS = 12
 REVIEW_SOON_DAYS = 30
@@ -69,6 +71,26 @@ def purgeable_on(version: PolicyVersion) -> date | None:
     """The first day the version may be purged; None while it has no successor."""
     last = last_in_effect(version)
     return years_after(last, RETENTION_YEARS) if last else None
+
+
+@dataclass(frozen=True)
+class Retention:
+    """A version's place in the retention rule: the last day it was in effect (None while it
+    is current) and the first day it may be purged (None: not while it is in effect)."""
+
+    last_in_effect: date | None
+    purgeable_on: date | None
+
+
+def retention_of(versions: list[PolicyVersion]) -> dict[int, Retention]:
+    """`last_in_effect` and `purgeable_on` for every version of one policy at once, from the
+    versions themselves (no query per version), by version id."""
+    ordered = sorted(versions, key=lambda v: v.number)
+    found = {}
+    for version, successor in zip(ordered, [*ordered[1:], None], strict=True):
+        last = successor.effective_on - timedelta(days=1) if successor else None
+        found[version.pk] = Retention(last, years_after(last, RETENTION_YEARS) if last else None)
+    return found
 
 
 @dataclass(frozen=True)
@@ -427,3 +449,37 @@ def purge_version(*, actor: Actor, version: PolicyVersion, today: date) -> Polic
         },
     )
     return locked
+
+
+# -- documents handed out -----------------------------------------------------------------------
+def may_read_documents(actor: Actor) -> bool:
+    """Policy documents are read by the whole workforce (each person attests to what they
+    read) and by whoever reads the whole program; not by a client practice's viewer."""
+    return actor.can_workspace(Capability.COMPLIANCE_VIEW) or bool(
+        workforce_members(actor.workspace, user=actor.user)
+    )
+
+
+@transaction.atomic
+def policy_document_download(*, actor: Actor, version: PolicyVersion) -> tuple[str, bytes]:
+    """(file name, content) of a version's document, the download audited. Another
+    workspace's version, a purged one, or a reader outside the workforce answers 404, alike."""
+    if (
+        version.policy.workspace_id != actor.workspace.pk
+        or version.document is None
+        or not may_read_documents(actor)
+    ):
+        raise Http404
+    audit_record(
+        action=AuditAction.POLICY_DOWNLOADED,
+        actor=actor,
+        model="compliance.PolicyVersion",
+        record_ids=[version.public_id],
+        detail={
+            "policy": version.policy.title,
+            "version": version.number,
+            "filename": version.document_filename,
+            "sha256": version.document_sha256,
+        },
+    )
+    return version.document_filename, bytes(version.document)

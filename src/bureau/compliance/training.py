@@ -20,6 +20,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max
+from django.http import Http404
 from django.utils import timezone
 
 from bureau.accounts.models import User
@@ -372,3 +373,31 @@ def training_completion_record(
         },
     )
     return completion
+
+
+# -- evidence handed out ------------------------------------------------------------------------
+@transaction.atomic
+def certificate_download(*, actor: Actor, completion: TrainingCompletion) -> tuple[str, bytes]:
+    """(file name, content) of a completion's certificate, the download audited. Training
+    records are the whole program's: `compliance.view` on every practice reads them; anyone
+    else, another workspace's completion, or one without a certificate answers 404, alike."""
+    if (
+        not actor.can_workspace(Capability.COMPLIANCE_VIEW)
+        or completion.course.workspace_id != actor.workspace.pk
+        or not completion.certificate_sha256
+        or completion.certificate is None
+    ):
+        raise Http404
+    audit_record(
+        action=AuditAction.CERTIFICATE_DOWNLOADED,
+        actor=actor,
+        model="compliance.TrainingCompletion",
+        record_ids=[completion.public_id],
+        detail={
+            "user": completion.user.username,
+            "course": completion.course.title,
+            "filename": completion.certificate_filename,
+            "sha256": completion.certificate_sha256,
+        },
+    )
+    return completion.certificate_filename, bytes(completion.certificate)

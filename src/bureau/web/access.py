@@ -240,20 +240,22 @@ class WorkspaceDownload:
 
 
 WorkspaceView = Callable[..., "WorkspaceDownload | HttpResponse"]
+# Marks a `serves_workspace_file` view: a file of no practice (tests tell them apart).
+WORKSPACE_FILE_ATTR = "bureau_workspace_file"
 
 
 def serves_workspace_file(
-    *, carries: Iterable[Capability]
+    *, carries: Iterable[Capability] = ()
 ) -> Callable[[WorkspaceView], ResponseView]:
-    """The view answers with a file of workspace records, not of a practice's patients (who
-    may take it is the view's service's rule, over the record's scope): the actor must hold
-    every capability of `carries` somewhere (404 otherwise, as a missing record), the view
-    raises Http404 for a record the actor may not take, and the response is built here as
-    every download's (name, no-store). Only a GET is served, as by `serves_file`; the view
-    may answer with a page of its own (a record not ready for download)."""
+    """The view answers with a file of workspace records, not of a practice's patients (a
+    compliance evidence bundle, a BAA, a training certificate, a policy): who may take it is
+    the view's service's rule, over the record's scope. The actor must hold every capability of
+    `carries` somewhere (404 otherwise, as a missing record; none named: a document the whole
+    workforce reads, its service deciding alone), the view raises Http404 for a record the
+    actor may not take, and the response is built here as every download's (name, no-store).
+    Only a GET is served, as by `serves_file`; the view may answer with a page of its own (a
+    record not ready for download)."""
     needed = frozenset(carries)
-    if not needed:
-        raise ValueError("a file carries some data: name its capabilities")
 
     def decorate(view: WorkspaceView) -> ResponseView:
         @wraps(view)
@@ -269,6 +271,7 @@ def serves_workspace_file(
             return attachment_response(answer)
 
         setattr(wrapper, FILE_CARRIES_ATTR, needed)
+        setattr(wrapper, WORKSPACE_FILE_ATTR, True)
         return wrapper
 
     return decorate

@@ -16,6 +16,7 @@ from bureau.audit.models import AuditAction
 from bureau.audit.services import audit_record
 from bureau.compliance.access import can_manage as manages_compliance
 from bureau.compliance.access_review_selectors import reviews_to_do
+from bureau.compliance.policy_queries import pending_count
 from bureau.compliance.program_queries import home_glance as compliance_glance
 from bureau.reports.book import book_glance
 from bureau.reports.catalogue import shortcuts_for
@@ -65,6 +66,9 @@ def home_view(request: HttpRequest) -> HttpResponse:
     compliance = None
     if manages_compliance(actor) and not works:
         compliance = compliance_glance(actor.workspace, timezone.localdate())
+    # compliance: training and policies. The workforce's own obligations, one query (the
+    # policies still to acknowledge); the training due dates are on the page it links to.
+    policies_pending = None if is_client(actor) else pending_count(actor.user)
     return render(
         request,
         "web/home.html",
@@ -83,6 +87,8 @@ def home_view(request: HttpRequest) -> HttpResponse:
             "reviews_to_do": reviews_to_do(actor),
             "today": timezone.localdate(),
             "compliance": compliance,
+            "policies_pending": policies_pending,
+            "reads_compliance": actor.can_workspace(Capability.COMPLIANCE_VIEW),
         },
     )
 

@@ -29,6 +29,8 @@ from django.utils.html import escape
 from bureau.accounts.middleware import PRE_MFA_ATTR, PUBLIC_ATTR
 from bureau.accounts.models import User
 from bureau.audit.models import AuditAction, AuditEvent
+from bureau.compliance.tests.matrix_workforce import RECORDS as WORKFORCE_RECORDS
+from bureau.compliance.tests.matrix_workforce import workforce_records
 from bureau.conftest import verified_client
 from bureau.patients.models import Patient
 from bureau.tenancy import rls
@@ -421,6 +423,45 @@ CLASSIFICATION: dict[str, Spec] = {
         record="screening_hit",
         post={"outcome": "", "reason": ""},
     ),
+    # compliance: training and policies. The workspace's own records: compliance.view on every
+    # practice reads, compliance.manage on every practice writes (in the seed only all-practices
+    # grants carry either). A person's own training and policies are any verified user's; an
+    # empty form re-renders with its errors; an empty review or a purge of the current version
+    # is refused with a message. Records: compliance/tests/matrix_workforce.py.
+    "compliance:training": Spec("capability", needs=(C.COMPLIANCE_VIEW,)),
+    "compliance:training_person": Spec("capability", needs=(C.COMPLIANCE_VIEW,), record="user"),
+    "compliance:course_create": Spec("capability", needs=(C.COMPLIANCE_MANAGE,), form_post=True),
+    "compliance:course_edit": Spec(
+        "capability", needs=(C.COMPLIANCE_MANAGE,), record="course", form_post=True
+    ),
+    "compliance:completion_create": Spec(
+        "capability", needs=(C.COMPLIANCE_MANAGE,), form_post=True
+    ),
+    "compliance:training_certificate": Spec(
+        "capability", needs=(C.COMPLIANCE_VIEW,), record="completion"
+    ),
+    "compliance:my_training": Spec("verified"),
+    "compliance:policy_list": Spec("capability", needs=(C.COMPLIANCE_VIEW,)),
+    "compliance:policy_create": Spec("capability", needs=(C.COMPLIANCE_MANAGE,), form_post=True),
+    "compliance:policy_detail": Spec("capability", needs=(C.COMPLIANCE_VIEW,), record="policy"),
+    "compliance:policy_publish": Spec(
+        "capability", needs=(C.COMPLIANCE_MANAGE,), record="policy", form_post=True
+    ),
+    "compliance:policy_review": Spec(
+        "capability", method="POST", needs=(C.COMPLIANCE_MANAGE,), record="policy", ok=302
+    ),
+    "compliance:policy_purge": Spec(
+        "capability",
+        method="POST",
+        needs=(C.COMPLIANCE_MANAGE,),
+        record="policy_version",
+        ok=302,
+    ),
+    # The workforce reads the documents it acknowledges (a client viewer does not).
+    "compliance:policy_document": Spec("verified", record="policy_document"),
+    "compliance:my_policies": Spec("verified"),
+    # The user's own acknowledgement of the current version (a client viewer: refused, message).
+    "compliance:policy_attest": Spec("verified", method="POST", record="policy_version", ok=302),
 }
 # The URL argument of each record kind (the rest take `public_id`).
 RECORD_KWARG = {"job": "job_id"}
@@ -802,6 +843,8 @@ def _records(spec: Spec, world: World) -> list[tuple[str, Any, bool]]:
             )
             for r in first_of.values()
         ]
+    elif spec.record in WORKFORCE_RECORDS:  # compliance: training and policies
+        rows = workforce_records(spec, world)
     elif spec.record == "job":
         needs = world.holds_anywhere(spec.needs)
         rows = [(label, job.pk, may and needs) for label, job, may in money(world)["job"]]

@@ -26,7 +26,7 @@ from bureau.patients.models import Coverage, Patient
 from bureau.tenancy import rls
 from bureau.tenancy.models import Grant, Practice, Workspace
 from bureau.tenancy.roles import ROLE_CAPABILITIES, Capability, Role
-from bureau.web.access import CAPABILITY_ATTR, FILE_CARRIES_ATTR
+from bureau.web.access import CAPABILITY_ATTR, FILE_CARRIES_ATTR, WORKSPACE_FILE_ATTR
 from bureau.web.tests.test_authorization_matrix import (
     CLASSIFICATION,
     RECORD_KWARG,
@@ -50,6 +50,9 @@ TESTED_WITH_THEIR_PAGES = {
     "compliance:screening_run_csv": "a screening run's evidence",
     # compliance: BAAs — compliance/tests/test_baa_pages.py
     "compliance:baa_document": "a BAA's signed PDF",
+    # compliance: training and policies — compliance/tests/test_workforce_pages.py
+    "compliance:training_certificate": "a training certificate",
+    "compliance:policy_document": "a policy's document",
 }
 
 
@@ -61,6 +64,23 @@ def carries(found: Found) -> frozenset[Capability] | None:
 
 def declared_file_urls() -> dict[str, Found]:
     return {name: f for name, f in served().items() if carries(f) is not None}
+
+
+# compliance: training and policies — documents of the workspace's own records (a training
+# certificate, a policy), no practice's and naming no patient: `serves_workspace_file`, whose
+# service decides who may take them and audits each download
+# (compliance/tests/test_workforce_pages.py). The demographics checks below leave them out.
+def is_workspace_file(found: Found) -> bool:
+    return bool(getattr(found.pattern.callback, WORKSPACE_FILE_ATTR, False))
+
+
+def test_workspace_files_are_the_compliance_documents():
+    names = {name for name, found in served().items() if is_workspace_file(found)}
+    assert names == {
+        *TESTED_WITH_THEIR_PAGES,
+        "compliance:review_evidence",  # checked below, by the matrix's own answer
+    }
+    assert names <= set(declared_file_urls())
 
 
 def is_file(response: Any) -> bool:
@@ -154,6 +174,8 @@ def test_declarations_agree_with_the_matrix():
     assert set(RAW_X12) <= set(files)
     problems = []
     for name, found in files.items():
+        if is_workspace_file(found) and not carries(found):
+            continue  # no practice's file, read by the whole workforce: its service decides
         declared = carries(found) or frozenset()
         mark = getattr(found.pattern.callback, CAPABILITY_ATTR, None)
         needs = set(CLASSIFICATION[name].needs)

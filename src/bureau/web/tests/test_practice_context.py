@@ -56,6 +56,9 @@ NOT_PRACTICE_RECORDS |= {"access_review"}
 NOT_PRACTICE_RECORDS |= {"baa"}  # compliance: a BAA is the workspace's control data
 # compliance: exclusion screening — a run and a hit are the workspace's own records.
 NOT_PRACTICE_RECORDS |= {"screening_run", "screening_hit"}
+# compliance: training and policies — the workspace's own records (courses, completions,
+# policies and their versions), no practice's.
+NOT_PRACTICE_RECORDS |= {"course", "completion", "policy", "policy_version", "policy_document"}
 # GET URLs with a record that are not pages: no bar is shown, so there is nothing to keep honest.
 NOT_PAGES = {
     "eras:download": "serves a file",
