@@ -1,11 +1,12 @@
 """The compliance dashboard: what is overdue or expiring across the program, for
-`compliance.view` on the whole workspace. Each block links to its part's own list page (by
-path: the parts' pages are built apart and may land in any order)."""
+`compliance.view` on the whole workspace. Each block links to its part's own list page, each
+row to its record's page."""
 
 from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
@@ -14,13 +15,13 @@ from bureau.compliance.program_queries import dashboard
 from bureau.tenancy.roles import Capability
 from bureau.web.access import actor_of, requires
 
-# The parts' list pages, by path (see the module's docstring).
-PART_PAGES = {
-    "incidents": "/compliance/incidents/",
-    "screening": "/compliance/screening/",
-    "training": "/compliance/training/",
-    "policies": "/compliance/policies/",
-    "reviews": "/compliance/access-reviews/",
+# The parts' list pages.
+PART_ROUTES = {
+    "incidents": "compliance:incident_list",
+    "screening": "compliance:screening",
+    "training": "compliance:training",
+    "policies": "compliance:policy_list",
+    "reviews": "compliance:review_list",
 }
 
 
@@ -34,5 +35,9 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "compliance/dashboard.html",
-        {"board": board, "pages": PART_PAGES, "can_manage": can_manage(actor)},
+        {
+            "board": board,
+            "pages": {part: reverse(route) for part, route in PART_ROUTES.items()},
+            "can_manage": can_manage(actor),
+        },
     )
