@@ -19,6 +19,6 @@ def seed_compliance(workspace: Workspace, say: Callable[[str], None] | None = No
     """Each part adds one line here: its own module's seed, given the workspace."""
     seed_baas(workspace, say)
     seed_incidents(workspace, say)  # after the BAAs: an incident's clock reads them
-    seed_workforce(workspace, say)  # training and policies
-    seed_reviews(workspace, say)
+    seed_reviews(workspace, say)  # dates the seed's grants back before last quarter's review
+    seed_workforce(workspace, say)  # training and policies: due dates from those grants
     seed_screening(workspace, say)  # last month's list files and run

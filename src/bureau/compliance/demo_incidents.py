@@ -1,6 +1,6 @@
 """The demo's incident log, dated from today (the demo is seeded on any day):
 
-* a breach inside its clock: 835 files sent to the wrong client, discovered 20 days ago,
+* a breach inside its clock: 835 files sent to the wrong client, discovered 6 days ago,
   contained the next day, assessed, decided a breach, the clients not yet told — the 60 days
   run (40 left) beside each affected client's contract period (from its client BAA, if the
   BAA part of the demo seeded one in force then);
@@ -89,7 +89,7 @@ def seed_incidents(workspace: Workspace, say: Callable[[str], None] | None = Non
     practices = list(Practice.objects.filter(workspace=workspace).order_by("id"))
     today = timezone.localdate()
 
-    found = today - timedelta(days=20)
+    found = today - timedelta(days=6)  # inside every client BAA's notice period (10 days the least)
     misdirected = incident_record(
         actor=officer,
         data=IncidentData(

@@ -121,3 +121,11 @@ def cast(db: Any) -> Cast:
         owner_everywhere=make_user(workspace, "fay.secondowner", (Role.OWNER, None)),
     )
     return Cast(workspace, a, b, people)
+
+
+@pytest.fixture(autouse=True)
+def mark_audit() -> None:
+    """Each test counts the audit events it wrote, not the seed's (`audit_marks`)."""
+    from bureau.accounts.tests.audit_marks import mark
+
+    mark()

@@ -19,6 +19,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from bureau.accounts import selectors, services
 from bureau.accounts.models import User
+from bureau.accounts.tests.audit_marks import new_events
 from bureau.accounts.tests.conftest import ACTORS, ADMINISTERS, TARGETS, Cast
 from bureau.audit.models import AuditAction, AuditEvent
 from bureau.conftest import verified_client
@@ -62,12 +63,12 @@ def _state(user: User) -> tuple[Any, ...]:
         tuple(
             Grant.objects.filter(user=user).order_by("pk").values_list("pk", "role", "revoked_at")
         ),
-        AuditEvent.objects.filter(action__in=ADMIN_EVENTS).count(),
+        new_events().filter(action__in=ADMIN_EVENTS).count(),
     )
 
 
 def _events(action: AuditAction, actor: User) -> list[AuditEvent]:
-    return list(AuditEvent.objects.filter(action=action, user=actor).order_by("id"))
+    return list(new_events().filter(action=action, user=actor).order_by("id"))
 
 
 def _assert_done(action: str, cast: Cast, actor: User, target: User, grant: Grant) -> None:

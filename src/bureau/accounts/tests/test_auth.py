@@ -16,6 +16,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from bureau.accounts.middleware import LAST_SEEN_KEY
 from bureau.accounts.models import User
+from bureau.accounts.tests.audit_marks import new_events
 from bureau.audit.models import AuditAction, AuditEvent
 from bureau.conftest import verified_client
 from bureau.demo import DEMO_PASSWORD
@@ -53,7 +54,7 @@ def _device(username: str) -> TOTPDevice:
 
 
 def _events(action: AuditAction, user: User | None = None) -> list[AuditEvent]:
-    qs = AuditEvent.objects.filter(action=action)
+    qs = new_events().filter(action=action)
     if user is not None:
         qs = qs.filter(user=user)
     return list(qs.order_by("workspace_id", "seq"))

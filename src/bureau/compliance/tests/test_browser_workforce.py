@@ -90,7 +90,7 @@ def test_officer_records_training_and_publishes_a_policy_and_a_biller_acknowledg
     # The biller's home says there is a policy to acknowledge.
     page.context.clear_cookies()
     sign_in(page, live_server.url, "bella.biller")
-    home = page.locator("#home-compliance")
+    home = page.locator("#home-workforce")
     expect(home).to_contain_text("1 policy to acknowledge")
     home.get_by_role("link", name="1 policy to acknowledge").click()
     rows = page.locator("#my-policies")

@@ -402,9 +402,9 @@ def test_the_officer_marks_a_policy_reviewed() -> None:
 
 def test_home_links_the_person_s_own_obligations() -> None:
     lina = verified_client("lina.limited").get("/").content.decode()
-    assert 'id="home-compliance"' in lina
+    assert 'id="home-workforce"' in lina
     assert "1 policy to acknowledge" in lina and url("my_training") in lina
     assert url("training") not in lina  # the workforce pages are the program's readers'
     carla = verified_client(OFFICER).get("/").content.decode()
     assert url("training") in carla and url("policy_list") in carla
-    assert 'id="home-compliance"' not in verified_client("cliff.client").get("/").content.decode()
+    assert 'id="home-workforce"' not in verified_client("cliff.client").get("/").content.decode()

@@ -49,8 +49,9 @@ PAGE_READS = {
     # A/R, denials (claims + denials), clean claims, net collection, SLA breaches, this month
     # and last, the denial trend (claims + denials); and the nightly snapshots looked for
     # first (none here: read live; from them, the snapshots and SLA breaches alone).
-    # compliance: training and policies — and the policies the user has still to acknowledge.
-    "/": 6 + 13 + 1,
+    # compliance: the policies the user has still to acknowledge, and the access reviews
+    # the user has to do.
+    "/": 6 + 13 + 2,
     "/claims/?practice=all": 4,  # payers, providers, count, page
     "/patients/?practice=all": 2,  # count, page
     "/queue/?function=denials&practice=all": 3,  # payers, page, people to assign to
