@@ -166,7 +166,8 @@ def seed_training(workspace: Workspace, officer: Actor, people: list[User], toda
             made += 1
     # The role course is due from a person's first grant of the role, and the seed's grants date
     # from before last quarter's access review (demo_reviews): each biller and poster took it.
-    for username, days in (("bella.biller", 120), ("priya.poster", 150), ("lina.limited", 180)):
+    takers = (("bella.biller", 120), ("priya.poster", 150), ("lina.limited", 180))
+    for username, days in (*takers, ("casey.contractor", 60)):
         taker = next((u for u in people if u.username == username), None)
         if taker is not None:
             _complete(
