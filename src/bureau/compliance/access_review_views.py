@@ -25,6 +25,7 @@ from django.views.decorators.http import require_POST, require_safe
 from bureau.accounts.models import User
 from bureau.compliance import access_review_selectors as selectors
 from bureau.compliance import access_review_services as services
+from bureau.compliance.access import sees_whole_program
 from bureau.compliance.models.access_review import (
     AccessReview,
     AccessReviewItem,
@@ -62,6 +63,7 @@ def review_list_view(request: HttpRequest) -> HttpResponse:
             "every_months": _interval(actor),
             "today": today,
             "may_start": actor.can(MANAGE),
+            "whole": sees_whole_program(actor),  # the program's tabs
         },
     )
 
