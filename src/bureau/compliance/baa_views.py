@@ -272,10 +272,12 @@ def baa_upload_view(request: HttpRequest, public_id: Any) -> HttpResponse:
     return _detail(request, actor, baa, upload_form=form)
 
 
-@requires(Capability.COMPLIANCE_VIEW)
-@serves_workspace_file(carries=[Capability.COMPLIANCE_VIEW])
+@serves_workspace_file()
 def baa_document_view(request: HttpRequest, public_id: Any) -> WorkspaceDownload:
-    actor = _reader(request)  # the program's readers (a vendor BAA belongs to no practice)
+    """The signed copy: for the program's readers any of the workspace's BAAs, for a practice's
+    client viewer her practice's own client BAA (`baa_get` reads only what the actor may;
+    anything else is the 404 of a missing one)."""
+    actor = actor_of(request)
     baa = baa_queries.baa_get(actor=actor, public_id=public_id)
     name, content, _sha = baas.baa_document_download(actor=actor, baa=baa)
     return WorkspaceDownload(

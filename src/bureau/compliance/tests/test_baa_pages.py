@@ -129,7 +129,7 @@ def test_others_find_no_dashboard_inventory_or_agreement(username: str) -> None:
         reverse("compliance:baa_record"),
         detail(baa_of("Lakeside Family Medicine")),
         detail(vendor(VendorService.CLOUD_HOST)),
-        detail(baa_of("Lakeside Family Medicine"), "compliance:baa_document"),
+        detail(baa_of("Northgate Orthopedics"), "compliance:baa_document"),  # cliff: not his
     ):
         assert client.get(url).status_code == 404, url
 
@@ -365,8 +365,25 @@ def test_the_client_viewer_sees_her_practice_s_baa_and_incidents_only() -> None:
     assert baa_of("Lakeside Family Medicine").document_sha256 in text
     for hidden in ("Laptop stolen", "Northgate", "ClaimBridge", "Nimbus", "ShredRight"):
         assert hidden not in text, hidden
-    # No download for her (the file route is the whole program's), no link to one.
-    assert "document.pdf" not in text
+    # Her practice's signed copy: linked, handed out audited and never cached; another
+    # practice's client BAA and a vendor's answer the missing 404, bytes and all.
+    mine = baa_of("Lakeside Family Medicine")
+    link = reverse("compliance:baa_document", args=[mine.public_id])
+    assert f'href="{link}"' in text
+    before = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    got = client.get(link)
+    assert got.status_code == 200 and got.content == bytes(mine.document)
+    assert "no-store" in got["Cache-Control"]
+    assert AuditEvent.objects.filter(
+        pk__gt=before, action=AuditAction.BAA_DOCUMENT_DOWNLOADED, user__username="cliff.client"
+    ).exists()
+    missing = client.get(
+        reverse("compliance:baa_document", args=["7b0b7b9a-0000-4222-9bf8-fb964f0de9bd"])
+    )
+    for other in (baa_of("Northgate Orthopedics"), vendor(VendorService.CLEARINGHOUSE)):
+        refused = client.get(reverse("compliance:baa_document", args=[other.public_id]))
+        assert refused.status_code == missing.status_code == 404
+        assert refused.content == missing.content
     assert (
         client.get(reverse("compliance:my_practice"), {"practice": northgate.public_id}).status_code
         == 404

@@ -394,7 +394,8 @@ CLASSIFICATION: dict[str, Spec] = {
         "capability", method="POST", needs=(C.COMPLIANCE_MANAGE,), record="baa"
     ),
     # The signed PDF: a workspace file (`serves_workspace_file`), naming no patient.
-    "compliance:baa_document": Spec("capability", needs=(C.COMPLIANCE_VIEW,), record="baa"),
+    # ... which a practice's client viewer takes too, of her practice's own client BAA.
+    "compliance:baa_document": Spec("compliance", record="baa"),
     # A practice's own compliance records: whoever reads some practice's (compliance.view
     # there, or its client viewer: `compliance.access.practices_seen`); access "compliance".
     "compliance:my_practice": Spec("compliance"),
@@ -549,8 +550,12 @@ def test_view_marks_agree_with_the_classification():
             expected = spec.needs  # `requires_any`: the whole tuple
         if mark != expected:
             problems.append(f"{name}: view requires {mark}, classified {expected}")
-        if (spec.access in ("capability", "any", "compliance")) != bool(spec.needs):
+        if spec.access in ("capability", "any") and not spec.needs:
             problems.append(f"{name}: capability access needs a capability")
+        # "compliance" names one where the whole program's capability opens it; without one, a
+        # practice's own records (compliance.access.practices_seen: no capability of its own).
+        if spec.access not in ("capability", "any", "compliance") and spec.needs:
+            problems.append(f"{name}: {spec.access} access names no capability")
         args = set(found.pattern.pattern.converters)
         if bool(args) != (spec.record not in (None, "practice")):
             problems.append(f"{name}: URL arguments {args} do not fit record={spec.record}")
@@ -1009,7 +1014,9 @@ def baas_of(world: World, spec: Spec) -> list[tuple[str, Any, bool]]:
     from bureau.compliance.models.baa import BaaDirection, BusinessAssociateAgreement
 
     summit = BusinessAssociateAgreement.objects.filter(workspace__slug="summit")
-    client = summit.filter(direction=BaaDirection.CLIENT).exclude(document_sha256="").first()
+    clients = summit.filter(direction=BaaDirection.CLIENT).exclude(document_sha256="")
+    client = clients.filter(practice__code="LFM").first()  # the client viewer's practice
+    other_client = clients.exclude(practice__code="LFM").first()
     vendor = summit.filter(direction=BaaDirection.SUBCONTRACTOR).exclude(document_sha256="")
     harbor = BusinessAssociateAgreement.objects.filter(workspace__slug="harbor").first()
     if harbor is None:
@@ -1025,15 +1032,22 @@ def baas_of(world: World, spec: Spec) -> list[tuple[str, Any, bool]]:
             document_filename="harbor.pdf",
             document_size=len(pdf),
         )
-    assert client is not None and vendor.exists(), "the demo seeds BAAs with their documents"
+    assert client is not None and other_client is not None and vendor.exists(), (
+        "the demo seeds BAAs with their documents"
+    )
+    # The signed copy (access "compliance"): a practice's client viewer takes her own client BAA.
+    own = compliance_practices(world.user) if spec.access == "compliance" else set()
+    needs = spec.needs or (C.COMPLIANCE_VIEW,)
     rows = []
     for label, baa in [
-        ("client BAA of summit", client),
+        ("client BAA of summit's LFM", client),
+        ("client BAA of another summit practice", other_client),
         ("vendor BAA of summit", vendor.first()),
         ("vendor BAA of harbor", harbor),
     ]:
         mine = baa.workspace_id == world.user.workspace_id
-        rows.append((label, baa.public_id, mine and workspace_holds(world.user, spec.needs)))
+        ours = baa.direction == BaaDirection.CLIENT and baa.practice_id in own
+        rows.append((label, baa.public_id, mine and (workspace_holds(world.user, needs) or ours)))
         if not mine:
             world.foreign.append(str(baa.public_id))
     return rows
