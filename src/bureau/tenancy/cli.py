@@ -21,3 +21,11 @@ def workspace_named(slug: str | None) -> Workspace:
     if len(workspaces) > 1:
         raise CommandError("several workspaces: name one with --workspace SLUG")
     return workspaces[0]
+
+
+def workspaces_named(slug: str | None) -> list[Workspace]:
+    """The workspace `slug` names, or every workspace (by slug) when none is named: the
+    commands the scheduler runs for all of them (a named one missing is a CommandError)."""
+    if slug:
+        return [workspace_named(slug)]
+    return list(Workspace.objects.order_by("slug"))

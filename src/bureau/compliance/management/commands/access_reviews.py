@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from bureau.compliance.access_review_services import next_due, open_due_campaigns
-from bureau.tenancy.models import Workspace
+from bureau.tenancy.cli import workspaces_named
 
 
 def _day(text: str) -> date:
@@ -33,12 +33,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         today = _day(options["today"]) if options["today"] else timezone.localdate()
-        workspaces = Workspace.objects.order_by("slug")
-        if options["workspace"]:
-            workspaces = workspaces.filter(slug=options["workspace"])
-            if not workspaces.exists():
-                raise CommandError(f"no workspace {options['workspace']!r}")
-        for workspace in workspaces:
+        for workspace in workspaces_named(options["workspace"]):
             opened = open_due_campaigns(workspace, today)
             upcoming = next_due(workspace, today)
             summary = {
