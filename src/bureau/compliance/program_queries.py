@@ -11,12 +11,19 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
+from django.utils import timezone
+
 from bureau.accounts.models import User
 from bureau.compliance import access_review_selectors, baa_queries, incidents, policies, training
 from bureau.compliance.access_review_services import next_due as next_review_due
 from bureau.compliance.incident_queries import incidents_visible_to
 from bureau.compliance.models.access_review import AccessReviewStatus
-from bureau.compliance.models.baa import BaaDirection, BaaStatus, BusinessAssociateAgreement
+from bureau.compliance.models.baa import (
+    BaaDirection,
+    BaaStatus,
+    BusinessAssociateAgreement,
+    add_months,
+)
 from bureau.compliance.models.incidents import Incident
 from bureau.compliance.models.screening import (
     ExclusionListImport,
@@ -83,12 +90,13 @@ class PolicyBlock:
 class ScreeningBlock:
     has_list: bool
     last_run: ScreeningRun | None
-    month_missing: bool  # no whole-workforce run this calendar month
+    month_due: bool  # no whole-workforce run yet this calendar month: due, not yet missed
+    overdue: bool  # a list is in and no whole-workforce run for more than a month: missed
     open_hits: int
 
     @property
     def missed(self) -> int:
-        return int(self.month_missing or not self.has_list) + self.open_hits
+        return int(self.overdue or not self.has_list) + self.open_hits
 
 
 @dataclass(frozen=True)
@@ -167,12 +175,19 @@ def policy_block(workspace: Workspace, today: date) -> PolicyBlock:
 
 def screening_block(workspace: Workspace, today: date) -> ScreeningBlock:
     has_list = ExclusionListImport.objects.filter(workspace=workspace).exists()
+    last_run = (
+        ScreeningRun.objects.filter(workspace=workspace, scope=RunScope.EVERYONE)
+        .order_by("-ran_at", "-pk")
+        .first()
+    )
+    # Screening is monthly: on the 7th, last month's 18th run is not yet a missed obligation
+    # (the scheduled task runs this month's); a month without any run is.
+    month_ago = add_months(today, -1)
     return ScreeningBlock(
         has_list=has_list,
-        last_run=ScreeningRun.objects.filter(workspace=workspace, scope=RunScope.EVERYONE)
-        .order_by("-ran_at", "-pk")
-        .first(),
-        month_missing=has_list and screening_due(workspace, today=today),
+        last_run=last_run,
+        month_due=has_list and screening_due(workspace, today=today),
+        overdue=has_list and (last_run is None or timezone.localdate(last_run.ran_at) < month_ago),
         open_hits=ScreeningHit.objects.filter(workspace=workspace, status=HitStatus.OPEN).count(),
     )
 

@@ -465,5 +465,27 @@ def test_the_dashboard_shows_each_part_s_work_red_where_missed() -> None:
     assert "1 clock passed" in text
     # Training: due within 30 days for the workforce (the seed's logins are new), not overdue.
     assert 'id="training-due"' in text and "HIPAA basics (" in text
-    # Screening: a list is in, this month's run is not.
-    assert "this month&#x27;s run is missing" in text or "this month's run is missing" in text
+    # Screening: the demo's last run was on the 18th of last month (less than a month ago),
+    # none yet this month: due, not missed.
+    assert "this month&#x27;s run is due" in text or "this month's run is due" in text
+
+
+def test_screening_run_last_month_is_due_this_month_not_missed() -> None:
+    """Monthly screening on the 7th: a run 20 days ago (last month) is not a missed obligation
+    yet — this month's shows as due; 40 days ago it is overdue and counted red."""
+    from bureau.compliance.models.screening import ScreeningRun
+    from bureau.compliance.program_queries import screening_block
+    from bureau.compliance.screening import screen
+    from bureau.compliance.tests.helpers import FULL, import_file
+
+    import_file(FULL)
+    screen(summit(), actor=None, label="system (monthly screening)")
+    today = timezone.localdate()
+    for days_ago, overdue in ((20, False), (40, True)):
+        ScreeningRun.objects.filter(workspace=summit()).update(  # the demo's runs too
+            ran_at=timezone.now() - timedelta(days=days_ago)
+        )
+        block = screening_block(summit(), today)
+        assert block.overdue is overdue, days_ago
+        assert block.month_due is (days_ago >= today.day), days_ago
+        assert block.missed == int(overdue) + block.open_hits
