@@ -125,11 +125,7 @@ def adjudicated_totals(scope: KpiScope) -> AdjudicatedTotals:
     def read() -> AdjudicatedTotals:
         # From the adjudication rows' (practice, first 835) index, as `submitted_groups` starts
         # from the balance rows'.
-        resolved = (
-            ~Q(facts.rejected(scope, "claim_id"))
-            & ~Q(facts.denied(scope, "claim_id"))
-            & ~Q(facts.corrected(scope, "claim_id"))
-        )
+        resolved = facts.not_reworked(scope)
         totals = (
             scope.rows(ClaimAdjudication, "claim__payer")
             .filter(facts.in_period(scope, "first_adjudicated"))

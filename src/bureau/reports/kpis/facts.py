@@ -88,6 +88,23 @@ def corrected(scope: KpiScope, claim: str = "pk") -> Exists:
     return Exists(scope.rows(Claim, None).filter(replaces_id=OuterRef(claim)))
 
 
+def not_reworked(scope: KpiScope, claim: str = "claim_id") -> Q:
+    """Never rejected, never denied, never corrected: the claim was resolved as first billed.
+
+    The same three facts as `rejected`, `denied` and `corrected`, written as `NOT IN` the
+    practice's sets rather than three probes per claim: PostgreSQL reads each set once into a
+    hash (a few thousand ids) where the probes cost three index searches for every claim in
+    the period (a third of the adjudicated claims' statement on a 1M-claim book). The sets
+    hold no NULL (`replaces_id` is filtered), so `NOT IN` means what it says."""
+    rejected_ids = scope.rows(ClaimEvent, None).filter(to_state=ClaimState.REJECTED)
+    corrections = scope.rows(Claim, None).filter(replaces_id__isnull=False)
+    return (
+        ~Q(**{f"{claim}__in": rejected_ids.values("claim_id")})
+        & ~Q(**{f"{claim}__in": scope.rows(Denial, None).values("claim_id")})
+        & ~Q(**{f"{claim}__in": corrections.values("replaces_id")})
+    )
+
+
 def original_claims(scope: KpiScope) -> QuerySet[Claim]:
     """Claims as first billed (CLM05-3 = 1): a replacement or void is rework of one of them,
     never a second claim in a rate's denominator."""

@@ -6,13 +6,15 @@ The arithmetic in the comments is the point: a reader checks each figure against
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
 
+from bureau.claims.models import Claim, ClaimEvent, ClaimFrequency, ClaimState
 from bureau.reports.kpis import REGISTRY, KpiScope, compute
 from bureau.reports.tests.kpi_fixture import Book, build_book
+from bureau.tenancy import rls
 from bureau.tenancy.actor import Actor, resolve_actor
 
 pytestmark = pytest.mark.django_db
@@ -194,6 +196,38 @@ def test_payer_filter(book: Book) -> None:
     )
     # Payer X only: A/R on 03-31 is C7's 30 (C3 and C4 are payer Y's).
     assert compute("days_in_ar", scope(book, payer_id=book.payer_x.pk)).numerator == D("30.00")
+
+
+def test_first_pass_resolution_leaves_out_a_corrected_and_a_rejected_claim(book: Book) -> None:
+    """Resolved as first billed means never denied, never rejected and never corrected: C1
+    gets a replacement claim and C5 a 277CA rejection in its history (both paid in March), so
+    neither counts — only the two denials did before."""
+    c1, c5 = book.claims["C1"], book.claims["C5"]
+    tenancy = {"workspace_id": c1.workspace_id, "practice_id": c1.practice_id}
+    with rls.practice_scope([c1.practice_id]):
+        Claim.objects.create(
+            **tenancy,
+            encounter=c1.encounter,
+            patient=c1.patient,
+            coverage=c1.coverage,
+            payer=c1.payer,
+            number="KPIREPLACE1",
+            state=ClaimState.SUBMITTED,
+            total_charge=c1.total_charge,
+            frequency=ClaimFrequency.REPLACEMENT,
+            replaces=c1,
+        )
+    assert figures("first_pass_resolution", scope(book)) == (D(1), D(4), D("25.00"))  # C5
+    with rls.practice_scope([c5.practice_id]):
+        ClaimEvent.objects.create(
+            **tenancy,
+            claim=c5,
+            occurred_at=datetime(2026, 3, 5, 12, tzinfo=UTC),
+            from_state=ClaimState.SUBMITTED,
+            to_state=ClaimState.REJECTED,
+            note="999 rejected, resent",
+        )
+    assert figures("first_pass_resolution", scope(book)) == (D(0), D(4), D("0.00"))
 
 
 def test_a_zero_denominator_is_no_value(book: Book) -> None:
