@@ -34,6 +34,7 @@ from bureau.compliance.models.access_review import (
     AccessReviewItem,
     AccessReviewStatus,
 )
+from bureau.compliance.models.baa import add_months
 from bureau.configuration.resolver import workspace_settings
 from bureau.tenancy.actor import Actor, CapabilityDenied
 from bureau.tenancy.models import Grant, Practice, Workspace
@@ -401,16 +402,6 @@ def evidence_export(actor: Actor, campaign: AccessReview) -> bytes:
 
 
 # -- recurrence ------------------------------------------------------------------------------
-def add_months(day: date, months: int) -> date:
-    """`day` plus whole months, on the last day of a shorter month (Nov 30 + 3 = Feb 28)."""
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    for last in (31, 30, 29, 28):
-        try:
-            return date(year, month, min(day.day, last))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def next_due(workspace: Workspace, today: date) -> date | None:

@@ -20,8 +20,9 @@ from django.utils import timezone
 from bureau import clock
 from bureau.accounts.models import User
 from bureau.accounts.services import user_set_active
-from bureau.compliance.access_review_services import add_months, decide, lock, open_campaign
+from bureau.compliance.access_review_services import decide, lock, open_campaign
 from bureau.compliance.models.access_review import AccessDecision, AccessReview
+from bureau.compliance.models.baa import add_months
 from bureau.tenancy.actor import Actor, resolve_actor
 from bureau.tenancy.models import Grant, Practice, Workspace
 from bureau.tenancy.roles import Role

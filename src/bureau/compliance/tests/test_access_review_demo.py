@@ -12,9 +12,10 @@ import pytest
 from django.utils import timezone
 
 from bureau.compliance.access_evidence import evidence_bundle, evidence_sha256
-from bureau.compliance.access_review_services import add_months, next_due
+from bureau.compliance.access_review_services import next_due
 from bureau.compliance.demo_reviews import REVOKE_COMMENT, TEMP, opening_day
 from bureau.compliance.models.access_review import AccessDecision, AccessReview
+from bureau.compliance.models.baa import add_months
 from bureau.tenancy.models import Grant, Workspace
 
 pytestmark = pytest.mark.django_db
