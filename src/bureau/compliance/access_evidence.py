@@ -7,7 +7,11 @@
     manifest.json   each file's SHA-256 and size, and one SHA-256 over those lines
 
 The same data gives the same bytes (fixed file order, timestamps and attributes in the ZIP),
-so the SHA-256 stored on the campaign can be recomputed by anyone from the data."""
+so the SHA-256 stored on the campaign can be recomputed by anyone from the data.
+
+The CSVs are opened in a spreadsheet by an auditor: a cell a reviewer typed (a comment, a
+name) that a spreadsheet would run as a formula (`=`, `+`, `-`, `@` first) is written with an
+apostrophe before it, as every export's (`reports.export.csv_cell`)."""
 
 from __future__ import annotations
 
@@ -18,6 +22,8 @@ import json
 import zipfile
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
+
+from bureau.reports.export import csv_cell
 
 if TYPE_CHECKING:
     from bureau.compliance.models.access_review import AccessReview, AccessReviewItem
@@ -59,7 +65,8 @@ def _csv(columns: list[str], rows: list[list[Any]]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(columns)
-    writer.writerows(rows)
+    # Every cell is text here (dates already ISO): csv_cell only neutralises a formula.
+    writer.writerows([csv_cell(value) for value in row] for row in rows)
     return out.getvalue().encode()
 
 

@@ -38,7 +38,7 @@ from bureau.compliance.models.baa import add_months
 from bureau.configuration.resolver import workspace_settings
 from bureau.tenancy.actor import Actor, CapabilityDenied
 from bureau.tenancy.models import Grant, Practice, Workspace
-from bureau.tenancy.roles import Capability
+from bureau.tenancy.roles import Capability, Role
 
 MANAGE = Capability.COMPLIANCE_MANAGE
 INTERVAL_KEY = "compliance.access_review_every_months"
@@ -243,6 +243,19 @@ def _locked_review(actor: Actor, review_id: int) -> AccessReview:
     return review
 
 
+def _last_owner(grant: Grant) -> bool:
+    """Is this the workspace's only live all-practices owner grant of an active user?"""
+    if grant.role != Role.OWNER or grant.practice_id is not None:
+        return False
+    others = (
+        Grant.objects.live(clock.now())
+        .filter(workspace_id=grant.workspace_id, role=Role.OWNER, practice__isnull=True)
+        .filter(user__is_active=True)
+        .exclude(pk=grant.pk)
+    )
+    return not others.exists()
+
+
 def _end_grant(actor: Actor, item: AccessReviewItem, comment: str, review: AccessReview) -> None:
     """Revoke the live grant through the grants service; a grant already gone is recorded
     as such (the review changed nothing), never revoked twice."""
@@ -253,6 +266,13 @@ def _end_grant(actor: Actor, item: AccessReviewItem, comment: str, review: Acces
     if grant.expires_at is not None and grant.expires_at <= clock.now():
         item.change, item.grant_ended_at = AccessChange.ALREADY_EXPIRED, grant.expires_at
         return
+    if _last_owner(grant):
+        # Nobody could give it back: an owner grant needs every capability to give, and the
+        # supervisor lacks compliance.manage. The workspace would be left unadministered.
+        raise AccessReviewError(
+            "This is the workspace's last owner grant: revoking it would leave no one to "
+            "administer the workspace. Give another person the owner role first."
+        )
     try:
         revoked = grant_revoke_on_review(
             actor=actor, grant=grant, reason=comment, review=str(review.public_id)

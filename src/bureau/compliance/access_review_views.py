@@ -31,6 +31,7 @@ from bureau.compliance.models.access_review import (
     AccessReviewItem,
     AccessReviewStatus,
 )
+from bureau.compliance.page_access import require_form_methods
 from bureau.configuration.resolver import workspace_settings
 from bureau.tenancy.actor import Actor, CapabilityDenied
 from bureau.tenancy.models import Practice
@@ -152,6 +153,7 @@ def _default_title(today: date) -> str:
     return f"Access review Q{(today.month - 1) // 3 + 1} {today.year}"
 
 
+@require_form_methods
 @requires(MANAGE)
 def review_start_view(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)

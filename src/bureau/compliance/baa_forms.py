@@ -3,16 +3,26 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 
 from bureau.compliance.baas import MAX_NOTICE_DAYS, MAX_RENEWAL_MONTHS, BaaTerms
 from bureau.compliance.models.baa import BaaDirection, BusinessAssociateAgreement, VendorService
 from bureau.tenancy.models import Practice
 
-DATE_INPUT = {"type": "date", "min": "1900-01-01", "max": "2199-12-31"}
+EARLIEST, LATEST = date(1900, 1, 1), date(2199, 12, 31)
+DATE_INPUT = {"type": "date", "min": EARLIEST.isoformat(), "max": LATEST.isoformat()}
 TEXT_AREA = {"rows": 2}
+# The browser's date picker holds to these bounds; the server too, since a request need not
+# come from the picker (a BAA "ending" in 9999 is never alerted on, and a termination date
+# cannot be corrected once recorded).
+DATE_BOUNDS = [
+    MinValueValidator(EARLIEST, "That date is too far in the past (1900 or later)."),
+    MaxValueValidator(LATEST, "That date is too far in the future (2199 or earlier)."),
+]
 
 
 def _date(label: str, help_text: str = "") -> forms.DateField:
@@ -21,6 +31,7 @@ def _date(label: str, help_text: str = "") -> forms.DateField:
         required=False,
         help_text=help_text,
         widget=forms.DateInput(attrs=DATE_INPUT),
+        validators=DATE_BOUNDS,
     )
 
 
@@ -121,7 +132,9 @@ def change_form(baa: BusinessAssociateAgreement, data: Any = None) -> ChangeForm
 
 
 class TerminateForm(forms.Form):
-    terminated_on = forms.DateField(label="Terminated on", widget=forms.DateInput(attrs=DATE_INPUT))
+    terminated_on = forms.DateField(
+        label="Terminated on", widget=forms.DateInput(attrs=DATE_INPUT), validators=DATE_BOUNDS
+    )
     reason = forms.CharField(
         max_length=2_000,
         widget=forms.Textarea(attrs=TEXT_AREA),

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST, require_safe
 from bureau.compliance import baa_forms, baa_queries, baas
 from bureau.compliance.access import can_manage, sees_whole_program
 from bureau.compliance.models.baa import BaaDirection, BusinessAssociateAgreement
+from bureau.compliance.page_access import require_form_methods
 from bureau.tenancy.actor import Actor, CapabilityDenied
 from bureau.tenancy.roles import Capability
 from bureau.web.access import (
@@ -93,6 +94,7 @@ def baa_list_view(request: HttpRequest) -> HttpResponse:
     return render(request, "compliance/baa_list.html", context, status=400 if errors else 200)
 
 
+@require_form_methods
 @requires(Capability.COMPLIANCE_MANAGE)
 def baa_record_view(request: HttpRequest) -> HttpResponse:
     actor = _manager(request)

@@ -197,6 +197,14 @@ def exclusion_list_import(
             _reinstate(batch, listing)
         else:
             _add(batch, listing, skip_listed=kind == ListKind.EXCLUSIONS)
+    if kind == ListKind.FULL and listing.rows_read == 0:
+        # A full list replaces the list in force: one with no rows (a header alone, a file cut
+        # short) would take every exclusion off, and the next run would clear everyone. OIG's
+        # UPDATED.csv is never empty; a month with nothing new comes as an empty supplement.
+        raise LeieError(
+            "a full list with no rows would take every exclusion off the list in force "
+            "(is this OIG's UPDATED.csv?)"
+        )
     if kind == ListKind.FULL:
         listing.rows_retired = (
             ExclusionEntry.objects.filter(workspace=workspace, retired_by__isnull=True)

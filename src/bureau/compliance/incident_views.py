@@ -61,7 +61,7 @@ from bureau.compliance.incidents import (
     incident_set_window,
 )
 from bureau.compliance.models.incidents import Incident
-from bureau.compliance.page_access import requires_program_reader
+from bureau.compliance.page_access import require_form_methods, requires_program_reader
 from bureau.tenancy.actor import Actor, CapabilityDenied
 from bureau.tenancy.roles import Capability
 from bureau.web.access import actor_of, chosen_value, page_number, requires
@@ -101,6 +101,7 @@ def incident_list_view(request: HttpRequest) -> HttpResponse:
 
 
 # -- recording --------------------------------------------------------------------------------
+@require_form_methods
 @requires(Capability.COMPLIANCE_MANAGE)
 def incident_new_view(request: HttpRequest) -> HttpResponse:
     actor = _manager(request)

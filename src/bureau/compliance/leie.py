@@ -152,12 +152,14 @@ def _decoded(lines: Iterable[bytes], counter: list[int]) -> Iterator[str]:
 
 def _header(row: list[str], line: int) -> dict[str, int]:
     names = [cell.strip().upper() for cell in row]
-    duplicated = sorted({n for n in names if names.count(n) > 1})
-    if duplicated:
-        raise LeieError(f"header repeats column(s) {', '.join(duplicated)}", line=line)
+    # Missing columns first: a file without its header line (a data row first) is told it
+    # lacks LASTNAME..., not that it "repeats" two blank cells.
     missing = [c for c in COLUMNS if c not in names]
     if missing:
         raise LeieError(f"header lacks column(s) {', '.join(missing)}", line=line)
+    duplicated = sorted({n for n in names if names.count(n) > 1})
+    if duplicated:
+        raise LeieError(f"header repeats column(s) {', '.join(duplicated)}", line=line)
     extra = [n or "(blank)" for n in names if n not in COLUMNS]
     if extra:
         raise LeieError(f"header has unknown column(s) {', '.join(extra)}", line=line)

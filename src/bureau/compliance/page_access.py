@@ -15,6 +15,7 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from django.http import Http404, HttpRequest, HttpResponse
+from django.views.decorators.http import require_http_methods
 
 from bureau.compliance.access import can_read_any
 from bureau.tenancy.actor import Actor
@@ -34,3 +35,8 @@ def requires_program_reader(view: View) -> View:
 
     setattr(wrapper, CAPABILITY_ATTR, Capability.COMPLIANCE_VIEW)
     return wrapper  # type: ignore[return-value]
+
+
+# A page with a form answers GET and HEAD (the form) and POST (its submission); any other
+# method is a 405 naming those, before the page reads anything.
+require_form_methods = require_http_methods(["GET", "HEAD", "POST"])

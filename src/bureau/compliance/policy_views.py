@@ -25,6 +25,7 @@ from django.views.decorators.http import require_POST, require_safe
 from bureau.compliance import policy_queries as q
 from bureau.compliance.access import can_manage
 from bureau.compliance.evidence_documents import MAX_POLICY_BYTES
+from bureau.compliance.page_access import require_form_methods
 from bureau.compliance.policies import (
     MAX_TEXT,
     MAX_TITLE,
@@ -134,6 +135,7 @@ POLICY_FIELDS = {
 }
 
 
+@require_form_methods
 @requires(C.COMPLIANCE_MANAGE)
 def policy_create_view(request: HttpRequest) -> HttpResponse:
     actor = manager(request)
@@ -172,6 +174,7 @@ def policy_create_view(request: HttpRequest) -> HttpResponse:
     )
 
 
+@require_form_methods
 @requires(C.COMPLIANCE_MANAGE)
 def policy_publish_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
     actor = manager(request)

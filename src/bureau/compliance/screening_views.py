@@ -27,6 +27,7 @@ from bureau.compliance.access import can_manage
 from bureau.compliance.exclusion_lists import ImportSource, exclusion_list_import
 from bureau.compliance.leie import COLUMNS, LeieError
 from bureau.compliance.models.screening import HitStatus, ListKind, ScreeningRun
+from bureau.compliance.page_access import require_form_methods
 from bureau.compliance.screening import HitAlreadyResolved, NoExclusionList, resolve_hit, screen
 from bureau.reports.export import csv_text
 from bureau.tenancy.actor import Actor, CapabilityDenied
@@ -116,6 +117,7 @@ def screening_view(request: HttpRequest) -> HttpResponse:
     return _page(request, actor)
 
 
+@require_form_methods
 @requires(C.COMPLIANCE_MANAGE)
 def screening_import_view(request: HttpRequest) -> HttpResponse:
     """GET: the upload form on its own page; POST: take the file in (nothing kept when bad)."""

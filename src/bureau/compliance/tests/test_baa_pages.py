@@ -212,6 +212,35 @@ def test_record_a_subcontractor_baa_and_errors_name_the_field() -> None:
     assert [e.action for e in baa_history(baa)] == [AuditAction.BAA_RECORDED]
 
 
+def test_dates_beyond_the_date_picker_s_bounds_are_refused_on_their_field() -> None:
+    """The picker offers 1900..2199; a request that skips it (an expiry in 9999, a termination
+    in 9999 that could never be corrected, a signature in year 1) is refused the same way."""
+    client = verified_client("carla.compliance")
+    form = {
+        "direction": "subcontractor",
+        "vendor_name": "Far Dates Inc",
+        "vendor_service": "software",
+        "phi_scope": "Statements",
+        "signed_on": "2026-01-05",
+        "effective_on": "2026-01-05",
+    }
+    for field, value in [("expires_on", "9999-12-31"), ("signed_on", "0001-01-01")]:
+        refused = client.post(reverse("compliance:baa_record"), {**form, field: value})
+        assert refused.status_code == 200
+        assert refused.context["form"].errors[field][0].startswith("That date is too far")
+    assert not BusinessAssociateAgreement.objects.filter(vendor_name="Far Dates Inc").exists()
+    baa = baa_of(EXPIRING_PRACTICE)
+    refused = client.post(
+        detail(baa, "compliance:baa_terminate"),
+        {"end-terminated_on": "9999-12-31", "end-reason": "typo"},
+    )
+    assert refused.context["terminate_form"].errors["terminated_on"] == [
+        "That date is too far in the future (2199 or earlier)."
+    ]
+    baa.refresh_from_db()
+    assert baa.terminated_on is None
+
+
 def test_a_client_baa_for_the_missing_practice_closes_the_gap() -> None:
     client = verified_client("carla.compliance")
     pinecrest = Practice.objects.get(name=NO_BAA_PRACTICE)

@@ -111,6 +111,23 @@ def test_a_bad_file_keeps_nothing() -> None:
     assert names_in_force() == {"ANN"}  # the full list it would have replaced stands
 
 
+def test_a_full_list_with_no_rows_is_refused_and_the_list_in_force_stands() -> None:
+    """A header alone (or a file cut short after it) as the full list would retire every
+    entry: the next monthly run would then clear everyone. Refused, nothing kept."""
+    import_bytes(leie_bytes(ANN, BEN))
+    before = (ExclusionListImport.objects.count(), ExclusionEntry.objects.count())
+    events = AuditEvent.objects.count()
+    with pytest.raises(LeieError, match="no rows"):
+        import_bytes(leie_bytes())
+    assert (ExclusionListImport.objects.count(), ExclusionEntry.objects.count()) == before
+    assert AuditEvent.objects.count() == events
+    assert names_in_force() == {"ANN", "BEN"}
+    # A supplement with nothing in it (a quiet month) is still taken in.
+    quiet = import_bytes(leie_bytes(), kind=ListKind.EXCLUSIONS)
+    assert (quiet.rows_read, quiet.rows_added) == (0, 0)
+    assert names_in_force() == {"ANN", "BEN"}
+
+
 def test_an_import_is_audited_with_its_counts() -> None:
     carla = actor_named("carla.compliance")
     listing = import_bytes(leie_bytes(ANN, BEN), actor=carla, name="UPDATED.csv")

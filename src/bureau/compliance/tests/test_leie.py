@@ -115,6 +115,8 @@ def test_the_synthetic_files_read() -> None:
         ((HEADER.replace(",NPI", ""),), "line 1: header lacks column(s) NPI"),
         ((HEADER + ",EXTRA",), "line 1: header has unknown column(s) EXTRA"),
         ((HEADER + ",NPI",), "line 1: header repeats column(s) NPI"),
+        # No header line: the first data row is read as one and said to lack the columns.
+        ((row(), row()), "line 1: header lacks column(s) LASTNAME, FIRSTNAME"),
         ((HEADER, row() + ",x"), "line 2: 19 columns, expected 18"),
         ((HEADER, row(), ",".join(row().split(",")[:-1])), "line 3: 17 columns, expected 18"),
         ((HEADER, row(DOB="19601301")), "line 2, column DOB: '19601301' is not a real date"),

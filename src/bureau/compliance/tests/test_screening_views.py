@@ -158,9 +158,10 @@ def test_the_officer_imports_a_file_through_the_form() -> None:
         (FULL.read_bytes().replace(b"GREYWOOD", b"GR\xe9YWOOD"), "line 2: byte 0xe9"),
         (FULL.read_bytes() + b'"' + b"x" * 200_000 + b'"\r\n', "unreadable CSV"),
         (b"\r\n\r\n", "the file is empty"),
+        (leie_bytes(), "a full list with no rows"),
         (b"%PDF-1.7\n\x00\x01\x02", "line 1:"),
     ],
-    ids=["bad-date", "bad-header", "not-utf8", "huge-line", "blank", "a-pdf"],
+    ids=["bad-date", "bad-header", "not-utf8", "huge-line", "blank", "header-only", "a-pdf"],
 )
 def test_a_bad_file_shows_the_reader_s_error_and_writes_nothing(data: bytes, says: str) -> None:
     client = verified_client("carla.compliance")
