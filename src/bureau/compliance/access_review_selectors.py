@@ -12,7 +12,7 @@ from uuid import UUID
 from django.db.models import Count, Q, QuerySet
 
 from bureau.accounts.models import User
-from bureau.compliance.access_review_services import may_decide
+from bureau.compliance.access_review_services import REVIEWER_ROLES, may_decide
 from bureau.compliance.models.access_review import (
     AccessDecision,
     AccessReview,
@@ -21,6 +21,7 @@ from bureau.compliance.models.access_review import (
     AccessReviewStatus,
 )
 from bureau.tenancy.actor import Actor
+from bureau.tenancy.models import Grant
 from bureau.tenancy.roles import Capability
 
 VIEW = Capability.COMPLIANCE_VIEW
@@ -137,10 +138,11 @@ def reviews_to_do(actor: Actor) -> list[AccessReview]:
 
 
 def reviewer_choices(actor: Actor) -> list[User]:
-    """Who may be named a reviewer: an active user of the workspace (the service's rule)."""
-    return list(
-        User.objects.filter(workspace_id=actor.workspace.pk, is_active=True).order_by("username")
-    )
+    """Who may be named a reviewer: an active user of the workspace holding a live grant in
+    a reviewer's role somewhere; the service checks each practice (`may_review`)."""
+    live = Grant.objects.live().filter(role__in=REVIEWER_ROLES).values("user_id")
+    people = User.objects.filter(workspace_id=actor.workspace.pk, is_active=True, pk__in=live)
+    return list(people.order_by("username"))
 
 
 def reviewers_of(actor: Actor, review: AccessReview) -> list[AccessReviewer]:

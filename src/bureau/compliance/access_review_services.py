@@ -149,6 +149,30 @@ def _check_reviewers(
             raise AccessReviewError(f"{practice.name} is not in this review's scope.")
         if user.workspace_id != workspace.pk or not user.is_active:
             raise AccessReviewError(f"{user.username} cannot review: not an active user here.")
+        if not may_review(user, practice):
+            where = practice.name if practice else "the all-practices grants"
+            raise AccessReviewError(
+                f"{user.username} cannot review {where}: a reviewer is an owner, supervisor, "
+                "account manager or compliance officer with a live grant there."
+            )
+
+
+# Who answers for a practice's access: the people who run it or oversee the book. A client
+# viewer, a contractor's biller or someone of another practice would decide over grants they
+# are not accountable for (and could revoke the people who work the practice).
+REVIEWER_ROLES = (Role.OWNER, Role.SUPERVISOR, Role.ACCOUNT_MANAGER, Role.COMPLIANCE_OFFICER)
+
+
+def may_review(user: User, practice: Practice | None) -> bool:
+    """Whether `user` may be named reviewer of `practice`'s grants (None: the all-practices
+    grants, which only someone with an all-practices grant answers for)."""
+    where = (
+        Q(practice__isnull=True)
+        if practice is None
+        else Q(practice=practice) | Q(practice__isnull=True)
+    )
+    grants = Grant.objects.live().filter(where, user=user, role__in=REVIEWER_ROLES)
+    return user.is_active and grants.exists()
 
 
 def _open(
@@ -451,8 +475,11 @@ def open_due_campaigns(workspace: Workspace, today: date | None = None) -> Acces
     reviewers: dict[Practice | None, User] = {}
     if last is not None:
         for row in last.reviewers.select_related("practice", "user"):
+            # A reviewer who left, or no longer may see the practice's access, is not carried
+            # over: the officer decides those grants (or names a reviewer).
             if row.user.is_active and row.user.workspace_id == workspace.pk:
-                reviewers[row.practice] = row.user
+                if may_review(row.user, row.practice):
+                    reviewers[row.practice] = row.user
     return _open(
         workspace=workspace,
         actor=None,

@@ -21,7 +21,11 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from bureau.accounts.models import User
 from bureau.audit.models import AuditAction, AuditEvent
-from bureau.compliance.access_review_services import confirm_remaining, open_campaign
+from bureau.compliance.access_review_services import (
+    AccessReviewError,
+    confirm_remaining,
+    open_campaign,
+)
 from bureau.compliance.models.access_review import (
     AccessDecision,
     AccessReview,
@@ -278,7 +282,7 @@ def test_the_officer_starts_a_review_and_errors_name_the_field(acme: Acme) -> No
             "practices": [str(acme.a.public_id)],
             "due_on": due,
             f"reviewer_{acme.a.public_id}": str(acme.people["rita"].public_id),
-            f"reviewer_{acme.b.public_id}": str(acme.people["bea"].public_id),  # out of scope
+            f"reviewer_{acme.b.public_id}": str(acme.people["olive"].public_id),  # out of scope
         },
     )
     review = AccessReview.objects.get(workspace=acme.workspace)
@@ -289,6 +293,50 @@ def test_the_officer_starts_a_review_and_errors_name_the_field(acme: Acme) -> No
     }
     # Only compliance.manage opens one: the reviewer may not.
     assert client_of(acme, "rita").get(start).status_code == 404
+
+
+def test_a_reviewer_answers_for_the_practice_s_access(acme: Acme) -> None:
+    """Only an owner, supervisor, account manager or compliance officer with a live grant
+    there: a biller (bea on Birch), someone of another practice (rita on Birch) or an
+    expired grant (rex) is refused on the field, and no review is opened."""
+    carla = client_of(acme, "carla")
+    start = reverse("compliance:review_start")
+    form = carla.get(start).content.decode()
+    for name in ("carla", "olive", "rita"):
+        assert f'value="{acme.people[name].public_id}"' in form, name
+    for name in ("bea", "bob", "rex"):
+        assert f'value="{acme.people[name].public_id}"' not in form, name
+    due = (timezone.localdate() + timedelta(days=10)).isoformat()
+    refused = carla.post(
+        start,
+        {
+            "title": "Birch only",
+            "scope": "practices",
+            "practices": [str(acme.b.public_id)],
+            "due_on": due,
+            f"reviewer_{acme.b.public_id}": str(acme.people["rita"].public_id),
+        },
+    )
+    assert refused.status_code == 200
+    assert "rita cannot review Birch Pediatrics" in refused.content.decode()
+    assert not AccessReview.objects.filter(workspace=acme.workspace).exists()
+    with pytest.raises(AccessReviewError, match="bea cannot review"):
+        open_campaign(
+            actor=acme.actor("carla"),
+            title="Birch",
+            due_on=timezone.localdate() + timedelta(days=10),
+            practices=[acme.b],
+            reviewers={acme.b: acme.people["bea"]},
+        )
+    with pytest.raises(AccessReviewError, match="rita cannot review the all-practices"):
+        open_campaign(
+            actor=acme.actor("carla"),
+            title="Everything",
+            due_on=timezone.localdate() + timedelta(days=10),
+            practices=None,
+            reviewers={None: acme.people["rita"]},
+        )
+    assert not AccessReview.objects.filter(workspace=acme.workspace).exists()
 
 
 def test_confirm_remaining_is_one_decision_each_and_only_the_reviewers(acme: Acme) -> None:
