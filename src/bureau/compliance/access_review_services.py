@@ -223,6 +223,18 @@ def _open(
     return review
 
 
+MAX_DUE_DAYS = 366  # a review is quarterly work: a due date years away would never be overdue
+
+
+def due_date_problem(due_on: date, today: date) -> str | None:
+    """What is wrong with a campaign's due date, in the officer's words; None when fine."""
+    if due_on < today:
+        return "The due date cannot be in the past."
+    if due_on > today + timedelta(days=MAX_DUE_DAYS):
+        return f"The due date must be within a year (by {today + timedelta(days=MAX_DUE_DAYS)})."
+    return None
+
+
 @transaction.atomic
 def open_campaign(
     *,
@@ -245,8 +257,9 @@ def open_campaign(
             raise CapabilityDenied("practice outside the workspace")
     if not may_open(actor, practices):
         raise CapabilityDenied(MANAGE)
-    if due_on < timezone.localdate(clock.now()):
-        raise AccessReviewError("The due date cannot be in the past.")
+    problem = due_date_problem(due_on, timezone.localdate(clock.now()))
+    if problem:
+        raise AccessReviewError(problem)
     reviewers = dict(reviewers or {})
     _check_reviewers(actor.workspace, practices, reviewers)
     return _open(

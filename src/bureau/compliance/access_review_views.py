@@ -124,8 +124,10 @@ class StartForm(forms.Form):
         if data.get("scope") == CHOSEN and not data.get("practices"):
             self.add_error("practices", "Choose at least one practice, or the whole workspace.")
         due = data.get("due_on")
-        if isinstance(due, date) and due < timezone.localdate():
-            self.add_error("due_on", "The due date cannot be in the past.")
+        today = timezone.localdate()
+        problem = services.due_date_problem(due, today) if isinstance(due, date) else None
+        if problem:
+            self.add_error("due_on", problem)
         return data
 
     def chosen_practices(self) -> list[Practice] | None:

@@ -272,6 +272,8 @@ def test_the_officer_starts_a_review_and_errors_name_the_field(acme: Acme) -> No
     assert bad.status_code == 200
     body = bad.content.decode()
     assert "Choose at least one practice" in body and "cannot be in the past" in body
+    far = carla.post(start, {"title": "Later", "scope": "workspace", "due_on": "9999-12-31"})
+    assert "The due date must be within a year" in far.content.decode()
     assert not AccessReview.objects.filter(workspace=acme.workspace).exists()
     due = (timezone.localdate() + timedelta(days=10)).isoformat()
     made = carla.post(
