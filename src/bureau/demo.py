@@ -358,6 +358,14 @@ def _seed_harbor(rng: random.Random, patients_per_practice: int) -> None:
         ],
         rng,
     )
+    # Harbor has no claims (and so no offices from the claims seed): its billing addresses here.
+    for n, practice in enumerate(practices):
+        Practice.objects.filter(pk=practice.pk).update(
+            address_line1=f"{200 + n} Harbor Way",
+            city="Greenville",
+            state="SC",
+            postal_code="29601-5566",
+        )
     hank = _user(
         workspace,
         DemoUser("hank.harbor", "Hank Harlow", "Owner of a second workspace (sees none of Summit)"),

@@ -47,7 +47,7 @@ def _offices(workspace: Workspace, practices: list[Practice], rng: random.Random
         if ServiceFacility.objects.filter(practice=practice).exists():
             continue
         state = states[practice.pk % len(states)]
-        ServiceFacility.objects.create(
+        office = ServiceFacility.objects.create(
             workspace=workspace,
             practice=practice,
             name=f"{practice.name} main office",
@@ -56,6 +56,14 @@ def _offices(workspace: Workspace, practices: list[Practice], rng: random.Random
             city="Springfield" if state == "IL" else "Franklin",
             state=state,
             postal_code=ZIPS[state],
+        )
+        # The main office is also the billing address (837P 2010AA), so the encounters seen
+        # there need no service-facility loop.
+        Practice.objects.filter(pk=practice.pk, address_line1="").update(
+            address_line1=office.address_line1,
+            city=office.city,
+            state=office.state,
+            postal_code=f"{office.postal_code[:5]}-{office.postal_code[5:]}",
         )
 
 

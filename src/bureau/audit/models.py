@@ -44,6 +44,8 @@ class AuditAction(StrEnum):
     SETTING_CLEARED = "setting.cleared"
     CONFIG_IMPORTED = "config.imported"
     CONFIG_EXPORTED = "config.exported"
+    PRACTICE_CREATED = "practice.created"
+    PRACTICE_UPDATED = "practice.updated"
     PROVIDER_CREATED = "provider.created"
     PROVIDER_UPDATED = "provider.updated"
     PAYER_CREATED = "payer.created"

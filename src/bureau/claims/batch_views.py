@@ -69,10 +69,12 @@ def batch_build_view(request: HttpRequest) -> HttpResponse:
     except (MappingError, OSError) as exc:
         messages.error(request, f"Batch build failed: {exc}")
         return redirect(back)
+    for refused in built.refused:
+        messages.error(request, str(refused))
     if built:
         claims = sum(b.claim_count for b in built)
         messages.success(request, f"Built {len(built)} batch file(s) with {claims} claim(s).")
-    else:
+    elif not built.refused:
         messages.info(request, "No ready claims to submit.")
     return redirect(back)
 

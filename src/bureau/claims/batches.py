@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -28,7 +29,6 @@ from bureau.claims.corrections import corrections_submitted
 from bureau.claims.models import Batch, Claim, ClaimLine, ClaimState, ControlNumber
 from bureau.claims.services import claims_transition
 from bureau.claims.x12_mapping import ClaimBundle, MappingError, interchange_837
-from bureau.directory.models import ServiceFacility
 from bureau.patients.models import Coverage
 from bureau.tenancy import rls
 from bureau.tenancy.actor import Actor
@@ -44,6 +44,38 @@ REASON = "batch build: ready claims to 837P"
 
 class ControlNumbersExhausted(RuntimeError):
     pass
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A practice with ready claims that was not batched: its blocking onboarding steps."""
+
+    practice: Practice
+    open_steps: tuple[str, ...]  # the steps' titles
+
+    def __str__(self) -> str:
+        return (
+            f"{self.practice.name}'s claims were not batched: its onboarding has open blocking "
+            f"steps ({'; '.join(self.open_steps)})."
+        )
+
+
+class BatchRun(list[Batch]):
+    """The batches built (a list, as before) and the practices refused (`refused`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.refused: list[Refusal] = []
+
+
+def refusal(practice: Practice, today: date) -> Refusal | None:
+    """Why the practice may not be batched today, or None: no claim goes out for a practice
+    whose onboarding checklist has a blocking step open (directory/onboarding.py)."""
+    from bureau.directory.onboarding import blocking_open
+
+    fresh = Practice.objects.get(pk=practice.pk)  # the actor's copy may predate an edit
+    steps = blocking_open(fresh, today)
+    return Refusal(fresh, tuple(s.title for s in steps)) if steps else None
 
 
 def outbox_dir(route: str) -> Path:
@@ -104,14 +136,10 @@ def _bundles(actor: Actor | None, practice: Practice, claim_ids: list[int]) -> l
         )
         for cov in cov_qs.filter(patient_id__in=secondary_patients).select_related("payer"):
             others.setdefault(cov.patient_id, []).append(cov)
-    office = ServiceFacility.objects.filter(practice=practice).order_by("id").first()
-    if office is None:
-        raise MappingError(f"{practice.code}: no service facility to use as billing address")
     return [
         ClaimBundle(
             claim=c,
             lines=lines.get(c.pk, []),
-            billing_address=office,
             other_coverages=_ahead_of(c, others.get(c.patient_id, [])),
         )
         for c in claims
@@ -231,11 +259,14 @@ def batch_build(
     actor: Actor | None = None,
     practice_ids: Iterable[int] | None = None,
     as_of: date | None = None,
-) -> list[Batch]:
+) -> BatchRun:
     """Build every batch due: READY claims the actor may submit (the system: of `practice_ids`).
 
     `as_of` is the business day of the run when it is not today (the payer simulator's days):
     only claims with a date of service up to that day go out, and their charges post on it.
+
+    A practice with ready claims whose onboarding has a blocking step open is not batched:
+    it is named in the result's `refused` with those steps, and its claims stay READY.
 
     Returns the batches written; each carries `.path`, the file in the route's outbox."""
     if actor is None:
@@ -248,7 +279,7 @@ def batch_build(
         if practice_ids is not None:
             ids &= set(practice_ids)
         practices = [p for p in actor.practices(Capability.CLAIMS_SUBMIT) if p.pk in ids]
-    batches: list[Batch] = []
+    batches = BatchRun()
     for practice in sorted(practices, key=lambda p: p.code):
         with transaction.atomic():
             rls.activate([practice.pk] if actor is None else actor.practice_ids())
@@ -259,6 +290,13 @@ def batch_build(
                     .values_list("payer__route", flat=True)
                 )
             )
+        if not routes:
+            continue
+        refused = refusal(practice, as_of or timezone.localdate())
+        if refused is not None:
+            log.warning("batch build refuses %s", refused)
+            batches.refused.append(refused)
+            continue
         for route in routes:
             while (batch := _build_one(actor, practice, route, as_of)) is not None:
                 batches.append(batch)

@@ -21,7 +21,7 @@ from bureau.directory.models import PayerKind, ProviderKind
 from bureau.directory.models import Provider as ProviderRow
 from bureau.directory.models import ServiceFacility as FacilityRow
 from bureau.patients.models import Coverage, Patient
-from bureau.tenancy.models import Workspace
+from bureau.tenancy.models import Practice, Workspace
 from bureau.x12 import claim837 as x
 from bureau.x12 import codes
 from bureau.x12.envelope import Envelope, Party, Usage
@@ -55,7 +55,6 @@ class ClaimBundle:
 
     claim: Claim
     lines: Sequence[ClaimLine]
-    billing_address: FacilityRow  # the practice's main office (billing provider address)
     other_coverages: Sequence[Coverage] = ()  # the patient's coverages ahead of this one
 
 
@@ -84,6 +83,19 @@ def _address(line1: str, city: str, state: str, postal: str, line2: str = "") ->
 
 def _facility_address(facility: FacilityRow) -> x.Address:
     return _address(facility.address_line1, facility.city, facility.state, facility.postal_code)
+
+
+def billing_address(practice: Practice) -> x.Address:
+    """2010AA N3/N4: the practice's own address (set on its setup page, ZIP+4)."""
+    if not practice.has_billing_address:
+        raise FieldError("BillingProvider.address", f"{practice.name} has no billing address")
+    return _address(
+        practice.address_line1,
+        practice.city,
+        practice.state,
+        practice.postal_code,
+        practice.address_line2,
+    )
 
 
 def _provider_name(provider: ProviderRow) -> x.Name:
@@ -179,7 +191,7 @@ def _claim_837(bundle: ClaimBundle) -> x.Claim:
         _provider_name(billing),
         billing.npi,
         _digits(practice.tax_id),
-        _facility_address(bundle.billing_address),
+        billing_address(practice),
         taxonomy=_taxonomy(billing),
     )
     rendering = None
@@ -190,7 +202,8 @@ def _claim_837(bundle: ClaimBundle) -> x.Claim:
         )
     facility = None
     row = encounter.facility
-    if row is not None and row.pk != bundle.billing_address.pk:
+    # 2310C only where the service was somewhere else than the billing address.
+    if row is not None and _facility_address(row) != billing_provider.address:
         facility = x.ServiceFacility(
             _text(row.name)[:60], _facility_address(row), row.npi if row.npi else ""
         )

@@ -127,7 +127,7 @@ def expiring(workspace: Workspace, today: date) -> list[ExpiryAlert]:
 
 
 def practices_without_baa_in_force(workspace: Workspace, today: date) -> list[Practice]:
-    """Client practices (onboarding, active or suspended: we hold or will hold their PHI) with no
+    """Client practices (onboarding, active or offboarding: we hold or will hold their PHI) with no
     client BAA in force today, by name."""
     covered = {
         b.practice_id

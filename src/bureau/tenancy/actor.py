@@ -167,7 +167,7 @@ class GrantTerms:
 VISIBLE_STATUS: tuple[str, ...] = (
     PracticeStatus.ONBOARDING,
     PracticeStatus.ACTIVE,
-    PracticeStatus.SUSPENDED,
+    PracticeStatus.OFFBOARDING,
 )
 
 

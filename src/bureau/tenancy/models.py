@@ -33,7 +33,8 @@ class Workspace(models.Model):
 class PracticeStatus(models.TextChoices):
     ONBOARDING = "onboarding", "Onboarding"
     ACTIVE = "active", "Active"
-    SUSPENDED = "suspended", "Suspended"
+    # Offboarding: the client is leaving; its data stays readable until the purge.
+    OFFBOARDING = "offboarding", "Offboarding"
     OFFBOARDED = "offboarded", "Offboarded"
 
 
@@ -53,6 +54,13 @@ class Practice(models.Model):
     npi = models.CharField("NPI", max_length=10)
     tax_id = models.CharField("tax id", max_length=10)
     timezone = models.CharField(max_length=64, default="America/New_York")
+    # The billing address (837P loop 2010AA N3/N4): where the practice is, ZIP+4 stored as
+    # `NNNNN-NNNN`. Blank on a practice still being set up (an open onboarding step).
+    address_line1 = models.CharField("address line 1", max_length=55, blank=True)
+    address_line2 = models.CharField("address line 2", max_length=55, blank=True)
+    city = models.CharField(max_length=30, blank=True)
+    state = models.CharField(max_length=2, blank=True)
+    postal_code = models.CharField("ZIP+4", max_length=10, blank=True)
     status = models.CharField(
         max_length=12, choices=PracticeStatus.choices, default=PracticeStatus.ACTIVE
     )
@@ -67,6 +75,10 @@ class Practice(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def has_billing_address(self) -> bool:
+        return bool(self.address_line1 and self.city and self.state and self.postal_code)
 
 
 class GrantQuerySet(models.QuerySet["Grant"]):

@@ -26,6 +26,10 @@ def office(practice: Practice) -> ServiceFacility:
     found = ServiceFacility.objects.filter(practice=practice).order_by("id").first()
     if found is not None:
         return found
+    # The practice bills from its office (837P 2010AA) unless it already has an address.
+    Practice.objects.filter(pk=practice.pk, address_line1="").update(
+        address_line1="100 Main St", city="Springfield", state="IL", postal_code="62701-1234"
+    )
     return ServiceFacility.objects.create(
         workspace_id=practice.workspace_id,
         practice=practice,

@@ -30,5 +30,8 @@ class Command(BaseCommand):
             if not practices.exists():
                 raise CommandError(f"no practice with NPI {options['practice']}")
         ids = list(practices.values_list("id", flat=True))
-        for batch in batch_build(actor=None, practice_ids=ids):
+        run = batch_build(actor=None, practice_ids=ids)
+        for batch in run:
             self.stdout.write(str(batch.path))  # type: ignore[attr-defined]
+        for refused in run.refused:
+            self.stderr.write(str(refused))
