@@ -1,11 +1,22 @@
 from django.urls import path
 
-from bureau.directory import views
+from bureau.directory import practice_views, views
 
 app_name = "directory"
 urlpatterns = [
     path("", views.provider_list_view, name="providers"),
     path("providers/new/", views.provider_create_view, name="provider_create"),
+    path("practices/", practice_views.practice_list_view, name="practices"),
+    path("practices/new/", practice_views.practice_create_view, name="practice_create"),
+    path("practices/<uuid:public_id>/", practice_views.practice_detail_view, name="practice"),
+    path(
+        "practices/<uuid:public_id>/edit/", practice_views.practice_edit_view, name="practice_edit"
+    ),
+    path(
+        "practices/<uuid:public_id>/status/",
+        practice_views.practice_status_view,
+        name="practice_status",
+    ),
     path("payers/", views.payer_list_view, name="payers"),
     path("payers/new/", views.payer_create_view, name="payer_create"),
     path("enrollments/", views.enrollment_matrix_view, name="enrollments"),
