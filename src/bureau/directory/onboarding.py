@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -149,7 +150,9 @@ def payers_to_bill(practice: Practice) -> list[Payer]:
     """The payers the practice will bill (see the module's docstring)."""
     enrolled = Enrollment.objects.filter(practice=practice).values("payer_id")
     contracted = ContractRate.objects.filter(practice=practice).values("payer_id")
-    return list(Payer.objects.filter(pk__in=enrolled.union(contracted)).order_by("name", "pk"))
+    return list(
+        Payer.objects.filter(Q(pk__in=enrolled) | Q(pk__in=contracted)).order_by("name", "pk")
+    )
 
 
 def _enrollments(practice: Practice, payers: list[Payer], today: date) -> Step:

@@ -169,6 +169,23 @@ CLASSIFICATION: dict[str, Spec] = {
     "directory:providers": Spec("capability", needs=(C.SETUP_VIEW,), list_filter=True),
     "directory:provider_create": Spec("capability", needs=(C.SETUP_MANAGE,), form_post=True),
     "directory:payers": Spec("capability", needs=(C.SETUP_VIEW,)),
+    # Client practices (issue 16): the list, add one (workspace-level setup.manage, as a
+    # payer), its page with the onboarding checklist, its edit form, its status moves (an
+    # empty move and reason: refused with a message, nothing changes).
+    "directory:practices": Spec("capability", needs=(C.SETUP_VIEW,)),
+    "directory:practice_create": Spec("capability", needs=(C.SETUP_MANAGE,), form_post=True),
+    "directory:practice": Spec("capability", needs=(C.SETUP_VIEW,), record="practice_page"),
+    "directory:practice_edit": Spec(
+        "capability", needs=(C.SETUP_MANAGE,), record="practice_page", form_post=True
+    ),
+    "directory:practice_status": Spec(
+        "capability",
+        method="POST",
+        needs=(C.SETUP_MANAGE,),
+        record="practice_page",
+        ok=302,
+        post={"status": "", "reason": ""},
+    ),
     # Workspace-level: needs setup.manage on every practice (only all-practices grants have it).
     "directory:payer_create": Spec("capability", needs=(C.SETUP_MANAGE,), form_post=True),
     "directory:enrollments": Spec("capability", needs=(C.SETUP_VIEW,), list_filter=True),
@@ -752,6 +769,11 @@ def _records(spec: Spec, world: World) -> list[tuple[str, Any, bool]]:
     elif spec.record == "practice":
         rows = [(f"practice {p.code}", p.public_id, p.pk in world.caps) for p in world.practices]
         rows.append(("all practices", "all", True))
+    elif spec.record == "practice_page":  # a practice's own setup page (URL argument)
+        rows = [
+            (f"practice page {p.code}", p.public_id, world.holds(spec.needs, p.pk))
+            for p in world.practices
+        ]
     elif spec.record in ("user", "grant"):
         objects = world.users if spec.record == "user" else world.grants
         rows = [

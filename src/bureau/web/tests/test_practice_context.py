@@ -255,6 +255,24 @@ def enrollment_form(public_id: Any) -> dict[str, str]:
     }
 
 
+def a_practice_page(p: Practice) -> Any:
+    return p.public_id
+
+
+def practice_form(public_id: Any) -> dict[str, str]:
+    """The practice's edit form as the page fills it in, with one change (the specialty)."""
+    p = Practice.objects.get(public_id=public_id)
+    fields = ("name", "code", "npi", "tax_id", "address_line1", "address_line2", "city")
+    return {
+        **{name: getattr(p, name) for name in fields},
+        "state": p.state,
+        "postal_code": p.postal_code,
+        "timezone": p.timezone,
+        "specialty": "Sports medicine",
+        "reason": "the client's new service line",
+    }
+
+
 def patient_form(public_id: Any) -> dict[str, str]:
     """The edit form as the page fills it in, with one change (the phone)."""
     patient = Patient.objects.for_system(
@@ -370,6 +388,12 @@ WRITES: dict[str, Write] = {
     "denials:appeal_decide": Write("denial", an_appeal, writes=False),
     "patients:edit": Write("patient", a_patient, patient_form),
     "directory:enrollment_edit": Write("enrollment", a_provider, enrollment_form),
+    "directory:practice_edit": Write("practice", a_practice_page, practice_form),
+    "directory:practice_status": Write(
+        "practice",
+        a_practice_page,
+        lambda _id: {"status": "offboarding", "reason": "the client gave notice"},
+    ),
     "eras:exception_resolve": Write(
         "ERA exception", an_exception, lambda _id: {"action": "dismiss", "note": "not ours"}
     ),
@@ -414,6 +438,8 @@ PAGES: dict[str, tuple[str, Callable[[Practice], Any]]] = {
     "denials:appeal_letter": ("appeal letter", an_appeal),
     "eras:detail": ("ERA", an_era),
     "directory:enrollment_edit": ("enrollment", a_provider),
+    "directory:practice": ("practice", a_practice_page),
+    "directory:practice_edit": ("practice", a_practice_page),
     "workqueues:item": ("work item", a_work_item),
     "billing:writeoff": ("write-off", a_writeoff),
     "billing:writeoff_new": ("claim", a_denied_claim),
