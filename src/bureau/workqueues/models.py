@@ -34,6 +34,7 @@ class SubjectKind(models.TextChoices):
     ERA_EXCEPTION = "era_exception", "ERA exception"
     DENIAL = "denial", "Denial"
     ENROLLMENT = "enrollment", "Enrollment"
+    PRACTICE = "practice", "Practice"  # an open step of its onboarding checklist
 
 
 class ItemStatus(models.TextChoices):

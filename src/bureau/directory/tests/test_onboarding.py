@@ -186,3 +186,47 @@ def _owner_builds(practice: Practice) -> str:
     )
     assert response.status_code == 200
     return response.content.decode().replace("&#x27;", "'")
+
+
+def test_open_steps_are_setup_gaps_in_the_queue_and_close_when_done():
+    from bureau.workqueues.functions import Function
+    from bureau.workqueues.models import SubjectKind
+    from bureau.workqueues.sync import refresh
+    from bureau.workqueues.tests import helpers as h
+
+    practice = practice_create(actor=actor("olivia.owner"), data=ELEVENTH, reason="new client")
+    refresh(workspace=practice.workspace)
+    gaps = h.live([practice.pk], function=Function.SETUP_GAPS)
+    assert sorted(g.subject_key for g in gaps) == sorted(
+        f"onboarding:{practice.pk}:{key}"
+        for key in ("baa", "facility", "providers", "enrollments", "route", "users")
+    )
+    facility = next(g for g in gaps if g.facts["step"] == "facility")
+    assert facility.subject_kind == SubjectKind.PRACTICE and facility.facts["blocking"]
+    assert facility.title == "Onboarding Eleventh Street Pediatrics: Service facility"
+
+    ServiceFacility.objects.create(
+        workspace=practice.workspace,
+        practice=practice,
+        name="Eleventh St clinic",
+        address_line1="1100 Eleventh St",
+        city="Springfield",
+        state="IL",
+        postal_code="62704-5678",
+    )
+    refresh(workspace=practice.workspace)
+    left = {g.facts["step"] for g in h.live([practice.pk], function=Function.SETUP_GAPS)}
+    assert left == {"baa", "providers", "enrollments", "route", "users"}
+    # An active practice keeps only the steps that stop its claims.
+    Practice.objects.filter(pk=practice.pk).update(status="active")
+    refresh(workspace=practice.workspace)
+    left = {g.facts["step"] for g in h.live([practice.pk], function=Function.SETUP_GAPS)}
+    assert left == {"enrollments", "route"}
+    # The item's page says what is missing and links to where it is done.
+    from bureau.conftest import verified_client
+
+    gap = h.live([practice.pk], function=Function.SETUP_GAPS, subject_key__endswith="route")[0]
+    page = verified_client("olivia.owner").get(reverse("workqueues:item", args=[gap.public_id]))
+    assert page.status_code == 200
+    assert 'id="item-onboarding"' in page.content.decode()
+    assert reverse("directory:payers") in page.content.decode()

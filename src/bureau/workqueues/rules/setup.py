@@ -1,5 +1,7 @@
 """Setup gaps: a payer billed without an enrollment on file, an enrollment due for
-revalidation within 90 days. Worked by whoever manages the practice's setup."""
+revalidation within 90 days, an open step of the practice's onboarding checklist (every open
+step while it is onboarding; afterwards the blocking ones, which stop its claims). Worked by
+whoever manages the practice's setup."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from django.utils import timezone
 
 from bureau.claims.models import Claim, ClaimState
 from bureau.directory.models import Enrollment, EnrollmentStatus
+from bureau.tenancy.models import PracticeStatus
 from bureau.workqueues.deadlines import Clock, ClockKind
 from bureau.workqueues.models import SubjectKind
 from bureau.workqueues.rules.base import Desired, Narrow, PracticeFacts, money
@@ -51,6 +54,37 @@ def setup_gaps(facts: PracticeFacts, narrow: Narrow) -> Iterator[Desired]:
     on_file = {(e.provider_id, e.payer_id): e for e in enrollments}
     yield from _revalidations(facts, [e for k, e in on_file.items() if pairs is None or k in pairs])
     yield from _missing(facts, set(on_file), pairs)
+    if pairs is None:  # the checklist reads the whole practice: full refreshes only
+        yield from _onboarding(facts)
+
+
+def _onboarding(facts: PracticeFacts) -> Iterator[Desired]:
+    """One item per open onboarding step (a narrow sync never looks at them: their keys are
+    not a pair's or an enrollment's). A step done in the data closes its item on the next
+    refresh; one a person closes stays closed (setup gaps are closed by a person)."""
+    from bureau.directory.onboarding import checklist
+
+    practice = facts.practice
+    if practice.status not in (PracticeStatus.ONBOARDING, PracticeStatus.ACTIVE):
+        return
+    steps = checklist(practice, facts.today).open_steps
+    if practice.status != PracticeStatus.ONBOARDING:
+        steps = [s for s in steps if s.blocking]
+    for step in steps:
+        yield Desired(
+            subject_kind=SubjectKind.PRACTICE,
+            subject_key=f"onboarding:{practice.pk}:{step.key}",
+            title=f"Onboarding {practice.name}: {step.title}",
+            amount=money(0),
+            opened_at=min(facts.now, practice.created_at),
+            facts={
+                "kind": "onboarding",
+                "step": step.key,
+                "says": step.says,
+                "url": step.url,
+                "blocking": step.blocking,
+            },
+        )
 
 
 def _start_of(facts: PracticeFacts, day: date) -> datetime:
