@@ -69,6 +69,10 @@ def seed_submitted_claims(n_claims: int, *, practices: int = 4, seed: int = 7) -
                 code=f"B{i}",
                 npi=make_npi(f"19{workspace.pk:04d}{i:03d}"[:9]),
                 tax_id=f"99{i:07d}",
+                address_line1=f"{100 + i} Bench Way",
+                city="Springfield",
+                state="IL",
+                postal_code="62701-1234",
             )
         )
     ids = [p.pk for p in prs]

@@ -183,6 +183,11 @@ def _practice(
         timezone=TIMEZONES[i % len(TIMEZONES)],
         npi=make_npi(f"1{next(npis)}"),
         tax_id=f"{rng.randrange(10, 99)}{rng.randrange(10**7):07d}",
+        # Its billing address (837P 2010AA); no random draw, so the book's rows stay as before.
+        address_line1=f"{100 + i} Commerce Dr",
+        city="Springfield",
+        state="IL",
+        postal_code="62701-1234",
     )
     doctors = []
     for _ in range(rng.randint(2, 6)):
