@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 from zoneinfo import available_timezones
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from bureau.audit.models import AuditAction
 from bureau.audit.services import audit_record
@@ -161,9 +161,15 @@ def practice_create(*, actor: Actor, data: PracticeData, reason: str) -> Practic
     reason = _require_reason(reason)
     values = clean(data)
     _check_unique(actor, values)
-    practice = Practice.objects.create(
-        workspace=actor.workspace, status=PracticeStatus.ONBOARDING, **values
-    )
+    try:
+        with transaction.atomic():  # two people adding the same prefix at once: one wins
+            practice = Practice.objects.create(
+                workspace=actor.workspace, status=PracticeStatus.ONBOARDING, **values
+            )
+    except IntegrityError as exc:
+        raise PracticeError(
+            "Another practice took this claim-number prefix or NPI just now: check both.", "code"
+        ) from exc
     audit_record(
         action=AuditAction.PRACTICE_CREATED,
         actor=actor,
@@ -194,7 +200,13 @@ def practice_update(
             setattr(locked, name, value)
     if not changed:
         return changed
-    locked.save(update_fields=list(changed))
+    try:
+        with transaction.atomic():
+            locked.save(update_fields=list(changed))
+    except IntegrityError as exc:
+        raise PracticeError(
+            "Another practice took this claim-number prefix or NPI just now: check both.", "code"
+        ) from exc
     audit_record(
         action=AuditAction.PRACTICE_UPDATED,
         actor=actor,
