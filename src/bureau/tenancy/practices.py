@@ -192,6 +192,13 @@ def practice_update(
     values = clean(data)
     locked = Practice.objects.select_for_update().get(pk=practice.pk)
     _check_unique(actor, values, exclude=locked.pk)
+    if values["code"] != locked.code and locked.claim_sequence > 0:
+        # Claim numbers are unique in the workspace: a prefix given up could be taken by
+        # another practice whose counter would then hand out numbers already used.
+        raise PracticeError(
+            f"The claim-number prefix stays {locked.code}: claims are already numbered with it.",
+            "code",
+        )
     changed: dict[str, dict[str, str]] = {}
     for name, value in values.items():
         old = getattr(locked, name)

@@ -133,6 +133,20 @@ def test_edit_records_old_and_new_and_nothing_when_unchanged():
         )
 
 
+def test_the_prefix_stays_once_claims_are_numbered_with_it():
+    owner = actor("olivia.owner")
+    lakeside = practices()[0]
+    assert lakeside.claim_sequence > 0
+    data = PracticeData(
+        **{
+            k: getattr(lakeside, k) for k in PracticeData.__dataclass_fields__ if k not in ("code",)
+        },
+        code="LAKE",
+    )
+    with pytest.raises(PracticeError, match=f"stays {lakeside.code}: claims are already"):
+        practice_update(actor=owner, practice=lakeside, data=data, reason="rebrand")
+
+
 def test_status_moves_only_along_the_life_with_a_reason_audited():
     owner = actor("olivia.owner")
     practice = practice_create(actor=owner, data=ELEVENTH, reason="new client signed")
