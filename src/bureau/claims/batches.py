@@ -63,8 +63,9 @@ class Refusal:
 class BatchRun(list[Batch]):
     """The batches built (a list, as before) and the practices refused (`refused`)."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, batches: Iterable[Batch] = ()) -> None:
+        # Takes an iterable as a list does: Django rebuilds a list argument with its own type.
+        super().__init__(batches)
         self.refused: list[Refusal] = []
 
 
