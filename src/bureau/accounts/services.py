@@ -14,6 +14,7 @@ from django.utils import timezone
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from bureau import clock
 from bureau.accounts.authority import admin_scope, administers, governing, manage_ends_at
 from bureau.accounts.models import User
 from bureau.audit.models import AuditAction
@@ -249,6 +250,7 @@ def _grant_insert(
         expires_at=request.expires_at,
         granted_by=actor.user,
         reason=reason,
+        created_at=clock.now(),  # a replayed day's (the demo's history), else now
     )
     grant.providers.set(providers)
     detail = {
@@ -281,7 +283,7 @@ def _grant_mark_revoked(
     replaced_by: Grant | None = None,
     access_review: str = "",
 ) -> None:
-    grant.revoked_at = timezone.now()
+    grant.revoked_at = clock.now()  # a replayed day's (an access review's), else now
     grant.revoked_by = actor.user
     grant.revoke_reason = reason
     grant.save(update_fields=["revoked_at", "revoked_by", "revoke_reason"])

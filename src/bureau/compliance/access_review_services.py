@@ -345,6 +345,8 @@ def decide(
     now = clock.now()
     if decision == AccessDecision.REVOKED:
         _end_grant(actor, item, comment, review)
+        if item.change == AccessChange.REVOKED and item.grant_ended_at is not None:
+            now = item.grant_ended_at  # one instant: the revoke is the decision
     item.decision, item.comment = decision, comment
     item.decided_by, item.decided_at = actor.user, now
     decided = ["decision", "comment", "decided_by", "decided_at", "change", "grant_ended_at"]

@@ -12,6 +12,7 @@ deactivated by the owner."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 
@@ -19,7 +20,7 @@ from django.utils import timezone
 
 from bureau import clock
 from bureau.accounts.models import User
-from bureau.accounts.services import user_set_active
+from bureau.accounts.services import GrantRequest, grant_create, user_create, user_set_active
 from bureau.compliance.access_review_services import decide, lock, open_campaign
 from bureau.compliance.models.access_review import AccessDecision, AccessReview
 from bureau.compliance.models.baa import add_months
@@ -44,25 +45,38 @@ def opening_day(today: date) -> date:
 
 
 def _actor(user: User) -> Actor:
-    actor = resolve_actor(User.objects.get(pk=user.pk))
+    actor = resolve_actor(user)
     assert actor is not None, f"{user.username} holds no live grant"
     return actor
 
 
-def _temp(workspace: Workspace, practice: Practice, sam: User, since: datetime) -> User:
-    """A summer temp whose only grant the review revokes (not a demo login: no title)."""
-    temp = User(username=TEMP, full_name="Terry Tran", workspace=workspace)
-    temp.set_unusable_password()
-    temp.save()
-    Grant.objects.create(
-        workspace=workspace,
-        user=temp,
-        practice=practice,
-        role=Role.BILLER.value,
-        granted_by=sam,
-        reason="Summer temp for the dermatology backlog",
-        created_at=since,
-    )
+def _temp(practice: Practice, sam: User, since: date) -> User:
+    """A summer temp whose only grant the review revokes (not a demo login: no title, and a
+    password nobody is told), hired by the supervisor through the accounts services on the
+    replayed day, so the hire and the grant are in the audit log like any other."""
+    supervisor = _actor(sam)
+    reason = "Summer temp for the dermatology backlog"
+    with clock.business_day(since):
+        temp = user_create(
+            actor=supervisor,
+            username=TEMP,
+            full_name="Terry Tran",
+            email="",
+            password=secrets.token_urlsafe(24),
+            reason=reason,
+        )
+        grant_create(
+            actor=supervisor,
+            request=GrantRequest(
+                user=temp,
+                role=Role.BILLER,
+                practice=practice,
+                read_only=False,
+                expires_at=None,
+                provider_ids=(),
+                reason=reason,
+            ),
+        )
     return temp
 
 
@@ -70,12 +84,7 @@ def _decide_as(reviewer: User, review: AccessReview, where: dict[str, object]) -
     actor = _actor(reviewer)
     for item in review.items.filter(decision="", **where).order_by("username", "id"):
         if item.username == TEMP:
-            decided = decide(
-                actor=actor, item=item, decision=AccessDecision.REVOKED, comment=REVOKE_COMMENT
-            )
-            # The grants service stamps the revoke with the real time; the replayed day it is.
-            Grant.objects.filter(pk=item.grant_id).update(revoked_at=decided.decided_at)
-            type(decided).objects.filter(pk=decided.pk).update(grant_ended_at=decided.decided_at)
+            decide(actor=actor, item=item, decision=AccessDecision.REVOKED, comment=REVOKE_COMMENT)
             continue
         comment = OWN_REASONS.get(item.username, "") if item.user_id == reviewer.pk else ""
         decide(actor=actor, item=item, decision=AccessDecision.CONFIRMED, comment=comment)
@@ -92,7 +101,7 @@ def seed_reviews(workspace: Workspace, say: Callable[[str], None] | None = None)
         created_at=start - timedelta(days=200)
     )
     temp_practice = next(p for p in practices if p.code == TEMP_PRACTICE)
-    temp = _temp(workspace, temp_practice, people["sam.supervisor"], start - timedelta(days=100))
+    temp = _temp(temp_practice, people["sam.supervisor"], opened - timedelta(days=100))
     alex_runs = practices[:2]
     reviewers: dict[Practice | None, User] = {None: people["olivia.owner"]}
     for practice in practices:

@@ -50,6 +50,10 @@ def _time(label: str) -> forms.TimeField:
     )
 
 
+# The incident's own words reach each affected client's viewer (her incident page).
+SHOWN_TO_CLIENTS = " Shown to the client viewer of each affected practice: name no other client."
+
+
 class PeopleChoice(forms.ChoiceField):
     """A person of the workspace by public id (the choices are the workspace's users)."""
 
@@ -90,7 +94,9 @@ class _Dated(forms.Form):
 class IncidentForm(_Dated):
     title = forms.CharField(max_length=200)
     description = forms.CharField(
-        max_length=TEXT_LIMIT, widget=forms.Textarea(attrs={"rows": 4}), help_text="What happened."
+        max_length=TEXT_LIMIT,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="What happened." + SHOWN_TO_CLIENTS,
     )
     systems_affected = forms.CharField(
         label="Systems involved",
@@ -198,7 +204,11 @@ class MomentForm(_Dated):
 
 class FactsForm(_Dated):
     title = forms.CharField(max_length=200)
-    description = forms.CharField(max_length=TEXT_LIMIT, widget=forms.Textarea(attrs={"rows": 4}))
+    description = forms.CharField(
+        max_length=TEXT_LIMIT,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="What happened." + SHOWN_TO_CLIENTS,
+    )
     systems_affected = forms.CharField(
         label="Systems involved",
         max_length=SHORT_TEXT_LIMIT,
@@ -236,7 +246,7 @@ class DecisionForm(_Dated):
         max_length=TEXT_LIMIT,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Why: the factors weighed, who was consulted.",
+        help_text="Why: the factors weighed, who was consulted." + SHOWN_TO_CLIENTS,
     )
 
 
