@@ -269,6 +269,9 @@ def _coverage(check: _Checker, payers: list[Payer]) -> CoverageData | None:
 
 
 def _read(text: str, result: RosterResult) -> list[tuple[int, dict[str, str]]]:
+    if not text.strip("\ufeff \r\n\t"):
+        result.errors.append(RowError(1, "", "The file is empty."))
+        return []
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     try:
         header = [(h or "").strip().lower() for h in (reader.fieldnames or [])]
