@@ -25,7 +25,10 @@ DATE = forms.DateInput(attrs={"type": "date", "min": "1900-01-01", "max": "2199-
 
 
 class CoverageForm(forms.Form):
-    payer = forms.ChoiceField(label="Payer")
+    # Another workspace's payer answers exactly like a missing one (the value is not echoed).
+    payer = forms.ChoiceField(
+        label="Payer", error_messages={"invalid_choice": "Choose an active payer."}
+    )
     member_id = forms.CharField(max_length=80, label="Member id")
     group_number = forms.CharField(max_length=50, required=False, label="Group #")
     cob_order = forms.TypedChoiceField(choices=CobOrder.choices, coerce=int, label="Order")
@@ -143,7 +146,7 @@ def _coverage_for_edit(request: HttpRequest, public_id: UUID) -> tuple[Actor, Co
     )
     _editable(actor, _practice(actor, coverage.patient))
     back = reverse("patients:detail", kwargs={"public_id": coverage.patient.public_id})
-    record_in_context(request, coverage.practice_id, noun="patient", back=back)
+    record_in_context(request, coverage.practice_id, noun="coverage", back=back)
     return actor, coverage, back
 
 

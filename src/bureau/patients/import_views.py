@@ -41,13 +41,13 @@ class RosterForm(forms.Form):
 
 
 def importable(actor: Actor) -> list[Practice]:
-    """Practices where the actor may register patients: edit and demographics over the whole
-    practice (a provider-limited grant registers no one, see `patient_create`)."""
+    """Practices where the actor may register patients: edit with demographics. A grant
+    limited to some providers is offered too, and the import says why it may not (as the
+    new-patient form does): new patients have no provider yet."""
     return [
         p
         for p in actor.practices(Capability.PATIENTS_EDIT)
         if actor.can(Capability.PATIENTS_DEMOGRAPHICS, p)
-        and not actor.provider_limited(p, Capability.PATIENTS_EDIT)
     ]
 
 

@@ -321,6 +321,9 @@ def parse_roster(text: str, payers: list[Payer]) -> tuple[list[_Row], RosterResu
     seen: dict[str, int] = {}
     for number, row in _read(text, result):
         check = _Checker(number, row, result)
+        for column, value in row.items():
+            if "\x00" in value:  # no database column holds a NUL
+                check.fail(column, "Contains a NUL character.")
         patient = _patient(check)
         coverage = _coverage(check, payers)
         account = str(patient["account_number"]).upper()
