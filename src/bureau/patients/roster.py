@@ -286,7 +286,8 @@ def _read(text: str, result: RosterResult) -> list[tuple[int, dict[str, str]]]:
     if unknown:
         result.errors.append(RowError(1, ", ".join(unknown), "Unknown column(s) in the header."))
         return []
-    if len(set(header)) != len(header):
+    named = [h for h in header if h]  # a trailing comma makes an empty, ignored column
+    if len(set(named)) != len(named):
         result.errors.append(RowError(1, "", "A column appears twice in the header."))
         return []
     reader.fieldnames = header
