@@ -119,10 +119,15 @@ class _Row:
     coverage: CoverageData | None
 
 
+def _shown(raw: str) -> str:
+    """A cell as quoted back in a message: cut short (a 10,000-character cell is one mistake)."""
+    return repr(raw if len(raw) <= 40 else raw[:40] + "...")
+
+
 def parse_date(raw: str) -> date | str:
     """The date, or a message saying what is wrong with it."""
     if not raw.isascii():
-        return f"{raw!r}: write dates with the digits 0-9."
+        return f"{_shown(raw)}: write dates with the digits 0-9."
     try:
         if ISO_DATE_RE.match(raw):
             return date.fromisoformat(raw)
@@ -130,8 +135,8 @@ def parse_date(raw: str) -> date | str:
             month, day, year = (int(part) for part in raw.split("/"))
             return date(year, month, day)
     except ValueError:
-        return f"{raw!r} is not a date on the calendar."
-    return f"{raw!r} is not a date (YYYY-MM-DD or MM/DD/YYYY)."
+        return f"{_shown(raw)} is not a date on the calendar."
+    return f"{_shown(raw)} is not a date (YYYY-MM-DD or MM/DD/YYYY)."
 
 
 class _Checker:
@@ -193,7 +198,7 @@ def _patient(check: _Checker) -> dict[str, object]:
         check.fail("date_of_birth", "Date of birth is before 1900.")
     state = check.row.get("state", "").upper()
     if state and state not in US_STATES:
-        check.fail("state", f"{state!r} is not a two-letter USPS state code.")
+        check.fail("state", f"{_shown(state)} is not a two-letter USPS state code.")
     return {
         "account_number": account,
         "last_name": check.text("last_name", 60, required=True),
@@ -214,10 +219,11 @@ def _payer(check: _Checker, payers: list[Payer]) -> Payer | None:
     if payer_id:
         found = [p for p in payers if p.payer_id.upper() == payer_id.upper()]
         if not found:
-            check.fail("payer_id", f"No active payer with id {payer_id!r}.")
+            check.fail("payer_id", f"No active payer with id {_shown(payer_id)}.")
             return None
         if name and found[0].name.casefold() != name.casefold():
-            check.fail("payer_name", f"Payer {payer_id!r} is {found[0].name!r}, not {name!r}.")
+            said = f"Payer {_shown(payer_id)} is {found[0].name!r}, not {_shown(name)}."
+            check.fail("payer_name", said)
         return found[0]
     if not name:
         check.fail("payer_id", "Required with a policy (or give payer_name).")
@@ -225,7 +231,7 @@ def _payer(check: _Checker, payers: list[Payer]) -> Payer | None:
     named = [p for p in payers if p.name.casefold() == name.casefold()]
     if len(named) != 1:
         reason = "No active payer" if not named else "Several payers"
-        check.fail("payer_name", f"{reason} named {name!r}: give payer_id.")
+        check.fail("payer_name", f"{reason} named {_shown(name)}: give payer_id.")
         return None
     return named[0]
 
