@@ -129,3 +129,28 @@ def patient_coverages(*, actor: Actor, patient: Patient) -> list[Coverage]:
         .select_related("payer")
         .order_by("cob_order", "-effective_date", "id")
     )
+
+
+def coverage_get(*, actor: Actor, public_id: UUID, capability: Capability) -> Coverage:
+    """The policy, if the actor holds `capability` over its patient; otherwise 404."""
+    coverage: Coverage | None = (
+        Coverage.objects.visible_to(actor, capability)
+        .filter(public_id=public_id)
+        .select_related("patient", "payer")
+        .first()
+    )
+    if coverage is None:
+        raise Http404
+    return coverage
+
+
+def coverage_form_viewed(*, actor: Actor, patient: Patient, coverage: Coverage | None) -> None:
+    """A coverage form shows the patient's name and the policy: a read of both, audited."""
+    audit_record(
+        action=AuditAction.PATIENT_VIEWED,
+        actor=actor,
+        practice=actor.access[patient.practice_id].practice,
+        model="patients.Coverage" if coverage else "patients.Patient",
+        record_ids=[coverage.public_id if coverage else patient.public_id],
+        detail={"form": "coverage", "patient": str(patient.public_id)},
+    )

@@ -9,8 +9,9 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 
-from bureau.patients import selectors, services
+from bureau.patients import import_views, selectors, services
 from bureau.patients.models import Patient, Sex
 from bureau.tenancy.actor import Actor, CapabilityDenied
 from bureau.tenancy.models import Practice
@@ -24,10 +25,7 @@ from bureau.web.access import (
     search_text,
 )
 
-US_STATES = (
-    "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH "
-    "NJ NM NY NC ND OH OK OR PA PR RI SC SD TN TX UT VT VA WA WV WI WY"
-).split()
+US_STATES = services.US_STATES
 
 
 class PatientForm(forms.Form):
@@ -93,6 +91,7 @@ def patient_list_view(request: HttpRequest) -> HttpResponse:
             "q": search,
             "sort": page.sort,
             "can_create": bool(actor.practices(Capability.PATIENTS_EDIT)),
+            "can_import": bool(import_views.importable(actor)),
         },
     )
 
@@ -104,6 +103,10 @@ def patient_detail_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
     record_in_context(request, patient.practice_id, noun="patient", back=request.path)
     can_edit = actor.can(Capability.PATIENTS_EDIT, patient.practice_id) and not card.masked
     coverages = selectors.patient_coverages(actor=actor, patient=patient)
+    today = timezone.localdate()
+    for coverage in coverages:  # as of today, for the status column
+        coverage.ended = coverage.end_date is not None and coverage.end_date < today  # type: ignore[attr-defined]
+        coverage.future = coverage.effective_date > today  # type: ignore[attr-defined]
     return render(
         request,
         "patients/detail.html",

@@ -132,6 +132,27 @@ CLASSIFICATION: dict[str, Spec] = {
         record="patient",
         form_post=True,
     ),
+    # Coverage (issue 16): add, correct and end a policy; an empty form re-renders with its
+    # errors. The subscriber is demographics: edit and demographics, like the patient form.
+    "patients:coverage_new": Spec(
+        "capability",
+        needs=(C.PATIENTS_EDIT, C.PATIENTS_DEMOGRAPHICS),
+        record="patient",
+        form_post=True,
+    ),
+    **{
+        f"patients:coverage_{name}": Spec(
+            "capability",
+            needs=(C.PATIENTS_EDIT, C.PATIENTS_DEMOGRAPHICS),
+            record="coverage",
+            form_post=True,
+        )
+        for name in ("edit", "end")
+    },
+    # The roster import (a CSV of new patients for one practice); an empty form re-renders.
+    "patients:import": Spec(
+        "capability", needs=(C.PATIENTS_EDIT, C.PATIENTS_DEMOGRAPHICS), form_post=True
+    ),
     "audit:log": Spec("capability", needs=(C.AUDIT_VIEW,), list_filter=True),
     "claims:list": Spec("capability", needs=(C.CLAIMS_VIEW,), list_filter=True),
     "claims:detail": Spec("capability", needs=(C.CLAIMS_VIEW,), record="claim"),
@@ -711,6 +732,21 @@ class Probe:
             self.failures.append(f"{label}: response shows foreign identifiers {leaked[:5]}")
 
 
+def coverages_of(world: World, spec: Spec) -> list[tuple[str, Any, bool]]:
+    """A policy of each practice's first patient (patients: the coverage pages)."""
+    from bureau.patients.models import Coverage
+
+    codes = {p.pk: p.code for p in world.practices}
+    first: dict[int, Any] = {}
+    for coverage in Coverage.objects.for_system(codes, reason="test").order_by("id"):
+        first.setdefault(coverage.practice_id, coverage)
+    rls.activate([])
+    return [
+        (f"coverage of {codes[pid]}", c.public_id, world.holds(spec.needs, pid))
+        for pid, c in first.items()
+    ]
+
+
 def writeoff_of(denial: Any, user: Any) -> Any:
     """A pending write-off request of the denial's claim, asked for by the user (so an approval
     the user tries is refused with a message: nothing is posted)."""
@@ -756,6 +792,8 @@ def _records(spec: Spec, world: World) -> list[tuple[str, Any, bool]]:
             )
             for p in world.patients
         ]
+    elif spec.record == "coverage":
+        rows = coverages_of(world, spec)
     elif spec.record == "claim":
         codes = {p.pk: p.code for p in world.practices}
         rows = [

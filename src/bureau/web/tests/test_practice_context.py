@@ -140,6 +140,58 @@ def a_patient(p: Practice) -> Any:
         return Patient.objects.for_system([p.pk], reason="test").order_by("id").first().public_id  # type: ignore[union-attr]
 
 
+def a_coverage(p: Practice) -> Any:
+    """An open-ended policy of the practice (the coverage pages' record)."""
+    from bureau.patients.models import Coverage
+
+    with rls.practice_scope([p.pk]):
+        found = (
+            Coverage.objects.for_system([p.pk], reason="test")
+            .filter(end_date__isnull=True)
+            .order_by("id")
+            .first()
+        )
+    assert found is not None
+    return found.public_id
+
+
+def coverage_form(public_id: Any) -> dict[str, str]:
+    """The policy as it stands, with a corrected member id."""
+    from bureau.patients.models import Coverage
+
+    c = Coverage.objects.for_system(Practice.objects.values_list("pk", flat=True), reason="test")
+    coverage = c.select_related("payer").get(public_id=public_id)
+    return {
+        "payer": str(coverage.payer.public_id),
+        "member_id": "CTX-" + coverage.member_id[:70],
+        "group_number": coverage.group_number,
+        "cob_order": str(coverage.cob_order),
+        "relationship": coverage.relationship,
+        "subscriber_first_name": coverage.subscriber_first_name,
+        "subscriber_last_name": coverage.subscriber_last_name,
+        "subscriber_date_of_birth": (
+            coverage.subscriber_date_of_birth.isoformat()
+            if coverage.subscriber_date_of_birth
+            else ""
+        ),
+        "subscriber_sex": coverage.subscriber_sex,
+        "effective_date": coverage.effective_date.isoformat(),
+        "end_date": "",
+    }
+
+
+def new_coverage_form(_public_id: Any) -> dict[str, str]:
+    """A tertiary policy of a year long past: overlaps no policy the demo gives a patient."""
+    return {
+        "payer": str(_payer(practice(SUMMIT_PT)).public_id),
+        "member_id": "CTX-NEW-1",
+        "cob_order": "3",
+        "relationship": "18",
+        "effective_date": "2019-01-01",
+        "end_date": "2019-12-31",
+    }
+
+
 def a_denial(p: Practice) -> Any:
     from bureau.denials.models import Denial
 
@@ -387,6 +439,9 @@ WRITES: dict[str, Write] = {
     # Not submitted yet: the view answers that no outcome can be recorded.
     "denials:appeal_decide": Write("denial", an_appeal, writes=False),
     "patients:edit": Write("patient", a_patient, patient_form),
+    "patients:coverage_new": Write("patient", a_patient, new_coverage_form),
+    "patients:coverage_edit": Write("coverage", a_coverage, coverage_form),
+    "patients:coverage_end": Write("coverage", a_coverage, lambda _id: {"end_date": in_a_month()}),
     "directory:enrollment_edit": Write("enrollment", a_provider, enrollment_form),
     "directory:practice_edit": Write("practice", a_practice_page, practice_form),
     "directory:practice_status": Write(
@@ -434,6 +489,9 @@ PAGES: dict[str, tuple[str, Callable[[Practice], Any]]] = {
     "claims:replacement": ("claim", a_replacement),
     "patients:detail": ("patient", a_patient),
     "patients:edit": ("patient", a_patient),
+    "patients:coverage_new": ("patient", a_patient),
+    "patients:coverage_edit": ("coverage", a_coverage),
+    "patients:coverage_end": ("coverage", a_coverage),
     "denials:detail": ("denial", a_denial),
     "denials:appeal_letter": ("appeal letter", an_appeal),
     "eras:detail": ("ERA", an_era),

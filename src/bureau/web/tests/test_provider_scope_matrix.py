@@ -77,6 +77,10 @@ def _records(spec: matrix.Spec, world: matrix.World, pw: ProviderWorld) -> list[
             ("her provider's patient", pw.my_patient.public_id, holds),
             ("another provider's patient", pw.their_patient.public_id, False),
         ],
+        "coverage": [
+            ("her provider's patient's coverage", _coverage_of(pw.my_patient, pw), holds),
+            ("another provider's patient's coverage", _coverage_of(pw.their_patient, pw), False),
+        ],
         "claim": [
             ("her provider's claim", pw.my_paid.public_id, holds),
             ("another provider's claim", pw.their_paid.public_id, False),
@@ -104,7 +108,7 @@ def _records(spec: matrix.Spec, world: matrix.World, pw: ProviderWorld) -> list[
         others = [r for r in matrix._records(spec, world) if r[0] != "missing"]
         own_code = f"of {pw.practice.code}"
         return [*_items(pw, world), *(r for r in others if not r[0].endswith(own_code)), missing]
-    if spec.record in ("patient", "claim"):
+    if spec.record in ("patient", "claim", "coverage"):
         others = [r for r in matrix._records(spec, world) if r[0] != "missing"]
         own_code = f"of {pw.practice.code}"
         return [*mine[spec.record], *(r for r in others if not r[0].endswith(own_code)), missing]
@@ -127,6 +131,16 @@ def _records(spec: matrix.Spec, world: matrix.World, pw: ProviderWorld) -> list[
         )
         return [("own job", own.pk, holds), ("missing", 2**31 - 1, False)]
     return matrix._records(spec, world)  # users, grants, practices: nothing per provider
+
+
+def _coverage_of(patient: Patient, pw: ProviderWorld) -> Any:
+    from bureau.patients.models import Coverage
+
+    with rls.practice_scope([pw.practice.pk]):
+        coverage = system(Coverage, pw.practice).filter(patient=patient).order_by("id").first()
+    rls.activate([])
+    assert coverage is not None
+    return coverage.public_id
 
 
 def _appeal(denial: Any, pw: ProviderWorld) -> Any:
