@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from bureau.directory import onboarding
+from bureau.directory import onboarding, selectors
 from bureau.directory.views import _base
 from bureau.tenancy import practices as services
 from bureau.tenancy.actor import Actor, CapabilityDenied
@@ -131,7 +131,7 @@ def practice_detail_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
     actor = actor_of(request)
     practice = _practice(actor, public_id, Capability.SETUP_VIEW)
     record_in_context(request, practice.pk, noun="practice", back=_page(practice))
-    fresh = Practice.objects.get(pk=practice.pk)  # the actor's copy is from the request's start
+    fresh = selectors.practice_as_now(actor=actor, practice=practice)
     can_edit = actor.can(Capability.SETUP_MANAGE, practice)
     return render(
         request,
@@ -151,7 +151,7 @@ def practice_edit_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
     actor = actor_of(request)
     practice = _practice(actor, public_id, Capability.SETUP_MANAGE)
     record_in_context(request, practice.pk, noun="practice", back=_page(practice))
-    fresh = Practice.objects.get(pk=practice.pk)
+    fresh = selectors.practice_as_now(actor=actor, practice=practice)
     initial = {k: getattr(fresh, k) for k in FIELDS}
     form = PracticeForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -190,7 +190,7 @@ def practice_status_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
     actor = actor_of(request)
     practice = _practice(actor, public_id, Capability.SETUP_MANAGE)
     record_in_context(request, practice.pk, noun="practice", back=_page(practice))
-    fresh = Practice.objects.get(pk=practice.pk)
+    fresh = selectors.practice_as_now(actor=actor, practice=practice)
     form = StatusForm(fresh, request.POST)
     if form.is_valid():
         try:

@@ -170,3 +170,10 @@ def contract_rate_for(
         if mod in rates:
             return rates[mod]
     return None
+
+
+def practice_as_now(*, actor: Actor, practice: Practice) -> Practice:
+    """The practice's row as it stands now, for a setup page: the actor's copy was read when
+    the request began, before this request's own change (status, edit) was made. The caller
+    has checked the actor's access to `practice` (`actor.practice_by_public_id`)."""
+    return Practice.objects.get(pk=practice.pk, workspace_id=actor.workspace.pk)
