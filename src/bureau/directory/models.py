@@ -55,6 +55,8 @@ class ServiceFacility(models.Model):
     city = models.CharField(max_length=60)
     state = models.CharField(max_length=2)
     postal_code = models.CharField(max_length=10)
+    # A closed clinic is deactivated, never deleted: its encounters and claims still point at it.
+    is_active = models.BooleanField(default=True)
 
     class Meta:
         ordering = ["name"]

@@ -109,14 +109,14 @@ def _address(practice: Practice) -> Step:
 
 
 def _facility(practice: Practice) -> Step:
-    count = ServiceFacility.objects.filter(practice=practice).count()
+    count = ServiceFacility.objects.filter(practice=practice, is_active=True).count()
     return Step(
         "facility",
         "Service facility",
         count > 0,
-        f"{count} service facilit{'y' if count == 1 else 'ies'}."
+        f"{count} active service facilit{'y' if count == 1 else 'ies'}."
         if count
-        else "No service facility: encounters need a place of service.",
+        else "No active service facility: encounters need a place of service.",
         reverse("directory:practice", kwargs={"public_id": practice.public_id}),
         blocking=True,
     )
