@@ -24,6 +24,7 @@ def npi_check_digit(first_nine: str) -> int:
 def is_valid_npi(npi: str) -> bool:
     return (
         len(npi) == 10
+        and npi.isascii()
         and npi.isdigit()
         and npi[0] in "12"
         and npi_check_digit(npi[:9]) == int(npi[9])
