@@ -117,7 +117,8 @@ def _facility(practice: Practice) -> Step:
         f"{count} active service facilit{'y' if count == 1 else 'ies'}."
         if count
         else "No active service facility: encounters need a place of service.",
-        reverse("directory:practice", kwargs={"public_id": practice.public_id}),
+        # Done: the practice's facilities; open: straight to adding one.
+        _for("directory:facilities" if count else "directory:facility_create", practice),
         blocking=True,
     )
 

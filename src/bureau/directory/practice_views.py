@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from bureau.directory import onboarding, selectors
-from bureau.directory.views import _base
+from bureau.directory.setup_forms import setup_context as _base
 from bureau.tenancy import practices as services
 from bureau.tenancy.actor import Actor, CapabilityDenied
 from bureau.tenancy.models import Practice, PracticeStatus

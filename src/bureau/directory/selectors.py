@@ -17,6 +17,7 @@ from bureau.directory.models import (
     FeeScheduleLine,
     Payer,
     Provider,
+    ServiceFacility,
 )
 from bureau.tenancy.actor import Actor
 from bureau.tenancy.models import Practice
@@ -46,6 +47,36 @@ def provider_for_setup(
         return None
     allowed = actor.provider_ids(provider.practice_id, capability)
     return provider if allowed is None or provider.pk in allowed else None
+
+
+def facility_list(
+    *,
+    actor: Actor,
+    capability: Capability,
+    practice: Practice | None = None,
+    active: bool | None = None,
+) -> QuerySet[ServiceFacility]:
+    """Service facilities of the practices where the actor holds `capability` (of one, when
+    given; active or inactive ones only, when asked), by practice then name."""
+    qs = ServiceFacility.objects.filter(
+        workspace=actor.workspace, practice_id__in=actor.practice_ids(capability)
+    ).select_related("practice")
+    if practice is not None:
+        qs = qs.filter(practice=practice)
+    if active is not None:
+        qs = qs.filter(is_active=active)
+    return qs.order_by("practice__name", "name", "pk")
+
+
+def facility_for_setup(
+    *, actor: Actor, capability: Capability, public_id: UUID | str
+) -> ServiceFacility | None:
+    """The facility with this public id if the actor holds `capability` on its practice; None
+    otherwise (a 404 for foreign and missing facilities alike)."""
+    found: ServiceFacility | None = (
+        facility_list(actor=actor, capability=capability).filter(public_id=public_id).first()
+    )
+    return found
 
 
 def payer_list(*, actor: Actor, active_only: bool = False) -> QuerySet[Payer]:

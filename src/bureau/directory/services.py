@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, fields
 from datetime import date
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from bureau.audit.models import AuditAction
 from bureau.audit.services import audit_record
@@ -28,6 +28,7 @@ from bureau.directory.npi import is_valid_npi
 from bureau.tenancy.actor import Actor, CapabilityDenied
 from bureau.tenancy.models import Practice
 from bureau.tenancy.roles import Capability
+from bureau.x12 import codes
 
 
 class DirectoryError(ValueError):
@@ -55,6 +56,13 @@ def require_practice_manage(actor: Actor, practice: Practice) -> None:
 def require_workspace_manage(actor: Actor) -> None:
     if not actor.can_workspace(Capability.SETUP_MANAGE):
         raise CapabilityDenied(Capability.SETUP_MANAGE)
+
+
+def unique_violated(exc: IntegrityError, constraint: str, columns: tuple[str, ...]) -> bool:
+    """Whether `exc` is this unique constraint's: PostgreSQL names the constraint, SQLite lists
+    the table's columns (`UNIQUE constraint failed: t.a, t.b`)."""
+    text = str(exc)
+    return constraint in text or all(f".{c}" in text for c in columns)
 
 
 def _jsonable(value: Any) -> Any:
@@ -98,11 +106,34 @@ def _clean_provider(data: ProviderData) -> dict[str, Any]:
         )
     if values["kind"] not in ProviderKind.values:
         raise DirectoryError("Unknown provider kind.", "kind")
-    taxonomy = values["taxonomy"]
-    if taxonomy and (len(taxonomy) != 10 or not taxonomy.isalnum()):
-        raise DirectoryError("A taxonomy code is 10 letters or digits.", "taxonomy")
-    values["taxonomy"] = taxonomy.upper()
+    # Checked as the 837P writer checks it (PRV03): a code it would drop is refused here.
+    taxonomy = values["taxonomy"].upper()
+    if taxonomy and not codes.is_taxonomy(taxonomy):
+        raise DirectoryError(
+            f"Taxonomy {values['taxonomy']!r} is not a taxonomy code: nine letters or digits "
+            "and a final X, as 207Q00000X.",
+            "taxonomy",
+        )
+    values["taxonomy"] = taxonomy
+    for key, limit in (("name", 200), ("last_name", 60), ("first_name", 35)):
+        if len(values[key]) > limit:
+            raise DirectoryError(f"At most {limit} characters ({len(values[key])} given).", key)
     return values
+
+
+NPI_TAKEN = "This practice already has a provider with that NPI."
+
+
+def _save_provider(provider: Provider, **save: Any) -> None:
+    """Save under a savepoint: two people adding one NPI at once both pass `_npi_taken`, and
+    the database's provider_npi_unique refuses the second. That is a form error, not a 500."""
+    try:
+        with transaction.atomic():
+            provider.save(**save)
+    except IntegrityError as exc:
+        if unique_violated(exc, "provider_npi_unique", ("practice_id", "npi")):
+            raise DirectoryError(NPI_TAKEN, "npi") from exc
+        raise
 
 
 def _npi_taken(practice: Practice, npi: str, exclude: int | None = None) -> bool:
@@ -117,8 +148,9 @@ def provider_create(
     reason = require_reason(reason)
     values = _clean_provider(data)
     if _npi_taken(practice, values["npi"]):
-        raise DirectoryError("This practice already has a provider with that NPI.", "npi")
-    provider = Provider.objects.create(workspace=actor.workspace, practice=practice, **values)
+        raise DirectoryError(NPI_TAKEN, "npi")
+    provider = Provider(workspace=actor.workspace, practice=practice, **values)
+    _save_provider(provider, force_insert=True)
     audit_record(
         action=AuditAction.PROVIDER_CREATED,
         actor=actor,
@@ -141,14 +173,37 @@ def provider_update(
     *, actor: Actor, provider: Provider, data: ProviderData, reason: str
 ) -> Provider:
     provider = Provider.objects.select_for_update().get(pk=provider.pk)
-    require_practice_manage(actor, provider.practice)
+    require_provider_manage(actor, provider)
     reason = require_reason(reason)
     values = _clean_provider(data)
     if _npi_taken(provider.practice, values["npi"], exclude=provider.pk):
-        raise DirectoryError("This practice already has a provider with that NPI.", "npi")
+        raise DirectoryError(NPI_TAKEN, "npi")
     changed = _changes(provider, values)
     if changed:
-        provider.save(update_fields=list(changed))
+        _save_provider(provider, update_fields=list(changed))
+        audit_record(
+            action=AuditAction.PROVIDER_UPDATED,
+            actor=actor,
+            practice=provider.practice,
+            model="directory.Provider",
+            record_ids=[provider.public_id],
+            reason=reason,
+            detail={"changes": changed},
+        )
+    return provider
+
+
+@transaction.atomic
+def provider_set_active(*, actor: Actor, provider: Provider, active: bool, reason: str) -> Provider:
+    """Deactivate (or reactivate) a provider; the rest of the row stays as it is, so a provider
+    whose NPI predates today's checks can still be retired. An inactive provider is offered on
+    no new encounter; their claims and enrollments stay."""
+    provider = Provider.objects.select_for_update().get(pk=provider.pk)
+    require_provider_manage(actor, provider)
+    reason = require_reason(reason)
+    changed = _changes(provider, {"is_active": active})
+    if changed:
+        provider.save(update_fields=["is_active"])
         audit_record(
             action=AuditAction.PROVIDER_UPDATED,
             actor=actor,
@@ -225,6 +280,27 @@ def payer_update(*, actor: Actor, payer: Payer, data: PayerData, reason: str) ->
     changed = _changes(payer, values)
     if changed:
         payer.save(update_fields=list(changed))
+        audit_record(
+            action=AuditAction.PAYER_UPDATED,
+            actor=actor,
+            model="directory.Payer",
+            record_ids=[payer.public_id],
+            reason=reason,
+            detail={"changes": changed},
+        )
+    return payer
+
+
+@transaction.atomic
+def payer_set_active(*, actor: Actor, payer: Payer, active: bool, reason: str) -> Payer:
+    """Deactivate (or reactivate) a payer for the whole workspace: an inactive payer leaves
+    the enrollment matrix and fails the clearinghouse-route step of the practices billing it."""
+    require_workspace_manage(actor)
+    payer = Payer.objects.select_for_update().get(pk=payer.pk, workspace=actor.workspace)
+    reason = require_reason(reason)
+    changed = _changes(payer, {"is_active": active})
+    if changed:
+        payer.save(update_fields=["is_active"])
         audit_record(
             action=AuditAction.PAYER_UPDATED,
             actor=actor,
@@ -356,3 +432,28 @@ def enrollment_upsert(
     return enrollment_change(
         actor=actor, provider=provider, payer=payer, data=data, reason=reason
     ).enrollment
+
+
+def enrollment_create(
+    *, actor: Actor, provider: Provider, payer: Payer, data: EnrollmentData, reason: str
+) -> EnrollmentChange:
+    """A new enrollment of `provider` with `payer`; one that exists already is refused (its own
+    page changes it), also when two people create it at once (enrollment_unique)."""
+    exists = Enrollment.objects.filter(provider=provider, payer=payer).exists()
+    if exists:
+        raise DirectoryError(
+            f"{provider.name} already has an enrollment with {payer.name}: change it instead.",
+            "payer",
+        )
+    try:
+        with transaction.atomic():
+            return enrollment_change(
+                actor=actor, provider=provider, payer=payer, data=data, reason=reason
+            )
+    except IntegrityError as exc:
+        if unique_violated(exc, "enrollment_unique", ("provider_id", "payer_id")):
+            raise DirectoryError(
+                f"{provider.name} already has an enrollment with {payer.name}: change it instead.",
+                "payer",
+            ) from exc
+        raise

@@ -55,7 +55,10 @@ def test_a_new_practice_walks_its_checklist_step_by_step():
     }
     listed = onboarding.checklist(practice)
     assert [s.key for s in listed.blocking_open] == ["facility", "enrollments", "route"]
-    assert listed.steps[2].url == reverse("directory:practice", args=[practice.public_id])
+    # The open facility step leads straight to adding one for this practice.
+    assert listed.steps[2].url == (
+        f"{reverse('directory:facility_create')}?practice={practice.public_id}"
+    )
 
     ServiceFacility.objects.create(
         workspace=practice.workspace,
@@ -74,6 +77,9 @@ def test_a_new_practice_walks_its_checklist_step_by_step():
     )
     steps = {s.key: s for s in onboarding.checklist(practice).steps}
     assert steps["facility"].done
+    assert steps["facility"].url == (
+        f"{reverse('directory:facilities')}?practice={practice.public_id}"
+    )
     assert (
         not steps["providers"].done and steps["providers"].says == "No taxonomy code: Dr. Ada Lane."
     )
