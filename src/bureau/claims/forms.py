@@ -9,7 +9,7 @@ from typing import Any
 from django import forms
 
 from bureau.claims.services import EncounterData, EncounterError, LineData
-from bureau.directory.models import Provider
+from bureau.directory.models import Provider, ServiceFacility
 
 FORM_LINES = 6
 FORM_DIAGNOSES = 12
@@ -25,6 +25,10 @@ class EncounterForm(forms.Form):
     )
     rendering_provider = forms.TypedChoiceField(coerce=int, label="Rendering provider")
     billing_provider = forms.TypedChoiceField(coerce=int, label="Billing provider")
+    # Only the practice's active facilities are offered (837P loop 2310C names the one chosen).
+    facility = forms.TypedChoiceField(
+        coerce=int, required=False, empty_value=None, label="Service facility"
+    )
     date_of_service = forms.DateField(
         label="Date of service", widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -37,8 +41,20 @@ class EncounterForm(forms.Form):
         widget=forms.TextInput(attrs={"size": 2, "inputmode": "numeric"}),
     )
 
-    def __init__(self, providers: list[Provider], *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        providers: list[Provider],
+        *args: Any,
+        facilities: list[ServiceFacility] | tuple[()] = (),
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["facility"].choices = [  # type: ignore[attr-defined]
+            ("", "— the billing address —"),
+            *((f.pk, f"{f.name}, {f.city}") for f in facilities),
+        ]
+        if len(facilities) == 1:  # one clinic: it is where the patient was seen
+            self.fields["facility"].initial = facilities[0].pk
         choices = [(p.pk, f"{p.name} ({p.npi})") for p in providers]
         self.fields["rendering_provider"].choices = choices  # type: ignore[attr-defined]
         self.fields["billing_provider"].choices = choices  # type: ignore[attr-defined]
@@ -134,6 +150,7 @@ class EncounterForm(forms.Form):
             patient=patient_public_id,
             rendering_provider_id=data["rendering_provider"],
             billing_provider_id=data["billing_provider"],
+            facility_id=data.get("facility"),
             date_of_service=data["date_of_service"],
             place_of_service=data["place_of_service"],
             diagnosis_codes=[data.get(f"dx{i}") or "" for i in range(1, FORM_DIAGNOSES + 1)],

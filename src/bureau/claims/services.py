@@ -30,7 +30,7 @@ from bureau.claims.models import (
     ClaimState,
     Encounter,
 )
-from bureau.directory.models import Provider
+from bureau.directory.models import Provider, ServiceFacility
 from bureau.directory.selectors import fee_for
 from bureau.patients.models import Coverage, Patient
 from bureau.tenancy import rls
@@ -288,6 +288,9 @@ class EncounterData:
     place_of_service: str
     diagnosis_codes: list[str]
     lines: list[LineData]
+    # The practice's active service facility where the patient was seen (837P loop 2310C);
+    # None: at the billing address.
+    facility_id: int | None = None
 
 
 def normalize_icd10(code: str) -> str:
@@ -380,6 +383,17 @@ def _provider(practice: Practice, actor: Actor, pk: int, name: str) -> Provider:
     return provider
 
 
+def _facility(practice: Practice, pk: int | None) -> ServiceFacility | None:
+    """The encounter's facility: an active one of this practice. Another practice's id is
+    refused exactly like a missing one."""
+    if pk is None:
+        return None
+    facility = ServiceFacility.objects.filter(practice=practice, pk=pk, is_active=True).first()
+    if facility is None:
+        raise EncounterError("facility", "Choose an active service facility of this practice.")
+    return facility
+
+
 def claim_number(practice_code: str, sequence: int, position: int = 1) -> str:
     """The one format of a claim number: practice code, hyphen, six-digit sequence (wider past
     999,999), and a suffix for the encounter's second and third claim (secondary, tertiary payer).
@@ -410,6 +424,7 @@ def encounter_create(*, actor: Actor, practice: Practice, data: EncounterData) -
         raise Http404
     rendering = _provider(practice, actor, data.rendering_provider_id, "rendering_provider")
     billing = _provider(practice, actor, data.billing_provider_id, "billing_provider")
+    facility = _facility(practice, data.facility_id)
     dos = data.date_of_service
     if dos > timezone.localdate():
         raise EncounterError("date_of_service", "Date of service is in the future.")
@@ -445,6 +460,7 @@ def encounter_create(*, actor: Actor, practice: Practice, data: EncounterData) -
         patient=patient,
         rendering_provider=rendering,
         billing_provider=billing,
+        facility=facility,
         date_of_service=dos,
         place_of_service=pos,
         diagnosis_codes=diagnoses,

@@ -17,7 +17,7 @@ from bureau.claims import scrubbing, selectors, services
 from bureau.claims.corrections import correction_panel
 from bureau.claims.forms import EncounterForm
 from bureau.claims.models import ClaimState
-from bureau.directory.selectors import payer_list, provider_list
+from bureau.directory.selectors import facility_list, payer_list, provider_list
 from bureau.ledger.selectors import claim_money
 from bureau.tenancy.actor import Actor, CapabilityDenied
 from bureau.tenancy.models import Practice
@@ -211,9 +211,15 @@ def encounter_create_view(request: HttpRequest) -> HttpResponse:
         .order_by("name")
         if allowed is None or p.pk in allowed
     ]
+    facilities = list(
+        facility_list(
+            actor=actor, capability=Capability.CLAIMS_EDIT, practice=practice, active=True
+        )
+    )
     form = EncounterForm(
         providers,
         request.POST or None,
+        facilities=facilities,
         initial={"practice": str(practice.public_id), "place_of_service": "11"},
     )
     if request.method == "POST" and form.is_valid():

@@ -190,6 +190,30 @@ CLASSIFICATION: dict[str, Spec] = {
     "directory:providers": Spec("capability", needs=(C.SETUP_VIEW,), list_filter=True),
     "directory:provider_create": Spec("capability", needs=(C.SETUP_MANAGE,), form_post=True),
     "directory:payers": Spec("capability", needs=(C.SETUP_VIEW,)),
+    # Issue 16's setup pages: a provider's, a facility's and a payer's edit form (an empty
+    # POST re-renders it with its errors) and their deactivate/reactivate (no reason: refused
+    # with a message, nothing changes). A payer is the workspace's: another's is a 404.
+    **{
+        f"directory:{noun}_edit": Spec(
+            "capability", needs=(C.SETUP_MANAGE,), record=noun, form_post=True
+        )
+        for noun in ("provider", "facility", "payer")
+    },
+    **{
+        f"directory:{noun}_active": Spec(
+            "capability",
+            method="POST",
+            needs=(C.SETUP_MANAGE,),
+            record=noun,
+            ok=302,
+            post={"active": "no", "reason": ""},
+        )
+        for noun in ("provider", "facility", "payer")
+    },
+    "directory:facilities": Spec("capability", needs=(C.SETUP_VIEW,), list_filter=True),
+    "directory:facility_create": Spec("capability", needs=(C.SETUP_MANAGE,), form_post=True),
+    # Without a practice chosen the page asks for one; an empty POST asks again.
+    "directory:enrollment_create": Spec("capability", needs=(C.SETUP_MANAGE,), form_post=True),
     # Client practices (issue 16): the list, add one (workspace-level setup.manage, as a
     # payer), its page with the onboarding checklist, its edit form, its status moves (an
     # empty move and reason: refused with a message, nothing changes).
@@ -855,6 +879,32 @@ def _records(spec: Spec, world: World) -> list[tuple[str, Any, bool]]:
         rows = [
             (f"provider of {codes[pid]}", pr.public_id, world.holds(spec.needs, pid))
             for pid, pr in first_provider.items()
+        ]
+    elif spec.record == "facility":
+        from bureau.directory.models import ServiceFacility
+
+        codes = {p.pk: p.code for p in world.practices}
+        first_facility: dict[int, Any] = {}
+        for facility in ServiceFacility.objects.order_by("id"):  # control data: no PHI scope
+            first_facility.setdefault(facility.practice_id, facility)
+        assert first_facility, "the demo seed has an office per practice"
+        rows = [
+            (f"facility of {codes[pid]}", f.public_id, world.holds(spec.needs, pid))
+            for pid, f in first_facility.items()
+        ]
+    elif spec.record == "payer":  # the workspace's control data, changed workspace-wide
+        from bureau.directory.models import Payer
+
+        first_payer: dict[int, Any] = {}
+        for payer in Payer.objects.select_related("workspace").order_by("id"):
+            first_payer.setdefault(payer.workspace_id, payer)
+        rows = [
+            (
+                f"payer of {p.workspace.slug}",
+                p.public_id,
+                p.workspace_id == same_ws and world.holds_anywhere(spec.needs),
+            )
+            for p in first_payer.values()
         ]
     elif spec.record == "monthly_report":
         from bureau.reports.tests.monthly_helpers import stored_reports

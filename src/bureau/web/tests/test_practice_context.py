@@ -53,6 +53,7 @@ NOT_PRACTICE_RECORDS = {"user", "grant", "job"}
 NOT_PRACTICE_RECORDS |= {"incident"}
 # compliance: access reviews — a campaign is the workspace's (its scope may span practices).
 NOT_PRACTICE_RECORDS |= {"access_review"}
+NOT_PRACTICE_RECORDS |= {"payer"}  # a payer is the whole workspace's (issue 16)
 NOT_PRACTICE_RECORDS |= {"baa"}  # compliance: a BAA is the workspace's control data
 # compliance: exclusion screening — a run and a hit are the workspace's own records.
 NOT_PRACTICE_RECORDS |= {"screening_run", "screening_hit"}
@@ -307,6 +308,38 @@ def enrollment_form(public_id: Any) -> dict[str, str]:
     }
 
 
+def provider_form(public_id: Any) -> dict[str, str]:
+    """The provider's edit form as the page fills it in, with one change (the first name)."""
+    from bureau.directory.models import Provider
+
+    provider = Provider.objects.get(public_id=public_id)
+    fields = ("kind", "name", "last_name", "npi", "taxonomy")
+    return {
+        **{name: getattr(provider, name) for name in fields},
+        "first_name": "Renamed",
+        "reason": "the NPPES record says so",
+    }
+
+
+def a_facility(p: Practice) -> Any:
+    from bureau.directory.models import ServiceFacility
+
+    return ServiceFacility.objects.filter(practice=p).order_by("id").first().public_id  # type: ignore[union-attr]
+
+
+def facility_form(public_id: Any) -> dict[str, str]:
+    """The facility's edit form as the page fills it in, with one change (the street)."""
+    from bureau.directory.models import ServiceFacility
+
+    facility = ServiceFacility.objects.get(public_id=public_id)
+    fields = ("name", "npi", "city", "state", "postal_code")
+    return {
+        **{name: getattr(facility, name) for name in fields},
+        "address_line1": "12 New Street",
+        "reason": "the clinic moved",
+    }
+
+
 def a_practice_page(p: Practice) -> Any:
     return p.public_id
 
@@ -443,6 +476,14 @@ WRITES: dict[str, Write] = {
     "patients:coverage_edit": Write("coverage", a_coverage, coverage_form),
     "patients:coverage_end": Write("coverage", a_coverage, lambda _id: {"end_date": in_a_month()}),
     "directory:enrollment_edit": Write("enrollment", a_provider, enrollment_form),
+    "directory:provider_edit": Write("provider", a_provider, provider_form),
+    "directory:provider_active": Write(
+        "provider", a_provider, lambda _id: {"active": "no", "reason": "left the practice"}
+    ),
+    "directory:facility_edit": Write("facility", a_facility, facility_form),
+    "directory:facility_active": Write(
+        "facility", a_facility, lambda _id: {"active": "no", "reason": "clinic closed"}
+    ),
     "directory:practice_edit": Write("practice", a_practice_page, practice_form),
     "directory:practice_status": Write(
         "practice",
@@ -496,6 +537,8 @@ PAGES: dict[str, tuple[str, Callable[[Practice], Any]]] = {
     "denials:appeal_letter": ("appeal letter", an_appeal),
     "eras:detail": ("ERA", an_era),
     "directory:enrollment_edit": ("enrollment", a_provider),
+    "directory:provider_edit": ("provider", a_provider),
+    "directory:facility_edit": ("facility", a_facility),
     "directory:practice": ("practice", a_practice_page),
     "directory:practice_edit": ("practice", a_practice_page),
     "workqueues:item": ("work item", a_work_item),
