@@ -28,6 +28,7 @@ FIELDS = [
     "patient_account",
     "rendering_provider",
     "billing_provider",
+    "facility",
     "date_of_service",
     "place_of_service",
     "dx1",
