@@ -246,14 +246,30 @@ def _clean_payer(data: PayerData) -> dict[str, Any]:
     return values
 
 
+PAYER_ID_TAKEN = "A payer with this payer id exists already."
+
+
+def _save_payer(payer: Payer, **save: Any) -> None:
+    """Save under a savepoint: a payer id saved twice at once is refused by payer_id_unique,
+    which is a form error, not a 500."""
+    try:
+        with transaction.atomic():
+            payer.save(**save)
+    except IntegrityError as exc:
+        if unique_violated(exc, "payer_id_unique", ("workspace_id", "payer_id")):
+            raise DirectoryError(PAYER_ID_TAKEN, "payer_id") from exc
+        raise
+
+
 @transaction.atomic
 def payer_create(*, actor: Actor, data: PayerData, reason: str) -> Payer:
     require_workspace_manage(actor)
     reason = require_reason(reason)
     values = _clean_payer(data)
     if Payer.objects.filter(workspace=actor.workspace, payer_id=values["payer_id"]).exists():
-        raise DirectoryError("A payer with this payer id exists already.", "payer_id")
-    payer = Payer.objects.create(workspace=actor.workspace, **values)
+        raise DirectoryError(PAYER_ID_TAKEN, "payer_id")
+    payer = Payer(workspace=actor.workspace, **values)
+    _save_payer(payer, force_insert=True)
     audit_record(
         action=AuditAction.PAYER_CREATED,
         actor=actor,
@@ -276,10 +292,10 @@ def payer_update(*, actor: Actor, payer: Payer, data: PayerData, reason: str) ->
         .exclude(pk=payer.pk)
         .exists()
     ):
-        raise DirectoryError("A payer with this payer id exists already.", "payer_id")
+        raise DirectoryError(PAYER_ID_TAKEN, "payer_id")
     changed = _changes(payer, values)
     if changed:
-        payer.save(update_fields=list(changed))
+        _save_payer(payer, update_fields=list(changed))
         audit_record(
             action=AuditAction.PAYER_UPDATED,
             actor=actor,
