@@ -187,3 +187,16 @@ def test_without_setup_manage_the_payer_pages_are_404(as_user, username):
         {"active": "no", "reason": "gone"},
     )
     assert stored() == before
+
+
+def test_a_payer_id_saved_twice_at_once_is_a_field_error_not_a_500():
+    """Both saves pass the service's check; payer_id_unique refuses the second insert, and
+    the service names the field (the transaction stays usable: a savepoint)."""
+    from bureau.directory import services
+
+    first = a_payer()
+    twin = Payer(workspace_id=first.workspace_id, name="Twin", payer_id=first.payer_id)
+    with pytest.raises(services.DirectoryError) as caught:
+        services._save_payer(twin, force_insert=True)
+    assert caught.value.field == "payer_id" and str(caught.value) == services.PAYER_ID_TAKEN
+    assert Payer.objects.filter(payer_id=first.payer_id).count() == 1
