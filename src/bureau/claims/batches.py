@@ -55,7 +55,7 @@ class Refusal:
 
     def __str__(self) -> str:
         return (
-            f"{self.practice.name}'s claims were not batched: its onboarding has open blocking "
+            f"Claims of {self.practice.name} were not batched: its onboarding has open blocking "
             f"steps ({'; '.join(self.open_steps)})."
         )
 
