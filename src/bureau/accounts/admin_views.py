@@ -50,7 +50,12 @@ NOT_YOURS = {"invalid_choice": "Choose among the options offered."}
 
 
 class GrantForm(forms.Form):
-    role = forms.ChoiceField(choices=[(r.value, r.label) for r in Role], error_messages=NOT_YOURS)
+    # Nothing chosen when the form opens: a grant is a decision, and a form that opened on
+    # "Owner, all practices" would hand out the widest access to whoever pressed Save.
+    role = forms.ChoiceField(
+        choices=[("", "— choose a role —")] + [(r.value, r.label) for r in Role],
+        error_messages=NOT_YOURS,
+    )
     practice = forms.ChoiceField(label="Practice", error_messages=NOT_YOURS)
     read_only = forms.BooleanField(required=False, label="Read-only")
     expires_at = forms.DateTimeField(
@@ -71,6 +76,7 @@ class GrantForm(forms.Form):
         choices = [(str(p.public_id), p.name) for p in actor.practices(Capability.USERS_MANAGE)]
         if actor.can_workspace(Capability.USERS_MANAGE):
             choices.insert(0, (ALL_PRACTICES, "All practices"))
+        choices.insert(0, ("", "— choose a practice —"))
         self.fields["practice"].choices = choices  # type: ignore[attr-defined]
         self.fields["providers"].choices = [  # type: ignore[attr-defined]
             (str(p.pk), f"{p.name} — {p.practice.name}")

@@ -55,7 +55,7 @@ class Refusal:
 
     def __str__(self) -> str:
         return (
-            f"{self.practice.name}'s claims were not batched: its onboarding has open blocking "
+            f"Claims of {self.practice.name} were not batched: its onboarding has open blocking "
             f"steps ({'; '.join(self.open_steps)})."
         )
 
@@ -207,7 +207,10 @@ def _build_one(
             practice=practice,
             route=route,
             interchange_control_number=icn,
-            file_name=f"{practice.code}-{route}-{icn:09d}.x12",
+            # The route's outbox is the whole Bureau's, and prefixes and control numbers are
+            # each workspace's own: the workspace's slug keeps two billing companies' files
+            # apart (the same name would be taken as already sent and never reach the payer).
+            file_name=f"{workspace.slug}-{practice.code}-{route}-{icn:09d}.x12",
             content=content,
             claim_count=len(good),
             total_charge=total,

@@ -37,6 +37,7 @@ from bureau.tenancy.actor import Actor, CapabilityDenied
 from bureau.tenancy.models import Practice
 from bureau.tenancy.roles import Capability, Role
 from bureau.web.access import WorkspaceDownload, actor_of, requires, serves_workspace_file
+from bureau.web.forms import DateField
 
 VIEW = Capability.COMPLIANCE_VIEW
 MANAGE = Capability.COMPLIANCE_MANAGE
@@ -88,7 +89,7 @@ class StartForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         error_messages=NOT_OFFERED,
     )
-    due_on = forms.DateField(
+    due_on = DateField(
         label="Due", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
 

@@ -12,6 +12,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from bureau.compliance.baas import MAX_NOTICE_DAYS, MAX_RENEWAL_MONTHS, BaaTerms
 from bureau.compliance.models.baa import BaaDirection, BusinessAssociateAgreement, VendorService
 from bureau.tenancy.models import Practice
+from bureau.web.forms import DateField
 
 EARLIEST, LATEST = date(1900, 1, 1), date(2199, 12, 31)
 DATE_INPUT = {"type": "date", "min": EARLIEST.isoformat(), "max": LATEST.isoformat()}
@@ -26,7 +27,7 @@ DATE_BOUNDS = [
 
 
 def _date(label: str, help_text: str = "") -> forms.DateField:
-    return forms.DateField(
+    return DateField(
         label=label,
         required=False,
         help_text=help_text,
@@ -132,7 +133,7 @@ def change_form(baa: BusinessAssociateAgreement, data: Any = None) -> ChangeForm
 
 
 class TerminateForm(forms.Form):
-    terminated_on = forms.DateField(
+    terminated_on = DateField(
         label="Terminated on", widget=forms.DateInput(attrs=DATE_INPUT), validators=DATE_BOUNDS
     )
     reason = forms.CharField(

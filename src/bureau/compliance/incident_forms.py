@@ -14,6 +14,7 @@ from bureau.accounts.models import User
 from bureau.compliance.incidents import MOMENTS, IncidentError
 from bureau.compliance.models.incidents import BreachDecision, RiskLevel
 from bureau.tenancy.models import Practice
+from bureau.web.forms import DateField
 
 DATE_INPUT = {"type": "date", "min": "2000-01-01", "max": "2199-12-31"}
 TIME_INPUT = {"type": "time"}
@@ -41,7 +42,7 @@ def at_utc(day: date | None, moment: time | None) -> datetime | None:
 
 
 def _date(label: str, *, required: bool = False) -> forms.DateField:
-    return forms.DateField(label=label, required=required, widget=forms.DateInput(attrs=DATE_INPUT))
+    return DateField(label=label, required=required, widget=forms.DateInput(attrs=DATE_INPUT))
 
 
 def _time(label: str) -> forms.TimeField:

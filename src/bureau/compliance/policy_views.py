@@ -43,6 +43,7 @@ from bureau.compliance.workforce import workforce_members
 from bureau.tenancy.actor import Actor, CapabilityDenied
 from bureau.tenancy.roles import Capability
 from bureau.web.access import WorkspaceDownload, actor_of, requires, serves_workspace_file
+from bureau.web.forms import DateField
 
 C = Capability
 DOCUMENT_HELP = f"The policy as a PDF, at most {MAX_POLICY_BYTES // (1024 * 1024)} MB."
@@ -96,7 +97,7 @@ def policy_detail_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
 class PolicyForm(forms.Form):
     title = forms.CharField(max_length=MAX_TITLE)
     owner = forms.ChoiceField(help_text="Who keeps the policy up to date.")
-    effective_on = forms.DateField(widget=DATE_INPUT, label="Effective on")
+    effective_on = DateField(widget=DATE_INPUT, label="Effective on")
     document = forms.FileField(help_text=DOCUMENT_HELP)
     summary = forms.CharField(
         required=False, max_length=MAX_TEXT, widget=forms.Textarea(attrs={"rows": 2})
@@ -111,7 +112,7 @@ class PolicyForm(forms.Form):
 
 
 class VersionForm(forms.Form):
-    effective_on = forms.DateField(widget=DATE_INPUT, label="Effective on")
+    effective_on = DateField(widget=DATE_INPUT, label="Effective on")
     document = forms.FileField(help_text=DOCUMENT_HELP)
     summary = forms.CharField(
         max_length=MAX_TEXT,
@@ -122,7 +123,7 @@ class VersionForm(forms.Form):
 
 
 class ReviewForm(forms.Form):
-    reviewed_on = forms.DateField(widget=DATE_INPUT, label="Reviewed on")
+    reviewed_on = DateField(widget=DATE_INPUT, label="Reviewed on")
     note = forms.CharField(required=False, max_length=MAX_TEXT)
 
 

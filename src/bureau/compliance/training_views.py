@@ -43,6 +43,7 @@ from bureau.compliance.training import (
 from bureau.tenancy.actor import Actor, CapabilityDenied
 from bureau.tenancy.roles import Capability, Role
 from bureau.web.access import WorkspaceDownload, actor_of, requires, serves_workspace_file
+from bureau.web.forms import DateField
 
 C = Capability
 STATUS_FILTERS = {"overdue": "Overdue only", "due": "Due soon only"}
@@ -229,7 +230,7 @@ def course_edit_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
 class CompletionForm(forms.Form):
     person = forms.ChoiceField()
     course = forms.ChoiceField()
-    completed_on = forms.DateField(widget=DATE_INPUT)
+    completed_on = DateField(widget=DATE_INPUT)
     certificate = forms.FileField(
         required=False,
         help_text=f"PDF, PNG or JPEG, at most {MAX_CERTIFICATE_BYTES // (1024 * 1024)} MB.",

@@ -9,7 +9,6 @@ values, by the service). A record the actor may not manage is a 404, like a miss
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 from typing import Any
 
 from django import forms
@@ -24,6 +23,7 @@ from bureau.directory.services import DirectoryError
 from bureau.tenancy.actor import Actor, CapabilityDenied
 from bureau.tenancy.models import Practice, PracticeStatus
 from bureau.tenancy.roles import Capability
+from bureau.web.forms import DateField
 
 REASON_MAX = 500
 DATE_INPUT = {"type": "date", "min": "1900-01-01", "max": "2199-12-31"}
@@ -65,19 +65,13 @@ class AsciiIntegerField(forms.IntegerField):
         return result
 
 
-class AsciiDateField(forms.DateField):
-    """A date as YYYY-MM-DD in the digits 0-9, between 1900 and 2199 (a typo such as 20255
-    is refused rather than stored)."""
+class AsciiDateField(DateField):
+    """The shared date field (digits 0-9 only, `web.forms.DateField`) with the setup pages'
+    picker bounds; the services refuse a date outside 1900-2199 (a typo such as 20255)."""
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("widget", forms.DateInput(attrs=DATE_INPUT))
         super().__init__(**kwargs)
-
-    def to_python(self, value: Any) -> date | None:
-        if isinstance(value, str) and value.strip() and not value.strip().isascii():
-            raise forms.ValidationError("Enter a valid date.", code="invalid")
-        result: date | None = super().to_python(value)
-        return result
 
 
 class ActiveForm(forms.Form):

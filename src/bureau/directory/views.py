@@ -18,6 +18,7 @@ from bureau.directory.setup_forms import setup_context as _base
 from bureau.tenancy.actor import CapabilityDenied
 from bureau.tenancy.roles import Capability
 from bureau.web.access import actor_of, chosen_practice, requires
+from bureau.web.forms import uploaded_text
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 
@@ -33,15 +34,7 @@ class UploadForm(forms.Form):
         self.fields["target"].choices = targets  # type: ignore[attr-defined]
 
     def text(self) -> str | None:
-        upload = self.cleaned_data["file"]
-        if upload.size > MAX_UPLOAD_BYTES:
-            self.add_error("file", "The file is larger than 2 MB.")
-            return None
-        try:
-            return str(upload.read().decode("utf-8-sig"))
-        except UnicodeDecodeError:
-            self.add_error("file", "The file is not UTF-8 text.")
-            return None
+        return uploaded_text(self, MAX_UPLOAD_BYTES)
 
 
 @requires(Capability.SETUP_VIEW)

@@ -20,6 +20,7 @@ from bureau.tenancy.actor import Actor, CapabilityDenied
 from bureau.tenancy.models import Practice
 from bureau.tenancy.roles import Capability
 from bureau.web.access import actor_of, record_in_context, requires
+from bureau.web.forms import DateField
 
 DATE = forms.DateInput(attrs={"type": "date", "min": "1900-01-01", "max": "2199-12-31"})
 
@@ -37,14 +38,14 @@ class CoverageForm(forms.Form):
     )
     subscriber_last_name = forms.CharField(max_length=60, required=False)
     subscriber_first_name = forms.CharField(max_length=60, required=False)
-    subscriber_date_of_birth = forms.DateField(
+    subscriber_date_of_birth = DateField(
         required=False, widget=DATE, label="Subscriber's date of birth"
     )
     subscriber_sex = forms.ChoiceField(
         choices=[("", "—"), *Sex.choices], required=False, label="Subscriber's sex"
     )
-    effective_date = forms.DateField(widget=DATE)
-    end_date = forms.DateField(required=False, widget=DATE)
+    effective_date = DateField(widget=DATE)
+    end_date = DateField(required=False, widget=DATE)
 
     def __init__(self, payers: list[tuple[str, int, str]], *args: Any, **kwargs: Any) -> None:
         """`payers`: (public id, pk, label) of each payer offered."""
@@ -176,7 +177,7 @@ def coverage_edit_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
 
 
 class EndForm(forms.Form):
-    end_date = forms.DateField(widget=DATE, label="Last day covered")
+    end_date = DateField(widget=DATE, label="Last day covered")
 
 
 @requires(Capability.PATIENTS_EDIT)

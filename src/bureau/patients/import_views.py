@@ -16,6 +16,7 @@ from bureau.tenancy.actor import Actor, CapabilityDenied
 from bureau.tenancy.models import Practice
 from bureau.tenancy.roles import Capability
 from bureau.web.access import actor_of, requires
+from bureau.web.forms import uploaded_text
 
 
 class RosterForm(forms.Form):
@@ -29,15 +30,7 @@ class RosterForm(forms.Form):
 
     def text(self) -> str | None:
         """The file as text, or None with the reason on the file field."""
-        upload = self.cleaned_data["file"]
-        if upload.size > roster.MAX_BYTES:
-            self.add_error("file", "The file is larger than 2 MB: split it.")
-            return None
-        try:
-            return str(upload.read().decode("utf-8-sig"))
-        except UnicodeDecodeError:
-            self.add_error("file", "The file is not UTF-8 text (save it as CSV UTF-8).")
-            return None
+        return uploaded_text(self, roster.MAX_BYTES)
 
 
 def importable(actor: Actor) -> list[Practice]:

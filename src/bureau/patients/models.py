@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.db.models.functions import Upper
 from django.utils import timezone
 
 from bureau.tenancy.scoping import PracticeScoped, ProviderScope
@@ -40,8 +41,10 @@ class Patient(PracticeScoped):
     class Meta:
         ordering = ["last_name", "first_name", "id"]
         constraints = [
+            # Account numbers are one practice's, whatever their case: A-100 and a-100 on two
+            # charts would be one patient to anyone reading them aloud.
             models.UniqueConstraint(
-                fields=["practice", "account_number"], name="patient_account_unique"
+                "practice", Upper("account_number"), name="patient_account_unique_any_case"
             )
         ]
         indexes = [

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.db import IntegrityError, transaction
+from django.db.models.functions import Upper
 from django.utils import timezone
 
 from bureau.audit.models import AuditAction
@@ -344,16 +345,20 @@ def parse_roster(text: str, payers: list[Payer]) -> tuple[list[_Row], RosterResu
 
 
 def _taken(actor: Actor, practice: Practice, accounts: list[str]) -> set[str]:
-    # Whatever providers the actor is limited to, account numbers are the practice's (only
-    # the clash leaves here, never a row).
+    """The given account numbers the practice has already, upper-cased (they match in any case,
+    as the database's constraint does). Whatever providers the actor is limited to, account
+    numbers are the practice's: only the clash leaves here, never a row."""
+    wanted = [a.upper() for a in accounts]
     found: set[str] = set()
-    for start in range(0, len(accounts), 500):
+    for start in range(0, len(wanted), 500):
         found |= set(
             Patient.objects.whole_practice(
                 actor, Capability.PATIENTS_VIEW, reason="roster import account numbers"
             )
-            .filter(practice=practice, account_number__in=accounts[start : start + 500])
-            .values_list("account_number", flat=True)
+            .filter(practice=practice)
+            .annotate(account_upper=Upper("account_number"))
+            .filter(account_upper__in=wanted[start : start + 500])
+            .values_list("account_upper", flat=True)
         )
     return found
 
@@ -378,7 +383,7 @@ def roster_import(*, actor: Actor, practice: Practice, text: str) -> RosterResul
     rows, result = parse_roster(text, payers)
     taken = _taken(actor, practice, [str(r.patient["account_number"]) for r in rows])
     for row in rows:
-        if row.patient["account_number"] in taken:
+        if str(row.patient["account_number"]).upper() in taken:
             result.errors.append(
                 RowError(
                     row.number,

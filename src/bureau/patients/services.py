@@ -66,7 +66,7 @@ def _account_taken(actor: Actor, practice: Practice, account: str, exclude: int 
     # (only the answer leaves here, never a row).
     qs = Patient.objects.whole_practice(
         actor, Capability.PATIENTS_VIEW, reason="account number uniqueness"
-    ).filter(practice=practice, account_number=account)
+    ).filter(practice=practice, account_number__iexact=account)
     if exclude is not None:
         qs = qs.exclude(pk=exclude)
     return qs.exists()

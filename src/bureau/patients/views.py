@@ -24,6 +24,7 @@ from bureau.web.access import (
     requires,
     search_text,
 )
+from bureau.web.forms import DateField
 
 US_STATES = services.US_STATES
 
@@ -37,14 +38,14 @@ class PatientForm(forms.Form):
     )
     last_name = forms.CharField(max_length=60)
     first_name = forms.CharField(max_length=60)
-    date_of_birth = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    date_of_birth = DateField(widget=forms.DateInput(attrs={"type": "date"}))
     sex = forms.ChoiceField(choices=Sex.choices)
     address_line1 = forms.CharField(max_length=120, required=False, label="Address")
     address_line2 = forms.CharField(max_length=120, required=False, label="Address 2")
     city = forms.CharField(max_length=60, required=False)
     state = forms.ChoiceField(choices=[("", "—")] + [(s, s) for s in US_STATES], required=False)
     postal_code = forms.RegexField(
-        regex=r"^\d{5}(-?\d{4})?$",
+        regex=r"^[0-9]{5}(-?[0-9]{4})?$",
         required=False,
         label="ZIP",
         error_messages={"invalid": "ZIP is 5 or 9 digits."},

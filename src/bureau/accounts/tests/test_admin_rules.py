@@ -357,3 +357,19 @@ def test_the_user_list_costs_the_same_queries_for_more_users(cast: Cast):
     with CaptureQueriesContext(connection) as after:
         assert len(selectors.administered_user_list(actor=actor)) == count + 6
     assert len(after.captured_queries) == len(before.captured_queries) <= 3
+
+
+def test_the_grant_form_opens_with_no_role_and_no_practice_chosen():
+    """A grant is a decision: the form must not open on "Owner, all practices"."""
+    from bureau.accounts.admin_views import GrantForm
+
+    owner = resolve_actor(User.objects.get(username="olivia.owner"))
+    form = GrantForm(owner)
+    assert form["role"].value() is None and form["practice"].value() is None
+    assert form.fields["role"].choices[0][0] == ""  # type: ignore[attr-defined]
+    assert form.fields["practice"].choices[0][0] == ""  # type: ignore[attr-defined]
+    html = str(form["role"])
+    assert 'value="" selected' in html
+    posted = GrantForm(owner, {"reason": "Joins the team"})
+    assert not posted.is_valid()
+    assert set(posted.errors) >= {"role", "practice"}

@@ -60,7 +60,8 @@ def test_build_writes_valid_files_submits_once(outbox):
         assert path.parent == outbox / batch.route / "outbox"
         assert path.read_text() == batch.content
         icn = batch.interchange_control_number
-        assert batch.file_name == f"{practice.code}-{batch.route}-{icn:09d}.x12"
+        slug = practice.workspace.slug
+        assert batch.file_name == f"{slug}-{practice.code}-{batch.route}-{icn:09d}.x12"
         assert pyx12_errors(batch.content) == [], batch.file_name
     for claim in mine:
         fresh = _state(claim)

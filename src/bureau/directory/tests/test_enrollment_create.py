@@ -158,7 +158,7 @@ def test_a_concurrent_duplicate_is_a_form_error_not_a_500(as_user, monkeypatch):
 
 BAD = [
     ({"status": "active"}, "effective_date", "An active enrollment needs an effective date."),
-    ({"effective_date": "٢٠٢٤-٠١-٠١"}, "effective_date", "Enter a valid date."),
+    ({"effective_date": "٢٠٢٤-٠١-٠١"}, "effective_date", "with the digits 0-9"),
     ({"effective_date": "2024-13-01"}, "effective_date", "Enter a valid date."),
     ({"end_date": "0001-01-01"}, "end_date", "between 1900 and 2199"),
     ({"effective_date": "2024-05-01", "end_date": "2024-04-01"}, "end_date", "before the"),

@@ -160,7 +160,7 @@ def test_batching_is_refused_while_blocking_steps_are_open_and_goes_after(settin
 
     assert list(run) == []
     assert [str(r) for r in run.refused] == [
-        f"{practice.name}'s claims were not batched: its onboarding has open blocking steps "
+        f"Claims of {practice.name} were not batched: its onboarding has open blocking steps "
         "(Billing address; An active enrollment per payer)."
     ]
     assert _claim_state(claim) == ClaimState.READY

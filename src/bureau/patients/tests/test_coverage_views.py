@@ -93,6 +93,13 @@ def test_add_a_policy_from_the_patients_page():
         ({"member_id": "WEB\u0661\u0662"}, "member_id", "digits (0-9)"),
         ({"payer": "not-a-payer"}, "payer", "Choose an active payer"),
         ({"relationship": "18"}, "subscriber_first_name", "leave this empty"),
+        ({"effective_date": "٢٠١٩-٠١-٠١"}, "effective_date", "digits 0-9"),
+        (
+            {"subscriber_date_of_birth": "１９７０-０４-０４"},
+            "subscriber_date_of_birth",
+            "digits 0-9",
+        ),
+        ({"end_date": "20199-12-31"}, "end_date", "Enter a valid date"),
     ],
 )
 def test_a_bad_form_is_shown_again_naming_the_field(overrides, field, says):
@@ -236,7 +243,9 @@ def test_an_oversized_roster_is_refused_before_it_is_read(monkeypatch):
             "file": SimpleUploadedFile("big.csv", SAMPLE.read_bytes()),
         },
     )
-    assert "larger than 2 MB" in " ".join(response.context["form"].errors["file"])
+    assert response.context["form"].errors["file"] == [
+        "The file is larger than 100 bytes: split it."
+    ]
 
 
 def test_a_provider_limited_biller_is_told_why_she_imports_no_roster():

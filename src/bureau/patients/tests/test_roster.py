@@ -130,17 +130,22 @@ def test_the_optional_columns_are_checked_too():
 
 def test_duplicate_account_numbers_are_refused_in_the_file_and_in_the_practice():
     p = practice(0)
-    existing = patients_of(p).order_by("id").first()
+    existing, second = patients_of(p).order_by("id")[:2]
     rows = [
         GOOD,
         GOOD.replace("Ada", "Bea").replace("BPK-1", "BPK-9"),  # RX-1 again
         GOOD.replace("RX-1", existing.account_number),
+        # The practice's account number in another case is the same account (the database
+        # refuses it too: its constraint is on the upper-cased number).
+        GOOD.replace("RX-1", second.account_number.lower()).replace("BPK-1", "BPK-7"),
     ]
+    assert second.account_number.lower() != second.account_number
     before = patients_of(p).count()
     result = run(csv(*rows))
     assert [(e.row, e.column) for e in result.errors] == [
         (3, "account_number"),
         (4, "account_number"),
+        (5, "account_number"),
     ]
     assert result.errors[0].message == "Duplicate of row 2."
     assert "already has this account number" in result.errors[1].message

@@ -139,5 +139,11 @@ def test_duplicate_account_number_in_practice_refused():
     with pytest.raises(services.PatientError) as err:
         services.patient_create(actor=a, practice=practices()[0], data=data(first_name="Other"))
     assert err.value.field == "account_number"
+    # In any case: new0001 beside NEW0001 would be one patient to anyone reading it aloud.
+    with pytest.raises(services.PatientError) as err:
+        services.patient_create(
+            actor=a, practice=practices()[0], data=data(account_number="new0001")
+        )
+    assert err.value.field == "account_number"
     # The same number in another practice is a different patient.
     services.patient_create(actor=a, practice=practices()[1], data=data())
