@@ -11,6 +11,7 @@ pytestmark = pytest.mark.django_db
 
 PAGES = [
     "directory:providers",
+    "directory:facilities",
     "directory:payers",
     "directory:enrollments",
     "directory:fees",
