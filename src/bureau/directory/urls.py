@@ -1,6 +1,6 @@
 from django.urls import path
 
-from bureau.directory import practice_views, views
+from bureau.directory import practice_views, setup_views, views
 
 app_name = "directory"
 urlpatterns = [
@@ -16,6 +16,21 @@ urlpatterns = [
         "practices/<uuid:public_id>/status/",
         practice_views.practice_status_view,
         name="practice_status",
+    ),
+    path(
+        "practices/<uuid:public_id>/setup/export/",
+        setup_views.practice_setup_export_view,
+        name="practice_setup_export",
+    ),
+    path(
+        "practices/<uuid:public_id>/setup/import/",
+        setup_views.practice_setup_import_view,
+        name="practice_setup_import",
+    ),
+    path(
+        "practices/<uuid:public_id>/setup/copy/",
+        setup_views.practice_setup_copy_view,
+        name="practice_setup_copy",
     ),
     path("payers/", views.payer_list_view, name="payers"),
     path("payers/new/", views.payer_create_view, name="payer_create"),
