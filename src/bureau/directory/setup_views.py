@@ -23,6 +23,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.http import require_GET
 
 from bureau.configuration.practice_setup import COPY_SECTIONS, setup_export
 from bureau.configuration.setup_apply import Plan, setup_apply, setup_copy
@@ -55,6 +56,7 @@ def _page(practice: Practice) -> str:
     return reverse("directory:practice", kwargs={"public_id": practice.public_id})
 
 
+@require_GET  # a file: a HEAD delivers none and must not be audited as an export
 @requires(Capability.SETUP_VIEW)
 def practice_setup_export_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
     actor = actor_of(request)
