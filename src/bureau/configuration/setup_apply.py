@@ -42,6 +42,15 @@ from bureau.tenancy.roles import Capability
 
 CLI_LABEL = "system (cli)"
 MAX_AUDITED_CHANGES = 500  # listed in the audit event; the counts cover every change
+SECTION_LABELS = {
+    "settings": "Setting",
+    "payer_settings": "Payer setting",
+    "facilities": "Facility",
+    "providers": "Provider",
+    "enrollments": "Enrollment",
+    "fee_schedule": "Fee schedule",
+    "contract_rates": "Contract rate",
+}
 
 
 @dataclass(frozen=True)
@@ -54,6 +63,10 @@ class Change:
 
     def __str__(self) -> str:
         return f"{self.section}: {self.action} {self.key}"
+
+    @property
+    def label(self) -> str:
+        return SECTION_LABELS.get(self.section, self.section)
 
 
 @dataclass
