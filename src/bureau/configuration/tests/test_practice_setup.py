@@ -275,3 +275,50 @@ def test_route_that_differs_is_told_not_written(owner, payers):
     plan = setup_apply(actor=owner, practice=target, document=doc, reason="set up the client")
     assert any(pid in note and "not changed" in note for note in plan.notes)
     assert Payer.objects.get(pk=payers[0].pk).route == payers[0].route
+
+
+def test_cli_export_dry_run_and_import_onto_a_new_practice(owner, payers, tmp_path, capsys):
+    from django.core.management import call_command
+
+    source, owner = hand_built(owner, payers)
+    target, owner = new_practice(owner, 9)
+    out = tmp_path / "setup.json"
+    call_command("config", "export", "--practice", source.npi, "--output", str(out))
+    capsys.readouterr()
+    call_command("config", "import", "--practice", target.npi, str(out), "--dry-run")
+    printed = capsys.readouterr().out
+    assert "providers: add " + source.providers.order_by("npi").first().npi in printed
+    assert f"{target.npi} would change" in printed
+    assert not Provider.objects.filter(practice=target).exists()
+    with pytest.raises(SystemExit):  # applying needs a reason
+        call_command("config", "import", "--practice", target.npi, str(out))
+    assert "Give a reason" in capsys.readouterr().err
+    call_command(
+        "config", "import", "--practice", target.npi, str(out), "--reason", "new client setup"
+    )
+    assert f"{target.npi} imported setup:" in capsys.readouterr().out
+    again = tmp_path / "again.json"
+    call_command("config", "export", "--practice", target.npi, "--output", str(again))
+    assert again.read_bytes() == out.read_bytes()
+    call_command("config", "import", "--practice", target.npi, str(out), "--reason", "again")
+    assert "imported setup: 0 changes" in capsys.readouterr().out
+    event = AuditEvent.objects.filter(action=AuditAction.PRACTICE_SETUP_IMPORTED).latest("id")
+    assert event.actor_label == "system (cli)" and event.detail["changes"] == 0
+
+
+def test_cli_refusal_names_paths_and_exits_1(owner, payers, tmp_path, capsys):
+    from django.core.management import call_command
+
+    source, owner = hand_built(owner, payers)
+    doc = setup_document(source)
+    doc["providers"][0]["npi"] = "١٢٣٤٥٦٧٨٩٣"
+    doc["fee_schedule"][0]["amount"] = "1e400"
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(doc))
+    events = AuditEvent.objects.count()
+    with pytest.raises(SystemExit) as exc:
+        call_command("config", "import", "--practice", source.npi, str(bad), "--reason", "x y z")
+    assert exc.value.code == 1
+    err = capsys.readouterr().err
+    assert "$.providers[0].npi:" in err and "$.fee_schedule[0].amount:" in err
+    assert AuditEvent.objects.count() == events
