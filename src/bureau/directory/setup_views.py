@@ -23,7 +23,6 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET
 
 from bureau.configuration.practice_setup import COPY_SECTIONS, setup_export
 from bureau.configuration.setup_apply import Plan, setup_apply, setup_copy
@@ -33,7 +32,13 @@ from bureau.directory.services import DirectoryError
 from bureau.tenancy.actor import Actor, CapabilityDenied
 from bureau.tenancy.models import Practice
 from bureau.tenancy.roles import Capability
-from bureau.web.access import actor_of, attachment_disposition, record_in_context, requires
+from bureau.web.access import (
+    FileDownload,
+    actor_of,
+    record_in_context,
+    requires,
+    serves_file,
+)
 
 SESSION_KEY = "practice_setup_uploads"
 STAGED_FOR = 60 * 60  # seconds a previewed document waits for its apply
@@ -56,19 +61,21 @@ def _page(practice: Practice) -> str:
     return reverse("directory:practice", kwargs={"public_id": practice.public_id})
 
 
-@require_GET  # a file: a HEAD delivers none and must not be audited as an export
 @requires(Capability.SETUP_VIEW)
-def practice_setup_export_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
+@serves_file(carries=[Capability.SETUP_VIEW])
+def practice_setup_export_view(request: HttpRequest, public_id: UUID) -> FileDownload:
+    """The document names setup only (no patient): setup.view on the whole practice covers it.
+    `serves_file` answers GET alone and narrows the actor to practices held over every
+    provider, so a provider-limited grant finds a 404 here."""
     actor = actor_of(request)
     practice = _practice(actor, public_id, Capability.SETUP_VIEW)
-    text = setup_export(actor=actor, practice=practice)  # audited
-    response = HttpResponse(text.encode("utf-8"), content_type="application/json")
-    response["Content-Disposition"] = attachment_disposition(
-        f"{practice.code}-setup.json", extensions=(".json",)
+    return FileDownload(
+        content=setup_export(actor=actor, practice=practice),  # audited
+        file_name=f"{practice.code}-setup.json",
+        practice_id=practice.pk,
+        content_type="application/json",
+        extensions=(".json",),
     )
-    response["Cache-Control"] = "no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 # -- import ---------------------------------------------------------------------------------
