@@ -32,8 +32,10 @@ from bureau.directory.models import (
 from bureau.directory.services import (
     DirectoryError,
     EnrollmentData,
+    PayerData,
     ProviderData,
     _clean_enrollment,
+    _clean_payer,
     _clean_provider,
 )
 from bureau.tenancy.models import Practice
@@ -383,8 +385,14 @@ def _payers(r: _Reader, raw: Any, parsed: ParsedSetup) -> None:
         if route is not None and route not in ClearinghouseRoute.values:
             r.problem(f"{path}.route", f"expected one of {', '.join(ClearinghouseRoute.values)}")
             continue
-        if name is not None and route is not None:
-            parsed.payers[payer_id] = {"name": name, "route": route}
+        if name is None or route is None:
+            continue
+        try:  # the payer page's rules, though a payer is never written from here
+            _clean_payer(PayerData(name=name, payer_id=payer_id, route=route))
+        except DirectoryError as exc:
+            r.problem(f"{path}.{exc.field or 'name'}", str(exc).rstrip("."))
+            continue
+        parsed.payers[payer_id] = {"name": name, "route": route}
 
 
 def setup_parse(document: Any, practice: Practice) -> ParsedSetup:

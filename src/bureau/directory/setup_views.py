@@ -103,7 +103,8 @@ def _stage(request: HttpRequest, practice: Practice, raw: bytes) -> str:
     (_staging() / f"{token}.json").write_bytes(raw)
     staged = dict(request.session.get(SESSION_KEY) or {})
     staged[token] = {"practice": str(practice.public_id), "sha256": hashlib.sha256(raw).hexdigest()}
-    request.session[SESSION_KEY] = staged
+    # The latest few previews stay open (a person comparing two files); older ones lapse.
+    request.session[SESSION_KEY] = dict(list(staged.items())[-5:])
     return token
 
 

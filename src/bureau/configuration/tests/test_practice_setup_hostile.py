@@ -172,6 +172,11 @@ HOSTILE = [
         ".route: expected one of",
     ),
     (
+        "a payer listed without a name",
+        lambda d: d["payers"][next(iter(d["payers"]))].update(name="  "),
+        ".name: A payer name is required",
+    ),
+    (
         "a rate for an unknown payer",
         _set(["contract_rates", 0, "payer_id"], "NOPE"),
         "$.contract_rates[0].payer_id: no payer 'NOPE'",
