@@ -141,6 +141,10 @@ def practice_detail_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
             fresh,
             checklist=onboarding.checklist(fresh),
             can_edit=can_edit,
+            # The setup document names every provider: a grant limited to some does not reach it.
+            can_export_setup=not actor.provider_limited(fresh, Capability.SETUP_VIEW),
+            can_import_setup=can_edit
+            and not actor.provider_limited(fresh, Capability.SETUP_MANAGE),
             status_form=StatusForm(fresh) if can_edit and services.MOVES[fresh.status] else None,
         ),
     )

@@ -6,6 +6,7 @@ from bureau.directory import (
     payer_views,
     practice_views,
     provider_views,
+    setup_views,
     views,
 )
 
@@ -42,6 +43,25 @@ urlpatterns = [
         practice_views.practice_status_view,
         name="practice_status",
     ),
+    path(
+        "practices/<uuid:public_id>/setup/export/",
+        setup_views.practice_setup_export_view,
+        name="practice_setup_export",
+    ),
+    path(
+        "practices/<uuid:public_id>/setup/import/",
+        setup_views.practice_setup_import_view,
+        name="practice_setup_import",
+    ),
+    path(
+        "practices/<uuid:public_id>/setup/copy/",
+        setup_views.practice_setup_copy_view,
+        name="practice_setup_copy",
+    ),
+    path("payers/", views.payer_list_view, name="payers"),
+    path("payers/new/", views.payer_create_view, name="payer_create"),
+    path("enrollments/", views.enrollment_matrix_view, name="enrollments"),
+    path("enrollments/<uuid:public_id>/", views.enrollment_edit_view, name="enrollment_edit"),
     path("payers/", payer_views.payer_list_view, name="payers"),
     path("payers/new/", payer_views.payer_create_view, name="payer_create"),
     path("payers/<uuid:public_id>/", payer_views.payer_edit_view, name="payer_edit"),

@@ -141,20 +141,42 @@ def test_bad_import_lists_every_problem_and_changes_nothing(owner, summit, payer
 
 
 def test_cli_export_and_import(owner, summit, payers, tmp_path, capsys):
+    """`bureau config export` writes the whole setup document (docs/practice-setup.md); its
+    settings come back on import. The setup document's own tests: test_practice_setup*.py."""
     practice = summit[0]
     _configure(owner, practice, payers)
-    out = tmp_path / "config.json"
+    out = tmp_path / "setup.json"
     call_command("config", "export", "--practice", practice.npi, "--output", str(out))
-    before = json.loads(out.read_text())
+    document = json.loads(out.read_text())
+    assert document["format"] == "bureau.practice-setup/1"
+    assert document["settings"] == {
+        "claims.timely_filing_days": 120,
+        "era.autopost_tolerance": "1.25",
+    }
+    before = services.config_export(practice)
     SettingValue.objects.filter(practice=practice).delete()
     call_command(
         "config", "import", "--practice", practice.npi, str(out), "--reason", "restore from file"
     )
-    assert "4 values changed" in capsys.readouterr().out
+    assert "imported setup: 4 changes" in capsys.readouterr().out
     assert _effective(services.config_export(practice)) == _effective(before)
-    event = AuditEvent.objects.filter(action=AuditAction.CONFIG_IMPORTED).latest("id")
+    event = AuditEvent.objects.filter(action=AuditAction.PRACTICE_SETUP_IMPORTED).latest("id")
     assert event.actor_label == "system (cli)" and event.user is None
     assert event.workspace_id == practice.workspace_id
+    exported = AuditEvent.objects.filter(action=AuditAction.PRACTICE_SETUP_EXPORTED).latest("id")
+    assert exported.practice_id == practice.pk and exported.actor_label == "system (cli)"
+
+
+def test_cli_still_imports_a_settings_only_document(owner, summit, payers, tmp_path, capsys):
+    practice = summit[0]
+    _configure(owner, practice, payers)
+    old = tmp_path / "config.json"
+    old.write_text(json.dumps(services.config_export(practice)))
+    SettingValue.objects.filter(practice=practice).delete()
+    call_command("config", "import", "--practice", practice.npi, str(old), "--reason", "restore")
+    assert "4 values changed" in capsys.readouterr().out
+    event = AuditEvent.objects.filter(action=AuditAction.CONFIG_IMPORTED).latest("id")
+    assert event.actor_label == "system (cli)" and event.user is None
 
 
 def test_cli_errors_exit_1_and_change_nothing(summit, tmp_path, capsys):
@@ -162,17 +184,17 @@ def test_cli_errors_exit_1_and_change_nothing(summit, tmp_path, capsys):
     bad = tmp_path / "bad.json"
     bad.write_text(
         json.dumps(
-            {"practice": {"npi": practice.npi}, "overrides": {"claims.timely_filing_days": 0}}
+            {"format": "bureau.practice-setup/1", "settings": {"claims.timely_filing_days": 0}}
         )
     )
     with pytest.raises(SystemExit) as exc:
         call_command("config", "import", "--practice", practice.npi, str(bad), "--reason", "try it")
     assert exc.value.code == 1
-    assert "claims.timely_filing_days: must be at least 1" in capsys.readouterr().err
+    assert "$.settings.claims.timely_filing_days: must be at least 1" in capsys.readouterr().err
     bad.write_text("{not json")
     with pytest.raises(SystemExit):
         call_command("config", "import", "--practice", practice.npi, str(bad), "--reason", "try it")
-    assert "is not valid JSON" in capsys.readouterr().err
+    assert "$: not valid JSON" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         call_command("config", "export", "--practice", "0000000000")
     assert "no single practice" in capsys.readouterr().err

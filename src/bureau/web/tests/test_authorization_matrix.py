@@ -231,6 +231,16 @@ CLASSIFICATION: dict[str, Spec] = {
         ok=302,
         post={"status": "", "reason": ""},
     ),
+    # The practice's setup document (a file, GET alone), its import and copy from a sibling.
+    "directory:practice_setup_export": Spec(
+        "capability", needs=(C.SETUP_VIEW,), record="practice_page"
+    ),
+    "directory:practice_setup_import": Spec(
+        "capability", needs=(C.SETUP_MANAGE,), record="practice_page", form_post=True
+    ),
+    "directory:practice_setup_copy": Spec(
+        "capability", needs=(C.SETUP_MANAGE,), record="practice_page", form_post=True
+    ),
     # Workspace-level: needs setup.manage on every practice (only all-practices grants have it).
     "directory:payer_create": Spec("capability", needs=(C.SETUP_MANAGE,), form_post=True),
     "directory:enrollments": Spec("capability", needs=(C.SETUP_VIEW,), list_filter=True),

@@ -306,6 +306,8 @@ def _stored(spec: Spec, value: Any, world: World) -> tuple[int, str]:
         "appeal": Appeal,
         "monthly_report": MonthlyReport,
     }
+    if spec.record == "practice_page":  # a practice's setup document: built on request
+        return Practice.objects.get(public_id=value).pk, ""
     model = models.get(spec.record or "")
     assert model is not None, f"teach _stored where a {spec.record}'s file is kept"
     ids = [p.pk for p in world.practices]

@@ -66,6 +66,7 @@ NOT_PAGES = {
     "batches:download": "serves a file",
     "denials:appeal_pdf": "serves a file",
     "reports:monthly_pdf": "serves a file",
+    "directory:practice_setup_export": "serves a file",
     "eras:job": "an htmx fragment polled by the ERA list",
 }
 
@@ -358,6 +359,18 @@ def practice_form(public_id: Any) -> dict[str, str]:
     }
 
 
+def copy_form(public_id: Any) -> dict[str, str]:
+    """Copy setup from another practice of the workspace, applied."""
+    p = Practice.objects.get(public_id=public_id)
+    sibling = Practice.objects.filter(workspace_id=p.workspace_id).exclude(pk=p.pk).first()
+    assert sibling is not None
+    return {
+        "source": str(sibling.public_id),
+        "confirm": "apply",
+        "reason": "the same contract terms as the sister clinic",
+    }
+
+
 def patient_form(public_id: Any) -> dict[str, str]:
     """The edit form as the page fills it in, with one change (the phone)."""
     patient = Patient.objects.for_system(
@@ -485,6 +498,9 @@ WRITES: dict[str, Write] = {
         "facility", a_facility, lambda _id: {"active": "no", "reason": "clinic closed"}
     ),
     "directory:practice_edit": Write("practice", a_practice_page, practice_form),
+    # The upload's preview reads and checks; its apply takes the preview's staged token.
+    "directory:practice_setup_import": Write("practice", a_practice_page, writes=False),
+    "directory:practice_setup_copy": Write("practice", a_practice_page, copy_form),
     "directory:practice_status": Write(
         "practice",
         a_practice_page,
@@ -541,6 +557,8 @@ PAGES: dict[str, tuple[str, Callable[[Practice], Any]]] = {
     "directory:facility_edit": ("facility", a_facility),
     "directory:practice": ("practice", a_practice_page),
     "directory:practice_edit": ("practice", a_practice_page),
+    "directory:practice_setup_import": ("practice", a_practice_page),
+    "directory:practice_setup_copy": ("practice", a_practice_page),
     "workqueues:item": ("work item", a_work_item),
     "billing:writeoff": ("write-off", a_writeoff),
     "billing:writeoff_new": ("claim", a_denied_claim),
