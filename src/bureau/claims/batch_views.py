@@ -71,10 +71,12 @@ def batch_build_view(request: HttpRequest) -> HttpResponse:
         return redirect(back)
     for refused in built.refused:
         messages.error(request, str(refused))
+    for skipped in built.skipped:
+        messages.error(request, f"Not batched, {skipped}: correct it and scrub again.")
     if built:
         claims = sum(b.claim_count for b in built)
         messages.success(request, f"Built {len(built)} batch file(s) with {claims} claim(s).")
-    elif not built.refused:
+    elif not built.refused and not built.skipped:
         messages.info(request, "No ready claims to submit.")
     return redirect(back)
 

@@ -67,6 +67,8 @@ class BatchRun(list[Batch]):
         # Takes an iterable as a list does: Django rebuilds a list argument with its own type.
         super().__init__(batches)
         self.refused: list[Refusal] = []
+        # Claims left READY because the 837P cannot carry them: "claim N: what is missing".
+        self.skipped: list[str] = []
 
 
 def refusal(practice: Practice, today: date) -> Refusal | None:
@@ -162,10 +164,15 @@ def _ahead_of(claim: Claim, coverages: list[Coverage]) -> list[Coverage]:
 
 
 def _build_one(
-    actor: Actor | None, practice: Practice, route: str, as_of: date | None = None
+    actor: Actor | None,
+    practice: Practice,
+    route: str,
+    as_of: date | None = None,
+    skipped: list[str] | None = None,
 ) -> Batch | None:
     """One file for up to 5,000 ready claims of this practice and route, or None.
-    `as_of`: the business day (see `batch_build`)."""
+    `as_of`: the business day (see `batch_build`). A claim the 837P cannot carry stays READY
+    and is named in `skipped` with the reason."""
     with transaction.atomic():
         rls.activate([practice.pk] if actor is None else actor.practice_ids())
         ready = _claims(actor, practice.pk).filter(
@@ -186,6 +193,8 @@ def _build_one(
                 claim_837(bundle)
             except MappingError as exc:
                 log.warning("batch build skips %s", exc)
+                if skipped is not None:
+                    skipped.append(str(exc))
                 continue
             good.append(bundle)
         if not good:
@@ -302,7 +311,7 @@ def batch_build(
             batches.refused.append(refused)
             continue
         for route in routes:
-            while (batch := _build_one(actor, practice, route, as_of)) is not None:
+            while (batch := _build_one(actor, practice, route, as_of, batches.skipped)) is not None:
                 batches.append(batch)
                 if batch.claim_count < MAX_CLAIMS_PER_TRANSACTION:
                     break

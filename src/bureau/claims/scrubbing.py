@@ -326,6 +326,13 @@ def _without(
     return {k: v - ids for k, v in existing.items()}
 
 
+def has_address(patient: Any) -> bool:
+    return all(
+        (getattr(patient, f) or "").strip()
+        for f in ("address_line1", "city", "state", "postal_code")
+    )
+
+
 def snapshot_of(
     claim: Claim,
     lines: Sequence[ClaimLine],
@@ -348,6 +355,7 @@ def snapshot_of(
         patient_id=claim.patient_id,
         patient_dob=claim.patient.date_of_birth,
         patient_sex=claim.patient.sex,
+        patient_address_complete=has_address(claim.patient),
         member_id=claim.coverage.member_id,
         diagnosis_codes=tuple(claim.billed_diagnoses),
         frequency=claim.frequency,

@@ -59,6 +59,15 @@ def required_fields(s: ClaimSnapshot, c: ScrubContext) -> list[Hit]:
         hits.append(Hit("required.member_id", ERROR, "The member id is missing."))
     if s.patient_dob is None:
         hits.append(Hit("required.dob", ERROR, "The patient's date of birth is missing."))
+    if not s.patient_address_complete:
+        hits.append(
+            Hit(
+                "required.address",
+                ERROR,
+                "The patient's address is incomplete (street, city, state and ZIP): "
+                "the claim carries it.",
+            )
+        )
     if not s.diagnosis_codes:
         hits.append(Hit("required.diagnosis", ERROR, "The claim has no diagnosis code."))
     if not s.lines:

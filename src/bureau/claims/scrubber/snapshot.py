@@ -63,6 +63,9 @@ class ClaimSnapshot:
     payer_code: str = ""  # the payer's EDI id (what custom rules call `payer_id`)
     place_of_service: str = "11"
     frequency: str = "1"  # CLM05-3: 1 original, 7 replacement, 8 void
+    # Street, city, state and ZIP all there: the 837P carries the patient's address (2010BA or
+    # 2010CA), and a claim without one could not be written into a batch.
+    patient_address_complete: bool = True
 
     def line_date(self, line: LineSnapshot) -> date:
         return line.date_of_service or self.date_of_service

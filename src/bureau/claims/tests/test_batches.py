@@ -180,3 +180,24 @@ def test_command_prints_paths(outbox):
     out = StringIO()
     call_command("batch", "build", "--practice", practice.npi, stdout=out)
     assert out.getvalue() == ""
+
+
+def test_a_ready_claim_the_837p_cannot_carry_is_named_not_silently_left(outbox):
+    """A claim whose patient lost their address since it was scrubbed stays READY, and the batch
+    page says which claim and what is missing (it used to say "No ready claims to submit")."""
+    practice = summit()[0]
+    claim = _claims(practice)[0]
+    with rls.practice_scope([practice.pk]):
+        from bureau.patients.models import Patient
+
+        Patient.objects.for_system([practice.pk], reason="test").filter(pk=claim.patient_id).update(
+            address_line1=""
+        )
+    client = verified_client("olivia.owner")
+    response = client.post(
+        reverse("batches:build"), {"practice": str(practice.public_id)}, follow=True
+    )
+    said = response.content.decode()
+    assert f"Not batched, claim {claim.number}: " in said and "line1" in said
+    assert "No ready claims to submit." not in said
+    assert _state(claim).state == ClaimState.READY

@@ -69,6 +69,7 @@ def test_clean_claim_has_no_hits() -> None:
     [
         ({"member_id": " "}, "required.member_id"),
         ({"patient_dob": None}, "required.dob"),
+        ({"patient_address_complete": False}, "required.address"),
         ({"diagnosis_codes": ()}, "required.diagnosis"),
         ({"lines": ()}, "required.lines"),
         ({"billing_npi": "1234567890"}, "npi.billing"),

@@ -164,7 +164,7 @@ BAD = [
     ({"effective_date": "2024-05-01", "end_date": "2024-04-01"}, "end_date", "before the"),
     ({"revalidation_date": "9" * 5000}, "revalidation_date", "Enter a valid date."),
     ({"status": "approved"}, "status", "Select a valid choice."),
-    ({"provider": str(uuid.uuid4())}, "provider", "Select a valid choice."),
+    ({"provider": "0b1e2c3d-4f50-4a6b-8c7d-9e0f1a2b3c4d"}, "provider", "Select a valid choice."),
     ({"payer": "\x00"}, "payer", "Select a valid choice."),
     ({"reason": ""}, "reason", "This field is required."),
     ({"reason": "ok"}, "reason", "Give a reason for this change"),
