@@ -68,6 +68,8 @@ class Offboarding(models.Model):
     approved_at = models.DateTimeField(null=True, blank=True)
     override_reason = models.TextField(blank=True)  # open A/R or open items purged anyway
     purged_at = models.DateTimeField(null=True, blank=True)
+    deleted = models.JSONField(default=dict)  # table label → rows deleted
+    purged_files = models.JSONField(default=list)  # [{"location", "path"}], deleted after commit
     verified_at = models.DateTimeField(null=True, blank=True)
     certificate = models.JSONField(default=dict)
     certificate_pdf = models.BinaryField(null=True, blank=True, editable=False)
