@@ -20,6 +20,8 @@ import hashlib
 import io
 import json
 import re
+import shutil
+import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -98,14 +100,19 @@ class Writer:
         self.entries[name] = Entry(rows, len(content), hashlib.sha256(content).hexdigest(), table)
 
     def lines(self, name: str, rows: Iterator[dict[str, Any]], table: str = "") -> int:
+        """A JSON-lines member. The lines go to a temporary file first: a zip takes one open
+        member at a time, and a row's own files (`_row_dict`) are added while rows stream."""
         digest, size, count = hashlib.sha256(), 0, 0
-        with self.zf.open(name, "w", force_zip64=True) as out:
+        with tempfile.TemporaryFile() as spool:
             for row in rows:
                 line = (json.dumps(row, sort_keys=True, ensure_ascii=False) + "\n").encode()
-                out.write(line)
+                spool.write(line)
                 digest.update(line)
                 size += len(line)
                 count += 1
+            spool.seek(0)
+            with self.zf.open(name, "w", force_zip64=True) as out:
+                shutil.copyfileobj(spool, out)
         self.entries[name] = Entry(count, size, digest.hexdigest(), table)
         return count
 
@@ -113,8 +120,12 @@ class Writer:
 def table_rows(table: Table, practice: Practice) -> models.QuerySet[Any]:
     """The practice's rows of a table: PHI through the system scope of this one practice."""
     model = table.model
+    via = table.via
     if issubclass(model, PracticeScoped):
         qs = model.objects.for_system([practice.pk], reason=REASON)  # type: ignore[attr-defined]
+    elif via is not None:
+        parents = via[1].model._default_manager.filter(practice_id=practice.pk)
+        qs = model._default_manager.filter(**{f"{via[0]}__in": parents.values("pk")})
     else:
         qs = model._default_manager.filter(practice_id=practice.pk)
     return qs.order_by("pk")
@@ -177,9 +188,9 @@ def build_bundle(practice: Practice, public_id: UUID, progress: Progress) -> Bui
                 progress(len(tables) + 1, total, "Audit events")
                 writer.lines("audit_events.jsonl", _audit_rows(practice), "audit.AuditEvent")
             progress(len(tables) + 2, total, "Manifest")
+            writer.add("README.md", readme(practice, tables).encode())
             manifest = _manifest(practice, public_id, writer)
             writer.add("manifest.json", _json_bytes(manifest))
-            writer.add("README.md", readme(practice, tables).encode())
         sha = _sha256_of(partial)
         partial.replace(path)
     except BaseException:

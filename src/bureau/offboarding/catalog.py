@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.apps import apps
-from django.db import models
+from django.db import connection, models
 
 from bureau.tenancy.models import Practice
 from bureau.tenancy.roles import Capability
@@ -30,7 +30,15 @@ PURGED_CONTROL: tuple[str, ...] = (
     "directory.ContractRate",
     "configuration.SettingValue",
     "clearinghouse.Transmission",
+    "directory.FeeSchedule",  # the practice's own fee schedule (NULL practice: the workspace's)
+    "directory.FeeScheduleLine",
 )
+
+# Tables without a practice column, reached through a parent that has one:
+# {child: (the child's key column to the parent, the parent's label)}.
+CHILD_TABLES: dict[str, tuple[str, str]] = {
+    "directory.FeeScheduleLine": ("schedule_id", "directory.FeeSchedule"),
+}
 
 # Tables that keep the practice's rows after its purge, and why. None holds a patient field.
 KEPT: dict[str, str] = {
@@ -46,6 +54,8 @@ KEPT: dict[str, str] = {
     "compliance.AccessReviewer": "Access-review evidence, kept six years (164.316); no PHI.",
     "compliance.AccessReviewItem": "Access-review evidence, kept six years (164.316); no PHI.",
     "compliance.AccessReview_practices": "Access-review evidence, kept six years; no PHI.",
+    "compliance.BusinessAssociateAgreement_relies_on": "Which BAAs a BAA relies on (flow-down): "
+    "contract evidence kept with them; no PHI.",
     "compliance.BusinessAssociateAgreement": "The BAA whose return-or-destroy terms this "
     "offboarding carries out: contract evidence, kept six years; no PHI.",
     "compliance.Incident_affected_practices": "The incident log (breach clock evidence), kept "
@@ -91,6 +101,28 @@ class Table:
     def file_name(self) -> str:
         """The bundle's JSON-lines file of the table: `data/<app>.<model>.jsonl`."""
         return f"data/{self.model._meta.app_label}.{self.model._meta.model_name}.jsonl"
+
+    @property
+    def via(self) -> tuple[str, Table] | None:
+        """For a child table: (its key column to the parent, the parent), else None."""
+        found = CHILD_TABLES.get(self.label)
+        if found is None:
+            return None
+        return found[0], Table(apps.get_model(found[1]))
+
+    def practice_sql(self) -> tuple[str, str]:
+        """(FROM clause, practice id column) to count or delete the table's rows by practice:
+        the table itself, or the child joined to its parent."""
+        quote = connection.ops.quote_name
+        via = self.via
+        if via is None:
+            return quote(self.db_table), "practice_id"
+        column, parent = via
+        return (
+            f"{quote(self.db_table)} JOIN {quote(parent.db_table)} parent"
+            f" ON {quote(self.db_table)}.{quote(column)} = parent.id",
+            "parent.practice_id",
+        )
 
     @property
     def phi(self) -> bool:

@@ -54,11 +54,21 @@ def purge_rows(practice: Practice, offboarding: Offboarding) -> dict[str, int]:
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
         for table in purged_tables():
-            cursor.execute(
-                f"DELETE FROM {quote(table.db_table)} WHERE practice_id = %s"  # noqa: S608 (our table names)
-                " AND workspace_id = %s",
-                [practice.pk, practice.workspace_id],
-            )
+            via = table.via
+            if via is None:
+                cursor.execute(
+                    f"DELETE FROM {quote(table.db_table)} WHERE practice_id = %s"  # noqa: S608 (our table names)
+                    " AND workspace_id = %s",
+                    [practice.pk, practice.workspace_id],
+                )
+            else:  # a child table: its rows under the practice's parent rows
+                column, parent = via
+                cursor.execute(
+                    f"DELETE FROM {quote(table.db_table)} WHERE {quote(column)} IN"  # noqa: S608 (our table names)
+                    f" (SELECT id FROM {quote(parent.db_table)}"
+                    " WHERE practice_id = %s AND workspace_id = %s)",
+                    [practice.pk, practice.workspace_id],
+                )
             deleted[table.label] = max(cursor.rowcount, 0)
     permit.delete()
     return deleted

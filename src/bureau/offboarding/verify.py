@@ -22,14 +22,16 @@ def counts_by_practice() -> Counts:
     """Rows per practice in every purged table (counts only, no row is read). Inside a
     transaction; on PostgreSQL the scope admits every practice for these counts alone."""
     rls.activate(Practice.objects.values_list("pk", flat=True))
-    quote = connection.ops.quote_name
     counts: Counts = {}
     with connection.cursor() as cursor:
         for table in purged_tables():
+            source, practice_column = table.practice_sql()
             cursor.execute(
-                f"SELECT practice_id, COUNT(*) FROM {quote(table.db_table)} GROUP BY practice_id"  # noqa: S608 (our table names)
+                f"SELECT {practice_column}, COUNT(*) FROM {source} GROUP BY {practice_column}"  # noqa: S608 (our table names)
             )
-            counts[table.label] = {int(pid): int(n) for pid, n in cursor.fetchall()}
+            counts[table.label] = {
+                int(pid): int(n) for pid, n in cursor.fetchall() if pid is not None
+            }
     return counts
 
 
