@@ -317,7 +317,7 @@ def offboarding_certify(offboarding_id: int) -> Offboarding:
     remaining = verify.verify_files(files)
     with transaction.atomic():
         ob = (
-            Offboarding.objects.select_for_update()
+            Offboarding.objects.select_for_update(of=("self",))
             .select_related("practice__workspace", "requested_by", "approved_by")
             .get(pk=offboarding_id)
         )

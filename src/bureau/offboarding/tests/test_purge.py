@@ -8,7 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
@@ -21,6 +21,7 @@ from bureau.offboarding.catalog import BUNDLES, OUTBOX, purged_tables
 from bureau.offboarding.models import OffboardingStatus, PurgePermit
 from bureau.offboarding.tests.helpers import actor, exported, summit
 from bureau.offboarding.verify import counts_by_practice
+from bureau.tenancy import rls
 from bureau.tenancy.actor import CapabilityDenied
 from bureau.tenancy.models import Grant, PracticeStatus
 
@@ -179,3 +180,22 @@ def test_a_failed_verification_rolls_the_purge_back(monkeypatch):
     assert _counts() == before
     ob.refresh_from_db()
     assert ob.status == OffboardingStatus.EXPORTED and timezone.now()
+
+
+@pytest.mark.skipif(
+    not connection.vendor == "postgresql", reason="the ledger's trigger is PostgreSQL's"
+)
+def test_the_ledger_stays_append_only_outside_a_purge():
+    """Without a purge permit for the row's practice (another practice's permit does not
+    count), the trigger still refuses DELETE, and UPDATE always."""
+    practice, other = summit()[0], summit()[1]
+    ob = exported(other)
+    for statement in (
+        "DELETE FROM remittance_ledgerentry WHERE practice_id = %s",
+        "UPDATE remittance_ledgerentry SET note = 'x' WHERE practice_id = %s",
+    ):
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+            rls.activate([practice.pk, other.pk])
+            PurgePermit.objects.create(practice=other, offboarding=ob)
+            with connection.cursor() as cursor:
+                cursor.execute(statement, [practice.pk])
