@@ -121,8 +121,9 @@ def table_rows(table: Table, practice: Practice) -> models.QuerySet[Any]:
     """The practice's rows of a table: PHI through the system scope of this one practice."""
     model = table.model
     via = table.via
+    qs: models.QuerySet[Any]
     if issubclass(model, PracticeScoped):
-        qs = model.objects.for_system([practice.pk], reason=REASON)  # type: ignore[attr-defined]
+        qs = model.objects.for_system([practice.pk], reason=REASON)
     elif via is not None:
         parents = via[1].model._default_manager.filter(practice_id=practice.pk)
         qs = model._default_manager.filter(**{f"{via[0]}__in": parents.values("pk")})
@@ -153,7 +154,9 @@ def _row_dict(obj: models.Model, table: Table, writer: Writer) -> dict[str, Any]
 def _audit_rows(practice: Practice) -> Iterator[dict[str, Any]]:
     events = AuditEvent.objects.filter(practice_id=practice.pk).order_by("occurred_at", "id")
     for event in events.iterator(chunk_size=2000):
-        yield {f.attname: json_value(getattr(event, f.attname)) for f in event._meta.concrete_fields}
+        yield {
+            f.attname: json_value(getattr(event, f.attname)) for f in event._meta.concrete_fields
+        }
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from django.apps import apps
 from django.db import connection, models
@@ -140,7 +141,7 @@ def _all_models() -> Iterator[type[models.Model]]:
             yield model
 
 
-def _foreign_keys(model: type[models.Model]) -> Iterator[models.ForeignKey]:
+def _foreign_keys(model: type[models.Model]) -> Iterator[models.ForeignKey[Any, Any]]:
     for field in model._meta.concrete_fields:
         if isinstance(field, models.ForeignKey):
             yield field
@@ -159,10 +160,7 @@ def practice_bound_models() -> set[str]:
             m._meta.label
             for m in _all_models()
             if m._meta.label not in bound
-            and any(
-                not f.null and f.related_model._meta.label in bound  # type: ignore[union-attr]
-                for f in _foreign_keys(m)
-            )
+            and any(not f.null and f.related_model._meta.label in bound for f in _foreign_keys(m))
         }
         if not found:
             return bound
@@ -182,10 +180,9 @@ def _children_first(found: list[type[models.Model]]) -> list[Table]:
     by_label = {m._meta.label: m for m in found}
     parents = {
         label: {
-            f.related_model._meta.label  # type: ignore[union-attr]
+            f.related_model._meta.label
             for f in _foreign_keys(model)
-            if f.related_model._meta.label in by_label  # type: ignore[union-attr]
-            and f.related_model is not model
+            if f.related_model._meta.label in by_label and f.related_model is not model
         }
         for label, model in by_label.items()
     }

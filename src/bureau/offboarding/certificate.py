@@ -47,7 +47,7 @@ def certificate_document(
     files: dict[str, int],
     file_names: list[str],
     files_remaining: dict[str, int],
-    checks: dict[str, str],
+    checks: dict[str, Any],
 ) -> dict[str, Any]:
     assert offboarding.purged_at is not None and offboarding.approved_by is not None
     days, expires = backup_expiry(practice, offboarding.purged_at)

@@ -115,9 +115,7 @@ class PurgePermit(models.Model):
     entries: written and deleted inside the purge's own transaction, so no other transaction
     ever sees one (see migration 0002)."""
 
-    practice = models.OneToOneField(
-        "tenancy.Practice", on_delete=models.PROTECT, related_name="+"
-    )
+    practice = models.OneToOneField("tenancy.Practice", on_delete=models.PROTECT, related_name="+")
     offboarding = models.OneToOneField(Offboarding, on_delete=models.PROTECT, related_name="+")
 
     def __str__(self) -> str:

@@ -25,7 +25,7 @@ from bureau.audit.services import audit_record
 from bureau.configuration.resolver import setting
 from bureau.ledger.models import ClaimBalance
 from bureau.offboarding import purge, verify
-from bureau.offboarding.catalog import OUTBOX, BUNDLES
+from bureau.offboarding.catalog import BUNDLES, OUTBOX, StoredFile
 from bureau.offboarding.models import LIVE, JobState, Offboarding, OffboardingStatus
 from bureau.tenancy.actor import Actor, CapabilityDenied
 from bureau.tenancy.models import Practice, PracticeStatus
@@ -70,7 +70,9 @@ def may_approve(actor: Actor, practice: Practice) -> bool:
     )
 
 
-def _audit(actor: Actor, action: AuditAction, ob: Offboarding, practice: Practice, **kw: object) -> None:
+def _audit(
+    actor: Actor, action: AuditAction, ob: Offboarding, practice: Practice, **kw: object
+) -> None:
     audit_record(
         action=action,
         actor=actor,
@@ -91,9 +93,11 @@ def offboarding_start(*, actor: Actor, practice: Practice, reason: str) -> Offbo
         raise CapabilityDenied(Capability.SETUP_OFFBOARD)
     reason = _reason(reason)
     locked = Practice.objects.select_for_update().get(pk=practice.pk)
-    if Offboarding.objects.filter(practice=locked).exclude(
-        status=OffboardingStatus.CANCELLED
-    ).exists():
+    if (
+        Offboarding.objects.filter(practice=locked)
+        .exclude(status=OffboardingStatus.CANCELLED)
+        .exists()
+    ):
         raise OffboardingError(f"{locked.name} is already being offboarded.")
     if locked.status not in (PracticeStatus.ACTIVE, PracticeStatus.ONBOARDING):
         raise OffboardingError(f"{locked.name} is {locked.get_status_display()}: not offboarded.")
@@ -220,7 +224,7 @@ def approval_refusal(actor: Actor, ob: Offboarding, now: datetime) -> str | None
 class Purged:
     offboarding: Offboarding
     deleted: dict[str, int]
-    files: list[purge.StoredFile]
+    files: list[StoredFile]
 
 
 def offboarding_approve(
@@ -312,7 +316,7 @@ def offboarding_certify(offboarding_id: int) -> Offboarding:
     ob = Offboarding.objects.get(pk=offboarding_id)
     if ob.status != OffboardingStatus.PURGED:
         raise OffboardingError("Only a purged practice gets a certificate of destruction.")
-    files = [purge.StoredFile(f["location"], Path(f["path"])) for f in ob.purged_files]
+    files = [StoredFile(f["location"], Path(f["path"])) for f in ob.purged_files]
     purge.delete_files(files)
     remaining = verify.verify_files(files)
     with transaction.atomic():

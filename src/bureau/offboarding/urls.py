@@ -4,9 +4,7 @@ from bureau.offboarding import views
 
 app_name = "offboarding"
 urlpatterns = [
-    path(
-        "practices/<uuid:public_id>/offboarding/", views.offboarding_view, name="practice"
-    ),
+    path("practices/<uuid:public_id>/offboarding/", views.offboarding_view, name="practice"),
     path(
         "practices/<uuid:public_id>/offboarding/progress/",
         views.offboarding_progress_view,

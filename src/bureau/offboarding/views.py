@@ -77,7 +77,9 @@ def _page(practice: Practice) -> str:
     return reverse("offboarding:practice", kwargs={"public_id": practice.public_id})
 
 
-def _context(request: HttpRequest, actor: Actor, practice: Practice, **extra: Any) -> dict[str, Any]:
+def _context(
+    request: HttpRequest, actor: Actor, practice: Practice, **extra: Any
+) -> dict[str, Any]:
     ob = selectors.offboarding_current(actor=actor, practice=practice)
     now = timezone.now()
     context: dict[str, Any] = {
@@ -120,7 +122,9 @@ def offboarding_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
                 messages.success(request, f"Offboarding of {practice.name} started: export queued.")
                 return redirect(_page(practice))
         return render(
-            request, "offboarding/practice.html", _context(request, actor, practice, start_form=form)
+            request,
+            "offboarding/practice.html",
+            _context(request, actor, practice, start_form=form),
         )
     return render(request, "offboarding/practice.html", _context(request, actor, practice))
 

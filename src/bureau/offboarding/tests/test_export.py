@@ -106,16 +106,24 @@ def test_the_owner_downloads_the_bundle_audited_and_others_get_404(as_user):
     body = b"".join(response.streaming_content) if response.streaming else response.content
     assert hashlib.sha256(body).hexdigest() == ob.bundle_sha256
     assert response["Content-Type"] == "application/zip"
-    assert AuditEvent.objects.filter(
-        action=AuditAction.OFFBOARDING_DOWNLOADED, practice=practice, user__username="olivia.owner"
-    ).count() == 1
+    assert (
+        AuditEvent.objects.filter(
+            action=AuditAction.OFFBOARDING_DOWNLOADED,
+            practice=practice,
+            user__username="olivia.owner",
+        ).count()
+        == 1
+    )
     # No demographics (compliance officer, denial specialist), no offboarding capability
     # (supervisor), another workspace: the same 404 as a missing practice.
     for username in ("carla.compliance", "dan.denials", "sam.supervisor", "hank.harbor"):
         assert as_user(username).get(url).status_code == 404, username
-    assert as_user("olivia.owner").get(
-        reverse("offboarding:bundle", args=[summit()[2].public_id])
-    ).status_code == 404  # no offboarding there
+    assert (
+        as_user("olivia.owner")
+        .get(reverse("offboarding:bundle", args=[summit()[2].public_id]))
+        .status_code
+        == 404
+    )  # no offboarding there
     assert AuditEvent.objects.filter(action=AuditAction.OFFBOARDING_DOWNLOADED).count() == 1
 
 

@@ -143,12 +143,15 @@ def test_the_certificate_names_what_was_destroyed_who_and_when(
     # The owner and the compliance officer read it; the download is audited; others get 404.
     for username in ("olivia.owner", "carla.compliance"):
         client = as_user(username)
-        assert client.get(reverse("offboarding:certificate", args=[ob.public_id])).status_code == 200
+        assert (
+            client.get(reverse("offboarding:certificate", args=[ob.public_id])).status_code == 200
+        )
         pdf = client.get(reverse("offboarding:certificate_pdf", args=[ob.public_id]))
         assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
-    assert AuditEvent.objects.filter(
-        action=AuditAction.OFFBOARDING_CERTIFICATE_DOWNLOADED
-    ).count() == 2
+    assert (
+        AuditEvent.objects.filter(action=AuditAction.OFFBOARDING_CERTIFICATE_DOWNLOADED).count()
+        == 2
+    )
     for username in ("sam.supervisor", "hank.harbor", "cliff.client"):
         url = reverse("offboarding:certificate_json", args=[ob.public_id])
         assert as_user(username).get(url).status_code == 404, username
