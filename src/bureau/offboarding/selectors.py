@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from bureau.offboarding.models import Offboarding, OffboardingStatus
 from bureau.offboarding.services import may_approve, may_start
@@ -43,12 +43,17 @@ def sees_workspace_offboardings(actor: Actor) -> bool:
 
 
 def offboarding_list(*, actor: Actor) -> list[Offboarding]:
-    """Every offboarding of the workspace (purged practices too: their certificates), for the
-    people who hold offboarding or compliance over the whole workspace; none for others."""
-    if not sees_workspace_offboardings(actor):
-        return []
+    """The offboardings of the practices the actor may offboard or approve for, and, for
+    those who hold offboarding or compliance over the whole workspace, the purged practices'
+    too (no longer anyone's practice: their certificates)."""
+    practice_ids = [
+        p.pk for p in actor.practices() if may_start(actor, p) or may_approve(actor, p)
+    ]
+    where = Q(practice_id__in=practice_ids)
+    if sees_workspace_offboardings(actor):
+        where |= Q(status=OffboardingStatus.PURGED)
     return list(
-        Offboarding.objects.filter(workspace_id=actor.workspace.pk)
+        Offboarding.objects.filter(where, workspace_id=actor.workspace.pk)
         .select_related("practice", "requested_by", "approved_by")
         .order_by("-requested_at", "-id")
     )

@@ -28,11 +28,14 @@ from bureau.tenancy.models import Practice
 from bureau.tenancy.roles import Capability
 from bureau.web.access import (
     FileDownload,
+    WorkspaceDownload,
     actor_of,
     file_practice_ids,
     record_in_context,
+    requires,
     requires_any,
     serves_file,
+    serves_workspace_file,
 )
 
 WHO = (Capability.SETUP_OFFBOARD, Capability.COMPLIANCE_MANAGE)
@@ -136,11 +139,10 @@ def offboarding_progress_view(request: HttpRequest, public_id: UUID) -> HttpResp
     actor = actor_of(request)
     practice = _practice(actor, public_id)
     ob = selectors.offboarding_current(actor=actor, practice=practice)
-    if ob is None:
-        raise Http404
     return render(request, "offboarding/_progress.html", {"ob": ob, "practice": practice})
 
 
+@requires(Capability.SETUP_OFFBOARD)
 @serves_file(carries=BUNDLE_CARRIES)
 def offboarding_bundle_view(request: HttpRequest, public_id: UUID) -> FileDownload:
     """The export bundle: everything of the practice, so every capability it carries, held
@@ -173,13 +175,15 @@ def offboarding_bundle_view(request: HttpRequest, public_id: UUID) -> FileDownlo
     )
 
 
-def _act(request: HttpRequest, public_id: UUID) -> tuple[Actor, Practice, Offboarding]:
+def _act(request: HttpRequest, public_id: UUID) -> tuple[Actor, Practice, Offboarding | None]:
+    """The practice (404 for one the actor may neither offboard nor approve for) and its
+    offboarding, None when there is none: the view says so and goes back to the page."""
     actor = actor_of(request)
     practice = _practice(actor, public_id)
     record_in_context(request, practice.pk, noun="practice", back=_page(practice))
     ob = selectors.offboarding_current(actor=actor, practice=practice)
     if ob is None:
-        raise Http404
+        messages.error(request, f"{practice.name} is not being offboarded.")
     return actor, practice, ob
 
 
@@ -187,6 +191,8 @@ def _act(request: HttpRequest, public_id: UUID) -> tuple[Actor, Practice, Offboa
 @requires_any(*WHO)
 def offboarding_cancel_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
     actor, practice, ob = _act(request, public_id)
+    if ob is None:
+        return redirect(_page(practice))
     form = CancelForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Not called off: give a reason (it is recorded).")
@@ -206,50 +212,56 @@ def offboarding_cancel_view(request: HttpRequest, public_id: UUID) -> HttpRespon
 @requires_any(*WHO)
 def offboarding_retry_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
     actor, practice, ob = _act(request, public_id)
+    if ob is None:
+        return redirect(_page(practice))
+    if not services.may_start(actor, practice):
+        messages.error(request, "Only the owner builds the export again.")
+        return redirect(_page(practice))
     try:
         services.offboarding_retry_export(actor=actor, offboarding=ob)
-    except CapabilityDenied as exc:
-        raise Http404 from exc
     except services.OffboardingError as exc:
         messages.error(request, str(exc))
+    else:
+        messages.success(request, "The export is queued again.")
     return redirect(_page(practice))
 
 
 @require_POST
 @requires_any(*WHO)
 def offboarding_approve_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    """Approve and run the purge; any refusal goes back to the page naming the field."""
     actor, practice, ob = _act(request, public_id)
+    if ob is None:
+        return redirect(_page(practice))
     form = ApproveForm(request.POST)
-    if form.is_valid():
-        try:
-            done = services.offboarding_approve(
-                actor=actor,
-                offboarding=ob,
-                override_reason=form.cleaned_data["override_reason"],
-            )
-        except CapabilityDenied as exc:
-            raise Http404 from exc
-        except services.OffboardingError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, str(exc))
-        except services.PurgeNotVerified as exc:
-            form.add_error(None, f"The purge was not verified and nothing was deleted: {exc}")
-        else:
-            messages.success(request, f"{practice.name} purged and verified: certificate issued.")
-            return redirect("offboarding:certificate", public_id=done.public_id)
-    return render(
-        request,
-        "offboarding/practice.html",
-        _context(request, actor, practice, approve_form=form),
-        status=200,
-    )
+    if not form.is_valid():
+        problems = "; ".join(
+            f"{form.fields[k].label or k}: {' '.join(str(m) for m in v)}"
+            for k, v in form.errors.items()
+        )
+        messages.error(request, f"Not purged: {problems}")
+        return redirect(_page(practice))
+    try:
+        done = services.offboarding_approve(
+            actor=actor, offboarding=ob, override_reason=form.cleaned_data["override_reason"]
+        )
+    except CapabilityDenied as exc:
+        raise Http404 from exc
+    except services.OffboardingError as exc:
+        label = str(form.fields[exc.field].label) + ": " if exc.field in form.fields else ""
+        messages.error(request, f"Not purged: {label}{exc}")
+    except services.PurgeNotVerified as exc:
+        messages.error(request, f"The purge was not verified and nothing was deleted: {exc}")
+    else:
+        messages.success(request, f"{practice.name} purged and verified: certificate issued.")
+        return redirect("offboarding:certificate", public_id=done.public_id)
+    return redirect(_page(practice))
 
 
 @require_safe
 @requires_any(*WHO)
 def offboarding_list_view(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
-    if not selectors.sees_workspace_offboardings(actor):
-        raise Http404
     return render(
         request, "offboarding/list.html", {"offboardings": selectors.offboarding_list(actor=actor)}
     )
@@ -271,7 +283,9 @@ def offboarding_certificate_view(request: HttpRequest, public_id: UUID) -> HttpR
     return render(request, "offboarding/certificate.html", {"ob": ob, "c": ob.certificate})
 
 
-def _certificate_file(request: HttpRequest, public_id: UUID, kind: str) -> HttpResponse:
+def _certificate_file(request: HttpRequest, public_id: UUID, kind: str) -> WorkspaceDownload:
+    """The certificate as a file: no patient in it (tables, counts, file names, people);
+    audited all the same, as every download."""
     actor, ob = _certified(request, public_id)
     audit_record(
         action=AuditAction.OFFBOARDING_CERTIFICATE_DOWNLOADED,
@@ -281,24 +295,29 @@ def _certificate_file(request: HttpRequest, public_id: UUID, kind: str) -> HttpR
         record_ids=[ob.public_id],
         detail={"format": kind},
     )
-    name = f"{ob.practice.code}-certificate-of-destruction"
+    name = f"{ob.practice.code}-certificate-of-destruction.{kind}"
     if kind == "pdf":
-        response = HttpResponse(bytes(ob.certificate_pdf or b""), content_type="application/pdf")
-    else:
-        body = json.dumps(ob.certificate, indent=2, sort_keys=True)
-        response = HttpResponse(body, content_type="application/json")
-    response["Content-Disposition"] = f'attachment; filename="{name}.{kind}"'
-    response["Cache-Control"] = "no-store"
-    return response
+        return WorkspaceDownload(
+            content=bytes(ob.certificate_pdf or b""),
+            file_name=name,
+            content_type="application/pdf",
+            extensions=(".pdf",),
+        )
+    return WorkspaceDownload(
+        content=json.dumps(ob.certificate, indent=2, sort_keys=True),
+        file_name=name,
+        content_type="application/json",
+        extensions=(".json",),
+    )
 
 
-@require_safe
 @requires_any(*WHO)
-def offboarding_certificate_pdf_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
+@serves_workspace_file()
+def offboarding_certificate_pdf_view(request: HttpRequest, public_id: UUID) -> WorkspaceDownload:
     return _certificate_file(request, public_id, "pdf")
 
 
-@require_safe
 @requires_any(*WHO)
-def offboarding_certificate_json_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
+@serves_workspace_file()
+def offboarding_certificate_json_view(request: HttpRequest, public_id: UUID) -> WorkspaceDownload:
     return _certificate_file(request, public_id, "json")
