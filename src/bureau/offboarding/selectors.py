@@ -46,9 +46,7 @@ def offboarding_list(*, actor: Actor) -> list[Offboarding]:
     """The offboardings of the practices the actor may offboard or approve for, and, for
     those who hold offboarding or compliance over the whole workspace, the purged practices'
     too (no longer anyone's practice: their certificates)."""
-    practice_ids = [
-        p.pk for p in actor.practices() if may_start(actor, p) or may_approve(actor, p)
-    ]
+    practice_ids = [p.pk for p in actor.practices() if may_start(actor, p) or may_approve(actor, p)]
     where = Q(practice_id__in=practice_ids)
     if sees_workspace_offboardings(actor):
         where |= Q(status=OffboardingStatus.PURGED)
