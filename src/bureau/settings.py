@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "bureau.reports",
     "bureau.compliance",
     "bureau.clearinghouse",
+    "bureau.offboarding",
     "bureau.web",
     "django_tasks",
     "django_tasks_db",

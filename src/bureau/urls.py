@@ -8,6 +8,7 @@ urlpatterns = [
     path("scrub/", include("bureau.claims.scrub_urls")),
     path("audit/", include("bureau.audit.urls")),
     path("setup/", include("bureau.directory.urls")),
+    path("setup/", include("bureau.offboarding.urls")),
     path("settings/", include("bureau.configuration.urls")),
     path("batches/", include("bureau.claims.batch_urls")),
     path("eras/", include("bureau.remittance.urls")),

@@ -354,6 +354,23 @@ def grant_revoke_on_review(*, actor: Actor, grant: Grant, reason: str, review: s
 
 
 @transaction.atomic
+def grants_revoke_for_offboarded_practice(
+    *, actor: Actor, practice: Practice, reason: str
+) -> list[Grant]:
+    """Revoke every live grant on a practice whose data was just purged (the offboarding's
+    approver is the actor: an owner or a compliance officer, checked by
+    `offboarding.services`). All-practices grants stay: they stop reaching an offboarded
+    practice by themselves."""
+    reason = _require_reason(reason)
+    revoked = []
+    live = Grant.objects.live().filter(practice=practice).select_related("user", "practice")
+    for grant in live.select_for_update(of=("self",)).order_by("pk"):
+        _grant_mark_revoked(actor, grant, reason)
+        revoked.append(grant)
+    return revoked
+
+
+@transaction.atomic
 def grant_change_role(*, actor: Actor, grant: Grant, role: Role, reason: str) -> Grant:
     """Give a live grant another role: the old grant is revoked and a new one with the same
     practice, providers, read-only flag and expiry takes its place, both audited and linked.

@@ -145,6 +145,14 @@ class AuditAction(StrEnum):
     EXCLUSION_LIST_IMPORTED = "exclusion_list.imported"
     SCREENING_RUN = "screening.ran"
     SCREENING_HIT_RESOLVED = "screening_hit.resolved"
+    # Offboarding a client practice (issue 16): the export bundle started, built, downloaded,
+    # the offboarding called off, the purge approved and done, the certificate handed out.
+    OFFBOARDING_STARTED = "offboarding.started"
+    OFFBOARDING_EXPORTED = "offboarding.exported"
+    OFFBOARDING_DOWNLOADED = "offboarding.downloaded"
+    OFFBOARDING_CANCELLED = "offboarding.cancelled"
+    OFFBOARDING_PURGED = "offboarding.purged"
+    OFFBOARDING_CERTIFICATE_DOWNLOADED = "offboarding.certificate_downloaded"
 
     @property
     def is_phi_read(self) -> bool:
@@ -172,6 +180,7 @@ class AuditAction(StrEnum):
             AuditAction.MONTHLY_REPORT_DOWNLOADED,
             AuditAction.REPORT_VIEWED,
             AuditAction.REPORT_EXPORTED,
+            AuditAction.OFFBOARDING_DOWNLOADED,
         }
 
 

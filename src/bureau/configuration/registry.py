@@ -521,6 +521,26 @@ DECLARED: tuple[SettingSpec, ...] = (
         workspace_only=True,
     ),
     _spec(
+        "offboarding.purge_wait_days",
+        Kind.INT,
+        30,
+        "Days after an offboarding's export bundle is ready before its purge may be approved "
+        "(time for the client to check the export).",
+        minimum=0,
+        maximum=365,
+        workspace_only=True,
+    ),
+    _spec(
+        "offboarding.backup_retention_days",
+        Kind.INT,
+        35,
+        "Days a database backup is kept (docs/operations.md): a purged practice's data is gone "
+        "from every backup this long after its purge; the certificate of destruction says when.",
+        minimum=1,
+        maximum=3650,
+        workspace_only=True,
+    ),
+    _spec(
         "statements.cycle_days",
         Kind.INT,
         30,

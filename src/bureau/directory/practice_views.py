@@ -75,7 +75,7 @@ class StatusForm(forms.Form):
     def __init__(self, practice: Practice, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["status"].choices = [  # type: ignore[attr-defined]
-            (s, PracticeStatus(s).label) for s in services.MOVES[practice.status]
+            (s, PracticeStatus(s).label) for s in services.MANUAL_MOVES[practice.status]
         ]
 
 
@@ -145,7 +145,11 @@ def practice_detail_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
             can_export_setup=not actor.provider_limited(fresh, Capability.SETUP_VIEW),
             can_import_setup=can_edit
             and not actor.provider_limited(fresh, Capability.SETUP_MANAGE),
-            status_form=StatusForm(fresh) if can_edit and services.MOVES[fresh.status] else None,
+            can_offboard=actor.can(Capability.SETUP_OFFBOARD, fresh)
+            or actor.can(Capability.COMPLIANCE_MANAGE, fresh),
+            status_form=(
+                StatusForm(fresh) if can_edit and services.MANUAL_MOVES[fresh.status] else None
+            ),
         ),
     )
 
@@ -210,8 +214,6 @@ def practice_status_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
             raise Http404 from exc
         else:
             messages.success(request, f"{fresh.name} is now {fresh.get_status_display()}.")
-            if fresh.status == PracticeStatus.OFFBOARDED:  # no longer shown to anyone
-                return redirect("directory:practices")
     else:
         problems = "; ".join(f"{k}: {' '.join(str(m) for m in v)}" for k, v in form.errors.items())
         messages.error(request, f"Status not changed: {problems}")

@@ -31,6 +31,16 @@ MOVES: dict[str, tuple[str, ...]] = {
     PracticeStatus.OFFBOARDING: (PracticeStatus.ACTIVE, PracticeStatus.OFFBOARDED),
     PracticeStatus.OFFBOARDED: (),
 }
+# What the status form offers: offboarding starts on its own page (`bureau.offboarding`, which
+# builds the export bundle), and offboarded only follows that purge, verified.
+MANUAL_MOVES: dict[str, tuple[str, ...]] = {
+    status: tuple(
+        s for s in moves if s not in (PracticeStatus.OFFBOARDING, PracticeStatus.OFFBOARDED)
+    )
+    for status, moves in MOVES.items()
+}
+# An offboarding practice returns to active by calling its offboarding off, not by this form.
+MANUAL_MOVES[PracticeStatus.OFFBOARDING] = ()
 # The 50 states, DC and the territories a US payer bills from.
 STATES = frozenset(
     "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH "
@@ -230,19 +240,39 @@ def practice_update(
 
 @transaction.atomic
 def practice_set_status(*, actor: Actor, practice: Practice, status: str, reason: str) -> Practice:
-    """Move the practice along its life (`MOVES`), with a reason, audited."""
+    """Move the practice along its life by hand (`MANUAL_MOVES`), with a reason, audited."""
     _require_manage(actor, practice)
     reason = _require_reason(reason)
+    return _move(actor, practice, status, reason, MANUAL_MOVES)
+
+
+@transaction.atomic
+def practice_move_for_offboarding(
+    *, actor: Actor, practice: Practice, status: str, reason: str
+) -> Practice:
+    """The offboarding's own moves (started → offboarding, called off → active, purged and
+    verified → offboarded): `bureau.offboarding.services` checks who may, this checks `MOVES`."""
+    reason = _require_reason(reason)
+    return _move(actor, practice, status, reason, MOVES)
+
+
+def _move(
+    actor: Actor,
+    practice: Practice,
+    status: str,
+    reason: str,
+    moves: dict[str, tuple[str, ...]],
+) -> Practice:
     locked = Practice.objects.select_for_update().get(pk=practice.pk)
     if status not in PracticeStatus.values:
         raise PracticeError(f"{status!r} is not a practice status.", "status")
     if status == locked.status:
         raise PracticeError(f"{locked.name} is already {locked.get_status_display()}.", "status")
-    if status not in MOVES[locked.status]:
-        allowed = ", ".join(PracticeStatus(s).label for s in MOVES[locked.status]) or "none"
+    if status not in moves[locked.status]:
+        allowed = ", ".join(PracticeStatus(s).label for s in moves[locked.status]) or "none"
         raise PracticeError(
             f"{locked.name} cannot go from {locked.get_status_display()} to "
-            f"{PracticeStatus(status).label} (allowed: {allowed}).",
+            f"{PracticeStatus(status).label} here (allowed: {allowed}).",
             "status",
         )
     old = locked.status

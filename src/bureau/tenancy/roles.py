@@ -46,6 +46,9 @@ class Capability(StrEnum):
     # (and so stop its clock) themselves.
     QUESTIONS_VIEW = "questions.view"
     QUESTIONS_ANSWER = "questions.answer"
+    # Starting a client practice's offboarding (its export bundle, then a purge someone else
+    # approves): the owner's alone, as is ending the business relationship.
+    SETUP_OFFBOARD = "setup.offboard"
 
     @property
     def domain(self) -> str:
@@ -135,7 +138,7 @@ ROLE_DEFINITIONS: dict[Role, RoleDefinition] = {
     Role.SUPERVISOR: RoleDefinition(
         "Supervisor",
         "Oversees the book: approves write-offs, manages users; no compliance administration.",
-        frozenset(Capability) - {C.COMPLIANCE_MANAGE, C.QUESTIONS_ANSWER},
+        frozenset(Capability) - {C.COMPLIANCE_MANAGE, C.QUESTIONS_ANSWER, C.SETUP_OFFBOARD},
     ),
     Role.ACCOUNT_MANAGER: RoleDefinition(
         "Account manager",

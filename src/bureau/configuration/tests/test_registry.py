@@ -44,6 +44,9 @@ LIVE = {
     "workspace.holidays",
     # Read by access reviews (compliance/access_review_services.py).
     "compliance.access_review_every_months",
+    # Read by offboarding (offboarding/services.py, offboarding/certificate.py).
+    "offboarding.purge_wait_days",
+    "offboarding.backup_retention_days",
 }
 # Declared for the statements to come; hidden until code reads them.
 NOT_LIVE = {"statements.cycle_days"}
@@ -71,6 +74,8 @@ def test_payer_overridable_keys():
     assert {s.key for s in SETTINGS if s.workspace_only} == {
         "workspace.holidays",
         "compliance.access_review_every_months",
+        "offboarding.purge_wait_days",
+        "offboarding.backup_retention_days",
     }
 
 

@@ -32,6 +32,7 @@ from bureau.audit.models import AuditAction, AuditEvent
 from bureau.compliance.tests.matrix_workforce import RECORDS as WORKFORCE_RECORDS
 from bureau.compliance.tests.matrix_workforce import workforce_records
 from bureau.conftest import verified_client
+from bureau.offboarding.catalog import bundle_carries
 from bureau.patients.models import Patient
 from bureau.tenancy import rls
 from bureau.tenancy.models import Grant, Practice, PracticeStatus, Workspace
@@ -49,6 +50,8 @@ MFA_ENROLL_URL = "/accounts/mfa/enroll/"
 # -- classification -----------------------------------------------------------------------------
 # The capabilities that work some function of the queue, in the order the views name them.
 QUEUE_WORK: tuple[Capability, ...] = tuple(dict.fromkeys(WORK_CAPABILITY.values()))
+# Who opens a practice's offboarding: its owner (setup.offboard) or an approver (compliance).
+OFFBOARDING_WHO: tuple[Capability, ...] = (C.SETUP_OFFBOARD, C.COMPLIANCE_MANAGE)
 
 
 @dataclass(frozen=True)
@@ -241,6 +244,38 @@ CLASSIFICATION: dict[str, Spec] = {
     "directory:practice_setup_copy": Spec(
         "capability", needs=(C.SETUP_MANAGE,), record="practice_page", form_post=True
     ),
+    # Offboarding (issue 16): a practice's offboarding page is the owner's (setup.offboard) or
+    # an approver's (compliance.manage there); an empty start form re-renders, the progress
+    # fragment says "not being offboarded", and call-off, retry and approve of a practice with
+    # no offboarding go back to the page with a message. The bundle carries everything of the
+    # practice: setup.offboard and every capability it carries. Certificates of destruction
+    # are workspace records (the practice is gone), read by whole-workspace owners and
+    # compliance officers.
+    "offboarding:practice": Spec(
+        "any", needs=OFFBOARDING_WHO, record="practice_page", form_post=True
+    ),
+    "offboarding:progress": Spec("any", needs=OFFBOARDING_WHO, record="practice_page"),
+    "offboarding:bundle": Spec(
+        "capability",
+        needs=(C.SETUP_OFFBOARD, *sorted(bundle_carries())),
+        record="offboarding_bundle",
+    ),
+    **{
+        f"offboarding:{name}": Spec(
+            "any",
+            method="POST",
+            needs=OFFBOARDING_WHO,
+            record="practice_page",
+            ok=302,
+            post={"reason": ""},
+        )
+        for name in ("cancel", "retry", "approve")
+    },
+    "offboarding:list": Spec("any", needs=OFFBOARDING_WHO),
+    **{
+        f"offboarding:{name}": Spec("any", needs=OFFBOARDING_WHO, record="offboarding")
+        for name in ("certificate", "certificate_pdf", "certificate_json")
+    },
     # Workspace-level: needs setup.manage on every practice (only all-practices grants have it).
     "directory:payer_create": Spec("capability", needs=(C.SETUP_MANAGE,), form_post=True),
     "directory:enrollments": Spec("capability", needs=(C.SETUP_VIEW,), list_filter=True),
@@ -843,8 +878,23 @@ def _records(spec: Spec, world: World) -> list[tuple[str, Any, bool]]:
         rows.append(("all practices", "all", True))
     elif spec.record == "practice_page":  # a practice's own setup page (URL argument)
         rows = [
-            (f"practice page {p.code}", p.public_id, world.holds(spec.needs, p.pk))
+            (f"practice page {p.code}", p.public_id, world.allows(spec, p.pk))
             for p in world.practices
+        ]
+    elif spec.record == "offboarding_bundle":  # a practice with an export ready (its id)
+        rows = [
+            (f"export of {ob.practice.code}", ob.practice.public_id, world.holds(spec.needs, pid))
+            for pid, ob in offboardings_of(world, "exported").items()
+        ]
+    elif spec.record == "offboarding":  # a purged practice's certificate (the offboarding's id)
+        rows = [
+            (
+                f"certificate of {ob.practice.code}",
+                ob.public_id,
+                ob.workspace_id == same_ws
+                and any(_workspace_holds(world.user, c) for c in spec.needs),
+            )
+            for ob in offboardings_of(world, "purged").values()
         ]
     elif spec.record in ("user", "grant"):
         objects = world.users if spec.record == "user" else world.grants
@@ -1060,6 +1110,43 @@ def incidents_of(world: World) -> list[tuple[str, Any]]:
         str(i.public_id) for _, i in made if not compliance_allows(probe, world.user, i)
     ]
     world.incidents = made
+    return made
+
+
+def offboardings_of(world: World, status: str) -> dict[int, Any]:
+    """Offboarding (issue 16): an export ready (`exported`, a small bundle on disk) or a purge
+    certified (`purged`), in the second-to-last and last practice of each workspace, made
+    directly: the matrix probes who may take them, offboarding/tests how they come about."""
+    import tempfile
+    import zipfile
+
+    from bureau.offboarding.models import Offboarding, OffboardingStatus
+
+    made: dict[int, Any] = {}
+    for workspace_id in sorted({p.workspace_id for p in world.practices}):
+        theirs = [p for p in world.practices if p.workspace_id == workspace_id]
+        practice = theirs[-2] if status == "exported" else theirs[-1]
+        found = Offboarding.objects.filter(practice=practice, status=status).first()
+        if found is None:
+            owner = Grant.objects.filter(workspace_id=workspace_id, role="owner").first()
+            assert owner is not None
+            bundle = Path(tempfile.mkdtemp(prefix="matrix-offboarding-")) / "bundle.zip"
+            with zipfile.ZipFile(bundle, "w") as zf:
+                zf.writestr("README.md", "matrix")
+            found = Offboarding.objects.create(
+                workspace_id=workspace_id,
+                practice=practice,
+                status=status,
+                reason="matrix",
+                requested_by_id=owner.user_id,
+                approved_by_id=owner.user_id if status == "purged" else None,
+                exported_at=timezone.now(),
+                bundle_path=str(bundle) if status == "exported" else "",
+                certificate={"title": "Certificate of destruction"} if status == "purged" else {},
+                certificate_pdf=b"%PDF-1.4 matrix" if status == "purged" else None,
+            )
+            assert found.status in (OffboardingStatus.EXPORTED, OffboardingStatus.PURGED)
+        made[practice.pk] = found
     return made
 
 

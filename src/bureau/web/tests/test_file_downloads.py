@@ -53,6 +53,10 @@ TESTED_WITH_THEIR_PAGES = {
     # compliance: training and policies — compliance/tests/test_workforce_pages.py
     "compliance:training_certificate": "a training certificate",
     "compliance:policy_document": "a policy's document",
+    # offboarding: certificates of destruction (no patient in them) —
+    # offboarding/tests/test_purge.py
+    "offboarding:certificate_pdf": "a certificate of destruction (PDF)",
+    "offboarding:certificate_json": "a certificate of destruction (JSON)",
 }
 
 
@@ -308,6 +312,9 @@ def _stored(spec: Spec, value: Any, world: World) -> tuple[int, str]:
     }
     if spec.record == "practice_page":  # a practice's setup document: built on request
         return Practice.objects.get(public_id=value).pk, ""
+    if spec.record == "offboarding_bundle":  # the practice's export (its id): a zip on disk
+        practice = Practice.objects.get(public_id=value)
+        return practice.pk, ""
     model = models.get(spec.record or "")
     assert model is not None, f"teach _stored where a {spec.record}'s file is kept"
     ids = [p.pk for p in world.practices]

@@ -60,6 +60,8 @@ NOT_PRACTICE_RECORDS |= {"screening_run", "screening_hit"}
 # compliance: training and policies — the workspace's own records (courses, completions,
 # policies and their versions), no practice's.
 NOT_PRACTICE_RECORDS |= {"course", "completion", "policy", "policy_version", "policy_document"}
+# Offboarding: a certificate of destruction outlives its practice (offboarded: in no bar).
+NOT_PRACTICE_RECORDS |= {"offboarding"}
 # GET URLs with a record that are not pages: no bar is shown, so there is nothing to keep honest.
 NOT_PAGES = {
     "eras:download": "serves a file",
@@ -68,6 +70,8 @@ NOT_PAGES = {
     "reports:monthly_pdf": "serves a file",
     "directory:practice_setup_export": "serves a file",
     "eras:job": "an htmx fragment polled by the ERA list",
+    "offboarding:bundle": "serves a file",
+    "offboarding:progress": "an htmx fragment polled by the offboarding page",
 }
 
 
@@ -345,6 +349,17 @@ def a_practice_page(p: Practice) -> Any:
     return p.public_id
 
 
+def an_offboarding_practice(p: Practice) -> Any:
+    """A practice whose offboarding the owner started (its export still queued)."""
+    from bureau.offboarding.services import offboarding_start
+    from bureau.tenancy.actor import resolve_actor
+
+    owner = resolve_actor(User.objects.get(username=OWNER))
+    assert owner is not None
+    offboarding_start(actor=owner, practice=p, reason="the client gave notice")
+    return p.public_id
+
+
 def practice_form(public_id: Any) -> dict[str, str]:
     """The practice's edit form as the page fills it in, with one change (the specialty)."""
     p = Practice.objects.get(public_id=public_id)
@@ -501,10 +516,13 @@ WRITES: dict[str, Write] = {
     # The upload's preview reads and checks; its apply takes the preview's staged token.
     "directory:practice_setup_import": Write("practice", a_practice_page, writes=False),
     "directory:practice_setup_copy": Write("practice", a_practice_page, copy_form),
+    # An active practice has no move the form makes (offboarding starts on its own page):
+    # refused with a message, nothing changes.
     "directory:practice_status": Write(
         "practice",
         a_practice_page,
         lambda _id: {"status": "offboarding", "reason": "the client gave notice"},
+        writes=False,
     ),
     "eras:exception_resolve": Write(
         "ERA exception", an_exception, lambda _id: {"action": "dismiss", "note": "not ours"}
@@ -539,6 +557,15 @@ WRITES: dict[str, Write] = {
     "billing:writeoff_new": Write("claim", a_denied_claim, writeoff_post),
     "billing:writeoff_approve": Write("write-off", a_writeoff),
     "billing:writeoff_refuse": Write("write-off", a_writeoff, lambda _id: {"note": "appeal"}),
+    "offboarding:practice": Write(
+        "practice", a_practice_page, lambda _id: {"reason": "the client gave notice"}
+    ),
+    "offboarding:cancel": Write(
+        "practice", an_offboarding_practice, lambda _id: {"reason": "the client stays"}
+    ),
+    # Not failed: nothing to build again; the owner started it: not theirs to approve.
+    "offboarding:retry": Write("practice", an_offboarding_practice, writes=False),
+    "offboarding:approve": Write("practice", an_offboarding_practice, writes=False),
 }
 
 PAGES: dict[str, tuple[str, Callable[[Practice], Any]]] = {
@@ -559,6 +586,7 @@ PAGES: dict[str, tuple[str, Callable[[Practice], Any]]] = {
     "directory:practice_edit": ("practice", a_practice_page),
     "directory:practice_setup_import": ("practice", a_practice_page),
     "directory:practice_setup_copy": ("practice", a_practice_page),
+    "offboarding:practice": ("practice", a_practice_page),
     "workqueues:item": ("work item", a_work_item),
     "billing:writeoff": ("write-off", a_writeoff),
     "billing:writeoff_new": ("claim", a_denied_claim),
