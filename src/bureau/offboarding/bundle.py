@@ -4,7 +4,8 @@ Layout (README.md in the zip says the same, for whoever opens it years later):
 
     README.md             the format
     manifest.json         per file: rows (JSON lines), bytes, SHA-256
-    configuration.json    the practice's setup (`configuration_document`)
+    practice.json         the practice's own details
+    configuration.json    the practice setup document (`configuration_document`)
     audit_events.jsonl    the audit events about the practice
     data/<app>.<model>.jsonl   one row per line, every column, parents before children
     files/...             raw 837P and 835 interchanges, appeal letters, report PDFs
@@ -37,7 +38,7 @@ from django.utils import timezone
 
 from bureau.audit.models import AuditEvent
 from bureau.offboarding.catalog import KEPT, Table, exported_tables
-from bureau.offboarding.configuration import configuration_document
+from bureau.offboarding.configuration import configuration_document, practice_details
 from bureau.tenancy import rls
 from bureau.tenancy.models import Practice
 from bureau.tenancy.scoping import PracticeScoped
@@ -180,8 +181,8 @@ def build_bundle(practice: Practice, public_id: UUID, progress: Progress) -> Bui
             with transaction.atomic():  # one snapshot of every table
                 rls.activate([practice.pk])
                 progress(0, total, "Configuration")
-                config = configuration_document(practice)
-                writer.add("configuration.json", _json_bytes(config))
+                writer.add("practice.json", _json_bytes(practice_details(practice)))
+                writer.add("configuration.json", _json_bytes(configuration_document(practice)))
                 for done, table in enumerate(tables, start=1):
                     progress(done, total, f"Exporting {table.label}")
                     rows = table_rows(table, practice).iterator(chunk_size=2000)
@@ -253,8 +254,11 @@ Format `{FORMAT}`. Everything Bureau held about this practice when the export wa
 - `manifest.json`: for every other file, its `rows` (JSON-lines files: one row per line),
   `bytes` and `sha256` (hex SHA-256 of the file's bytes). Check each file against it.
   The whole zip's SHA-256 is shown in Bureau and on the certificate of destruction.
-- `configuration.json`: the practice's setup: its details, settings overrides and effective
-  settings, providers, facilities, payer enrollments and contract rates.
+- `practice.json`: the practice's own details (name, NPI, tax id, billing address, status).
+- `configuration.json`: the practice's whole setup as a Bureau practice setup document
+  (format `bureau.practice-setup/1`: settings and payer overrides, custom scrub rules,
+  facilities, providers, enrollments, fee schedule, contract rates, payers and their routes);
+  `bureau config import --practice NPI configuration.json` applies it in another Bureau.
 - `audit_events.jsonl`: every audit event about the practice (who read or changed what, when).
 - `data/<app>.<model>.jsonl`: one file per table, one JSON object per line with every column
   under its database name (`patient_id` is the `id` of a row of `data/patients.patient.jsonl`).

@@ -1,40 +1,30 @@
-"""The practice's configuration as one JSON document, for the export bundle.
+"""The practice's configuration in the export bundle.
 
-One function, `configuration_document(practice)`: a full "practice setup document" exporter
-may replace it; the bundle calls nothing else of this module.
+`configuration.json` is the practice setup document (`bureau.practice-setup/1`,
+docs/practice-setup.md): the same document `bureau config export` writes, so a client that moves
+to another Bureau imports it there as it is. `practice.json` holds the practice's own details
+(name, NPI, tax id, billing address…), which the setup document leaves out on purpose.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.db import models
-
-from bureau.configuration.services import config_export
-from bureau.directory.models import ContractRate, Enrollment, Provider, ServiceFacility
+from bureau.configuration.practice_setup import setup_document
 from bureau.tenancy.models import Practice
 
 
-def _rows(qs: models.QuerySet[Any]) -> list[dict[str, Any]]:
-    from bureau.offboarding.bundle import json_value
-
-    return [{k: json_value(v) for k, v in row.items()} for row in qs.order_by("pk").values()]
-
-
 def configuration_document(practice: Practice) -> dict[str, Any]:
-    """The practice's details, settings and directory rows."""
-    details = {
-        f.attname: f.value_from_object(practice)
-        for f in practice._meta.concrete_fields
-        if f.attname not in ("id", "workspace_id")
-    }
+    """The whole setup: settings, facilities, providers, enrollments, fees, contracts, payers."""
+    return setup_document(practice)
+
+
+def practice_details(practice: Practice) -> dict[str, Any]:
+    """The practice row itself, every column but the internal keys."""
     from bureau.offboarding.bundle import json_value
 
     return {
-        "practice": {k: json_value(v) for k, v in details.items()},
-        "settings": config_export(practice),
-        "providers": _rows(Provider.objects.filter(practice=practice)),
-        "facilities": _rows(ServiceFacility.objects.filter(practice=practice)),
-        "enrollments": _rows(Enrollment.objects.filter(practice=practice)),
-        "contract_rates": _rows(ContractRate.objects.filter(practice=practice)),
+        f.attname: json_value(f.value_from_object(practice))
+        for f in practice._meta.concrete_fields
+        if f.attname not in ("id", "workspace_id")
     }

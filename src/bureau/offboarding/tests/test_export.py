@@ -91,8 +91,13 @@ def test_the_bundle_holds_every_row_of_the_practice_and_its_manifest_checks_out(
     events = json_lines(members["audit_events.jsonl"])
     assert events and {e["practice_id"] for e in events} == {practice.pk}
     assert AuditEvent.objects.filter(practice=other).count() > 0
+    assert json.loads(members["practice.json"])["npi"] == practice.npi
+    # The setup document as `bureau config export` writes it: importable elsewhere as it is.
+    from bureau.configuration.practice_setup import setup_document
+
     config = json.loads(members["configuration.json"])
-    assert config["practice"]["npi"] == practice.npi and config["providers"]
+    assert config["format"] == "bureau.practice-setup/1" and config["providers"]
+    assert config == json.loads(json.dumps(setup_document(practice), default=str))
     assert "SHA-256" in members["README.md"].decode()
     assert AuditEvent.objects.filter(action=AuditAction.OFFBOARDING_EXPORTED).count() == 1
 
