@@ -18,8 +18,7 @@ from django.urls import reverse
 from bureau.directory import selectors, services
 from bureau.directory.models import Enrollment, EnrollmentStatus, Payer, Provider
 from bureau.directory.provider_views import may_manage_provider
-from bureau.directory.setup_forms import AsciiDateField, apply_error, reason_field, setup_context
-from bureau.tenancy.actor import CapabilityDenied
+from bureau.directory.setup_forms import AsciiDateField, attempt, reason_field, setup_context
 from bureau.tenancy.models import Practice
 from bureau.tenancy.roles import Capability
 from bureau.web.access import actor_of, chosen_practice, record_in_context, requires
@@ -137,19 +136,17 @@ def enrollment_create_view(request: HttpRequest) -> HttpResponse:
     if posted and form.is_valid():
         provider = form.providers[form.cleaned_data["provider"]]
         payer = form.payers[form.cleaned_data["payer"]]
-        try:
-            change = services.enrollment_create(
+        change = attempt(
+            form,
+            lambda: services.enrollment_create(
                 actor=actor,
                 provider=provider,
                 payer=payer,
                 data=form.data_out(),
                 reason=form.cleaned_data["reason"],
-            )
-        except services.DirectoryError as exc:
-            apply_error(form, exc)
-        except CapabilityDenied as exc:
-            raise Http404 from exc
-        else:
+            ),
+        )
+        if change is not None:
             messages.success(request, _result_message(provider, payer, change))
             return redirect(_matrix_url(practice))
     return render(
@@ -227,15 +224,13 @@ def enrollment_edit_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
             end_date=cleaned["end_date"],
             revalidation_date=cleaned["revalidation_date"],
         )
-        try:
-            change = services.enrollment_change(
+        change = attempt(
+            form,
+            lambda: services.enrollment_change(
                 actor=actor, provider=provider, payer=payer, data=data, reason=cleaned["reason"]
-            )
-        except services.DirectoryError as exc:
-            apply_error(form, exc)
-        except CapabilityDenied as exc:
-            raise Http404 from exc
-        else:
+            ),
+        )
+        if change is not None:
             messages.success(request, _result_message(provider, payer, change))
             return redirect(_matrix_url(provider.practice))
     return render(

@@ -15,16 +15,14 @@ from django.views.decorators.http import require_POST
 
 from bureau.directory import facilities, selectors
 from bureau.directory.models import ServiceFacility
-from bureau.directory.services import DirectoryError
 from bureau.directory.setup_forms import (
     ActiveForm,
     active_choice,
-    apply_error,
+    attempt,
     reason_field,
     set_active_post,
     setup_context,
 )
-from bureau.tenancy.actor import CapabilityDenied
 from bureau.tenancy.models import Practice
 from bureau.tenancy.roles import Capability
 from bureau.web.access import actor_of, chosen_practice, record_in_context, requires
@@ -114,18 +112,16 @@ def facility_create_view(request: HttpRequest) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         practice = form.practices[form.cleaned_data["practice"]]
-        try:
-            facility = facilities.facility_create(
+        facility = attempt(
+            form,
+            lambda: facilities.facility_create(
                 actor=actor,
                 practice=practice,
                 data=form.data_out(),
                 reason=form.cleaned_data["reason"],
-            )
-        except DirectoryError as exc:
-            apply_error(form, exc)
-        except CapabilityDenied as exc:
-            raise Http404 from exc
-        else:
+            ),
+        )
+        if facility is not None:
             messages.success(request, f"Facility {facility.name} added to {practice.name}.")
             return redirect(_list_url(practice))
     return render(
@@ -152,18 +148,16 @@ def facility_edit_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
         None, request.POST or None, initial={k: getattr(facility, k) for k in FIELDS}
     )
     if request.method == "POST" and form.is_valid():
-        try:
-            facilities.facility_update(
+        saved = attempt(
+            form,
+            lambda: facilities.facility_update(
                 actor=actor,
                 facility=facility,
                 data=form.data_out(is_active=facility.is_active),
                 reason=form.cleaned_data["reason"],
-            )
-        except DirectoryError as exc:
-            apply_error(form, exc)
-        except CapabilityDenied as exc:
-            raise Http404 from exc
-        else:
+            ),
+        )
+        if saved is not None:
             messages.success(request, f"Facility {form.cleaned_data['name']} saved.")
             return redirect(_list_url(facility.practice))
     return render(

@@ -19,7 +19,7 @@ from bureau.directory.models import ClearinghouseRoute, Payer, PayerKind
 from bureau.directory.setup_forms import (
     ActiveForm,
     AsciiIntegerField,
-    apply_error,
+    attempt,
     reason_field,
     set_active_post,
     setup_context,
@@ -77,13 +77,13 @@ def payer_create_view(request: HttpRequest) -> HttpResponse:
     actor = _manager(request)
     form = PayerForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            payer = services.payer_create(
+        payer = attempt(
+            form,
+            lambda: services.payer_create(
                 actor=actor, data=form.data_out(), reason=form.cleaned_data["reason"]
-            )
-        except services.DirectoryError as exc:
-            apply_error(form, exc)
-        else:
+            ),
+        )
+        if payer is not None:
             messages.success(request, f"Payer {payer.name} created.")
             return redirect("directory:payers")
     return render(request, "directory/setup_form.html", _page(actor, form, "New payer"))
@@ -108,16 +108,16 @@ def payer_edit_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
     payer = _payer(actor, public_id)
     form = PayerForm(request.POST or None, initial={k: getattr(payer, k) for k in FIELDS})
     if request.method == "POST" and form.is_valid():
-        try:
-            services.payer_update(
+        saved = attempt(
+            form,
+            lambda: services.payer_update(
                 actor=actor,
                 payer=payer,
                 data=form.data_out(is_active=payer.is_active),
                 reason=form.cleaned_data["reason"],
-            )
-        except services.DirectoryError as exc:
-            apply_error(form, exc)
-        else:
+            ),
+        )
+        if saved is not None:
             messages.success(request, f"Payer {form.cleaned_data['name']} saved.")
             return redirect("directory:payers")
     return render(

@@ -17,12 +17,12 @@ from bureau.directory import selectors, services
 from bureau.directory.models import Provider, ProviderKind
 from bureau.directory.setup_forms import (
     ActiveForm,
-    apply_error,
+    attempt,
     reason_field,
     set_active_post,
     setup_context,
 )
-from bureau.tenancy.actor import Actor, CapabilityDenied
+from bureau.tenancy.actor import Actor
 from bureau.tenancy.models import Practice
 from bureau.tenancy.roles import Capability
 from bureau.web.access import actor_of, chosen_practice, record_in_context, requires
@@ -100,15 +100,13 @@ def provider_create_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         practice = form.practices[form.cleaned_data["practice"]]
         data = form.data_out()
-        try:
-            services.provider_create(
+        saved = attempt(
+            form,
+            lambda: services.provider_create(
                 actor=actor, practice=practice, data=data, reason=form.cleaned_data["reason"]
-            )
-        except services.DirectoryError as exc:
-            apply_error(form, exc)
-        except CapabilityDenied as exc:
-            raise Http404 from exc
-        else:
+            ),
+        )
+        if saved is not None:
             messages.success(request, f"Provider {data.name} created.")
             return redirect(_list_url(practice))
     return render(
@@ -145,18 +143,16 @@ def provider_edit_view(request: HttpRequest, public_id: UUID) -> HttpResponse:
         None, request.POST or None, initial={k: getattr(provider, k) for k in FIELDS}
     )
     if request.method == "POST" and form.is_valid():
-        try:
-            services.provider_update(
+        saved = attempt(
+            form,
+            lambda: services.provider_update(
                 actor=actor,
                 provider=provider,
                 data=form.data_out(is_active=provider.is_active),
                 reason=form.cleaned_data["reason"],
-            )
-        except services.DirectoryError as exc:
-            apply_error(form, exc)
-        except CapabilityDenied as exc:
-            raise Http404 from exc
-        else:
+            ),
+        )
+        if saved is not None:
             messages.success(request, f"Provider {form.cleaned_data['name']} saved.")
             return redirect(_list_url(provider.practice))
     return render(

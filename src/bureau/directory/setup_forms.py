@@ -9,7 +9,7 @@ values, by the service). A record the actor may not manage is a 404, like a miss
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from django import forms
 from django.contrib import messages
@@ -52,6 +52,21 @@ def reason_field() -> forms.CharField:
 def apply_error(form: forms.Form, exc: DirectoryError) -> None:
     """Put a service's error on the field it names (the form's top when it has no such field)."""
     form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+
+
+T = TypeVar("T")
+
+
+def attempt(form: forms.Form, service: Callable[[], T]) -> T | None:
+    """Run a setup service for a valid form: its result, or None with its refusal put on the
+    form's field. A record the actor may not change is a 404, like a missing one."""
+    try:
+        return service()
+    except DirectoryError as exc:
+        apply_error(form, exc)
+        return None
+    except CapabilityDenied as exc:
+        raise Http404 from exc
 
 
 class AsciiIntegerField(forms.IntegerField):
