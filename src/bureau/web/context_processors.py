@@ -43,6 +43,9 @@ def shell(request: HttpRequest) -> dict[str, Any]:
             # compliance: the whole program's dashboard, or a practice's own records (client).
             "compliance": sees_whole_program(actor),
             "compliance_practice": not sees_whole_program(actor) and bool(practices_seen(actor)),
+            # Offboardings: the owner starts them, a compliance officer approves the purge.
+            "offboardings": actor.can(Capability.SETUP_OFFBOARD)
+            or actor.can(Capability.COMPLIANCE_MANAGE),
         },
         "idle_minutes": settings.BUREAU_IDLE_MINUTES,
         # The bar's links, resolved once per process, not a {% url %} each on every page.
