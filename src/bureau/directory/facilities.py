@@ -142,6 +142,9 @@ def facility_update(
     require_practice_manage(actor, facility.practice)
     reason = require_reason(reason)
     values = clean(data)
+    # The practice row too, as `facility_create` does: two facilities renamed to one name at
+    # once (or one renamed as another is added) are checked one after the other.
+    Practice.objects.select_for_update().filter(pk=facility.practice_id).first()
     if _name_taken(facility.practice, values["name"], exclude=facility.pk):
         raise DirectoryError("This practice already has a facility of that name.", "name")
     changed = _changes(facility, values)

@@ -5,7 +5,9 @@ Who: starting and calling off need `setup.offboard` on the practice (the owner's
 the purge needs `setup.offboard` or `compliance.manage` there, and a different person from
 the one who started it (two-person rule), after the waiting period
 (`offboarding.purge_wait_days` from the export). Open A/R or open work items block the purge
-unless the approver writes why it goes ahead anyway.
+unless the approver writes why it goes ahead anyway. Rows added or removed since the export
+(a roster imported, an ERA posted during the wait) refuse the purge until the export is built
+again: nothing is destroyed that the client was not given.
 """
 
 from __future__ import annotations
@@ -125,12 +127,13 @@ def offboarding_enqueue(offboarding_id: int) -> None:
 
 @transaction.atomic
 def offboarding_retry_export(*, actor: Actor, offboarding: Offboarding) -> Offboarding:
-    """Queue a failed export again (the same offboarding, a new bundle)."""
+    """Queue the export again (the same offboarding, a new bundle): after a failure, or when
+    the practice changed since the bundle was built. The waiting period runs from the new one."""
     if not may_start(actor, offboarding.practice):
         raise CapabilityDenied(Capability.SETUP_OFFBOARD)
     ob = Offboarding.objects.select_for_update().get(pk=offboarding.pk)
-    if ob.status != OffboardingStatus.EXPORT_FAILED:
-        raise OffboardingError("Only a failed export is started again.")
+    if ob.status not in (OffboardingStatus.EXPORT_FAILED, OffboardingStatus.EXPORTED):
+        raise OffboardingError("Only a failed or finished export is built again.")
     ob.status, ob.job_state = OffboardingStatus.EXPORTING, JobState.QUEUED
     ob.error, ob.done, ob.total, ob.stage = "", 0, 0, ""
     ob.save(update_fields=["status", "job_state", "error", "done", "total", "stage"])
@@ -227,6 +230,21 @@ class Purged:
     files: list[StoredFile]
 
 
+def changed_since_export(ob: Offboarding, practice: Practice, now: verify.Counts) -> list[str]:
+    """Tables whose rows of the practice number otherwise than in the bundle's manifest: a
+    purge now would destroy rows the client was never given (or the bundle lists rows gone)."""
+    exported = {  # the JSON-lines files; a stored file (rows None) names its table too
+        entry["table"]: int(entry["rows"])
+        for entry in (ob.manifest.get("files") or {}).values()
+        if entry.get("table") in now and entry.get("rows") is not None
+    }
+    return [
+        f"{label}: {rows} rows exported, {now[label].get(practice.pk, 0)} now"
+        for label, rows in sorted(exported.items())
+        if now[label].get(practice.pk, 0) != rows
+    ]
+
+
 def offboarding_approve(
     *, actor: Actor, offboarding: Offboarding, override_reason: str = ""
 ) -> Offboarding:
@@ -263,6 +281,12 @@ def _purge(actor: Actor, offboarding: Offboarding, override_reason: str) -> Purg
         override = ""
     files = purge.stored_files(practice, ob)
     before = verify.counts_by_practice()
+    changed = changed_since_export(ob, practice, before)
+    if changed:
+        raise OffboardingError(
+            f"{practice.name} changed since its export ({'; '.join(changed[:5])}): build the "
+            "export again, so the client has every record, then approve."
+        )
     deleted = purge.purge_rows(practice, ob)
     after = verify.counts_by_practice()
     checked = verify.verify_rows(practice, before, after)

@@ -305,7 +305,17 @@ def _require_coverage_edit(actor: Actor, patient: Patient, practice: Practice) -
         raise CapabilityDenied("the request names another practice than the record's")
     # The subscriber's name and birth date are demographics: as for the patient's own.
     _require_edit(actor, practice)
-    _require_visible(actor, patient)
+    # The patient's row locked (and editable by the actor, else 404): two policies saved at
+    # once (two tabs, a double click) are checked for overlap one after the other, not both
+    # against the same snapshot.
+    locked = (
+        Patient.objects.visible_to(actor, Capability.PATIENTS_EDIT)
+        .select_for_update(of=("self",))
+        .filter(pk=patient.pk)
+        .first()
+    )
+    if locked is None:
+        raise Http404
 
 
 @transaction.atomic

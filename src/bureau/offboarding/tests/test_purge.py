@@ -202,3 +202,39 @@ def test_the_ledger_stays_append_only_outside_a_purge():
             PurgePermit.objects.create(practice=other, offboarding=ob)
             with connection.cursor() as cursor:
                 cursor.execute(statement, [practice.pk])
+
+
+def test_rows_added_since_the_export_refuse_the_purge_until_it_is_built_again():
+    """A patient imported during the waiting period is in no bundle: purging would destroy a
+    record the client was never given. The approval says so and deletes nothing; the owner
+    builds the export again and the purge then goes ahead."""
+    from bureau.offboarding.tasks import offboarding_export_run
+    from bureau.patients.roster import roster_import
+
+    practice = summit()[0]
+    ob = exported(practice)
+    roster = "account_number,last_name,first_name,date_of_birth,sex\n"
+    roster += "LATE-1,Late,Lena,1980-02-03,F\n"
+    assert roster_import(actor=actor("olivia.owner"), practice=practice, text=roster).ok
+    before = _counts()
+    with pytest.raises(services.OffboardingError, match=r"changed since its export .*Patient"):
+        services.offboarding_approve(
+            actor=actor("carla.compliance"), offboarding=ob, override_reason=OVERRIDE
+        )
+    assert _counts() == before
+    ob.refresh_from_db()
+    assert ob.status == OffboardingStatus.EXPORTED
+
+    services.offboarding_retry_export(actor=actor("olivia.owner"), offboarding=ob)
+    assert offboarding_export_run.call(ob.pk) == "done"
+    ob.refresh_from_db()
+    assert (
+        ob.manifest["files"]["data/patients.patient.jsonl"]["rows"]
+        == (before["patients.Patient"][practice.pk])
+    )
+    ob.exported_at -= timedelta(days=31)
+    ob.save(update_fields=["exported_at"])
+    done = services.offboarding_approve(
+        actor=actor("carla.compliance"), offboarding=ob, override_reason=OVERRIDE
+    )
+    assert done.status == OffboardingStatus.PURGED
