@@ -1,13 +1,13 @@
-"""Offboarding a client practice: start (export bundle as a background job), call off, and
-the purge a second person approves; every step one transaction with its audit event.
+"""Offboarding a client practice: start (export bundle as a background job), call off, and the
+purge a second person approves; every step one transaction with its audit event.
 
-Who: starting and calling off need `setup.offboard` on the practice (the owner's). Approving
-the purge needs `setup.offboard` or `compliance.manage` there, and a different person from
-the one who started it (two-person rule), after the waiting period
-(`offboarding.purge_wait_days` from the export). Open A/R or open work items block the purge
-unless the approver writes why it goes ahead anyway. Rows added or removed since the export
-(a roster imported, an ERA posted during the wait) refuse the purge until the export is built
-again: nothing is destroyed that the client was not given.
+Who: starting and calling off need `setup.offboard` on the practice (the owner's). Approving the
+purge needs `setup.offboard` or `compliance.manage` there, and a different person from the one
+who started it (two-person rule), after the waiting period (`offboarding.purge_wait_days` from
+its start, once the export is ready). Open A/R or open work items block the purge unless the
+approver writes why it goes ahead anyway. Rows added or removed since the export (a roster
+imported, an ERA posted during the wait) refuse the purge until the export is built again:
+nothing is destroyed that the client was not given.
 """
 
 from __future__ import annotations
@@ -202,10 +202,15 @@ def open_work(practice: Practice) -> OpenWork:
 
 
 def purge_opens_at(ob: Offboarding) -> datetime | None:
+    """When the purge may be approved: once an export is ready, the waiting period counted from
+    the day the offboarding started (the client's notice). Not from the latest export: a
+    bundle built again because the practice changed meanwhile (ERAs still post while its A/R
+    runs out, the queue still makes work) would otherwise restart the wait each time, and a
+    practice that keeps changing could never be purged."""
     if ob.exported_at is None:
         return None
     days = int(setting(ob.practice, "offboarding.purge_wait_days"))
-    return ob.exported_at + timedelta(days=days)
+    return ob.requested_at + timedelta(days=days)
 
 
 def approval_refusal(actor: Actor, ob: Offboarding, now: datetime) -> str | None:

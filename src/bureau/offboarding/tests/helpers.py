@@ -41,7 +41,8 @@ def exported(practice: Practice, *, waited: bool = True) -> Offboarding:
     ob.refresh_from_db()
     if waited:
         ob.exported_at = ob.exported_at - timedelta(days=31)
-        ob.save(update_fields=["exported_at"])
+        ob.requested_at = ob.requested_at - timedelta(days=31)
+        ob.save(update_fields=["exported_at", "requested_at"])
     return ob
 
 

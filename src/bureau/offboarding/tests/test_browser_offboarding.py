@@ -92,7 +92,10 @@ def test_a_demo_practice_is_offboarded_by_two_people(
     expect(page.get_by_test_id("approval-refusal")).to_contain_text("A second person approves")
 
     # The waiting period passes; the compliance officer approves.
-    Offboarding.objects.filter(pk=ob.pk).update(exported_at=ob.exported_at - timedelta(days=31))
+    Offboarding.objects.filter(pk=ob.pk).update(
+        exported_at=ob.exported_at - timedelta(days=31),
+        requested_at=ob.requested_at - timedelta(days=31),
+    )
     page.context.clear_cookies()
     sign_in(page, live_server.url, "carla.compliance", next_path="/setup/offboardings/")
     page.get_by_test_id(f"open-{practice.code}").click()

@@ -71,7 +71,10 @@ def test_parallel_approvals_give_one_purge(settings, tmp_path):
     )
     assert offboarding_export_run.call(ob.pk) == "done"
     ob.refresh_from_db()
-    Offboarding.objects.filter(pk=ob.pk).update(exported_at=ob.exported_at - timedelta(days=31))
+    Offboarding.objects.filter(pk=ob.pk).update(
+        exported_at=ob.exported_at - timedelta(days=31),
+        requested_at=ob.requested_at - timedelta(days=31),
+    )
     ob.refresh_from_db()
 
     def approve() -> Any:
