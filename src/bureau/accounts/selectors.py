@@ -13,7 +13,7 @@ from django.http import Http404
 from bureau.accounts.authority import AdminScope, admin_scope, administers, governing
 from bureau.accounts.models import User
 from bureau.tenancy.actor import Actor
-from bureau.tenancy.models import Grant
+from bureau.tenancy.models import Grant, Practice, Workspace
 
 
 def user_list(*, actor: Actor) -> QuerySet[User]:
@@ -85,3 +85,14 @@ def administered_grant_get(*, actor: Actor, public_id: str) -> Grant:
         raise Http404
     grant.user = user
     return grant
+
+
+def seed_logins(workspace: Workspace) -> dict[str, User]:
+    """A workspace's logins by name, for the demo seed (no request and no actor yet: control
+    data, no PHI)."""
+    return {u.username: u for u in User.objects.filter(workspace=workspace)}
+
+
+def seed_practices(workspace: Workspace) -> list[Practice]:
+    """A workspace's practices in the order they were made, for the demo seed."""
+    return list(Practice.objects.filter(workspace=workspace).order_by("id"))

@@ -21,7 +21,7 @@ from bureau.audit.models import AuditAction
 from bureau.audit.services import audit_record
 from bureau.directory.models import Provider
 from bureau.tenancy.actor import Actor, CapabilityDenied
-from bureau.tenancy.models import Grant, Practice
+from bureau.tenancy.models import Grant, Practice, Workspace
 from bureau.tenancy.roles import CLIENT_VOICE, Capability, Role, grant_capabilities
 
 
@@ -393,3 +393,12 @@ def grant_change_role(*, actor: Actor, grant: Grant, role: Role, reason: str) ->
     replacement = _grant_insert(actor, grant.user, request, reason, replaces=grant)
     _grant_mark_revoked(actor, grant, reason, replaced_by=replacement)
     return replacement
+
+
+def seed_grants_held_since(workspace: Workspace, made_after: datetime, held_from: datetime) -> int:
+    """The demo seed's grants stand for access held long before the seeded access review: date
+    those it made after `made_after` back to `held_from` (seed only; the seed's own event
+    records it was seeded)."""
+    return Grant.objects.filter(workspace=workspace, created_at__gte=made_after).update(
+        created_at=held_from
+    )

@@ -20,12 +20,19 @@ from django.utils import timezone
 
 from bureau import clock
 from bureau.accounts.models import User
-from bureau.accounts.services import GrantRequest, grant_create, user_create, user_set_active
+from bureau.accounts.selectors import seed_logins, seed_practices
+from bureau.accounts.services import (
+    GrantRequest,
+    grant_create,
+    seed_grants_held_since,
+    user_create,
+    user_set_active,
+)
 from bureau.compliance.access_review_services import decide, lock, open_campaign
 from bureau.compliance.models.access_review import AccessDecision, AccessReview
 from bureau.compliance.models.baa import add_months
 from bureau.tenancy.actor import Actor, resolve_actor
-from bureau.tenancy.models import Grant, Practice, Workspace
+from bureau.tenancy.models import Practice, Workspace
 from bureau.tenancy.roles import Role
 
 TEMP = "terry.temp"
@@ -94,12 +101,10 @@ def seed_reviews(workspace: Workspace, say: Callable[[str], None] | None = None)
     today = timezone.localdate()
     opened = opening_day(today)
     start = timezone.make_aware(datetime.combine(opened, time(9, 0)))
-    people = {u.username: u for u in User.objects.filter(workspace=workspace)}
-    practices = list(Practice.objects.filter(workspace=workspace).order_by("id"))
+    people = seed_logins(workspace)
+    practices = seed_practices(workspace)
     # The seed made every grant today; they stand for access held since long before the review.
-    Grant.objects.filter(workspace=workspace, created_at__gte=start).update(
-        created_at=start - timedelta(days=200)
-    )
+    seed_grants_held_since(workspace, start, start - timedelta(days=200))
     temp_practice = next(p for p in practices if p.code == TEMP_PRACTICE)
     temp = _temp(temp_practice, people["sam.supervisor"], opened - timedelta(days=100))
     alex_runs = practices[:2]
