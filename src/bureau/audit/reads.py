@@ -1,5 +1,5 @@
-"""Pages that only read, on SQLite: built without the write lock, their audit events appended
-in a short write before the response leaves.
+"""Pages that only read: built with their audit events held, the events appended in a short
+write before the response leaves (on SQLite without the write lock while the page is built).
 
 SQLite has one writer at a time. Every request used to run in one IMMEDIATE transaction
 (ATOMIC_REQUESTS), because even a page that only reads writes its audit event, so each page held
@@ -16,7 +16,11 @@ messages too), and the view runs again the usual way: one IMMEDIATE transaction 
 So do views that fail in any other way than "not found" or "forbidden", so the other
 middleware's exception hooks see them exactly as before.
 
-PostgreSQL readers never wait for writers (MVCC), so there a request stays one transaction.
+PostgreSQL readers never wait for writers (MVCC): there a GET stays one transaction, its events
+held the same way. If it wrote nothing else, they join the chain after the commit in one
+statement that inserts them sealed and moves the head (`appending`), before the response
+leaves; if it wrote something, they are written in its transaction, as a POST's are, so the
+change and its events commit together.
 """
 
 from __future__ import annotations
@@ -125,10 +129,13 @@ class ReadRequestMiddleware:
         kwargs: dict[str, Any],
     ) -> HttpResponse | None:
         if not _reads_only(request, view):
-            return None  # the handler runs it in one IMMEDIATE transaction (ATOMIC_REQUESTS)
-        built = _build_on_snapshot(request, view, args, kwargs)
+            return None  # the handler runs it in one transaction (ATOMIC_REQUESTS)
+        if connection.vendor == "postgresql":
+            built = _build_in_transaction(request, view, args, kwargs)
+        else:
+            built = _build_on_snapshot(request, view, args, kwargs)
         if built is None:
-            return None  # it writes: run again the usual way
+            return None  # it writes (SQLite) or failed: run again the usual way
         response, held = built
         if held:
             _append(held)
@@ -137,7 +144,7 @@ class ReadRequestMiddleware:
 
 def _reads_only(request: HttpRequest, view: Callable[..., HttpResponse]) -> bool:
     return (
-        connection.vendor == "sqlite"
+        connection.vendor in ("sqlite", "postgresql")
         and request.method in READ_METHODS
         and connection.settings_dict.get("ATOMIC_REQUESTS", False)
         and DEFAULT_DB_ALIAS not in getattr(view, "_non_atomic_requests", set())
@@ -181,6 +188,62 @@ def _build_on_snapshot(
     return response, held
 
 
+def _build_in_transaction(
+    request: HttpRequest,
+    view: Callable[..., HttpResponse],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> tuple[HttpResponse, Held] | None:
+    """PostgreSQL: the view's response and the events it holds, built in one transaction. A
+    GET that wrote something writes its events in that transaction (sealed after its commit,
+    as a POST's) and holds none; one that failed other than "not found" or "forbidden" runs
+    again the usual way, so the other middleware's exception hooks see it."""
+    from bureau.audit import chain
+
+    held: Held = []
+    wrote: list[str] = []
+    queued = _queued_messages(request)
+    before = len(queued) if queued is not None else 0
+    token = _held.set(held)
+    try:
+        with connection.execute_wrapper(_note_writes(wrote)):
+            with transaction.atomic():
+                response = view(request, *args, **kwargs)
+                render = getattr(response, "render", None)
+                if callable(render):
+                    response = render()
+                held[:] = kept(held)
+                if wrote:
+                    for workspace_id, events in held:
+                        chain.chain_write(workspace_id, events)
+                    held.clear()
+    except PLAIN_ANSWERS:
+        raise
+    except Exception as exc:
+        log.info("%s %s runs again in a write transaction: %r", request.method, request.path, exc)
+        if queued is not None:
+            del queued[before:]
+        return None
+    finally:
+        _held.reset(token)
+    return response, held
+
+
+def _note_writes(wrote: list[str]) -> Callable[..., Any]:
+    """Notes each statement that may change a row (a CTE naming a write counts: a false alarm
+    only writes the events in the transaction, as a POST does)."""
+
+    def wrapper(execute: Callable[..., Any], sql: str, *rest: Any) -> Any:
+        head = sql.lstrip()[:7].upper()
+        if head.startswith(WRITE_STATEMENTS) or (
+            head.startswith("WITH") and any(w in sql.upper() for w in WRITE_STATEMENTS)
+        ):
+            wrote.append(sql[:60])
+        return execute(sql, *rest)
+
+    return wrapper
+
+
 @contextmanager
 def _deferred() -> Iterator[None]:
     """BEGIN DEFERRED for this connection's next transaction (set per connection, which is per
@@ -205,10 +268,18 @@ def _refuse_writes(wrote: list[str]) -> Callable[..., Any]:
 
 
 def _append(held: Held) -> None:
-    """The read's events, written and sealed in one short IMMEDIATE transaction: it holds the
-    database's write lock anyway, so a seal after the commit would only queue for it again."""
-    from bureau.audit import chain
+    """The read's events, written and sealed. PostgreSQL: each chain's in one statement after
+    the page's commit (`appending`), or the usual way when that cannot be. SQLite: in one
+    short IMMEDIATE transaction: it holds the database's write lock anyway, so a seal after
+    the commit would only queue for it again."""
+    from bureau.audit import appending, chain
 
+    if connection.vendor == "postgresql":
+        for workspace_id, events in held:
+            if not appending.append_sealed(workspace_id, events):
+                with transaction.atomic():
+                    chain.chain_write(workspace_id, events)
+        return
     with transaction.atomic():
         locked_at = time.perf_counter()
         for workspace_id, events in held:

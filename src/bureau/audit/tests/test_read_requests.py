@@ -31,9 +31,12 @@ class _Statements:
 
     def __init__(self) -> None:
         self.sql: list[str] = []
+        # Whether each ran inside a transaction (PostgreSQL's BEGIN is not a statement here).
+        self.in_transaction: list[bool] = []
 
     def __call__(self, execute: Callable[..., Any], sql: str, *args: Any) -> Any:
-        self.sql.append(" ".join(sql.split())[:120])
+        self.sql.append(" ".join(sql.split()))
+        self.in_transaction.append(connection.in_atomic_block)
         return execute(sql, *args)
 
     def index(self, test: Callable[[str], bool], start: int = 0) -> int:
@@ -216,13 +219,106 @@ class TestOnSQLite:
         assert ran == []  # the handler runs it, in one IMMEDIATE transaction
 
 
-@pytest.mark.skipif(not ON_POSTGRES, reason="PostgreSQL's readers never wait for writers")
-def test_on_postgresql_every_request_stays_one_transaction() -> None:
-    ran: list[bool] = []
+def _audit_writes(statements: _Statements) -> list[int]:
+    return [i for i, sql in enumerate(statements.sql) if 'INTO "audit_auditevent"' in sql]
 
-    def view(request: HttpRequest) -> HttpResponse:
-        ran.append(True)
-        return HttpResponse()
 
-    assert _middleware().process_view(_request(), view, (), {}) is None
-    assert ran == []
+@pytest.mark.skipif(not ON_POSTGRES, reason="PostgreSQL: one transaction, events sealed after")
+class TestOnPostgreSQL:
+    @pytest.mark.django_db(transaction=True)
+    @pytest.mark.usefixtures("session_seed_restored")
+    def test_a_read_page_commits_then_its_events_join_the_chain_in_one_statement(self) -> None:
+        client = verified_client("bella.biller")
+        statements = _Statements()
+        with connection.execute_wrapper(statements):
+            response = client.get("/patients/")
+        assert response.status_code == 200
+        last_read = max(
+            i for i, s in enumerate(statements.sql) if s.startswith("SELECT") and "patients_" in s
+        )
+        assert statements.in_transaction[last_read]  # the page is read in its transaction
+        [write] = _audit_writes(statements)
+        # After the page's commit, one statement moves the head and inserts the events sealed:
+        # nothing written before it, no seal reading them back after it.
+        assert write > last_read and not statements.in_transaction[write]
+        assert statements.sql[write].startswith('WITH head AS ( UPDATE "audit_auditchainhead"')
+        assert not any(s.startswith(reads.WRITE_STATEMENTS) for s in statements.sql[:write])
+        assert not any("audit_auditevent" in s for s in statements.sql[write + 1 :])
+        listed = AuditEvent.objects.filter(action=AuditAction.PATIENT_LISTED)
+        assert listed.exists() and not listed.filter(seq__isnull=True).exists()
+        workspace = Workspace.objects.get(slug="summit")
+        assert chain.seal_all() == 0
+        assert chain.audit_verify_chain(workspace.pk) is None
+
+    @pytest.mark.django_db(transaction=True)
+    @pytest.mark.usefixtures("session_seed_restored")
+    def test_a_get_that_writes_writes_its_events_in_its_transaction(self) -> None:
+        workspace = Workspace.objects.create(name="Read chain", slug="read-chain")
+
+        def renames_and_audits(request: HttpRequest) -> HttpResponse:
+            from bureau.audit.services import audit_record
+
+            Workspace.objects.filter(pk=workspace.pk).update(name="changed by a GET")
+            audit_record(action=AuditAction.SYSTEM_SEEDED, workspace=workspace, label="t")
+            return HttpResponse("wrote")
+
+        statements = _Statements()
+        with connection.execute_wrapper(statements):
+            response = _middleware().process_view(_request(), renames_and_audits, (), {})
+        assert response is not None and response.content == b"wrote"
+        [write] = _audit_writes(statements)
+        assert statements.sql[write].startswith('INSERT INTO "audit_auditevent"')
+        assert statements.in_transaction[write]  # committed with the change
+        assert Workspace.objects.get(pk=workspace.pk).name == "changed by a GET"
+        event = AuditEvent.objects.get(workspace=workspace, action=AuditAction.SYSTEM_SEEDED)
+        assert event.seq is not None  # sealed after the commit, as a POST's
+        assert chain.audit_verify_chain(workspace.pk) is None
+
+    def test_a_page_that_loses_the_race_reads_the_head_again(self) -> None:
+        from bureau.audit import appending
+
+        workspace = Workspace.objects.create(name="Race", slug="race")
+
+        def event(n: int) -> AuditEvent:
+            return AuditEvent(
+                workspace=workspace,
+                actor_label="t",
+                action=AuditAction.SYSTEM_SEEDED,
+                detail={"n": n},
+            )
+
+        chain.chain_write(workspace.pk, [event(0)])
+        chain.seal(workspace.pk)  # a head, nothing waiting
+        raced: list[bool] = []
+
+        def racer(execute: Callable[..., Any], sql: str, *args: Any) -> Any:
+            # Another page's events get in between this page's read of the head and its write.
+            if sql.lstrip().startswith("WITH head") and not raced:
+                raced.append(True)
+                assert appending.append_sealed(workspace.pk, [event(1)])
+            return execute(sql, *args)
+
+        mine = [event(2), event(3)]
+        with connection.execute_wrapper(racer):
+            assert appending.append_sealed(workspace.pk, mine)
+        stored = AuditEvent.objects.filter(workspace=workspace).order_by("seq")
+        assert [(e.seq, e.detail["n"]) for e in stored] == [(1, 0), (2, 1), (3, 2), (4, 3)]
+        assert [e.pk for e in mine] == [e.pk for e in stored][2:]
+        assert chain.audit_verify_chain(workspace.pk) is None
+
+    def test_events_waiting_for_a_seal_send_a_page_the_usual_way(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        from bureau.audit import appending
+
+        workspace = Workspace.objects.create(name="Waiting", slug="waiting")
+        chain.chain_write(workspace.pk, [AuditEvent(workspace=workspace, actor_label="t",
+                                                    action=AuditAction.SYSTEM_SEEDED)])  # fmt: skip
+        chain.seal(workspace.pk)
+        monkeypatch.setattr(chain, "_seal_after_commit", lambda workspace_id: None)
+        chain.chain_write(workspace.pk, [AuditEvent(workspace=workspace, actor_label="t",
+                                                    action=AuditAction.SYSTEM_SEEDED)])  # fmt: skip
+        page = AuditEvent(workspace=workspace, actor_label="t", action=AuditAction.SYSTEM_SEEDED)
+        assert not appending.append_sealed(workspace.pk, [page])  # the waiting one comes first
+        assert page.pk is None and page.seq is None
+        assert AuditEvent.objects.filter(workspace=workspace).count() == 2

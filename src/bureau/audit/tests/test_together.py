@@ -26,7 +26,9 @@ def _inserts(ctx: CaptureQueriesContext) -> list[str]:
     return [
         q["sql"]
         for q in ctx.captured_queries
+        # A read page's events on PostgreSQL: inserted sealed by the statement moving the head.
         if q["sql"].startswith('INSERT INTO "audit_auditevent"')
+        or ('INSERT INTO "audit_auditevent"' in q["sql"] and q["sql"].lstrip().startswith("WITH"))
     ]
 
 

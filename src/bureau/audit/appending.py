@@ -1,0 +1,122 @@
+"""A read page's events joining the chain in one statement, on PostgreSQL (issue 12).
+
+An event written in a change's transaction is sealed right after it commits (`chain`): its
+INSERT, then the seal's read of the head and the waiting events, then the seal's write. A page
+that changed nothing has no transaction its events must share, so once the page is built its
+events are numbered and linked in Python from the head as read, and inserted sealed by the same
+statement that moves the head, only if the head is still where it was read and no event is
+waiting for a seal (those come first). Two round trips instead of three, and nothing read back.
+
+The head's row is locked by that statement alone (autocommit). A page that loses the race reads
+the head again; one that keeps losing, or finds events waiting or no head, writes its events
+the usual way (unsealed, sealed after).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from contextlib import nullcontext
+from functools import cache
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Field
+
+from bureau.audit import links
+from bureau.audit.models import AuditChainHead, AuditEvent
+from bureau.audit.sealing import linked, note_hold_ms
+
+# Reads of the head before a page gives up on the race and writes the usual way.
+ATTEMPTS = 3
+
+
+def append_sealed(workspace_id: int | None, events: Sequence[AuditEvent]) -> bool:
+    """Insert `events` into their chain, numbered and linked, in autocommit (PostgreSQL).
+    False, having written nothing, when the caller must write them the usual way: the chain
+    has no head yet, events are waiting for a seal, or the head kept moving."""
+    chain = links.chain_name(workspace_id)
+    global_chain = workspace_id is None
+    where = [] if global_chain else [workspace_id]
+    fields = _fields()
+    for _ in range(ATTEMPTS):
+        with connection.cursor() as cursor:
+            cursor.execute(_head_sql(global_chain), [*where, chain])
+            head = cursor.fetchone()
+            if head is None or head[2]:
+                return False
+            batch = linked((head[0], head[1]), list(events))
+            last = batch[-1]
+            values = [
+                field.get_db_prep_save(getattr(event, field.attname), connection)
+                for event in batch
+                for field in fields
+            ]
+            # Inside a transaction (a test's; never a request's) a failed write must not abort
+            # the rest of it: a savepoint. In autocommit, where requests run this, none.
+            with transaction.atomic() if connection.in_atomic_block else nullcontext():
+                cursor.execute(
+                    _insert_sql(global_chain, len(batch)),
+                    [last.seq, last.hash, chain, head[0], head[1], *where, *values],
+                )
+                written = cursor.fetchall()
+        if written:
+            if len(written) != len(batch):
+                raise RuntimeError(f"{chain}: {len(batch)} events linked, {len(written)} written")
+            by_seq = {seq: pk for pk, seq, _ in written}
+            for event in batch:
+                event.pk = by_seq[event.seq]
+            note_hold_ms(max(float(held) for _, _, held in written))
+            return True
+        for event in events:  # lost the race: as they were, for the next read or the caller
+            event.seq, event.prev_hash = None, ""
+    return False
+
+
+def _fields() -> list[Field[Any, Any]]:
+    concrete = AuditEvent._meta.concrete_fields
+    return [f for f in concrete if isinstance(f, Field) and not f.primary_key]
+
+
+def _waiting(global_chain: bool) -> str:
+    quote = connection.ops.quote_name
+    table = quote(AuditEvent._meta.db_table)
+    workspace = quote(AuditEvent._meta.get_field("workspace").column)  # type: ignore[union-attr]
+    match = f"{workspace} IS NULL" if global_chain else f"{workspace} = %s"
+    return f"SELECT 1 FROM {table} WHERE {match} AND seq IS NULL"  # noqa: S608 - names from the model
+
+
+@cache
+def _head_sql(global_chain: bool) -> str:
+    """The head (seq, hash) and whether any event of the chain waits for a seal."""
+    heads = connection.ops.quote_name(AuditChainHead._meta.db_table)
+    return (
+        f"SELECT seq, hash, EXISTS ({_waiting(global_chain)}) FROM {heads}"  # noqa: S608 - names from the models
+        " WHERE chain = %s"
+    )
+
+
+@cache
+def _insert_sql(global_chain: bool, count: int) -> str:
+    """Move the head over `count` events and insert them, in one statement that does nothing
+    if the head has moved or an event is waiting. Each value is cast to its column's type
+    without a length (an explicit cast to varchar(n) would cut a long value silently; the
+    insert's own assignment refuses it)."""
+    quote = connection.ops.quote_name
+    fields = _fields()
+    columns = ", ".join(quote(f.column) for f in fields if f.column)
+    casts = [re.sub(r"\(.*\)", "", f.db_type(connection) or "text") for f in fields]
+    row = "(" + ", ".join(f"%s::{cast}" for cast in casts) + ")"
+    rows = ", ".join([row] * count)
+    heads = quote(AuditChainHead._meta.db_table)
+    events = quote(AuditEvent._meta.db_table)
+    return f"""
+        WITH head AS (
+            UPDATE {heads} SET seq = %s, hash = %s
+            WHERE chain = %s AND seq = %s AND hash = %s AND NOT EXISTS ({_waiting(global_chain)})
+            RETURNING 1
+        )
+        INSERT INTO {events} ({columns})
+        SELECT * FROM (VALUES {rows}) AS v WHERE EXISTS (SELECT 1 FROM head)
+        RETURNING id, seq, extract(epoch FROM clock_timestamp() - statement_timestamp()) * 1000
+    """  # noqa: S608 - names from the models, values as parameters
