@@ -81,7 +81,7 @@ def _fields() -> list[Field[Any, Any]]:
 def _waiting(global_chain: bool) -> str:
     quote = connection.ops.quote_name
     table = quote(AuditEvent._meta.db_table)
-    workspace = quote(AuditEvent._meta.get_field("workspace").column)  # type: ignore[union-attr]
+    workspace = quote(AuditEvent._meta.get_field("workspace").column)
     match = f"{workspace} IS NULL" if global_chain else f"{workspace} = %s"
     return f"SELECT 1 FROM {table} WHERE {match} AND seq IS NULL"  # noqa: S608 - names from the model
 
