@@ -79,6 +79,7 @@ def home_view(request: HttpRequest) -> HttpResponse:
             "work": work,
             "which": which,
             "summaries": summaries,
+            "list_urls": _list_urls(),
             "totals": summary_totals(summaries) if len(summaries) > 1 else None,
             "paid_window": PAID_WINDOW_DAYS,
             "perms_reports": actor.can(Capability.REPORTS_VIEW),
@@ -91,6 +92,17 @@ def home_view(request: HttpRequest) -> HttpResponse:
             "reads_compliance": actor.can_workspace(Capability.COMPLIANCE_VIEW),
         },
     )
+
+
+def _list_urls() -> dict[str, str]:
+    """The lists a practice's counts on the home page open."""
+    return {
+        "patients": reverse("patients:list"),
+        "claims": reverse("claims:list"),
+        "exceptions": reverse("eras:exceptions"),
+        "denials": reverse("denials:list"),
+        "eras": reverse("eras:list"),
+    }
 
 
 def _of_practice(work: WorkSummary, practice: Practice | None) -> WorkSummary:

@@ -1,4 +1,5 @@
-"""The rows of the busiest lists (claims, patients, the work queue), written in Python.
+"""The rows of the busiest lists (claims, patients, the work queue, the home page's tables),
+written in Python.
 
 A page of 50 rows through the template engine resolved and escaped some thousand variables
 one node at a time: half the CPU of rendering the claims and patients lists, more than half of
@@ -14,6 +15,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django import template
+from django.template.defaultfilters import floatformat
 from django.utils.formats import localize
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
@@ -137,4 +139,86 @@ def options(choices: Iterable[tuple[Any, Any]], *selected: Any) -> SafeString:
     return _join(
         f'<option value="{_v(v)}" {"selected" if chosen == v else ""}>{_v(label)}</option>'
         for v, label in choices
+    )
+
+
+def _amount(value: Any) -> str:
+    """`{{ value|floatformat:"2g" }}`: two places, grouped."""
+    return _v(floatformat(value, "2g"))
+
+
+def _count_link(value: Any, href: str, css: str = "") -> str:
+    """A count linking to its list, or "0" when there is nothing to open."""
+    if not value:
+        return "0"
+    return f'<a{css} href="{href}">{_v(value)}</a>'
+
+
+@register.simple_tag
+def work_rows(rows: Iterable[dict[str, Any]]) -> SafeString:
+    """The home page's work summary rows (`web/home.html`): function × practice."""
+    return _join(_work_row(r) for r in rows)
+
+
+BAD = ' class="bad"'
+
+
+def _work_row(r: dict[str, Any]) -> str:
+    link = _v(r["link"])
+    practice = r["practice"]
+    breached = _count_link(r["breached"], f"{link}&amp;sla=breached", BAD)
+    return (
+        "<tr>\n"
+        f'    <td><a href="{_v(r["function_link"])}">{_v(r["function_label"])}</a></td>\n'
+        f'    <td><a href="{link}">{_v(practice.name if practice else "")}</a></td>\n'
+        f'    <td class="num">{_count_link(r["mine"], f"{link}&amp;assignee=mine")}</td>\n'
+        f'    <td class="num">{_v(r["free"])}</td>\n'
+        f'    <td class="num">{breached}</td>\n'
+        f'    <td class="num mono">{_amount(r["dollars"])}</td>\n'
+        "  </tr>"
+    )
+
+
+@register.simple_tag
+def practice_summary_rows(summaries: Iterable[Any], urls: dict[str, str]) -> SafeString:
+    """The home page's "Your practices" rows (`web/home.html`); `urls` are the lists the counts
+    open (patients, claims, exceptions, denials, eras)."""
+    return _join(_practice_summary_row(s, urls) for s in summaries)
+
+
+def _or_dash(value: Any, link: str, css: str = "", shown: str | None = None) -> str:
+    """A figure the actor may not see prints "—"; otherwise it links to its list."""
+    if value is None:
+        return "—"
+    return f'<a href="{link}"{css}>{shown if shown is not None else _v(value)}</a>'
+
+
+def _practice_summary_row(s: Any, urls: dict[str, str]) -> str:
+    p = s.practice
+    pid = _v(p.public_id)
+    read_only = ' <span class="tag">read-only</span>' if s.read_only else ""
+    rejected_css = BAD if s.rejected_claims else ""
+    paid = None if s.paid_recently is None else _amount(s.paid_recently)
+    patients_link = f"{_v(urls['patients'])}?practice={pid}"
+    claims_link = f"{_v(urls['claims'])}?practice={pid}&amp;state=rejected"
+    exceptions = _v(urls["exceptions"])
+    denials_link = f"{_v(urls['denials'])}?practice={pid}&amp;status=open"
+    eras_link = f"{_v(urls['eras'])}?practice={pid}"
+    return (
+        "\n    <tr>\n"
+        f"      <td>{_v(p.name)}</td>\n"
+        f"      <td>{_v(p.specialty)}</td>\n"
+        f'      <td class="mono">{_v(p.npi)}</td>\n'
+        f'      <td><span class="tag tag-{_v(p.status)}">{_v(p.get_status_display())}</span></td>\n'
+        f"      <td>{_v(s.roles)}{read_only}</td>\n"
+        f'      <td class="num">{_or_dash(s.patients, patients_link)}</td>\n'
+        f'      <td class="num">{_or_dash(s.rejected_claims, claims_link, rejected_css)}</td>\n'
+        '      <td class="num">'
+        f"{_or_dash(s.open_exceptions, f'{exceptions}?practice={pid}')}</td>\n"
+        '      <td class="num">'
+        f"{_or_dash(s.policy_holds, f'{exceptions}?tab=holds&amp;practice={pid}')}</td>\n"
+        f'      <td class="num">{_or_dash(s.open_denials, denials_link)}</td>\n'
+        '      <td class="num mono">'
+        f"{_or_dash(s.paid_recently, eras_link, shown=paid)}</td>\n"
+        "    </tr>\n  "
     )
