@@ -20,6 +20,8 @@ from django.utils.formats import localize
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 
+from bureau.reports.templatetags.reports_charts import cents, kpi_value
+
 register = template.Library()
 
 
@@ -221,4 +223,32 @@ def _practice_summary_row(s: Any, urls: dict[str, str]) -> str:
         '      <td class="num mono">'
         f"{_or_dash(s.paid_recently, eras_link, shown=paid)}</td>\n"
         "    </tr>\n  "
+    )
+
+
+@register.simple_tag
+def book_practice_rows(rows: Iterable[Any]) -> SafeString:
+    """The book at a glance's practice rows (`web/_home_book.html`): A/R, KPIs, SLA breaches."""
+    return _join(_book_practice_row(r) for r in rows)
+
+
+def _book_practice_row(r: Any) -> str:
+    links = r.links
+    kpis, aging = _v(links.kpis), _v(links.aging)
+    cells = "".join(
+        f'<td class="num"><a href="{kpis}">{kpi_value(v.value, v.unit)}</a></td>' for v in r.cells
+    )
+    bad = BAD if r.breached else ""
+    if links.queue:
+        breached = f'<a href="{_v(links.queue)}"{bad}>{_v(r.breached)}</a>'
+    else:
+        breached = f"<span{bad}>{_v(r.breached)}</span>"
+    return (
+        f'<tr data-practice="{_v(r.practice.public_id)}">\n'
+        f'    <td><a href="{kpis}">{_v(r.practice.name)}</a></td>\n'
+        f'    <td class="num mono"><a href="{aging}">{_v(cents(r.ar))}</a></td>\n'
+        f'    <td class="num"><a href="{aging}">{kpi_value(r.over_90, "percent")}</a></td>\n'
+        f"    {cells}\n"
+        f'    <td class="num">{breached}</td>\n'
+        "  </tr>"
     )

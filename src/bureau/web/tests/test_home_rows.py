@@ -1,6 +1,6 @@
 # ruff: noqa: E501 - the template loops are kept verbatim, long lines and all
-"""The home page's two busiest tables, written in Python (web/templatetags/rows.py: work_rows,
-practice_summary_rows), print exactly what the template loops they replaced printed (issue 12):
+"""The home page's busiest tables, written in Python (web/templatetags/rows.py: work_rows,
+practice_summary_rows, book_practice_rows), print exactly what the template loops they replaced printed (issue 12):
 the loops are kept here, and both render the same rows, the home page's own and made-up ones
 with every branch and characters to escape."""
 
@@ -39,7 +39,15 @@ OLD_SUMMARY_LOOP = """{% for s in summaries %}
       <td class="num mono">{% if s.paid_recently is None %}—{% else %}<a href="{{ list_urls.eras }}?practice={{ s.practice.public_id }}">{{ s.paid_recently|floatformat:"2g" }}</a>{% endif %}</td>
     </tr>
   {% endfor %}"""
+OLD_BOOK_LOOP = """{% load reports_charts %}{% for r in book.practices %}<tr data-practice="{{ r.practice.public_id }}">
+    <td><a href="{{ r.links.kpis }}">{{ r.practice.name }}</a></td>
+    <td class="num mono"><a href="{{ r.links.aging }}">{{ r.ar|cents }}</a></td>
+    <td class="num"><a href="{{ r.links.aging }}">{% kpi_value r.over_90 "percent" %}</a></td>
+    {% for v in r.cells %}<td class="num"><a href="{{ r.links.kpis }}">{% kpi_value v.value v.unit %}</a></td>{% endfor %}
+    <td class="num">{% if r.links.queue %}<a href="{{ r.links.queue }}"{% if r.breached %} class="bad"{% endif %}>{{ r.breached }}</a>{% else %}<span{% if r.breached %} class="bad"{% endif %}>{{ r.breached }}</span>{% endif %}</td>
+  </tr>{% endfor %}"""
 NEW_WORK = "{% load rows %}{% work_rows work.rows %}"
+NEW_BOOK = "{% load rows %}{% book_practice_rows book.practices %}"
 NEW_SUMMARY = "{% load rows %}{% practice_summary_rows summaries list_urls %}"
 
 EVIL = '<b>O\'Brien & "Sons"</b>'
@@ -107,16 +115,49 @@ def test_made_up_practice_rows_print_as_the_template_printed_them():
     assert after == before
 
 
+def _glance(**over: Any) -> Any:
+    cells = [
+        SimpleNamespace(value=Decimal("12.345"), unit="percent"),
+        SimpleNamespace(value=None, unit="percent"),
+        SimpleNamespace(value=Decimal("31.2"), unit="days"),
+        SimpleNamespace(value=Decimal("1234.5"), unit="dollars"),
+        SimpleNamespace(value=Decimal("7"), unit="<odd>"),
+    ]
+    row: dict[str, Any] = dict(
+        practice=SimpleNamespace(public_id="p<1>", name=EVIL), ar=Decimal("123456.789"),
+        over_90=Decimal("40.0"), cells=cells, breached=3,
+        links=SimpleNamespace(aging="/reports/aging/?practice=p<1>&x", kpis="/reports/kpis/?a&b", queue="/queue/?sla=breached&p"),
+    )  # fmt: skip
+    row.update(over)
+    return SimpleNamespace(**row)
+
+
+def test_made_up_book_rows_print_as_the_template_printed_them():
+    no_queue = SimpleNamespace(aging="/a/", kpis="/k/", queue="")
+    rows = [
+        _glance(),
+        _glance(ar=Decimal("0"), over_90=None, breached=0),
+        _glance(links=no_queue, breached=5, ar=Decimal("-12.5")),
+        _glance(links=no_queue, breached=0, cells=[]),
+    ]
+    before, after = _both(OLD_BOOK_LOOP, NEW_BOOK, book=SimpleNamespace(practices=rows))
+    assert after == before
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("username", ["olivia.owner", "sam.supervisor", "lina.limited"])
 def test_the_home_pages_rows_print_as_the_template_printed_them(username):
     response = verified_client(username).get("/")
     assert response.status_code == 200
     page = response.content.decode()
-    context = {key: response.context[key] for key in ("work", "summaries", "list_urls")}
+    context = {key: response.context[key] for key in ("work", "summaries", "list_urls", "book")}
     assert context["summaries"]
     before, after = _both(OLD_SUMMARY_LOOP, NEW_SUMMARY, **context)
     assert after == before and after in page  # what the page itself printed
     if context["work"] is not None and context["work"].rows:
         before, after = _both(OLD_WORK_LOOP, NEW_WORK, **context)
+        assert after == before and after in page
+    if context["book"] is not None:
+        assert context["book"].practices
+        before, after = _both(OLD_BOOK_LOOP, NEW_BOOK, **context)
         assert after == before and after in page
