@@ -25,7 +25,12 @@ class User(AbstractUser):
     @property
     def label(self) -> str:
         """How the audit log names this person, snapshotted into each event."""
-        return f"{self.full_name} <{self.username}>" if self.full_name else self.username
+        return self.label_of(self.username, self.full_name)
+
+    @staticmethod
+    def label_of(username: str, full_name: str) -> str:
+        """`label` from the two columns, for lists read without building users."""
+        return f"{full_name} <{username}>" if full_name else username
 
     @property
     def display_name(self) -> str:

@@ -67,14 +67,16 @@ def items_practice_ids(*, actor: Actor, public_ids: list[Any]) -> list[int]:
     return sorted(set(found.values()))
 
 
-def people_of(*, actor: Actor) -> list[User]:
-    """The workspace's active people, for a supervisor's assign menu (each assignment is
-    checked against the item: the person must be able to work it)."""
-    return list(
+def people_of(*, actor: Actor) -> list[tuple[str, str]]:
+    """(public id, label) of the workspace's active people, by username, for a supervisor's
+    assign menus (each assignment is checked against the item: the person must be able to
+    work it). Tuples, not users: the queue lists them on every page it shows a supervisor."""
+    rows = (
         User.objects.filter(workspace=actor.workspace, is_active=True)
-        .only("public_id", "username", "full_name")  # what a menu shows (`label`)
         .order_by("username")
+        .values_list("public_id", "username", "full_name")
     )
+    return [(str(pk), User.label_of(name, full)) for pk, name, full in rows]
 
 
 def functions_of(actor: Actor) -> list[tuple[str, str]]:

@@ -210,9 +210,7 @@ def queue_view(request: HttpRequest) -> HttpResponse:
             "can_assign": actor.can(Capability.QUEUE_ASSIGN),
             "can_see_questions": actor.can(Capability.QUESTIONS_VIEW),
             # (public id, label) of each person, for both assign menus.
-            "people": [(str(u.public_id), u.label) for u in people_of(actor=actor)]
-            if actor.can(Capability.QUEUE_ASSIGN)
-            else [],
+            "people": people_of(actor=actor) if actor.can(Capability.QUEUE_ASSIGN) else [],
         },
     )
 
