@@ -193,8 +193,6 @@ class QueueRow:
 ROW_FIELDS = (
     "public_id",
     "practice_id",
-    "practice__name",
-    "practice__timezone",
     "function",
     "status",
     "title",
@@ -302,12 +300,15 @@ def queue_page(
         priority, pk = after
         qs = qs.filter(Q(priority__lt=priority) | Q(priority=priority, id__lt=pk))
     items = list(
-        qs.select_related("practice", "payer", "assignee", "claim__patient")
+        # Not the practice: the actor holds it (`access`), name and timezone.
+        qs.select_related("payer", "assignee", "claim__patient")
         .only(*ROW_FIELDS)
         .order_by("-priority", "-id")[: per_page + 1]
     )
     more = len(items) > per_page
     items = items[:per_page]
+    for item in items:
+        item.practice = actor.access[item.practice_id].practice
     audit_record_per_practice(
         action=AuditAction.WORKITEM_LISTED,
         actor=actor,
