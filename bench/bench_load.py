@@ -130,7 +130,9 @@ def _load_users(count: int = USERS) -> list[str]:
             )
             session = SessionStore()
             session[SESSION_KEY] = str(user.pk)
-            session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+            session[BACKEND_SESSION_KEY] = (
+                "bureau.accounts.request_reads.ModelBackend"  # as sign-in
+            )
             session[HASH_SESSION_KEY] = user.get_session_auth_hash()
             session[DEVICE_ID_SESSION_KEY] = device.persistent_id
             session[LAST_SEEN_KEY] = int(time.time())

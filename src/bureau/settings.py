@@ -217,7 +217,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's, the signed-in user read in SQL written once (accounts.request_reads).
+    "bureau.accounts.request_reads.ModelBackend",
 ]
 
 LOGIN_URL = "accounts:login"

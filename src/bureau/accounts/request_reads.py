@@ -1,12 +1,18 @@
-"""The session and the second factor, read on every request in SQL written once per process.
+"""The session, the signed-in user and the second factor, read on every request in SQL written
+once per process.
 
-Django's session store and django-otp's middleware read them through the ORM: building and
-compiling those two small queries cost several times what the database took to answer them
-(issue 12). These subclasses keep the libraries' behaviour and change only how the row is read:
-the same table, the same conditions (a session past its expiry is not found; the device is
-found by id, and django-otp's middleware still refuses one that is unconfirmed or another
-user's), model instances built by `raw()` with the fields' converters. Nothing is cached: an
-ended session or a removed device counts on the very next request.
+Django's session store, its ModelBackend and django-otp's middleware read them through the ORM:
+building and compiling those three small queries cost several times what the database took to
+answer them (issue 12). These subclasses keep the libraries' behaviour and change only how the
+row is read: the same table, the same conditions (a session past its expiry is not found; the
+user is found by id and refused when inactive; the device is found by id, and django-otp's
+middleware still refuses one that is unconfirmed or another user's), model instances built by
+`raw()` with the fields' converters. Nothing is cached: an ended session, a deactivated user or
+a removed device counts on the very next request.
+
+The backend is named in AUTHENTICATION_BACKENDS in place of Django's: a session records the
+backend that signed it in, so sessions started before it was named there end once (their
+people sign in again).
 """
 
 from __future__ import annotations
@@ -14,6 +20,8 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend as DjangoModelBackend
 from django.contrib.sessions.backends.db import SessionStore as DbSessionStore
 from django.contrib.sessions.models import Session
 from django.db import connection, models
@@ -42,6 +50,11 @@ def _session_sql(vendor: str) -> str:
 
 
 @cache
+def _user_sql(vendor: str) -> str:
+    return _select(get_user_model(), "{id} = %s")
+
+
+@cache
 def _totp_sql(vendor: str) -> str:
     return _select(TOTPDevice, "{id} = %s")
 
@@ -56,6 +69,17 @@ class SessionStore(DbSessionStore):
             self._session_key = None
             return None
         return found[0]
+
+
+class ModelBackend(DjangoModelBackend):
+    """Django's ModelBackend (passwords, permissions), the signed-in user read by `_user_sql`."""
+
+    def get_user(self, user_id: Any) -> Any:
+        user_model = get_user_model()
+        found = list(user_model.objects.raw(_user_sql(connection.vendor), [user_id]))
+        if not found:
+            return None
+        return found[0] if self.user_can_authenticate(found[0]) else None
 
 
 TOTP_LABEL = TOTPDevice._meta.label_lower  # "otp_totp.totpdevice", as persistent ids name it

@@ -1,7 +1,7 @@
-"""The session and the authenticator read in SQL written once (accounts.request_reads, issue
-12): the same answers as the libraries' ORM reads, and nothing kept between requests, so an
-ended or expired session, or an authenticator removed, unconfirmed or another user's, counts on
-the very next request."""
+"""The session, the signed-in user and the authenticator read in SQL written once
+(accounts.request_reads, issue 12): the same answers as the libraries' ORM reads, and nothing
+kept between requests, so an ended or expired session, a user deactivated or deleted, or an
+authenticator removed, unconfirmed or another user's, counts on the very next request."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from bureau.accounts.models import User
-from bureau.accounts.request_reads import SessionStore
+from bureau.accounts.request_reads import ModelBackend, SessionStore
 from bureau.conftest import verified_client
 
 pytestmark = pytest.mark.django_db
@@ -31,6 +31,26 @@ def test_the_settings_use_them():
     assert settings.SESSION_ENGINE == "bureau.accounts.request_reads"
     assert "bureau.accounts.request_reads.OTPMiddleware" in settings.MIDDLEWARE
     assert "django_otp.middleware.OTPMiddleware" not in settings.MIDDLEWARE
+    assert "bureau.accounts.request_reads.ModelBackend" in settings.AUTHENTICATION_BACKENDS
+    assert "django.contrib.auth.backends.ModelBackend" not in settings.AUTHENTICATION_BACKENDS
+
+
+def test_the_user_reads_as_the_orm_reads_it():
+    user = User.objects.get(username="sam.supervisor")
+    found = ModelBackend().get_user(user.pk)
+    assert found is not None
+    for field in User._meta.concrete_fields:
+        assert getattr(found, field.attname) == getattr(user, field.attname), field.name
+    assert ModelBackend().get_user(0) is None
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    assert ModelBackend().get_user(user.pk) is None
+
+
+def test_a_user_deactivated_is_signed_out_on_the_next_request():
+    client = verified_client("sam.supervisor")
+    assert client.get(PAGE).status_code == 200
+    User.objects.filter(username="sam.supervisor").update(is_active=False)
+    assert client.get(PAGE)["Location"].startswith(LOGIN)
 
 
 def test_a_session_reads_as_the_orm_reads_it():
@@ -89,3 +109,4 @@ def test_each_is_one_query_a_request():
     sql = [q["sql"] for q in ctx.captured_queries]
     assert sum('FROM "django_session"' in s for s in sql) == 1, sql
     assert sum('FROM "otp_totp_totpdevice"' in s for s in sql) == 1, sql
+    assert sum('FROM "accounts_user"' in s and "password" in s for s in sql) == 1, sql
