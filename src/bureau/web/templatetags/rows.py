@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django import template
+from django.conf import settings
 from django.template.defaultfilters import floatformat
 from django.utils.formats import localize
 from django.utils.html import conditional_escape
@@ -29,6 +30,8 @@ def _v(value: Any) -> str:
     """`{{ value }}`: localized (numbers, dates) and escaped; None prints "None" as there."""
     if type(value) is str:  # most cells: what localize and escape come to, without the calls
         return html.escape(value)
+    if type(value) is int and not settings.USE_THOUSAND_SEPARATOR:  # counts: digits, as there
+        return str(value)
     return str(conditional_escape(localize(value)))
 
 

@@ -161,3 +161,10 @@ def test_the_home_pages_rows_print_as_the_template_printed_them(username):
         assert context["book"].practices
         before, after = _both(OLD_BOOK_LOOP, NEW_BOOK, **context)
         assert after == before and after in page
+
+
+@pytest.mark.parametrize("value", [0, 7, -3, 1234567, 10**30, True])
+def test_a_count_prints_as_the_template_prints_it(value):
+    from bureau.web.templatetags.rows import _v
+
+    assert _v(value) == Template("{{ value }}").render(Context({"value": value}))
