@@ -204,6 +204,8 @@ def _build_in_transaction(
     wrote: list[str] = []
     queued = _queued_messages(request)
     before = len(queued) if queued is not None else 0
+    # A transaction of its own (a request's; a test's is already open and may have written).
+    outermost = not connection.in_atomic_block
     token = _held.set(held)
     try:
         with connection.execute_wrapper(_note_writes(wrote)):
@@ -213,6 +215,8 @@ def _build_in_transaction(
                 if callable(render):
                     response = render()
                 held[:] = kept(held)
+                if held and outermost and not wrote and _transaction_wrote():
+                    wrote.append("a write the statement's first word did not show")
                 if wrote:
                     for workspace_id, events in held:
                         chain.chain_write(workspace_id, events)
@@ -227,6 +231,17 @@ def _build_in_transaction(
     finally:
         _held.reset(token)
     return response, held
+
+
+def _transaction_wrote() -> bool:
+    """Whether this PostgreSQL transaction changed anything, as the server knows it: it has a
+    transaction id only once it writes (or locks rows). The statements' first words miss a
+    write behind a comment, a MERGE or a function; a change committed apart from its events
+    could then leave without them if their append failed."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_current_xact_id_if_assigned() IS NOT NULL")
+        row = cursor.fetchone()
+    return bool(row and row[0])
 
 
 def _note_writes(wrote: list[str]) -> Callable[..., Any]:
