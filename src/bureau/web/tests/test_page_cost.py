@@ -34,7 +34,7 @@ pytestmark = pytest.mark.django_db
 # statements. The pattern names them exactly: a page reading users or practices for itself
 # still counts.
 SHARED = re.compile(
-    r'"?django_session\b|FROM "accounts_user" WHERE "accounts_user"\."id" = '
+    r'"?django_session\b|FROM "accounts_user" WHERE ("accounts_user"\.)?"id" = '
     r'|FROM "otp_totp_totpdevice"|FROM "tenancy_grant" g |FROM "tenancy_practice" WHERE '
     r'|FROM "tenancy_workspace" (WHERE|w) |^(INSERT INTO|UPDATE) "?audit_|FROM "?audit_'
 )
