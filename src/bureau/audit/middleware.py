@@ -21,7 +21,9 @@ class RequestContextMiddleware:
             Origin(
                 # Behind a proxy, configure it to set REMOTE_ADDR; X-Forwarded-For is forgeable.
                 ip=request.META.get("REMOTE_ADDR") or None,
-                user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
+                # No NUL: PostgreSQL stores none, and an event that cannot be written fails
+                # the request (audit fails closed).
+                user_agent=request.META.get("HTTP_USER_AGENT", "")[:300].replace("\x00", "\ufffd"),
                 request_id=request_id,
             )
         )

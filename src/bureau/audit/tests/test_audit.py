@@ -468,3 +468,14 @@ def test_purge_deletes_events_past_retention_and_the_chain_still_verifies():
     code, out_text, err = _verify()
     assert code == 0, err
     assert "intact" in out_text
+
+
+def test_a_user_agent_with_a_nul_still_gets_its_page_and_its_event():
+    """PostgreSQL text and JSON hold no NUL: a header carrying one must not fail every page
+    (its events could not be written, so the page was refused)."""
+    client = verified_client("bella.biller")
+    client.raise_request_exception = False
+    response = client.get("/patients/", HTTP_USER_AGENT="curl\x00/8")
+    assert response.status_code == 200
+    events = AuditEvent.objects.filter(request_id=response["X-Request-ID"])
+    assert events.exists() and {e.user_agent for e in events} == {"curl\ufffd/8"}
