@@ -110,3 +110,32 @@ def test_each_is_one_query_a_request():
     assert sum('FROM "django_session"' in s for s in sql) == 1, sql
     assert sum('FROM "otp_totp_totpdevice"' in s for s in sql) == 1, sql
     assert sum('FROM "accounts_user"' in s and "password" in s for s in sql) == 1, sql
+
+
+def _session_says(client, **values):
+    session = client.session
+    for key, value in values.items():
+        session[key] = value
+    session.save()
+
+
+def test_a_session_signed_in_by_the_old_backend_is_signed_out_cleanly():
+    client = verified_client("sam.supervisor")
+    _session_says(client, _auth_user_backend="django.contrib.auth.backends.ModelBackend")
+    assert client.get(PAGE)["Location"].startswith(LOGIN)
+
+
+@pytest.mark.parametrize("user_id", [0, -1, 2**40, "12"])
+def test_a_session_naming_no_such_user_is_signed_out(user_id):
+    client = verified_client("sam.supervisor")
+    _session_says(client, _auth_user_id=user_id)
+    response = client.get(PAGE)
+    assert response.status_code == 302 and response["Location"].startswith(LOGIN)
+
+
+def test_a_user_deleted_is_signed_out_on_the_next_request():
+    user = User.objects.create_user(username="gone.soon", password="x" * 20)
+    pk = user.pk
+    assert ModelBackend().get_user(pk) is not None
+    user.delete()
+    assert ModelBackend().get_user(pk) is None
