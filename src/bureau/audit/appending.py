@@ -33,21 +33,42 @@ from bureau.audit.sealing import linked, note_hold_ms
 ATTEMPTS = 3
 
 
-def append_sealed(workspace_id: int | None, events: Sequence[AuditEvent]) -> bool:
-    """Insert `events` into their chain, numbered and linked, in autocommit (PostgreSQL).
-    False, having written nothing, when the caller must write them the usual way: the chain
-    has no head yet, events are waiting for a seal, or the head kept moving."""
+Head = tuple[int, str]  # (seq, hash)
+
+
+def read_head(workspace_id: int | None) -> tuple[Head | None, bool]:
+    """The chain's head (None when it has none or events wait for a seal: those come first),
+    and whether the current transaction has written anything, in one statement. Read by a page
+    before its commit: a transaction holds an id only once it writes (or locks rows), which no
+    reading of its statements' first words can miss (a write behind a comment, a MERGE, a
+    function), so a page that changed something writes its events with its change."""
+    global_chain = workspace_id is None
+    where = [] if global_chain else [workspace_id]
+    with connection.cursor() as cursor:
+        cursor.execute(_head_sql(global_chain), [*where, links.chain_name(workspace_id)])
+        seq, hash_, waiting, wrote = cursor.fetchone()
+    head = None if seq is None or waiting else (seq, hash_)
+    return head, bool(wrote)
+
+
+def append_sealed(
+    workspace_id: int | None, events: Sequence[AuditEvent], head: Head | None = None
+) -> bool:
+    """Insert `events` into their chain, numbered and linked, in autocommit (PostgreSQL), from
+    `head` when the caller read it (`read_head`), else from the head as read here. False,
+    having written nothing, when the caller must write them the usual way: the chain has no
+    head yet, events are waiting for a seal, or the head kept moving."""
     chain = links.chain_name(workspace_id)
     global_chain = workspace_id is None
     where = [] if global_chain else [workspace_id]
     fields = _fields()
     for _ in range(ATTEMPTS):
-        with connection.cursor() as cursor:
-            cursor.execute(_head_sql(global_chain), [*where, chain])
-            head = cursor.fetchone()
-            if head is None or head[2]:
+        if head is None:
+            head = read_head(workspace_id)[0]
+            if head is None:
                 return False
-            batch = linked((head[0], head[1]), list(events))
+        with connection.cursor() as cursor:
+            batch = linked(head, list(events))
             last = batch[-1]
             rows = json.dumps([_row(event, fields) for event in batch])
             # Inside a transaction (a test's; never a request's) a failed write must not abort
@@ -55,7 +76,7 @@ def append_sealed(workspace_id: int | None, events: Sequence[AuditEvent]) -> boo
             with transaction.atomic() if connection.in_atomic_block else nullcontext():
                 cursor.execute(
                     _insert_sql(global_chain),
-                    [last.seq, last.hash, chain, head[0], head[1], *where, rows],
+                    [last.seq, last.hash, chain, *head, *where, rows],
                 )
                 written = cursor.fetchall()
         if written:
@@ -68,6 +89,7 @@ def append_sealed(workspace_id: int | None, events: Sequence[AuditEvent]) -> boo
             return True
         for event in events:  # lost the race: as they were, for the next read or the caller
             event.seq, event.prev_hash = None, ""
+        head = None
     return False
 
 
@@ -97,11 +119,13 @@ def _waiting(global_chain: bool) -> str:
 
 @cache
 def _head_sql(global_chain: bool) -> str:
-    """The head (seq, hash) and whether any event of the chain waits for a seal."""
+    """The head (seq, hash; NULLs when the chain has none), whether any event of the chain
+    waits for a seal, and whether this transaction has written."""
     heads = connection.ops.quote_name(AuditChainHead._meta.db_table)
     return (
-        f"SELECT seq, hash, EXISTS ({_waiting(global_chain)}) FROM {heads}"  # noqa: S608 - names from the models
-        " WHERE chain = %s"
+        f"SELECT h.seq, h.hash, EXISTS ({_waiting(global_chain)}),"  # noqa: S608 - names from the models
+        " pg_current_xact_id_if_assigned() IS NOT NULL"
+        f" FROM (SELECT 1) AS one LEFT JOIN {heads} AS h ON h.chain = %s"
     )
 
 

@@ -47,6 +47,8 @@ WRITE_STATEMENTS = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 PLAIN_ANSWERS = (Http404, PermissionDenied)
 
 Held = list[tuple[int | None, list["AuditEvent"]]]
+# PostgreSQL: a chain's head (seq, hash) as the page read it before its commit (`appending`).
+Heads = dict[int | None, tuple[int, str]]
 _held: ContextVar[Held | None] = ContextVar("bureau_audit_held_events", default=None)
 
 
@@ -136,9 +138,9 @@ class ReadRequestMiddleware:
             built = _build_on_snapshot(request, view, args, kwargs)
         if built is None:
             return None  # it writes (SQLite) or failed: run again the usual way
-        response, held = built
+        response, held, heads = built
         if held:
-            _append(held)
+            _append(held, heads)
         return response
 
 
@@ -156,7 +158,7 @@ def _build_on_snapshot(
     view: Callable[..., HttpResponse],
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
-) -> tuple[HttpResponse, Held] | None:
+) -> tuple[HttpResponse, Held, Heads] | None:
     """The view's response and the events it holds, or None when it tried to write (or failed
     in a way the usual path handles), having dropped everything it did."""
     held: Held = []
@@ -185,7 +187,7 @@ def _build_on_snapshot(
         return None
     finally:
         _held.reset(token)
-    return response, held
+    return response, held, {}
 
 
 def _build_in_transaction(
@@ -193,14 +195,15 @@ def _build_in_transaction(
     view: Callable[..., HttpResponse],
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
-) -> tuple[HttpResponse, Held] | None:
+) -> tuple[HttpResponse, Held, Heads] | None:
     """PostgreSQL: the view's response and the events it holds, built in one transaction. A
     GET that wrote something writes its events in that transaction (sealed after its commit,
     as a POST's) and holds none; one that failed other than "not found" or "forbidden" runs
     again the usual way, so the other middleware's exception hooks see it."""
-    from bureau.audit import chain
+    from bureau.audit import appending, chain
 
     held: Held = []
+    heads: Heads = {}
     wrote: list[str] = []
     queued = _queued_messages(request)
     before = len(queued) if queued is not None else 0
@@ -215,8 +218,15 @@ def _build_in_transaction(
                 if callable(render):
                     response = render()
                 held[:] = kept(held)
-                if held and outermost and not wrote and _transaction_wrote():
-                    wrote.append("a write the statement's first word did not show")
+                if held and outermost and not wrote:
+                    # The head the events will join, and whether the page changed anything
+                    # its statements' first words did not show: one round trip.
+                    first = held[0][0]
+                    head, changed = appending.read_head(first)
+                    if changed:
+                        wrote.append("a write the statements' first words did not show")
+                    elif head is not None:
+                        heads[first] = head
                 if wrote:
                     for workspace_id, events in held:
                         chain.chain_write(workspace_id, events)
@@ -230,18 +240,7 @@ def _build_in_transaction(
         return None
     finally:
         _held.reset(token)
-    return response, held
-
-
-def _transaction_wrote() -> bool:
-    """Whether this PostgreSQL transaction changed anything, as the server knows it: it has a
-    transaction id only once it writes (or locks rows). The statements' first words miss a
-    write behind a comment, a MERGE or a function; a change committed apart from its events
-    could then leave without them if their append failed."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_current_xact_id_if_assigned() IS NOT NULL")
-        row = cursor.fetchone()
-    return bool(row and row[0])
+    return response, held, heads
 
 
 def _note_writes(wrote: list[str]) -> Callable[..., Any]:
@@ -282,7 +281,7 @@ def _refuse_writes(wrote: list[str]) -> Callable[..., Any]:
     return wrapper
 
 
-def _append(held: Held) -> None:
+def _append(held: Held, heads: Heads) -> None:
     """The read's events, written and sealed. PostgreSQL: each chain's in one statement after
     the page's commit (`appending`), or the usual way when that cannot be. SQLite: in one
     short IMMEDIATE transaction: it holds the database's write lock anyway, so a seal after
@@ -291,7 +290,7 @@ def _append(held: Held) -> None:
 
     if connection.vendor == "postgresql":
         for workspace_id, events in held:
-            if not appending.append_sealed(workspace_id, events):
+            if not appending.append_sealed(workspace_id, events, heads.get(workspace_id)):
                 with transaction.atomic():
                     chain.chain_write(workspace_id, events)
         return
