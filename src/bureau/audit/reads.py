@@ -169,11 +169,7 @@ def _build_on_snapshot(
     try:
         with _deferred(), connection.execute_wrapper(_refuse_writes(wrote)):
             with transaction.atomic():
-                response = view(request, *args, **kwargs)
-                render = getattr(response, "render", None)
-                if callable(render):
-                    # Lazy querysets in a template read here, inside the snapshot.
-                    response = render()
+                response = _run_view(request, view, args, kwargs)
                 if wrote:  # the view caught the refusal and carried on: its answer is wrong
                     raise _WroteDuringRead(wrote[0])
                 held[:] = kept(held)  # before the commit runs (and clears) the on-commit list
@@ -213,10 +209,7 @@ def _build_in_transaction(
     try:
         with connection.execute_wrapper(_note_writes(wrote)):
             with transaction.atomic():
-                response = view(request, *args, **kwargs)
-                render = getattr(response, "render", None)
-                if callable(render):
-                    response = render()
+                response = _run_view(request, view, args, kwargs)
                 held[:] = kept(held)
                 if held and outermost and not wrote:
                     # The head the events will join, and whether the page changed anything
@@ -256,6 +249,19 @@ def _note_writes(wrote: list[str]) -> Callable[..., Any]:
         return execute(sql, *rest)
 
     return wrapper
+
+
+def _run_view(
+    request: HttpRequest,
+    view: Callable[..., HttpResponse],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> HttpResponse:
+    """The view's response, rendered: lazy querysets in a template read here, inside the
+    transaction the page is built in."""
+    response = view(request, *args, **kwargs)
+    render = getattr(response, "render", None)
+    return render() if callable(render) else response
 
 
 @contextmanager
