@@ -39,9 +39,9 @@ Head = tuple[int, str]  # (seq, hash)
 def read_head(workspace_id: int | None) -> tuple[Head | None, bool]:
     """The chain's head (None when it has none or events wait for a seal: those come first),
     and whether the current transaction has written anything, in one statement. Read by a page
-    before its commit: a transaction holds an id only once it writes (or locks rows), which no
-    reading of its statements' first words can miss (a write behind a comment, a MERGE, a
-    function), so a page that changed something writes its events with its change."""
+    before its commit: a transaction holds an id only once it writes (or locks rows), so this
+    sees what the statements' first words can miss (a write behind a comment, a MERGE, a
+    function), and a page that changed something writes its events with its change."""
     global_chain = workspace_id is None
     where = [] if global_chain else [workspace_id]
     with connection.cursor() as cursor:
