@@ -49,6 +49,7 @@ PLAIN_ANSWERS = (Http404, PermissionDenied)
 Held = list[tuple[int | None, list["AuditEvent"]]]
 # PostgreSQL: a chain's head (seq, hash) as the page read it before its commit (`appending`).
 Heads = dict[int | None, tuple[int, str]]
+Built = tuple[HttpResponse, Held, Heads]  # the page, its held events, the heads read for them
 _held: ContextVar[Held | None] = ContextVar("bureau_audit_held_events", default=None)
 
 
@@ -132,13 +133,11 @@ class ReadRequestMiddleware:
     ) -> HttpResponse | None:
         if not _reads_only(request, view):
             return None  # the handler runs it in one transaction (ATOMIC_REQUESTS)
-        if connection.vendor == "postgresql":
-            built = _build_in_transaction(request, view, args, kwargs)
-        else:
-            built = _build_on_snapshot(request, view, args, kwargs)
-        if built is None:
+        build = _build_in_transaction if connection.vendor == "postgresql" else _build_on_snapshot
+        try:
+            response, held, heads = build(request, view, args, kwargs)
+        except _RunAgain:
             return None  # it writes (SQLite) or failed: run again the usual way
-        response, held, heads = built
         if held:
             _append(held, heads)
         return response
@@ -153,26 +152,22 @@ def _reads_only(request: HttpRequest, view: Callable[..., HttpResponse]) -> bool
     )
 
 
-def _build_on_snapshot(
-    request: HttpRequest,
-    view: Callable[..., HttpResponse],
-    args: tuple[Any, ...],
-    kwargs: dict[str, Any],
-) -> tuple[HttpResponse, Held, Heads] | None:
-    """The view's response and the events it holds, or None when it tried to write (or failed
-    in a way the usual path handles), having dropped everything it did."""
+class _RunAgain(Exception):
+    """The read path gave the page up (it wrote on SQLite's snapshot, or failed other than
+    "not found" or "forbidden"): everything it did is dropped and the view runs again the usual
+    way, so the other middleware's exception hooks see it."""
+
+
+@contextmanager
+def _attempt(request: HttpRequest) -> Iterator[Held]:
+    """Hold the events recorded inside the block (`held_events()`); on a failure other than
+    the plain answers, drop the messages it queued and raise _RunAgain."""
     held: Held = []
-    wrote: list[str] = []
     queued = _queued_messages(request)
     before = len(queued) if queued is not None else 0
     token = _held.set(held)
     try:
-        with _deferred(), connection.execute_wrapper(_refuse_writes(wrote)):
-            with transaction.atomic():
-                response = _run_view(request, view, args, kwargs)
-                if wrote:  # the view caught the refusal and carried on: its answer is wrong
-                    raise _WroteDuringRead(wrote[0])
-                held[:] = kept(held)  # before the commit runs (and clears) the on-commit list
+        yield held
     except PLAIN_ANSWERS:
         raise
     except Exception as exc:
@@ -180,9 +175,27 @@ def _build_on_snapshot(
         log.info("%s %s runs again in a write transaction: %r", request.method, request.path, exc)
         if queued is not None:
             del queued[before:]
-        return None
+        raise _RunAgain from exc
     finally:
         _held.reset(token)
+
+
+def _build_on_snapshot(
+    request: HttpRequest,
+    view: Callable[..., HttpResponse],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> Built:
+    """SQLite: the view's response and the events it holds, built on a read snapshot; a view
+    that tries to write is given up (_RunAgain), having dropped everything it did."""
+    wrote: list[str] = []
+    with _attempt(request) as held:
+        with _deferred(), connection.execute_wrapper(_refuse_writes(wrote)):
+            with transaction.atomic():
+                response = _run_view(request, view, args, kwargs)
+                if wrote:  # the view caught the refusal and carried on: its answer is wrong
+                    raise _WroteDuringRead(wrote[0])
+                held[:] = kept(held)  # before the commit runs (and clears) the on-commit list
     return response, held, {}
 
 
@@ -191,22 +204,17 @@ def _build_in_transaction(
     view: Callable[..., HttpResponse],
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
-) -> tuple[HttpResponse, Held, Heads] | None:
+) -> Built:
     """PostgreSQL: the view's response and the events it holds, built in one transaction. A
     GET that wrote something writes its events in that transaction (sealed after its commit,
-    as a POST's) and holds none; one that failed other than "not found" or "forbidden" runs
-    again the usual way, so the other middleware's exception hooks see it."""
+    as a POST's) and holds none."""
     from bureau.audit import appending, chain
 
-    held: Held = []
     heads: Heads = {}
     wrote: list[str] = []
-    queued = _queued_messages(request)
-    before = len(queued) if queued is not None else 0
     # A transaction of its own (a request's; a test's is already open and may have written).
     outermost = not connection.in_atomic_block
-    token = _held.set(held)
-    try:
+    with _attempt(request) as held:
         with connection.execute_wrapper(_note_writes(wrote)):
             with transaction.atomic():
                 response = _run_view(request, view, args, kwargs)
@@ -224,15 +232,6 @@ def _build_in_transaction(
                     for workspace_id, events in held:
                         chain.chain_write(workspace_id, events)
                     held.clear()
-    except PLAIN_ANSWERS:
-        raise
-    except Exception as exc:
-        log.info("%s %s runs again in a write transaction: %r", request.method, request.path, exc)
-        if queued is not None:
-            del queued[before:]
-        return None
-    finally:
-        _held.reset(token)
     return response, held, heads
 
 

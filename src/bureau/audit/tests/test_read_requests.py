@@ -43,6 +43,12 @@ class _Statements:
         return next(i for i, sql in enumerate(self.sql) if i >= start and test(sql))
 
 
+def _event(workspace: Workspace, n: int) -> AuditEvent:
+    return AuditEvent(
+        workspace=workspace, actor_label="t", action=AuditAction.SYSTEM_SEEDED, detail={"n": n}
+    )
+
+
 def _middleware() -> reads.ReadRequestMiddleware:
     return reads.ReadRequestMiddleware(lambda request: HttpResponse())
 
@@ -191,12 +197,7 @@ class TestOnSQLite:
         workspace = Workspace.objects.create(name="Read chain", slug="read-chain")
 
         def event(n: int) -> AuditEvent:
-            return AuditEvent(
-                workspace=workspace,
-                actor_label="t",
-                action=AuditAction.SYSTEM_SEEDED,
-                detail={"n": n},
-            )
+            return _event(workspace, n)
 
         chain.chain_write_sealed(workspace.pk, [event(1)])  # a new chain: no head yet
         monkeypatch.setattr(chain, "_seal_after_commit", lambda workspace_id: None)
@@ -280,12 +281,7 @@ class TestOnPostgreSQL:
         workspace = Workspace.objects.create(name="Race", slug="race")
 
         def event(n: int) -> AuditEvent:
-            return AuditEvent(
-                workspace=workspace,
-                actor_label="t",
-                action=AuditAction.SYSTEM_SEEDED,
-                detail={"n": n},
-            )
+            return _event(workspace, n)
 
         chain.chain_write(workspace.pk, [event(0)])
         chain.seal(workspace.pk)  # a head, nothing waiting
